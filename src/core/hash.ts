@@ -1,0 +1,61 @@
+/**
+ * The deterministic 32-bit hash used by every adhash map.
+ *
+ * Strings: FNV-1a over UTF-16 code units (seed `0x811c9dc5`, prime `0x01000193`), then the
+ * length is mixed in and MurmurHash3's fmix32 finaliser spreads every input bit over the
+ * whole word. Integers in the int32 range: fmix32(n ^ 0x9e3779b9). Other numbers: the
+ * little-endian IEEE-754 bits, high word mixed first. `-0` hashes as `0`.
+ *
+ * The result is an unsigned 32-bit integer, identical on every run and platform. Tables take
+ * their index from the high bits (`hash >>> (32 - log2(capacity))`) and a Robin Hood
+ * fingerprint from the low 8 bits, so the two never overlap.
+ *
+ * @module
+ */
+
+import type { Key } from "./types.ts";
+
+/** MurmurHash3's 32-bit finaliser: full avalanche of a 32-bit word. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Hash of a string's UTF-16 code units. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  const n = s.length;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return fmix32(h ^ n);
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** Hash of a number (`-0` and `0` hash alike). */
+export function hashNumber(n: number): number {
+  if ((n | 0) === n) return fmix32(n ^ 0x9e3779b9);
+  scratch.setFloat64(0, n, true);
+  return fmix32(scratch.getUint32(0, true) ^ fmix32(scratch.getUint32(4, true) ^ 0x7f4a7c15));
+}
+
+/** Hash of a key. */
+export function hashKey(key: Key): number {
+  return typeof key === "string" ? hashString(key) : hashNumber(key);
+}
+
+/**
+ * Index of `hash` in a power-of-two table of `2 ** bits` slots: its top `bits` bits.
+ * (`bits` is 1..30.)
+ */
+export function indexFor(hash: number, bits: number): number {
+  return hash >>> (32 - bits);
+}
+
+/** Text shown for a key in traces and previews: strings quoted, numbers bare. */
+export function keyRepr(key: Key): string {
+  return typeof key === "string" ? JSON.stringify(key) : String(key);
+}
