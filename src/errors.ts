@@ -1,0 +1,68 @@
+/**
+ * Errors that carry a contract code and exit code, shared by the CLI, snapshots and server.
+ *
+ * The codes and exit codes are frozen (docs/error_envelope.md): 2 BadInput, 3 Invariant,
+ * 4 Policy, 5 IO, 1 Internal.
+ *
+ * @module
+ */
+
+/** The error codes of the envelope `{"error":"<Code>","detail":"...","hint":"..."}`. */
+export type ErrorCode = "BadInput" | "Invariant" | "Policy" | "IO" | "Internal";
+
+/** Process exit code for each error code. */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  BadInput: 2,
+  Invariant: 3,
+  Policy: 4,
+  IO: 5,
+  Internal: 1,
+});
+
+/** An error a caller may want to report with its code; `hint` says what to do about it. */
+export class AdhashError extends Error {
+  /** Envelope code. */
+  readonly code: ErrorCode;
+  /** Optional advice for the user. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = `AdhashError(${code})`;
+    this.code = code;
+    this.hint = options?.hint;
+  }
+
+  /** The process exit code for this error. */
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+/** Bad input from the user: flags, files, config (exit 2). */
+export class BadInputError extends AdhashError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super("BadInput", message, options);
+  }
+}
+
+/** A well-formed structure whose contents break an invariant (exit 3). */
+export class InvariantError extends AdhashError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super("Invariant", message, options);
+  }
+}
+
+/** A request refused by policy: limits, permissions (exit 4). */
+export class PolicyError extends AdhashError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super("Policy", message, options);
+  }
+}
+
+/** A file that cannot be read or written, or is corrupt (exit 5). */
+export class IOError extends AdhashError {
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super("IO", message, options);
+  }
+}

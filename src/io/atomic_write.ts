@@ -1,0 +1,71 @@
+/**
+ * Atomic file replacement: write a temporary file beside the target, fsync it, rename it over
+ * the target, then fsync the directory. A reader sees the old file or the new one, never a
+ * partial one; a failure removes the temporary file.
+ *
+ * @module
+ */
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+function tempPathFor(path: string): string {
+  const i = path.lastIndexOf("/");
+  const base = i < 0 ? path : path.slice(i + 1);
+  const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
+  return `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Directory fsync makes the rename durable; some platforms refuse to open a directory.
+  try {
+    const f = await Deno.open(dir, { read: true });
+    try {
+      await f.sync();
+    } finally {
+      f.close();
+    }
+  } catch {
+    // Best effort only.
+  }
+}
+
+/**
+ * Writes `data` (bytes or chunks of bytes, or text) to `path` atomically.
+ *
+ * @example
+ * ```ts ignore
+ * await atomicWrite("out/summary.json", new TextEncoder().encode("{}"));
+ * ```
+ */
+export async function atomicWrite(
+  path: string,
+  data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
+  const tmp = tempPathFor(path);
+  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+  try {
+    if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
+    else if (data instanceof Uint8Array) await writeAll(file, data);
+    else { for await (const chunk of data) await writeAll(file, chunk); }
+    await file.sync();
+    file.close();
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    try {
+      file.close();
+    } catch {
+      // already closed
+    }
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  await syncDir(dirOf(path));
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+}
