@@ -1,0 +1,514 @@
+/**
+ * A map that moves its entries between a chaining table and a Robin Hood table when its
+ * policy says so, a bounded batch per operation.
+ *
+ * ## Policy (checked after every insertion and deletion, in O(1))
+ * - On chaining: migrate to Robin Hood when `load factor > maxLfChaining` or the longest chain
+ *   is longer than `maxGroupLen`. The chaining table itself doubles its chains only at a load
+ *   of `max(1, 1.25 * maxLfChaining)`, above the trigger, so a growing map reaches the trigger
+ *   first (the original never migrated on uniform keys because it rehashed at 0.8 < 0.82).
+ * - On Robin Hood: migrate to chaining when the average probe distance exceeds
+ *   `maxAvgProbeRobinhood`; compact when `tombstones / capacity >= maxTombstoneRatio`.
+ * - After a migration finishes, the policy rests for `max(size, incrementalBatch)` writes, so
+ *   the O(size) cost of a migration is paid at most once per O(size) writes even when keys
+ *   that collide in both tables would otherwise bounce the map back and forth.
+ *
+ * ## Migration
+ * A migration first allocates the target table in steps (big arrays take tens of ms to
+ * allocate at once), then moves up to `incrementalBatch` entries per operation. Each key lives
+ * in exactly one table: reads look in both, an update of a key not yet moved changes it in
+ * place, a new key goes to the target, a delete removes it wherever it is. No write is lost,
+ * no deleted key comes back. Iterating a migrating map first completes the migration, so
+ * iteration yields each live key once.
+ *
+ * @module
+ */
+
+import { ChainingMap } from "./chaining_map.ts";
+import { RobinHoodMap } from "./robin_hood_map.ts";
+import type {
+  BackendName,
+  BackendState,
+  DeletionStrategy,
+  HashMapLike,
+  Key,
+  MapEvent,
+  MapEventListener,
+  MapStats,
+  ProbeTrace,
+} from "./types.ts";
+
+/** Thresholds and sizes of an {@linkcode AdaptiveMap}. */
+export interface AdaptivePolicy {
+  /** Backend of a new map. Default `chaining`. */
+  startBackend: BackendName;
+  /** Buckets of the original's chaining table; adhash starts with `initialBuckets * groupsPerBucket` chains. Default 64. */
+  initialBuckets: number;
+  /** Groups per bucket in the original; here a multiplier of chains. Default 8. */
+  groupsPerBucket: number;
+  /** Slots of a new Robin Hood table. Default 64. */
+  initialCapacityRh: number;
+  /** Entries moved per operation while migrating. Default 2048. */
+  incrementalBatch: number;
+  /** Chaining load factor above which the map migrates to Robin Hood. Default 0.82. */
+  maxLfChaining: number;
+  /** Chain length above which the map migrates to Robin Hood. Default 8. */
+  maxGroupLen: number;
+  /** Robin Hood average probe distance above which the map migrates to chaining. Default 6. */
+  maxAvgProbeRobinhood: number;
+  /** Robin Hood tombstone ratio at which the table is compacted. Default 0.25. */
+  maxTombstoneRatio: number;
+  /** Size above which tools warn that the map is large (the map itself does nothing). Default 1,000,000. */
+  largeMapWarnThreshold: number;
+  /** Deletion strategy of the Robin Hood backend. Default `backshift`. */
+  rhDeletion: DeletionStrategy;
+}
+
+/** The defaults of the original implementation (see docs/adaptive_policy.md). */
+export const DEFAULT_POLICY: Readonly<AdaptivePolicy> = Object.freeze({
+  startBackend: "chaining",
+  initialBuckets: 64,
+  groupsPerBucket: 8,
+  initialCapacityRh: 64,
+  incrementalBatch: 2048,
+  maxLfChaining: 0.82,
+  maxGroupLen: 8,
+  maxAvgProbeRobinhood: 6.0,
+  maxTombstoneRatio: 0.25,
+  largeMapWarnThreshold: 1_000_000,
+  rhDeletion: "backshift",
+});
+
+/** Exact state of an adaptive map, mid-migration included. */
+export interface AdaptiveState {
+  kind: "adaptive";
+  policy: AdaptivePolicy;
+  /** The table the map is on (the migration source while migrating). */
+  active: BackendState;
+  /** The migration target, or null when not migrating. */
+  target: BackendState | null;
+  migrations: number;
+  compactions: number;
+}
+
+/** Exact state of any adhash map. */
+export type MapState = BackendState | AdaptiveState;
+
+type Backend<V> = ChainingMap<V> | RobinHoodMap<V>;
+
+const RH_MAX_LOAD = 0.85;
+
+/** Checks a policy, throwing RangeError naming the first bad field. */
+export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
+  const bad = (field: string, want: string, got: unknown): never => {
+    throw new RangeError(`policy.${field} must be ${want}: received ${JSON.stringify(got)}`);
+  };
+  if (p.startBackend !== "chaining" && p.startBackend !== "robinhood") {
+    bad("startBackend", `"chaining" or "robinhood"`, p.startBackend);
+  }
+  if (p.rhDeletion !== "backshift" && p.rhDeletion !== "tombstone") {
+    bad("rhDeletion", `"backshift" or "tombstone"`, p.rhDeletion);
+  }
+  const ints: Array<keyof AdaptivePolicy> = [
+    "initialBuckets",
+    "groupsPerBucket",
+    "initialCapacityRh",
+    "incrementalBatch",
+    "maxGroupLen",
+    "largeMapWarnThreshold",
+  ];
+  for (const f of ints) {
+    const v = p[f];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 2 ** 30) {
+      bad(f, "an integer in [1, 2^30]", v);
+    }
+  }
+  if (!(p.maxLfChaining > 0 && p.maxLfChaining <= 8)) {
+    bad("maxLfChaining", "in (0, 8]", p.maxLfChaining);
+  }
+  if (!(p.maxAvgProbeRobinhood > 0)) bad("maxAvgProbeRobinhood", "> 0", p.maxAvgProbeRobinhood);
+  if (!(p.maxTombstoneRatio > 0 && p.maxTombstoneRatio <= 1)) {
+    bad("maxTombstoneRatio", "in (0, 1]", p.maxTombstoneRatio);
+  }
+  return p;
+}
+
+function pow2AtLeast(n: number): number {
+  let c = 8;
+  while (c < n) c *= 2;
+  return c;
+}
+
+/**
+ * A map that migrates between chaining and Robin Hood under load. Iteration order is the
+ * order of the backend it is on.
+ *
+ * @example
+ * ```ts
+ * import { AdaptiveMap } from "./adaptive_map.ts";
+ * const m = new AdaptiveMap<number>({ incrementalBatch: 64 });
+ * const switches: string[] = [];
+ * m.onEvent((e) => { if (e.type === "switch") switches.push(`${e.from}->${e.to}`); });
+ * for (let i = 0; i < 10_000; i++) m.set(`K${i}`, i);
+ * console.assert(m.get("K42") === 42 && m.size === 10_000);
+ * console.assert(switches[0] === "chaining->robinhood");
+ * ```
+ */
+export class AdaptiveMap<V> implements HashMapLike<V> {
+  /** The thresholds in force. */
+  readonly policy: AdaptivePolicy;
+  private active: Backend<V>;
+  private target: Backend<V> | null = null;
+  private ready = false;
+  private cursor = 0;
+  private sink: (key: Key, value: V) => void = () => {};
+  private rest = 0;
+  private listeners: MapEventListener[] = [];
+  private migrationCount = 0;
+  private compactionCount = 0;
+
+  constructor(policy: Partial<AdaptivePolicy> = {}) {
+    this.policy = validatePolicy({ ...DEFAULT_POLICY, ...policy });
+    this.active = this.policy.startBackend === "chaining"
+      ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
+      : this.newRobinHood(this.policy.initialCapacityRh);
+  }
+
+  private newChaining(buckets: number): ChainingMap<V> {
+    return this.hook(
+      new ChainingMap<V>({ initialBuckets: buckets, maxLoadFactor: this.chainingLoad() }),
+    );
+  }
+
+  private newRobinHood(capacity: number): RobinHoodMap<V> {
+    return this.hook(
+      new RobinHoodMap<V>({
+        initialCapacity: capacity,
+        maxLoadFactor: RH_MAX_LOAD,
+        deletion: this.policy.rhDeletion,
+      }),
+    );
+  }
+
+  private chainingLoad(): number {
+    return Math.min(16, Math.max(1, 1.25 * this.policy.maxLfChaining));
+  }
+
+  private hook<B extends Backend<V>>(b: B): B {
+    b.onRebuild = (type: "resize" | "compaction", _from: number, to: number, reason: string) => {
+      if (type === "compaction") this.compactionCount++;
+      this.emit(type, b.backend, b.backend, reason, to);
+    };
+    return b;
+  }
+
+  /** Subscribes to events; returns a function that unsubscribes. */
+  onEvent(listener: MapEventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  private emit(
+    type: MapEvent["type"],
+    from: BackendName,
+    to: BackendName,
+    reason: string,
+    capacity: number,
+  ): void {
+    if (this.listeners.length === 0) return;
+    const event: MapEvent = { type, from, to, reason, time: Date.now(), size: this.size, capacity };
+    for (const l of this.listeners) l(event);
+  }
+
+  /** Live entries. */
+  get size(): number {
+    return this.target === null ? this.active.size : this.active.size + this.target.size;
+  }
+
+  /** The backend the map is on (the source while a migration is under way). */
+  get backend(): BackendName {
+    return this.active.backend;
+  }
+
+  /** Whether a migration is under way. */
+  get migrating(): boolean {
+    return this.target !== null;
+  }
+
+  /** Completed migrations. */
+  get migrations(): number {
+    return this.migrationCount;
+  }
+
+  /** Compactions of the Robin Hood backend. */
+  get compactions(): number {
+    return this.compactionCount;
+  }
+
+  /** The value stored under `key`, or `undefined`. */
+  get(key: Key): V | undefined {
+    if (this.target === null) return this.active.get(key);
+    this.step();
+    if (this.target !== null && this.ready && !this.active.has(key)) return this.target.get(key);
+    return this.active.get(key);
+  }
+
+  /** Whether `key` is present. */
+  has(key: Key): boolean {
+    if (this.target === null) return this.active.has(key);
+    this.step();
+    return this.active.has(key) || (this.target !== null && this.ready && this.target.has(key));
+  }
+
+  /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
+  set(key: Key, value: V): this {
+    if (this.target === null) {
+      const a = this.active;
+      const n = a.size;
+      a.set(key, value);
+      if (a.size !== n) this.afterWrite();
+      return this;
+    }
+    this.step();
+    if (this.target !== null && this.ready) {
+      if (!this.active.update(key, value)) this.target.set(key, value);
+    } else this.active.set(key, value);
+    return this;
+  }
+
+  /** Removes `key`; returns whether it was present. */
+  delete(key: Key): boolean {
+    if (this.target === null) {
+      if (!this.active.delete(key)) return false;
+      this.afterWrite();
+      return true;
+    }
+    this.step();
+    if (this.active.delete(key)) return true;
+    return this.target !== null && this.ready && this.target.delete(key);
+  }
+
+  /** Applies the policy after a write that changed the size. */
+  private afterWrite(): void {
+    if (this.rest > 0) {
+      this.rest--;
+      return;
+    }
+    const a = this.active;
+    const p = this.policy;
+    if (a instanceof ChainingMap) {
+      const lf = a.size / a.capacity;
+      if (lf > p.maxLfChaining) {
+        this.start("robinhood", `load factor ${lf.toFixed(3)} > ${p.maxLfChaining}`);
+      } else if (a.longestChain > p.maxGroupLen) {
+        this.start("robinhood", `longest chain ${a.longestChain} > ${p.maxGroupLen}`);
+      }
+      return;
+    }
+    const avg = a.avgProbe;
+    if (avg > p.maxAvgProbeRobinhood) {
+      this.start(
+        "chaining",
+        `average probe distance ${avg.toFixed(2)} > ${p.maxAvgProbeRobinhood}`,
+      );
+    } else if (a.tombstones > 0 && a.tombstones / a.capacity >= p.maxTombstoneRatio) {
+      a.compact();
+    }
+  }
+
+  /** Begins a migration to `to`. */
+  private start(to: BackendName, reason: string): void {
+    const from = this.active.backend;
+    const n = this.active.size;
+    const p = this.policy;
+    this.target = to === "robinhood"
+      ? this.hook(
+        RobinHoodMap.lazy<V>(pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n)), {
+          maxLoadFactor: RH_MAX_LOAD,
+          deletion: p.rhDeletion,
+        }),
+      )
+      : this.hook(
+        ChainingMap.lazy<V>(
+          pow2AtLeast(Math.max(8, (2 * n) / p.maxLfChaining)),
+          2 * n + 16,
+          { maxLoadFactor: this.chainingLoad() },
+        ),
+      );
+    const target = this.target;
+    this.sink = (k, v) => {
+      target.set(k, v);
+    };
+    this.ready = false;
+    this.cursor = 0;
+    this.emit("start", from, to, reason, target.capacity);
+  }
+
+  /** One bounded unit of migration work. */
+  private step(): void {
+    const t = this.target!;
+    const batch = this.policy.incrementalBatch;
+    if (!this.ready) {
+      this.ready = t.prepare(batch * 8);
+      return;
+    }
+    this.cursor = this.active.drain(this.cursor, batch, this.sink);
+    if (this.active.size === 0) this.finish();
+  }
+
+  private finish(): void {
+    const from = this.active.backend;
+    const t = this.target!;
+    this.active.onRebuild = undefined;
+    this.active = t;
+    this.target = null;
+    this.ready = false;
+    this.sink = () => {};
+    this.migrationCount++;
+    this.rest = Math.max(t.size, this.policy.incrementalBatch);
+    this.emit("switch", from, t.backend, "migration complete", t.capacity);
+  }
+
+  /** Runs the migration under way, if any, to its end. */
+  finishMigration(): void {
+    while (this.target !== null) this.step();
+  }
+
+  /** Removes every entry and starts again on the starting backend; counters are kept. */
+  clear(): void {
+    if (this.target !== null) this.target.onRebuild = undefined;
+    this.active.onRebuild = undefined;
+    this.target = null;
+    this.ready = false;
+    this.rest = 0;
+    this.active = this.policy.startBackend === "chaining"
+      ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
+      : this.newRobinHood(this.policy.initialCapacityRh);
+  }
+
+  /** Keys (completes a migration under way first). */
+  keys(): IterableIterator<Key> {
+    this.finishMigration();
+    return this.active.keys();
+  }
+
+  /** Values (completes a migration under way first). */
+  values(): IterableIterator<V> {
+    this.finishMigration();
+    return this.active.values();
+  }
+
+  /** `[key, value]` pairs (completes a migration under way first). */
+  entries(): IterableIterator<[Key, V]> {
+    this.finishMigration();
+    return this.active.entries();
+  }
+
+  /** Same as {@linkcode entries}. */
+  [Symbol.iterator](): IterableIterator<[Key, V]> {
+    return this.entries();
+  }
+
+  /** Calls `callback(value, key, map)` for each entry. */
+  forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) callback.call(thisArg, v, k, this);
+  }
+
+  /**
+   * Statistics of the backend the map is on; while migrating, `size` and `bytesEstimate`
+   * cover both tables.
+   */
+  stats(): MapStats {
+    const s = this.active.stats();
+    if (this.target !== null) {
+      s.size = this.size;
+      s.bytesEstimate += this.target.stats().bytesEstimate;
+    }
+    return s;
+  }
+
+  /** Occupancy of the backend the map is on (see the backends' `occupancy`). */
+  occupancy(cells: number): number[] {
+    return this.active.occupancy(cells);
+  }
+
+  /** Both tables' checks, plus: no key in both tables while migrating. */
+  checkInvariants(): string[] {
+    const problems = this.active.checkInvariants().map((p) => `${this.active.backend}: ${p}`);
+    if (this.target !== null && this.ready) {
+      const t = this.target;
+      problems.push(...t.checkInvariants().map((p) => `target ${t.backend}: ${p}`));
+      for (const k of t.keys()) {
+        if (this.active.has(k)) {
+          problems.push(`key ${JSON.stringify(k)} is in both the source and the target`);
+          break;
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** The probe path of `get(key)` in the table that holds `key` (or the one it is on). */
+  traceGet(key: Key): ProbeTrace {
+    return this.holder(key).traceGet(key);
+  }
+
+  /** The probe path `set(key, value)` would take, without changing anything. */
+  tracePut(key: Key, value: V): ProbeTrace {
+    return this.holder(key).tracePut(key, value);
+  }
+
+  private holder(key: Key): Backend<V> {
+    if (this.target !== null && this.ready && !this.active.has(key)) return this.target;
+    return this.active;
+  }
+
+  /** The exact state, mid-migration included. */
+  exportState(): AdaptiveState {
+    return {
+      kind: "adaptive",
+      policy: { ...this.policy },
+      active: this.active.exportState(),
+      target: this.target === null ? null : this.target.exportState(),
+      migrations: this.migrationCount,
+      compactions: this.compactionCount,
+    };
+  }
+
+  /** Restores {@linkcode exportState}; throws RangeError or TypeError for impossible states. */
+  static fromState<V>(state: AdaptiveState): AdaptiveMap<V> {
+    const m = new AdaptiveMap<V>(state.policy);
+    m.active = m.hook(restoreBackend<V>(state.active));
+    if (state.target !== null) {
+      const t = m.hook(restoreBackend<V>(state.target));
+      m.target = t;
+      m.ready = true;
+      m.cursor = 0;
+      m.sink = (k, v) => {
+        t.set(k, v);
+      };
+    }
+    if (!(Number.isInteger(state.migrations) && state.migrations >= 0)) {
+      throw new RangeError(
+        `migrations must be a non-negative integer: received ${state.migrations}`,
+      );
+    }
+    if (!(Number.isInteger(state.compactions) && state.compactions >= 0)) {
+      throw new RangeError(
+        `compactions must be a non-negative integer: received ${state.compactions}`,
+      );
+    }
+    m.migrationCount = state.migrations;
+    m.compactionCount = state.compactions;
+    return m;
+  }
+}
+
+/** Restores one backend from its state. */
+export function restoreBackend<V>(state: BackendState): ChainingMap<V> | RobinHoodMap<V> {
+  if (state.kind === "chaining") return ChainingMap.fromState<V>(state);
+  if (state.kind === "robinhood") return RobinHoodMap.fromState<V>(state);
+  throw new TypeError(`Unknown backend kind: ${JSON.stringify((state as { kind: unknown }).kind)}`);
+}

@@ -1,0 +1,597 @@
+/**
+ * Separate chaining with typed-array links.
+ *
+ * Entries live in a slab: parallel arrays of keys and values plus an `Int32Array` of `next`
+ * links (index + 1, so 0 ends a chain). A power-of-two `Int32Array` of chain heads indexes the
+ * slab by the top bits of the hash. Freed slab entries form a free list through `next`, so a
+ * deletion never moves another entry. New entries are appended at the tail of their chain.
+ *
+ * Resize policy: when `size` exceeds `buckets * maxLoadFactor` (default 1.0) the bucket array
+ * doubles and every chain is relinked; the slab is untouched.
+ *
+ * @module
+ */
+
+import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
+import type { RebuildHook } from "./robin_hood_map.ts";
+import {
+  badKey,
+  growArray,
+  Histogram,
+  log2Ceil,
+  modifiedDuringIteration,
+  REF_BYTES,
+} from "./storage.ts";
+import type {
+  ChainingState,
+  ChainingTrace,
+  ChainingTraceStep,
+  HashMapLike,
+  Key,
+  MapStats,
+} from "./types.ts";
+
+/** Options of {@linkcode ChainingMap}. */
+export interface ChainingOptions {
+  /** Chains to start with, rounded up to a power of two (minimum 8). Default 64. */
+  initialBuckets?: number;
+  /** Entries per chain that double the chains, in (0, 16]. Default 1.0. */
+  maxLoadFactor?: number;
+}
+
+function hashOf(key: Key): number {
+  return typeof key === "string" ? hashString(key) : hashNumber(key);
+}
+
+const MIN_BITS = 3;
+
+/**
+ * A separate-chaining hash map with `Map`'s interface. Iteration follows slab order, which is
+ * insertion order until deletions free entries that later insertions reuse.
+ *
+ * @example
+ * ```ts
+ * import { ChainingMap } from "./chaining_map.ts";
+ * const m = new ChainingMap<string>();
+ * m.set(1, "one").set("two", "2");
+ * console.assert(m.get(1) === "one" && m.has("two"));
+ * ```
+ */
+export class ChainingMap<V> implements HashMapLike<V> {
+  /** Entries per chain that double the chains. */
+  readonly maxLoadFactor: number;
+  /** Called after the chains are doubled; used by {@linkcode AdaptiveMap} to report events. */
+  onRebuild: RebuildHook | undefined = undefined;
+
+  private heads: Int32Array;
+  private next: Int32Array;
+  private ks: Array<Key | undefined> = [];
+  private vs: Array<V | undefined> = [];
+  private bits: number;
+  private shift: number;
+  private count = 0;
+  /** Slab entries ever used; entries at or past `top` are unused. */
+  private top = 0;
+  /** Head of the free list (index + 1), 0 when empty. */
+  private free = 0;
+  private growAt: number;
+  /** Sum over entries of their position in their chain (0 = head). */
+  private sumPos = 0;
+  /** Number of chains of each length (index 0 unused). */
+  private lens = new Histogram();
+  private version = 0;
+  private readonly initialBits: number;
+
+  constructor(options: ChainingOptions = {}) {
+    const lf = options.maxLoadFactor ?? 1.0;
+    if (!(lf > 0 && lf <= 16)) {
+      throw new RangeError(`maxLoadFactor must be in (0, 16]: received ${lf}`);
+    }
+    this.maxLoadFactor = lf;
+    const initial = options.initialBuckets ?? 64;
+    if (!(initial >= 1 && initial <= 2 ** 30)) {
+      throw new RangeError(`initialBuckets must be in [1, 2^30]: received ${initial}`);
+    }
+    this.initialBits = Math.max(MIN_BITS, log2Ceil(initial));
+    this.bits = this.initialBits;
+    this.shift = 32 - this.bits;
+    this.heads = new Int32Array(1 << this.bits);
+    this.next = new Int32Array(16);
+    this.growAt = Math.floor((1 << this.bits) * lf);
+  }
+
+  /**
+   * An empty map with `buckets` chains whose slab will hold `entries` without growing once
+   * {@linkcode prepare} has returned true. Lets a migrating {@linkcode AdaptiveMap} spread a
+   * big allocation over many operations; the map works before it is prepared.
+   */
+  static lazy<V>(buckets: number, entries: number, options: ChainingOptions = {}): ChainingMap<V> {
+    const m = new ChainingMap<V>(options);
+    m.bits = Math.max(MIN_BITS, log2Ceil(buckets));
+    m.shift = 32 - m.bits;
+    m.heads = new Int32Array(1 << m.bits);
+    m.growAt = Math.floor((1 << m.bits) * m.maxLoadFactor);
+    m.next = new Int32Array(Math.max(16, entries));
+    m.reserve = entries;
+    return m;
+  }
+
+  private reserve = 0;
+
+  /** Grows the slab arrays toward the reserved size by up to `budget` items; true when done. */
+  prepare(budget: number): boolean {
+    const half = Math.max(1, budget >> 1);
+    return growArray(this.ks, this.reserve, half) && growArray(this.vs, this.reserve, half);
+  }
+
+  /** Live entries. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Always `"chaining"`. */
+  get backend(): "chaining" {
+    return "chaining";
+  }
+
+  /** Number of chains. */
+  get capacity(): number {
+    return this.heads.length;
+  }
+
+  /** Length of the longest chain. */
+  get longestChain(): number {
+    return this.lens.top();
+  }
+
+  /** Slab index of `key`, or -1. */
+  private find(key: Key): number {
+    const h = hashOf(key);
+    const ks = this.ks;
+    const next = this.next;
+    let e = this.heads[h >>> this.shift]!;
+    while (e !== 0) {
+      if (ks[e - 1] === key) return e - 1;
+      e = next[e - 1]!;
+    }
+    return -1;
+  }
+
+  /** The value stored under `key`, or `undefined`. */
+  get(key: Key): V | undefined {
+    const e = this.find(key);
+    return e < 0 ? undefined : this.vs[e];
+  }
+
+  /** Whether `key` is present. */
+  has(key: Key): boolean {
+    return this.find(key) >= 0;
+  }
+
+  /** Replaces the value of `key` if present; returns whether it was. */
+  update(key: Key, value: V): boolean {
+    const e = this.find(key);
+    if (e < 0) return false;
+    this.vs[e] = value;
+    return true;
+  }
+
+  /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
+  set(key: Key, value: V): this {
+    let h: number;
+    if (typeof key === "string") h = hashString(key);
+    else {
+      if (typeof key !== "number" || key !== key) badKey(key);
+      if (key === 0) key = 0; // -0 is stored as 0, as Map does
+      h = hashNumber(key);
+    }
+    const ks = this.ks;
+    const next = this.next;
+    const b = h >>> this.shift;
+    let e = this.heads[b]!;
+    let last = 0;
+    let len = 0;
+    while (e !== 0) {
+      if (ks[e - 1] === key) {
+        this.vs[e - 1] = value;
+        return this;
+      }
+      last = e;
+      e = next[e - 1]!;
+      len++;
+    }
+    if (this.count >= this.growAt) {
+      this.grow();
+      return this.set(key, value);
+    }
+    const slot = this.alloc();
+    ks[slot] = key;
+    this.vs[slot] = value;
+    if (last === 0) this.heads[b] = slot + 1;
+    else this.next[last - 1] = slot + 1; // alloc() may have replaced the links array
+    if (len > 0) this.lens.remove(len);
+    this.lens.add(len + 1);
+    this.sumPos += len;
+    this.count++;
+    this.version++;
+    return this;
+  }
+
+  /** A free slab index (its `next` is 0). */
+  private alloc(): number {
+    if (this.free !== 0) {
+      const s = this.free - 1;
+      this.free = this.next[s]!;
+      this.next[s] = 0;
+      return s;
+    }
+    const s = this.top++;
+    if (s >= this.next.length) this.growSlab();
+    if (s >= this.ks.length) {
+      this.ks.push(undefined);
+      this.vs.push(undefined);
+    }
+    return s;
+  }
+
+  private growSlab(): void {
+    const n = new Int32Array(this.next.length * 2);
+    n.set(this.next);
+    this.next = n;
+  }
+
+  /** Doubles the chains; out of line so `set` stays small. */
+  private grow(): void {
+    const from = this.heads.length;
+    this.relink(this.bits + 1);
+    this.onRebuild?.(
+      "resize",
+      from,
+      this.heads.length,
+      `load ${(this.count / from).toFixed(3)} >= ${this.maxLoadFactor}`,
+    );
+  }
+
+  /** Rebuilds all chains for `2 ** bits` buckets, keeping each chain's slab order. */
+  private relink(bits: number): void {
+    this.bits = bits;
+    this.shift = 32 - bits;
+    const heads = new Int32Array(1 << bits);
+    const tails = new Int32Array(1 << bits);
+    const next = this.next;
+    const ks = this.ks;
+    this.lens.reset();
+    this.sumPos = 0;
+    const chainLen = new Int32Array(1 << bits);
+    for (let s = 0; s < this.top; s++) {
+      const k = ks[s];
+      if (k === undefined) continue;
+      const b = hashOf(k) >>> this.shift;
+      next[s] = 0;
+      if (tails[b] === 0) heads[b] = s + 1;
+      else next[tails[b]! - 1] = s + 1;
+      tails[b] = s + 1;
+      this.sumPos += chainLen[b]!;
+      chainLen[b]!++;
+    }
+    for (let b = 0; b < chainLen.length; b++) if (chainLen[b]! > 0) this.lens.add(chainLen[b]!);
+    this.heads = heads;
+    this.growAt = Math.floor((1 << bits) * this.maxLoadFactor);
+  }
+
+  /** Removes `key`; returns whether it was present. */
+  delete(key: Key): boolean {
+    const b = hashOf(key) >>> this.shift;
+    const ks = this.ks;
+    const next = this.next;
+    let e = this.heads[b]!;
+    let prev = 0;
+    let pos = 0;
+    while (e !== 0) {
+      if (ks[e - 1] === key) break;
+      prev = e;
+      e = next[e - 1]!;
+      pos++;
+    }
+    if (e === 0) return false;
+    this.unlink(b, prev, e - 1, pos);
+    return true;
+  }
+
+  /** Unlinks slab entry `s` at position `pos` of chain `b` (after `prev`, 0 for the head). */
+  private unlink(b: number, prev: number, s: number, pos: number): void {
+    const next = this.next;
+    let len = pos + 1;
+    for (let t = next[s]!; t !== 0; t = next[t - 1]!) len++;
+    if (prev === 0) this.heads[b] = next[s]!;
+    else next[prev - 1] = next[s]!;
+    this.lens.remove(len);
+    if (len > 1) this.lens.add(len - 1);
+    this.sumPos -= len - 1;
+    this.ks[s] = undefined;
+    this.vs[s] = undefined;
+    next[s] = this.free;
+    this.free = s + 1;
+    this.count--;
+    this.version++;
+  }
+
+  /**
+   * Moves up to `max` entries, from slab index `cursor` on, out of this map into `sink`;
+   * returns the cursor to continue from (`>=` the slab size when the map is empty). Removal
+   * never moves other entries, so the cursor stays valid across any deletions meanwhile.
+   * Used by {@linkcode AdaptiveMap} to migrate incrementally.
+   */
+  drain(cursor: number, max: number, sink: (key: Key, value: V) => void): number {
+    let moved = 0;
+    let scanned = 0;
+    const scanLimit = max * 16;
+    let s = cursor;
+    while (s < this.top && moved < max && scanned < scanLimit) {
+      scanned++;
+      const k = this.ks[s];
+      if (k === undefined) {
+        s++;
+        continue;
+      }
+      sink(k, this.vs[s] as V);
+      moved++;
+      const b = hashOf(k) >>> this.shift;
+      let e = this.heads[b]!;
+      let prev = 0;
+      let pos = 0;
+      while (e !== s + 1) {
+        prev = e;
+        e = this.next[e - 1]!;
+        pos++;
+      }
+      this.unlink(b, prev, s, pos);
+      s++;
+    }
+    return s >= this.top ? Number.MAX_SAFE_INTEGER : s;
+  }
+
+  /** Removes every entry and returns to the initial number of chains. */
+  clear(): void {
+    this.bits = this.initialBits;
+    this.shift = 32 - this.bits;
+    this.heads = new Int32Array(1 << this.bits);
+    this.next = new Int32Array(16);
+    this.ks = [];
+    this.vs = [];
+    this.count = 0;
+    this.top = 0;
+    this.free = 0;
+    this.sumPos = 0;
+    this.lens.reset();
+    this.growAt = Math.floor((1 << this.bits) * this.maxLoadFactor);
+    this.version++;
+  }
+
+  private *indexes(): Generator<number, void, undefined> {
+    const v = this.version;
+    for (let s = 0; s < this.top; s++) {
+      if (this.version !== v) throw modifiedDuringIteration("ChainingMap");
+      if (this.ks[s] !== undefined) yield s;
+    }
+    if (this.version !== v) throw modifiedDuringIteration("ChainingMap");
+  }
+
+  /** Keys in slab order. */
+  *keys(): IterableIterator<Key> {
+    for (const s of this.indexes()) yield this.ks[s]!;
+  }
+
+  /** Values in slab order. */
+  *values(): IterableIterator<V> {
+    for (const s of this.indexes()) yield this.vs[s] as V;
+  }
+
+  /** `[key, value]` pairs in slab order. */
+  *entries(): IterableIterator<[Key, V]> {
+    for (const s of this.indexes()) yield [this.ks[s]!, this.vs[s] as V];
+  }
+
+  /** Same as {@linkcode entries}. */
+  [Symbol.iterator](): IterableIterator<[Key, V]> {
+    return this.entries();
+  }
+
+  /** Calls `callback(value, key, map)` for each entry in slab order. */
+  forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
+    for (const s of this.indexes()) callback.call(thisArg, this.vs[s] as V, this.ks[s]!, this);
+  }
+
+  /**
+   * Statistics from counters maintained by every write. The probe histogram counts entries
+   * by position in their chain (0 = head), derived from the histogram of chain lengths.
+   */
+  stats(): MapStats {
+    const cap = this.heads.length;
+    const longest = this.lens.top();
+    const hist: Array<[number, number]> = [];
+    // Entries at position p = chains longer than p.
+    let longer = 0;
+    const at: number[] = [];
+    for (let len = longest; len >= 1; len--) {
+      longer += this.lens.counts[len]!;
+      at.push(longer);
+    }
+    for (let p = 0; p < at.length; p++) {
+      const c = at[at.length - 1 - p]!;
+      if (c !== 0) hist.push([p, c]);
+    }
+    return {
+      backend: "chaining",
+      size: this.count,
+      capacity: cap,
+      loadFactor: this.count / cap,
+      maxGroupLen: longest,
+      avgProbeDistance: this.count === 0 ? 0 : this.sumPos / this.count,
+      tombstones: 0,
+      tombstoneRatio: 0,
+      probeHistogram: hist,
+      bytesEstimate: this.heads.byteLength + this.next.byteLength +
+        (this.ks.length + this.vs.length) * REF_BYTES + this.lens.counts.byteLength + 200,
+    };
+  }
+
+  /** Live entries in each of `cells` equal slices of the chain array (a full scan). */
+  occupancy(cells: number): number[] {
+    const n = Math.max(1, Math.min(cells, this.heads.length));
+    const out = new Array<number>(n).fill(0);
+    const span = this.heads.length / n;
+    for (let b = 0; b < this.heads.length; b++) {
+      let len = 0;
+      for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) len++;
+      if (len) out[Math.floor(b / span)]! += len;
+    }
+    return out;
+  }
+
+  /** A full check of chains, links and counters; returns what is wrong (empty when sound). */
+  checkInvariants(): string[] {
+    const problems: string[] = [];
+    const say = (s: string) => {
+      if (problems.length < 50) problems.push(s);
+    };
+    const seen = new Uint8Array(this.top);
+    const lens = new Histogram();
+    let live = 0;
+    let sumPos = 0;
+    for (let b = 0; b < this.heads.length; b++) {
+      let len = 0;
+      for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) {
+        const s = e - 1;
+        if (s < 0 || s >= this.top) {
+          say(`chain ${b}: link to slab index ${s} outside 0..${this.top - 1}`);
+          break;
+        }
+        if (seen[s]) {
+          say(`chain ${b}: slab index ${s} linked twice (cycle or shared entry)`);
+          break;
+        }
+        seen[s] = 1;
+        const k = this.ks[s];
+        if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+          say(`chain ${b}: slab index ${s} holds invalid key ${String(k)}`);
+        } else {
+          const want = indexFor(hashOf(k), this.bits);
+          if (want !== b) say(`key ${keyRepr(k)} is in chain ${b} but hashes to ${want}`);
+          if (this.find(k) !== s) say(`key ${keyRepr(k)} appears more than once`);
+        }
+        sumPos += len;
+        len++;
+        live++;
+      }
+      if (len > 0) lens.add(len);
+    }
+    let freeCount = 0;
+    for (let e = this.free; e !== 0 && freeCount <= this.top; e = this.next[e - 1]!) {
+      const s = e - 1;
+      if (s < 0 || s >= this.top || seen[s]) {
+        say(`free list reaches slab index ${s}, which is live or out of range`);
+        break;
+      }
+      seen[s] = 2;
+      if (this.ks[s] !== undefined) say(`free slab index ${s} still holds a key`);
+      freeCount++;
+    }
+    for (let s = 0; s < this.top; s++) {
+      if (seen[s] === 0) say(`slab index ${s} is neither in a chain nor free`);
+    }
+    if (live !== this.count) say(`size is ${this.count} but chains hold ${live} entries`);
+    if (sumPos !== this.sumPos) say(`chain position sum is ${this.sumPos}, recount ${sumPos}`);
+    const a = JSON.stringify(lens.pairs());
+    const b = JSON.stringify(this.lens.pairs());
+    if (a !== b) say(`chain length histogram ${b} differs from recount ${a}`);
+    return problems;
+  }
+
+  /** The chain positions `get(key)` visits, without changing anything. */
+  traceGet(key: Key): ChainingTrace {
+    return this.trace("get", key);
+  }
+
+  /** The chain positions `set(key, value)` would visit, without changing anything. */
+  tracePut(key: Key, _value: V): ChainingTrace {
+    return this.trace("put", key);
+  }
+
+  private trace(operation: "get" | "put", key: Key): ChainingTrace {
+    const h = hashOf(key);
+    const bucket = h >>> this.shift;
+    const path: ChainingTraceStep[] = [];
+    let found = false;
+    for (let e = this.heads[bucket]!, pos = 0; e !== 0; e = this.next[e - 1]!, pos++) {
+      const k = this.ks[e - 1]!;
+      const matches = k === key;
+      path.push({ position: pos, key_repr: keyRepr(k), matches });
+      if (matches) {
+        found = true;
+        break;
+      }
+    }
+    return {
+      schema: "probe_trace.v1",
+      backend: "chaining",
+      operation,
+      key_repr: keyRepr(key),
+      hash: h,
+      capacity: this.heads.length,
+      bucket,
+      found,
+      terminal: operation === "get" ? (found ? "match" : "miss") : (found ? "update" : "insert"),
+      path,
+    };
+  }
+
+  /** The exact table: entries bucket by bucket, each chain head first. */
+  exportState(): ChainingState {
+    const keys: Key[] = [];
+    const values: unknown[] = [];
+    for (let b = 0; b < this.heads.length; b++) {
+      for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) {
+        keys.push(this.ks[e - 1]!);
+        values.push(this.vs[e - 1]);
+      }
+    }
+    return {
+      kind: "chaining",
+      bucketCount: this.heads.length,
+      maxLoadFactor: this.maxLoadFactor,
+      keys,
+      values,
+    };
+  }
+
+  /**
+   * Rebuilds the exact chains of {@linkcode exportState}. Throws RangeError or TypeError for a
+   * state no map can have (bad bucket count, lengths differ, invalid keys, repeated keys).
+   */
+  static fromState<V>(state: ChainingState): ChainingMap<V> {
+    const cap = state.bucketCount;
+    if (!Number.isInteger(cap) || cap < 8 || cap > 2 ** 30 || (cap & (cap - 1)) !== 0) {
+      throw new RangeError(`bucketCount must be a power of two in [8, 2^30]: received ${cap}`);
+    }
+    if (state.keys.length !== state.values.length) {
+      throw new RangeError(
+        `keys and values differ in length (${state.keys.length}, ${state.values.length})`,
+      );
+    }
+    const n = state.keys.length;
+    const m = ChainingMap.lazy<V>(cap, n, { maxLoadFactor: state.maxLoadFactor });
+    m.growAt = Number.MAX_SAFE_INTEGER; // keep the recorded bucket count while loading
+    for (let j = 0; j < n; j++) {
+      const k = state.keys[j];
+      if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+        throw new TypeError(`entry ${j}: keys must be strings or numbers`);
+      }
+      const before = m.count;
+      m.set(k, state.values[j] as V);
+      if (m.count === before) throw new RangeError(`entry ${j}: key ${keyRepr(k)} appears twice`);
+    }
+    m.growAt = Math.floor(cap * m.maxLoadFactor);
+    return m;
+  }
+}

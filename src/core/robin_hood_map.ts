@@ -1,0 +1,750 @@
+/**
+ * Open addressing with linear probing and Robin Hood displacement.
+ *
+ * Layout: one `Int32Array` of metadata words and two plain arrays for keys and values. A
+ * metadata word is `0` for an empty slot, `(distance + 1) << 8 | fingerprint` for an entry
+ * (the fingerprint is 7 bits of the hash with the top bit set, so it is never 0), and
+ * `(distance + 1) << 8` for a tombstone, which keeps the distance of the entry it replaced.
+ * A lookup compares whole words: at probe step `d` only a word equal to
+ * `(d + 1) << 8 | fingerprint` can hold the key, and a word below `(d + 1) << 8` (empty, or an
+ * entry or tombstone closer to home) proves the key absent.
+ *
+ * @module
+ */
+
+import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
+import {
+  badKey,
+  filledArray,
+  growArray,
+  Histogram,
+  log2Ceil,
+  modifiedDuringIteration,
+  REF_BYTES,
+} from "./storage.ts";
+import type {
+  DeletionStrategy,
+  HashMapLike,
+  Key,
+  MapStats,
+  RobinHoodState,
+  RobinHoodTrace,
+  RobinHoodTraceStep,
+} from "./types.ts";
+
+/** Options of {@linkcode RobinHoodMap}. */
+export interface RobinHoodOptions {
+  /** Slots to start with, rounded up to a power of two (minimum 8). Default 64. */
+  initialCapacity?: number;
+  /** Entries plus tombstones per slot that trigger a rebuild, in (0, 0.97]. Default 0.85. */
+  maxLoadFactor?: number;
+  /** `backshift` (default: no tombstones) or `tombstone`. */
+  deletion?: DeletionStrategy;
+}
+
+/** Called when the table is rebuilt: `resize` changes capacity, `compaction` drops tombstones. */
+export type RebuildHook = (
+  type: "resize" | "compaction",
+  fromCapacity: number,
+  toCapacity: number,
+  reason: string,
+) => void;
+
+const MIN_BITS = 3;
+const DIST_ONE = 0x100;
+
+function hashOf(key: Key): number {
+  return typeof key === "string" ? hashString(key) : hashNumber(key);
+}
+
+function checkLoadFactor(lf: number): number {
+  if (!(lf > 0 && lf <= 0.97)) {
+    throw new RangeError(`maxLoadFactor must be in (0, 0.97]: received ${lf}`);
+  }
+  return lf;
+}
+
+/**
+ * A Robin Hood hash map with `Map`'s interface. Iteration follows slot order.
+ *
+ * @example
+ * ```ts
+ * import { RobinHoodMap } from "./robin_hood_map.ts";
+ * const m = new RobinHoodMap<number>();
+ * m.set("a", 1).set("b", 2);
+ * m.delete("a");
+ * console.assert(m.get("b") === 2 && m.size === 1);
+ * ```
+ */
+export class RobinHoodMap<V> implements HashMapLike<V> {
+  /** How entries are removed. */
+  readonly deletion: DeletionStrategy;
+  /** Entries plus tombstones per slot that trigger a rebuild. */
+  readonly maxLoadFactor: number;
+  /** Called after every rebuild; used by {@linkcode AdaptiveMap} to report events. */
+  onRebuild: RebuildHook | undefined = undefined;
+
+  private meta: Int32Array;
+  private ks: Array<Key | undefined>;
+  private vs: Array<V | undefined>;
+  private bits: number;
+  private shift: number;
+  private mask: number;
+  private count = 0;
+  private tombs = 0;
+  private growAt: number;
+  private sumDist = 0;
+  private hist = new Histogram();
+  private version = 0;
+  private readonly initialBits: number;
+
+  constructor(options: RobinHoodOptions = {}) {
+    this.deletion = options.deletion ?? "backshift";
+    if (this.deletion !== "backshift" && this.deletion !== "tombstone") {
+      throw new RangeError(
+        `deletion must be "backshift" or "tombstone": received "${this.deletion}"`,
+      );
+    }
+    this.maxLoadFactor = checkLoadFactor(options.maxLoadFactor ?? 0.85);
+    const initial = options.initialCapacity ?? 64;
+    if (!(initial >= 1 && initial <= 2 ** 30)) {
+      throw new RangeError(`initialCapacity must be in [1, 2^30]: received ${initial}`);
+    }
+    this.initialBits = Math.max(MIN_BITS, log2Ceil(initial));
+    this.bits = this.initialBits;
+    this.shift = 32 - this.bits;
+    this.mask = (1 << this.bits) - 1;
+    this.meta = new Int32Array(1 << this.bits);
+    this.ks = filledArray(1 << this.bits);
+    this.vs = filledArray(1 << this.bits);
+    this.growAt = this.thresholdFor(1 << this.bits);
+  }
+
+  /**
+   * An empty table of exactly `capacity` slots whose arrays are filled by later
+   * {@linkcode prepare} calls; it must not be used before `prepare` returns true.
+   * Lets a migrating {@linkcode AdaptiveMap} spread a big allocation over many operations.
+   */
+  static lazy<V>(capacity: number, options: RobinHoodOptions = {}): RobinHoodMap<V> {
+    const m = new RobinHoodMap<V>({ ...options, initialCapacity: 8 });
+    m.bits = Math.max(MIN_BITS, log2Ceil(capacity));
+    m.shift = 32 - m.bits;
+    m.mask = (1 << m.bits) - 1;
+    m.meta = new Int32Array(1 << m.bits);
+    m.ks = [];
+    m.vs = [];
+    m.growAt = m.thresholdFor(1 << m.bits);
+    return m;
+  }
+
+  /** Fills a {@linkcode lazy} table's arrays by up to `budget` items; true when ready. */
+  prepare(budget: number): boolean {
+    const cap = this.mask + 1;
+    const half = Math.max(1, budget >> 1);
+    return growArray(this.ks, cap, half) && growArray(this.vs, cap, half);
+  }
+
+  /** Live entries. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Always `"robinhood"`. */
+  get backend(): "robinhood" {
+    return "robinhood";
+  }
+
+  /** Slots in the table. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /** Mean probe distance of live entries. */
+  get avgProbe(): number {
+    return this.count === 0 ? 0 : this.sumDist / this.count;
+  }
+
+  /** Tombstones in the table (always 0 with backshift deletion). */
+  get tombstones(): number {
+    return this.tombs;
+  }
+
+  private thresholdFor(cap: number): number {
+    return Math.min(cap - 1, Math.floor(cap * this.maxLoadFactor));
+  }
+
+  /** Slot holding `key`, or -1. */
+  private find(key: Key): number {
+    const h = hashOf(key);
+    const meta = this.meta;
+    const ks = this.ks;
+    const mask = this.mask;
+    let i = h >>> this.shift;
+    let want = DIST_ONE | (h & 0x7f) | 0x80;
+    for (;;) {
+      const m = meta[i]!;
+      if (m === want) {
+        if (ks[i] === key) return i;
+      } else if (m < (want & ~0xff)) return -1;
+      i = (i + 1) & mask;
+      want += DIST_ONE;
+    }
+  }
+
+  /** The value stored under `key`, or `undefined`. */
+  get(key: Key): V | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : this.vs[i];
+  }
+
+  /** Whether `key` is present. */
+  has(key: Key): boolean {
+    return this.find(key) >= 0;
+  }
+
+  /** Replaces the value of `key` if present; returns whether it was. */
+  update(key: Key, value: V): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    this.vs[i] = value;
+    return true;
+  }
+
+  /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
+  set(key: Key, value: V): this {
+    let h: number;
+    if (typeof key === "string") h = hashString(key);
+    else {
+      if (typeof key !== "number" || key !== key) badKey(key);
+      if (key === 0) key = 0; // -0 is stored as 0, as Map does
+      h = hashNumber(key);
+    }
+    const meta = this.meta;
+    const ks = this.ks;
+    const mask = this.mask;
+    const fp = (h & 0x7f) | 0x80;
+    let i = h >>> this.shift;
+    let base = DIST_ONE;
+    let reuse = -1;
+    for (;;) {
+      const m = meta[i]!;
+      if (m === (base | fp)) {
+        if (ks[i] === key) {
+          this.vs[i] = value;
+          return this;
+        }
+      } else if (m < base) break;
+      else if (m === base && reuse < 0) reuse = i; // a tombstone exactly as far from home
+      i = (i + 1) & mask;
+      base += DIST_ONE;
+    }
+    if (this.count + this.tombs >= this.growAt) {
+      this.rebuildForInsert();
+      return this.set(key, value);
+    }
+    if (reuse >= 0) {
+      const d = (reuse - (h >>> this.shift)) & mask;
+      meta[reuse] = ((d + 1) << 8) | fp;
+      ks[reuse] = key;
+      this.vs[reuse] = value;
+      this.tombs--;
+      this.count++;
+      this.version++;
+      this.hist.add(d);
+      this.sumDist += d;
+      return this;
+    }
+    this.place(i, (base >> 8) - 1, fp, key, value);
+    return this;
+  }
+
+  /** Puts an entry known to be absent at slot `i`, `dist` from its home, displacing as needed. */
+  private place(i: number, dist: number, fp: number, key: Key, value: V): void {
+    const meta = this.meta;
+    const ks = this.ks;
+    const vs = this.vs;
+    const mask = this.mask;
+    const hist = this.hist;
+    this.count++;
+    this.version++;
+    let k: Key | undefined = key;
+    let v: V | undefined = value;
+    for (;;) {
+      const m = meta[i]!;
+      if (m === 0) break;
+      const md = (m >> 8) - 1;
+      if ((m & 0xff) === 0) {
+        if (md <= dist) {
+          this.tombs--;
+          break;
+        }
+      } else if (md < dist) {
+        meta[i] = ((dist + 1) << 8) | fp;
+        const k2 = ks[i];
+        const v2 = vs[i];
+        ks[i] = k;
+        vs[i] = v;
+        hist.add(dist);
+        hist.remove(md);
+        this.sumDist += dist - md;
+        k = k2;
+        v = v2;
+        fp = m & 0xff;
+        dist = md;
+      }
+      i = (i + 1) & mask;
+      dist++;
+    }
+    meta[i] = ((dist + 1) << 8) | fp;
+    ks[i] = k;
+    vs[i] = v;
+    hist.add(dist);
+    this.sumDist += dist;
+  }
+
+  /** Out of line so the growth path does not deoptimise `set`. */
+  private rebuildForInsert(): void {
+    const cap = this.mask + 1;
+    if (this.count + 1 > this.growAt >> 1) {
+      this.rebuild(
+        cap * 2,
+        "resize",
+        `load ${((this.count + this.tombs) / cap).toFixed(3)} >= ${this.maxLoadFactor}`,
+      );
+    } else {
+      this.rebuild(cap, "compaction", `tombstones fill the table (${this.tombs} of ${cap} slots)`);
+    }
+  }
+
+  /** Rebuilds into `newCap` slots (a power of two), dropping tombstones. */
+  private rebuild(newCap: number, type: "resize" | "compaction", reason: string): void {
+    const oldMeta = this.meta;
+    const oldKs = this.ks;
+    const oldVs = this.vs;
+    const oldCap = oldMeta.length;
+    this.bits = log2Ceil(newCap);
+    this.shift = 32 - this.bits;
+    this.mask = newCap - 1;
+    this.meta = new Int32Array(newCap);
+    this.ks = filledArray(newCap);
+    this.vs = filledArray(newCap);
+    this.growAt = this.thresholdFor(newCap);
+    this.count = 0;
+    this.tombs = 0;
+    this.sumDist = 0;
+    this.hist.reset();
+    for (let j = 0; j < oldCap; j++) {
+      if ((oldMeta[j]! & 0xff) === 0) continue;
+      const k = oldKs[j]!;
+      const h = hashOf(k);
+      this.place(h >>> this.shift, 0, (h & 0x7f) | 0x80, k, oldVs[j] as V);
+    }
+    this.onRebuild?.(type, oldCap, newCap, reason);
+  }
+
+  /** Removes `key`; returns whether it was present. */
+  delete(key: Key): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  private removeAt(i: number): void {
+    const meta = this.meta;
+    const ks = this.ks;
+    const vs = this.vs;
+    const d = (meta[i]! >> 8) - 1;
+    this.hist.remove(d);
+    this.sumDist -= d;
+    this.count--;
+    this.version++;
+    if (this.deletion === "tombstone") {
+      meta[i] = (d + 1) << 8;
+      ks[i] = undefined;
+      vs[i] = undefined;
+      this.tombs++;
+      return;
+    }
+    const mask = this.mask;
+    const hist = this.hist;
+    let j = (i + 1) & mask;
+    for (;;) {
+      const m = meta[j]!;
+      if (m < 2 * DIST_ONE) break; // empty, or an entry already at home
+      meta[i] = m - DIST_ONE;
+      ks[i] = ks[j];
+      vs[i] = vs[j];
+      const md = (m >> 8) - 1;
+      hist.remove(md);
+      hist.add(md - 1);
+      this.sumDist--;
+      i = j;
+      j = (j + 1) & mask;
+    }
+    meta[i] = 0;
+    ks[i] = undefined;
+    vs[i] = undefined;
+  }
+
+  /**
+   * Moves up to `max` entries, from slot `cursor` on, out of this table into `sink`; returns
+   * the cursor to continue from (`>= capacity` when the table is empty). Every slot before the
+   * returned cursor is empty, so deletions meanwhile cannot shift an entry behind it.
+   * Used by {@linkcode AdaptiveMap} to migrate incrementally.
+   */
+  drain(cursor: number, max: number, sink: (key: Key, value: V) => void): number {
+    const meta = this.meta;
+    const cap = this.mask + 1;
+    let moved = 0;
+    let scanned = 0;
+    const scanLimit = max * 16;
+    let i = cursor;
+    while (i < cap && moved < max && scanned < scanLimit) {
+      scanned++;
+      if ((meta[i]! & 0xff) === 0) {
+        i++; // empty or a tombstone (kept: clearing it would cut off entries beyond it)
+        continue;
+      }
+      sink(this.ks[i]!, this.vs[i] as V);
+      moved++;
+      this.removeAt(i);
+      if (this.deletion === "tombstone") i++; // else the next entry may have shifted into slot i
+    }
+    return i;
+  }
+
+  /** Removes every entry and returns to the initial capacity. */
+  clear(): void {
+    const cap = 1 << this.initialBits;
+    this.bits = this.initialBits;
+    this.shift = 32 - this.bits;
+    this.mask = cap - 1;
+    this.meta = new Int32Array(cap);
+    this.ks = filledArray(cap);
+    this.vs = filledArray(cap);
+    this.growAt = this.thresholdFor(cap);
+    this.count = 0;
+    this.tombs = 0;
+    this.sumDist = 0;
+    this.hist.reset();
+    this.version++;
+  }
+
+  /** Rebuilds the table without tombstones, shrinking it if the entries fit in fewer slots. */
+  compact(): void {
+    const cap = this.mask + 1;
+    let fit = 1 << MIN_BITS;
+    while (this.thresholdFor(fit) <= this.count * 1.25 + 1) fit *= 2;
+    const to = Math.min(cap, Math.max(fit, 1 << this.initialBits));
+    this.rebuild(
+      to,
+      "compaction",
+      `compact(): ${this.tombs} tombstones, ${this.count} entries in ${cap} slots`,
+    );
+  }
+
+  private *slots(): Generator<number, void, undefined> {
+    const v = this.version;
+    const meta = this.meta;
+    for (let i = 0; i < meta.length; i++) {
+      if (this.version !== v) throw modifiedDuringIteration("RobinHoodMap");
+      if ((meta[i]! & 0xff) !== 0) yield i;
+    }
+    if (this.version !== v) throw modifiedDuringIteration("RobinHoodMap");
+  }
+
+  /** Keys in slot order. */
+  *keys(): IterableIterator<Key> {
+    for (const i of this.slots()) yield this.ks[i]!;
+  }
+
+  /** Values in slot order. */
+  *values(): IterableIterator<V> {
+    for (const i of this.slots()) yield this.vs[i] as V;
+  }
+
+  /** `[key, value]` pairs in slot order. */
+  *entries(): IterableIterator<[Key, V]> {
+    for (const i of this.slots()) yield [this.ks[i]!, this.vs[i] as V];
+  }
+
+  /** Same as {@linkcode entries}. */
+  [Symbol.iterator](): IterableIterator<[Key, V]> {
+    return this.entries();
+  }
+
+  /** Calls `callback(value, key, map)` for each entry in slot order. */
+  forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
+    for (const i of this.slots()) callback.call(thisArg, this.vs[i] as V, this.ks[i]!, this);
+  }
+
+  /** Statistics from counters maintained by every write. */
+  stats(): MapStats {
+    const cap = this.mask + 1;
+    return {
+      backend: "robinhood",
+      size: this.count,
+      capacity: cap,
+      loadFactor: this.count / cap,
+      maxGroupLen: this.count === 0 ? 0 : this.hist.top(),
+      avgProbeDistance: this.count === 0 ? 0 : this.sumDist / this.count,
+      tombstones: this.tombs,
+      tombstoneRatio: this.tombs / cap,
+      probeHistogram: this.hist.pairs(),
+      bytesEstimate: cap * (4 + 2 * REF_BYTES) + this.hist.counts.byteLength + 160,
+    };
+  }
+
+  /** Live entries in each of `cells` equal slices of the table (a full scan). */
+  occupancy(cells: number): number[] {
+    const meta = this.meta;
+    const n = Math.max(1, Math.min(cells, meta.length));
+    const out = new Array<number>(n).fill(0);
+    const span = meta.length / n;
+    for (let i = 0; i < meta.length; i++) {
+      if ((meta[i]! & 0xff) !== 0) out[Math.floor(i / span)]!++;
+    }
+    return out;
+  }
+
+  /** A full check of the table; returns what is wrong (empty when sound). */
+  checkInvariants(): string[] {
+    const problems: string[] = [];
+    const say = (s: string) => {
+      if (problems.length < 50) problems.push(s);
+    };
+    const meta = this.meta;
+    const cap = meta.length;
+    if (this.ks.length !== cap || this.vs.length !== cap) {
+      say(`key/value arrays do not match ${cap} slots`);
+    }
+    let live = 0;
+    let tombs = 0;
+    let sum = 0;
+    const hist = new Histogram();
+    for (let i = 0; i < cap; i++) {
+      const m = meta[i]!;
+      if (m === 0) continue;
+      const d = (m >> 8) - 1;
+      if (d < 0 || d >= cap) {
+        say(`slot ${i}: impossible probe distance ${d}`);
+        continue;
+      }
+      if (d > 0) {
+        const p = meta[(i - 1) & this.mask]!;
+        if (p === 0) say(`slot ${i}: distance ${d} after an empty slot`);
+        else if ((p >> 8) - 1 < d - 1) {
+          say(
+            `slot ${i}: distance ${d} follows distance ${(p >> 8) - 1} (Robin Hood order broken)`,
+          );
+        }
+      }
+      if ((m & 0xff) === 0) {
+        tombs++;
+        if (this.deletion !== "tombstone") say(`slot ${i}: tombstone in a backshift table`);
+        continue;
+      }
+      live++;
+      const k = this.ks[i];
+      if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+        say(`slot ${i}: invalid key ${String(k)}`);
+        continue;
+      }
+      const h = hashOf(k);
+      if (((h & 0x7f) | 0x80) !== (m & 0xff)) {
+        say(`slot ${i}: fingerprint does not match key ${keyRepr(k)}`);
+      }
+      const home = indexFor(h, this.bits);
+      if (((i - home) & this.mask) !== d) {
+        say(`slot ${i}: key ${keyRepr(k)} records distance ${d}, actual ${(i - home) & this.mask}`);
+      }
+      if (this.find(k) !== i) {
+        say(`slot ${i}: key ${keyRepr(k)} is not found at its slot (duplicate or unreachable)`);
+      }
+      hist.add(d);
+      sum += d;
+    }
+    if (live !== this.count) say(`size is ${this.count} but ${live} slots are live`);
+    if (tombs !== this.tombs) {
+      say(`tombstone count is ${this.tombs} but ${tombs} slots hold tombstones`);
+    }
+    if (sum !== this.sumDist) say(`probe distance sum is ${this.sumDist}, recount ${sum}`);
+    if (live + tombs >= cap && cap > 0) say(`table has no empty slot`);
+    const a = JSON.stringify(hist.pairs());
+    const b = JSON.stringify(this.hist.pairs());
+    if (a !== b) say(`probe histogram ${b} differs from recount ${a}`);
+    return problems;
+  }
+
+  /** The probe path `get(key)` takes, without changing anything. */
+  traceGet(key: Key): RobinHoodTrace {
+    return this.trace("get", key);
+  }
+
+  /** The probe path `set(key, value)` would take in the current table, without changing it. */
+  tracePut(key: Key, _value: V): RobinHoodTrace {
+    return this.trace("put", key);
+  }
+
+  private trace(operation: "get" | "put", key: Key): RobinHoodTrace {
+    const h = hashOf(key);
+    const home = h >>> this.shift;
+    let fp = (h & 0x7f) | 0x80;
+    const path: RobinHoodTraceStep[] = [];
+    let i = home;
+    let d = 0;
+    let carrying = false; // after a swap, the put carries a displaced entry
+    let terminal: RobinHoodTrace["terminal"] = "stop";
+    let found = false;
+    const cap = this.mask + 1;
+    for (let step = 0; step <= cap; step++) {
+      const m = this.meta[i]!;
+      const isTomb = m !== 0 && (m & 0xff) === 0;
+      const md = m === 0 ? null : (m >> 8) - 1;
+      const k = m !== 0 && !isTomb ? this.ks[i]! : null;
+      const matches = !carrying && m === (((d + 1) << 8) | fp) && k === key;
+      const s: RobinHoodTraceStep = {
+        step,
+        slot: i,
+        state: m === 0 ? "empty" : isTomb ? "tombstone" : "occupied",
+        ideal_slot: md === null ? null : (i - md) & this.mask,
+        probe_distance: md,
+        carried_distance: d,
+        key_repr: k === null ? null : keyRepr(k),
+        matches,
+        action: "advance",
+      };
+      path.push(s);
+      if (matches) {
+        found = true;
+        s.action = operation === "get" ? "match" : "update";
+        terminal = operation === "get" ? "match" : "update";
+        break;
+      }
+      if (operation === "get") {
+        if (m === 0 || md! < d) {
+          s.action = "stop";
+          terminal = m === 0 ? "empty" : "stop";
+          break;
+        }
+      } else if (m === 0 || (isTomb && md! <= d)) {
+        s.action = "insert";
+        terminal = "insert";
+        break;
+      } else if (!isTomb && md! < d) {
+        s.action = "swap";
+        carrying = true;
+        fp = m & 0xff;
+        d = md!;
+      }
+      i = (i + 1) & this.mask;
+      d++;
+    }
+    return {
+      schema: "probe_trace.v1",
+      backend: "robinhood",
+      operation,
+      key_repr: keyRepr(key),
+      hash: h,
+      capacity: cap,
+      ideal_slot: home,
+      found,
+      terminal,
+      path,
+    };
+  }
+
+  /** The exact table: every entry with its slot, and every tombstone. */
+  exportState(): RobinHoodState {
+    const slots: number[] = [];
+    const keys: Key[] = [];
+    const values: unknown[] = [];
+    const tSlots: number[] = [];
+    const tDists: number[] = [];
+    const meta = this.meta;
+    for (let i = 0; i < meta.length; i++) {
+      const m = meta[i]!;
+      if (m === 0) continue;
+      if ((m & 0xff) === 0) {
+        tSlots.push(i);
+        tDists.push((m >> 8) - 1);
+      } else {
+        slots.push(i);
+        keys.push(this.ks[i]!);
+        values.push(this.vs[i]);
+      }
+    }
+    return {
+      kind: "robinhood",
+      capacity: meta.length,
+      maxLoadFactor: this.maxLoadFactor,
+      deletion: this.deletion,
+      slots: Int32Array.from(slots),
+      keys,
+      values,
+      tombstoneSlots: Int32Array.from(tSlots),
+      tombstoneDistances: Int32Array.from(tDists),
+    };
+  }
+
+  /**
+   * Rebuilds the exact table of {@linkcode exportState}. Throws RangeError or TypeError for a
+   * state no table can have (bad capacity, slots out of range or repeated, invalid keys);
+   * a table that can be built but breaks Robin Hood order is built as it is, for
+   * {@linkcode checkInvariants} to report.
+   */
+  static fromState<V>(state: RobinHoodState): RobinHoodMap<V> {
+    const cap = state.capacity;
+    if (!Number.isInteger(cap) || cap < 8 || cap > 2 ** 30 || (cap & (cap - 1)) !== 0) {
+      throw new RangeError(`capacity must be a power of two in [8, 2^30]: received ${cap}`);
+    }
+    const n = state.slots.length;
+    if (state.keys.length !== n || state.values.length !== n) {
+      throw new RangeError(
+        `slots, keys and values differ in length (${n}, ${state.keys.length}, ${state.values.length})`,
+      );
+    }
+    if (state.tombstoneSlots.length !== state.tombstoneDistances.length) {
+      throw new RangeError(`tombstone slots and distances differ in length`);
+    }
+    if (n + state.tombstoneSlots.length >= cap) {
+      throw new RangeError(
+        `${n} entries and ${state.tombstoneSlots.length} tombstones do not fit ${cap} slots`,
+      );
+    }
+    const m = RobinHoodMap.lazy<V>(cap, {
+      maxLoadFactor: state.maxLoadFactor,
+      deletion: state.deletion,
+    });
+    m.prepare(2 * cap);
+    for (let j = 0; j < n; j++) {
+      const slot = state.slots[j]!;
+      const k = state.keys[j];
+      if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+        throw new TypeError(`entry ${j}: keys must be strings or numbers`);
+      }
+      if (slot < 0 || slot >= cap || m.meta[slot] !== 0) {
+        throw new RangeError(`entry ${j}: slot ${slot} is out of range or used twice`);
+      }
+      const h = hashOf(k);
+      const d = (slot - (h >>> m.shift)) & m.mask;
+      m.meta[slot] = ((d + 1) << 8) | (h & 0x7f) | 0x80;
+      m.ks[slot] = k;
+      m.vs[slot] = state.values[j] as V;
+      m.hist.add(d);
+      m.sumDist += d;
+    }
+    for (let j = 0; j < state.tombstoneSlots.length; j++) {
+      const slot = state.tombstoneSlots[j]!;
+      const d = state.tombstoneDistances[j]!;
+      if (slot < 0 || slot >= cap || m.meta[slot] !== 0 || d < 0 || d >= cap) {
+        throw new RangeError(`tombstone ${j}: slot ${slot} or distance ${d} is invalid`);
+      }
+      m.meta[slot] = (d + 1) << 8;
+    }
+    m.count = n;
+    m.tombs = state.tombstoneSlots.length;
+    return m;
+  }
+}

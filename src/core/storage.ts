@@ -1,0 +1,101 @@
+/**
+ * Helpers shared by the backends: array storage that can be allocated in bounded steps,
+ * probe-distance histograms and byte estimates.
+ *
+ * @module
+ */
+
+/** Bytes of one reference in a plain array (V8 in Deno does not compress pointers). */
+export const REF_BYTES = 8;
+
+/** Smallest power of two `>= n` (and `>= 1`), as its log2. */
+export function log2Ceil(n: number): number {
+  let bits = 0;
+  while ((1 << bits) < n) bits++;
+  return bits;
+}
+
+/**
+ * Appends `undefined` to `arr` until it holds `length` items or `budget` were added.
+ * Returns true once `arr.length >= length`.
+ *
+ * Big arrays cost tens of milliseconds to allocate at once; growing them in steps keeps every
+ * operation of a migrating map short.
+ */
+export function growArray(arr: unknown[], length: number, budget: number): boolean {
+  const end = Math.min(length, arr.length + budget);
+  for (let i = arr.length; i < end; i++) arr.push(undefined);
+  return arr.length >= length;
+}
+
+/** A new array of `length` `undefined`s. */
+export function filledArray<T>(length: number): T[] {
+  return new Array<T>(length).fill(undefined as T);
+}
+
+/** Counts of entries by probe distance (or chain length), grown on demand. */
+export class Histogram {
+  counts: Int32Array = new Int32Array(16);
+  /** Highest index that may be non-zero; lowered lazily by {@linkcode top}. */
+  hi = 0;
+
+  add(d: number): void {
+    if (d >= this.counts.length) this.#grow(d);
+    this.counts[d]!++;
+    if (d > this.hi) this.hi = d;
+  }
+
+  remove(d: number): void {
+    this.counts[d]!--;
+  }
+
+  /** Highest index with a non-zero count (0 when empty). */
+  top(): number {
+    const c = this.counts;
+    let h = this.hi;
+    while (h > 0 && c[h] === 0) h--;
+    this.hi = h;
+    return h;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.hi = 0;
+  }
+
+  /** `[index, count]` for every non-zero count. */
+  pairs(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    const top = this.top();
+    for (let d = 0; d <= top; d++) {
+      const c = this.counts[d]!;
+      if (c !== 0) out.push([d, c]);
+    }
+    return out;
+  }
+
+  #grow(d: number): void {
+    let n = this.counts.length;
+    while (n <= d) n *= 2;
+    const next = new Int32Array(n);
+    next.set(this.counts);
+    this.counts = next;
+  }
+}
+
+/** Throws a TypeError for keys adhash cannot store. */
+export function badKey(key: unknown): never {
+  if (typeof key === "number") throw new TypeError(`Cannot use NaN as a key`);
+  throw new TypeError(
+    `Keys must be strings or numbers: received ${
+      typeof key === "object" ? (key === null ? "null" : "object") : typeof key
+    }`,
+  );
+}
+
+/** The error thrown by an iterator whose map changed shape under it. */
+export function modifiedDuringIteration(name: string): TypeError {
+  return new TypeError(
+    `${name} was modified during iteration (insertions and deletions invalidate iterators; updates do not)`,
+  );
+}
