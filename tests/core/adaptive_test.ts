@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { AdaptiveMap, DEFAULT_POLICY, type MapEvent, validatePolicy } from "../../mod.ts";
+
+Deno.test("AdaptiveMap with the default policy migrates on a growing uniform workload", () => {
+  const m = new AdaptiveMap<number>();
+  const events: MapEvent[] = [];
+  m.onEvent((e) => events.push(e));
+  for (let i = 0; i < 100_000; i++) m.set(`K${Math.floor(Math.random() * 1e9)}`, i);
+  const sw = events.find((e) => e.type === "switch");
+  assert.ok(sw, "no switch event");
+  assert.equal(sw.from, "chaining");
+  assert.equal(sw.to, "robinhood");
+  const start = events.find((e) => e.type === "start")!;
+  assert.match(start.reason, /load factor 0\.8\d+ > 0\.82|longest chain \d+ > 8/);
+  assert.ok(start.time <= sw.time && Math.abs(start.time - Date.now()) < 60_000);
+  assert.equal(m.backend, "robinhood");
+  assert.equal(m.migrations, 1);
+});
+
+Deno.test("AdaptiveMap moves to chaining when Robin Hood probes get long, then rests", () => {
+  const m = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    maxAvgProbeRobinhood: 0.3,
+    incrementalBatch: 8,
+  });
+  const switches: string[] = [];
+  m.onEvent((e) => e.type === "switch" && switches.push(`${e.from}->${e.to}`));
+  for (let i = 0; i < 2_000; i++) m.set(i, i);
+  assert.equal(switches[0], "robinhood->chaining");
+  // The rest period bounds migrations to O(writes / size).
+  assert.ok(m.migrations <= 6, `${m.migrations} migrations`);
+  for (let i = 0; i < 2_000; i++) assert.equal(m.get(i), i);
+});
+
+Deno.test("AdaptiveMap compacts a Robin Hood table whose tombstones reach the limit", () => {
+  const m = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    rhDeletion: "tombstone",
+    initialCapacityRh: 1024,
+  });
+  const compactions: MapEvent[] = [];
+  m.onEvent((e) => e.type === "compaction" && compactions.push(e));
+  for (let i = 0; i < 800; i++) m.set(i, i);
+  // 256 tombstones in 1024 slots reach the 0.25 limit; the 44 deletions after it do not.
+  for (let i = 0; i < 300; i++) m.delete(i);
+  assert.equal(compactions.length, 1);
+  assert.match(compactions[0]!.reason, /256 tombstones/);
+  assert.equal(m.compactions, 1);
+  assert.equal(m.stats().tombstones, 44);
+  assert.equal(m.size, 500);
+});
+
+Deno.test("AdaptiveMap keeps every write, delete and read exact during a migration", () => {
+  const m = new AdaptiveMap<string>({ incrementalBatch: 3 });
+  const ref = new Map<string, string>();
+  let i = 0;
+  while (!m.migrating) {
+    m.set(`K${i}`, "old");
+    ref.set(`K${i}`, "old");
+    i++;
+  }
+  // Overwrite keys not yet moved, delete others, and add new ones while the migration runs.
+  for (let j = 0; m.migrating; j++) {
+    const k = `K${(j * 7) % i}`;
+    if (j % 3 === 0) {
+      m.set(k, `new${j}`);
+      ref.set(k, `new${j}`);
+    } else if (j % 3 === 1) assert.equal(m.delete(k), ref.delete(k));
+    else {
+      m.set(`N${j}`, "n");
+      ref.set(`N${j}`, "n");
+    }
+    assert.equal(m.size, ref.size);
+    assert.equal(m.get(k), ref.get(k));
+  }
+  assert.deepEqual(m.checkInvariants(), []);
+  assert.deepEqual(new Map(m), ref);
+});
+
+Deno.test("AdaptiveMap iteration during a migration yields each live key once", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 2 });
+  let i = 0;
+  while (!m.migrating) m.set(`K${i}`, i++);
+  for (let j = 0; j < 50; j++) m.get("K1");
+  assert.ok(m.migrating);
+  const keys = [...m.keys()];
+  assert.equal(keys.length, i);
+  assert.equal(new Set(keys).size, i);
+  assert.equal(m.migrating, false);
+});
+
+Deno.test("AdaptiveMap.onEvent() returns an unsubscribe function", () => {
+  const m = new AdaptiveMap<number>();
+  let n = 0;
+  const off = m.onEvent(() => n++);
+  off();
+  for (let i = 0; i < 5_000; i++) m.set(i, i);
+  assert.equal(n, 0);
+  assert.ok(m.migrations >= 1);
+});
+
+Deno.test("validatePolicy() names the bad field", () => {
+  assert.throws(
+    () => validatePolicy({ ...DEFAULT_POLICY, maxLfChaining: 0 }),
+    /policy\.maxLfChaining/,
+  );
+  assert.throws(() => new AdaptiveMap({ incrementalBatch: 1.5 }), /policy\.incrementalBatch/);
+  assert.throws(
+    () => new AdaptiveMap({ startBackend: "btree" as never }),
+    /policy\.startBackend.*"btree"/,
+  );
+});

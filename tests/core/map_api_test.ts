@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import {
+  AdaptiveMap,
+  ChainingMap,
+  createMap,
+  type HashMapLike,
+  type Key,
+  MODES,
+  RobinHoodMap,
+} from "../../mod.ts";
+
+const all = (): Array<HashMapLike<number>> => [
+  new ChainingMap<number>(),
+  new RobinHoodMap<number>(),
+  new RobinHoodMap<number>({ deletion: "tombstone" }),
+  new AdaptiveMap<number>(),
+];
+
+Deno.test("set() refuses NaN and keys that are not strings or numbers", () => {
+  for (const m of all()) {
+    assert.throws(() => m.set(NaN, 1), { name: "TypeError", message: /NaN/ });
+    assert.throws(() => m.set({} as unknown as Key, 1), {
+      name: "TypeError",
+      message: /received object/,
+    });
+    assert.throws(() => m.set(null as unknown as Key, 1), /received null/);
+    assert.equal(m.get(NaN), undefined);
+    assert.equal(m.has(NaN), false);
+  }
+});
+
+Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {
+  for (const m of all()) {
+    m.set(-0, 1).set("1", 2).set(1, 3);
+    assert.equal(m.get(0), 1);
+    assert.ok(Object.is([...m.keys()].find((k) => k === 0), 0));
+    assert.equal(m.get("1"), 2);
+    assert.equal(m.get(1), 3);
+    assert.equal(m.size, 3);
+  }
+});
+
+Deno.test("entries() throws TypeError when the map gains or loses keys during iteration", () => {
+  for (const m of all()) {
+    for (let i = 0; i < 10; i++) m.set(i, i);
+    assert.throws(() => {
+      for (const [k] of m) m.delete(k);
+    }, TypeError);
+    // Updating values of existing keys is allowed.
+    for (const [k, v] of m) m.set(k, v + 1);
+  }
+});
+
+Deno.test("stats() reports load, probes and bytes without scanning", () => {
+  for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
+    for (let i = 0; i < 1000; i++) m.set(`K${i}`, i);
+    const s = m.stats();
+    assert.equal(s.size, 1000);
+    assert.equal(s.loadFactor, 1000 / s.capacity);
+    assert.equal(s.probeHistogram.reduce((a, [, c]) => a + c, 0), 1000);
+    const avg = s.probeHistogram.reduce((a, [d, c]) => a + d * c, 0) / 1000;
+    assert.ok(Math.abs(avg - s.avgProbeDistance) < 1e-9);
+    assert.equal(
+      s.maxGroupLen,
+      Math.max(...s.probeHistogram.map(([d]) => d)) + (m.backend === "chaining" ? 1 : 0),
+    );
+    assert.ok(s.bytesEstimate > 1000 * 8);
+  }
+});
+
+Deno.test("occupancy() counts every live entry once", () => {
+  for (const mode of MODES) {
+    const m = createMap<number>(mode);
+    for (let i = 0; i < 3000; i++) m.set(i, i);
+    const cells = m.occupancy(64);
+    assert.equal(cells.reduce((a, b) => a + b, 0), 3000);
+  }
+});
+
+Deno.test("createMap() builds the backend of each mode and refuses unknown modes", () => {
+  assert.equal(createMap("fast-insert").backend, "chaining");
+  assert.equal(createMap("fast-lookup").backend, "robinhood");
+  assert.equal((createMap("memory-tight") as RobinHoodMap<unknown>).maxLoadFactor, 0.95);
+  assert.ok(createMap("adaptive") instanceof AdaptiveMap);
+  assert.throws(() => createMap("fast" as never), /Unknown mode "fast"/);
+});
+
+Deno.test("clear() empties the map and returns it to its initial capacity", () => {
+  for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
+    const cap = m.capacity;
+    for (let i = 0; i < 5000; i++) m.set(i, i);
+    m.clear();
+    assert.equal(m.size, 0);
+    assert.equal(m.capacity, cap);
+    assert.equal(m.get(1), undefined);
+    m.set(1, 1);
+    assert.equal(m.get(1), 1);
+  }
+});

@@ -1,0 +1,141 @@
+// Model-based property tests: every map against the built-in Map over random op sequences,
+// with thresholds small enough that resizes, compactions and migrations in both directions
+// happen in the middle of sequences.
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { AdaptiveMap, ChainingMap, type HashMapLike, type Key, RobinHoodMap } from "../../mod.ts";
+
+type Op =
+  | { t: "set"; k: Key; v: number }
+  | { t: "get"; k: Key }
+  | { t: "has"; k: Key }
+  | { t: "del"; k: Key }
+  | { t: "iter" }
+  | { t: "clear" };
+
+const key: fc.Arbitrary<Key> = fc.oneof(
+  fc.integer({ min: 0, max: 60 }).map((i) => `K${i}`),
+  fc.integer({ min: -30, max: 30 }),
+  fc.constantFrom(0.5, -0, 1e21, "", "é", "\u{1F600}"),
+);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 40, arbitrary: fc.record({ t: fc.constant("set" as const), k: key, v: fc.integer() }) },
+  { weight: 20, arbitrary: fc.record({ t: fc.constant("get" as const), k: key }) },
+  { weight: 10, arbitrary: fc.record({ t: fc.constant("has" as const), k: key }) },
+  { weight: 25, arbitrary: fc.record({ t: fc.constant("del" as const), k: key }) },
+  { weight: 3, arbitrary: fc.constant({ t: "iter" as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: "clear" as const }) },
+);
+
+function run(map: HashMapLike<number> & { checkInvariants(): string[] }, ops: Op[]): void {
+  const ref = new Map<Key, number>();
+  for (const o of ops) {
+    switch (o.t) {
+      case "set":
+        assert.equal(map.set(o.k, o.v), map);
+        ref.set(o.k, o.v);
+        break;
+      case "get":
+        assert.equal(map.get(o.k), ref.get(o.k));
+        break;
+      case "has":
+        assert.equal(map.has(o.k), ref.has(o.k));
+        break;
+      case "del":
+        assert.equal(map.delete(o.k), ref.delete(o.k));
+        break;
+      case "iter": {
+        const got = [...map.entries()];
+        assert.equal(got.length, ref.size);
+        assert.deepEqual(new Map(got), ref);
+        assert.deepEqual(new Set(map.keys()), new Set(ref.keys()));
+        assert.deepEqual([...map.values()].sort(), [...ref.values()].sort());
+        let n = 0;
+        map.forEach((v, k, m) => {
+          assert.equal(ref.get(k), v);
+          assert.equal(m, map);
+          n++;
+        });
+        assert.equal(n, ref.size);
+        break;
+      }
+      case "clear":
+        map.clear();
+        ref.clear();
+    }
+    assert.equal(map.size, ref.size);
+  }
+  assert.deepEqual(map.checkInvariants(), []);
+  assert.deepEqual(new Map(map), ref);
+}
+
+const makers: Record<string, () => HashMapLike<number> & { checkInvariants(): string[] }> = {
+  "ChainingMap": () => new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 0.75 }),
+  "RobinHoodMap (backshift)": () => new RobinHoodMap<number>({ initialCapacity: 8 }),
+  "RobinHoodMap (tombstone)": () =>
+    new RobinHoodMap<number>({ initialCapacity: 8, deletion: "tombstone" }),
+  "AdaptiveMap (both directions)": () =>
+    new AdaptiveMap<number>({
+      initialBuckets: 8,
+      groupsPerBucket: 1,
+      initialCapacityRh: 8,
+      incrementalBatch: 2,
+      maxLfChaining: 0.5,
+      maxGroupLen: 3,
+      maxAvgProbeRobinhood: 0.4,
+    }),
+  "AdaptiveMap (tombstones, compaction)": () =>
+    new AdaptiveMap<number>({
+      startBackend: "robinhood",
+      initialCapacityRh: 8,
+      initialBuckets: 8,
+      groupsPerBucket: 1,
+      incrementalBatch: 3,
+      rhDeletion: "tombstone",
+      maxTombstoneRatio: 0.1,
+      maxAvgProbeRobinhood: 0.7,
+      maxLfChaining: 0.6,
+    }),
+};
+
+for (const [name, make] of Object.entries(makers)) {
+  Deno.test(`${name} behaves like Map over random operation sequences`, () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300, size: "max" }), (ops) => run(make(), ops)),
+      {
+        numRuns: 300,
+      },
+    );
+  });
+}
+
+Deno.test("AdaptiveMap migrates both ways and compacts inside property sequences", () => {
+  // Guards the test above against thresholds that never fire: count events over the same runs.
+  const seen = new Set<string>();
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 100, maxLength: 300, size: "max" }), (ops) => {
+      for (
+        const make of [
+          makers["AdaptiveMap (both directions)"]!,
+          makers["AdaptiveMap (tombstones, compaction)"]!,
+        ]
+      ) {
+        const m = make() as AdaptiveMap<number>;
+        m.onEvent((e) => seen.add(e.type === "switch" ? `switch ${e.from}->${e.to}` : e.type));
+        run(m, ops);
+      }
+    }),
+    { numRuns: 100, seed: 42 },
+  );
+  for (
+    const want of [
+      "start",
+      "switch chaining->robinhood",
+      "switch robinhood->chaining",
+      "compaction",
+      "resize",
+    ]
+  ) {
+    assert.ok(seen.has(want), `no ${want} event in any run: ${[...seen].join(", ")}`);
+  }
+});

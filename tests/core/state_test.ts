@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import {
+  AdaptiveMap,
+  type AnyMap,
+  ChainingMap,
+  type MapState,
+  restoreMap,
+  RobinHoodMap,
+} from "../../mod.ts";
+
+function fill(map: AnyMap<unknown>, n: number, deleteEvery = 3): AnyMap<unknown> {
+  for (let i = 0; i < n; i++) map.set(i % 2 ? `K${i}` : i, { i, tag: `v${i}` });
+  for (let i = 0; i < n; i += deleteEvery) map.delete(i % 2 ? `K${i}` : i);
+  return map;
+}
+
+/** Statistics without the byte estimate (a restored slab has no freed entries to carry). */
+function shape(m: AnyMap<unknown>): object {
+  const { bytesEstimate: _, ...rest } = m.stats();
+  return rest;
+}
+
+function assertSame(a: AnyMap<unknown>, b: AnyMap<unknown>): void {
+  assert.equal(b.backend, a.backend);
+  assert.deepEqual(shape(b), shape(a));
+  assert.deepEqual(b.exportState(), a.exportState()); // same layout, slot by slot
+  assert.deepEqual(new Map(b), new Map(a));
+  assert.deepEqual(b.checkInvariants(), []);
+}
+
+Deno.test("restoreMap() rebuilds the exact table of every backend", () => {
+  const maps: AnyMap<unknown>[] = [
+    fill(new ChainingMap({ initialBuckets: 8 }), 500),
+    fill(new RobinHoodMap({ initialCapacity: 8 }), 500),
+    fill(new RobinHoodMap({ initialCapacity: 8, deletion: "tombstone" }), 500),
+    fill(new AdaptiveMap(), 2_000),
+  ];
+  for (const m of maps) {
+    const state = m.exportState();
+    const copy = restoreMap(structuredClone(state) as MapState);
+    assertSame(m, copy);
+  }
+});
+
+Deno.test("restoreMap() resumes an adaptive map in the middle of a migration", () => {
+  const m = new AdaptiveMap<unknown>({ incrementalBatch: 4 });
+  let i = 0;
+  while (!m.migrating) m.set(`K${i++}`, i);
+  // Prepare the target, then move some entries (but not all).
+  let state = m.exportState();
+  for (let j = 0; j < 1000 && state.target?.keys.length === 0; j++) {
+    m.get("K0");
+    state = m.exportState();
+  }
+  assert.ok(m.migrating);
+  assert.ok(state.target !== null && state.target.kind === "robinhood");
+  assert.ok(state.target.keys.length > 0 && state.active.keys.length > 0, "split between tables");
+  const copy = restoreMap(structuredClone(state) as MapState) as AdaptiveMap<unknown>;
+  assert.ok(copy.migrating);
+  assert.equal(copy.size, m.size);
+  assert.deepEqual(shape(copy), shape(m));
+  assert.deepEqual(copy.checkInvariants(), []);
+  // Both finish the migration and agree on every entry (the order entries move in, and so
+  // the final slot of keys that tie, follows the restored source's slab order).
+  m.finishMigration();
+  copy.finishMigration();
+  assert.deepEqual(new Map(copy), new Map(m));
+  assert.equal(copy.backend, "robinhood");
+  assert.equal(copy.migrations, m.migrations);
+});
+
+Deno.test("RobinHoodMap.fromState() refuses impossible tables and reports broken order", () => {
+  const m = fill(new RobinHoodMap({ initialCapacity: 64 }), 40) as RobinHoodMap<unknown>;
+  const s = m.exportState();
+  assert.throws(() => RobinHoodMap.fromState({ ...s, capacity: 48 }), RangeError);
+  assert.throws(() => RobinHoodMap.fromState({ ...s, slots: s.slots.map(() => 0) }), RangeError);
+  assert.throws(
+    () => RobinHoodMap.fromState({ ...s, keys: [...s.keys.slice(1), null as never] }),
+    TypeError,
+  );
+  // Move one entry one slot away from where it belongs: buildable, but not a Robin Hood table.
+  const slots = Int32Array.from(s.slots);
+  const j = slots.findIndex((slot, idx) => !s.slots.includes((slot + 1) & 63) && idx >= 0);
+  slots[j] = (slots[j]! + 1) & 63;
+  const broken = RobinHoodMap.fromState({ ...s, slots });
+  assert.ok(broken.checkInvariants().length > 0);
+});
+
+Deno.test("ChainingMap.fromState() refuses repeated keys and bad bucket counts", () => {
+  const s = fill(new ChainingMap(), 30).exportState();
+  assert.equal(s.kind, "chaining");
+  if (s.kind !== "chaining") return;
+  assert.throws(() => ChainingMap.fromState({ ...s, bucketCount: 100 }), RangeError);
+  assert.throws(
+    () => ChainingMap.fromState({ ...s, keys: [...s.keys, s.keys[0]!], values: [...s.values, 1] }),
+    /appears twice/,
+  );
+});
+
+Deno.test("checkInvariants() reports a counter that disagrees with a recount", () => {
+  const m = fill(new RobinHoodMap(), 100) as RobinHoodMap<unknown>;
+  (m as unknown as { sumDist: number }).sumDist += 1;
+  assert.match(m.checkInvariants().join("\n"), /probe distance sum/);
+  const c = fill(new ChainingMap(), 100) as ChainingMap<unknown>;
+  (c as unknown as { count: number }).count += 1;
+  assert.match(c.checkInvariants().join("\n"), /size is/);
+});
