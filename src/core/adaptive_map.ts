@@ -14,8 +14,9 @@
  *   that collide in both tables would otherwise bounce the map back and forth.
  *
  * ## Migration
- * A migration first allocates the target table in steps (big arrays take tens of ms to
- * allocate at once), then moves up to `incrementalBatch` entries per operation. Each key lives
+ * A migration allocates the target table at a size that holds every entry without a rebuild
+ * (cheap at any size: both backends keep keys and values in pages allocated on first write),
+ * then moves up to `incrementalBatch` entries per operation. Each key lives
  * in exactly one table: reads look in both, an update of a key not yet moved changes it in
  * place, a new key goes to the target, a delete removes it wherever it is. No write is lost,
  * no deleted key comes back. Iterating a migrating map first completes the migration, so
@@ -159,7 +160,6 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   readonly policy: AdaptivePolicy;
   private active: Backend<V>;
   private target: Backend<V> | null = null;
-  private ready = false;
   private cursor = 0;
   private sink: (key: Key, value: V) => void = () => {};
   private rest = 0;
@@ -251,7 +251,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   get(key: Key): V | undefined {
     if (this.target === null) return this.active.get(key);
     this.step();
-    if (this.target !== null && this.ready && !this.active.has(key)) return this.target.get(key);
+    if (this.target !== null && !this.active.has(key)) return this.target.get(key);
     return this.active.get(key);
   }
 
@@ -259,7 +259,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   has(key: Key): boolean {
     if (this.target === null) return this.active.has(key);
     this.step();
-    return this.active.has(key) || (this.target !== null && this.ready && this.target.has(key));
+    return this.active.has(key) || (this.target !== null && this.target.has(key));
   }
 
   /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
@@ -272,9 +272,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       return this;
     }
     this.step();
-    if (this.target !== null && this.ready) {
-      if (!this.active.update(key, value)) this.target.set(key, value);
-    } else this.active.set(key, value);
+    if (this.target === null) this.active.set(key, value);
+    else if (!this.active.update(key, value)) this.target.set(key, value);
     return this;
   }
 
@@ -287,7 +286,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     }
     this.step();
     if (this.active.delete(key)) return true;
-    return this.target !== null && this.ready && this.target.delete(key);
+    return this.target !== null && this.target.delete(key);
   }
 
   /** Applies the policy after a write that changed the size. */
@@ -323,38 +322,30 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     const from = this.active.backend;
     const n = this.active.size;
     const p = this.policy;
-    this.target = to === "robinhood"
-      ? this.hook(
-        RobinHoodMap.lazy<V>(pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n)), {
-          maxLoadFactor: RH_MAX_LOAD,
-          deletion: p.rhDeletion,
-        }),
-      )
-      : this.hook(
-        ChainingMap.lazy<V>(
-          pow2AtLeast(Math.max(8, (2 * n) / p.maxLfChaining)),
-          2 * n + 16,
-          { maxLoadFactor: this.chainingLoad() },
-        ),
+    // Sized so the moved entries fill it to about half its limit: no rebuild mid-migration.
+    const target: Backend<V> = to === "robinhood"
+      ? RobinHoodMap.withCapacity<V>(pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n)), {
+        maxLoadFactor: RH_MAX_LOAD,
+        deletion: p.rhDeletion,
+      })
+      : ChainingMap.withCapacity<V>(
+        pow2AtLeast(Math.min((2 * n) / p.maxLfChaining, 8 * n + 8)),
+        2 * n + 16,
+        {
+          maxLoadFactor: this.chainingLoad(),
+        },
       );
-    const target = this.target;
+    this.target = this.hook(target);
     this.sink = (k, v) => {
       target.set(k, v);
     };
-    this.ready = false;
     this.cursor = 0;
     this.emit("start", from, to, reason, target.capacity);
   }
 
   /** One bounded unit of migration work. */
   private step(): void {
-    const t = this.target!;
-    const batch = this.policy.incrementalBatch;
-    if (!this.ready) {
-      this.ready = t.prepare(batch * 8);
-      return;
-    }
-    this.cursor = this.active.drain(this.cursor, batch, this.sink);
+    this.cursor = this.active.drain(this.cursor, this.policy.incrementalBatch, this.sink);
     if (this.active.size === 0) this.finish();
   }
 
@@ -364,7 +355,6 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.active.onRebuild = undefined;
     this.active = t;
     this.target = null;
-    this.ready = false;
     this.sink = () => {};
     this.migrationCount++;
     this.rest = Math.max(t.size, this.policy.incrementalBatch);
@@ -381,7 +371,6 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (this.target !== null) this.target.onRebuild = undefined;
     this.active.onRebuild = undefined;
     this.target = null;
-    this.ready = false;
     this.rest = 0;
     this.active = this.policy.startBackend === "chaining"
       ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
@@ -437,7 +426,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** Both tables' checks, plus: no key in both tables while migrating. */
   checkInvariants(): string[] {
     const problems = this.active.checkInvariants().map((p) => `${this.active.backend}: ${p}`);
-    if (this.target !== null && this.ready) {
+    if (this.target !== null) {
       const t = this.target;
       problems.push(...t.checkInvariants().map((p) => `target ${t.backend}: ${p}`));
       for (const k of t.keys()) {
@@ -461,7 +450,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   }
 
   private holder(key: Key): Backend<V> {
-    if (this.target !== null && this.ready && !this.active.has(key)) return this.target;
+    if (this.target !== null && !this.active.has(key)) return this.target;
     return this.active;
   }
 
@@ -484,7 +473,6 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (state.target !== null) {
       const t = m.hook(restoreBackend<V>(state.target));
       m.target = t;
-      m.ready = true;
       m.cursor = 0;
       m.sink = (k, v) => {
         t.set(k, v);

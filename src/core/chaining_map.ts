@@ -14,14 +14,7 @@
 
 import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
 import type { RebuildHook } from "./robin_hood_map.ts";
-import {
-  badKey,
-  growArray,
-  Histogram,
-  log2Ceil,
-  modifiedDuringIteration,
-  REF_BYTES,
-} from "./storage.ts";
+import { badKey, Histogram, log2Ceil, modifiedDuringIteration, REF_BYTES } from "./storage.ts";
 import type {
   ChainingState,
   ChainingTrace,
@@ -44,6 +37,10 @@ function hashOf(key: Key): number {
 }
 
 const MIN_BITS = 3;
+/** Slab entries per storage page: a big slab never needs one big array allocated at once. */
+const PAGE_BITS = 15;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
 
 /**
  * A separate-chaining hash map with `Map`'s interface. Iteration follows slab order, which is
@@ -65,8 +62,9 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   private heads: Int32Array;
   private next: Int32Array;
-  private ks: Array<Key | undefined> = [];
-  private vs: Array<V | undefined> = [];
+  /** Keys and values of slab entries, in pages of PAGE_SIZE; a free entry's key is undefined. */
+  private kp: Array<Array<Key | undefined>> = [];
+  private vp: Array<Array<V | undefined>> = [];
   private bits: number;
   private shift: number;
   private count = 0;
@@ -101,27 +99,32 @@ export class ChainingMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * An empty map with `buckets` chains whose slab will hold `entries` without growing once
-   * {@linkcode prepare} has returned true. Lets a migrating {@linkcode AdaptiveMap} spread a
-   * big allocation over many operations; the map works before it is prepared.
+   * An empty map with `buckets` chains (rounded up to a power of two) whose links array
+   * holds `entries` without growing. Lets a migrating {@linkcode AdaptiveMap} size its target
+   * once: zeroed typed arrays are cheap to allocate at any size.
    */
-  static lazy<V>(buckets: number, entries: number, options: ChainingOptions = {}): ChainingMap<V> {
+  static withCapacity<V>(
+    buckets: number,
+    entries: number,
+    options: ChainingOptions = {},
+  ): ChainingMap<V> {
     const m = new ChainingMap<V>(options);
     m.bits = Math.max(MIN_BITS, log2Ceil(buckets));
     m.shift = 32 - m.bits;
     m.heads = new Int32Array(1 << m.bits);
     m.growAt = Math.floor((1 << m.bits) * m.maxLoadFactor);
     m.next = new Int32Array(Math.max(16, entries));
-    m.reserve = entries;
     return m;
   }
 
-  private reserve = 0;
+  /** The key of slab entry `s`, or undefined when it is free. */
+  private keyAt(s: number): Key | undefined {
+    return this.kp[s >>> PAGE_BITS]![s & PAGE_MASK];
+  }
 
-  /** Grows the slab arrays toward the reserved size by up to `budget` items; true when done. */
-  prepare(budget: number): boolean {
-    const half = Math.max(1, budget >> 1);
-    return growArray(this.ks, this.reserve, half) && growArray(this.vs, this.reserve, half);
+  /** The value of slab entry `s`. */
+  private valueAt(s: number): V {
+    return this.vp[s >>> PAGE_BITS]![s & PAGE_MASK] as V;
   }
 
   /** Live entries. */
@@ -147,11 +150,12 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** Slab index of `key`, or -1. */
   private find(key: Key): number {
     const h = hashOf(key);
-    const ks = this.ks;
+    const kp = this.kp;
     const next = this.next;
     let e = this.heads[h >>> this.shift]!;
     while (e !== 0) {
-      if (ks[e - 1] === key) return e - 1;
+      const s = e - 1;
+      if (kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) return s;
       e = next[e - 1]!;
     }
     return -1;
@@ -160,7 +164,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** The value stored under `key`, or `undefined`. */
   get(key: Key): V | undefined {
     const e = this.find(key);
-    return e < 0 ? undefined : this.vs[e];
+    return e < 0 ? undefined : this.valueAt(e);
   }
 
   /** Whether `key` is present. */
@@ -172,7 +176,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
   update(key: Key, value: V): boolean {
     const e = this.find(key);
     if (e < 0) return false;
-    this.vs[e] = value;
+    this.vp[e >>> PAGE_BITS]![e & PAGE_MASK] = value;
     return true;
   }
 
@@ -185,15 +189,16 @@ export class ChainingMap<V> implements HashMapLike<V> {
       if (key === 0) key = 0; // -0 is stored as 0, as Map does
       h = hashNumber(key);
     }
-    const ks = this.ks;
+    const kp = this.kp;
     const next = this.next;
     const b = h >>> this.shift;
     let e = this.heads[b]!;
     let last = 0;
     let len = 0;
     while (e !== 0) {
-      if (ks[e - 1] === key) {
-        this.vs[e - 1] = value;
+      const s = e - 1;
+      if (kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) {
+        this.vp[s >>> PAGE_BITS]![s & PAGE_MASK] = value;
         return this;
       }
       last = e;
@@ -205,8 +210,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
       return this.set(key, value);
     }
     const slot = this.alloc();
-    ks[slot] = key;
-    this.vs[slot] = value;
+    this.kp[slot >>> PAGE_BITS]![slot & PAGE_MASK] = key;
+    this.vp[slot >>> PAGE_BITS]![slot & PAGE_MASK] = value;
     if (last === 0) this.heads[b] = slot + 1;
     else this.next[last - 1] = slot + 1; // alloc() may have replaced the links array
     if (len > 0) this.lens.remove(len);
@@ -227,9 +232,9 @@ export class ChainingMap<V> implements HashMapLike<V> {
     }
     const s = this.top++;
     if (s >= this.next.length) this.growSlab();
-    if (s >= this.ks.length) {
-      this.ks.push(undefined);
-      this.vs.push(undefined);
+    if ((s & PAGE_MASK) === 0) {
+      this.kp.push(new Array<Key | undefined>(PAGE_SIZE).fill(undefined));
+      this.vp.push(new Array<V | undefined>(PAGE_SIZE).fill(undefined));
     }
     return s;
   }
@@ -259,12 +264,11 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const heads = new Int32Array(1 << bits);
     const tails = new Int32Array(1 << bits);
     const next = this.next;
-    const ks = this.ks;
     this.lens.reset();
     this.sumPos = 0;
     const chainLen = new Int32Array(1 << bits);
     for (let s = 0; s < this.top; s++) {
-      const k = ks[s];
+      const k = this.keyAt(s);
       if (k === undefined) continue;
       const b = hashOf(k) >>> this.shift;
       next[s] = 0;
@@ -282,13 +286,12 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean {
     const b = hashOf(key) >>> this.shift;
-    const ks = this.ks;
     const next = this.next;
     let e = this.heads[b]!;
     let prev = 0;
     let pos = 0;
     while (e !== 0) {
-      if (ks[e - 1] === key) break;
+      if (this.keyAt(e - 1) === key) break;
       prev = e;
       e = next[e - 1]!;
       pos++;
@@ -308,8 +311,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.lens.remove(len);
     if (len > 1) this.lens.add(len - 1);
     this.sumPos -= len - 1;
-    this.ks[s] = undefined;
-    this.vs[s] = undefined;
+    this.kp[s >>> PAGE_BITS]![s & PAGE_MASK] = undefined;
+    this.vp[s >>> PAGE_BITS]![s & PAGE_MASK] = undefined;
     next[s] = this.free;
     this.free = s + 1;
     this.count--;
@@ -317,38 +320,32 @@ export class ChainingMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * Moves up to `max` entries, from slab index `cursor` on, out of this map into `sink`;
-   * returns the cursor to continue from (`>=` the slab size when the map is empty). Removal
-   * never moves other entries, so the cursor stays valid across any deletions meanwhile.
-   * Used by {@linkcode AdaptiveMap} to migrate incrementally.
+   * Moves up to `max` entries, from chain `cursor` on, out of this map into `sink`; returns
+   * the cursor to continue from (`>= capacity` when the map is empty). Chains are emptied in
+   * index order, which is hash order, so a target indexed by the same top bits fills from
+   * one end to the other; each move unlinks a chain head in O(1). Every chain before the
+   * returned cursor is empty. Used by {@linkcode AdaptiveMap} to migrate incrementally; the
+   * map takes no insertions while it drains.
    */
   drain(cursor: number, max: number, sink: (key: Key, value: V) => void): number {
-    let moved = 0;
-    let scanned = 0;
-    const scanLimit = max * 16;
-    let s = cursor;
-    while (s < this.top && moved < max && scanned < scanLimit) {
-      scanned++;
-      const k = this.ks[s];
-      if (k === undefined) {
-        s++;
+    const heads = this.heads;
+    // Budget: a moved entry costs 16, an empty chain 1, so a sparse table is not scanned at once.
+    const limit = 16 * max;
+    let work = 0;
+    let b = cursor;
+    while (b < heads.length && work < limit) {
+      const e = heads[b]!;
+      if (e === 0) {
+        b++;
+        work++;
         continue;
       }
-      sink(k, this.vs[s] as V);
-      moved++;
-      const b = hashOf(k) >>> this.shift;
-      let e = this.heads[b]!;
-      let prev = 0;
-      let pos = 0;
-      while (e !== s + 1) {
-        prev = e;
-        e = this.next[e - 1]!;
-        pos++;
-      }
-      this.unlink(b, prev, s, pos);
-      s++;
+      const s = e - 1;
+      sink(this.keyAt(s)!, this.valueAt(s));
+      this.unlink(b, 0, s, 0);
+      work += 16;
     }
-    return s >= this.top ? Number.MAX_SAFE_INTEGER : s;
+    return b;
   }
 
   /** Removes every entry and returns to the initial number of chains. */
@@ -357,8 +354,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.shift = 32 - this.bits;
     this.heads = new Int32Array(1 << this.bits);
     this.next = new Int32Array(16);
-    this.ks = [];
-    this.vs = [];
+    this.kp = [];
+    this.vp = [];
     this.count = 0;
     this.top = 0;
     this.free = 0;
@@ -372,24 +369,24 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const v = this.version;
     for (let s = 0; s < this.top; s++) {
       if (this.version !== v) throw modifiedDuringIteration("ChainingMap");
-      if (this.ks[s] !== undefined) yield s;
+      if (this.keyAt(s) !== undefined) yield s;
     }
     if (this.version !== v) throw modifiedDuringIteration("ChainingMap");
   }
 
   /** Keys in slab order. */
   *keys(): IterableIterator<Key> {
-    for (const s of this.indexes()) yield this.ks[s]!;
+    for (const s of this.indexes()) yield this.keyAt(s)!;
   }
 
   /** Values in slab order. */
   *values(): IterableIterator<V> {
-    for (const s of this.indexes()) yield this.vs[s] as V;
+    for (const s of this.indexes()) yield this.valueAt(s);
   }
 
   /** `[key, value]` pairs in slab order. */
   *entries(): IterableIterator<[Key, V]> {
-    for (const s of this.indexes()) yield [this.ks[s]!, this.vs[s] as V];
+    for (const s of this.indexes()) yield [this.keyAt(s)!, this.valueAt(s)];
   }
 
   /** Same as {@linkcode entries}. */
@@ -399,7 +396,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Calls `callback(value, key, map)` for each entry in slab order. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
-    for (const s of this.indexes()) callback.call(thisArg, this.vs[s] as V, this.ks[s]!, this);
+    for (const s of this.indexes()) callback.call(thisArg, this.valueAt(s), this.keyAt(s)!, this);
   }
 
   /**
@@ -432,7 +429,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       tombstoneRatio: 0,
       probeHistogram: hist,
       bytesEstimate: this.heads.byteLength + this.next.byteLength +
-        (this.ks.length + this.vs.length) * REF_BYTES + this.lens.counts.byteLength + 200,
+        this.kp.length * PAGE_SIZE * 2 * REF_BYTES + this.lens.counts.byteLength + 200,
     };
   }
 
@@ -472,7 +469,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
           break;
         }
         seen[s] = 1;
-        const k = this.ks[s];
+        const k = this.keyAt(s);
         if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
           say(`chain ${b}: slab index ${s} holds invalid key ${String(k)}`);
         } else {
@@ -494,7 +491,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
         break;
       }
       seen[s] = 2;
-      if (this.ks[s] !== undefined) say(`free slab index ${s} still holds a key`);
+      if (this.keyAt(s) !== undefined) say(`free slab index ${s} still holds a key`);
       freeCount++;
     }
     for (let s = 0; s < this.top; s++) {
@@ -524,7 +521,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const path: ChainingTraceStep[] = [];
     let found = false;
     for (let e = this.heads[bucket]!, pos = 0; e !== 0; e = this.next[e - 1]!, pos++) {
-      const k = this.ks[e - 1]!;
+      const k = this.keyAt(e - 1)!;
       const matches = k === key;
       path.push({ position: pos, key_repr: keyRepr(k), matches });
       if (matches) {
@@ -552,8 +549,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const values: unknown[] = [];
     for (let b = 0; b < this.heads.length; b++) {
       for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) {
-        keys.push(this.ks[e - 1]!);
-        values.push(this.vs[e - 1]);
+        keys.push(this.keyAt(e - 1)!);
+        values.push(this.valueAt(e - 1));
       }
     }
     return {
@@ -580,7 +577,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       );
     }
     const n = state.keys.length;
-    const m = ChainingMap.lazy<V>(cap, n, { maxLoadFactor: state.maxLoadFactor });
+    const m = ChainingMap.withCapacity<V>(cap, n, { maxLoadFactor: state.maxLoadFactor });
     m.growAt = Number.MAX_SAFE_INTEGER; // keep the recorded bucket count while loading
     for (let j = 0; j < n; j++) {
       const k = state.keys[j];

@@ -13,15 +13,7 @@
  */
 
 import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
-import {
-  badKey,
-  filledArray,
-  growArray,
-  Histogram,
-  log2Ceil,
-  modifiedDuringIteration,
-  REF_BYTES,
-} from "./storage.ts";
+import { badKey, Histogram, log2Ceil, modifiedDuringIteration, REF_BYTES } from "./storage.ts";
 import type {
   DeletionStrategy,
   HashMapLike,
@@ -52,6 +44,9 @@ export type RebuildHook = (
 
 const MIN_BITS = 3;
 const DIST_ONE = 0x100;
+/** Slots per storage page: big tables never need one big array allocated at once. */
+const PAGE_BITS = 15;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
 
 function hashOf(key: Key): number {
   return typeof key === "string" ? hashString(key) : hashNumber(key);
@@ -85,8 +80,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   onRebuild: RebuildHook | undefined = undefined;
 
   private meta: Int32Array;
-  private ks: Array<Key | undefined>;
-  private vs: Array<V | undefined>;
+  /** Keys and values in pages of PAGE slots, each allocated on its first write. */
+  private kp: Array<Array<Key | undefined> | undefined>;
+  private vp: Array<Array<V | undefined> | undefined>;
+  /** Set while an {@linkcode AdaptiveMap} drains this table: deletions leave tombstones. */
+  private draining = false;
   private bits: number;
   private shift: number;
   private mask: number;
@@ -114,34 +112,56 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.bits = this.initialBits;
     this.shift = 32 - this.bits;
     this.mask = (1 << this.bits) - 1;
-    this.meta = new Int32Array(1 << this.bits);
-    this.ks = filledArray(1 << this.bits);
-    this.vs = filledArray(1 << this.bits);
-    this.growAt = this.thresholdFor(1 << this.bits);
+    this.meta = new Int32Array(0);
+    this.kp = [];
+    this.vp = [];
+    this.growAt = 0;
+    this.allocate(this.bits);
   }
 
-  /**
-   * An empty table of exactly `capacity` slots whose arrays are filled by later
-   * {@linkcode prepare} calls; it must not be used before `prepare` returns true.
-   * Lets a migrating {@linkcode AdaptiveMap} spread a big allocation over many operations.
-   */
-  static lazy<V>(capacity: number, options: RobinHoodOptions = {}): RobinHoodMap<V> {
+  /** Points the table at fresh, empty storage of `2 ** bits` slots (pages come on first write). */
+  private allocate(bits: number): void {
+    const cap = 1 << bits;
+    this.bits = bits;
+    this.shift = 32 - bits;
+    this.mask = cap - 1;
+    this.meta = new Int32Array(cap); // zeroed pages from the OS: cheap at any size
+    const pages = Math.max(1, cap >>> PAGE_BITS);
+    this.kp = new Array(pages).fill(undefined);
+    this.vp = new Array(pages).fill(undefined);
+    this.growAt = this.thresholdFor(cap);
+  }
+
+  /** An empty table of `capacity` slots (rounded up to a power of two). */
+  static withCapacity<V>(capacity: number, options: RobinHoodOptions = {}): RobinHoodMap<V> {
     const m = new RobinHoodMap<V>({ ...options, initialCapacity: 8 });
-    m.bits = Math.max(MIN_BITS, log2Ceil(capacity));
-    m.shift = 32 - m.bits;
-    m.mask = (1 << m.bits) - 1;
-    m.meta = new Int32Array(1 << m.bits);
-    m.ks = [];
-    m.vs = [];
-    m.growAt = m.thresholdFor(1 << m.bits);
+    m.allocate(Math.max(MIN_BITS, log2Ceil(capacity)));
     return m;
   }
 
-  /** Fills a {@linkcode lazy} table's arrays by up to `budget` items; true when ready. */
-  prepare(budget: number): boolean {
-    const cap = this.mask + 1;
-    const half = Math.max(1, budget >> 1);
-    return growArray(this.ks, cap, half) && growArray(this.vs, cap, half);
+  /** Allocates page `p` of keys and values; out of line, it runs once per page. */
+  private newPage(p: number): void {
+    const size = Math.min(PAGE_MASK + 1, this.mask + 1);
+    this.kp[p] = new Array<Key | undefined>(size).fill(undefined);
+    this.vp[p] = new Array<V | undefined>(size).fill(undefined);
+  }
+
+  /** Writes slot `i`'s key and value, allocating its pages if needed. */
+  private put(i: number, k: Key | undefined, v: V | undefined): void {
+    const p = i >>> PAGE_BITS;
+    if (this.kp[p] === undefined) this.newPage(p);
+    this.kp[p]![i & PAGE_MASK] = k;
+    this.vp[p]![i & PAGE_MASK] = v;
+  }
+
+  /** The key in live slot `i`. */
+  private keyAt(i: number): Key {
+    return this.kp[i >>> PAGE_BITS]![i & PAGE_MASK]!;
+  }
+
+  /** The value in live slot `i`. */
+  private valueAt(i: number): V {
+    return this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] as V;
   }
 
   /** Live entries. */
@@ -177,14 +197,14 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   private find(key: Key): number {
     const h = hashOf(key);
     const meta = this.meta;
-    const ks = this.ks;
+    const kp = this.kp;
     const mask = this.mask;
     let i = h >>> this.shift;
     let want = DIST_ONE | (h & 0x7f) | 0x80;
     for (;;) {
       const m = meta[i]!;
       if (m === want) {
-        if (ks[i] === key) return i;
+        if (kp[i >>> PAGE_BITS]![i & PAGE_MASK] === key) return i;
       } else if (m < (want & ~0xff)) return -1;
       i = (i + 1) & mask;
       want += DIST_ONE;
@@ -194,7 +214,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** The value stored under `key`, or `undefined`. */
   get(key: Key): V | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.vs[i];
+    return i < 0 ? undefined : this.vp[i >>> PAGE_BITS]![i & PAGE_MASK];
   }
 
   /** Whether `key` is present. */
@@ -206,7 +226,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   update(key: Key, value: V): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    this.vs[i] = value;
+    this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] = value;
     return true;
   }
 
@@ -220,7 +240,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       h = hashNumber(key);
     }
     const meta = this.meta;
-    const ks = this.ks;
+    const kp = this.kp;
     const mask = this.mask;
     const fp = (h & 0x7f) | 0x80;
     let i = h >>> this.shift;
@@ -229,8 +249,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     for (;;) {
       const m = meta[i]!;
       if (m === (base | fp)) {
-        if (ks[i] === key) {
-          this.vs[i] = value;
+        if (kp[i >>> PAGE_BITS]![i & PAGE_MASK] === key) {
+          this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] = value;
           return this;
         }
       } else if (m < base) break;
@@ -245,8 +265,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     if (reuse >= 0) {
       const d = (reuse - (h >>> this.shift)) & mask;
       meta[reuse] = ((d + 1) << 8) | fp;
-      ks[reuse] = key;
-      this.vs[reuse] = value;
+      this.put(reuse, key, value);
       this.tombs--;
       this.count++;
       this.version++;
@@ -261,8 +280,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** Puts an entry known to be absent at slot `i`, `dist` from its home, displacing as needed. */
   private place(i: number, dist: number, fp: number, key: Key, value: V): void {
     const meta = this.meta;
-    const ks = this.ks;
-    const vs = this.vs;
     const mask = this.mask;
     const hist = this.hist;
     this.count++;
@@ -280,10 +297,12 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         }
       } else if (md < dist) {
         meta[i] = ((dist + 1) << 8) | fp;
-        const k2 = ks[i];
-        const v2 = vs[i];
-        ks[i] = k;
-        vs[i] = v;
+        const kpage = this.kp[i >>> PAGE_BITS]!;
+        const vpage = this.vp[i >>> PAGE_BITS]!;
+        const k2 = kpage[i & PAGE_MASK];
+        const v2 = vpage[i & PAGE_MASK];
+        kpage[i & PAGE_MASK] = k;
+        vpage[i & PAGE_MASK] = v;
         hist.add(dist);
         hist.remove(md);
         this.sumDist += dist - md;
@@ -296,8 +315,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       dist++;
     }
     meta[i] = ((dist + 1) << 8) | fp;
-    ks[i] = k;
-    vs[i] = v;
+    this.put(i, k, v);
     hist.add(dist);
     this.sumDist += dist;
   }
@@ -319,25 +337,25 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** Rebuilds into `newCap` slots (a power of two), dropping tombstones. */
   private rebuild(newCap: number, type: "resize" | "compaction", reason: string): void {
     const oldMeta = this.meta;
-    const oldKs = this.ks;
-    const oldVs = this.vs;
+    const oldKp = this.kp;
+    const oldVp = this.vp;
     const oldCap = oldMeta.length;
-    this.bits = log2Ceil(newCap);
-    this.shift = 32 - this.bits;
-    this.mask = newCap - 1;
-    this.meta = new Int32Array(newCap);
-    this.ks = filledArray(newCap);
-    this.vs = filledArray(newCap);
-    this.growAt = this.thresholdFor(newCap);
+    this.allocate(log2Ceil(newCap));
     this.count = 0;
     this.tombs = 0;
     this.sumDist = 0;
     this.hist.reset();
     for (let j = 0; j < oldCap; j++) {
       if ((oldMeta[j]! & 0xff) === 0) continue;
-      const k = oldKs[j]!;
+      const k = oldKp[j >>> PAGE_BITS]![j & PAGE_MASK]!;
       const h = hashOf(k);
-      this.place(h >>> this.shift, 0, (h & 0x7f) | 0x80, k, oldVs[j] as V);
+      this.place(
+        h >>> this.shift,
+        0,
+        (h & 0x7f) | 0x80,
+        k,
+        oldVp[j >>> PAGE_BITS]![j & PAGE_MASK] as V,
+      );
     }
     this.onRebuild?.(type, oldCap, newCap, reason);
   }
@@ -352,17 +370,14 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   private removeAt(i: number): void {
     const meta = this.meta;
-    const ks = this.ks;
-    const vs = this.vs;
     const d = (meta[i]! >> 8) - 1;
     this.hist.remove(d);
     this.sumDist -= d;
     this.count--;
     this.version++;
-    if (this.deletion === "tombstone") {
+    if (this.deletion === "tombstone" || this.draining) {
       meta[i] = (d + 1) << 8;
-      ks[i] = undefined;
-      vs[i] = undefined;
+      this.put(i, undefined, undefined);
       this.tombs++;
       return;
     }
@@ -373,8 +388,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const m = meta[j]!;
       if (m < 2 * DIST_ONE) break; // empty, or an entry already at home
       meta[i] = m - DIST_ONE;
-      ks[i] = ks[j];
-      vs[i] = vs[j];
+      this.put(i, this.keyAt(j), this.valueAt(j));
       const md = (m >> 8) - 1;
       hist.remove(md);
       hist.add(md - 1);
@@ -383,47 +397,43 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       j = (j + 1) & mask;
     }
     meta[i] = 0;
-    ks[i] = undefined;
-    vs[i] = undefined;
+    this.put(i, undefined, undefined);
   }
 
   /**
    * Moves up to `max` entries, from slot `cursor` on, out of this table into `sink`; returns
-   * the cursor to continue from (`>= capacity` when the table is empty). Every slot before the
-   * returned cursor is empty, so deletions meanwhile cannot shift an entry behind it.
-   * Used by {@linkcode AdaptiveMap} to migrate incrementally.
+   * the cursor to continue from (`>= capacity` when the table is empty). From the first call
+   * on, deletions leave tombstones (a backward shift per removal would make draining a
+   * cluster quadratic), so no entry ever moves behind the cursor.
+   * Used by {@linkcode AdaptiveMap} to migrate incrementally; the table takes no insertions
+   * while it drains.
    */
   drain(cursor: number, max: number, sink: (key: Key, value: V) => void): number {
+    this.draining = true;
     const meta = this.meta;
     const cap = this.mask + 1;
-    let moved = 0;
-    let scanned = 0;
-    const scanLimit = max * 16;
+    // Budget: a moved entry costs 16, an empty slot or tombstone 1.
+    const limit = 16 * max;
+    let work = 0;
     let i = cursor;
-    while (i < cap && moved < max && scanned < scanLimit) {
-      scanned++;
+    while (i < cap && work < limit) {
       if ((meta[i]! & 0xff) === 0) {
-        i++; // empty or a tombstone (kept: clearing it would cut off entries beyond it)
+        i++;
+        work++;
         continue;
       }
-      sink(this.ks[i]!, this.vs[i] as V);
-      moved++;
+      sink(this.keyAt(i), this.valueAt(i));
       this.removeAt(i);
-      if (this.deletion === "tombstone") i++; // else the next entry may have shifted into slot i
+      i++;
+      work += 16;
     }
     return i;
   }
 
   /** Removes every entry and returns to the initial capacity. */
   clear(): void {
-    const cap = 1 << this.initialBits;
-    this.bits = this.initialBits;
-    this.shift = 32 - this.bits;
-    this.mask = cap - 1;
-    this.meta = new Int32Array(cap);
-    this.ks = filledArray(cap);
-    this.vs = filledArray(cap);
-    this.growAt = this.thresholdFor(cap);
+    this.allocate(this.initialBits);
+    this.draining = false;
     this.count = 0;
     this.tombs = 0;
     this.sumDist = 0;
@@ -456,17 +466,17 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Keys in slot order. */
   *keys(): IterableIterator<Key> {
-    for (const i of this.slots()) yield this.ks[i]!;
+    for (const i of this.slots()) yield this.keyAt(i);
   }
 
   /** Values in slot order. */
   *values(): IterableIterator<V> {
-    for (const i of this.slots()) yield this.vs[i] as V;
+    for (const i of this.slots()) yield this.valueAt(i);
   }
 
   /** `[key, value]` pairs in slot order. */
   *entries(): IterableIterator<[Key, V]> {
-    for (const i of this.slots()) yield [this.ks[i]!, this.vs[i] as V];
+    for (const i of this.slots()) yield [this.keyAt(i), this.valueAt(i)];
   }
 
   /** Same as {@linkcode entries}. */
@@ -476,7 +486,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Calls `callback(value, key, map)` for each entry in slot order. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
-    for (const i of this.slots()) callback.call(thisArg, this.vs[i] as V, this.ks[i]!, this);
+    for (const i of this.slots()) callback.call(thisArg, this.valueAt(i), this.keyAt(i), this);
   }
 
   /** Statistics from counters maintained by every write. */
@@ -516,7 +526,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     };
     const meta = this.meta;
     const cap = meta.length;
-    if (this.ks.length !== cap || this.vs.length !== cap) {
+    if (this.kp.length !== Math.max(1, cap >>> PAGE_BITS) || this.vp.length !== this.kp.length) {
       say(`key/value arrays do not match ${cap} slots`);
     }
     let live = 0;
@@ -542,11 +552,13 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       }
       if ((m & 0xff) === 0) {
         tombs++;
-        if (this.deletion !== "tombstone") say(`slot ${i}: tombstone in a backshift table`);
+        if (this.deletion !== "tombstone" && !this.draining) {
+          say(`slot ${i}: tombstone in a backshift table`);
+        }
         continue;
       }
       live++;
-      const k = this.ks[i];
+      const k = this.kp[i >>> PAGE_BITS]?.[i & PAGE_MASK];
       if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
         say(`slot ${i}: invalid key ${String(k)}`);
         continue;
@@ -602,7 +614,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const m = this.meta[i]!;
       const isTomb = m !== 0 && (m & 0xff) === 0;
       const md = m === 0 ? null : (m >> 8) - 1;
-      const k = m !== 0 && !isTomb ? this.ks[i]! : null;
+      const k = m !== 0 && !isTomb ? this.keyAt(i) : null;
       const matches = !carrying && m === (((d + 1) << 8) | fp) && k === key;
       const s: RobinHoodTraceStep = {
         step,
@@ -671,8 +683,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         tDists.push((m >> 8) - 1);
       } else {
         slots.push(i);
-        keys.push(this.ks[i]!);
-        values.push(this.vs[i]);
+        keys.push(this.keyAt(i));
+        values.push(this.valueAt(i));
       }
     }
     return {
@@ -713,11 +725,10 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         `${n} entries and ${state.tombstoneSlots.length} tombstones do not fit ${cap} slots`,
       );
     }
-    const m = RobinHoodMap.lazy<V>(cap, {
+    const m = RobinHoodMap.withCapacity<V>(cap, {
       maxLoadFactor: state.maxLoadFactor,
       deletion: state.deletion,
     });
-    m.prepare(2 * cap);
     for (let j = 0; j < n; j++) {
       const slot = state.slots[j]!;
       const k = state.keys[j];
@@ -730,8 +741,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const h = hashOf(k);
       const d = (slot - (h >>> m.shift)) & m.mask;
       m.meta[slot] = ((d + 1) << 8) | (h & 0x7f) | 0x80;
-      m.ks[slot] = k;
-      m.vs[slot] = state.values[j] as V;
+      m.put(slot, k, state.values[j] as V);
       m.hist.add(d);
       m.sumDist += d;
     }
@@ -745,6 +755,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     }
     m.count = n;
     m.tombs = state.tombstoneSlots.length;
+    // A backshift table holds tombstones only while an adaptive map drains it.
+    m.draining = m.deletion === "backshift" && m.tombs > 0;
     return m;
   }
 }

@@ -1,6 +1,5 @@
 /**
- * Helpers shared by the backends: array storage that can be allocated in bounded steps,
- * probe-distance histograms and byte estimates.
+ * Helpers shared by the backends: probe-distance histograms, byte estimates, key errors.
  *
  * @module
  */
@@ -13,24 +12,6 @@ export function log2Ceil(n: number): number {
   let bits = 0;
   while ((1 << bits) < n) bits++;
   return bits;
-}
-
-/**
- * Appends `undefined` to `arr` until it holds `length` items or `budget` were added.
- * Returns true once `arr.length >= length`.
- *
- * Big arrays cost tens of milliseconds to allocate at once; growing them in steps keeps every
- * operation of a migrating map short.
- */
-export function growArray(arr: unknown[], length: number, budget: number): boolean {
-  const end = Math.min(length, arr.length + budget);
-  for (let i = arr.length; i < end; i++) arr.push(undefined);
-  return arr.length >= length;
-}
-
-/** A new array of `length` `undefined`s. */
-export function filledArray<T>(length: number): T[] {
-  return new Array<T>(length).fill(undefined as T);
 }
 
 /** Counts of entries by probe distance (or chain length), grown on demand. */

@@ -1,0 +1,58 @@
+// Longest single operation while an AdaptiveMap of 1,000,000 entries migrates.
+//   deno run --v8-flags=--expose-gc bench/migration_latency.ts chaining|robinhood
+// One direction per process, and a full GC before the migration starts, so garbage from
+// filling the map (or from another run) is not collected inside the measured window.
+import { AdaptiveMap, type AdaptivePolicy } from "../mod.ts";
+
+const N = 1_000_000;
+const keys = Array.from({ length: N * 2 }, (_, i) => `K${i}`);
+
+function run(start: AdaptivePolicy["startBackend"]): void {
+  // Thresholds that hold still while the map fills...
+  const m = new AdaptiveMap<number>(
+    start === "chaining"
+      ? { startBackend: start, initialBuckets: 1 << 17, maxLfChaining: 1.5, maxGroupLen: 1e6 }
+      : { startBackend: start, maxAvgProbeRobinhood: 1e6 },
+  );
+  for (let i = 0; i < N; i++) m.set(keys[i]!, i);
+  if (m.backend !== start || m.migrating) throw new Error("the map switched while filling");
+  // ...then lowered in place, so the next insertion starts a migration of 1,000,000 entries.
+  const p = m.policy as { -readonly [K in keyof AdaptivePolicy]: AdaptivePolicy[K] };
+  if (start === "chaining") p.maxLfChaining = 0.01;
+  else p.maxAvgProbeRobinhood = 0.001;
+  (globalThis as { gc?: () => void }).gc?.();
+  const lat: number[] = [];
+  const worst = { ms: 0, op: "" };
+  let i = N;
+  const t0 = performance.now();
+  console.error(`-- start ${t0.toFixed(0)}`);
+  do {
+    const op = (i - N) % 3; // new key (the first starts the migration) / read / delete
+    const k = keys[(i * 7919) % i]!;
+    const s = performance.now();
+    if (op === 0) m.set(keys[i]!, i);
+    else if (op === 1) m.get(k);
+    else m.delete(k);
+    const d = performance.now() - s;
+    if (d > worst.ms) Object.assign(worst, { ms: d, op: ["set", "get", "delete"][op] });
+    lat.push(d);
+    i++;
+  } while (m.migrating);
+  const total = performance.now() - t0;
+  lat.sort((a, b) => a - b);
+  const q = (f: number) => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))]!.toFixed(3);
+  console.log(
+    `${start} -> ${m.backend}: ${lat.length} ops, ${total.toFixed(0)} ms in all; per op p50 ${
+      q(0.5)
+    } ms, ` +
+      `p99 ${q(0.99)} ms, max ${worst.ms.toFixed(3)} ms (${worst.op}); over 1 ms: ${
+        lat.filter((x) => x > 1).length
+      }`,
+  );
+}
+
+const dir = Deno.args[0] ?? "chaining";
+if (dir !== "chaining" && dir !== "robinhood") {
+  throw new TypeError(`direction must be chaining or robinhood: "${dir}"`);
+}
+run(dir);
