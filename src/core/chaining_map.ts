@@ -13,7 +13,6 @@
  */
 
 import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
-import type { RebuildHook } from "./robin_hood_map.ts";
 import { badKey, Histogram, log2Ceil, modifiedDuringIteration, REF_BYTES } from "./storage.ts";
 import type {
   ChainingState,
@@ -22,6 +21,7 @@ import type {
   HashMapLike,
   Key,
   MapStats,
+  RebuildHook,
 } from "./types.ts";
 
 /** Options of {@linkcode ChainingMap}. */

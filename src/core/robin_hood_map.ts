@@ -19,6 +19,7 @@ import type {
   HashMapLike,
   Key,
   MapStats,
+  RebuildHook,
   RobinHoodState,
   RobinHoodTrace,
   RobinHoodTraceStep,
@@ -33,14 +34,6 @@ export interface RobinHoodOptions {
   /** `backshift` (default: no tombstones) or `tombstone`. */
   deletion?: DeletionStrategy;
 }
-
-/** Called when the table is rebuilt: `resize` changes capacity, `compaction` drops tombstones. */
-export type RebuildHook = (
-  type: "resize" | "compaction",
-  fromCapacity: number,
-  toCapacity: number,
-  reason: string,
-) => void;
 
 const MIN_BITS = 3;
 const DIST_ONE = 0x100;

@@ -58,6 +58,14 @@ export interface MapEvent {
   capacity: number;
 }
 
+/** Called when the table is rebuilt: `resize` changes capacity, `compaction` drops tombstones. */
+export type RebuildHook = (
+  type: "resize" | "compaction",
+  fromCapacity: number,
+  toCapacity: number,
+  reason: string,
+) => void;
+
 /** A listener for {@linkcode MapEvent}s. */
 export type MapEventListener = (event: MapEvent) => void;
 
