@@ -82,11 +82,16 @@ export const MetricsTick = z.object({
   latency_ns: Percentiles,
   events: z.array(TickEvent),
   alerts: z.array(Alert),
+  alerts_active: z.array(z.string()).optional().describe(
+    "watchdog metrics above their threshold at this tick (alerts lists only new crossings)",
+  ),
   size: z.number().int().nonnegative().optional(),
   capacity: z.number().int().nonnegative().optional(),
   tombstones: z.number().int().nonnegative().optional(),
   bytes_per_entry: z.number().nonnegative().optional(),
-  ops_per_second: z.number().nonnegative().optional().describe("throughput since the previous tick"),
+  ops_per_second: z.number().nonnegative().optional().describe(
+    "throughput since the previous tick",
+  ),
 }).loose().meta({ id: "metrics.v1", title: "metrics.v1 tick" });
 
 /** A parsed `metrics.v1` tick. */

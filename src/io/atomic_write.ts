@@ -49,7 +49,7 @@ export async function atomicWrite(
   try {
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
-    else { for await (const chunk of data) await writeAll(file, chunk); }
+    else for await (const chunk of data) await writeAll(file, chunk);
     await file.sync();
     file.close();
     await Deno.rename(tmp, path);

@@ -1,5 +1,137 @@
-// Placeholder owned by the server work (issue 5): registers `serve`.
-import type { Command } from "commander";
+/**
+ * `hashmap-cli serve`: the metrics server and Mission Control dashboard, fed from a
+ * `metrics.v1` NDJSON file (optionally followed) or idle until one is given.
+ *
+ * @module
+ */
+
+import { type Command, Option } from "commander";
+import { BadInputError, IOError } from "../../errors.ts";
+import { log } from "../../log/setup.ts";
+import { emitSuccess, floatArg, intArg, portArg, writeStdout } from "../program.ts";
+import { MetricsHub } from "../../server/hub.ts";
+import { followSource, type SourceHandle } from "../../server/source.ts";
+import { startMetricsServer } from "../../server/start.ts";
+import { serverEnv } from "../../server/env.ts";
+
+interface ServeOptions {
+  host: string;
+  port: number | "auto";
+  source?: string;
+  follow?: boolean;
+  historyLimit: number;
+  pollInterval: number;
+  compare?: string;
+}
+
+/** Reads the comparison JSON given to `--compare`. */
+async function readCompare(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new IOError(`--compare file not found: ${JSON.stringify(path)}`, { cause: err });
+    }
+    throw err;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadInputError(`--compare ${JSON.stringify(path)} is not valid JSON`, {
+      hint: "Pass the JSON written by ab-compare --json-out",
+      cause: err,
+    });
+  }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((sig) => {
+      const h = (): void => {
+        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
+        resolve(sig);
+      };
+      return h;
+    });
+    signals.forEach((s, i) => Deno.addSignalListener(s, handlers[i]!));
+  });
+}
 
 /** Adds the `serve` command to `program`. */
-export function registerServeCommands(_program: Command): void {}
+export function registerServeCommands(program: Command): void {
+  program.command("serve")
+    .description("Serve /metrics, the JSON API and the Mission Control dashboard")
+    .addOption(
+      new Option("--host <host>", "interface to bind").env("ADHASH_METRICS_HOST").default(
+        "127.0.0.1",
+      ),
+    )
+    .addOption(
+      new Option("--port <port>", "port 0-65535 or auto").env("ADHASH_METRICS_PORT").argParser(
+        portArg,
+      )
+        .default(9090),
+    )
+    .option("--source <path>", "metrics.v1 NDJSON file to serve")
+    .option("--follow", "keep reading lines appended to --source (handles rotation)")
+    .option("--history-limit <n>", "ticks kept for history and charts", intArg(1, 100_000), 360)
+    .option(
+      "--poll-interval <seconds>",
+      "how often a followed source is checked",
+      floatArg(0.01, 60),
+      1.0,
+    )
+    .option("--compare <path>", "A/B comparison JSON shown in the Compare view")
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      const logger = log("server");
+      if (opts.follow && opts.source === undefined) {
+        throw new BadInputError("--follow needs --source", {
+          hint: "e.g. --source runs/metrics.ndjson --follow",
+        });
+      }
+      const settings = serverEnv();
+      const compare = opts.compare === undefined ? undefined : await readCompare(opts.compare);
+      const hub = new MetricsHub({ historyLimit: opts.historyLimit, compare });
+      let source: SourceHandle | undefined;
+      if (opts.source !== undefined) {
+        try {
+          source = await followSource(opts.source, hub, {
+            follow: opts.follow ?? false,
+            pollMs: Math.round(opts.pollInterval * 1000),
+          });
+        } catch (err) {
+          if (err instanceof Deno.errors.NotFound) {
+            throw new IOError(`--source file not found: ${JSON.stringify(opts.source)}`, {
+              cause: err,
+            });
+          }
+          throw err;
+        }
+      }
+      const server = await startMetricsServer({
+        ...settings,
+        hub,
+        host: opts.host,
+        port: opts.port,
+      });
+      writeStdout(`Dashboard: ${server.url}\n`);
+      // Never log the token itself, only whether auth is on.
+      logger.info("serving on {host}:{port} (auth {auth}, source {source})", {
+        host: opts.host,
+        port: server.port,
+        auth: settings.token === undefined ? "off" : "on",
+        source: opts.source ?? "none",
+      });
+      const signal = await waitForSignal();
+      logger.info("{signal} received; shutting down", { signal });
+      await source?.stop();
+      await server.close();
+      emitSuccess(
+        cmd,
+        { port: server.port, ticks: hub.received, skipped: source?.skipped ?? 0 },
+        "",
+      );
+    });
+}

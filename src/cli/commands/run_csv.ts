@@ -1,0 +1,338 @@
+/**
+ * `run-csv`: replays a workload CSV on a map; metrics NDJSON, summary, snapshots.
+ *
+ * @module
+ */
+
+import { type Command, Option } from "commander";
+import { BadInputError } from "../../errors.ts";
+import { atomicWrite } from "../../io/atomic_write.ts";
+import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
+import { type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
+import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
+import { MetricsNdjsonWriter } from "../../replay/metrics_sink.ts";
+import type { LatencyPreset } from "../../replay/latency.ts";
+import type { RunSummary } from "../../contracts/run_summary.ts";
+import type { AdhashConfig } from "../../config/load.ts";
+import { compactMap, loadSnapshot, saveSnapshot } from "../../snapshot/mod.ts";
+import { log } from "../../log/setup.ts";
+import {
+  commandConfig,
+  emitSuccess,
+  floatArg,
+  globalOptions,
+  intArg,
+  portArg,
+  readEnv,
+  writeStderr,
+} from "../program.ts";
+import { startLiveMetrics } from "../../server/live.ts";
+
+/** Flags of `run-csv`. */
+export interface RunCsvFlags {
+  csv: string;
+  metricsOutDir?: string;
+  dryRun?: boolean;
+  csvMaxRows: number;
+  csvMaxBytes: number;
+  metricsMaxTicks?: number;
+  snapshotIn?: string;
+  snapshotOut?: string;
+  compress?: boolean;
+  compactInterval?: number;
+  jsonSummaryOut?: string;
+  latencySampleK: number;
+  latencySampleEvery: number;
+  latencyBuckets: LatencyPreset;
+  tickEvery: number;
+}
+
+/** Everything a run needs besides the flags. */
+export interface RunContext {
+  mode: Mode;
+  config: AdhashConfig;
+  /** Extra tick consumer (issue 5: the live metrics server of `--metrics-port`). */
+  onTick?: (tick: import("../../contracts/metrics.ts").MetricsTick) => void | Promise<void>;
+  /** Called with the map before the replay starts (the live server probes it). */
+  onMap?: (map: AnyMap<unknown>) => void;
+}
+
+/** Outcome of {@linkcode runCsv}: a summary, or the dry-run report. */
+export type RunCsvOutcome =
+  | { kind: "summary"; summary: RunSummary; result: ReplayResult }
+  | { kind: "validated"; report: Record<string, unknown> };
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
+  try {
+    return createMap<unknown>(mode, config.policy);
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new BadInputError(`Invalid adaptive policy: ${err.message}`, {
+        hint: "See docs/config.md",
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Runs (or with `dryRun`, validates) a workload. Outputs (metrics file, summary file, snapshot)
+ * appear only when the whole input replayed; a failure part-way leaves none of them behind.
+ */
+export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCsvOutcome> {
+  const logger = log("run-csv");
+  const readOptions = { maxBytes: flags.csvMaxBytes, maxRows: flags.csvMaxRows };
+  const stats: ReadStats = { rows: 0, bytes: 0, lines: 0 };
+  if (flags.dryRun) {
+    for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {
+      // validation only
+    }
+    return {
+      kind: "validated",
+      report: {
+        status: "validated",
+        csv: flags.csv,
+        mode: ctx.mode,
+        rows: stats.rows,
+        size_bytes: stats.bytes,
+        size_mib: round(stats.bytes / (1 << 20), 3),
+      },
+    };
+  }
+  if (flags.snapshotOut !== undefined && flags.snapshotOut === flags.snapshotIn) {
+    logger.info("--snapshot-out equals --snapshot-in: the snapshot is replaced atomically");
+  }
+  let map: AnyMap<unknown>;
+  if (flags.snapshotIn !== undefined) {
+    map = await loadSnapshot(flags.snapshotIn);
+    logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
+      size: map.size,
+      backend: map.backend,
+      path: flags.snapshotIn,
+    });
+  } else {
+    map = newMap(ctx.mode, ctx.config);
+  }
+  ctx.onMap?.(map);
+  const writer = flags.metricsOutDir !== undefined
+    ? await MetricsNdjsonWriter.open(flags.metricsOutDir, flags.metricsMaxTicks ?? 0)
+    : null;
+  let result: ReplayResult;
+  try {
+    const onTick = ctx.onTick;
+    result = await replay(map as ReplayMap, readWorkload(flags.csv, readOptions, stats), {
+      tickEvery: flags.tickEvery,
+      latencySampleEvery: flags.latencySampleEvery,
+      latencySampleK: flags.latencySampleK,
+      latencyBuckets: flags.latencyBuckets,
+      watchdog: ctx.config.watchdog,
+      onTick: writer === null && onTick === undefined ? undefined : (tick) => {
+        writer?.write(tick);
+        return onTick?.(tick);
+      },
+      onAlert: (a) => logger.warn("Watchdog: {message}", { ...a }),
+      ...(flags.compactInterval !== undefined && flags.compactInterval > 0
+        ? {
+          maintenance: {
+            everySeconds: flags.compactInterval,
+            run: (m: ReplayMap) => {
+              const out = compactMap(m as AnyMap<unknown>);
+              return { map: out.map as ReplayMap, note: out.note, compacted: out.compacted };
+            },
+          },
+        }
+        : {}),
+    });
+    if (flags.snapshotOut !== undefined) {
+      // Before the metrics commit: a run whose snapshot cannot be saved has failed.
+      await saveSnapshot(flags.snapshotOut, result.finalMap as AnyMap<unknown>, {
+        ...(flags.compress ? { compress: true } : {}),
+      });
+    }
+    await writer?.commit();
+  } catch (err) {
+    await writer?.abort();
+    logger.error("Run failed at data row {rows}; no metrics, summary or snapshot written", {
+      rows: stats.rows,
+    });
+    throw err;
+  }
+  const finalMap = result.finalMap as AnyMap<unknown>;
+  const fs = result.finalStats;
+  const summary: RunSummary = {
+    schema: "run_summary.v1",
+    csv: flags.csv,
+    mode: flags.snapshotIn !== undefined ? `snapshot:${finalMap.backend}` : ctx.mode,
+    elapsed_seconds: round(result.elapsedSeconds, 6),
+    total_ops: result.totalOps,
+    ops_per_second: round(result.opsPerSecond, 1),
+    ops_by_type: result.opsByType,
+    final_backend: result.finalBackend,
+    migrations_triggered: result.migrations,
+    compactions_triggered: result.compactions,
+    latency_ms: result.latencyMs,
+    latency_sample: result.latencySample,
+    latency_histogram_preset: result.latencyPreset,
+    final_stats: {
+      backend: fs.backend,
+      size: fs.size,
+      capacity: fs.capacity,
+      load_factor: round(fs.loadFactor, 6),
+      max_group_len: fs.maxGroupLen,
+      avg_probe_distance: round(fs.avgProbeDistance, 6),
+      tombstones: fs.tombstones,
+      tombstone_ratio: round(fs.tombstoneRatio, 6),
+      bytes_estimate: fs.bytesEstimate,
+    },
+    bytes_per_entry: fs.size === 0 ? 0 : round(fs.bytesEstimate / fs.size, 3),
+    ticks: result.ticks,
+    alerts: result.alerts,
+    metrics_file: writer?.path ?? null,
+    snapshot_in: flags.snapshotIn ?? null,
+    snapshot_out: flags.snapshotOut ?? null,
+  };
+  if (flags.jsonSummaryOut !== undefined) {
+    await atomicWrite(flags.jsonSummaryOut, `${JSON.stringify(summary, null, 2)}\n`);
+  }
+  return { kind: "summary", summary, result };
+}
+
+/** `1234567.8` -> `1,234,568` (no Intl: loading ICU data costs milliseconds). */
+export function thousands(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+function fmtMs(n: number): string {
+  return n < 0.01 ? n.toExponential(2) : n.toFixed(4);
+}
+
+/** The text summary printed without `--json`. */
+export function formatSummary(s: RunSummary): string {
+  const lines = [
+    `run-csv: ${s.total_ops} ops in ${s.elapsed_seconds.toFixed(3)} s ` +
+    `(${thousands(s.ops_per_second)} ops/s)`,
+    `mode ${s.mode}, final backend ${s.final_backend}, migrations ${s.migrations_triggered}, ` +
+    `compactions ${s.compactions_triggered}`,
+    `ops: put ${s.ops_by_type.put}, get ${s.ops_by_type.get}, del ${s.ops_by_type.del}`,
+    `latency (ms, 1 op in ${s.latency_sample.every_n_ops} sampled)    p50        p90        p99`,
+  ];
+  for (const op of ["overall", "put", "get", "del"] as const) {
+    const p = s.latency_ms[op];
+    lines.push(
+      `  ${op.padEnd(36)}${fmtMs(p.p50).padStart(9)}  ${fmtMs(p.p90).padStart(9)}  ${
+        fmtMs(p.p99).padStart(9)
+      }`,
+    );
+  }
+  const f = s.final_stats;
+  lines.push(
+    `map: ${f.size} entries, capacity ${f.capacity}, load ${f.load_factor.toFixed(3)}, ` +
+      `max group ${f.max_group_len}, avg probe ${f.avg_probe_distance.toFixed(3)}, ` +
+      `${s.bytes_per_entry.toFixed(1)} bytes/entry`,
+  );
+  lines.push(
+    s.metrics_file === null
+      ? "metrics: not written (use --metrics-out-dir DIR)"
+      : `metrics: ${s.metrics_file} (${s.ticks} ticks)`,
+  );
+  if (s.alerts > 0) lines.push(`watchdog alerts: ${s.alerts}`);
+  if (s.snapshot_out) lines.push(`snapshot: ${s.snapshot_out}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The flags as commander parses them (the bucket preset may come from the env). */
+type CommanderRunCsvFlags = Omit<RunCsvFlags, "latencyBuckets"> & {
+  latencyBuckets?: LatencyPreset;
+};
+
+/** Registers `run-csv`. */
+export function registerRunCsvCommand(program: Command): void {
+  program.command("run-csv")
+    .description("Replay a workload CSV on a map and report throughput, latency and behaviour")
+    .requiredOption("--csv <path>", "workload CSV (op,key,value), or - for stdin")
+    .option("--metrics-out-dir <dir>", "write DIR/metrics.ndjson (metrics.v1 ticks)")
+    .option("--dry-run", "validate the CSV without replaying it")
+    .option(
+      "--csv-max-rows <n>",
+      "refuse more data rows (0 disables)",
+      intArg(0, 2 ** 40),
+      5_000_000,
+    )
+    .option(
+      "--csv-max-bytes <n>",
+      "refuse larger inputs (0 disables)",
+      intArg(0, Number.MAX_SAFE_INTEGER),
+      524_288_000,
+    )
+    .option("--metrics-max-ticks <n>", "keep only the last N ticks", intArg(1, 100_000_000))
+    .option("--tick-every <n>", "ops between metrics ticks", intArg(1, 1_000_000_000), 1024)
+    .option("--snapshot-in <path>", "start from this snapshot instead of an empty map")
+    .option("--snapshot-out <path>", "save the final map to this snapshot")
+    .option("--compress", "gzip --snapshot-out")
+    .option(
+      "--compact-interval <seconds>",
+      "compact the Robin Hood table this often during the replay",
+      floatArg(0.001, 1e9),
+    )
+    .option("--json-summary-out <path>", "also write the summary JSON to this file")
+    .option("--latency-sample-k <n>", "latency reservoir size", intArg(0, 1_000_000), 1000)
+    .option("--latency-sample-every <n>", "time one op in N (0 disables)", intArg(0, 1e9), 128)
+    .addOption(
+      new Option("--latency-buckets <preset>", "histogram buckets (env: ADHASH_LATENCY_BUCKETS)")
+        .choices(["default", "micro"]),
+    )
+    .option(
+      "--metrics-port <port>",
+      "serve live metrics and the dashboard (0-65535 or auto; env: ADHASH_METRICS_PORT)",
+    )
+    .option(
+      "--metrics-host <host>",
+      "interface for --metrics-port (default 127.0.0.1; env: ADHASH_METRICS_HOST)",
+    )
+    .action(
+      async (
+        parsed: CommanderRunCsvFlags & { metricsPort?: string; metricsHost?: string },
+        cmd: Command,
+      ) => {
+        const g = globalOptions(cmd);
+        const buckets = parsed.latencyBuckets ?? readEnv("ADHASH_LATENCY_BUCKETS") ?? "default";
+        if (buckets !== "default" && buckets !== "micro") {
+          throw new BadInputError(
+            `ADHASH_LATENCY_BUCKETS must be 'default' or 'micro': received '${buckets}'`,
+          );
+        }
+        const { metricsPort, metricsHost, ...rest } = parsed;
+        const flags: RunCsvFlags = { ...rest, latencyBuckets: buckets };
+        const portText = metricsPort ?? readEnv("ADHASH_METRICS_PORT");
+        let map: AnyMap<unknown> | null = null;
+        const live = portText === undefined || flags.dryRun ? null : await startLiveMetrics({
+          port: portArg(portText),
+          host: metricsHost ?? readEnv("ADHASH_METRICS_HOST") ?? "127.0.0.1",
+          liveMap: () => map,
+        });
+        if (live !== null) writeStderr(`Dashboard: ${live.server.url}\n`);
+        let outcome: RunCsvOutcome;
+        try {
+          outcome = await runCsv(flags, {
+            mode: g.mode,
+            config: commandConfig(),
+            ...(live === null
+              ? {}
+              : { onTick: live.onTick, onMap: (m: AnyMap<unknown>) => (map = m) }),
+          });
+        } finally {
+          await live?.close();
+        }
+        if (outcome.kind === "validated") {
+          emitSuccess(cmd, outcome.report, JSON.stringify(outcome.report));
+          return;
+        }
+        emitSuccess(cmd, { ...outcome.summary }, () => formatSummary(outcome.summary));
+      },
+    );
+}

@@ -1,0 +1,108 @@
+/**
+ * `validate-metrics FILE` (alias `validate-metrics-ndjson`): checks every line of a metrics.v1
+ * NDJSON file. Problems are printed to stderr as `[invalid line N] <path>: <message>`; the
+ * command then fails with BadInput (exit 2).
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { BadInputError, IOError } from "../../errors.ts";
+import { type LineProblem, validateTickLine } from "../../contracts/validate_metrics.ts";
+import { emitSuccess, writeStderr } from "../program.ts";
+
+/** At most this many problem lines are printed. */
+export const MAX_REPORTED = 100;
+
+async function* lines(path: string): AsyncGenerator<string> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new IOError(`Metrics file not found: '${path}'`);
+    }
+    throw err;
+  }
+  const decoder = new TextDecoder();
+  let rest = "";
+  try {
+    for await (const chunk of file.readable) {
+      rest += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        yield rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+      }
+    }
+  } finally {
+    try {
+      file.close();
+    } catch {
+      // closed by the stream
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== "") yield rest;
+}
+
+/** Validates `path`; returns the number of ticks and the problems. */
+export async function validateMetricsFile(
+  path: string,
+): Promise<{ ticks: number; lines: number; problems: LineProblem[]; invalidLines: number }> {
+  const state = { lastOps: 0, lastT: 0 };
+  const problems: LineProblem[] = [];
+  let n = 0;
+  let ticks = 0;
+  let invalidLines = 0;
+  for await (const raw of lines(path)) {
+    n++;
+    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (text.trim() === "") {
+      invalidLines++;
+      problems.push({ line: n, path: "", message: "blank line" });
+      continue;
+    }
+    const found = validateTickLine(text, n, state);
+    if (found.length > 0) {
+      invalidLines++;
+      problems.push(...found);
+    } else ticks++;
+  }
+  if (n === 0) problems.push({ line: 0, path: "", message: "no metrics.v1 lines" });
+  return { ticks, lines: n, problems, invalidLines };
+}
+
+/** Registers `validate-metrics` and its alias. */
+export function registerValidateMetricsCommand(program: Command): void {
+  program.command("validate-metrics")
+    .alias("validate-metrics-ndjson")
+    .description("Validate a metrics.v1 NDJSON file (schema, percentile order, monotonic ticks)")
+    .argument("<file>", "metrics.ndjson")
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const r = await validateMetricsFile(file);
+      if (r.problems.length > 0) {
+        for (const p of r.problems.slice(0, MAX_REPORTED)) {
+          writeStderr(
+            p.line === 0
+              ? `[invalid file] ${p.message}\n`
+              : `[invalid line ${p.line}] ${p.path === "" ? "" : `${p.path}: `}${p.message}\n`,
+          );
+        }
+        if (r.problems.length > MAX_REPORTED) {
+          writeStderr(`... ${r.problems.length - MAX_REPORTED} more problems\n`);
+        }
+        throw new BadInputError(
+          r.lines === 0
+            ? `Metrics file '${file}' is empty`
+            : `${r.invalidLines} of ${r.lines} lines of '${file}' are not valid metrics.v1`,
+          { hint: "See docs/metrics_schema.md" },
+        );
+      }
+      emitSuccess(
+        cmd,
+        { file, ticks: r.ticks, valid: true },
+        `OK: ${r.ticks} metrics.v1 ticks valid in ${file}`,
+      );
+    });
+}

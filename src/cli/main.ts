@@ -1,0 +1,28 @@
+/**
+ * The full `hashmap-cli` command set and its entry point.
+ *
+ * @module
+ */
+
+import { type Registrar, runCli } from "./program.ts";
+import { registerGenerateCsvCommand } from "./commands/generate_csv.ts";
+import { registerRunCsvCommand } from "./commands/run_csv.ts";
+import { registerValidateMetricsCommand } from "./commands/validate_metrics.ts";
+import { registerDemoCommand } from "./commands/demo.ts";
+import { registerSnapshotCommands } from "./commands/snapshot.ts";
+import { registerServeCommands } from "./commands/serve.ts";
+
+/** Every command registrar, in help order. */
+export const REGISTRARS: readonly Registrar[] = [
+  registerGenerateCsvCommand,
+  registerRunCsvCommand,
+  registerValidateMetricsCommand,
+  registerDemoCommand,
+  registerSnapshotCommands,
+  registerServeCommands,
+];
+
+/** Runs `hashmap-cli` with `args`; resolves to the exit code. */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, REGISTRARS);
+}

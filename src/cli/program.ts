@@ -1,0 +1,296 @@
+/**
+ * The `hashmap-cli` commander program: global flags, error contract, output helpers.
+ *
+ * HOW TO WRITE A COMMAND (src/cli/commands/<name>.ts):
+ *
+ * ```ts
+ * import type { Command } from "commander";
+ * import { BadInputError } from "../../errors.ts";
+ * import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
+ *
+ * export function registerFooCommands(program: Command): void {
+ *   program.command("foo")
+ *     .description("Does foo")
+ *     .requiredOption("--in <path>", "input file")
+ *     .option("--limit <n>", "max rows", intArg(0, 1_000_000), 20)   // bad value -> BadInput
+ *     .action(async (opts: { in: string; limit: number }, cmd: Command) => {
+ *       const { mode, json } = globalOptions(cmd);   // global flags, before or after "foo"
+ *       const { policy, watchdog } = commandConfig(); // [adaptive]/[watchdog] + env, validated
+ *       if (opts.limit === 0) throw new BadInputError("...", { hint: "..." }); // -> envelope, exit 2
+ *       emitSuccess(cmd, { rows: 3 }, "3 rows\n");
+ *       // --json: prints {"ok":true,"command":"foo","rows":3}; otherwise prints the text.
+ *     });
+ * }
+ * ```
+ *
+ * Rules: never call Deno.exit or print an error yourself; throw an AdhashError subclass from
+ * src/errors.ts (BadInputError 2, InvariantError 3, PolicyError 4, IOError 5) and the single
+ * handler in {@linkcode runCli} prints the envelope as the last stderr line and picks the exit
+ * code. Deno.errors.NotFound and other I/O errors map to IO (5), permission denials to Policy (4),
+ * anything else to Internal (1). Commander errors (unknown command/option, bad value,
+ * missing argument) are BadInput (2). Use `log("foo")` from src/log/setup.ts for log lines
+ * (stderr); stdout carries only the result. Do not declare options named like the global ones
+ * (--mode, --json, --log-json, --log-file, --log-max-bytes, --log-backup-count, --config).
+ * Other helpers: `floatArg(min, max)`, `portArg` (0-65535 or "auto"), `readEnv(name)` (an env
+ * var, undefined when unset or not permitted: prefer it to commander's `.env()`, which fails
+ * without env permission), `writeStdout`/`writeStderr` (synchronous, complete before exit).
+ *
+ * @module
+ */
+
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import denoJson from "../../deno.json" with { type: "json" };
+import { AdhashError, EXIT_CODES } from "../errors.ts";
+import { type AdhashConfig, loadConfig } from "../config/load.ts";
+import { setupLogging, shutdownLogging } from "../log/setup.ts";
+import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
+
+/** The package version printed by `--version`. */
+export const VERSION: string = denoJson.version;
+
+/** The map modes accepted by `--mode` (same names as the core's `MODES`). */
+export const MODE_CHOICES = ["adaptive", "fast-insert", "fast-lookup", "memory-tight"] as const;
+/** A map mode name. */
+export type ModeName = typeof MODE_CHOICES[number];
+
+/** Global flags, available to every command. */
+export interface GlobalOptions {
+  mode: ModeName;
+  json: boolean;
+  logJson: boolean;
+  logFile: string | undefined;
+  logMaxBytes: number;
+  logBackupCount: number;
+  config: string | undefined;
+}
+
+const encoder = new TextEncoder();
+
+function writeAllSync(w: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+}
+
+/** Writes text to stdout synchronously (complete before the process exits). */
+export function writeStdout(text: string): void {
+  writeAllSync(Deno.stdout, text);
+}
+
+/** Writes text to stderr synchronously. */
+export function writeStderr(text: string): void {
+  writeAllSync(Deno.stderr, text);
+}
+
+/** The global flags as seen from `cmd` (the command passed to an action). */
+export function globalOptions(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  return {
+    mode: (o.mode as ModeName | undefined) ?? "adaptive",
+    json: o.json === true,
+    logJson: o.logJson === true,
+    logFile: o.logFile as string | undefined,
+    logMaxBytes: (o.logMaxBytes as number | undefined) ?? 5_000_000,
+    logBackupCount: (o.logBackupCount as number | undefined) ?? 5,
+    config: (o.config as string | undefined) ?? readEnv("ADHASH_CONFIG"),
+  };
+}
+
+/** An environment variable, or undefined when unset, empty or not readable (no permission). */
+export function readEnv(name: string): string | undefined {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined || v === "" ? undefined : v;
+  } catch {
+    return undefined;
+  }
+}
+
+let currentConfig: AdhashConfig | undefined;
+
+/** The configuration loaded (and validated) before the running command's action. */
+export function commandConfig(): AdhashConfig {
+  if (currentConfig === undefined) throw new Error("commandConfig() called outside an action");
+  return currentConfig;
+}
+
+/**
+ * Prints a command's successful result: with `--json`, one stdout line
+ * `{"ok":true,"command":"<name>",...data}`; otherwise `text` (default: the data as JSON).
+ */
+export function emitSuccess(
+  cmd: Command,
+  data: Record<string, unknown>,
+  text?: string | (() => string),
+): void {
+  if (globalOptions(cmd).json) {
+    writeStdout(`${JSON.stringify({ ok: true, command: cmd.name(), ...data })}\n`);
+    return;
+  }
+  const out = typeof text === "function" ? text() : text ?? `${JSON.stringify(data, null, 2)}`;
+  if (out !== "") writeStdout(out.endsWith("\n") ? out : `${out}\n`);
+}
+
+/** A commander argument parser accepting an integer in `[min, max]`. */
+export function intArg(min: number, max: number): (value: string) => number {
+  return (value: string): number => {
+    const t = value.trim();
+    const n = /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`'${value}' is not an integer in [${min}, ${max}].`);
+    }
+    return n;
+  };
+}
+
+/** A commander argument parser accepting a finite number in `[min, max]`. */
+export function floatArg(min: number, max: number): (value: string) => number {
+  return (value: string): number => {
+    const t = value.trim();
+    const n = t === "" ? NaN : Number(t);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`'${value}' is not a number in [${min}, ${max}].`);
+    }
+    return n;
+  };
+}
+
+/** A commander argument parser for a TCP port 0-65535 or `auto` (returned as the string). */
+export function portArg(value: string): number | "auto" {
+  if (value.trim() === "auto") return "auto";
+  return intArg(0, 65535)(value);
+}
+
+/** Converts anything thrown into an envelope and exit code. */
+export function toEnvelope(err: unknown): { envelope: ErrorEnvelope; exitCode: number } {
+  if (err instanceof AdhashError) {
+    const envelope: ErrorEnvelope = { error: err.code, detail: err.message };
+    if (err.hint !== undefined) envelope.hint = err.hint;
+    return { envelope, exitCode: err.exitCode };
+  }
+  if (err instanceof CommanderError) {
+    const detail = err.message.replace(/^error:\s*/, "").trim();
+    return {
+      envelope: { error: "BadInput", detail, hint: "Run 'hashmap-cli --help' for usage" },
+      exitCode: EXIT_CODES.BadInput,
+    };
+  }
+  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+    return {
+      envelope: {
+        error: "Policy",
+        detail: (err as Error).message,
+        hint: "Grant the permission (deno run --allow-...) or choose another path",
+      },
+      exitCode: EXIT_CODES.Policy,
+    };
+  }
+  if (
+    err instanceof Deno.errors.NotFound || err instanceof Deno.errors.AlreadyExists ||
+    err instanceof Deno.errors.IsADirectory || err instanceof Deno.errors.NotADirectory ||
+    err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.WriteZero ||
+    err instanceof Deno.errors.UnexpectedEof ||
+    (err instanceof Error && "code" in err && /^E[A-Z]+$/.test(String(err.code)))
+  ) {
+    return {
+      envelope: { error: "IO", detail: (err as Error).message },
+      exitCode: EXIT_CODES.IO,
+    };
+  }
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return {
+    envelope: {
+      error: "Internal",
+      detail,
+      hint: "This is a bug; rerun with ADHASH_DEBUG=1 for the stack trace and report it",
+    },
+    exitCode: EXIT_CODES.Internal,
+  };
+}
+
+function debugEnabled(): boolean {
+  return readEnv("ADHASH_DEBUG") === "1";
+}
+
+/** Command registrars added by other modules (snapshot, serve, ...). */
+export type Registrar = (program: Command) => void;
+
+/**
+ * Builds the program with the global flags and the given command registrars. Settings
+ * (error handling, output) are applied before any command is added so subcommands inherit them.
+ */
+export function buildProgram(registrars: readonly Registrar[]): Command {
+  const program = new Command("hashmap-cli");
+  program
+    .description("Adaptive hash map toolkit: generate and replay workloads, inspect maps")
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => writeStdout(s),
+      writeErr: (s) => writeStderr(s),
+      // The message goes into the envelope instead.
+      outputError: () => {},
+    })
+    .addOption(
+      new Option("--mode <mode>", "map backend").choices(MODE_CHOICES).default("adaptive"),
+    )
+    .option("--json", "print the result as one JSON line on stdout")
+    .option("--log-json", "write logs as JSON lines")
+    .option("--log-file <path>", "also write logs to this rotating file")
+    .option(
+      "--log-max-bytes <n>",
+      "rotate the log file at this size",
+      intArg(1, Number.MAX_SAFE_INTEGER),
+      5_000_000,
+    )
+    .option("--log-backup-count <n>", "rotated log files kept", intArg(0, 1000), 5)
+    // The env default is read by globalOptions() rather than commander, which would fail
+    // without env permission for it.
+    .option("--config <path>", "TOML config file (env: ADHASH_CONFIG)")
+    .showSuggestionAfterError(true)
+    .hook("preAction", async (_root, action) => {
+      const g = globalOptions(action);
+      await setupLogging({
+        json: g.logJson,
+        file: g.logFile,
+        maxBytes: g.logMaxBytes,
+        backupCount: g.logBackupCount,
+        level: debugEnabled() ? "debug" : "info",
+      });
+      currentConfig = await loadConfig(g.config);
+    });
+  for (const register of registrars) register(program);
+  return program;
+}
+
+/**
+ * Runs the program on `args` (without the executable); returns the exit code. Every failure
+ * is printed as the error envelope on the last stderr line.
+ */
+export async function runCli(args: string[], registrars: readonly Registrar[]): Promise<number> {
+  const program = buildProgram(registrars);
+  let code = 0;
+  try {
+    if (args.length === 0) {
+      program.outputHelp({ error: true });
+      throw new CommanderError(2, "commander.noCommand", "no command given");
+    }
+    await program.parseAsync(args, { from: "user" });
+  } catch (err) {
+    if (
+      err instanceof CommanderError &&
+      (err.code === "commander.helpDisplayed" || err.code === "commander.version" ||
+        (err.code === "commander.help" && err.exitCode === 0))
+    ) {
+      code = 0;
+    } else {
+      const { envelope, exitCode } = toEnvelope(err);
+      await shutdownLogging().catch(() => {});
+      if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);
+      writeStderr(`${JSON.stringify(envelope)}\n`);
+      return exitCode;
+    }
+  }
+  await shutdownLogging().catch(() => {});
+  return code;
+}

@@ -1,0 +1,178 @@
+/**
+ * Loads the configuration: a TOML file (`--config` or `ADHASH_CONFIG`), then environment
+ * overrides `ADAPTIVE_<KEY>` and `WATCHDOG_<KEY>` (the snake_case key upper-cased), validated
+ * with the zod schema in src/contracts/config.ts. Any problem is a BadInputError naming the key.
+ *
+ * @module
+ */
+
+import { parse as parseToml } from "smol-toml";
+import type { z } from "zod";
+import { BadInputError, IOError } from "../errors.ts";
+import { AdaptiveConfig, ConfigFile, WatchdogConfig } from "../contracts/config.ts";
+import { type AdaptivePolicy, DEFAULT_POLICY, validatePolicy } from "../core/adaptive_map.ts";
+
+/** Adaptive policy overrides in the core's camelCase. */
+export type PolicyOverrides = Partial<AdaptivePolicy>;
+
+/** The resolved configuration. */
+export interface AdhashConfig {
+  /** Policy overrides for `createMap` (only the keys that were set). */
+  policy: PolicyOverrides;
+  /** The `[adaptive]` section as written (snake_case), after env overrides. */
+  adaptive: AdaptiveConfig;
+  /** Watchdog thresholds with defaults applied. */
+  watchdog: WatchdogConfig;
+  /** The file read, or null when none. */
+  source: string | null;
+}
+
+const HINT = "See docs/config.md";
+
+function camel(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** Converts `[adaptive]` snake_case keys to the core's camelCase policy fields. */
+export function toPolicy(adaptive: AdaptiveConfig): PolicyOverrides {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(adaptive)) if (v !== undefined) out[camel(k)] = v;
+  return out as PolicyOverrides;
+}
+
+function envValue(raw: string): unknown {
+  const t = raw.trim();
+  if (t === "true") return true;
+  if (t === "false") return false;
+  if (t !== "" && Number.isFinite(Number(t))) return Number(t);
+  return t;
+}
+
+function describeIssues(prefix: string, error: z.ZodError): string {
+  return error.issues.map((i) => {
+    const path = i.path.length ? i.path.join(".") : "";
+    const where = [prefix, path].filter((s) => s !== "").join(".");
+    if (i.code === "unrecognized_keys") {
+      const keys = (i as { keys: string[] }).keys;
+      return `unknown key ${
+        keys.map((k) => `'${[where, k].filter((s) => s !== "").join(".")}'`).join(", ")
+      }`;
+    }
+    return `'${where}': ${i.message}`;
+  }).join("; ");
+}
+
+/**
+ * The environment, or with only partial env permission (`--allow-env=...`), just the override
+ * variables of known keys that are readable.
+ */
+function readEnv(): Record<string, string> {
+  try {
+    return Deno.env.toObject();
+  } catch {
+    const out: Record<string, string> = {};
+    const names = [
+      ...Object.keys(AdaptiveConfig.shape).map((k) => `ADAPTIVE_${k.toUpperCase()}`),
+      ...Object.keys(WatchdogConfig.shape).map((k) => `WATCHDOG_${k.toUpperCase()}`),
+    ];
+    for (const name of names) {
+      try {
+        const v = Deno.env.get(name);
+        if (v !== undefined) out[name] = v;
+      } catch {
+        // not readable: no override
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @param path TOML file, or undefined for none (defaults and env only).
+ * @param env Environment to read overrides from (defaults to `Deno.env.toObject()`).
+ */
+export async function loadConfig(
+  path: string | undefined,
+  env: Record<string, string> = readEnv(),
+): Promise<AdhashConfig> {
+  let raw: Record<string, unknown> = {};
+  if (path !== undefined && path !== "") {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new BadInputError(`Config file not found: '${path}'`, { hint: HINT });
+      }
+      throw new IOError(`Cannot read config file '${path}': ${(err as Error).message}`, {
+        hint: HINT,
+      });
+    }
+    try {
+      raw = parseToml(text) as Record<string, unknown>;
+    } catch (err) {
+      const first = String((err as Error).message).split("\n")[0];
+      throw new BadInputError(`Invalid TOML in config '${path}': ${first}`, { hint: HINT });
+    }
+  }
+  const sections: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k !== "adaptive" && k !== "watchdog") {
+      throw new BadInputError(`Unknown config section or key '${k}' in '${path}'`, {
+        hint: `${HINT}: only [adaptive] and [watchdog] exist`,
+      });
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw new BadInputError(`Config '${k}' must be a table ([${k}])`, { hint: HINT });
+    }
+    sections[k] = { ...(v as Record<string, unknown>) };
+  }
+  for (const [name, value] of Object.entries(env).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const m = /^(ADAPTIVE|WATCHDOG)_(.+)$/.exec(name);
+    if (!m) continue;
+    const section = m[1]!.toLowerCase() as "adaptive" | "watchdog";
+    const key = m[2]!.toLowerCase();
+    const shape = section === "adaptive" ? AdaptiveConfig.shape : WatchdogConfig.shape;
+    if (!(key in shape)) {
+      throw new BadInputError(`Unknown environment override ${name} (no key '${section}.${key}')`, {
+        hint: HINT,
+      });
+    }
+    const parsed = (shape as Record<string, z.ZodType>)[key]!.safeParse(envValue(value));
+    if (!parsed.success) {
+      throw new BadInputError(
+        `Invalid environment override ${name}=${JSON.stringify(value)}: ${
+          describeIssues(`${section}.${key}`, parsed.error)
+        }`,
+        { hint: HINT },
+      );
+    }
+    (sections[section] ??= {})[key] = parsed.data;
+  }
+  const result = ConfigFile.safeParse(sections);
+  if (!result.success) {
+    throw new BadInputError(
+      `Invalid config${path ? ` '${path}'` : ""}: ${describeIssues("", result.error)}`,
+      { hint: HINT },
+    );
+  }
+  const policy = toPolicy(result.data.adaptive);
+  try {
+    // The core's own check, so both agree on what a valid policy is.
+    validatePolicy({ ...DEFAULT_POLICY, ...policy });
+  } catch (err) {
+    const field = /policy\.(\w+)/.exec((err as Error).message)?.[1] ?? "";
+    const snake = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    throw new BadInputError(`Invalid config key 'adaptive.${snake}': ${(err as Error).message}`, {
+      hint: HINT,
+    });
+  }
+  return {
+    policy,
+    adaptive: result.data.adaptive,
+    watchdog: result.data.watchdog,
+    source: path ? path : null,
+  };
+}

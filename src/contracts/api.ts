@@ -1,0 +1,144 @@
+/**
+ * JSON bodies of the metrics server (`/api/*`, health routes). Every body carries a `schema`
+ * name so a client can tell what it holds; ticks themselves are `metrics.v1`.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { KeyHeatmap, MetricsTick, TickEvent } from "./metrics.ts";
+
+const bucket = z.object({
+  le: z.union([z.number().positive(), z.literal("+Inf")]),
+  count: z.number().int().nonnegative(),
+});
+
+/** Error body of every failed request (4xx/5xx). */
+export const ApiError = z.object({
+  schema: z.literal("api.error.v1"),
+  error: z.string().describe(
+    "BadInput | Unauthorized | NotFound | NotReady | RateLimited | TooLarge | Policy | IO | Internal",
+  ),
+  detail: z.string(),
+  hint: z.string().optional(),
+}).meta({ id: "api.error.v1" });
+
+/** `/healthz`. */
+export const ApiHealth = z.object({
+  schema: z.literal("api.health.v1"),
+  status: z.literal("ok"),
+}).meta({ id: "api.health.v1" });
+
+/** `/readyz`: ready once a tick has been received. */
+export const ApiReady = z.object({
+  schema: z.literal("api.ready.v1"),
+  ready: z.boolean(),
+  ticks: z.number().int().nonnegative(),
+}).meta({ id: "api.ready.v1" });
+
+/** `/api/version`. */
+export const ApiVersion = z.object({
+  schema: z.literal("api.version.v1"),
+  name: z.string(),
+  version: z.string(),
+  deno: z.string(),
+  metrics_schema: z.literal("metrics.v1"),
+}).meta({ id: "api.version.v1" });
+
+/** `/api/metrics/history`. */
+export const ApiHistory = z.object({
+  schema: z.literal("api.history.v1"),
+  limit: z.number().int().positive(),
+  count: z.number().int().nonnegative(),
+  ticks: z.array(MetricsTick),
+}).meta({ id: "api.history.v1" });
+
+/** `/api/metrics/histogram/latency`. */
+export const ApiLatencyHistogram = z.object({
+  schema: z.literal("api.latency_histogram.v1"),
+  t: z.number().nonnegative().nullable(),
+  operations: z.record(z.string(), z.array(bucket)),
+}).meta({ id: "api.latency_histogram.v1" });
+
+/** `/api/metrics/histogram/probe`. */
+export const ApiProbeHistogram = z.object({
+  schema: z.literal("api.probe_histogram.v1"),
+  t: z.number().nonnegative().nullable(),
+  backend: z.string().nullable(),
+  buckets: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+}).meta({ id: "api.probe_histogram.v1" });
+
+/** `/api/metrics/heatmap`. */
+export const ApiHeatmap = z.object({
+  schema: z.literal("api.heatmap.v1"),
+  t: z.number().nonnegative().nullable(),
+  backend: z.string().nullable(),
+  heatmap: KeyHeatmap.nullable(),
+}).meta({ id: "api.heatmap.v1" });
+
+/** One event kept by the server, numbered in arrival order. */
+export const ApiEvent = TickEvent.extend({
+  seq: z.number().int().positive(),
+  tick_ops: z.number().int().nonnegative(),
+});
+
+/** `/api/events`. */
+export const ApiEvents = z.object({
+  schema: z.literal("api.events.v1"),
+  limit: z.number().int().positive(),
+  events: z.array(ApiEvent),
+}).meta({ id: "api.events.v1" });
+
+/** `/api/compare`: the A/B comparison given to `serve --compare`. */
+export const ApiCompare = z.object({
+  schema: z.literal("api.compare.v1"),
+  compare: z.unknown(),
+}).meta({ id: "api.compare.v1" });
+
+/** `/api/probe`: a probe trace (`probe_trace.v1`) on the live or a loaded map. */
+export const ApiProbe = z.object({
+  schema: z.literal("api.probe.v1"),
+  source: z.string().describe("live | snapshot:<name>"),
+  trace: z.looseObject({ schema: z.literal("probe_trace.v1"), backend: z.string() }),
+}).meta({ id: "api.probe.v1" });
+
+/** `/api/snapshot`: the inspection of a snapshot in `ADHASH_SNAPSHOT_DIR`. */
+export const ApiSnapshot = z.object({
+  schema: z.literal("api.snapshot.v1"),
+  name: z.string(),
+  inspection: z.unknown(),
+}).meta({ id: "api.snapshot.v1" });
+
+/** `/api/snapshots`: snapshot files available in `ADHASH_SNAPSHOT_DIR`. */
+export const ApiSnapshotList = z.object({
+  schema: z.literal("api.snapshot_list.v1"),
+  names: z.array(z.string()),
+}).meta({ id: "api.snapshot_list.v1" });
+
+/** First event of `/api/stream`, before any tick. */
+export const ApiStreamHello = z.object({
+  schema: z.literal("api.stream_hello.v1"),
+  ticks: z.number().int().nonnegative(),
+  history_limit: z.number().int().positive(),
+}).meta({ id: "api.stream_hello.v1" });
+
+/** Every server body schema by name, for schema generation (`schemas/<name>.json`). */
+export const API_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
+  "api.error.v1": ApiError,
+  "api.health.v1": ApiHealth,
+  "api.ready.v1": ApiReady,
+  "api.version.v1": ApiVersion,
+  "api.history.v1": ApiHistory,
+  "api.latency_histogram.v1": ApiLatencyHistogram,
+  "api.probe_histogram.v1": ApiProbeHistogram,
+  "api.heatmap.v1": ApiHeatmap,
+  "api.events.v1": ApiEvents,
+  "api.compare.v1": ApiCompare,
+  "api.probe.v1": ApiProbe,
+  "api.snapshot.v1": ApiSnapshot,
+  "api.snapshot_list.v1": ApiSnapshotList,
+  "api.stream_hello.v1": ApiStreamHello,
+});
+
+/** An error body. */
+export type ApiError = z.infer<typeof ApiError>;

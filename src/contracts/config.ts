@@ -1,0 +1,49 @@
+/**
+ * The configuration file (TOML): `[adaptive]` policy and `[watchdog]` thresholds, snake_case
+ * keys as in the original. Every key is optional; unknown keys are refused.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+
+/** `[adaptive]`: the adaptive map's policy. Omitted keys take the core's defaults. */
+export const AdaptiveConfig = z.object({
+  start_backend: z.enum(["chaining", "robinhood"]).optional(),
+  initial_buckets: z.number().int().min(1).max(2 ** 30).optional(),
+  groups_per_bucket: z.number().int().min(1).max(2 ** 30).optional(),
+  initial_capacity_rh: z.number().int().min(1).max(2 ** 30).optional(),
+  incremental_batch: z.number().int().min(1).max(2 ** 30).optional(),
+  max_lf_chaining: z.number().gt(0).max(8).optional(),
+  max_group_len: z.number().int().min(1).max(2 ** 30).optional(),
+  max_avg_probe_robinhood: z.number().gt(0).optional(),
+  max_tombstone_ratio: z.number().gt(0).max(1).optional(),
+  large_map_warn_threshold: z.number().int().min(1).max(2 ** 30).optional(),
+  rh_deletion: z.enum(["backshift", "tombstone"]).optional(),
+}).strict().meta({ id: "AdaptiveConfig" });
+
+/** `[watchdog]`: thresholds that raise alerts in metrics ticks and log warnings. */
+export const WatchdogConfig = z.object({
+  enabled: z.boolean().default(true),
+  load_factor_warn: z.number().positive().default(0.9),
+  avg_probe_warn: z.number().positive().default(8.0),
+  tombstone_ratio_warn: z.number().positive().max(1).default(0.35),
+}).strict().meta({ id: "WatchdogConfig" });
+
+/** The whole configuration file. */
+export const ConfigFile = z.object({
+  adaptive: AdaptiveConfig.default({}),
+  watchdog: WatchdogConfig.default({
+    enabled: true,
+    load_factor_warn: 0.9,
+    avg_probe_warn: 8.0,
+    tombstone_ratio_warn: 0.35,
+  }),
+}).strict().meta({ id: "adhash.config", title: "adhash configuration (TOML)" });
+
+/** `[adaptive]` as parsed. */
+export type AdaptiveConfig = z.infer<typeof AdaptiveConfig>;
+/** `[watchdog]` with defaults applied. */
+export type WatchdogConfig = z.infer<typeof WatchdogConfig>;
+/** A parsed configuration file with defaults applied. */
+export type ConfigFile = z.infer<typeof ConfigFile>;

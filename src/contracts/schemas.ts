@@ -1,0 +1,45 @@
+/**
+ * The JSON Schemas in schemas/, rendered from the zod contracts. `deno task schemas` writes
+ * them; tests/contracts/schemas_test.ts fails when the files drift from this rendering.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { MetricsTick } from "./metrics.ts";
+import { RunSummary } from "./run_summary.ts";
+import { ErrorEnvelope, SuccessEnvelope } from "./error_envelope.ts";
+import { ConfigFile } from "./config.ts";
+import { ProbeTraceSchema } from "./probe_trace.ts";
+import { SnapshotInspectionSchema } from "./snapshot.ts";
+import { API_SCHEMAS } from "./api.ts";
+
+/** File name (in schemas/) -> zod schema and which side of defaults/transforms it describes. */
+export const SCHEMA_FILES: Readonly<
+  Record<string, { schema: z.ZodType; io: "input" | "output" }>
+> = Object.freeze({
+  "metrics.v1.schema.json": { schema: MetricsTick, io: "output" },
+  "run_summary.v1.schema.json": { schema: RunSummary, io: "output" },
+  "error_envelope.schema.json": { schema: ErrorEnvelope, io: "output" },
+  "success_envelope.schema.json": { schema: SuccessEnvelope, io: "output" },
+  // What a user writes: defaults make every key optional.
+  "config.schema.json": { schema: ConfigFile, io: "input" },
+  "probe_trace.schema.json": { schema: ProbeTraceSchema, io: "output" },
+  "snapshot_inspect.v1.schema.json": { schema: SnapshotInspectionSchema, io: "output" },
+  // Metrics server bodies: schemas/api.<name>.v1.schema.json.
+  ...Object.fromEntries(
+    Object.entries(API_SCHEMAS).map((
+      [name, schema],
+    ) => [`${name}.schema.json`, { schema, io: "output" as const }]),
+  ),
+});
+
+/** The text of every schema file (pretty JSON with a final newline). */
+export function renderSchemas(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, { schema, io }] of Object.entries(SCHEMA_FILES)) {
+    const json = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
+    out[name] = `${JSON.stringify(json, null, 2)}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+/**
+ * `--metrics-out-dir DIR`: metrics.v1 ticks as NDJSON in `DIR/metrics.ndjson`.
+ *
+ * Ticks stream into a temporary file beside the target (or, with `maxTicks`, into a ring of the
+ * last N lines in memory); `commit()` fsyncs it and renames it over `metrics.ndjson`, so readers
+ * only ever see a complete file from a finished run, and a new run replaces the old file in one
+ * step. `abort()` (a run that failed part-way) removes the temporary file and leaves any
+ * previous `metrics.ndjson` untouched.
+ *
+ * @module
+ */
+
+import type { MetricsTick } from "../contracts/metrics.ts";
+import { atomicWrite } from "../io/atomic_write.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes ticks to `DIR/metrics.ndjson` atomically. */
+export class MetricsNdjsonWriter {
+  /** Final path of the NDJSON file. */
+  readonly path: string;
+  readonly #maxTicks: number;
+  #file: Deno.FsFile | null = null;
+  #tmp: string | null = null;
+  #buffer: string[] = [];
+  #buffered = 0;
+  #ring: string[] = [];
+  #ringStart = 0;
+  /** Ticks written (before any `maxTicks` trimming). */
+  count = 0;
+
+  private constructor(path: string, maxTicks: number) {
+    this.path = path;
+    this.#maxTicks = maxTicks;
+  }
+
+  /** Creates `dir` if needed and prepares the temporary file. `maxTicks` 0 keeps every tick. */
+  static async open(dir: string, maxTicks = 0): Promise<MetricsNdjsonWriter> {
+    await Deno.mkdir(dir, { recursive: true });
+    const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
+    if (maxTicks === 0) {
+      const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
+      w.#tmp = `${dir}/.metrics.ndjson.${Deno.pid}.${rand}.tmp`;
+      w.#file = await Deno.open(w.#tmp, { write: true, createNew: true, mode: 0o644 });
+    }
+    return w;
+  }
+
+  /** Adds one tick (one line). */
+  write(tick: MetricsTick): void {
+    const line = `${JSON.stringify(tick)}\n`;
+    this.count++;
+    if (this.#maxTicks > 0) {
+      if (this.#ring.length < this.#maxTicks) this.#ring.push(line);
+      else {
+        this.#ring[this.#ringStart] = line;
+        this.#ringStart = (this.#ringStart + 1) % this.#maxTicks;
+      }
+      return;
+    }
+    this.#buffer.push(line);
+    this.#buffered += line.length;
+    if (this.#buffered >= 1 << 18) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#file === null || this.#buffer.length === 0) return;
+    const bytes = encoder.encode(this.#buffer.join(""));
+    this.#buffer = [];
+    this.#buffered = 0;
+    let off = 0;
+    while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+  }
+
+  /** Makes the file visible as `metrics.ndjson` (replacing an older one). */
+  async commit(): Promise<void> {
+    if (this.#maxTicks > 0) {
+      const lines = [...this.#ring.slice(this.#ringStart), ...this.#ring.slice(0, this.#ringStart)];
+      await atomicWrite(this.path, lines.join(""));
+      return;
+    }
+    const file = this.#file!;
+    this.#flush();
+    await file.sync();
+    file.close();
+    this.#file = null;
+    await Deno.rename(this.#tmp!, this.path);
+    this.#tmp = null;
+  }
+
+  /** Discards everything written; an existing `metrics.ndjson` is left as it was. */
+  async abort(): Promise<void> {
+    this.#ring = [];
+    this.#buffer = [];
+    if (this.#file !== null) {
+      try {
+        this.#file.close();
+      } catch {
+        // already closed
+      }
+      this.#file = null;
+    }
+    if (this.#tmp !== null) {
+      await Deno.remove(this.#tmp).catch(() => {});
+      this.#tmp = null;
+    }
+  }
+}

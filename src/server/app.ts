@@ -1,0 +1,332 @@
+/**
+ * The metrics server as a Hono app: health routes, Prometheus `/metrics`, the JSON API, the SSE
+ * stream and the embedded Mission Control dashboard.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import denoJson from "../../deno.json" with { type: "json" };
+import type {
+  ApiCompare,
+  ApiEvents,
+  ApiHealth,
+  ApiHeatmap,
+  ApiHistory,
+  ApiLatencyHistogram,
+  ApiProbeHistogram,
+  ApiReady,
+  ApiStreamHello,
+  ApiVersion,
+} from "../contracts/api.ts";
+import type { z } from "zod";
+import { ASSETS } from "./assets_generated.ts";
+import { historyCsv } from "./history_csv.ts";
+import type { MetricsHub } from "./hub.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
+import { TickCache } from "./tick_cache.ts";
+import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
+import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
+import {
+  bearerAuth,
+  errorResponse,
+  rateLimit,
+  type RateLimitOptions,
+  securityHeaders,
+} from "./security.ts";
+
+/** Options of {@linkcode createApp}. */
+export interface CreateAppOptions extends ProbeOptions {
+  /** Where ticks come from. */
+  hub: MetricsHub;
+  /** When set, `/api/*` and `/metrics` need `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  /** Allowed CORS origins (default `["*"]`); `false` sends no CORS headers. */
+  corsOrigins?: string[] | false;
+  /** Per-client limit on `/api/*` (default 200/s, burst 400); `false` disables it. */
+  rateLimit?: RateLimitOptions | false;
+  /** Largest accepted request body in bytes (default 64 KiB). */
+  maxBodyBytes?: number;
+  /** Interval of SSE keep-alive comments in milliseconds (default 15000). */
+  keepAliveMs?: number;
+  /** When aborted, every open SSE stream is ended (so a graceful shutdown does not wait on them). */
+  shutdownSignal?: AbortSignal;
+}
+
+/** Largest SSE backlog (ticks) a slow client may accumulate before it is disconnected. */
+const MAX_SSE_BACKLOG = 1024;
+
+type Json<T extends z.ZodType> = z.infer<T>;
+
+/** Parses an optional integer query value; throws a 400 on anything but digits. */
+function intQuery(c: Context, name: string, fallback: number, min: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d{1,9}$/.test(raw)) {
+    throw new HTTPException(400, {
+      message: `query ${name}=${JSON.stringify(raw)} is not a non-negative integer`,
+    });
+  }
+  return Math.min(max, Math.max(min, Number(raw)));
+}
+
+/** Builds the metrics server app around `options.hub`. */
+export function createApp(options: CreateAppOptions): Hono {
+  const hub = options.hub;
+  const app = new Hono();
+  const encoder = new TextEncoder();
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status as 400 | 401 | 403 | 404 | 413;
+      const code = status === 400
+        ? "BadInput"
+        : status === 413
+        ? "TooLarge"
+        : status === 404
+        ? "NotFound"
+        : status === 403
+        ? "Policy"
+        : "Error";
+      return errorResponse(c, status, code, err.message);
+    }
+    // No stack trace or internals in the body; the message is enough for the operator.
+    return errorResponse(c, 500, "Internal", "internal server error");
+  });
+  app.notFound((c) => errorResponse(c, 404, "NotFound", `no route ${c.req.method} ${c.req.path}`));
+
+  app.use("*", securityHeaders());
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 64 * 1024,
+      onError: (c) => errorResponse(c, 413, "TooLarge", "request body too large"),
+    }),
+  );
+  const gzip = compress();
+  app.use("*", async (c, next) => {
+    // SSE must reach the client event by event, not buffered in a gzip stream.
+    if (c.req.path === "/api/stream") return await next();
+    return await gzip(c, next);
+  });
+  if (options.corsOrigins !== false) {
+    const origins = options.corsOrigins ?? ["*"];
+    const corsMw = cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowHeaders: ["Authorization", "Content-Type"],
+      allowMethods: ["GET", "HEAD", "OPTIONS"],
+      maxAge: 600,
+    });
+    app.use("/api/*", corsMw);
+    app.use("/metrics", corsMw);
+  }
+  if (options.rateLimit !== false) {
+    app.use("/api/*", rateLimit(options.rateLimit ?? { perSecond: 200, burst: 400 }));
+  }
+  if (options.token !== undefined && options.token !== "") {
+    const auth = bearerAuth(options.token);
+    app.use("/api/*", auth);
+    app.use("/metrics", auth);
+  }
+
+  app.get(
+    "/healthz",
+    (c) => c.json({ schema: "api.health.v1", status: "ok" } satisfies Json<typeof ApiHealth>),
+  );
+  app.get("/readyz", (c) => {
+    const body: Json<typeof ApiReady> = {
+      schema: "api.ready.v1",
+      ready: hub.received > 0,
+      ticks: hub.received,
+    };
+    return c.json(body, body.ready ? 200 : 503);
+  });
+
+  const promCache = new TickCache(renderPrometheus, PROMETHEUS_CONTENT_TYPE);
+  app.get("/metrics", (c) => promCache.respond(c, hub.latest()));
+
+  app.get("/api/version", (c) =>
+    c.json(
+      {
+        schema: "api.version.v1",
+        name: denoJson.name,
+        version: denoJson.version,
+        deno: Deno.version.deno,
+        metrics_schema: "metrics.v1",
+      } satisfies Json<typeof ApiVersion>,
+    ));
+
+  const tickCache = new TickCache((tick) => JSON.stringify(tick), "application/json");
+  app.get("/api/metrics", (c) => {
+    const tick = hub.latest();
+    if (tick === null) return errorResponse(c, 503, "NotReady", "no tick received yet");
+    return tickCache.respond(c, tick);
+  });
+
+  app.get("/api/metrics/history", (c) => {
+    const limit = intQuery(c, "limit", hub.historyLimit, 1, hub.historyLimit);
+    const ticks = hub.history(limit);
+    return c.json(
+      { schema: "api.history.v1", limit, count: ticks.length, ticks } satisfies Json<
+        typeof ApiHistory
+      >,
+    );
+  });
+
+  app.get("/api/metrics/history.csv", (c) => {
+    const limit = intQuery(c, "limit", hub.historyLimit, 1, hub.historyLimit);
+    return c.body(historyCsv(hub.history(limit)), 200, {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": 'attachment; filename="adhash_timeline.csv"',
+    });
+  });
+
+  app.get("/api/metrics/histogram/latency", (c) => {
+    const tick = hub.latest();
+    return c.json(
+      {
+        schema: "api.latency_histogram.v1",
+        t: tick?.t ?? null,
+        operations: tick?.latency_hist_ms ?? {},
+      } satisfies Json<typeof ApiLatencyHistogram>,
+    );
+  });
+
+  app.get("/api/metrics/histogram/probe", (c) => {
+    const tick = hub.latest();
+    return c.json(
+      {
+        schema: "api.probe_histogram.v1",
+        t: tick?.t ?? null,
+        backend: tick?.backend ?? null,
+        buckets: tick?.probe_hist ?? [],
+      } satisfies Json<typeof ApiProbeHistogram>,
+    );
+  });
+
+  app.get("/api/metrics/heatmap", (c) => {
+    const tick = hub.latest();
+    return c.json(
+      {
+        schema: "api.heatmap.v1",
+        t: tick?.t ?? null,
+        backend: tick?.backend ?? null,
+        heatmap: tick?.key_heatmap ?? null,
+      } satisfies Json<typeof ApiHeatmap>,
+    );
+  });
+
+  app.get("/api/events", (c) => {
+    const limit = intQuery(c, "limit", 100, 1, 512);
+    return c.json(
+      { schema: "api.events.v1", limit, events: hub.events(limit) } satisfies Json<
+        typeof ApiEvents
+      >,
+    );
+  });
+
+  app.get("/api/compare", (c) => {
+    if (hub.compare === null) {
+      return errorResponse(
+        c,
+        404,
+        "NotFound",
+        "no comparison loaded",
+        "Start the server with --compare AB.json",
+      );
+    }
+    return c.json(
+      { schema: "api.compare.v1", compare: hub.compare } satisfies Json<typeof ApiCompare>,
+    );
+  });
+
+  app.get("/api/stream", (c) => {
+    const keepAliveMs = options.keepAliveMs ?? 15_000;
+    let cleanup = (): void => {};
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        let closed = false;
+        const send = (text: string): void => {
+          if (closed) return;
+          // A client that stops reading must not make the server buffer forever.
+          if ((controller.desiredSize ?? 0) < -MAX_SSE_BACKLOG) {
+            cleanup();
+            try {
+              controller.close();
+            } catch { /* already closed */ }
+            return;
+          }
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            cleanup();
+          }
+        };
+        const unsubscribe = hub.subscribe((tick) =>
+          send(`event: tick\ndata: ${JSON.stringify(tick)}\n\n`)
+        );
+        const timer = setInterval(() => send(": keep-alive\n\n"), keepAliveMs);
+        const onAbort = (): void => {
+          cleanup();
+          try {
+            controller.close();
+          } catch { /* already closed */ }
+        };
+        cleanup = () => {
+          if (closed) return;
+          closed = true;
+          unsubscribe();
+          clearInterval(timer);
+          options.shutdownSignal?.removeEventListener("abort", onAbort);
+        };
+        // Deno cancels the body stream when the client goes away (cancel() below); the request's
+        // own signal is not used because Deno.serve aborts it on every finished response.
+        options.shutdownSignal?.addEventListener("abort", onAbort);
+        if (options.shutdownSignal?.aborted) onAbort();
+        const hello: Json<typeof ApiStreamHello> = {
+          schema: "api.stream_hello.v1",
+          ticks: hub.received,
+          history_limit: hub.historyLimit,
+        };
+        send(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`);
+        const latest = hub.latest();
+        if (latest !== null) send(`event: tick\ndata: ${JSON.stringify(latest)}\n\n`);
+      },
+      cancel() {
+        cleanup();
+      },
+    });
+    return c.body(stream, 200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "X-Accel-Buffering": "no",
+    });
+  });
+
+  app.route(
+    "/",
+    probeRoutes({
+      liveMap: options.liveMap,
+      snapshotDir: options.snapshotDir,
+      inspectSnapshot: options.inspectSnapshot ?? inspectSnapshot,
+      loadSnapshotMap: options.loadSnapshotMap ?? ((path) => loadSnapshot(path)),
+    }),
+  );
+
+  // The dashboard shell holds no data, so it loads without the token; the login form asks for it.
+  const serveAsset = (c: Context, name: string): Response => {
+    const asset = ASSETS[name];
+    if (asset === undefined) return errorResponse(c, 404, "NotFound", `no asset ${name}`);
+    return c.body(asset.body, 200, { "Content-Type": asset.type });
+  };
+  app.get("/", (c) => serveAsset(c, "index.html"));
+  app.get("/index.html", (c) => serveAsset(c, "index.html"));
+  app.get("/favicon.ico", (c) => serveAsset(c, "favicon.svg"));
+  app.get("/assets/*", (c) => serveAsset(c, c.req.path.slice("/assets/".length)));
+
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * Server settings read from the environment: `ADHASH_TOKEN`, `ADHASH_SNAPSHOT_DIR`,
+ * `ADHASH_RATE_LIMIT` and `ADHASH_CORS_ORIGINS`. Shared by `serve` and `run-csv --metrics-port`.
+ *
+ * @module
+ */
+
+import { BadInputError } from "../errors.ts";
+import type { RateLimitOptions } from "./security.ts";
+
+/** What the environment configures. */
+export interface ServerEnv {
+  token?: string;
+  snapshotDir?: string;
+  rateLimit?: RateLimitOptions | false;
+  corsOrigins?: string[] | false;
+}
+
+/** Parses `ADHASH_RATE_LIMIT`: `PER_SECOND[:BURST]`, or `0` to disable. */
+export function parseRateLimit(raw: string | undefined): RateLimitOptions | false | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^(\d{1,7})(?::(\d{1,7}))?$/.exec(raw.trim());
+  if (m === null) {
+    throw new BadInputError(`ADHASH_RATE_LIMIT=${JSON.stringify(raw)} is not PER_SECOND[:BURST]`, {
+      hint: "e.g. ADHASH_RATE_LIMIT=200:400, or 0 to disable",
+    });
+  }
+  const perSecond = Number(m[1]);
+  if (perSecond === 0) return false;
+  return { perSecond, burst: m[2] === undefined ? perSecond * 2 : Math.max(1, Number(m[2])) };
+}
+
+/** Parses `ADHASH_CORS_ORIGINS`: comma-separated origins, `*`, or `none`. */
+export function parseCorsOrigins(raw: string | undefined): string[] | false | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === "none") return false;
+  const list = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const o of list) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+      throw new BadInputError(`ADHASH_CORS_ORIGINS entry ${JSON.stringify(o)} is not an origin`, {
+        hint: "Use e.g. https://grafana.example.com, * or none",
+      });
+    }
+  }
+  return list;
+}
+
+function env(name: string): string | undefined {
+  const v = Deno.env.get(name);
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** Reads the server settings from the environment; throws BadInputError on a bad value. */
+export function serverEnv(): ServerEnv {
+  const out: ServerEnv = {};
+  const token = env("ADHASH_TOKEN");
+  const snapshotDir = env("ADHASH_SNAPSHOT_DIR");
+  const rateLimit = parseRateLimit(env("ADHASH_RATE_LIMIT"));
+  const corsOrigins = parseCorsOrigins(env("ADHASH_CORS_ORIGINS"));
+  if (token !== undefined) out.token = token;
+  if (snapshotDir !== undefined) out.snapshotDir = snapshotDir;
+  if (rateLimit !== undefined) out.rateLimit = rateLimit;
+  if (corsOrigins !== undefined) out.corsOrigins = corsOrigins;
+  return out;
+}

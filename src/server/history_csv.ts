@@ -1,0 +1,67 @@
+/**
+ * The timeline CSV of `/api/metrics/history.csv`: one row per tick, flat numeric columns.
+ *
+ * @module
+ */
+
+import type { MetricsTick } from "../contracts/metrics.ts";
+
+/** Columns of the timeline CSV, in order. */
+export const HISTORY_CSV_COLUMNS = [
+  "t",
+  "backend",
+  "ops",
+  "puts",
+  "gets",
+  "dels",
+  "ops_per_second",
+  "load_factor",
+  "max_group_len",
+  "avg_probe_estimate",
+  "tombstone_ratio",
+  "migrations",
+  "compactions",
+  "size",
+  "capacity",
+  "p50_ms",
+  "p90_ms",
+  "p99_ms",
+  "alerts",
+] as const;
+
+function cell(value: string | number | undefined): string {
+  if (value === undefined) return "";
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Renders ticks as CSV with a header row and CRLF-free `\n` line ends. */
+export function historyCsv(ticks: readonly MetricsTick[]): string {
+  const rows = [HISTORY_CSV_COLUMNS.join(",")];
+  for (const t of ticks) {
+    rows.push(
+      [
+        t.t,
+        t.backend,
+        t.ops,
+        t.ops_by_type.put,
+        t.ops_by_type.get,
+        t.ops_by_type.del,
+        t.ops_per_second,
+        t.load_factor,
+        t.max_group_len,
+        t.avg_probe_estimate,
+        t.tombstone_ratio,
+        t.migrations,
+        t.compactions,
+        t.size,
+        t.capacity,
+        t.latency_ms.overall.p50,
+        t.latency_ms.overall.p90,
+        t.latency_ms.overall.p99,
+        t.alerts.length,
+      ].map(cell).join(","),
+    );
+  }
+  return rows.join("\n") + "\n";
+}

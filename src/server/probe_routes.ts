@@ -1,0 +1,193 @@
+/**
+ * `/api/probe` (probe traces on the live or a snapshot's map) and `/api/snapshot(s)` (snapshot
+ * inspection), both confined to `ADHASH_SNAPSHOT_DIR`.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ApiProbe, ApiSnapshot, ApiSnapshotList } from "../contracts/api.ts";
+import type { Key, ProbeTrace } from "../core/types.ts";
+import type { z } from "zod";
+import { errorResponse } from "./security.ts";
+
+/** Anything that can trace a probe without changing itself (every adhash map). */
+export interface Traceable {
+  traceGet(key: Key): ProbeTrace;
+  tracePut(key: Key, value: unknown): ProbeTrace;
+}
+
+/** Options of the probe and snapshot routes. */
+export interface ProbeOptions {
+  /** The map a replay is running on, when there is one. */
+  liveMap?: (() => Traceable | null) | undefined;
+  /** The only directory snapshots are read from (`ADHASH_SNAPSHOT_DIR`). */
+  snapshotDir?: string | undefined;
+  /** Inspects a snapshot file (the snapshot module's `inspectSnapshot`). */
+  inspectSnapshot?:
+    | ((
+      path: string,
+      options: { key?: string; contains?: string; limit?: number },
+    ) => Promise<unknown>)
+    | undefined;
+  /** Loads the map stored in a snapshot file. */
+  loadSnapshotMap?: ((path: string) => Promise<Traceable>) | undefined;
+}
+
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+
+/**
+ * Resolves `name` inside `dir`, refusing anything that is not a plain file name or that resolves
+ * (through symlinks) outside the directory.
+ */
+export async function resolveInDir(dir: string, name: string): Promise<string> {
+  if (!NAME_RE.test(name) || name.includes("..")) {
+    throw new HTTPException(403, {
+      message: `snapshot name ${
+        JSON.stringify(name)
+      } refused: give a file name inside ADHASH_SNAPSHOT_DIR`,
+    });
+  }
+  const root = await Deno.realPath(dir);
+  let real: string;
+  try {
+    real = await Deno.realPath(`${root}/${name}`);
+  } catch {
+    throw new HTTPException(404, { message: `no snapshot ${JSON.stringify(name)}` });
+  }
+  if (!real.startsWith(root + "/")) {
+    throw new HTTPException(403, {
+      message: `snapshot ${JSON.stringify(name)} resolves outside ADHASH_SNAPSHOT_DIR`,
+    });
+  }
+  const info = await Deno.stat(real);
+  if (!info.isFile) {
+    throw new HTTPException(404, { message: `no snapshot ${JSON.stringify(name)}` });
+  }
+  return real;
+}
+
+function parseKey(raw: string | undefined, numeric: string | undefined): Key {
+  if (raw === undefined || raw === "") {
+    throw new HTTPException(400, { message: "query key is required" });
+  }
+  if (raw.length > 4096) {
+    throw new HTTPException(400, { message: "query key is longer than 4096 characters" });
+  }
+  if (numeric === "1" || numeric === "true") {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) {
+      throw new HTTPException(400, {
+        message: `key ${JSON.stringify(raw)} is not a finite number`,
+      });
+    }
+    return n;
+  }
+  return raw;
+}
+
+/** The probe and snapshot routes. */
+export function probeRoutes(options: ProbeOptions): Hono {
+  const app = new Hono();
+
+  const requireDir = (): string => {
+    if (options.snapshotDir === undefined || options.snapshotDir === "") {
+      throw new HTTPException(404, { message: "no snapshot directory: set ADHASH_SNAPSHOT_DIR" });
+    }
+    return options.snapshotDir;
+  };
+
+  app.get("/api/probe", async (c) => {
+    const op = c.req.query("op") ?? "get";
+    if (op !== "get" && op !== "put") {
+      throw new HTTPException(400, {
+        message: `query op=${JSON.stringify(op)} must be get or put`,
+      });
+    }
+    const key = parseKey(c.req.query("key"), c.req.query("numeric"));
+    const value = c.req.query("value") ?? "";
+    const snapshot = c.req.query("snapshot");
+    let map: Traceable | null;
+    let source: string;
+    if (snapshot !== undefined && snapshot !== "") {
+      const path = await resolveInDir(requireDir(), snapshot);
+      if (options.loadSnapshotMap === undefined) {
+        return errorResponse(c, 404, "NotFound", "this server cannot load snapshot maps");
+      }
+      map = await options.loadSnapshotMap(path);
+      source = `snapshot:${snapshot}`;
+    } else {
+      map = options.liveMap?.() ?? null;
+      source = "live";
+    }
+    if (map === null) {
+      return errorResponse(
+        c,
+        404,
+        "NotFound",
+        "no live map to probe",
+        "Pass snapshot=NAME, or probe during run-csv",
+      );
+    }
+    const trace = op === "get" ? map.traceGet(key) : map.tracePut(key, value);
+    const body: z.infer<typeof ApiProbe> = {
+      schema: "api.probe.v1",
+      source,
+      trace: trace as unknown as z.infer<typeof ApiProbe>["trace"],
+    };
+    return c.json(body);
+  });
+
+  app.get("/api/snapshots", async (c) => {
+    const dir = requireDir();
+    const names: string[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && NAME_RE.test(e.name)) names.push(e.name);
+      if (names.length >= 1000) break;
+    }
+    names.sort();
+    return c.json(
+      { schema: "api.snapshot_list.v1", names } satisfies z.infer<typeof ApiSnapshotList>,
+    );
+  });
+
+  app.get("/api/snapshot", async (c) => {
+    const name = c.req.query("name") ?? "";
+    const path = await resolveInDir(requireDir(), name);
+    if (options.inspectSnapshot === undefined) {
+      return errorResponse(c, 404, "NotFound", "this server cannot inspect snapshots");
+    }
+    const opts: { key?: string; contains?: string; limit?: number } = {};
+    const key = c.req.query("key");
+    const contains = c.req.query("contains");
+    const limit = c.req.query("limit");
+    if (key !== undefined && key !== "") opts.key = key;
+    if (contains !== undefined && contains !== "") opts.contains = contains;
+    if (limit !== undefined && limit !== "") {
+      if (!/^\d{1,6}$/.test(limit)) {
+        throw new HTTPException(400, {
+          message: `query limit=${JSON.stringify(limit)} is not a non-negative integer`,
+        });
+      }
+      opts.limit = Math.min(1000, Number(limit));
+    }
+    let inspection: unknown;
+    try {
+      inspection = await options.inspectSnapshot(path, opts);
+    } catch (err) {
+      // A corrupt snapshot is the user's file, not a server fault: report what is wrong with it.
+      const msg = err instanceof Error ? err.message : String(err);
+      return errorResponse(c, 400, "BadInput", `snapshot ${JSON.stringify(name)}: ${msg}`);
+    }
+    // The server's own directory layout is not the client's business: report the name only.
+    if (inspection !== null && typeof inspection === "object" && "path" in inspection) {
+      inspection = { ...inspection, path: name };
+    }
+    return c.json(
+      { schema: "api.snapshot.v1", name, inspection } satisfies z.infer<typeof ApiSnapshot>,
+    );
+  });
+
+  return app;
+}

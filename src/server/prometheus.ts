@@ -1,0 +1,139 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of the latest tick, with the original's metric names.
+ *
+ * @module
+ */
+
+import type { MetricsTick } from "../contracts/metrics.ts";
+
+/** Content type of the Prometheus text format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+const OPS = ["overall", "put", "get", "del"] as const;
+const QUANTILES = [["p50", "0.5"], ["p90", "0.9"], ["p99", "0.99"]] as const;
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function num(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
+class Writer {
+  lines: string[] = [];
+  family(name: string, type: string, help: string): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  }
+  sample(name: string, labels: Record<string, string>, value: number): void {
+    const entries = Object.entries(labels);
+    const l = entries.length === 0
+      ? ""
+      : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+    this.lines.push(`${name}${l} ${num(value)}`);
+  }
+}
+
+/**
+ * Renders `tick` (or, before the first tick, zeroed counters) as Prometheus text.
+ *
+ * `hashmap_latency_ms` is exposed as a summary (its `quantile` label is reserved for summaries);
+ * `hashmap_latency_ms_hist` is a real cumulative histogram built from `latency_hist_ms`.
+ */
+export function renderPrometheus(tick: MetricsTick | null): string {
+  const w = new Writer();
+  const counters: Array<[string, string, number]> = [
+    ["hashmap_ops_total", "Operations replayed.", tick?.ops ?? 0],
+    ["hashmap_puts_total", "Put operations replayed.", tick?.ops_by_type.put ?? 0],
+    ["hashmap_gets_total", "Get operations replayed.", tick?.ops_by_type.get ?? 0],
+    ["hashmap_dels_total", "Delete operations replayed.", tick?.ops_by_type.del ?? 0],
+    ["hashmap_migrations_total", "Completed backend migrations.", tick?.migrations ?? 0],
+    ["hashmap_compactions_total", "Robin Hood compactions.", tick?.compactions ?? 0],
+  ];
+  for (const [name, help, value] of counters) {
+    w.family(name, "counter", help);
+    w.sample(name, {}, value);
+  }
+  const gauges: Array<[string, string, number]> = [
+    ["hashmap_load_factor", "Live entries divided by capacity.", tick?.load_factor ?? 0],
+    [
+      "hashmap_max_group_len",
+      "Longest chain (chaining) or largest probe distance (Robin Hood).",
+      tick?.max_group_len ?? 0,
+    ],
+    [
+      "hashmap_avg_probe_estimate",
+      "Mean probe distance of live entries.",
+      tick?.avg_probe_estimate ?? 0,
+    ],
+    ["hashmap_tombstone_ratio", "Tombstones divided by capacity.", tick?.tombstone_ratio ?? 0],
+  ];
+  for (const [name, help, value] of gauges) {
+    w.family(name, "gauge", help);
+    w.sample(name, {}, value);
+  }
+  if (tick === null) return w.lines.join("\n") + "\n";
+
+  w.family("hashmap_backend_info", "gauge", "Active backend (value is always 1).");
+  w.sample("hashmap_backend_info", { name: tick.backend }, 1);
+
+  w.family(
+    "hashmap_latency_ms",
+    "summary",
+    "Sampled operation latency percentiles in milliseconds.",
+  );
+  for (const op of OPS) {
+    const p = tick.latency_ms[op];
+    for (const [field, q] of QUANTILES) {
+      w.sample("hashmap_latency_ms", { op, quantile: q }, p[field]);
+    }
+  }
+
+  w.family(
+    "hashmap_probe_length_count",
+    "gauge",
+    "Live entries at each probe distance.",
+  );
+  for (const [distance, count] of tick.probe_hist) {
+    w.sample("hashmap_probe_length_count", { distance: String(distance) }, count);
+  }
+
+  w.family(
+    "hashmap_watchdog_alert_active",
+    "gauge",
+    "1 when the watchdog alert on this metric is active at the latest tick.",
+  );
+  // Watched metrics always appear (0 when quiet) so a rate/alert rule has a series to read.
+  const alerting = new Set(tick.alerts.map((a) => a.metric));
+  const watched = new Set(["load_factor", "avg_probe_estimate", "tombstone_ratio", ...alerting]);
+  for (const metric of [...watched].sort()) {
+    w.sample("hashmap_watchdog_alert_active", { metric }, alerting.has(metric) ? 1 : 0);
+  }
+
+  const histOps = Object.keys(tick.latency_hist_ms).sort();
+  if (histOps.length > 0) {
+    w.family(
+      "hashmap_latency_ms_hist",
+      "histogram",
+      "Sampled operation latency in milliseconds (cumulative buckets).",
+    );
+    for (const op of histOps) {
+      const buckets = tick.latency_hist_ms[op] ?? [];
+      let count = 0;
+      let sawInf = false;
+      for (const b of buckets) {
+        const le = b.le === "+Inf" ? "+Inf" : String(b.le);
+        if (b.le === "+Inf") sawInf = true;
+        count = Math.max(count, b.count);
+        w.sample("hashmap_latency_ms_hist_bucket", { op, le }, b.count);
+      }
+      // A histogram needs a +Inf bucket; the contract promises one but a hand-written source may not.
+      if (!sawInf) w.sample("hashmap_latency_ms_hist_bucket", { op, le: "+Inf" }, count);
+      w.sample("hashmap_latency_ms_hist_count", { op }, count);
+    }
+  }
+  return w.lines.join("\n") + "\n";
+}

@@ -1,0 +1,182 @@
+/**
+ * Feeds a hub from a `metrics.v1` NDJSON file, optionally following it like `tail -F`: appended
+ * lines are picked up, a bad or truncated line is skipped with a warning, and a rotated file
+ * (new inode, or a size smaller than what was already read) is read again from its start.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { MetricsTick } from "../contracts/metrics.ts";
+import type { MetricsHub } from "./hub.ts";
+
+/** Options of {@linkcode followSource}. */
+export interface FollowSourceOptions {
+  /** Keep reading appended lines until stopped (default false: read once and finish). */
+  follow?: boolean;
+  /** How often a followed file is checked, in milliseconds (default 250). */
+  pollMs?: number;
+  /** Called for each skipped line or rotation; defaults to a logged warning. */
+  onWarning?: (message: string) => void;
+}
+
+/** A running source reader. */
+export interface SourceHandle {
+  /** Resolves when reading stops (end of file without `follow`, or after `stop()`). */
+  done: Promise<void>;
+  /** Stops following; resolves once the reader has stopped. */
+  stop(): Promise<void>;
+  /** Ticks published so far. */
+  readonly published: number;
+  /** Lines skipped so far. */
+  readonly skipped: number;
+}
+
+const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+/** Starts reading `path` into `hub`. Throws `Deno.errors.NotFound` if the file is missing. */
+export async function followSource(
+  path: string,
+  hub: MetricsHub,
+  options: FollowSourceOptions = {},
+): Promise<SourceHandle> {
+  const logger = getLogger(["adhash", "server", "source"]);
+  const warn = options.onWarning ?? ((m: string) => logger.warn(m));
+  const pollMs = options.pollMs ?? 250;
+  const follow = options.follow ?? false;
+  await Deno.stat(path); // fail early and clearly on a missing file
+
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  let published = 0;
+  let skipped = 0;
+  let offset = 0;
+  let ino: number | null = null;
+  let lineNo = 0;
+  let partial = new Uint8Array(0);
+  const decoder = new TextDecoder();
+
+  const handleLine = (bytes: Uint8Array): void => {
+    lineNo++;
+    const text = decoder.decode(bytes).trim();
+    if (text === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      skipped++;
+      warn(`skipping line ${lineNo} of ${path}: not valid JSON (${text.slice(0, 40)})`);
+      return;
+    }
+    const parsed = MetricsTick.safeParse(value);
+    if (!parsed.success) {
+      skipped++;
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.join(".") || "(root)";
+      warn(
+        `skipping line ${lineNo} of ${path}: not a metrics.v1 tick (${where}: ${issue?.message})`,
+      );
+      return;
+    }
+    published++;
+    hub.publish(parsed.data);
+  };
+
+  const readNew = async (): Promise<void> => {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch {
+      return; // between rotate and re-create: try again on the next poll
+    }
+    const rotated = (ino !== null && info.ino !== null && info.ino !== ino) || info.size < offset;
+    if (rotated) {
+      if (partial.length > 0) {
+        skipped++;
+        warn(`skipping truncated line ${lineNo + 1} of ${path} (file rotated)`);
+      }
+      warn(`${path} was rotated or truncated; reading it from the start`);
+      offset = 0;
+      lineNo = 0;
+      partial = new Uint8Array(0);
+    }
+    ino = info.ino;
+    if (info.size <= offset) return;
+    const file = await Deno.open(path, { read: true });
+    try {
+      await file.seek(offset, Deno.SeekMode.Start);
+      const want = info.size - offset;
+      const buf = new Uint8Array(Math.min(want, 1 << 20));
+      let got = 0;
+      while (got < want) {
+        const n = await file.read(buf);
+        if (n === null || n === 0) break;
+        got += n;
+        let chunk: Uint8Array = buf.subarray(0, n);
+        if (partial.length > 0) {
+          const merged = new Uint8Array(partial.length + chunk.length);
+          merged.set(partial);
+          merged.set(chunk, partial.length);
+          chunk = merged;
+        }
+        let start = 0;
+        for (let i = 0; i < chunk.length; i++) {
+          if (chunk[i] === 0x0a) {
+            handleLine(chunk.subarray(start, i));
+            start = i + 1;
+          }
+        }
+        partial = chunk.slice(start);
+        if (partial.length > MAX_LINE_BYTES) {
+          lineNo++;
+          skipped++;
+          warn(`skipping line ${lineNo} of ${path}: longer than ${MAX_LINE_BYTES} bytes`);
+          partial = new Uint8Array(0);
+        }
+      }
+      offset += got;
+    } finally {
+      file.close();
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        await readNew();
+      } catch (err) {
+        warn(`reading ${path} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!follow) break;
+      await new Promise<void>((resolve) => {
+        const id = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(id);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+    // A last line without a newline is complete once the file is no longer being written.
+    if (!follow && partial.length > 0) {
+      handleLine(partial);
+      partial = new Uint8Array(0);
+    }
+  };
+
+  const done = run();
+  return {
+    done,
+    async stop(): Promise<void> {
+      stopped = true;
+      (wake as (() => void) | null)?.();
+      await done;
+    },
+    get published(): number {
+      return published;
+    },
+    get skipped(): number {
+      return skipped;
+    },
+  };
+}

@@ -1,0 +1,553 @@
+/**
+ * Streaming reader and validator of workload CSVs (`op,key,value`), see
+ * docs/workload_schema.md.
+ *
+ * One byte-level scanner serves every row. A row without a quote character takes the fast
+ * path: split on commas, compare the op bytes, build the key string straight from the bytes.
+ * A row with a quote goes through the RFC 4180 path of the same scanner (quoted fields, doubled
+ * quotes, commas and line breaks inside quotes), which also keeps physical line numbers exact:
+ * a row's line is the line it starts on, the header is line 1, blank lines count.
+ *
+ * Rows come out in batches of parallel arrays so the replay loop stays tight and allocation
+ * free apart from the key and value strings. The input is read in chunks; memory does not
+ * depend on the file size.
+ *
+ * @module
+ */
+
+import { BadInputError, IOError } from "../errors.ts";
+
+/** Op code of a `put` row. */
+export const OP_PUT = 0;
+/** Op code of a `get` row. */
+export const OP_GET = 1;
+/** Op code of a `del` row. */
+export const OP_DEL = 2;
+/** Op names by code. */
+export const OP_NAMES = ["put", "get", "del"] as const;
+
+/** The hint of every workload validation error. */
+export const WORKLOAD_HINT = "See docs/workload_schema.md";
+
+/** A batch of rows; entries past `length` are stale. The reader reuses the batch object. */
+export interface OpBatch {
+  /** Rows in this batch. */
+  length: number;
+  /** `OP_PUT`, `OP_GET` or `OP_DEL` per row. */
+  ops: Uint8Array;
+  /** Key per row (stripped of surrounding whitespace). */
+  keys: string[];
+  /** Value per row as written (`""` for get and del). */
+  values: string[];
+}
+
+/** Options of {@linkcode readWorkload}. */
+export interface ReadWorkloadOptions {
+  /** Refuse inputs larger than this many bytes; 0 disables. */
+  maxBytes?: number;
+  /** Refuse inputs with more data rows than this; 0 disables. */
+  maxRows?: number;
+  /** Rows per batch (default 4096). */
+  batchSize?: number;
+  /** Read chunk size (default 1 MiB). */
+  chunkSize?: number;
+  /** Longest accepted row in bytes (default 1 MiB). */
+  maxRowBytes?: number;
+}
+
+/** Totals known once the whole input has been read. */
+export interface ReadStats {
+  /** Data rows (the header and blank lines excluded). */
+  rows: number;
+  /** Bytes read. */
+  bytes: number;
+  /** Physical lines seen. */
+  lines: number;
+}
+
+const C_QUOTE = 34;
+const C_COMMA = 44;
+const C_LF = 10;
+const C_CR = 13;
+const C_SPACE = 32;
+const C_TAB = 9;
+
+function bad(message: string): BadInputError {
+  return new BadInputError(message, { hint: WORKLOAD_HINT });
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/** String of `buf[s..e)`; a char-code loop for short ASCII, TextDecoder otherwise. */
+function decode(buf: Uint8Array, s: number, e: number): string {
+  const n = e - s;
+  if (n <= 24) {
+    let ascii = true;
+    for (let i = s; i < e; i++) {
+      if (buf[i]! >= 128) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      switch (n) {
+        case 0:
+          return "";
+        case 1:
+          return String.fromCharCode(buf[s]!);
+        case 2:
+          return String.fromCharCode(buf[s]!, buf[s + 1]!);
+        case 3:
+          return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!);
+        case 4:
+          return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!);
+        case 5:
+          return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!);
+        case 6:
+          return String.fromCharCode(
+            buf[s]!,
+            buf[s + 1]!,
+            buf[s + 2]!,
+            buf[s + 3]!,
+            buf[s + 4]!,
+            buf[s + 5]!,
+          );
+        case 7:
+          return String.fromCharCode(
+            buf[s]!,
+            buf[s + 1]!,
+            buf[s + 2]!,
+            buf[s + 3]!,
+            buf[s + 4]!,
+            buf[s + 5]!,
+            buf[s + 6]!,
+          );
+        default: {
+          let out = "";
+          for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
+          return out;
+        }
+      }
+    }
+  }
+  return utf8.decode(buf.subarray(s, e));
+}
+
+function isSpace(c: number): boolean {
+  return c === C_SPACE || c === C_TAB;
+}
+
+/** Op code of `buf[s..e)` after stripping, case-insensitive; -1 when unknown. */
+function opCode(buf: Uint8Array, s: number, e: number): number {
+  while (s < e && isSpace(buf[s]!)) s++;
+  while (e > s && isSpace(buf[e - 1]!)) e--;
+  if (e - s !== 3) return e === s ? -2 : -1;
+  const a = buf[s]! | 0x20, b = buf[s + 1]! | 0x20, c = buf[s + 2]! | 0x20;
+  if (a === 112 && b === 117 && c === 116) return OP_PUT; // put
+  if (a === 103 && b === 101 && c === 116) return OP_GET; // get
+  if (a === 100 && b === 101 && c === 108) return OP_DEL; // del
+  return -1;
+}
+
+/**
+ * The scanner. `scan()` consumes complete rows from `buf[pos..end)` into the batch and returns
+ * the position after the last complete row; a row cut by the end of the buffer is left for the
+ * next call (unless `eof`).
+ */
+class Scanner {
+  /** Physical line number where the next row starts. */
+  line = 1;
+  rows = 0;
+  headerDone = false;
+  colOp = 0;
+  colKey = 1;
+  colValue = 2;
+  readonly batch: OpBatch;
+  readonly #batchSize: number;
+  readonly #maxRows: number;
+  // Field boundaries of the current row (unquoted path) and decoded fields (quoted path).
+  readonly #fs = new Int32Array(4);
+  readonly #fe = new Int32Array(4);
+  readonly #quoted: string[] = [];
+
+  constructor(batchSize: number, maxRows: number) {
+    this.#batchSize = batchSize;
+    this.#maxRows = maxRows;
+    this.batch = {
+      length: 0,
+      ops: new Uint8Array(batchSize),
+      keys: new Array<string>(batchSize).fill(""),
+      values: new Array<string>(batchSize).fill(""),
+    };
+  }
+
+  scan(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
+    const batch = this.batch;
+    const size = this.#batchSize;
+    while (pos < end && batch.length < size) {
+      // One pass: find the line end, note commas, and whether the line holds a quote.
+      const fs = this.#fs, fe = this.#fe;
+      let i = pos;
+      let n = 0;
+      let s = pos;
+      let quote = false;
+      for (; i < end; i++) {
+        const c = buf[i]!;
+        if (c === C_COMMA) {
+          if (n < 4) {
+            fs[n] = s;
+            fe[n] = i;
+          }
+          n++;
+          s = i + 1;
+        } else if (c === C_LF) break;
+        else if (c === C_QUOTE) quote = true;
+      }
+      if (i === end && !eof) return pos; // incomplete row
+      if (quote) {
+        const next = this.#quotedRow(buf, pos, end, eof);
+        if (next < 0) return pos; // incomplete quoted row
+        pos = next;
+        continue;
+      }
+      let lineEnd = i;
+      if (lineEnd > pos && buf[lineEnd - 1] === C_CR) lineEnd--;
+      const next = i < end ? i + 1 : end;
+      if (n < 4) {
+        fs[n] = s;
+        fe[n] = lineEnd;
+      }
+      n++;
+      let blank = false;
+      if (n === 1) {
+        blank = true;
+        for (let j = pos; j < lineEnd; j++) {
+          if (!isSpace(buf[j]!)) {
+            blank = false;
+            break;
+          }
+        }
+      }
+      if (n === 1 && blank) {
+        // Blank line: skipped, but it still counts as a physical line.
+        this.line++;
+        pos = next;
+        continue;
+      }
+      if (!this.headerDone) {
+        const names: string[] = [];
+        for (let f = 0; f < Math.min(n, 4); f++) names.push(decode(buf, fs[f]!, fe[f]!));
+        if (n > 4) {
+          // Report every extra column by name.
+          const all = utf8.decode(buf.subarray(pos, lineEnd)).split(",");
+          names.length = 0;
+          names.push(...all);
+        }
+        this.#header(names);
+        pos = next;
+        continue;
+      }
+      this.#row(buf, n);
+      pos = next;
+    }
+    return pos;
+  }
+
+  #header(raw: string[]): void {
+    const names = raw.map((s) => s.trim());
+    const expected = ["key", "op", "value"];
+    const missing = expected.filter((c) => !names.includes(c)).sort();
+    const extra = names.filter((c) => !expected.includes(c));
+    if (missing.length > 0) throw bad(`Missing header columns: ${missing.join(", ")}`);
+    if (extra.length > 0) {
+      throw bad(
+        `Unexpected column(s) in header: ${extra.map((c) => c === "" ? "''" : c).join(", ")}`,
+      );
+    }
+    const dup = expected.filter((c) => names.indexOf(c) !== names.lastIndexOf(c));
+    if (dup.length > 0) throw bad(`Duplicate column(s) in header: ${dup.join(", ")}`);
+    this.colOp = names.indexOf("op");
+    this.colKey = names.indexOf("key");
+    this.colValue = names.indexOf("value");
+    this.headerDone = true;
+    this.line++;
+  }
+
+  #countRow(): void {
+    this.rows++;
+    if (this.#maxRows > 0 && this.rows > this.#maxRows) {
+      throw bad(`CSV row limit exceeded (${this.rows} > ${this.#maxRows})`);
+    }
+  }
+
+  /** One unquoted row with `n` fields whose bounds are in #fs/#fe. */
+  #row(buf: Uint8Array, n: number): void {
+    const line = this.line;
+    if (n > 3) throw bad(`Too many fields at line ${line} (expected 3, got ${n})`);
+    this.#countRow();
+    const fs = this.#fs, fe = this.#fe;
+    const op = n > this.colOp ? opCode(buf, fs[this.colOp]!, fe[this.colOp]!) : -2;
+    if (op === -2) throw bad(`Missing op at line ${line}`);
+    if (op === -1) {
+      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!).trim();
+      throw bad(`Unknown op '${shown}' at line ${line}`);
+    }
+    let ks = n > this.colKey ? fs[this.colKey]! : 0;
+    let ke = n > this.colKey ? fe[this.colKey]! : 0;
+    while (ks < ke && isSpace(buf[ks]!)) ks++;
+    while (ke > ks && isSpace(buf[ke - 1]!)) ke--;
+    if (ke === ks) throw bad(`Missing key at line ${line}`);
+    const b = this.batch;
+    const k = b.length;
+    b.ops[k] = op;
+    b.keys[k] = decode(buf, ks, ke);
+    if (op === OP_PUT) {
+      const vs = n > this.colValue ? fs[this.colValue]! : 0;
+      const ve = n > this.colValue ? fe[this.colValue]! : 0;
+      let blank = true;
+      for (let j = vs; j < ve; j++) {
+        if (!isSpace(buf[j]!)) {
+          blank = false;
+          break;
+        }
+      }
+      if (blank) throw bad(`PUT missing value at line ${line}`);
+      b.values[k] = decode(buf, vs, ve);
+    } else {
+      b.values[k] = "";
+    }
+    b.length = k + 1;
+    this.line++;
+  }
+
+  /**
+   * One row containing quotes (RFC 4180). Returns the position after it, or -1 when the row
+   * continues past `end` and more input may come.
+   */
+  #quotedRow(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
+    const startLine = this.line;
+    const fields = this.#quoted;
+    fields.length = 0;
+    let newlines = 0;
+    let i = pos;
+    for (;;) {
+      // Start of a field: optional whitespace, then a quote or plain text.
+      let j = i;
+      while (j < end && isSpace(buf[j]!)) j++;
+      if (j < end && buf[j] === C_QUOTE) {
+        const parts: Uint8Array[] = [];
+        let s = j + 1;
+        let k = s;
+        for (;;) {
+          if (k >= end) {
+            if (!eof) return -1;
+            throw bad(`Unterminated quoted field at line ${startLine}`);
+          }
+          const c = buf[k]!;
+          if (c === C_QUOTE) {
+            if (k + 1 < end && buf[k + 1] === C_QUOTE) {
+              parts.push(buf.subarray(s, k + 1));
+              k += 2;
+              s = k;
+              continue;
+            }
+            if (k + 1 >= end && !eof) return -1;
+            parts.push(buf.subarray(s, k));
+            k++;
+            break;
+          }
+          if (c === C_LF) newlines++;
+          k++;
+        }
+        let total = 0;
+        for (const p of parts) total += p.length;
+        const joined = new Uint8Array(total);
+        let o = 0;
+        for (const p of parts) {
+          joined.set(p, o);
+          o += p.length;
+        }
+        fields.push(utf8.decode(joined));
+        // After the closing quote: whitespace, then a comma, a line end or the end of input.
+        while (k < end && isSpace(buf[k]!)) k++;
+        if (k < end && buf[k] === C_CR) k++;
+        if (k >= end) {
+          if (!eof) return -1;
+          i = end;
+          break;
+        }
+        const c = buf[k]!;
+        if (c === C_COMMA) {
+          i = k + 1;
+          continue;
+        }
+        if (c === C_LF) {
+          i = k + 1;
+          break;
+        }
+        throw bad(`Invalid character after quoted field at line ${startLine + newlines}`);
+      }
+      // Unquoted field: up to a comma or line end; a quote inside it is an error.
+      let k = i;
+      while (k < end) {
+        const c = buf[k]!;
+        if (c === C_COMMA || c === C_LF) break;
+        if (c === C_QUOTE) {
+          throw bad(`Invalid quote inside unquoted field at line ${startLine + newlines}`);
+        }
+        k++;
+      }
+      if (k >= end && !eof) return -1;
+      let fe = k;
+      if (fe > i && buf[fe - 1] === C_CR && (k >= end || buf[k] === C_LF)) fe--;
+      fields.push(decode(buf, i, fe));
+      if (k < end && buf[k] === C_COMMA) {
+        i = k + 1;
+        continue;
+      }
+      i = k < end ? k + 1 : end;
+      break;
+    }
+    this.#fieldsRow(fields, startLine);
+    this.line = startLine + newlines + 1;
+    return i;
+  }
+
+  /** A row given as decoded fields (quoted path). */
+  #fieldsRow(fields: string[], line: number): void {
+    if (!this.headerDone) {
+      this.#header(fields);
+      return;
+    }
+    if (fields.length === 1 && fields[0]!.trim() === "") return; // a lone "" is blank
+    if (fields.length > 3) {
+      throw bad(`Too many fields at line ${line} (expected 3, got ${fields.length})`);
+    }
+    this.#countRow();
+    const opText = (fields[this.colOp] ?? "").trim();
+    if (opText === "") throw bad(`Missing op at line ${line}`);
+    const lower = opText.toLowerCase();
+    const op = lower === "put" ? OP_PUT : lower === "get" ? OP_GET : lower === "del" ? OP_DEL : -1;
+    if (op < 0) throw bad(`Unknown op '${opText}' at line ${line}`);
+    const key = (fields[this.colKey] ?? "").trim();
+    if (key === "") throw bad(`Missing key at line ${line}`);
+    const value = fields[this.colValue] ?? "";
+    if (op === OP_PUT && value.trim() === "") throw bad(`PUT missing value at line ${line}`);
+    const b = this.batch;
+    const k = b.length;
+    b.ops[k] = op;
+    b.keys[k] = key;
+    b.values[k] = op === OP_PUT ? value : "";
+    b.length = k + 1;
+  }
+
+  finish(): void {
+    if (!this.headerDone) throw bad("Missing header columns: key, op, value");
+  }
+}
+
+/** A byte source: an open file, stdin, or any reader. */
+export interface ByteReader {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Where a workload comes from: a path (`-` for stdin) or a reader. */
+export type WorkloadSource = string | ByteReader;
+
+function exceeds(size: number, max: number): BadInputError {
+  return bad(`CSV file is ${size} bytes which exceeds limit ${max}`);
+}
+
+/**
+ * Reads and validates a workload, yielding batches of rows (the same batch object each time:
+ * consume it before the next iteration). `stats` is filled in as the input is read; its totals
+ * are final once the iteration ends. Errors are BadInputError with the reference messages.
+ */
+export async function* readWorkload(
+  source: WorkloadSource,
+  options: ReadWorkloadOptions = {},
+  stats: ReadStats = { rows: 0, bytes: 0, lines: 0 },
+): AsyncGenerator<OpBatch, ReadStats> {
+  const maxBytes = options.maxBytes ?? 0;
+  const maxRowBytes = options.maxRowBytes ?? (1 << 20);
+  let reader: ByteReader;
+  let file: Deno.FsFile | null = null;
+  if (typeof source === "string") {
+    if (source === "-") reader = Deno.stdin;
+    else {
+      try {
+        file = await Deno.open(source, { read: true });
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) {
+          throw new IOError(`CSV file not found: '${source}'`, { hint: WORKLOAD_HINT, cause: err });
+        }
+        throw err;
+      }
+      const info = await file.stat();
+      if (info.isDirectory) {
+        file.close();
+        throw bad(`CSV path '${source}' is a directory`);
+      }
+      if (maxBytes > 0 && info.isFile && info.size > maxBytes) {
+        file.close();
+        throw exceeds(info.size, maxBytes);
+      }
+      reader = file;
+    }
+  } else reader = source;
+  const scanner = new Scanner(options.batchSize ?? 4096, options.maxRows ?? 0);
+  let buf = new Uint8Array(options.chunkSize ?? (1 << 20));
+  let pos = 0;
+  let end = 0;
+  let eof = false;
+  let bomChecked = false;
+  try {
+    for (;;) {
+      if (!bomChecked && (end >= 3 || eof)) {
+        bomChecked = true;
+        if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      }
+      if (bomChecked) {
+        pos = scanner.scan(buf, pos, end, eof);
+        stats.rows = scanner.rows;
+        stats.lines = scanner.line - 1;
+        if (scanner.batch.length > 0) {
+          yield scanner.batch;
+          scanner.batch.length = 0;
+          continue;
+        }
+        if (eof) break; // at end of input the scanner consumes everything
+      }
+      // The scanner needs more input: move the unfinished row to the front, then read.
+      if (pos > 0) {
+        buf.copyWithin(0, pos, end);
+        end -= pos;
+        pos = 0;
+      }
+      if (end === buf.length) {
+        if (buf.length >= maxRowBytes) {
+          throw bad(`Row longer than ${maxRowBytes} bytes at line ${scanner.line}`);
+        }
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf.subarray(0, end));
+        buf = bigger;
+      }
+      const n = await reader.read(buf.subarray(end));
+      if (n === null) eof = true;
+      else {
+        stats.bytes += n;
+        if (maxBytes > 0 && stats.bytes > maxBytes) throw exceeds(stats.bytes, maxBytes);
+        end += n;
+      }
+    }
+    scanner.finish();
+  } finally {
+    // Also on failure: callers report how far the input got.
+    stats.rows = scanner.rows;
+    stats.lines = scanner.line - 1;
+    file?.close();
+  }
+  stats.rows = scanner.rows;
+  stats.lines = scanner.line - 1;
+  return stats;
+}

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+
+// playwright-core probes paths under /proc that Deno only opens with --allow-all, which the
+// project's test task does not grant; the browser scenarios therefore run in a child
+// `deno test -A` and this test checks that they all passed and wrote their screenshots.
+const SCENARIOS = new URL("./scenarios/dashboard_scenarios.ts", import.meta.url).pathname;
+const DOCS_SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+const EXPECTED_SHOTS = [
+  "telemetry_light.png",
+  "telemetry_dark.png",
+  "telemetry_phone.png",
+  "probe.png",
+  "snapshot.png",
+  "compare.png",
+  "login.png",
+];
+
+// ADHASH_UPDATE_SCREENSHOTS=1 refreshes the committed screenshots in docs/screenshots/ (used by
+// the README); otherwise they go to a temporary directory so test runs leave the tree unchanged.
+Deno.test("Mission Control passes its browser scenarios in chromium", async () => {
+  const update = Deno.env.get("ADHASH_UPDATE_SCREENSHOTS") === "1";
+  const SHOTS = update ? DOCS_SHOTS : `${await Deno.makeTempDir({ prefix: "adhash_shots_" })}/`;
+  const started = Date.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", SCENARIOS],
+    env: { NO_COLOR: "1", ADHASH_SCREENSHOT_DIR: SHOTS },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  const text = dec.decode(out.stdout) + dec.decode(out.stderr);
+  assert.equal(out.code, 0, text);
+  assert.match(text, /ok \| 3 passed \(\d+ steps?\) \| 0 failed/, text);
+  for (const name of EXPECTED_SHOTS) {
+    const info = await Deno.stat(`${SHOTS}${name}`);
+    assert.ok(info.size > 5000, `${name} is too small`);
+    assert.ok((info.mtime?.getTime() ?? 0) >= started - 1000, `${name} was not refreshed`);
+  }
+  if (!update) await Deno.remove(SHOTS, { recursive: true });
+});

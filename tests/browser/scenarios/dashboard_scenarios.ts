@@ -1,0 +1,358 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import type { Page } from "playwright-core";
+import { createMap } from "../../../src/core/factory.ts";
+import { MetricsHub } from "../../../src/server/hub.ts";
+import { startMetricsServer } from "../../../src/server/start.ts";
+import { replay } from "../../../src/replay/replay.ts";
+import { saveSnapshot } from "../../../src/snapshot/mod.ts";
+import { makeBatches } from "../../server/_fixtures.ts";
+import { launchBrowser } from "./_browser.ts";
+
+/** The test hooks app.js exposes as `globalThis.adhashDashboard`. */
+type G = {
+  adhashDashboard: {
+    points(): number;
+    chartPoints(name: string): number;
+    mode(): string;
+    streamTicks(): number;
+    probeStep(): number;
+  };
+};
+
+// Screenshots go where the wrapper test says (a temp dir, or docs/screenshots/ when updating).
+const SHOTS = (Deno.env.get("ADHASH_SCREENSHOT_DIR") ??
+  new URL("../../../docs/screenshots", import.meta.url).pathname).replace(/\/?$/, "/");
+
+/** Replays ops on a real adaptive map, publishing every tick to `hub` with a pause between ticks. */
+function liveReplay(hub: MetricsHub, ops: number, pauseMs: number) {
+  const map = createMap<string>("adaptive");
+  const done = replay(map, makeBatches(ops, ops / 2, 11), {
+    tickEvery: 512,
+    latencySampleEvery: 4,
+    heatmapIntervalMs: 0,
+    onTick: async (t) => {
+      hub.publish(structuredClone(t));
+      await new Promise((r) => setTimeout(r, pauseMs));
+    },
+  });
+  return { map, done };
+}
+
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return errors;
+}
+
+const dash = (page: Page, expr: string): Promise<unknown> =>
+  page.evaluate(`globalThis.adhashDashboard.${expr}`);
+
+Deno.test({
+  name: "Mission Control dashboard works in chromium against a live replay",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_" });
+    const hub = new MetricsHub({
+      compare: {
+        baseline: { label: "fast-insert", ops_per_second: 812000, latency_ms: { p99: 0.004 } },
+        candidate: { label: "adaptive", ops_per_second: 905000, latency_ms: { p99: 0.003 } },
+        winner: "candidate",
+      },
+    });
+    let live: ReturnType<typeof liveReplay> | undefined;
+    const snapMap = createMap<unknown>("fast-lookup");
+    for (let i = 0; i < 200; i++) snapMap.set(`K${i}`, i * 10);
+    await saveSnapshot(`${dir}/demo.adhsnap`, snapMap);
+    const server = await startMetricsServer({
+      hub,
+      port: "auto",
+      liveMap: () => live?.map ?? null,
+      snapshotDir: dir,
+    });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.ctx.newPage();
+      const errors = watchErrors(page);
+      await page.goto(server.url);
+      await page.waitForFunction(() =>
+        (globalThis as unknown as G).adhashDashboard?.mode() === "live"
+      );
+      live = liveReplay(hub, 24_000, 60);
+      const map = live.map;
+
+      await t.step("charts receive points from the live SSE feed", async () => {
+        await page.waitForFunction(
+          () => (globalThis as unknown as G).adhashDashboard?.streamTicks() >= 5,
+          null,
+          {
+            timeout: 20_000,
+          },
+        );
+        assert.equal(await dash(page, "mode()"), "live");
+        const before = await dash(page, "chartPoints('throughput')") as number;
+        await page.waitForFunction(
+          (n) => (globalThis as unknown as G).adhashDashboard.chartPoints("throughput") > n,
+          before,
+          { timeout: 10_000 },
+        );
+        for (const chart of ["load", "probe", "latency", "tomb"]) {
+          assert.ok((await dash(page, `chartPoints('${chart}')`) as number) > 0, chart);
+        }
+        assert.equal(await page.locator("#ch-throughput canvas").count(), 1);
+        assert.match(await page.textContent("#c-ops") ?? "", /\d/);
+        assert.ok((await page.locator("#h-probe .bar").count()) > 0);
+        assert.ok((await page.locator("#h-latency .bar").count()) > 0);
+        await live!.done;
+        await page.waitForFunction(
+          (n) => (globalThis as unknown as G).adhashDashboard.points() === n,
+          hub.history().length,
+          { timeout: 10_000 },
+        );
+        assert.equal(await page.textContent("#c-ops"), (24_000).toLocaleString("en-US"));
+        // The adaptive map migrated: the event shows in the list.
+        assert.match(await page.textContent("#events") ?? "", /switch/);
+        await page.screenshot({ path: `${SHOTS}telemetry_light.png`, fullPage: true });
+      });
+
+      await t.step("the history scrubber selects an older tick and Live returns", async () => {
+        await page.locator("#scrub").focus();
+        await page.keyboard.press("Home");
+        assert.match(await page.textContent("#scrub-info") ?? "", /^tick 1 \//);
+        assert.equal(await page.textContent("#c-ops"), "0");
+        assert.equal(await page.getAttribute("#live", "aria-pressed"), "false");
+        await page.click("#live");
+        assert.equal(await page.textContent("#c-ops"), (24_000).toLocaleString("en-US"));
+      });
+
+      await t.step("dark mode toggles and is remembered", async () => {
+        await page.click("#theme");
+        assert.equal(await page.getAttribute("html", "data-theme"), "dark");
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assert.equal(bg, "rgb(15, 19, 24)");
+        await page.screenshot({ path: `${SHOTS}telemetry_dark.png`, fullPage: true });
+        await page.click("#theme");
+      });
+
+      await t.step("tabs switch with the mouse and the keyboard", async () => {
+        // A panel counts as shown when it is not hidden (an empty panel has no size yet).
+        const shown = async (name: string): Promise<boolean> =>
+          await page.getAttribute(`#panel-${name}`, "hidden") === null;
+        await page.click("#tab-probe");
+        assert.equal(await page.getAttribute("#tab-probe", "aria-selected"), "true");
+        assert.equal(await shown("probe"), true);
+        assert.equal(await shown("telemetry"), false);
+        await page.focus("#tab-probe");
+        await page.keyboard.press("ArrowRight");
+        assert.equal(await page.getAttribute("#tab-snapshot", "aria-selected"), "true");
+        assert.equal(await shown("snapshot"), true);
+        await page.keyboard.press("ArrowRight");
+        assert.equal(await shown("compare"), true);
+        assert.equal(await page.evaluate(() => document.activeElement?.id), "tab-compare");
+        await page.keyboard.press("Home");
+        assert.equal(await shown("telemetry"), true);
+        assert.equal(await shown("compare"), false);
+      });
+
+      await t.step("the probe view asks the server and animates step by step", async () => {
+        await page.click("#tab-probe");
+        // The longest insertion path among a few new keys, to show swaps when there are any.
+        let key = "new-0";
+        let longest = 0;
+        for (let i = 0; i < 3000; i++) {
+          const len = map.tracePut(`new-${i}`, "1").path.length;
+          if (len > longest) [key, longest] = [`new-${i}`, len];
+        }
+        await page.fill("#probe-key", key);
+        await page.selectOption("#probe-op", "put");
+        await page.click("#probe-form button[type=submit]");
+        await page.waitForSelector("#probe-view:not([hidden])");
+        const n = map.tracePut(key, "1").path.length;
+        assert.equal(await page.textContent("#p-step"), `Step 0 / ${n}`);
+        await page.click("#p-next");
+        assert.equal(await page.textContent("#p-step"), `Step 1 / ${n}`);
+        assert.equal(await page.locator("#slots .slot.current").count(), 1);
+        assert.notEqual((await page.textContent("#p-desc"))?.trim(), "");
+        await page.click("#p-prev");
+        assert.equal(await dash(page, "probeStep()"), 0);
+        // Play advances by itself; Pause stops it.
+        await page.click("#p-play");
+        await page.waitForFunction(
+          (k) => (globalThis as unknown as G).adhashDashboard.probeStep() >= k,
+          Math.min(2, n),
+          { timeout: 10_000 },
+        );
+        await page.click("#p-play");
+        const paused = await dash(page, "probeStep()") as number;
+        await page.waitForTimeout(1000);
+        assert.equal(await dash(page, "probeStep()"), paused);
+        // The arrow keys step through the rest.
+        await page.focus("#panel-probe");
+        for (let i = paused; i < n; i++) await page.keyboard.press("ArrowRight");
+        assert.equal(await page.textContent("#p-step"), `Step ${n} / ${n}`);
+        assert.equal(await page.isDisabled("#p-next"), true);
+        assert.match(await page.textContent("#probe-meta") ?? "", /PUT key=/);
+        await page.screenshot({ path: `${SHOTS}probe.png`, fullPage: true });
+      });
+
+      await t.step("the probe view loads a trace JSON file", async () => {
+        const trace = snapMap.tracePut("K-new", 1);
+        await page.setInputFiles("#probe-file", {
+          name: "trace.json",
+          mimeType: "application/json",
+          buffer: Buffer.from(JSON.stringify(trace)),
+        });
+        await page.waitForFunction(
+          (n) => document.getElementById("p-step")?.textContent === `Step 0 / ${n}`,
+          trace.path.length,
+        );
+        await page.setInputFiles("#probe-file", {
+          name: "bad.json",
+          mimeType: "application/json",
+          buffer: Buffer.from("{}"),
+        });
+        await page.waitForFunction(() =>
+          /not a probe trace/.test(document.getElementById("probe-error")?.textContent ?? "")
+        );
+      });
+
+      await t.step("the snapshot view inspects a snapshot", async () => {
+        await page.click("#tab-snapshot");
+        await page.waitForFunction(() =>
+          (document.getElementById("snap-name") as HTMLSelectElement).options.length > 0
+        );
+        await page.fill("#snap-key", "K7");
+        await page.click("#snap-form button[type=submit]");
+        await page.waitForSelector("#snap-out table");
+        const text = await page.textContent("#snap-out") ?? "";
+        assert.match(text, /ADHSNAP1/);
+        assert.match(text, /verified/);
+        assert.match(text, /K7/);
+        await page.screenshot({ path: `${SHOTS}snapshot.png`, fullPage: true });
+      });
+
+      await t.step("the compare view shows A and B side by side", async () => {
+        await page.click("#tab-compare");
+        await page.waitForSelector("#cmp-out table");
+        const headers = await page.locator("#cmp-out table").first().locator("th")
+          .allTextContents();
+        assert.deepEqual(headers.slice(0, 3), ["metric", "fast-insert", "adaptive"]);
+        assert.match(await page.textContent("#cmp-out") ?? "", /905,000/);
+        await page.screenshot({ path: `${SHOTS}compare.png`, fullPage: true });
+      });
+
+      await t.step("the layout fits a phone screen", async () => {
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.click("#tab-telemetry");
+        const overflow = await page.evaluate(() =>
+          document.documentElement.scrollWidth - globalThis.innerWidth
+        );
+        assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px`);
+        await page.screenshot({ path: `${SHOTS}telemetry_phone.png`, fullPage: false });
+      });
+
+      assert.deepEqual(errors, [], "no console errors or CSP violations");
+    } finally {
+      await browser.close();
+      await server.close();
+      await live?.done.catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "Mission Control dashboard signs in with the token when ADHASH_TOKEN is set",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const hub = new MetricsHub();
+    let live: ReturnType<typeof liveReplay> | undefined;
+    const token = "browser-token-123";
+    const server = await startMetricsServer({ hub, port: "auto", token });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.ctx.newPage();
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      await page.goto(server.url);
+      await page.waitForSelector("#login:not([hidden])");
+      assert.equal(await page.isVisible("#main"), false);
+      assert.equal(await page.isVisible("#tabs"), false);
+      await page.screenshot({ path: `${SHOTS}login.png` });
+      await page.fill("#token", "wrong");
+      await page.click("#login-form button[type=submit]");
+      await page.waitForFunction(() =>
+        /refused/.test(document.getElementById("login-error")?.textContent ?? "")
+      );
+      await page.fill("#token", token);
+      await page.click("#login-form button[type=submit]");
+      await page.waitForFunction(() =>
+        (globalThis as unknown as G).adhashDashboard.mode() === "live"
+      );
+      live = liveReplay(hub, 6000, 30);
+      await page.waitForFunction(
+        () => (globalThis as unknown as G).adhashDashboard.streamTicks() >= 2,
+        null,
+        {
+          timeout: 20_000,
+        },
+      );
+      assert.equal(await dash(page, "mode()"), "live");
+      assert.ok((await dash(page, "chartPoints('throughput')") as number) >= 2);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), token);
+      assert.ok(requests.every((u) => !u.includes(token)), "the token never goes into a URL");
+      await page.click("#logout");
+      await page.waitForSelector("#login:not([hidden])");
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), null);
+    } finally {
+      await browser.close();
+      await server.close();
+      await live?.done.catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "Mission Control dashboard falls back to polling when the stream is unavailable",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const hub = new MetricsHub();
+    const server = await startMetricsServer({ hub, port: "auto" });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.ctx.newPage();
+      // A proxy that drops SSE: the stream request fails, everything else passes.
+      await page.route("**/api/stream", (route) => route.abort());
+      await page.goto(server.url);
+      await page.waitForFunction(
+        () => (globalThis as unknown as G).adhashDashboard.mode() === "polling",
+        null,
+        {
+          timeout: 10_000,
+        },
+      );
+      const { ticks } = await import("../../server/_fixtures.ts").then((m) =>
+        m.replayTicks({ ops: 3000 })
+      );
+      for (const tick of ticks) {
+        hub.publish(tick);
+        await page.waitForFunction(
+          (ops) => document.getElementById("c-ops")?.textContent === ops,
+          tick.ops.toLocaleString("en-US"),
+          { timeout: 10_000 },
+        );
+      }
+      assert.equal(await dash(page, "streamTicks()"), 0);
+      assert.equal(await dash(page, "points()"), ticks.length);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});

@@ -1,0 +1,73 @@
+/**
+ * Test helper: runs `cli.ts` as a subprocess and splits its output.
+ *
+ * @module
+ */
+
+/** What a CLI run produced. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The parsed last stderr line when it is JSON, else null. */
+  envelope: Record<string, unknown> | null;
+}
+
+/** Project root (tests/cli/ -> ../../). */
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Permissions the CLI is run with (the `cli` task's, minus net). */
+export const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
+
+/** Runs `deno run <PERMS> <script> ...args`. */
+export async function runScript(
+  script: string,
+  args: string[],
+  options: {
+    stdin?: Uint8Array | string;
+    env?: Record<string, string>;
+    cwd?: string;
+    perms?: string[];
+  } = {},
+): Promise<CliRun> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...(options.perms ?? PERMS), script, ...args],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...(options.env ?? {}) },
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(
+      typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+    );
+    await w.close();
+  }
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  const lines = stderr.trimEnd().split("\n");
+  let envelope: Record<string, unknown> | null = null;
+  try {
+    const last = JSON.parse(lines[lines.length - 1] ?? "");
+    if (last !== null && typeof last === "object" && !Array.isArray(last)) envelope = last;
+  } catch {
+    envelope = null;
+  }
+  return { code: out.code, stdout, stderr, envelope };
+}
+
+/** Runs `cli.ts` with `args`. */
+export function runCli(
+  args: string[],
+  options: { stdin?: Uint8Array | string; env?: Record<string, string>; perms?: string[] } = {},
+): Promise<CliRun> {
+  return runScript(`${ROOT}cli.ts`, args, options);
+}
+
+/** A fresh temporary directory. */
+export function tempDir(): string {
+  return Deno.makeTempDirSync({ prefix: "adhash_cli_test_" });
+}

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { ROOT, runCli, runScript, tempDir } from "./_run.ts";
+
+function assertEnvelope(
+  r: { code: number; envelope: Record<string, unknown> | null; stderr: string },
+  code: string,
+  exit: number,
+  detail?: RegExp,
+): void {
+  assert.equal(r.code, exit, `exit code; stderr:\n${r.stderr}`);
+  assert.ok(r.envelope, `last stderr line is not JSON:\n${r.stderr}`);
+  assert.equal(r.envelope.error, code);
+  assert.equal(typeof r.envelope.detail, "string");
+  if (detail) assert.match(r.envelope.detail as string, detail);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+}
+
+Deno.test("cli --help lists the commands and exits 0", async () => {
+  const r = await runCli(["--help"]);
+  assert.equal(r.code, 0);
+  for (const c of ["generate-csv", "run-csv", "validate-metrics", "demo"]) {
+    assert.match(r.stdout, new RegExp(c));
+  }
+  assert.match(r.stdout, /--mode <mode>/);
+});
+
+Deno.test("cli --version prints the package version", async () => {
+  const r = await runCli(["--version"]);
+  assert.equal(r.code, 0);
+  const { version } = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  assert.equal(r.stdout.trim(), version);
+});
+
+Deno.test("cli subcommand --help works for every command of this issue", async () => {
+  for (const c of ["generate-csv", "run-csv", "validate-metrics", "demo"]) {
+    const r = await runCli([c, "--help"]);
+    assert.equal(r.code, 0, c);
+    assert.match(r.stdout, new RegExp(`Usage: hashmap-cli ${c}`));
+  }
+});
+
+Deno.test("cli unknown command is a BadInput envelope with exit 2", async () => {
+  const r = await runCli(["frobnicate"]);
+  assertEnvelope(r, "BadInput", 2, /unknown command 'frobnicate'/);
+  assert.equal(r.stdout, "");
+});
+
+Deno.test("cli without a command prints help on stderr and exits 2", async () => {
+  const r = await runCli([]);
+  assertEnvelope(r, "BadInput", 2, /no command/);
+  assert.match(r.stderr, /Usage: hashmap-cli/);
+});
+
+Deno.test("cli bad flag values are BadInput envelopes", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--mode", "turbo", "demo"], /--mode.*'turbo'/],
+    [["generate-csv", "--outfile", "x.csv", "--ops", "-1"], /'-1' is not an integer/],
+    [["generate-csv", "--outfile", "x.csv", "--read-ratio", "1.5"], /'1.5' is not a number/],
+    [["generate-csv", "--outfile", "x.csv", "--adversarial-lowbits", "0"], /'0'/],
+    [["generate-csv", "--outfile", "x.csv", "--bogus"], /unknown option '--bogus'/],
+    [["generate-csv"], /--outfile/],
+    [["run-csv", "--csv", "x.csv", "--latency-buckets", "nano"], /nano/],
+    [["run-csv", "--csv", "x.csv", "--tick-every", "0"], /'0'/],
+    [["validate-metrics"], /missing required argument/],
+  ];
+  for (const [args, detail] of cases) {
+    const r = await runCli(args);
+    assertEnvelope(r, "BadInput", 2, detail);
+  }
+});
+
+Deno.test("cli global flags work before and after the subcommand", async () => {
+  const dir = tempDir();
+  const before = await runCli([
+    "--json",
+    "generate-csv",
+    "--outfile",
+    `${dir}/a.csv`,
+    "--ops",
+    "5",
+  ]);
+  const after = await runCli(["generate-csv", "--outfile", `${dir}/b.csv`, "--ops", "5", "--json"]);
+  for (const r of [before, after]) {
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines.length, 1);
+    const env = JSON.parse(lines[0]!);
+    assert.equal(env.ok, true);
+    assert.equal(env.command, "generate-csv");
+    assert.equal(env.rows, 5);
+  }
+  const mode = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/a.csv`,
+    "--mode",
+    "fast-lookup",
+    "--json",
+  ]);
+  assert.equal(mode.code, 0, mode.stderr);
+  assert.equal(JSON.parse(mode.stdout).final_backend, "robinhood");
+  assert.equal(JSON.parse(mode.stdout).mode, "fast-lookup");
+});
+
+Deno.test("cli config errors are BadInput envelopes naming the key", async () => {
+  const dir = tempDir();
+  const csv = `${dir}/w.csv`;
+  await Deno.writeTextFile(csv, "op,key,value\nput,a,1\n");
+  await Deno.writeTextFile(`${dir}/unknown.toml`, "[adaptive]\nmax_lf = 0.5\n");
+  await Deno.writeTextFile(`${dir}/badvalue.toml`, "[watchdog]\nload_factor_warn = -1\n");
+  await Deno.writeTextFile(`${dir}/section.toml`, "[turbo]\nx = 1\n");
+  await Deno.writeTextFile(`${dir}/syntax.toml`, "[adaptive\n");
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [["--config", `${dir}/unknown.toml`], {}, /adaptive\.max_lf/],
+    [["--config", `${dir}/badvalue.toml`], {}, /watchdog\.load_factor_warn/],
+    [["--config", `${dir}/section.toml`], {}, /'turbo'/],
+    [["--config", `${dir}/syntax.toml`], {}, /Invalid TOML/],
+    [["--config", `${dir}/missing.toml`], {}, /not found/],
+    [[], { ADHASH_CONFIG: `${dir}/unknown.toml` }, /adaptive\.max_lf/],
+    [[], { ADAPTIVE_MAX_LF_CHAINING: "lots" }, /ADAPTIVE_MAX_LF_CHAINING/],
+    [[], { WATCHDOG_NOPE: "1" }, /WATCHDOG_NOPE/],
+  ];
+  for (const [flags, env, detail] of cases) {
+    const r = await runCli(["run-csv", "--csv", csv, ...flags], { env });
+    assertEnvelope(r, "BadInput", 2, detail);
+    assert.match(String(r.envelope?.hint), /^See docs\/config\.md/);
+  }
+});
+
+Deno.test("cli config and env overrides reach the adaptive map", async () => {
+  const dir = tempDir();
+  const csv = `${dir}/w.csv`;
+  const rows = ["op,key,value"];
+  for (let i = 0; i < 3000; i++) rows.push(`put,k${i},${i}`);
+  await Deno.writeTextFile(csv, rows.join("\n") + "\n");
+  await Deno.writeTextFile(`${dir}/rh.toml`, '[adaptive]\nstart_backend = "robinhood"\n');
+  const viaFile = await runCli(["--json", "--config", `${dir}/rh.toml`, "run-csv", "--csv", csv]);
+  assert.equal(viaFile.code, 0, viaFile.stderr);
+  assert.equal(JSON.parse(viaFile.stdout).final_backend, "robinhood");
+  assert.equal(JSON.parse(viaFile.stdout).migrations_triggered, 0);
+  // The env override wins over the file.
+  const viaEnv = await runCli(["--json", "--config", `${dir}/rh.toml`, "run-csv", "--csv", csv], {
+    env: { ADAPTIVE_START_BACKEND: "chaining", ADAPTIVE_MAX_LF_CHAINING: "0.5" },
+  });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  const s = JSON.parse(viaEnv.stdout);
+  assert.equal(s.final_backend, "robinhood");
+  assert.ok(s.migrations_triggered >= 1, "chaining at max load 0.5 migrates");
+});
+
+Deno.test("cli unexpected errors are an Internal envelope without stack unless ADHASH_DEBUG=1", async () => {
+  const script = `${ROOT}tests/cli/_crash_cli.ts`;
+  const plain = await runScript(script, ["crash"], { env: { ADHASH_DEBUG: "0" } });
+  assertEnvelope(plain, "Internal", 1, /TypeError: boom/);
+  const debug = await runScript(script, ["crash"], { env: { ADHASH_DEBUG: "1" } });
+  assert.equal(debug.code, 1);
+  assert.equal(debug.envelope?.error, "Internal");
+  assert.match(debug.stderr, /^\s+at /m, "stack trace with ADHASH_DEBUG=1");
+});
+
+Deno.test("cli --log-json writes JSON log lines and --log-file writes a log file", async () => {
+  const dir = tempDir();
+  const r = await runCli([
+    "--log-json",
+    "--log-file",
+    `${dir}/adhash.log`,
+    "generate-csv",
+    "--outfile",
+    `${dir}/a.csv`,
+    "--ops",
+    "10",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const logLine = r.stderr.trim().split("\n").find((l) => l.includes("Wrote"));
+  assert.ok(logLine, r.stderr);
+  const rec = JSON.parse(logLine);
+  assert.equal(rec.level, "INFO");
+  assert.match(rec.message, /Wrote 10 rows/);
+  const file = await Deno.readTextFile(`${dir}/adhash.log`);
+  assert.match(file, /Wrote 10 rows/);
+});
+
+Deno.test("cli a denied permission is a Policy envelope with exit 4", async () => {
+  const dir = tempDir();
+  const r = await runCli(["generate-csv", "--outfile", `${dir}/x.csv`, "--ops", "3"], {
+    perms: ["--allow-read", "--allow-env"],
+  });
+  assertEnvelope(r, "Policy", 4, /write access/);
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
+});
+
+Deno.test("cli --log-file rotates at --log-max-bytes keeping --log-backup-count files", async () => {
+  const dir = tempDir();
+  for (let i = 0; i < 4; i++) {
+    const r = await runCli([
+      "--log-file",
+      `${dir}/a.log`,
+      "--log-max-bytes",
+      "150",
+      "--log-backup-count",
+      "2",
+      "generate-csv",
+      "--outfile",
+      `${dir}/x.csv`,
+      "--ops",
+      "3",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("a.log"));
+  assert.deepEqual(names.sort(), ["a.log", "a.log.1", "a.log.2"]);
+});

@@ -1,0 +1,377 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { ROOT, runCli, tempDir } from "./_run.ts";
+import { RunSummary } from "../../src/contracts/run_summary.ts";
+import { MetricsTick } from "../../src/contracts/metrics.ts";
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function lastLine(s: string): string {
+  return s.trimEnd().split("\n").at(-1) ?? "";
+}
+
+async function workload(dir: string, ops: number, extra: string[] = []): Promise<string> {
+  const path = `${dir}/w.csv`;
+  const r = await runCli(["generate-csv", "--outfile", path, "--ops", String(ops), ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  return path;
+}
+
+Deno.test("generate-csv writes the same bytes for the same flags, to a file or stdout", async () => {
+  const dir = tempDir();
+  const flags = ["--ops", "20000", "--key-skew", "1.1", "--adversarial-ratio", "0.05"];
+  const a = await runCli(["generate-csv", "--outfile", `${dir}/a.csv`, ...flags]);
+  const b = await runCli(["generate-csv", "--outfile", `${dir}/b.csv`, ...flags]);
+  const out = await runCli(["generate-csv", "--outfile", "-", ...flags]);
+  for (const r of [a, b, out]) assert.equal(r.code, 0, r.stderr);
+  const fa = await Deno.readFile(`${dir}/a.csv`);
+  assert.equal(sha256(fa), sha256(await Deno.readFile(`${dir}/b.csv`)));
+  assert.equal(sha256(fa), sha256(new TextEncoder().encode(out.stdout)));
+  assert.match(a.stdout, /Wrote 20000 rows/);
+  const seeded = await runCli(["generate-csv", "--outfile", "-", ...flags, "--seed", "1"]);
+  assert.notEqual(seeded.stdout, out.stdout);
+  // The original's defaults: 100000 ops, header, K-prefixed keys.
+  const d = await runCli(["generate-csv", "--outfile", "-"]);
+  const rows = d.stdout.trimEnd().split("\n");
+  assert.equal(rows[0], "op,key,value");
+  assert.equal(rows.length, 100_001);
+});
+
+Deno.test("generate-csv failures: missing directory is IO (5), bad values BadInput (2)", async () => {
+  const dir = tempDir();
+  const io = await runCli(["generate-csv", "--outfile", `${dir}/no/such/dir/x.csv`]);
+  assert.equal(io.code, 5);
+  assert.equal(io.envelope?.error, "IO");
+  assert.match(String(io.envelope?.detail), /no\/such\/dir\/x\.csv/);
+  const zipf = await runCli([
+    "generate-csv",
+    "--outfile",
+    `${dir}/x.csv`,
+    "--key-skew",
+    "1",
+    "--key-space",
+    "20000000",
+  ]);
+  assert.equal(zipf.code, 2);
+  assert.match(String(zipf.envelope?.detail), /--key-space 20000000/);
+  assert.deepEqual([...Deno.readDirSync(dir)], [], "no partial output");
+});
+
+Deno.test("run-csv replays, prints a summary and writes metrics and summary files", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 5000);
+  const r = await runCli([
+    "run-csv",
+    "--csv",
+    csv,
+    "--metrics-out-dir",
+    `${dir}/m`,
+    "--json-summary-out",
+    `${dir}/summary.json`,
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 1);
+  const env = JSON.parse(lines[0]!);
+  assert.equal(env.ok, true);
+  assert.equal(env.command, "run-csv");
+  const { ok: _ok, command: _c, ...summary } = env;
+  RunSummary.parse(summary);
+  assert.equal(summary.total_ops, 5000);
+  assert.equal(summary.mode, "adaptive");
+  assert.equal(summary.latency_sample.every_n_ops, 128);
+  assert.equal(summary.latency_sample.reservoir_k_overall, 1000);
+  assert.equal(summary.latency_histogram_preset, "default");
+  assert.equal(summary.metrics_file, `${dir}/m/metrics.ndjson`);
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/summary.json`)), summary);
+  const ticks = (await Deno.readTextFile(`${dir}/m/metrics.ndjson`)).trimEnd().split("\n").map((
+    l,
+  ) => MetricsTick.parse(JSON.parse(l)));
+  assert.deepEqual(ticks.map((t) => t.ops), [0, 1024, 2048, 3072, 4096, 5000]);
+  assert.equal(ticks.at(-1)!.latency_hist_ms.overall!.length, 9, "default preset");
+  assert.equal(summary.ticks, 6);
+});
+
+Deno.test("run-csv text summary, --tick-every, --metrics-max-ticks and micro buckets", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 3000);
+  const r = await runCli([
+    "run-csv",
+    "--csv",
+    csv,
+    "--metrics-out-dir",
+    dir,
+    "--tick-every",
+    "500",
+    "--metrics-max-ticks",
+    "3",
+    "--latency-buckets",
+    "micro",
+    "--mode",
+    "fast-insert",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^run-csv: 3000 ops in /);
+  assert.match(r.stdout, /final backend chaining/);
+  assert.match(r.stdout, new RegExp(`metrics: ${dir}/metrics.ndjson \\(7 ticks\\)`));
+  const ticks = (await Deno.readTextFile(`${dir}/metrics.ndjson`)).trimEnd().split("\n").map((
+    l,
+  ) => JSON.parse(l));
+  assert.deepEqual(ticks.map((t) => t.ops), [2000, 2500, 3000]);
+  assert.equal(ticks[0].latency_hist_ms.overall.length, 14, "micro preset");
+  const env = await runCli(["run-csv", "--csv", csv, "--json"], {
+    env: { ADHASH_LATENCY_BUCKETS: "micro" },
+  });
+  assert.equal(JSON.parse(env.stdout).latency_histogram_preset, "micro");
+});
+
+Deno.test("run-csv --csv - reads stdin", async () => {
+  const r = await runCli(["run-csv", "--csv", "-", "--json"], {
+    stdin: "op,key,value\nput,a,1\nget,a,\ndel,a,\n",
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(s.ops_by_type, { put: 1, get: 1, del: 1 });
+  assert.equal(s.final_stats.size, 0);
+});
+
+Deno.test("run-csv --dry-run validates without replaying", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 1234);
+  const r = await runCli(["run-csv", "--csv", csv, "--dry-run", "--metrics-out-dir", `${dir}/m`]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const size = (await Deno.stat(csv)).size;
+  assert.deepEqual(report, {
+    status: "validated",
+    csv,
+    mode: "adaptive",
+    rows: 1234,
+    size_bytes: size,
+    size_mib: Math.round((size / (1 << 20)) * 1000) / 1000,
+  });
+  assert.throws(() => Deno.statSync(`${dir}/m`), Deno.errors.NotFound, "nothing written");
+  const bad = await runCli(["run-csv", "--csv", "-", "--dry-run"], {
+    stdin: "op,key,value\nput,a,1\nfly,b,\n",
+  });
+  assert.equal(bad.code, 2);
+  assert.equal(bad.envelope?.detail, "Unknown op 'fly' at line 3");
+});
+
+Deno.test("run-csv failing part-way leaves no metrics or summary that look complete", async () => {
+  const dir = tempDir();
+  const lines = ["op,key,value"];
+  for (let i = 0; i < 5000; i++) lines.push(`put,k${i},${i}`);
+  lines.push("put,broken,");
+  await Deno.writeTextFile(`${dir}/bad.csv`, lines.join("\n") + "\n");
+  // An earlier good run's outputs must survive the failed run untouched.
+  await Deno.writeTextFile(`${dir}/good.csv`, "op,key,value\nput,a,1\n");
+  const good = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/good.csv`,
+    "--metrics-out-dir",
+    `${dir}/m`,
+    "--json-summary-out",
+    `${dir}/m/summary.json`,
+  ]);
+  assert.equal(good.code, 0, good.stderr);
+  const before = await Deno.readTextFile(`${dir}/m/metrics.ndjson`);
+  const summaryBefore = await Deno.readTextFile(`${dir}/m/summary.json`);
+  const r = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/bad.csv`,
+    "--metrics-out-dir",
+    `${dir}/m`,
+    "--json-summary-out",
+    `${dir}/m/summary.json`,
+  ]);
+  assert.equal(r.code, 2);
+  assert.equal(r.envelope?.error, "BadInput");
+  assert.equal(r.envelope?.detail, "PUT missing value at line 5002");
+  assert.equal(r.envelope?.hint, "See docs/workload_schema.md");
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /Run failed at data row 5001/);
+  assert.equal(await Deno.readTextFile(`${dir}/m/metrics.ndjson`), before);
+  assert.equal(await Deno.readTextFile(`${dir}/m/summary.json`), summaryBefore);
+  assert.deepEqual(
+    [...Deno.readDirSync(`${dir}/m`)].map((e) => e.name).sort(),
+    ["metrics.ndjson", "summary.json"],
+    "no temporary files left",
+  );
+});
+
+Deno.test("run-csv input failures map to the documented exit codes", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,a,1\nput,b,2\n");
+  const missing = await runCli(["run-csv", "--csv", `${dir}/nope.csv`]);
+  assert.equal(missing.code, 5);
+  assert.equal(missing.envelope?.error, "IO");
+  assert.equal(missing.envelope?.detail, `CSV file not found: '${dir}/nope.csv'`);
+  const rows = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--csv-max-rows", "1"]);
+  assert.equal(rows.code, 2);
+  assert.equal(rows.envelope?.detail, "CSV row limit exceeded (2 > 1)");
+  const bytes = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--csv-max-bytes", "10"]);
+  assert.equal(bytes.code, 2);
+  assert.equal(bytes.envelope?.detail, "CSV file is 29 bytes which exceeds limit 10");
+  const header = await runCli(["run-csv", "--csv", "-"], { stdin: "op,key\nput,a\n" });
+  assert.equal(header.code, 2);
+  assert.equal(header.envelope?.detail, "Missing header columns: value");
+  const dirAsCsv = await runCli(["run-csv", "--csv", dir]);
+  assert.equal(dirAsCsv.code, 2);
+  assert.match(String(dirAsCsv.envelope?.detail), /is a directory/);
+});
+
+Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved map", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/a.csv`, "op,key,value\nput,a,1\nput,b,2\n");
+  await Deno.writeTextFile(`${dir}/b.csv`, "op,key,value\nput,c,3\ndel,a,\n");
+  const first = await runCli([
+    "--json",
+    "run-csv",
+    "--csv",
+    `${dir}/a.csv`,
+    "--snapshot-out",
+    `${dir}/s.adhsnap.gz`,
+    "--compress",
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout).snapshot_out, `${dir}/s.adhsnap.gz`);
+  const second = await runCli([
+    "--json",
+    "run-csv",
+    "--csv",
+    `${dir}/b.csv`,
+    "--snapshot-in",
+    `${dir}/s.adhsnap.gz`,
+  ]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(JSON.parse(second.stdout).final_stats.size, 2, "a, b + c - a");
+  const missing = await runCli(["run-csv", "--csv", `${dir}/b.csv`, "--snapshot-in", `${dir}/x`]);
+  assert.equal(missing.code, 5);
+});
+
+Deno.test("run-csv --compact-interval compacts during the replay", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 20_000, ["--read-ratio", "0.2", "--del-ratio", "0.5"]);
+  const r = await runCli([
+    "--json",
+    "--mode",
+    "fast-lookup",
+    "run-csv",
+    "--csv",
+    csv,
+    "--compact-interval",
+    "0.001",
+    "--metrics-out-dir",
+    dir,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const ticks = (await Deno.readTextFile(`${dir}/metrics.ndjson`)).trimEnd().split("\n").map((
+    l,
+  ) => JSON.parse(l));
+  assert.ok(ticks.some((t) => t.events.some((e: { type: string }) => e.type === "compaction")));
+});
+
+Deno.test("validate-metrics accepts run-csv output and reports invalid lines", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 3000);
+  assert.equal((await runCli(["run-csv", "--csv", csv, "--metrics-out-dir", dir])).code, 0);
+  const ok = await runCli(["validate-metrics", `${dir}/metrics.ndjson`]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /OK: 4 metrics.v1 ticks valid/);
+  const okJson = await runCli(["validate-metrics-ndjson", `${dir}/metrics.ndjson`, "--json"]);
+  assert.deepEqual(JSON.parse(okJson.stdout), {
+    ok: true,
+    command: "validate-metrics",
+    file: `${dir}/metrics.ndjson`,
+    ticks: 4,
+    valid: true,
+  });
+
+  const good = (await Deno.readTextFile(`${dir}/metrics.ndjson`)).trimEnd().split("\n");
+  const disordered = JSON.parse(good[1]!);
+  disordered.latency_ms.get = { p50: 3, p90: 2, p99: 1 };
+  const missing = JSON.parse(good[2]!);
+  delete missing.backend;
+  missing.ops_by_type.put = "many";
+  await Deno.writeTextFile(
+    `${dir}/bad.ndjson`,
+    [good[0], JSON.stringify(disordered), JSON.stringify(missing), "not json", good[3]].join(
+      "\n",
+    ) + "\n",
+  );
+  const bad = await runCli(["validate-metrics", `${dir}/bad.ndjson`]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, "");
+  assert.equal(bad.envelope?.error, "BadInput");
+  assert.match(String(bad.envelope?.detail), /3 of 5 lines/);
+  assert.match(bad.stderr, /\[invalid line 2\] latency_ms\.get: percentiles out of order/);
+  assert.match(bad.stderr, /\[invalid line 3\] backend: /);
+  assert.match(bad.stderr, /\[invalid line 3\] ops_by_type\.put: /);
+  assert.match(bad.stderr, /\[invalid line 4\] not JSON/);
+  assert.doesNotMatch(bad.stderr, /\[invalid line (1|5)\]/);
+  assert.equal(JSON.parse(lastLine(bad.stderr)).error, "BadInput");
+
+  await Deno.writeTextFile(`${dir}/empty.ndjson`, "");
+  const empty = await runCli(["validate-metrics", `${dir}/empty.ndjson`]);
+  assert.equal(empty.code, 2);
+  const none = await runCli(["validate-metrics", `${dir}/none.ndjson`]);
+  assert.equal(none.code, 5);
+});
+
+Deno.test("demo generates a workload and compares the three backends", async () => {
+  const dir = tempDir();
+  const r = await runCli(["demo", "--out-dir", dir, "--ops", "20000"]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const label of ["adaptive", "chaining (fast-insert)", "robin hood (fast-lookup)"]) {
+    assert.match(r.stdout, new RegExp(label.replace(/[()]/g, "\\$&")));
+  }
+  assert.match(r.stdout, /ops\/s +p50 ms +p99 ms +final backend +migrations +bytes\/entry/);
+  for (const mode of ["adaptive", "fast-insert", "fast-lookup"]) {
+    assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${dir}/${mode}/metrics.ndjson`));
+    const v = await runCli(["validate-metrics", `${dir}/${mode}/metrics.ndjson`]);
+    assert.equal(v.code, 0, v.stderr);
+    RunSummary.parse(JSON.parse(await Deno.readTextFile(`${dir}/${mode}/summary.json`)));
+  }
+  const json = await runCli(["--json", "demo", "--out-dir", dir, "--ops", "2000"]);
+  const env = JSON.parse(json.stdout);
+  assert.equal(env.command, "demo");
+  assert.deepEqual(env.runs.map((x: { mode: string }) => x.mode), [
+    "adaptive",
+    "fast-insert",
+    "fast-lookup",
+  ]);
+});
+
+Deno.test("generate-csv --outfile - stops quietly when the reader closes the pipe", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      `${ROOT}cli.ts`,
+      "generate-csv",
+      "--outfile",
+      "-",
+      "--ops",
+      "2000000",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  assert.ok(first.value && first.value.length > 0);
+  await reader.cancel();
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+  ]);
+  assert.equal(status.code, 0, stderr);
+  assert.equal(stderr, "");
+});

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { renderSchemas, SCHEMA_FILES } from "../../src/contracts/schemas.ts";
+import { ErrorEnvelope } from "../../src/contracts/error_envelope.ts";
+import { MetricsTick } from "../../src/contracts/metrics.ts";
+
+const SCHEMAS_DIR = new URL("../../schemas/", import.meta.url);
+
+Deno.test("renderSchemas() matches the committed schemas/*.schema.json (run `deno task schemas`)", async () => {
+  const rendered = renderSchemas();
+  assert.deepEqual(Object.keys(rendered).sort(), Object.keys(SCHEMA_FILES).sort());
+  for (const [name, text] of Object.entries(rendered)) {
+    const onDisk = await Deno.readTextFile(new URL(name, SCHEMAS_DIR));
+    assert.equal(onDisk, text, `schemas/${name} drifted from src/contracts: run deno task schemas`);
+  }
+  const stale = [...Deno.readDirSync(SCHEMAS_DIR)].map((e) => e.name).filter((n) =>
+    n.endsWith(".schema.json") && !(n in rendered)
+  );
+  assert.deepEqual(stale, [], "schema files without a zod source");
+});
+
+Deno.test("renderSchemas() describes the contract fields", () => {
+  const metrics = JSON.parse(renderSchemas()["metrics.v1.schema.json"]!);
+  const tick = metrics.$defs?.["metrics.v1"] ?? metrics;
+  for (const f of ["schema", "t", "backend", "ops", "latency_ms", "events", "alerts"]) {
+    assert.ok(f in tick.properties, f);
+  }
+  const env = JSON.parse(renderSchemas()["error_envelope.schema.json"]!);
+  const e = env.$defs?.error_envelope ?? env;
+  assert.deepEqual(e.properties.error.enum, ["BadInput", "Invariant", "Policy", "IO", "Internal"]);
+  assert.deepEqual(e.required.sort(), ["detail", "error"]);
+});
+
+Deno.test("ErrorEnvelope refuses unknown codes and extra fields", () => {
+  assert.ok(ErrorEnvelope.safeParse({ error: "IO", detail: "x" }).success);
+  assert.ok(!ErrorEnvelope.safeParse({ error: "Oops", detail: "x" }).success);
+  assert.ok(!ErrorEnvelope.safeParse({ error: "IO", detail: "x", stack: "..." }).success);
+});
+
+Deno.test("MetricsTick refuses a tick without its required fields", () => {
+  const r = MetricsTick.safeParse({ schema: "metrics.v1" });
+  assert.ok(!r.success);
+  assert.ok(r.error.issues.some((i) => i.path[0] === "latency_ms"));
+});

@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { replay } from "../../src/replay/replay.ts";
+import { LatencyHistogram, SortedReservoir } from "../../src/replay/latency.ts";
+import { MetricsNdjsonWriter } from "../../src/replay/metrics_sink.ts";
+import { Watchdog } from "../../src/replay/watchdog.ts";
+import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../../src/workload/csv_reader.ts";
+import { MetricsTick } from "../../src/contracts/metrics.ts";
+import { createMap } from "../../src/core/factory.ts";
+import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
+import type { MapStats } from "../../src/core/types.ts";
+
+/** Batches of `n` ops over `keys` keys: put, get, put, del cycling, in batches of `size`. */
+function* workload(n: number, keys = 1000, size = 700): Generator<OpBatch> {
+  const batch: OpBatch = {
+    length: 0,
+    ops: new Uint8Array(size),
+    keys: new Array(size).fill(""),
+    values: new Array(size).fill(""),
+  };
+  const cycle = [OP_PUT, OP_GET, OP_PUT, OP_DEL];
+  for (let i = 0; i < n; i++) {
+    const k = batch.length;
+    batch.ops[k] = cycle[i % 4]!;
+    batch.keys[k] = `K${(i * 7919) % keys}`;
+    batch.values[k] = String(i);
+    batch.length = k + 1;
+    if (batch.length === size) {
+      yield batch;
+      batch.length = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Only puts of distinct keys (makes an adaptive map grow and migrate). */
+function* inserts(n: number, size = 1000): Generator<OpBatch> {
+  const batch: OpBatch = {
+    length: 0,
+    ops: new Uint8Array(size),
+    keys: new Array(size).fill(""),
+    values: new Array(size).fill(""),
+  };
+  for (let i = 0; i < n; i++) {
+    batch.ops[batch.length] = OP_PUT;
+    batch.keys[batch.length] = `key-${i}`;
+    batch.values[batch.length] = "v";
+    if (++batch.length === size) {
+      yield batch;
+      batch.length = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function ticksOf(n: number, tickEvery = 1024): Promise<MetricsTick[]> {
+  const ticks: MetricsTick[] = [];
+  await replay(createMap("adaptive"), workload(n), {
+    tickEvery,
+    onTick: (t) => void ticks.push(t),
+  });
+  return ticks;
+}
+
+Deno.test("replay() ticks at start, every tickEvery ops and at completion", async () => {
+  assert.deepEqual((await ticksOf(5000)).map((t) => t.ops), [0, 1024, 2048, 3072, 4096, 5000]);
+  // A periodic tick at the very end becomes the completion tick: no repeated ops count.
+  assert.deepEqual((await ticksOf(4096)).map((t) => t.ops), [0, 1024, 2048, 3072, 4096]);
+  assert.deepEqual((await ticksOf(0)).map((t) => t.ops), [0, 0]);
+  assert.deepEqual((await ticksOf(10, 3)).map((t) => t.ops), [0, 3, 6, 9, 10]);
+});
+
+Deno.test("replay() ticks are valid metrics.v1 with run start and complete events once", async () => {
+  const ticks = await ticksOf(5000);
+  for (const t of ticks) MetricsTick.parse(t);
+  const types = ticks.flatMap((t) => t.events.map((e) => e.type));
+  assert.equal(types.filter((x) => x === "start").length, 1);
+  assert.equal(types.filter((x) => x === "complete").length, 1);
+  assert.ok(ticks[0]!.events.some((e) => e.type === "start"));
+  assert.ok(ticks.at(-1)!.events.some((e) => e.type === "complete"));
+  const last = ticks.at(-1)!;
+  assert.equal(last.ops_by_type.put + last.ops_by_type.get + last.ops_by_type.del, 5000);
+  for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]!.t >= ticks[i - 1]!.t);
+});
+
+Deno.test("replay() reports each map event in exactly one tick", async () => {
+  const map = new AdaptiveMap<string>({ incrementalBatch: 64 });
+  const seen: string[] = [];
+  map.onEvent((e) => seen.push(`${e.type}:${e.reason}`));
+  const ticks: MetricsTick[] = [];
+  const result = await replay(map, inserts(30_000), { onTick: (t) => void ticks.push(t) });
+  const reported = ticks.flatMap((t) =>
+    t.events.filter((e) => e.type !== "start" && e.type !== "complete")
+  );
+  assert.ok(seen.length > 0, "the adaptive map migrated or resized");
+  assert.equal(reported.length, seen.length, "every event once, none repeated");
+  const kinds = reported.map((e) => e.type);
+  assert.ok(kinds.includes("migration_start"));
+  assert.ok(kinds.includes("switch"));
+  assert.equal(result.migrations, map.migrations);
+  assert.equal(ticks.at(-1)!.migrations, map.migrations);
+  assert.ok(map.migrations >= 1);
+});
+
+Deno.test("replay() samples one op in latencySampleEvery into ordered percentiles", async () => {
+  const result = await replay(createMap("fast-lookup"), workload(10_000), {
+    // Odd, so the timed ops rotate through the put/get/put/del cycle.
+    latencySampleEvery: 99,
+    latencySampleK: 50,
+    latencyBuckets: "micro",
+  });
+  assert.equal(result.latencySample.seen_overall, Math.floor(10_000 / 99));
+  assert.equal(result.latencySample.every_n_ops, 99);
+  for (const op of ["overall", "put", "get", "del"] as const) {
+    const p = result.latencyMs[op];
+    assert.ok(p.p50 <= p.p90 && p.p90 <= p.p99, op);
+    assert.ok(p.p50 > 0, `${op} was sampled`);
+  }
+  const hist = result.lastTick.latency_hist_ms.overall!;
+  assert.equal(hist.length, 14);
+  assert.equal(hist.at(-1)!.le, "+Inf");
+  assert.equal(hist.at(-1)!.count, Math.floor(10_000 / 99));
+  const none = await replay(createMap("fast-lookup"), workload(1000), { latencySampleEvery: 0 });
+  assert.equal(none.latencySample.seen_overall, 0);
+  assert.deepEqual(none.latencyMs.overall, { p50: 0, p90: 0, p99: 0 });
+});
+
+Deno.test("replay() applies the ops to the map", async () => {
+  const map = createMap<string>("fast-insert");
+  const result = await replay(map, workload(4000, 100));
+  // Each key sees put/get/put/del in some order; compare with a plain Map replay.
+  const ref = new Map<string, string>();
+  for (const b of workload(4000, 100)) {
+    for (let i = 0; i < b.length; i++) {
+      if (b.ops[i] === OP_PUT) ref.set(b.keys[i]!, b.values[i]!);
+      else if (b.ops[i] === OP_DEL) ref.delete(b.keys[i]!);
+    }
+  }
+  assert.equal(map.size, ref.size);
+  for (const [k, v] of ref) assert.equal(map.get(k), v);
+  assert.equal(result.totalOps, 4000);
+  assert.deepEqual(result.opsByType, { put: 2000, get: 1000, del: 1000 });
+  assert.equal(result.finalStats.size, ref.size);
+});
+
+Deno.test("replay() key heatmap counts the live entries", async () => {
+  const map = createMap<string>("fast-lookup");
+  const result = await replay(map, inserts(500));
+  const h = result.lastTick.key_heatmap!;
+  assert.equal(h.total, 500);
+  assert.equal(h.matrix.length, h.rows);
+  assert.equal(h.matrix.flat().reduce((a, b) => a + b, 0), 500);
+  assert.equal(h.original_slots, map.stats().capacity);
+});
+
+Deno.test("replay() stops with the source's error and keeps earlier ticks delivered", async () => {
+  const ticks: MetricsTick[] = [];
+  async function* failing(): AsyncGenerator<OpBatch> {
+    yield* workload(3000);
+    throw new Error("bad row at line 3002");
+  }
+  await assert.rejects(
+    () => replay(createMap("adaptive"), failing(), { onTick: (t) => void ticks.push(t) }),
+    /line 3002/,
+  );
+  assert.deepEqual(ticks.map((t) => t.ops), [0, 1024, 2048]);
+});
+
+Deno.test("replay() runs maintenance and continues on the returned map", async () => {
+  const first = createMap<string>("fast-lookup");
+  const second = createMap<string>("fast-lookup");
+  let calls = 0;
+  const result = await replay(first, workload(5000), {
+    maintenance: {
+      everySeconds: 0,
+      run: (m) => {
+        calls++;
+        return calls === 1 ? { map: second, note: "swapped", compacted: true } : {
+          map: m,
+          note: "",
+          compacted: false,
+        };
+      },
+    },
+  });
+  assert.ok(calls >= 1);
+  assert.equal(result.finalMap, second);
+  assert.ok(second.size > 0, "later ops went to the new map");
+  const events = result.lastTick.events;
+  assert.ok(Array.isArray(events));
+});
+
+Deno.test("Watchdog alerts once per crossing and again after recovery", () => {
+  const w = new Watchdog({
+    enabled: true,
+    load_factor_warn: 0.5,
+    avg_probe_warn: 100,
+    tombstone_ratio_warn: 0.9,
+  });
+  const stats = (lf: number): MapStats => ({
+    backend: "robinhood",
+    size: 1,
+    capacity: 1,
+    loadFactor: lf,
+    maxGroupLen: 0,
+    avgProbeDistance: 0,
+    tombstones: 0,
+    tombstoneRatio: 0,
+    probeHistogram: [],
+    bytesEstimate: 0,
+  });
+  assert.equal(w.check(stats(0.4)).length, 0);
+  const a = w.check(stats(0.6));
+  assert.equal(a.length, 1);
+  assert.equal(a[0]!.metric, "load_factor");
+  assert.equal(a[0]!.threshold, 0.5);
+  assert.deepEqual(w.active(), ["load_factor"]);
+  assert.equal(w.check(stats(0.7)).length, 0, "no repeat while above");
+  assert.equal(w.check(stats(0.3)).length, 0);
+  assert.deepEqual(w.active(), []);
+  assert.equal(w.check(stats(0.9)).length, 1, "new crossing");
+  const off = new Watchdog({
+    ...{ load_factor_warn: 0.1, avg_probe_warn: 1 },
+    enabled: false,
+    tombstone_ratio_warn: 0.1,
+  });
+  assert.equal(off.check(stats(0.9)).length, 0);
+});
+
+Deno.test("replay() puts watchdog alerts in ticks and reports them", async () => {
+  const alerts: string[] = [];
+  const ticks: MetricsTick[] = [];
+  await replay(createMap("fast-insert"), inserts(3000), {
+    watchdog: {
+      enabled: true,
+      load_factor_warn: 0.5,
+      avg_probe_warn: 1e9,
+      tombstone_ratio_warn: 1,
+    },
+    onAlert: (a) => alerts.push(a.metric),
+    onTick: (t) => void ticks.push(t),
+  });
+  const inTicks = ticks.flatMap((t) => t.alerts.map((a) => a.metric));
+  assert.ok(alerts.length >= 1);
+  assert.deepEqual(inTicks, alerts);
+  assert.ok(ticks.some((t) => t.alerts_active?.includes("load_factor")));
+});
+
+Deno.test("SortedReservoir keeps at most k samples and ordered quantiles", () => {
+  const r = new SortedReservoir(100, 7);
+  for (let i = 0; i < 10_000; i++) r.add((i * 7919) % 1000);
+  assert.equal(r.size, 100);
+  assert.equal(r.seen, 10_000);
+  const p = r.percentiles();
+  assert.ok(p.p50 <= p.p90 && p.p90 <= p.p99);
+  assert.ok(p.p50 > 250 && p.p50 < 750, `median of uniform 0..999: ${p.p50}`);
+  const small = new SortedReservoir(10);
+  for (const v of [5, 1, 3]) small.add(v);
+  assert.deepEqual(small.percentiles(), { p50: 3, p90: 5, p99: 5 });
+});
+
+Deno.test("LatencyHistogram buckets are cumulative and end at +Inf", () => {
+  const h = new LatencyHistogram([0.1, 1]);
+  for (const v of [0.05, 0.1, 0.5, 2, 3]) h.add(v);
+  assert.deepEqual(h.cumulative(), [{ le: 0.1, count: 2 }, { le: 1, count: 3 }, {
+    le: "+Inf",
+    count: 5,
+  }]);
+});
+
+Deno.test("MetricsNdjsonWriter commits atomically and abort leaves the old file", async () => {
+  const dir = await Deno.makeTempDir();
+  const ticks = await ticksOf(3000);
+  const w = await MetricsNdjsonWriter.open(dir);
+  for (const t of ticks) w.write(t);
+  assert.throws(() => Deno.statSync(`${dir}/metrics.ndjson`), Deno.errors.NotFound);
+  await w.commit();
+  const committed = await Deno.readTextFile(`${dir}/metrics.ndjson`);
+  assert.equal(committed.trimEnd().split("\n").length, ticks.length);
+  const again = await MetricsNdjsonWriter.open(dir);
+  again.write(ticks[0]!);
+  await again.abort();
+  assert.equal(await Deno.readTextFile(`${dir}/metrics.ndjson`), committed);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["metrics.ndjson"]);
+});
+
+Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => {
+  const dir = await Deno.makeTempDir();
+  const ticks = await ticksOf(5000);
+  const w = await MetricsNdjsonWriter.open(`${dir}/sub`, 2);
+  for (const t of ticks) w.write(t);
+  await w.commit();
+  const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");
+  assert.deepEqual(lines.map((l) => JSON.parse(l).ops), [4096, 5000]);
+});

@@ -1,0 +1,49 @@
+// Ticks for the server tests: a real replay of generated ops on a real adhash map.
+import { createMap, type Mode } from "../../src/core/factory.ts";
+import type { MetricsTick } from "../../src/contracts/metrics.ts";
+import { replay } from "../../src/replay/replay.ts";
+import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../../src/workload/csv_reader.ts";
+
+/** Deterministic op batches: 60% put, 30% get, 10% del over `keySpace` keys. */
+export function makeBatches(ops: number, keySpace: number, seed = 7, batchSize = 512): OpBatch[] {
+  let s = seed >>> 0 || 1;
+  const rnd = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+  const out: OpBatch[] = [];
+  for (let done = 0; done < ops; done += batchSize) {
+    const n = Math.min(batchSize, ops - done);
+    const b: OpBatch = { length: n, ops: new Uint8Array(n), keys: [], values: [] };
+    for (let i = 0; i < n; i++) {
+      const r = rnd();
+      const op = r < 0.6 ? OP_PUT : r < 0.9 ? OP_GET : OP_DEL;
+      b.ops[i] = op;
+      b.keys.push(`K${Math.floor(rnd() * keySpace)}`);
+      b.values.push(op === OP_PUT ? String(done + i) : "");
+    }
+    out.push(b);
+  }
+  return out;
+}
+
+/** Runs a replay and returns its ticks (and the map, for probing). */
+export async function replayTicks(
+  options: { ops?: number; keySpace?: number; mode?: Mode; tickEvery?: number } = {},
+): Promise<{ ticks: MetricsTick[]; map: ReturnType<typeof createMap<string>> }> {
+  const map = createMap<string>(options.mode ?? "adaptive");
+  const ticks: MetricsTick[] = [];
+  await replay(map, makeBatches(options.ops ?? 6000, options.keySpace ?? 3000), {
+    tickEvery: options.tickEvery ?? 1024,
+    latencySampleEvery: 4,
+    heatmapIntervalMs: 0,
+    onTick: (t) => {
+      ticks.push(structuredClone(t));
+    },
+  });
+  return { ticks, map };
+}

@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { API_SCHEMAS } from "../../src/contracts/api.ts";
+import { MetricsTick } from "../../src/contracts/metrics.ts";
+import { createApp, type CreateAppOptions } from "../../src/server/app.ts";
+import { HISTORY_CSV_COLUMNS } from "../../src/server/history_csv.ts";
+import { MetricsHub } from "../../src/server/hub.ts";
+import { replayTicks } from "./_fixtures.ts";
+
+const { ticks, map } = await replayTicks();
+
+function appWith(ticksToPublish = ticks, options: Partial<CreateAppOptions> = {}) {
+  const hub = new MetricsHub({ historyLimit: 5, ...("compare" in options ? {} : {}) });
+  for (const t of ticksToPublish) hub.publish(t);
+  return { hub, app: createApp({ hub, rateLimit: false, ...options }) };
+}
+
+/** Parses a JSON body and checks it against the zod schema its `schema` field names. */
+async function body(res: Response): Promise<Record<string, unknown>> {
+  const json = await res.json() as Record<string, unknown>;
+  const name = json.schema as string;
+  if (name === "metrics.v1") MetricsTick.parse(json);
+  else {
+    const schema = API_SCHEMAS[name];
+    assert.ok(schema, `unknown body schema ${name}`);
+    schema.parse(json);
+  }
+  return json;
+}
+
+Deno.test("createApp() serves health and readiness", async () => {
+  const { app: empty } = appWith([]);
+  assert.equal((await body(await empty.request("/healthz"))).status, "ok");
+  const notReady = await empty.request("/readyz");
+  assert.equal(notReady.status, 503);
+  assert.equal((await body(notReady)).ready, false);
+  const { app } = appWith();
+  const ready = await app.request("/readyz");
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await body(ready), { schema: "api.ready.v1", ready: true, ticks: ticks.length });
+});
+
+Deno.test("createApp() serves the latest tick at /api/metrics, 503 before any", async () => {
+  const { app: empty } = appWith([]);
+  const res = await empty.request("/api/metrics");
+  assert.equal(res.status, 503);
+  assert.equal((await body(res)).error, "NotReady");
+  const { app } = appWith();
+  const latest = await body(await app.request("/api/metrics"));
+  assert.deepEqual(latest, ticks.at(-1));
+});
+
+Deno.test("createApp() bounds and clamps /api/metrics/history", async () => {
+  const { app } = appWith();
+  const all = await body(await app.request("/api/metrics/history"));
+  assert.equal(all.count, 5);
+  assert.deepEqual(all.ticks, ticks.slice(-5));
+  const two = await body(await app.request("/api/metrics/history?limit=2"));
+  assert.deepEqual(two.ticks, ticks.slice(-2));
+  const big = await body(await app.request("/api/metrics/history?limit=999999"));
+  assert.equal(big.limit, 5);
+  const zero = await body(await app.request("/api/metrics/history?limit=0"));
+  assert.equal(zero.count, 1);
+});
+
+Deno.test("createApp() answers bad query values with a 400 JSON error", async () => {
+  const { app } = appWith();
+  for (
+    const path of [
+      "/api/metrics/history?limit=abc",
+      "/api/events?limit=-1",
+      "/api/events?limit=1.5",
+    ]
+  ) {
+    const res = await app.request(path);
+    assert.equal(res.status, 400, path);
+    const b = await body(res);
+    assert.equal(b.error, "BadInput");
+    assert.match(String(b.detail), /limit=/);
+  }
+});
+
+Deno.test("createApp() serves the timeline CSV with one row per kept tick", async () => {
+  const { app } = appWith();
+  const res = await app.request("/api/metrics/history.csv");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/csv/);
+  const lines = (await res.text()).trimEnd().split("\n");
+  assert.equal(lines[0], HISTORY_CSV_COLUMNS.join(","));
+  assert.equal(lines.length, 6);
+  const last = ticks.at(-1)!;
+  const row = lines[5]!.split(",");
+  assert.equal(Number(row[0]), last.t);
+  assert.equal(row[1], last.backend);
+  assert.equal(Number(row[2]), last.ops);
+});
+
+Deno.test("createApp() serves histograms and the heatmap of the latest tick", async () => {
+  const { app } = appWith();
+  const last = ticks.at(-1)!;
+  const lat = await body(await app.request("/api/metrics/histogram/latency"));
+  assert.deepEqual(lat.operations, last.latency_hist_ms);
+  const probe = await body(await app.request("/api/metrics/histogram/probe"));
+  assert.deepEqual(probe.buckets, last.probe_hist);
+  assert.equal(probe.backend, last.backend);
+  const heat = await body(await app.request("/api/metrics/heatmap"));
+  assert.deepEqual(heat.heatmap, last.key_heatmap ?? null);
+  const { app: empty } = appWith([]);
+  assert.equal((await body(await empty.request("/api/metrics/heatmap"))).heatmap, null);
+});
+
+Deno.test("createApp() lists each event once at /api/events, limit clamped to 1-512", async () => {
+  const { app } = appWith();
+  const expected = ticks.flatMap((t) => t.events.map((e) => e.type));
+  const res = await body(await app.request("/api/events?limit=512"));
+  const events = res.events as Array<{ type: string; seq: number }>;
+  assert.deepEqual(events.map((e) => e.type), expected);
+  assert.deepEqual(events.map((e) => e.seq), expected.map((_, i) => i + 1));
+  assert.equal((await body(await app.request("/api/events?limit=100000"))).limit, 512);
+  const one = await body(await app.request("/api/events?limit=0"));
+  assert.equal((one.events as unknown[]).length, 1);
+});
+
+Deno.test("createApp() serves /api/compare when given, 404 otherwise", async () => {
+  const { app } = appWith();
+  const none = await app.request("/api/compare");
+  assert.equal(none.status, 404);
+  assert.equal((await body(none)).error, "NotFound");
+  const hub = new MetricsHub({ compare: { baseline: { label: "a", ops_per_second: 1 } } });
+  const withCompare = createApp({ hub });
+  const b = await body(await withCompare.request("/api/compare"));
+  assert.deepEqual(b.compare, { baseline: { label: "a", ops_per_second: 1 } });
+});
+
+Deno.test("createApp() serves /api/version", async () => {
+  const { app } = appWith();
+  const v = await body(await app.request("/api/version"));
+  assert.equal(v.name, "@adhash/adhash");
+  assert.match(String(v.version), /^\d+\.\d+\.\d+/);
+  assert.equal(v.deno, Deno.version.deno);
+});
+
+Deno.test("createApp() sets no-store, CSP and nosniff on every response", async () => {
+  const { app } = appWith();
+  for (const path of ["/", "/healthz", "/metrics", "/api/metrics", "/nope", "/assets/app.js"]) {
+    const res = await app.request(path);
+    await res.body?.cancel();
+    assert.equal(res.headers.get("cache-control"), "no-store", path);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /script-src 'self'/, path);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/, path);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  }
+});
+
+Deno.test("createApp() answers unknown routes with a 404 JSON error", async () => {
+  const { app } = appWith();
+  const res = await app.request("/api/nope");
+  assert.equal(res.status, 404);
+  assert.match(String((await body(res)).detail), /\/api\/nope/);
+});
+
+Deno.test("createApp() gzips large bodies when accepted and not otherwise", async () => {
+  const { app } = appWith();
+  const gz = await app.request("/api/metrics/history", { headers: { "Accept-Encoding": "gzip" } });
+  assert.equal(gz.headers.get("content-encoding"), "gzip");
+  const text = await new Response(gz.body!.pipeThrough(new DecompressionStream("gzip"))).text();
+  assert.equal(JSON.parse(text).count, 5);
+  const plain = await app.request("/api/metrics/history");
+  assert.equal(plain.headers.get("content-encoding"), null);
+  await plain.body?.cancel();
+});
+
+Deno.test("createApp() refuses request bodies over the size limit", async () => {
+  const { app } = appWith([], { maxBodyBytes: 1024 });
+  const res = await app.request("/api/metrics", {
+    method: "POST",
+    body: "x".repeat(4096),
+    headers: { "Content-Length": "4096" },
+  });
+  assert.equal(res.status, 413);
+  assert.equal((await body(res)).error, "TooLarge");
+});
+
+Deno.test("createApp() sends CORS headers for the configured origins", async () => {
+  const { app: open } = appWith();
+  const res = await open.request("/api/metrics", { headers: { Origin: "http://example.com" } });
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  await res.body?.cancel();
+  const { app: strict } = appWith(ticks, { corsOrigins: ["https://ok.example"] });
+  const ok = await strict.request("/api/metrics", { headers: { Origin: "https://ok.example" } });
+  assert.equal(ok.headers.get("access-control-allow-origin"), "https://ok.example");
+  await ok.body?.cancel();
+  const bad = await strict.request("/api/metrics", { headers: { Origin: "https://evil.example" } });
+  assert.equal(bad.headers.get("access-control-allow-origin"), null);
+  await bad.body?.cancel();
+  const { app: off } = appWith(ticks, { corsOrigins: false });
+  const none = await off.request("/api/metrics", { headers: { Origin: "https://ok.example" } });
+  assert.equal(none.headers.get("access-control-allow-origin"), null);
+  await none.body?.cancel();
+});
+
+Deno.test("createApp() rate-limits /api/* with 429 and Retry-After", async () => {
+  const hub = new MetricsHub();
+  hub.publish(ticks[0]!);
+  const app = createApp({ hub, rateLimit: { perSecond: 1, burst: 3 } });
+  const statuses: number[] = [];
+  let retryAfter: string | null = null;
+  for (let i = 0; i < 5; i++) {
+    const res = await app.request("/api/metrics");
+    statuses.push(res.status);
+    if (res.status === 429) {
+      retryAfter = res.headers.get("retry-after");
+      assert.equal((await body(res)).error, "RateLimited");
+    } else await res.body?.cancel();
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  assert.ok(Number(retryAfter) >= 1);
+  // Health routes and /metrics are not rate-limited.
+  const health = await app.request("/healthz");
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+});
+
+Deno.test("createApp() requires the bearer token on /api/* and /metrics when set", async () => {
+  const token = "s3cret-token";
+  const { app } = appWith(ticks, { token });
+  for (
+    const path of ["/api/metrics", "/api/stream", "/metrics", "/api/events", "/api/probe?key=a"]
+  ) {
+    const res = await app.request(path);
+    assert.equal(res.status, 401, path);
+    assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer /);
+    const b = await body(res);
+    assert.equal(b.error, "Unauthorized");
+    assert.ok(!JSON.stringify(b).includes(token));
+  }
+  const wrong = await app.request("/api/metrics", { headers: { Authorization: "Bearer nope" } });
+  assert.equal(wrong.status, 401);
+  await wrong.body?.cancel();
+  const basic = await app.request("/api/metrics", { headers: { Authorization: `Basic ${token}` } });
+  assert.equal(basic.status, 401);
+  await basic.body?.cancel();
+  const ok = await app.request("/api/metrics", { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(ok.status, 200);
+  assert.equal((await body(ok)).ops, ticks.at(-1)!.ops);
+  const prom = await app.request("/metrics", { headers: { Authorization: `bearer ${token}` } });
+  assert.equal(prom.status, 200);
+  await prom.body?.cancel();
+  // Health routes stay open for probes; the dashboard shell has no data and asks for the token.
+  for (const path of ["/healthz", "/readyz", "/", "/assets/app.js"]) {
+    const res = await app.request(path);
+    assert.equal(res.status, 200, path);
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("createApp() traces probes on the live map", async () => {
+  const { app: none } = appWith();
+  const missing = await none.request("/api/probe?op=get&key=K1");
+  assert.equal(missing.status, 404);
+  assert.equal((await body(missing)).error, "NotFound");
+
+  const { app } = appWith(ticks, { liveMap: () => map });
+  const key = [...map.keys()][0]!;
+  const res = await app.request(`/api/probe?op=get&key=${encodeURIComponent(String(key))}`);
+  assert.equal(res.status, 200);
+  const b = await body(res);
+  assert.equal(b.source, "live");
+  const trace = b.trace as { schema: string; backend: string; found: boolean; key_repr: string };
+  assert.deepEqual(trace, JSON.parse(JSON.stringify(map.traceGet(key))));
+  assert.equal(trace.found, true);
+  const put = await body(await app.request("/api/probe?op=put&key=new-key&value=9"));
+  assert.equal((put.trace as { operation: string }).operation, "put");
+  assert.equal(map.has("new-key"), false, "a probe must not change the map");
+  for (
+    const bad of ["/api/probe?op=del&key=a", "/api/probe?op=get", "/api/probe?key=x&numeric=1"]
+  ) {
+    const r = await app.request(bad);
+    assert.equal(r.status, 400, bad);
+    assert.equal((await body(r)).error, "BadInput");
+  }
+});

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { MetricsTick } from "../../src/contracts/metrics.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
+
+Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/w.csv`;
+  const OPS = 600_000;
+  const gen = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMS,
+      CLI,
+      "generate-csv",
+      "--outfile",
+      csv,
+      "--ops",
+      String(OPS),
+      "--key-space",
+      "100000",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(gen.code, 0, new TextDecoder().decode(gen.stderr));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, CLI, "--json", "run-csv", "--csv", csv, "--metrics-port", "auto"],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const errReader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let err = "";
+  let port = -1;
+  while (port < 0) {
+    const { value, done } = await errReader.read();
+    if (done) break;
+    err += value;
+    const m = /Dashboard: http:\/\/localhost:(\d+)\//.exec(err);
+    if (m) port = Number(m[1]);
+  }
+  const stderrRest = (async () => {
+    for (;;) {
+      const { value, done } = await errReader.read();
+      if (done) return;
+      err += value;
+    }
+  })();
+  try {
+    assert.ok(port > 0, err);
+    const res = await fetch(`http://127.0.0.1:${port}/api/stream`);
+    assert.equal(res.status, 200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const ops: number[] = [];
+    let buf = "";
+    // Read until the completion tick or until the server closes the stream at exit.
+    while (ops.at(-1) !== OPS) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        if (!block.startsWith("event: tick")) continue;
+        const data = block.split("\n").find((l) => l.startsWith("data: "))!.slice(6);
+        ops.push(MetricsTick.parse(JSON.parse(data)).ops);
+      }
+    }
+    await reader.cancel().catch(() => {});
+    assert.ok(ops.length >= 10, `only ${ops.length} live ticks`);
+    assert.equal(ops.at(-1), OPS);
+    for (let i = 1; i < ops.length; i++) assert.ok(ops[i]! > ops[i - 1]!, "ticks in order");
+  } finally {
+    const { code } = await child.status;
+    await stderrRest;
+    const out = await stdout;
+    assert.equal(code, 0, err);
+    assert.equal(JSON.parse(out.trim().split("\n").at(-1)!).total_ops, OPS);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

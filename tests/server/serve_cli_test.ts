@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { replayTicks } from "./_fixtures.ts";
+
+const { ticks } = await replayTicks();
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const line = (i: number): string => JSON.stringify(ticks[i]) + "\n";
+
+interface Running {
+  child: Deno.ChildProcess;
+  port: number;
+  firstLine: string;
+  stdout: Promise<string>;
+  stderr: Promise<string>;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return await new Response(stream).text();
+}
+
+/** Starts `hashmap-cli serve ...` and waits for its first stdout line. */
+async function startServe(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net",
+      "--allow-sys",
+      CLI,
+      "serve",
+      ...args,
+    ],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const [head, rest] = child.stdout.tee();
+  const reader = head.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (!buf.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+  }
+  await reader.cancel();
+  const firstLine = buf.split("\n")[0]!;
+  const m = /^Dashboard: http:\/\/localhost:(\d+)\/$/.exec(firstLine);
+  return {
+    child,
+    port: m ? Number(m[1]) : -1,
+    firstLine,
+    stdout: collect(rest),
+    stderr: collect(child.stderr),
+  };
+}
+
+async function stop(r: Running): Promise<{ code: number; stdout: string; stderr: string }> {
+  r.child.kill("SIGTERM");
+  const { code } = await r.child.status;
+  return { code, stdout: await r.stdout, stderr: await r.stderr };
+}
+
+async function runToEnd(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net",
+      "--allow-sys",
+      CLI,
+      "serve",
+      ...args,
+    ],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("hashmap-cli serve follows a source file behind a token and stops on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  const src = `${dir}/metrics.ndjson`;
+  const cmp = `${dir}/ab.json`;
+  await Deno.writeTextFile(src, line(0) + line(1));
+  await Deno.writeTextFile(
+    cmp,
+    JSON.stringify({ baseline: { label: "A" }, candidate: { label: "B" } }),
+  );
+  const token = "tok-do-not-log-7f3a";
+  const r = await startServe(
+    ["--port", "auto", "--source", src, "--follow", "--poll-interval", "0.05", "--compare", cmp],
+    { ADHASH_TOKEN: token },
+  );
+  try {
+    assert.ok(r.port > 0, `first stdout line: ${r.firstLine}`);
+    const base = `http://127.0.0.1:${r.port}`;
+    const auth = { Authorization: `Bearer ${token}` };
+    const history = async (): Promise<number[]> => {
+      const res = await fetch(`${base}/api/metrics/history`, { headers: auth });
+      return ((await res.json()).ticks as Array<{ ops: number }>).map((t) => t.ops);
+    };
+    await waitFor(async () => (await history()).length === 2);
+    await Deno.writeTextFile(src, "{truncated\n" + line(2), { append: true });
+    await waitFor(async () => (await history()).length === 3);
+    assert.deepEqual(await history(), [0, 1, 2].map((i) => ticks[i]!.ops));
+    const denied = await fetch(`${base}/api/metrics`);
+    assert.equal(denied.status, 401);
+    await denied.body?.cancel();
+    const cmpRes = await fetch(`${base}/api/compare`, { headers: auth });
+    assert.equal((await cmpRes.json()).compare.candidate.label, "B");
+  } finally {
+    const { code, stdout, stderr } = await stop(r);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /skipping line 3 of .*metrics\.ndjson: not valid JSON/);
+    assert.ok(
+      !stdout.includes(token) && !stderr.includes(token),
+      "the token must never be printed",
+    );
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashmap-cli serve takes its port from ADHASH_METRICS_PORT", async () => {
+  const r = await startServe([], { ADHASH_METRICS_PORT: "auto" });
+  try {
+    assert.ok(r.port > 0, r.firstLine);
+    const res = await fetch(`http://127.0.0.1:${r.port}/healthz`);
+    assert.equal((await res.json()).status, "ok");
+  } finally {
+    assert.equal((await stop(r)).code, 0);
+  }
+});
+
+Deno.test("hashmap-cli serve reports bad arguments with the error envelope", async () => {
+  const cases: Array<[string[], Record<string, string>, number, RegExp]> = [
+    [["--follow"], {}, 2, /--follow needs --source/],
+    [["--port", "70000"], {}, 2, /70000/],
+    [["--source", "/nonexistent/m.ndjson"], {}, 5, /not found/],
+    [["--compare", "/nonexistent/ab.json"], {}, 5, /not found/],
+    [["--port", "auto"], { ADHASH_RATE_LIMIT: "lots" }, 2, /ADHASH_RATE_LIMIT/],
+    [["--port", "auto"], { ADHASH_CORS_ORIGINS: "not an origin" }, 2, /ADHASH_CORS_ORIGINS/],
+  ];
+  for (const [args, env, exit, detail] of cases) {
+    const out = await runToEnd(args, env);
+    assert.equal(out.code, exit, `${args.join(" ")}: ${out.stderr}`);
+    const last = JSON.parse(out.stderr.trimEnd().split("\n").at(-1)!);
+    assert.match(last.detail, detail);
+    assert.doesNotMatch(out.stderr, /\n\s+at /, "no stack trace");
+    assert.equal(out.stdout, "");
+  }
+});

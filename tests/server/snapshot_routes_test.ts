@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { API_SCHEMAS } from "../../src/contracts/api.ts";
+import { createMap } from "../../src/core/factory.ts";
+import { createApp } from "../../src/server/app.ts";
+import { MetricsHub } from "../../src/server/hub.ts";
+import { saveSnapshot } from "../../src/snapshot/mod.ts";
+
+async function withSnapshotDir(fn: (dir: string, outside: string) => Promise<void>): Promise<void> {
+  const base = await Deno.makeTempDir({ prefix: "adhash_srv_" });
+  const dir = `${base}/snaps`;
+  await Deno.mkdir(dir);
+  const map = createMap<unknown>("fast-lookup");
+  for (let i = 0; i < 50; i++) map.set(`K${i}`, i);
+  await saveSnapshot(`${dir}/rh.adhsnap`, map);
+  await saveSnapshot(`${base}/secret.adhsnap`, map);
+  await Deno.writeTextFile(`${dir}/broken.adhsnap`, "not a snapshot");
+  await Deno.symlink(`${base}/secret.adhsnap`, `${dir}/escape.adhsnap`);
+  try {
+    await fn(dir, base);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  const b = await res.json() as Record<string, unknown>;
+  API_SCHEMAS[b.schema as string]!.parse(b);
+  return b;
+}
+
+Deno.test("createApp() inspects a snapshot from ADHASH_SNAPSHOT_DIR", async () => {
+  await withSnapshotDir(async (dir) => {
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const list = await json(await app.request("/api/snapshots"));
+    // The symlink is not listed: only plain files inside the directory are offered.
+    assert.deepEqual(list.names, ["broken.adhsnap", "rh.adhsnap"]);
+    const res = await app.request("/api/snapshot?name=rh.adhsnap&key=K7&contains=K1&limit=3");
+    assert.equal(res.status, 200);
+    const b = await json(res);
+    const ins = b.inspection as {
+      header: { magic: string };
+      checksum: { verified: boolean };
+      stats: { size: number };
+      entries: { matched: number; shown: unknown[] };
+      lookup: { found: boolean; value: unknown };
+    };
+    assert.equal(ins.header.magic, "ADHSNAP1");
+    assert.equal((ins as { path?: string }).path, "rh.adhsnap", "no server path in the body");
+    assert.ok(!JSON.stringify(b).includes(dir));
+    assert.equal(ins.checksum.verified, true);
+    assert.equal(ins.stats.size, 50);
+    assert.equal(ins.entries.matched, 11); // K1, K10..K19
+    assert.equal(ins.entries.shown.length, 3);
+    assert.deepEqual(ins.lookup.found, true);
+    assert.equal(ins.lookup.value, 7);
+  });
+});
+
+Deno.test("createApp() refuses snapshot paths outside ADHASH_SNAPSHOT_DIR", async () => {
+  await withSnapshotDir(async (dir) => {
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    for (
+      const name of [
+        "../secret.adhsnap",
+        "..%2Fsecret.adhsnap",
+        "%2Fetc%2Fpasswd",
+        ".hidden",
+        "escape.adhsnap",
+      ]
+    ) {
+      const res = await app.request(`/api/snapshot?name=${name}`);
+      assert.equal(res.status, 403, name);
+      const b = await json(res);
+      assert.equal(b.error, "Policy");
+    }
+    const probe = await app.request("/api/probe?key=K1&snapshot=..%2Fsecret.adhsnap");
+    assert.equal(probe.status, 403);
+    await probe.body?.cancel();
+    const missing = await app.request("/api/snapshot?name=none.adhsnap");
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+    const broken = await app.request("/api/snapshot?name=broken.adhsnap");
+    assert.equal(broken.status, 400);
+    assert.match(String((await json(broken)).detail), /broken\.adhsnap/);
+    const badLimit = await app.request("/api/snapshot?name=rh.adhsnap&limit=x");
+    assert.equal(badLimit.status, 400);
+    await badLimit.body?.cancel();
+  });
+});
+
+Deno.test("createApp() traces a probe on a snapshot's map", async () => {
+  await withSnapshotDir(async (dir) => {
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const res = await app.request("/api/probe?op=get&key=K3&snapshot=rh.adhsnap");
+    assert.equal(res.status, 200);
+    const b = await json(res);
+    assert.equal(b.source, "snapshot:rh.adhsnap");
+    const trace = b.trace as { backend: string; found: boolean; path: unknown[] };
+    assert.equal(trace.backend, "robinhood");
+    assert.equal(trace.found, true);
+    assert.ok(trace.path.length >= 1);
+  });
+});
+
+Deno.test("createApp() answers snapshot routes with 404 when no directory is configured", async () => {
+  const app = createApp({ hub: new MetricsHub() });
+  const res = await app.request("/api/snapshots");
+  assert.equal(res.status, 404);
+  assert.match(String((await json(res)).detail), /ADHASH_SNAPSHOT_DIR/);
+});

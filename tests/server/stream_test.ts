@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { MetricsTick } from "../../src/contracts/metrics.ts";
+import { MetricsHub } from "../../src/server/hub.ts";
+import { parsePort, startMetricsServer } from "../../src/server/start.ts";
+import { replayTicks } from "./_fixtures.ts";
+
+const { ticks } = await replayTicks();
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Reads SSE events from a response body. */
+async function* sseEvents(
+  body: ReadableStream<BufferSource>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let event = "message";
+        const data: string[] = [];
+        for (const l of block.split("\n")) {
+          if (l.startsWith("event: ")) event = l.slice(7);
+          if (l.startsWith("data: ")) data.push(l.slice(6));
+        }
+        if (data.length > 0) yield { event, data: data.join("\n") };
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+Deno.test("startMetricsServer() streams each published tick over SSE", async () => {
+  const hub = new MetricsHub();
+  const server = await startMetricsServer({ hub, port: "auto" });
+  try {
+    assert.ok(server.port > 0);
+    assert.equal(server.url, `http://localhost:${server.port}/`);
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/stream`, {
+      headers: { "Accept-Encoding": "gzip" },
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    assert.equal(res.headers.get("content-encoding"), null, "SSE must not be compressed");
+    const events = sseEvents(res.body!);
+    const hello = (await events.next()).value!;
+    assert.equal(hello.event, "hello");
+    assert.equal(JSON.parse(hello.data).schema, "api.stream_hello.v1");
+    await waitFor(() => hub.subscriberCount === 1);
+    for (const t of ticks.slice(0, 3)) hub.publish(t);
+    const got: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ev = (await events.next()).value!;
+      assert.equal(ev.event, "tick");
+      got.push(MetricsTick.parse(JSON.parse(ev.data)).ops);
+    }
+    assert.deepEqual(got, ticks.slice(0, 3).map((t) => t.ops));
+    await events.return(undefined);
+    // A client that goes away leaves no subscriber (and no timer) behind.
+    await waitFor(() => hub.subscriberCount === 0);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("startMetricsServer() sends the latest tick first to a late subscriber", async () => {
+  const hub = new MetricsHub();
+  hub.publish(ticks[0]!);
+  hub.publish(ticks[1]!);
+  const server = await startMetricsServer({ hub, port: "auto" });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/stream`);
+    const events = sseEvents(res.body!);
+    assert.equal((await events.next()).value!.event, "hello");
+    const first = (await events.next()).value!;
+    assert.equal(JSON.parse(first.data).ops, ticks[1]!.ops);
+    await events.return(undefined);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("startMetricsServer() leaks no subscribers after many clients disconnect", async () => {
+  const hub = new MetricsHub();
+  const server = await startMetricsServer({ hub, port: "auto", keepAliveMs: 20 });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const ctrls = Array.from({ length: 10 }, () => new AbortController());
+      const responses = await Promise.all(
+        ctrls.map((c) => fetch(`http://127.0.0.1:${server.port}/api/stream`, { signal: c.signal })),
+      );
+      await waitFor(() => hub.subscriberCount === 10);
+      hub.publish(ticks[round]!);
+      // Half cancel the body, half abort the request.
+      responses.forEach((r, i) => (i % 2 === 0 ? r.body!.cancel() : ctrls[i]!.abort()));
+      await waitFor(() => hub.subscriberCount === 0);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("startMetricsServer() close() ends open streams", async () => {
+  const hub = new MetricsHub();
+  const server = await startMetricsServer({ hub, port: "auto" });
+  const res = await fetch(`http://127.0.0.1:${server.port}/api/stream`);
+  const events = sseEvents(res.body!);
+  assert.equal((await events.next()).value!.event, "hello");
+  await server.close();
+  assert.equal((await events.next()).done, true);
+  assert.equal(hub.subscriberCount, 0);
+});
+
+Deno.test("startMetricsServer() serves the token-protected API on a socket", async () => {
+  const hub = new MetricsHub();
+  hub.publish(ticks[0]!);
+  const server = await startMetricsServer({ hub, port: "auto", token: "tok" });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const denied = await fetch(`${base}/api/stream`);
+    assert.equal(denied.status, 401);
+    await denied.body?.cancel();
+    const ok = await fetch(`${base}/api/metrics`, { headers: { Authorization: "Bearer tok" } });
+    assert.equal((await ok.json()).ops, ticks[0]!.ops);
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("startMetricsServer() rate-limits per client address", async () => {
+  const hub = new MetricsHub();
+  hub.publish(ticks[0]!);
+  const server = await startMetricsServer({
+    hub,
+    port: "auto",
+    rateLimit: { perSecond: 1, burst: 2 },
+  });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`http://127.0.0.1:${server.port}/api/metrics`);
+      statuses.push(r.status);
+      if (r.status === 429) assert.ok(Number(r.headers.get("retry-after")) >= 1);
+      await r.body?.cancel();
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("parsePort() accepts 0-65535 and auto, quoting anything else", () => {
+  assert.equal(parsePort("auto"), "auto");
+  assert.equal(parsePort("9090"), 9090);
+  assert.equal(parsePort("0"), 0);
+  assert.throws(() => parsePort("65536"), /"65536"/);
+  assert.throws(() => parsePort("-1"), RangeError);
+  assert.throws(() => parsePort("80x"), RangeError);
+});
+
+Deno.test("startMetricsServer() rejects a port that is taken", async () => {
+  const hub = new MetricsHub();
+  const a = await startMetricsServer({ hub, port: "auto" });
+  try {
+    await assert.rejects(startMetricsServer({ hub, port: a.port }), Deno.errors.AddrInUse);
+  } finally {
+    await a.close();
+  }
+});

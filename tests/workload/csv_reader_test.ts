@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { parse } from "csv-parse/sync";
+import {
+  type ByteReader,
+  OP_DEL,
+  OP_GET,
+  OP_PUT,
+  readWorkload,
+  type ReadWorkloadOptions,
+} from "../../src/workload/csv_reader.ts";
+import { BadInputError } from "../../src/errors.ts";
+
+/** A reader over `bytes` that returns at most `chunk` bytes per read. */
+function bytesReader(bytes: Uint8Array, chunk: number): ByteReader {
+  let off = 0;
+  return {
+    read(p: Uint8Array): Promise<number | null> {
+      if (off >= bytes.length) return Promise.resolve(null);
+      const n = Math.min(chunk, p.length, bytes.length - off);
+      p.set(bytes.subarray(off, off + n));
+      off += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+type Row = [op: string, key: string, value: string];
+
+async function readAll(
+  input: string | Uint8Array,
+  options: ReadWorkloadOptions & { readChunk?: number } = {},
+): Promise<{ rows: Row[]; stats: { rows: number; bytes: number; lines: number } }> {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  const stats = { rows: 0, bytes: 0, lines: 0 };
+  const rows: Row[] = [];
+  const names = ["put", "get", "del"];
+  for await (
+    const b of readWorkload(bytesReader(bytes, options.readChunk ?? 1 << 16), options, stats)
+  ) {
+    for (let i = 0; i < b.length; i++) rows.push([names[b.ops[i]!]!, b.keys[i]!, b.values[i]!]);
+  }
+  return { rows, stats };
+}
+
+async function rejects(input: string, message: string, options: ReadWorkloadOptions = {}) {
+  await assert.rejects(() => readAll(input, options), (err: unknown) => {
+    assert.ok(err instanceof BadInputError, String(err));
+    assert.equal(err.message, message);
+    assert.equal(err.hint, "See docs/workload_schema.md");
+    return true;
+  });
+}
+
+Deno.test("readWorkload() reads plain rows with op codes, keys and values", async () => {
+  const input = "op,key,value\nput,a,1\nget,b,\nDEL,c,\n Put , d , 7 \n";
+  const { rows, stats } = await readAll(input);
+  assert.deepEqual(rows, [["put", "a", "1"], ["get", "b", ""], ["del", "c", ""], [
+    "put",
+    "d",
+    " 7 ",
+  ]]);
+  assert.deepEqual(stats, { rows: 4, bytes: input.length, lines: 5 });
+  assert.deepEqual([OP_PUT, OP_GET, OP_DEL], [0, 1, 2]);
+});
+
+Deno.test("readWorkload() accepts CRLF, a UTF-8 BOM, no final newline and blank lines", async () => {
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+  const body = new TextEncoder().encode(
+    "op,key,value\r\nput,k1,v\r\n\r\nget,k1,\r\nput,ключ,значение",
+  );
+  const input = new Uint8Array(bom.length + body.length);
+  input.set(bom);
+  input.set(body, bom.length);
+  for (const readChunk of [1, 2, 3, 5, 1 << 16]) {
+    const { rows } = await readAll(input, { readChunk });
+    assert.deepEqual(rows, [["put", "k1", "v"], ["get", "k1", ""], ["put", "ключ", "значение"]]);
+  }
+});
+
+Deno.test("readWorkload() accepts header columns in any order and with spaces", async () => {
+  const { rows } = await readAll(" value , op,key\n5,put,a\n,get,a\n");
+  assert.deepEqual(rows, [["put", "a", "5"], ["get", "a", ""]]);
+});
+
+Deno.test("readWorkload() parses RFC 4180 quoted fields", async () => {
+  const input = 'op,key,value\nput,"a,b","say ""hi"""\n"get","multi\nline",\nput,x,"v\r\nw"\n';
+  for (const readChunk of [1, 4, 7, 1 << 16]) {
+    const { rows } = await readAll(input, { readChunk });
+    assert.deepEqual(rows, [["put", "a,b", 'say "hi"'], ["get", "multi\nline", ""], [
+      "put",
+      "x",
+      "v\r\nw",
+    ]]);
+  }
+});
+
+Deno.test("readWorkload() reports physical line numbers after quoted line breaks", async () => {
+  await rejects('op,key,value\nput,"a\nb",1\n\nnoop,k,\n', "Unknown op 'noop' at line 5");
+  await rejects('op,key,value\n"put","k\n\n",\n', "PUT missing value at line 2");
+});
+
+Deno.test("readWorkload() reports the reference messages with line numbers", async () => {
+  await rejects("", "Missing header columns: key, op, value");
+  await rejects("op,value\nput,1\n", "Missing header columns: key");
+  await rejects("op,key,value,extra\n", "Unexpected column(s) in header: extra");
+  await rejects("op,key,value,a,b\n", "Unexpected column(s) in header: a, b");
+  await rejects("op,key,op\n", "Missing header columns: value");
+  await rejects("op,key,value,key\n", "Duplicate column(s) in header: key");
+  await rejects('"op","key","value","x"\n', "Unexpected column(s) in header: x");
+  await rejects("op,key,value\nput,a,1\n,b,\n", "Missing op at line 3");
+  await rejects("op,key,value\nput,a,1\nnoop,b,\n", "Unknown op 'noop' at line 3");
+  await rejects("op,key,value\n\nget, ,\n", "Missing key at line 3");
+  await rejects("op,key,value\nget\n", "Missing key at line 2");
+  await rejects("op,key,value\nput,a,\n", "PUT missing value at line 2");
+  await rejects("op,key,value\nput,a,  \n", "PUT missing value at line 2");
+  await rejects("op,key,value\r\nput,a,1\r\nput,b\r\n", "PUT missing value at line 3");
+  await rejects("op,key,value\nput,a,1,2\n", "Too many fields at line 2 (expected 3, got 4)");
+  await rejects('op,key,value\nput,"a,1\n', "Unterminated quoted field at line 2");
+  await rejects('op,key,value\nput,a"b,1\n', "Invalid quote inside unquoted field at line 2");
+  await rejects('op,key,value\nput,"a"b,1\n', "Invalid character after quoted field at line 2");
+});
+
+Deno.test("readWorkload() enforces the row and byte limits", async () => {
+  await rejects("op,key,value\nput,a,1\nput,b,2\n", "CSV row limit exceeded (2 > 1)", {
+    maxRows: 1,
+  });
+  const ok = await readAll("op,key,value\nput,a,1\n", { maxRows: 1 });
+  assert.equal(ok.rows.length, 1);
+  // Streams (stdin) are counted as read.
+  await rejects("op,key,value\nput,a,1\nput,b,2\n", "CSV file is 29 bytes which exceeds limit 10", {
+    maxBytes: 10,
+  });
+  const unlimited = await readAll("op,key,value\nput,a,1\n", { maxBytes: 0, maxRows: 0 });
+  assert.equal(unlimited.rows.length, 1);
+});
+
+Deno.test("readWorkload() checks a file's size before reading it", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  await Deno.writeTextFile(path, "op,key,value\nput,a,1\nput,b,22\n");
+  const stats = { rows: 0, bytes: 0, lines: 0 };
+  await assert.rejects(async () => {
+    for await (const _ of readWorkload(path, { maxBytes: 10 }, stats)) { /* consume */ }
+  }, /CSV file is 30 bytes which exceeds limit 10/);
+  assert.equal(stats.bytes, 0, "nothing read");
+  let n = 0;
+  for await (const b of readWorkload(path, {}, stats)) n += b.length;
+  assert.equal(n, 2);
+  await Deno.remove(path);
+});
+
+Deno.test("readWorkload() refuses rows longer than maxRowBytes", async () => {
+  await rejects(
+    `op,key,value\nput,${"x".repeat(100)},1\n`,
+    "Row longer than 64 bytes at line 2",
+    { chunkSize: 16, maxRowBytes: 64 },
+  );
+});
+
+Deno.test("readWorkload() streams in batches without holding the file", async () => {
+  const lines = ["op,key,value"];
+  for (let i = 0; i < 10_000; i++) lines.push(`put,k${i},${i}`);
+  const bytes = new TextEncoder().encode(lines.join("\n"));
+  let batches = 0;
+  let total = 0;
+  const stats = { rows: 0, bytes: 0, lines: 0 };
+  for await (
+    const b of readWorkload(bytesReader(bytes, 4096), { batchSize: 1000, chunkSize: 4096 }, stats)
+  ) {
+    assert.ok(b.length <= 1000);
+    assert.equal(b.keys[0], `k${total}`);
+    // Streaming: rows come out while most of the input is still unread.
+    if (batches === 0) assert.ok(stats.bytes <= 4096, `read ${stats.bytes} before the first batch`);
+    total += b.length;
+    batches++;
+  }
+  assert.equal(total, 10_000);
+  assert.ok(batches >= 10);
+  assert.equal(stats.rows, 10_000);
+});
+
+Deno.test("readWorkload() agrees with csv-parse on random quoted workloads", async () => {
+  const field = fc.string({ unit: fc.constantFrom("a", "b", ",", '"', "\n", " ", "é", "\r\n") });
+  const key = field.filter((s) => s.trim() !== "");
+  const row = fc.tuple(fc.constantFrom("put", "get", "del"), key, key);
+  const quote = (s: string) =>
+    /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(row, { minLength: 1, maxLength: 20 }),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 64 }),
+      async (rs, crlf, readChunk) => {
+        const eol = crlf ? "\r\n" : "\n";
+        const text = ["op,key,value", ...rs.map((r) => r.map(quote).join(","))].join(eol) + eol;
+        const expected = (parse(text, { relax_quotes: false }) as string[][]).slice(1).map((
+          [op, k, v],
+        ) => [op!, k!.trim(), op === "put" ? v! : ""]);
+        const { rows } = await readAll(text, { readChunk });
+        assert.deepEqual(rows, expected);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});

@@ -1,0 +1,926 @@
+// adhash Mission Control: plain browser JavaScript, no build step, no CDN.
+// Data: /api/metrics/history on load, then /api/stream (SSE read through fetch so the bearer
+// token travels in a header, never in the URL), falling back to polling /api/metrics.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const TOKEN_KEY = "adhash.token";
+  const THEME_KEY = "adhash.theme";
+  const MARKER_COLORS = {
+    migration: "#d1242f",
+    compaction: "#8250df",
+    resize: "#9a6700",
+  };
+
+  const state = {
+    ticks: [],
+    historyLimit: 360,
+    selected: -1, // -1: follow the newest tick
+    events: [],
+    mode: "connecting",
+    charts: {},
+    streamAbort: null,
+    pollTimer: null,
+    retryTimer: null,
+    trace: null,
+    step: 0,
+    playTimer: null,
+    streamTicks: 0,
+  };
+
+  // ---------- HTTP ----------
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY) || "";
+  }
+  function headers() {
+    const t = token();
+    return t ? { Authorization: `Bearer ${t}` } : {};
+  }
+  class Unauthorized extends Error {}
+  async function api(path) {
+    const res = await fetch(path, { headers: headers(), cache: "no-store" });
+    if (res.status === 401) {
+      showLogin(token() ? "The token was refused." : "");
+      throw new Unauthorized("401");
+    }
+    const body = await res.json().catch(() => null);
+    if (!res.ok) {
+      const detail = body && body.detail ? body.detail : `HTTP ${res.status}`;
+      const err = new Error(detail);
+      err.status = res.status;
+      throw err;
+    }
+    return body;
+  }
+
+  // ---------- login ----------
+  function showLogin(message) {
+    $("login").hidden = false;
+    $("main").hidden = true;
+    $("tabs").hidden = true;
+    $("login-error").textContent = message || "";
+    setMode("offline", "sign-in required");
+    $("token").focus();
+  }
+  $("login-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    $("token").value = "";
+    $("login").hidden = true;
+    $("main").hidden = false;
+    $("tabs").hidden = false;
+    start();
+  });
+  $("logout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    stopFeeds();
+    showLogin("");
+  });
+
+  // ---------- theme ----------
+  function applyTheme(theme) {
+    if (theme) document.documentElement.dataset.theme = theme;
+    else delete document.documentElement.dataset.theme;
+    rebuildCharts();
+    renderCurrent();
+  }
+  function currentTheme() {
+    const set = document.documentElement.dataset.theme;
+    if (set) return set;
+    return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+  $("theme").addEventListener("click", () => {
+    const next = currentTheme() === "dark" ? "light" : "dark";
+    localStorage.setItem(THEME_KEY, next);
+    applyTheme(next);
+  });
+
+  // ---------- tabs ----------
+  const tabs = ["telemetry", "probe", "snapshot", "compare"];
+  function selectTab(name, focus) {
+    for (const t of tabs) {
+      const on = t === name;
+      const tab = $(`tab-${t}`);
+      tab.setAttribute("aria-selected", String(on));
+      tab.tabIndex = on ? 0 : -1;
+      $(`panel-${t}`).hidden = !on;
+      if (on && focus) tab.focus();
+    }
+    if (name === "telemetry") resizeCharts();
+    if (name === "snapshot") loadSnapshotList();
+    if (name === "compare") loadCompare();
+    if (name === "probe") loadSnapshotList();
+  }
+  tabs.forEach((t, i) => {
+    const tab = $(`tab-${t}`);
+    tab.addEventListener("click", () => selectTab(t, false));
+    tab.addEventListener("keydown", (e) => {
+      let j = null;
+      if (e.key === "ArrowRight") j = (i + 1) % tabs.length;
+      if (e.key === "ArrowLeft") j = (i - 1 + tabs.length) % tabs.length;
+      if (e.key === "Home") j = 0;
+      if (e.key === "End") j = tabs.length - 1;
+      if (j !== null) {
+        e.preventDefault();
+        selectTab(tabs[j], true);
+      }
+    });
+  });
+
+  // ---------- connection status ----------
+  function setMode(mode, text) {
+    state.mode = mode;
+    const el = $("conn");
+    el.className = `pill ${mode}`;
+    el.textContent = text || mode;
+  }
+
+  // ---------- formatting ----------
+  const fmt = (v, d = 3) => {
+    if (v === undefined || v === null || Number.isNaN(v)) return "–";
+    if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
+    return Number(v.toFixed(d)).toString();
+  };
+
+  // ---------- charts ----------
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+  function markerPlugin() {
+    return {
+      hooks: {
+        draw: (u) => {
+          const ctx = u.ctx;
+          const { top, height } = u.bbox;
+          ctx.save();
+          ctx.lineWidth = 2 * devicePixelRatio;
+          for (const m of markers()) {
+            const x = u.valToPos(m.t, "x", true);
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            ctx.strokeStyle = MARKER_COLORS[m.kind];
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + height);
+            ctx.stroke();
+          }
+          const sel = state.selected;
+          if (sel >= 0 && state.ticks[sel]) {
+            const x = u.valToPos(state.ticks[sel].t, "x", true);
+            ctx.strokeStyle = cssVar("--focus");
+            ctx.setLineDash([4, 4]);
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + height);
+            ctx.stroke();
+          }
+          ctx.restore();
+        },
+      },
+    };
+  }
+  function markers() {
+    const out = [];
+    for (const tick of state.ticks) {
+      for (const ev of tick.events || []) {
+        let kind = null;
+        if (
+          ev.type === "migration_start" || ev.type === "switch" || ev.type === "start" && ev.from
+        ) {
+          kind = "migration";
+        } else if (ev.type === "compaction") kind = "compaction";
+        else if (ev.type === "resize") kind = "resize";
+        if (kind) out.push({ t: ev.t, kind });
+      }
+    }
+    return out;
+  }
+  function makePlot(el, series, yMin) {
+    if (typeof uPlot === "undefined") return null;
+    const fg = cssVar("--fg");
+    const grid = cssVar("--grid");
+    const axis = { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const opts = {
+      width: Math.max(200, el.clientWidth || 300),
+      height: 180,
+      plugins: [markerPlugin()],
+      // Ratios and counts start at 0; a flat zero series still gets a small visible range.
+      scales: {
+        x: { time: false },
+        y: { range: (_u, _min, max) => [0, Math.max(max || 0, yMin)] },
+      },
+      axes: [{ ...axis, label: "t (s)" }, { ...axis, size: 60 }],
+      series: [
+        { label: "t" },
+        ...series.map(([label, color]) => ({ label, stroke: color, width: 2 })),
+      ],
+      legend: { live: true },
+    };
+    const data = [[], ...series.map(() => [])];
+    return new uPlot(opts, data, el);
+  }
+  const CHARTS = {
+    throughput: ["ch-throughput", [["ops/s", "#1f6feb"]], (t, prev) => [throughput(t, prev)]],
+    load: ["ch-load", [["load factor", "#1a7f37"]], (t) => [t.load_factor]],
+    probe: ["ch-probe", [["avg probe", "#bf8700"]], (t) => [t.avg_probe_estimate]],
+    tomb: [
+      "ch-tomb",
+      [["tombstone ratio", "#8250df"]],
+      (t) => [t.backend === "chaining" ? null : t.tombstone_ratio],
+    ],
+    latency: [
+      "ch-latency",
+      [["p50", "#1a7f37"], ["p90", "#bf8700"], ["p99", "#d1242f"]],
+      (t) => {
+        const p = t.latency_ms[$("lat-op").value] || t.latency_ms.overall;
+        return [p.p50, p.p90, p.p99];
+      },
+    ],
+  };
+  const Y_MIN = { throughput: 10, load: 0.1, probe: 0.5, tomb: 0.05, latency: 0.001 };
+  function throughput(t, prev) {
+    if (typeof t.ops_per_second === "number") return t.ops_per_second;
+    if (!prev || t.t <= prev.t) return null;
+    return (t.ops - prev.ops) / (t.t - prev.t);
+  }
+  function rebuildCharts() {
+    for (const [name, [id, series]] of Object.entries(CHARTS)) {
+      const el = $(id);
+      if (state.charts[name]) state.charts[name].destroy();
+      el.textContent = "";
+      state.charts[name] = makePlot(el, series, Y_MIN[name] ?? 1);
+    }
+    renderTimelines();
+  }
+  function resizeCharts() {
+    for (const [name, [id]] of Object.entries(CHARTS)) {
+      const c = state.charts[name];
+      const w = $(id).clientWidth;
+      if (c && w > 0) c.setSize({ width: w, height: 180 });
+    }
+  }
+  let resizeQueued = false;
+  new ResizeObserver(() => {
+    if (resizeQueued) return;
+    resizeQueued = true;
+    requestAnimationFrame(() => {
+      resizeQueued = false;
+      resizeCharts();
+    });
+  }).observe($("panel-telemetry"));
+
+  function renderTimelines() {
+    const ticks = state.ticks;
+    for (const [name, [, series, pick]] of Object.entries(CHARTS)) {
+      const chart = state.charts[name];
+      if (!chart) continue;
+      const cols = [ticks.map((t) => t.t), ...series.map(() => [])];
+      ticks.forEach((t, i) => {
+        const vals = pick(t, ticks[i - 1]);
+        vals.forEach((v, j) => cols[j + 1].push(v ?? null));
+      });
+      chart.setData(cols);
+    }
+  }
+
+  function renderBars(el, items, labelEvery) {
+    el.textContent = "";
+    el.classList.add("bars-wrap");
+    const max = Math.max(1, ...items.map((i) => i.value));
+    const step = Math.max(1, Math.ceil(items.length / (labelEvery || 10)));
+    items.forEach((item, i) => {
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      bar.style.height = `${(100 * item.value) / max}%`;
+      bar.title = `${item.label}: ${item.value}`;
+      if (i % step === 0) {
+        const s = document.createElement("span");
+        s.textContent = item.label;
+        bar.append(s);
+      }
+      el.append(bar);
+    });
+    if (items.length === 0) el.textContent = "no data";
+  }
+
+  function renderHeatmap(tick) {
+    const canvas = $("heatmap");
+    const ctx = canvas.getContext("2d");
+    const hm = tick && tick.key_heatmap;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (!hm) {
+      $("hm-info").textContent = "(none in this tick)";
+      return;
+    }
+    $("hm-info").textContent =
+      `${hm.rows}×${hm.cols}, ${hm.slot_span} slots/cell, max ${hm.max}, ${hm.total} keys`;
+    const cw = canvas.width / hm.cols;
+    const ch = canvas.height / hm.rows;
+    const dark = currentTheme() === "dark";
+    for (let r = 0; r < hm.rows; r++) {
+      for (let c = 0; c < hm.cols; c++) {
+        const v = (hm.matrix[r] && hm.matrix[r][c]) || 0;
+        const a = hm.max > 0 ? v / hm.max : 0;
+        const base = dark ? [24, 29, 36] : [246, 247, 249];
+        const hot = [209, 36, 47];
+        const mix = base.map((b, i) => Math.round(b + (hot[i] - b) * a));
+        ctx.fillStyle = `rgb(${mix.join(",")})`;
+        ctx.fillRect(c * cw, r * ch, Math.ceil(cw), Math.ceil(ch));
+      }
+    }
+  }
+
+  function currentTick() {
+    if (state.ticks.length === 0) return null;
+    return state.selected >= 0 ? state.ticks[state.selected] : state.ticks[state.ticks.length - 1];
+  }
+
+  function renderCurrent() {
+    const t = currentTick();
+    const n = state.ticks.length;
+    const scrub = $("scrub");
+    scrub.max = String(Math.max(0, n - 1));
+    if (state.selected < 0) scrub.value = String(Math.max(0, n - 1));
+    $("live").setAttribute("aria-pressed", String(state.selected < 0));
+    if (!t) return;
+    const idx = state.selected < 0 ? n - 1 : state.selected;
+    $("scrub-info").textContent = `tick ${idx + 1} / ${n} · t=${fmt(t.t, 2)} s`;
+    const prev = state.ticks[idx - 1];
+    const chaining = t.backend === "chaining";
+    $("c-backend").textContent = t.backend;
+    $("c-ops").textContent = fmt(t.ops, 0);
+    $("c-ops-s").textContent = fmt(throughput(t, prev), 0);
+    $("c-lf").textContent = fmt(t.load_factor);
+    $("c-probe").textContent = fmt(t.avg_probe_estimate);
+    $("c-tomb").textContent = chaining ? "n/a (chaining)" : fmt(t.tombstone_ratio);
+    $("c-tomb").title = chaining ? "not applicable to chaining" : "";
+    $("na-tomb").hidden = !chaining;
+    $("c-mig").textContent = fmt(t.migrations, 0);
+    $("c-comp").textContent = chaining ? `${fmt(t.compactions, 0)} (n/a)` : fmt(t.compactions, 0);
+    $("c-size").textContent = t.size === undefined
+      ? "–"
+      : `${fmt(t.size, 0)} / ${fmt(t.capacity, 0)}`;
+    $("c-p99").textContent = fmt(t.latency_ms.overall.p99, 4);
+
+    const op = $("lat-op").value;
+    const hist = t.latency_hist_ms[op] || t.latency_hist_ms.overall || [];
+    $("lh-op").textContent = t.latency_hist_ms[op] ? op : "overall";
+    // Buckets are cumulative: each bar is its bucket's own count.
+    let before = 0;
+    renderBars(
+      $("h-latency"),
+      hist.map((b) => {
+        const own = b.count - before;
+        before = b.count;
+        return { label: b.le === "+Inf" ? "+Inf" : `≤${b.le}`, value: Math.max(0, own) };
+      }),
+      10,
+    );
+    renderBars($("h-probe"), t.probe_hist.map(([d, c]) => ({ label: String(d), value: c })), 12);
+    renderHeatmap(t);
+
+    const alerts = t.alerts || [];
+    const box = $("alerts");
+    box.hidden = alerts.length === 0;
+    box.classList.toggle("critical", alerts.some((a) => a.severity === "critical"));
+    box.textContent = alerts.map((a) => `⚠ ${a.severity.toUpperCase()}: ${a.message}`).join(
+      "  ·  ",
+    );
+  }
+
+  function renderEvents() {
+    const list = $("events");
+    list.textContent = "";
+    const evs = state.events.slice(-100).reverse();
+    for (const ev of evs) {
+      const li = document.createElement("li");
+      const extra = [ev.from && ev.to ? `${ev.from} → ${ev.to}` : "", ev.reason || ""].filter(
+        Boolean,
+      )
+        .join(" · ");
+      li.textContent = `t=${fmt(ev.t, 2)}s ${ev.type}${extra ? ` — ${extra}` : ""}`;
+      list.append(li);
+    }
+    if (evs.length === 0) list.textContent = "no events yet";
+  }
+
+  function addTick(tick) {
+    const last = state.ticks[state.ticks.length - 1];
+    if (last && last.t === tick.t && last.ops === tick.ops) return; // already have it (poll + stream)
+    if (last && tick.t < last.t) {
+      // A new run started: its ticks are not comparable with the old ones.
+      state.ticks = [];
+      state.events = [];
+      state.selected = -1;
+    }
+    state.ticks.push(tick);
+    if (state.ticks.length > state.historyLimit) {
+      state.ticks.splice(0, state.ticks.length - state.historyLimit);
+      if (state.selected >= 0) state.selected = Math.max(0, state.selected - 1);
+    }
+    for (const ev of tick.events || []) state.events.push(ev);
+    if (state.events.length > 512) state.events.splice(0, state.events.length - 512);
+    scheduleRender();
+  }
+  let renderQueued = false;
+  function scheduleRender() {
+    if (renderQueued) return;
+    renderQueued = true;
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      renderTimelines();
+      renderCurrent();
+      renderEvents();
+    });
+  }
+
+  $("scrub").addEventListener("input", () => {
+    const v = Number($("scrub").value);
+    state.selected = v >= state.ticks.length - 1 ? -1 : v;
+    renderCurrent();
+    renderTimelines();
+  });
+  $("live").addEventListener("click", () => {
+    state.selected = -1;
+    renderCurrent();
+    renderTimelines();
+  });
+  $("lat-op").addEventListener("change", () => {
+    renderTimelines();
+    renderCurrent();
+  });
+  $("csv").addEventListener("click", async () => {
+    try {
+      const res = await fetch("/api/metrics/history.csv", { headers: headers() });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const blob = await res.blob();
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "adhash_timeline.csv";
+      document.body.append(a);
+      a.click();
+      setTimeout(() => {
+        URL.revokeObjectURL(a.href);
+        a.remove();
+      }, 1000);
+    } catch (e) {
+      $("scrub-info").textContent = `CSV download failed: ${e.message}`;
+    }
+  });
+
+  // ---------- live feed ----------
+  function stopFeeds() {
+    if (state.streamAbort) state.streamAbort.abort();
+    state.streamAbort = null;
+    clearInterval(state.pollTimer);
+    state.pollTimer = null;
+    clearTimeout(state.retryTimer);
+  }
+
+  async function openStream() {
+    const ctl = new AbortController();
+    state.streamAbort = ctl;
+    const res = await fetch("/api/stream", {
+      headers: { ...headers(), Accept: "text/event-stream" },
+      signal: ctl.signal,
+      cache: "no-store",
+    });
+    if (res.status === 401) {
+      showLogin("The token was refused.");
+      throw new Unauthorized("401");
+    }
+    if (!res.ok || !res.body) throw new Error(`stream HTTP ${res.status}`);
+    stopPolling();
+    setMode("live", "live (SSE)");
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let sep;
+      while ((sep = buf.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buf.slice(0, sep);
+        buf = buf.slice(sep + (buf[sep] === "\r" ? 4 : 2));
+        let event = "message";
+        const data = [];
+        for (const line of block.split(/\r?\n/)) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (event === "tick" && data.length) {
+          state.streamTicks++;
+          addTick(JSON.parse(data.join("\n")));
+        } else if (event === "hello" && data.length) {
+          const hello = JSON.parse(data.join("\n"));
+          state.historyLimit = hello.history_limit || state.historyLimit;
+        }
+      }
+    }
+    throw new Error("stream ended");
+  }
+
+  function stopPolling() {
+    clearInterval(state.pollTimer);
+    state.pollTimer = null;
+  }
+  function startPolling() {
+    if (state.pollTimer) return;
+    setMode("polling", "polling");
+    state.pollTimer = setInterval(async () => {
+      try {
+        addTick(await api("/api/metrics"));
+        setMode("polling", "polling");
+      } catch (e) {
+        if (e instanceof Unauthorized) return stopFeeds();
+        if (e.status !== 503) setMode("offline", "offline");
+      }
+    }, 1000);
+  }
+
+  async function streamLoop() {
+    try {
+      await openStream();
+    } catch (e) {
+      if (e instanceof Unauthorized) return stopFeeds();
+      if (e.name === "AbortError") return;
+      startPolling();
+      // Try the stream again later; polling keeps the charts moving meanwhile.
+      state.retryTimer = setTimeout(streamLoop, 5000);
+    }
+  }
+
+  async function start() {
+    stopFeeds();
+    try {
+      const v = await api("/api/version");
+      $("version").textContent = `v${v.version}`;
+    } catch (e) {
+      if (e instanceof Unauthorized) return;
+      setMode("offline", "offline");
+    }
+    $("logout").hidden = !token();
+    try {
+      const h = await api(`/api/metrics/history`);
+      state.historyLimit = h.limit || state.historyLimit;
+      state.ticks = [];
+      for (const t of h.ticks) addTick(t);
+      const ev = await api("/api/events?limit=512");
+      state.events = ev.events;
+      scheduleRender();
+    } catch (e) {
+      if (e instanceof Unauthorized) return;
+    }
+    streamLoop();
+  }
+
+  // ---------- probe view ----------
+  function describeStep(trace, s) {
+    if (trace.backend === "chaining") {
+      return `position ${s.position} in bucket ${trace.bucket}: ${s.key_repr} ${
+        s.matches ? "matches" : "does not match"
+      }`;
+    }
+    const where = `slot ${s.slot}`;
+    switch (s.action) {
+      case "swap":
+        return `${where}: Robin Hood swap — the incoming key (distance ${s.carried_distance}) is further from home than ${s.key_repr} (distance ${s.probe_distance}), so it takes the slot and ${s.key_repr} moves on`;
+      case "insert":
+        return `${where}: ${
+          s.state === "tombstone" ? "tombstone reused" : "empty"
+        } — insert at distance ${s.carried_distance}`;
+      case "update":
+        return `${where}: key found — value updated`;
+      case "match":
+        return `${where}: key found at distance ${s.probe_distance}`;
+      case "stop":
+        return `${where}: ${
+          s.state === "empty"
+            ? "empty slot"
+            : `resident ${s.key_repr} is closer to home (distance ${s.probe_distance} < ${s.carried_distance})`
+        } — the key cannot be further on; stop`;
+      default:
+        return `${where}: ${s.state}${
+          s.key_repr ? ` ${s.key_repr} (distance ${s.probe_distance})` : ""
+        } — advance, carried distance ${s.carried_distance}`;
+    }
+  }
+
+  function loadTrace(trace) {
+    if (!trace || !Array.isArray(trace.path) || !trace.backend) {
+      throw new Error("not a probe trace: expected {backend, operation, path: [...]}");
+    }
+    state.trace = trace;
+    state.step = 0;
+    stopPlay();
+    $("probe-view").hidden = false;
+    const head = trace.backend === "chaining"
+      ? `bucket ${trace.bucket} of ${trace.capacity}`
+      : `home slot ${trace.ideal_slot} of ${trace.capacity}`;
+    $("probe-meta").textContent = `[${trace.backend}] ${
+      String(trace.operation).toUpperCase()
+    } key=${trace.key_repr} · ${head} · ${trace.path.length} steps · result: ${
+      trace.terminal ?? (trace.found ? "found" : "not found")
+    }`;
+    const ol = $("p-steps");
+    ol.textContent = "";
+    trace.path.forEach((s) => {
+      const li = document.createElement("li");
+      li.textContent = describeStep(trace, s);
+      ol.append(li);
+    });
+    renderProbe();
+  }
+
+  function renderProbe() {
+    const trace = state.trace;
+    if (!trace) return;
+    const n = trace.path.length;
+    const k = state.step; // steps shown: 0..k-1 done, k-1 current
+    $("p-step").textContent = `Step ${k} / ${n}`;
+    const slots = $("slots");
+    slots.textContent = "";
+    trace.path.forEach((s, i) => {
+      const cell = document.createElement("div");
+      cell.className = "slot";
+      if (i < k) cell.classList.add("visited");
+      if (i === k - 1) {
+        cell.classList.add("current", `act-${s.action || (s.matches ? "match" : "advance")}`);
+      }
+      if (trace.backend === "chaining") {
+        cell.append(span("idx", `#${s.position}`), span("k", i < k ? s.key_repr : "?"));
+      } else {
+        cell.classList.add(s.state);
+        const key = s.state === "empty"
+          ? "empty"
+          : s.state === "tombstone"
+          ? "tombstone"
+          : s.key_repr;
+        cell.append(
+          span("idx", `slot ${s.slot}`),
+          span("k", i < k ? key : "?"),
+          span(
+            "idx",
+            i < k && s.probe_distance !== null
+              ? `d=${s.probe_distance} · carry ${s.carried_distance}`
+              : "",
+          ),
+        );
+      }
+      slots.append(cell);
+    });
+    const current = slots.querySelector(".current");
+    if (current) slots.scrollLeft = current.offsetLeft - slots.offsetLeft - slots.clientWidth / 2;
+    [...$("p-steps").children].forEach((li, i) => {
+      li.className = i < k - 1 ? "done" : i === k - 1 ? "now" : "";
+    });
+    $("p-desc").textContent = k === 0
+      ? "Press Next or Play to walk the probe."
+      : describeStep(trace, trace.path[k - 1]);
+    $("p-prev").disabled = k === 0;
+    $("p-next").disabled = k >= n;
+  }
+  function span(cls, text) {
+    const s = document.createElement("span");
+    s.className = cls;
+    s.textContent = text;
+    return s;
+  }
+  function stopPlay() {
+    clearInterval(state.playTimer);
+    state.playTimer = null;
+    $("p-play").textContent = "Play";
+  }
+  $("p-next").addEventListener("click", () => {
+    if (state.trace && state.step < state.trace.path.length) state.step++;
+    renderProbe();
+  });
+  $("p-prev").addEventListener("click", () => {
+    if (state.step > 0) state.step--;
+    renderProbe();
+  });
+  $("p-reset").addEventListener("click", () => {
+    stopPlay();
+    state.step = 0;
+    renderProbe();
+  });
+  $("p-play").addEventListener("click", () => {
+    if (state.playTimer) return stopPlay();
+    if (state.trace && state.step >= state.trace.path.length) state.step = 0;
+    $("p-play").textContent = "Pause";
+    state.playTimer = setInterval(() => {
+      if (!state.trace || state.step >= state.trace.path.length) return stopPlay();
+      state.step++;
+      renderProbe();
+    }, 700);
+  });
+  $("panel-probe").addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (e.key === "ArrowRight") $("p-next").click();
+    if (e.key === "ArrowLeft") $("p-prev").click();
+  });
+  $("probe-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("probe-error").textContent = "";
+    const q = new URLSearchParams({ op: $("probe-op").value, key: $("probe-key").value });
+    if ($("probe-op").value === "put") q.set("value", $("probe-value").value);
+    if ($("probe-source").value) q.set("snapshot", $("probe-source").value);
+    try {
+      const body = await api(`/api/probe?${q}`);
+      loadTrace(body.trace);
+    } catch (err) {
+      $("probe-error").textContent = err.message;
+    }
+  });
+  $("probe-file").addEventListener("change", async () => {
+    $("probe-error").textContent = "";
+    const file = $("probe-file").files[0];
+    if (!file) return;
+    try {
+      const doc = JSON.parse(await file.text());
+      loadTrace(doc.trace && doc.trace.path ? doc.trace : doc);
+    } catch (err) {
+      $("probe-error").textContent = `Cannot load ${file.name}: ${err.message}`;
+    }
+  });
+
+  // ---------- snapshot view ----------
+  let snapshotsLoaded = false;
+  async function loadSnapshotList() {
+    if (snapshotsLoaded) return;
+    try {
+      const body = await api("/api/snapshots");
+      snapshotsLoaded = true;
+      for (const sel of [$("snap-name"), $("probe-source")]) {
+        for (const n of body.names) {
+          const o = document.createElement("option");
+          o.value = n;
+          o.textContent = sel.id === "probe-source" ? `snapshot ${n}` : n;
+          sel.append(o);
+        }
+      }
+      if (body.names.length === 0) {
+        $("snap-error").textContent = "No snapshots in ADHASH_SNAPSHOT_DIR.";
+      }
+    } catch (err) {
+      $("snap-error").textContent = err.message;
+    }
+  }
+  function table(obj) {
+    const t = document.createElement("table");
+    for (const [k, v] of Object.entries(obj)) {
+      const tr = t.insertRow();
+      const th = document.createElement("th");
+      th.textContent = k;
+      tr.append(th);
+      const td = tr.insertCell();
+      td.textContent = v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
+      if (typeof v === "number") td.className = "num";
+    }
+    return t;
+  }
+  function rowsTable(rows) {
+    const t = document.createElement("table");
+    const cols = rows.length ? Object.keys(rows[0]) : [];
+    const hr = t.insertRow();
+    for (const c of cols) {
+      const th = document.createElement("th");
+      th.textContent = c;
+      hr.append(th);
+    }
+    for (const row of rows) {
+      const tr = t.insertRow();
+      for (const c of cols) {
+        const v = row[c];
+        tr.insertCell().textContent = v !== null && typeof v === "object"
+          ? JSON.stringify(v)
+          : String(v);
+      }
+    }
+    return t;
+  }
+  function section(title, content) {
+    const s = document.createElement("section");
+    s.className = "card";
+    const h = document.createElement("h2");
+    h.className = "figcap";
+    h.textContent = title;
+    s.append(h, content);
+    return s;
+  }
+  $("snap-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("snap-error").textContent = "";
+    const out = $("snap-out");
+    out.textContent = "";
+    const q = new URLSearchParams({ name: $("snap-name").value });
+    for (
+      const [id, key] of [["snap-key", "key"], ["snap-contains", "contains"], [
+        "snap-limit",
+        "limit",
+      ]]
+    ) {
+      if ($(id).value) q.set(key, $(id).value);
+    }
+    try {
+      const body = await api(`/api/snapshot?${q}`);
+      const ins = body.inspection && typeof body.inspection === "object"
+        ? body.inspection
+        : { value: body.inspection };
+      const rest = {};
+      for (const [k, v] of Object.entries(ins)) {
+        if (k === "entries" && v && Array.isArray(v.shown)) {
+          out.append(section(
+            `entries: ${v.shown.length} shown of ${v.matched}${
+              v.contains ? ` containing "${v.contains}"` : ""
+            }${v.truncated ? " (truncated)" : ""}`,
+            rowsTable(v.shown.map((e) => ({ key: e.key_repr, value: e.value }))),
+          ));
+        } else if (Array.isArray(v) && v.length && typeof v[0] === "object") {
+          out.append(section(`${k} (${v.length})`, rowsTable(v)));
+        } else if (v && typeof v === "object" && !Array.isArray(v)) {
+          out.append(section(k, table(flatten(v, "", {}))));
+        } else rest[k] = v;
+      }
+      if (Object.keys(rest).length) out.prepend(section(body.name, table(rest)));
+    } catch (err) {
+      $("snap-error").textContent = err.message;
+    }
+  });
+
+  // ---------- compare view ----------
+  function flatten(obj, prefix, out) {
+    for (const [k, v] of Object.entries(obj || {})) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (v && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
+      else out[key] = v;
+    }
+    return out;
+  }
+  async function loadCompare() {
+    const out = $("cmp-out");
+    if (!out.hasChildNodes()) $("cmp-error").textContent = "Loading…";
+    try {
+      const body = await api("/api/compare");
+      out.textContent = "";
+      $("cmp-error").textContent = "";
+      const doc = body.compare || {};
+      const sideKeys = Object.keys(doc).filter((k) =>
+        doc[k] && typeof doc[k] === "object" && !Array.isArray(doc[k])
+      );
+      const a = sideKeys.find((k) => /baseline|^a$/i.test(k)) || sideKeys[0];
+      const b = sideKeys.find((k) => /candidate|^b$/i.test(k)) || sideKeys[1];
+      if (a && b) {
+        const fa = flatten(doc[a], "", {});
+        const fb = flatten(doc[b], "", {});
+        const t = document.createElement("table");
+        const hr = t.insertRow();
+        for (const h of ["metric", doc[a].label || a, doc[b].label || b]) {
+          const th = document.createElement("th");
+          th.textContent = h;
+          hr.append(th);
+        }
+        for (const k of [...new Set([...Object.keys(fa), ...Object.keys(fb)])]) {
+          const tr = t.insertRow();
+          tr.insertCell().textContent = k;
+          for (const v of [fa[k], fb[k]]) {
+            const td = tr.insertCell();
+            td.textContent = v === undefined
+              ? "–"
+              : typeof v === "number"
+              ? fmt(v, 4)
+              : JSON.stringify(v);
+            if (typeof v === "number") td.className = "num";
+          }
+        }
+        out.append(section(`${doc[a].label || a} vs ${doc[b].label || b}`, t));
+        const others = {};
+        for (const [k, v] of Object.entries(doc)) if (k !== a && k !== b) others[k] = v;
+        if (Object.keys(others).length) {
+          out.append(section("Summary", table(flatten(others, "", {}))));
+        }
+      } else {
+        out.append(section("Comparison", table(flatten(doc, "", {}))));
+      }
+    } catch (err) {
+      out.textContent = "";
+      $("cmp-error").textContent = err.status === 404
+        ? "No comparison loaded. Start the server with --compare AB.json."
+        : err.message;
+    }
+  }
+
+  // ---------- boot ----------
+  const savedTheme = localStorage.getItem(THEME_KEY);
+  if (savedTheme) document.documentElement.dataset.theme = savedTheme;
+  rebuildCharts();
+  // Exposed for the browser tests and for debugging in the console.
+  globalThis.adhashDashboard = {
+    points: () => state.ticks.length,
+    chartPoints: (name) => (state.charts[name] ? state.charts[name].data[0].length : -1),
+    mode: () => state.mode,
+    streamTicks: () => state.streamTicks,
+    probeStep: () => state.step,
+  };
+  start();
+})();
