@@ -38,3 +38,4 @@ export {
   MODES,
   restoreMap,
 } from "./src/core/factory.ts";
+export * from "./src/snapshot/mod.ts";

@@ -3,7 +3,7 @@
  *
  * HOW TO WRITE A COMMAND (src/cli/commands/<name>.ts):
  *
- * ```ts
+ * ```ts ignore
  * import type { Command } from "commander";
  * import { BadInputError } from "../../errors.ts";
  * import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";

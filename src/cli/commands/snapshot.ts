@@ -1,6 +1,116 @@
-// Placeholder owned by the snapshot work (issue 4): registers put/get/del/items,
-// verify-snapshot, compact-snapshot, inspect-snapshot and probe-visualize.
+/**
+ * Snapshot commands (issue 4): `put`, `get`, `del`, `items` (a small persistent key-value store
+ * with `--snapshot P`), plus `verify-snapshot`, `compact-snapshot`, `inspect-snapshot`
+ * (src/cli/commands/snapshot_tools.ts) and `probe-visualize`
+ * (src/cli/commands/probe_visualize.ts).
+ *
+ * @module
+ */
+
 import type { Command } from "commander";
+import { type AnyMap, createMap } from "../../core/factory.ts";
+import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
+import { loadSnapshot, saveSnapshot } from "../../snapshot/mod.ts";
+import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
+import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
+
+interface StoreFlags {
+  snapshot?: string;
+}
+
+/**
+ * The map a key-value command works on: the snapshot at `path` when it exists, a new map of
+ * the global `--mode` (with the configured policy) otherwise.
+ */
+export async function openStore(
+  cmd: Command,
+  path: string | undefined,
+): Promise<{ map: AnyMap<unknown>; created: boolean }> {
+  if (path !== undefined) {
+    try {
+      await Deno.lstat(path);
+      return { map: await loadSnapshot(path), created: false };
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  const { mode } = globalOptions(cmd);
+  return { map: createMap<unknown>(mode, commandConfig().policy), created: true };
+}
+
+/** Text of a value in `get`/`items` output: strings as they are, anything else as JSON. */
+export function valueText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value) ?? "";
+}
+
+function registerKvCommands(program: Command): void {
+  program.command("put")
+    .description("Set KEY to VALUE (in the snapshot with --snapshot, saved atomically)")
+    .argument("<key>", "key (a string)")
+    .argument("<value>", "value (stored as a string)")
+    .option("--snapshot <path>", "snapshot to load (created if missing) and save")
+    .action(async (key: string, value: string, f: StoreFlags, cmd: Command) => {
+      const { map, created } = await openStore(cmd, f.snapshot);
+      const existed = map.has(key);
+      map.set(key, value);
+      if (f.snapshot !== undefined) await saveSnapshot(f.snapshot, map);
+      emitSuccess(cmd, {
+        key,
+        value,
+        replaced: existed,
+        snapshot: f.snapshot ?? null,
+        created: f.snapshot !== undefined && created,
+        size: map.size,
+      }, "OK");
+    });
+
+  program.command("get")
+    .description("Print the value of KEY (an empty line when missing)")
+    .argument("<key>", "key (a string)")
+    .option("--snapshot <path>", "snapshot to read")
+    .action(async (key: string, f: StoreFlags, cmd: Command) => {
+      const { map } = await openStore(cmd, f.snapshot);
+      const found = map.has(key);
+      const value = found ? map.get(key) : null;
+      if (globalOptions(cmd).json) emitSuccess(cmd, { key, found, value: value ?? null });
+      else emitSuccess(cmd, {}, `${found ? valueText(value) : ""}\n`);
+    });
+
+  program.command("del")
+    .description("Delete KEY; prints 1 when it existed, 0 otherwise")
+    .argument("<key>", "key (a string)")
+    .option("--snapshot <path>", "snapshot to load (created if missing) and save")
+    .action(async (key: string, f: StoreFlags, cmd: Command) => {
+      const { map } = await openStore(cmd, f.snapshot);
+      const deleted = map.delete(key);
+      if (f.snapshot !== undefined) await saveSnapshot(f.snapshot, map);
+      emitSuccess(
+        cmd,
+        { key, deleted, snapshot: f.snapshot ?? null, size: map.size },
+        deleted ? "1" : "0",
+      );
+    });
+
+  program.command("items")
+    .description("Print every entry as key,value lines (table order)")
+    .option("--snapshot <path>", "snapshot to read")
+    .action(async (f: StoreFlags, cmd: Command) => {
+      const { map } = await openStore(cmd, f.snapshot);
+      if (globalOptions(cmd).json) {
+        const items: Array<[unknown, unknown]> = [];
+        for (const [k, v] of map.entries()) items.push([k, v]);
+        emitSuccess(cmd, { count: items.length, items });
+        return;
+      }
+      let text = "";
+      for (const [k, v] of map.entries()) text += `${String(k)},${valueText(v)}\n`;
+      emitSuccess(cmd, {}, text);
+    });
+}
 
 /** Adds the snapshot commands to `program`. */
-export function registerSnapshotCommands(_program: Command): void {}
+export function registerSnapshotCommands(program: Command): void {
+  registerKvCommands(program);
+  registerSnapshotToolCommands(program);
+  registerProbeVisualizeCommand(program);
+}

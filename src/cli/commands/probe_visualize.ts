@@ -1,0 +1,124 @@
+/**
+ * `probe-visualize`: the probe path of one get or put on the chosen backend, as text and as
+ * the `probe_trace.v1` JSON (docs/probe_trace.md).
+ *
+ * @module
+ */
+
+import { type Command, Option } from "commander";
+import { BadInputError } from "../../errors.ts";
+import type { ProbeTrace } from "../../core/types.ts";
+import { atomicWrite } from "../../io/atomic_write.ts";
+import { saveSnapshot } from "../../snapshot/snapshot.ts";
+import { emitSuccess } from "../program.ts";
+import { openStore } from "./snapshot.ts";
+
+interface ProbeFlags {
+  operation: "get" | "put";
+  key: string;
+  value?: string;
+  snapshot?: string;
+  seed?: string[];
+  exportJson?: string;
+  apply?: boolean;
+}
+
+/** Parses a `--seed KEY=VALUE` item. */
+export function parseSeed(item: string): [string, string] {
+  const i = item.indexOf("=");
+  if (i <= 0) {
+    throw new BadInputError(`--seed '${item}' is not KEY=VALUE`, {
+      hint: "Example: --seed K1=1 --seed K2=2",
+    });
+  }
+  return [item.slice(0, i), item.slice(i + 1)];
+}
+
+/** The text rendering of a trace. */
+export function traceText(t: ProbeTrace, rawKey: string): string {
+  const lines = [`Probe visualization [${t.backend}] ${t.operation.toUpperCase()} key='${rawKey}'`];
+  const hash = `0x${t.hash.toString(16).padStart(8, "0")}`;
+  if (t.backend === "robinhood") {
+    lines.push(`Hash: ${hash}, capacity ${t.capacity}, ideal slot ${t.ideal_slot}`);
+    lines.push("Steps:");
+    for (const s of t.path) {
+      const who = s.state === "occupied"
+        ? `key=${s.key_repr} ideal=${s.ideal_slot} dist=${s.probe_distance}`
+        : s.state === "tombstone"
+        ? `dist=${s.probe_distance}`
+        : "";
+      lines.push(
+        `  [${s.step}] slot ${s.slot} ${s.state}${
+          who === "" ? "" : ` ${who}`
+        } carried=${s.carried_distance}${s.matches ? " match" : ""} -> ${s.action}`,
+      );
+    }
+  } else {
+    lines.push(`Hash: ${hash}, capacity ${t.capacity}, bucket ${t.bucket}`);
+    lines.push("Steps:");
+    if (t.path.length === 0) lines.push("  (empty chain)");
+    for (const s of t.path) {
+      lines.push(`  [${s.position}] key=${s.key_repr}${s.matches ? " match" : ""}`);
+    }
+  }
+  lines.push(`Result: ${t.terminal} (found: ${t.found})`);
+  return lines.join("\n");
+}
+
+/** Registers `probe-visualize`. */
+export function registerProbeVisualizeCommand(program: Command): void {
+  program.command("probe-visualize")
+    .description("Show the probe path of one get or put (text, or probe_trace.v1 JSON)")
+    .addOption(
+      new Option("--operation <op>", "operation to trace").choices(["get", "put"])
+        .makeOptionMandatory(),
+    )
+    .requiredOption("--key <key>", "key (a string)")
+    .option("--value <value>", "value for put")
+    .option("--snapshot <path>", "trace against this snapshot's map (default: an empty map)")
+    .option(
+      "--seed <KEY=VALUE...>",
+      "entries to set before tracing",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option("--export-json <path>", "also write the trace JSON to this file (atomically)")
+    .option("--apply", "perform the put after tracing (saved to --snapshot when given)")
+    .action(async (f: ProbeFlags, cmd: Command) => {
+      if (f.operation === "put" && f.value === undefined) {
+        throw new BadInputError("--operation put needs --value", { hint: "Add --value V" });
+      }
+      if (f.apply === true && f.operation !== "put") {
+        throw new BadInputError("--apply only applies to --operation put");
+      }
+      const seeds = (f.seed ?? []).map(parseSeed);
+      const { map } = await openStore(cmd, f.snapshot);
+      for (const [k, v] of seeds) map.set(k, v);
+      const trace: ProbeTrace = f.operation === "get"
+        ? map.traceGet(f.key)
+        : map.tracePut(f.key, f.value as string);
+      if (f.exportJson !== undefined) {
+        await atomicWrite(f.exportJson, `${JSON.stringify(trace, null, 2)}\n`);
+      }
+      let applied = false;
+      if (f.apply === true) {
+        map.set(f.key, f.value as string);
+        applied = true;
+        if (f.snapshot !== undefined) await saveSnapshot(f.snapshot, map);
+      }
+      emitSuccess(
+        cmd,
+        {
+          trace,
+          applied,
+          exported: f.exportJson ?? null,
+          snapshot: f.snapshot ?? null,
+        },
+        () =>
+          `${traceText(trace, f.key)}${
+            applied
+              ? `\nApplied: ${f.key}=${f.value}${f.snapshot ? ` (saved to ${f.snapshot})` : ""}`
+              : ""
+          }${f.exportJson !== undefined ? `\nTrace JSON: ${f.exportJson}` : ""}`,
+      );
+    });
+}

@@ -1,0 +1,268 @@
+/**
+ * `verify-snapshot`, `compact-snapshot` and `inspect-snapshot`.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { BadInputError, InvariantError } from "../../errors.ts";
+import type { MapStats } from "../../core/types.ts";
+import { keyRepr } from "../../core/hash.ts";
+import { emitSuccess, globalOptions, intArg } from "../program.ts";
+import {
+  decodeSnapshot,
+  decodeSnapshotState,
+  readSnapshotFile,
+  resolveCompression,
+  saveSnapshot,
+} from "../../snapshot/snapshot.ts";
+import { inspectSnapshot, type SnapshotInspection } from "../../snapshot/inspect.ts";
+import { compactMap, rebuildFromState } from "../../snapshot/repair.ts";
+import { valueText } from "./snapshot.ts";
+
+function statsLines(s: MapStats): string {
+  return [
+    `backend: ${s.backend}`,
+    `size: ${s.size}`,
+    `capacity: ${s.capacity}`,
+    `load_factor: ${s.loadFactor.toFixed(4)}`,
+    `max_group_len: ${s.maxGroupLen}`,
+    `avg_probe_distance: ${s.avgProbeDistance.toFixed(4)}`,
+    `tombstones: ${s.tombstones}`,
+    `tombstone_ratio: ${s.tombstoneRatio.toFixed(4)}`,
+    `bytes_estimate: ${s.bytesEstimate}`,
+  ].join("\n");
+}
+
+function statsJson(s: MapStats): Record<string, unknown> {
+  return {
+    backend: s.backend,
+    size: s.size,
+    capacity: s.capacity,
+    load_factor: s.loadFactor,
+    max_group_len: s.maxGroupLen,
+    avg_probe_distance: s.avgProbeDistance,
+    tombstones: s.tombstones,
+    tombstone_ratio: s.tombstoneRatio,
+    probe_histogram: s.probeHistogram,
+    bytes_estimate: s.bytesEstimate,
+  };
+}
+
+interface VerifyFlags {
+  in: string;
+  verbose?: boolean;
+  repair?: boolean;
+  out?: string;
+}
+
+async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
+  if (f.repair === true && f.out === undefined) {
+    throw new BadInputError("--repair needs --out P", {
+      hint: "The repaired snapshot is written to a new file; the input is never modified",
+    });
+  }
+  if (f.out !== undefined && f.repair !== true) {
+    throw new BadInputError("--out is only used with --repair", { hint: "Add --repair" });
+  }
+  const bytes = await readSnapshotFile(f.in);
+  const raw = decodeSnapshotState(bytes);
+  let problems: string[];
+  let stats: MapStats | null = null;
+  try {
+    const decoded = decodeSnapshot(bytes, { checkInvariants: false });
+    problems = decoded.problems;
+    stats = decoded.map.stats();
+  } catch (err) {
+    if (!(err instanceof InvariantError)) throw err;
+    problems = [err.message.replace(/^Snapshot map breaks its invariants: /, "")];
+  }
+  if (f.repair !== true) {
+    if (problems.length > 0) {
+      throw new InvariantError(
+        `Snapshot map breaks its invariants (${problems.length} problem${
+          problems.length === 1 ? "" : "s"
+        }): ${problems.slice(0, 10).join("; ")}`,
+        { hint: "verify-snapshot --repair --out P rebuilds the map from its readable entries" },
+      );
+    }
+    emitSuccess(
+      cmd,
+      {
+        verified: true,
+        path: f.in,
+        kind: raw.state.kind,
+        checksum: raw.checksum,
+        ...(f.verbose === true && stats !== null ? { stats: statsJson(stats) } : {}),
+      },
+      () =>
+        `OK: snapshot verified\n${
+          f.verbose === true && stats !== null ? `${statsLines(stats)}\n` : ""
+        }`,
+    );
+    return;
+  }
+  const out = f.out as string;
+  const compress = resolveCompression(out, undefined);
+  const repaired = rebuildFromState(raw.state);
+  const remaining = repaired.map.checkInvariants();
+  if (remaining.length > 0) {
+    throw new InvariantError(`Repair failed: ${remaining.slice(0, 5).join("; ")}`);
+  }
+  const info = await saveSnapshot(out, repaired.map, { compress });
+  const after = repaired.map.stats();
+  emitSuccess(cmd, {
+    verified: problems.length === 0,
+    repaired: true,
+    path: f.in,
+    out,
+    problems,
+    kept: repaired.kept,
+    dropped: repaired.dropped,
+    bytes: info.bytes,
+    ...(f.verbose === true ? { stats: statsJson(after) } : {}),
+  }, () =>
+    [
+      problems.length === 0
+        ? "OK: snapshot verified"
+        : `Found ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      `Repaired: wrote ${repaired.kept} entries to ${out} (dropped ${repaired.dropped})`,
+      ...(f.verbose === true ? [statsLines(after)] : []),
+    ].join("\n"));
+}
+
+interface CompactFlags {
+  in: string;
+  out: string;
+  compress?: boolean;
+}
+
+async function compact(f: CompactFlags, cmd: Command): Promise<void> {
+  const compress = resolveCompression(f.out, f.compress === true ? true : undefined);
+  const bytes = await readSnapshotFile(f.in);
+  const { map } = decodeSnapshot(bytes);
+  const before = map.stats();
+  const compacted = compactMap(map, { finishMigration: true });
+  const after = compacted.map.stats();
+  const info = await saveSnapshot(f.out, compacted.map, { compress });
+  const side = (size: number, s: MapStats) => ({
+    bytes: size,
+    size: s.size,
+    capacity: s.capacity,
+    tombstones: s.tombstones,
+    tombstone_ratio: s.tombstoneRatio,
+  });
+  const data = {
+    in: f.in,
+    out: f.out,
+    compressed: compress,
+    compacted: compacted.compacted,
+    before: side(bytes.length, before),
+    after: side(info.bytes, after),
+  };
+  emitSuccess(cmd, data, () =>
+    [
+      `Compacted snapshot ${f.in} -> ${f.out}${compress ? " (gzip)" : ""}${
+        compacted.compacted ? "" : ` (${compacted.note})`
+      }`,
+      `size_bytes: ${bytes.length} -> ${info.bytes}`,
+      `capacity: ${before.capacity} -> ${after.capacity}`,
+      `tombstone_ratio: ${before.tombstoneRatio.toFixed(4)} -> ${after.tombstoneRatio.toFixed(4)}`,
+    ].join("\n"));
+}
+
+function inspectionText(r: SnapshotInspection): string {
+  const lines: string[] = [];
+  const h = r.header;
+  const flags = [h.compressed ? "gzip" : null, h.keyed ? "keyed" : null].filter((x) => x !== null);
+  lines.push(`Snapshot: ${r.path} (${r.file_bytes} bytes)`);
+  lines.push(
+    `Header: magic ${h.magic}, version ${h.version}, flags 0x${
+      h.flags.toString(16).padStart(2, "0")
+    }${
+      flags.length > 0 ? ` (${flags.join(", ")})` : ""
+    }, payload ${h.payload_len} bytes stored, ${r.payload_bytes} decoded`,
+  );
+  lines.push(`Checksum: ${r.checksum.algorithm} verified ${r.checksum.hex.slice(0, 32)}...`);
+  const c = r.configuration;
+  const backendText = (b: typeof c.active) =>
+    `${b.backend} capacity ${b.capacity}, max load factor ${b.max_load_factor}${
+      b.deletion === null ? "" : `, deletion ${b.deletion}`
+    }`;
+  lines.push(`Kind: ${r.kind}; backend ${backendText(c.active)}`);
+  if (c.kind === "adaptive") {
+    lines.push(
+      `Adaptive: migrations ${c.migrations}, compactions ${c.compactions}, ${
+        c.target === null ? "not migrating" : `migrating to ${backendText(c.target)}`
+      }`,
+    );
+  }
+  const s = r.stats;
+  lines.push(
+    `Stats: size ${s.size}, capacity ${s.capacity}, load factor ${
+      s.load_factor.toFixed(4)
+    }, max group ${s.max_group_len}, avg probe ${
+      s.avg_probe_distance.toFixed(4)
+    }, tombstones ${s.tombstones} (ratio ${s.tombstone_ratio.toFixed(4)})`,
+  );
+  lines.push(
+    r.invariants.ok ? "Invariants: OK" : `Invariants: BROKEN (${r.invariants.problems.join("; ")})`,
+  );
+  const e = r.entries;
+  lines.push(
+    `Entries${
+      e.contains === null ? "" : ` containing '${e.contains}'`
+    } (showing ${e.shown.length} of ${e.matched}):`,
+  );
+  for (const x of e.shown) lines.push(`  ${x.key_repr} = ${valueText(x.value)}`);
+  if (r.lookup !== null) {
+    lines.push(
+      r.lookup.found
+        ? `Lookup '${r.lookup.key}': found ${keyRepr(r.lookup.matched_key!)} = ${
+          valueText(r.lookup.value)
+        }`
+        : `Lookup '${r.lookup.key}': not found`,
+    );
+  }
+  return lines.join("\n");
+}
+
+interface InspectFlags {
+  in: string;
+  key?: string;
+  contains?: string;
+  limit: number;
+}
+
+/** Registers `verify-snapshot`, `compact-snapshot` and `inspect-snapshot`. */
+export function registerSnapshotToolCommands(program: Command): void {
+  program.command("verify-snapshot")
+    .description("Verify a snapshot: checksum, payload and the map's full invariant check")
+    .requiredOption("--in <path>", "snapshot to verify")
+    .option("--verbose", "also print the map's statistics")
+    .option("--repair", "rebuild the map from its readable entries (needs --out)")
+    .option("--out <path>", "where --repair writes the rebuilt snapshot")
+    .action((f: VerifyFlags, cmd: Command) => verify(f, cmd));
+
+  program.command("compact-snapshot")
+    .description("Rewrite a snapshot with its Robin Hood table compacted (tombstones dropped)")
+    .requiredOption("--in <path>", "snapshot to read")
+    .requiredOption("--out <path>", "snapshot to write (.gz implies --compress)")
+    .option("--compress", "gzip the payload")
+    .action((f: CompactFlags, cmd: Command) => compact(f, cmd));
+
+  program.command("inspect-snapshot")
+    .description("Describe a snapshot: header, checksum, backend, statistics, entries, lookup")
+    .requiredOption("--in <path>", "snapshot to inspect")
+    .option("--key <key>", "look this key up")
+    .option("--contains <text>", "preview only keys containing this text")
+    .option("--limit <n>", "entries to preview", intArg(0, 1_000_000), 20)
+    .action(async (f: InspectFlags, cmd: Command) => {
+      const opts: { key?: string; contains?: string; limit: number } = { limit: f.limit };
+      if (f.key !== undefined) opts.key = f.key;
+      if (f.contains !== undefined) opts.contains = f.contains;
+      const r = await inspectSnapshot(f.in, opts);
+      if (globalOptions(cmd).json) emitSuccess(cmd, { ...r });
+      else emitSuccess(cmd, {}, inspectionText(r));
+    });
+}

@@ -1,0 +1,608 @@
+/**
+ * The payload codec of snapshot format version 2: a small, self-describing binary encoding
+ * of a map's exact state (docs/snapshot_format.md, "Payload").
+ *
+ * Decoding only ever creates strings, numbers, booleans, `null`, plain arrays and plain
+ * objects: no type named by the input is looked up or instantiated. Every count and length is
+ * checked against the bytes that remain before anything is allocated, and nesting is bounded,
+ * so hostile input ends in a {@linkcode MalformedPayloadError}, never a crash or a huge
+ * allocation.
+ *
+ * Encoding: unsigned integers are LEB128 varints (at most 8 bytes, values up to 2^53 - 1);
+ * fixed-width numbers (IEEE-754 doubles) are big-endian, like the header.
+ *
+ * @module
+ */
+
+import type { BackendState, ChainingState, Key, RobinHoodState } from "../core/types.ts";
+
+/** Tags of encoded values and keys. */
+export const TAG = Object.freeze({
+  NULL: 0x00,
+  FALSE: 0x01,
+  TRUE: 0x02,
+  INT: 0x03,
+  FLOAT: 0x04,
+  STRING: 0x05,
+  ARRAY: 0x06,
+  OBJECT: 0x07,
+});
+
+/** Kinds of encoded states. */
+export const KIND = Object.freeze({ CHAINING: 0x01, ROBINHOOD: 0x02, ADAPTIVE: 0x03 });
+
+/** Deepest nesting of arrays/objects accepted in a value (encode and decode). */
+export const MAX_DEPTH = 256;
+
+/** The payload is structurally invalid; the message says where and why. */
+export class MalformedPayloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MalformedPayloadError";
+  }
+}
+
+/** An adaptive map's state as the payload stores it (policy fields by name). */
+export interface EncodedAdaptiveState {
+  kind: "adaptive";
+  policy: Record<string, number | string>;
+  active: BackendState;
+  target: BackendState | null;
+  migrations: number;
+  compactions: number;
+}
+
+/** Any state the payload can hold. */
+export type EncodableState = BackendState | EncodedAdaptiveState;
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+/** Growable byte buffer with the payload's primitive encodings. */
+export class PayloadWriter {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+
+  constructor(initialSize = 1 << 16) {
+    this.#buf = new Uint8Array(initialSize);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  /** The bytes written so far (a view, not a copy). */
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#pos);
+  }
+
+  #ensure(n: number): void {
+    const need = this.#pos + n;
+    if (need <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.#ensure(1);
+    this.#buf[this.#pos++] = v;
+  }
+
+  varint(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new RangeError(`Cannot encode ${v} as an unsigned varint`);
+    }
+    this.#ensure(8);
+    const buf = this.#buf;
+    while (v >= 0x80) {
+      buf[this.#pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    buf[this.#pos++] = v;
+  }
+
+  f64(v: number): void {
+    this.#ensure(8);
+    this.#view.setFloat64(this.#pos, v, false);
+    this.#pos += 8;
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      this.varint(n);
+      this.#ensure(n);
+      const buf = this.#buf;
+      let p = this.#pos;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.#pos = p;
+      return;
+    }
+    if (!s.isWellFormed()) {
+      throw new TypeError(
+        `Cannot encode string ${
+          JSON.stringify(s.slice(0, 40))
+        } in a snapshot: it has lone surrogates`,
+      );
+    }
+    const bytes = encoder.encode(s);
+    this.varint(bytes.length);
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v !== "object") return typeof v;
+  const proto = Object.getPrototypeOf(v);
+  const ctor = proto?.constructor;
+  return typeof ctor === "function" && ctor.name ? ctor.name : "object";
+}
+
+function isInt32(n: number): boolean {
+  return (n | 0) === n && !Object.is(n, -0);
+}
+
+/** Writes a number with the shortest exact tag. */
+function writeNumber(w: PayloadWriter, n: number): void {
+  if (isInt32(n)) {
+    w.u8(TAG.INT);
+    w.varint(n >= 0 ? n * 2 : -n * 2 - 1); // zigzag
+  } else {
+    w.u8(TAG.FLOAT);
+    w.f64(n);
+  }
+}
+
+/** Writes a key: a string or a number other than `NaN`. */
+export function writeKey(w: PayloadWriter, key: Key): void {
+  if (typeof key === "string") {
+    w.u8(TAG.STRING);
+    w.string(key);
+  } else if (typeof key === "number" && !Number.isNaN(key)) {
+    writeNumber(w, key);
+  } else {
+    throw new TypeError(`Cannot encode key of type ${typeName(key)} in a snapshot`);
+  }
+}
+
+/**
+ * Writes a JSON-compatible value (numbers may also be `NaN`, infinities and `-0`: they are
+ * stored exactly). Anything else throws a `TypeError` naming its type.
+ */
+export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
+  switch (typeof value) {
+    case "string":
+      w.u8(TAG.STRING);
+      w.string(value);
+      return;
+    case "number":
+      writeNumber(w, value);
+      return;
+    case "boolean":
+      w.u8(value ? TAG.TRUE : TAG.FALSE);
+      return;
+    case "object": {
+      if (value === null) {
+        w.u8(TAG.NULL);
+        return;
+      }
+      if (depth >= MAX_DEPTH) {
+        throw new TypeError(
+          `Cannot encode value nested deeper than ${MAX_DEPTH} levels (or cyclic) in a snapshot`,
+        );
+      }
+      if (Array.isArray(value)) {
+        w.u8(TAG.ARRAY);
+        w.varint(value.length);
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw new TypeError("Cannot encode sparse array in a snapshot");
+          writeValue(w, value[i], depth + 1);
+        }
+        return;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) break;
+      const keys = Object.keys(value);
+      w.u8(TAG.OBJECT);
+      w.varint(keys.length);
+      for (const k of keys) {
+        w.string(k);
+        writeValue(w, (value as Record<string, unknown>)[k], depth + 1);
+      }
+      return;
+    }
+  }
+  throw new TypeError(`Cannot encode value of type ${typeName(value)} in a snapshot`);
+}
+
+function writeChaining(w: PayloadWriter, s: ChainingState): void {
+  if (s.keys.length !== s.values.length) throw new RangeError("keys and values differ in length");
+  w.u8(KIND.CHAINING);
+  w.varint(s.bucketCount);
+  w.f64(s.maxLoadFactor);
+  w.varint(s.keys.length);
+  const { keys, values } = s;
+  for (let i = 0; i < keys.length; i++) {
+    writeKey(w, keys[i] as Key);
+    writeValue(w, values[i]);
+  }
+}
+
+function writeRobinHood(w: PayloadWriter, s: RobinHoodState): void {
+  const n = s.keys.length;
+  if (s.values.length !== n || s.slots.length !== n) {
+    throw new RangeError("slots, keys and values differ in length");
+  }
+  if (s.tombstoneSlots.length !== s.tombstoneDistances.length) {
+    throw new RangeError("tombstone slots and distances differ in length");
+  }
+  w.u8(KIND.ROBINHOOD);
+  w.varint(s.capacity);
+  w.f64(s.maxLoadFactor);
+  w.u8(s.deletion === "tombstone" ? 1 : 0);
+  w.varint(n);
+  const { slots, keys, values } = s;
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const slot = slots[i] as number;
+    // Gaps between ascending slots, minus one, keep the varints short.
+    w.varint(slot - prev - 1);
+    prev = slot;
+    writeKey(w, keys[i] as Key);
+    writeValue(w, values[i]);
+  }
+  const t = s.tombstoneSlots.length;
+  w.varint(t);
+  prev = -1;
+  for (let i = 0; i < t; i++) {
+    const slot = s.tombstoneSlots[i] as number;
+    w.varint(slot - prev - 1);
+    prev = slot;
+    w.varint(s.tombstoneDistances[i] as number);
+  }
+}
+
+function writeBackend(w: PayloadWriter, s: BackendState): void {
+  if (s.kind === "chaining") writeChaining(w, s);
+  else writeRobinHood(w, s);
+}
+
+/** Encodes a state as a payload. */
+export function encodeState(state: EncodableState): Uint8Array {
+  const w = new PayloadWriter();
+  if (state.kind === "adaptive") {
+    w.u8(KIND.ADAPTIVE);
+    const names = Object.keys(state.policy).sort();
+    w.varint(names.length);
+    for (const name of names) {
+      w.string(name);
+      const v = state.policy[name];
+      if (typeof v === "string") {
+        w.u8(TAG.STRING);
+        w.string(v);
+      } else if (typeof v === "number") {
+        writeNumber(w, v);
+      } else {
+        throw new TypeError(`Cannot encode policy field ${name} of type ${typeName(v)}`);
+      }
+    }
+    w.varint(state.migrations);
+    w.varint(state.compactions);
+    writeBackend(w, state.active);
+    if (state.target === null) w.u8(0);
+    else {
+      w.u8(1);
+      writeBackend(w, state.target);
+    }
+  } else {
+    writeBackend(w, state);
+  }
+  return w.bytes();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+
+/** Limits applied while decoding. */
+export interface DecodeLimits {
+  /** Largest table (buckets or slots) a payload may declare. */
+  maxCapacity: number;
+}
+
+/** Reads the payload's primitives, checking every read against the remaining bytes. */
+export class PayloadReader {
+  readonly #buf: Uint8Array;
+  readonly #view: DataView;
+  #pos = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.#buf = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get remaining(): number {
+    return this.#buf.length - this.#pos;
+  }
+
+  get offset(): number {
+    return this.#pos;
+  }
+
+  fail(what: string): never {
+    throw new MalformedPayloadError(`${what} at byte ${this.#pos}`);
+  }
+
+  u8(what: string): number {
+    if (this.#pos >= this.#buf.length) this.fail(`unexpected end of payload reading ${what}`);
+    return this.#buf[this.#pos++] as number;
+  }
+
+  varint(what: string): number {
+    const buf = this.#buf;
+    let pos = this.#pos;
+    if (pos < buf.length) {
+      const b = buf[pos] as number;
+      if (b < 0x80) {
+        this.#pos = pos + 1;
+        return b;
+      }
+    }
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (pos >= buf.length) this.fail(`unexpected end of payload reading ${what}`);
+      const b = buf[pos++] as number;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (i > 0 && b === 0) this.fail(`non-canonical varint for ${what}`);
+        if (!Number.isSafeInteger(result)) this.fail(`varint too large for ${what}`);
+        this.#pos = pos;
+        return result;
+      }
+      scale *= 0x80;
+    }
+    return this.fail(`varint too long for ${what}`);
+  }
+
+  /** A count of items each taking at least `minBytes` bytes: never more than could fit. */
+  count(what: string, minBytes = 1): number {
+    const n = this.varint(what);
+    if (n * minBytes > this.remaining) {
+      this.fail(`${what} ${n} exceeds the ${this.remaining} bytes that remain`);
+    }
+    return n;
+  }
+
+  f64(what: string): number {
+    if (this.remaining < 8) this.fail(`unexpected end of payload reading ${what}`);
+    const v = this.#view.getFloat64(this.#pos, false);
+    this.#pos += 8;
+    return v;
+  }
+
+  string(what: string): string {
+    const n = this.varint(`${what} length`);
+    if (n > this.remaining) {
+      this.fail(`${what} length ${n} exceeds the ${this.remaining} bytes that remain`);
+    }
+    const buf = this.#buf;
+    const start = this.#pos;
+    const end = start + n;
+    this.#pos = end;
+    if (n <= 64) {
+      let ascii = true;
+      for (let i = start; i < end; i++) {
+        if ((buf[i] as number) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+      }
+    }
+    try {
+      return decoder.decode(buf.subarray(start, end));
+    } catch {
+      this.#pos = start;
+      return this.fail(`invalid UTF-8 in ${what}`);
+    }
+  }
+}
+
+function readNumberTagged(r: PayloadReader, tag: number, what: string): number {
+  if (tag === TAG.INT) {
+    const z = r.varint(what);
+    if (z > 0xffffffff) r.fail(`int ${what} out of range`);
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+  return r.f64(what);
+}
+
+/** Reads a key. */
+export function readKey(r: PayloadReader): Key {
+  const tag = r.u8("key tag");
+  if (tag === TAG.STRING) return r.string("key");
+  if (tag === TAG.INT || tag === TAG.FLOAT) {
+    const n = readNumberTagged(r, tag, "key");
+    if (Number.isNaN(n)) r.fail("NaN key");
+    return n;
+  }
+  return r.fail(`invalid key tag 0x${tag.toString(16)}`);
+}
+
+/** Reads a value; only plain data is created. */
+export function readValue(r: PayloadReader, depth = 0): unknown {
+  const tag = r.u8("value tag");
+  switch (tag) {
+    case TAG.NULL:
+      return null;
+    case TAG.FALSE:
+      return false;
+    case TAG.TRUE:
+      return true;
+    case TAG.INT:
+    case TAG.FLOAT:
+      return readNumberTagged(r, tag, "value");
+    case TAG.STRING:
+      return r.string("string value");
+    case TAG.ARRAY: {
+      if (depth >= MAX_DEPTH) r.fail(`value nested deeper than ${MAX_DEPTH}`);
+      const n = r.count("array length");
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = readValue(r, depth + 1);
+      return out;
+    }
+    case TAG.OBJECT: {
+      if (depth >= MAX_DEPTH) r.fail(`value nested deeper than ${MAX_DEPTH}`);
+      const n = r.count("object size", 2);
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) {
+        const k = r.string("object key");
+        if (Object.hasOwn(out, k)) r.fail(`duplicate object key ${JSON.stringify(k)}`);
+        // defineProperty makes "__proto__" an own data property instead of a prototype swap.
+        Object.defineProperty(out, k, {
+          value: readValue(r, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+  }
+  return r.fail(`invalid value tag 0x${tag.toString(16)}`);
+}
+
+function readCapacity(r: PayloadReader, what: string, limits: DecodeLimits): number {
+  const c = r.varint(what);
+  if (c < 1 || (c & (c - 1)) !== 0 || c > 2 ** 30) r.fail(`${what} ${c} is not a power of two`);
+  if (c > limits.maxCapacity) r.fail(`${what} ${c} exceeds the limit ${limits.maxCapacity}`);
+  return c;
+}
+
+function readLoadFactor(r: PayloadReader): number {
+  const lf = r.f64("max load factor");
+  if (!(lf > 0 && lf <= 64)) r.fail(`max load factor ${lf} out of range`);
+  return lf;
+}
+
+function readChaining(r: PayloadReader, limits: DecodeLimits): ChainingState {
+  const bucketCount = readCapacity(r, "bucket count", limits);
+  const maxLoadFactor = readLoadFactor(r);
+  const n = r.count("entry count", 3);
+  const keys = new Array<Key>(n);
+  const values = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
+    keys[i] = readKey(r);
+    values[i] = readValue(r);
+  }
+  return { kind: "chaining", bucketCount, maxLoadFactor, keys, values };
+}
+
+function readRobinHood(r: PayloadReader, limits: DecodeLimits): RobinHoodState {
+  const capacity = readCapacity(r, "capacity", limits);
+  const maxLoadFactor = readLoadFactor(r);
+  if (maxLoadFactor >= 1) r.fail(`max load factor ${maxLoadFactor} must be below 1`);
+  const del = r.u8("deletion strategy");
+  if (del > 1) r.fail(`invalid deletion strategy ${del}`);
+  const n = r.count("entry count", 4);
+  if (n > capacity) r.fail(`entry count ${n} exceeds capacity ${capacity}`);
+  const slots = new Int32Array(n);
+  const keys = new Array<Key>(n);
+  const values = new Array<unknown>(n);
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const slot = prev + 1 + r.varint("slot gap");
+    if (slot >= capacity) r.fail(`slot ${slot} outside capacity ${capacity}`);
+    slots[i] = slot;
+    prev = slot;
+    keys[i] = readKey(r);
+    values[i] = readValue(r);
+  }
+  const t = r.count("tombstone count", 2);
+  if (n + t > capacity) r.fail(`${n} entries and ${t} tombstones exceed capacity ${capacity}`);
+  if (t > 0 && del === 0) r.fail("tombstones in a backshift table");
+  const tombstoneSlots = new Int32Array(t);
+  const tombstoneDistances = new Int32Array(t);
+  prev = -1;
+  for (let i = 0; i < t; i++) {
+    const slot = prev + 1 + r.varint("tombstone slot gap");
+    if (slot >= capacity) r.fail(`tombstone slot ${slot} outside capacity ${capacity}`);
+    tombstoneSlots[i] = slot;
+    prev = slot;
+    const d = r.varint("tombstone distance");
+    if (d >= capacity) r.fail(`tombstone distance ${d} exceeds capacity ${capacity}`);
+    tombstoneDistances[i] = d;
+  }
+  return {
+    kind: "robinhood",
+    capacity,
+    maxLoadFactor,
+    deletion: del === 1 ? "tombstone" : "backshift",
+    slots,
+    keys,
+    values,
+    tombstoneSlots,
+    tombstoneDistances,
+  };
+}
+
+function readBackend(r: PayloadReader, limits: DecodeLimits): BackendState {
+  const kind = r.u8("backend kind");
+  if (kind === KIND.CHAINING) return readChaining(r, limits);
+  if (kind === KIND.ROBINHOOD) return readRobinHood(r, limits);
+  return r.fail(`invalid backend kind 0x${kind.toString(16)}`);
+}
+
+/** Decodes a payload into a state, requiring every byte to be used. */
+export function decodeState(bytes: Uint8Array, limits: DecodeLimits): EncodableState {
+  const r = new PayloadReader(bytes);
+  let state: EncodableState;
+  const kind = r.u8("state kind");
+  if (kind === KIND.ADAPTIVE) {
+    const fields = r.count("policy field count", 3);
+    const policy: Record<string, number | string> = {};
+    for (let i = 0; i < fields; i++) {
+      const name = r.string("policy field name");
+      if (Object.hasOwn(policy, name)) r.fail(`duplicate policy field ${JSON.stringify(name)}`);
+      const tag = r.u8("policy value tag");
+      const v = tag === TAG.STRING
+        ? r.string("policy value")
+        : tag === TAG.INT || tag === TAG.FLOAT
+        ? readNumberTagged(r, tag, "policy value")
+        : r.fail(`invalid policy value tag 0x${tag.toString(16)}`);
+      Object.defineProperty(policy, name, { value: v, enumerable: true, writable: true });
+    }
+    const migrations = r.varint("migration count");
+    const compactions = r.varint("compaction count");
+    const active = readBackend(r, limits);
+    const hasTarget = r.u8("target flag");
+    if (hasTarget > 1) r.fail(`invalid target flag ${hasTarget}`);
+    const target = hasTarget === 1 ? readBackend(r, limits) : null;
+    state = { kind: "adaptive", policy, active, target, migrations, compactions };
+  } else if (kind === KIND.CHAINING) {
+    state = readChaining(r, limits);
+  } else if (kind === KIND.ROBINHOOD) {
+    state = readRobinHood(r, limits);
+  } else {
+    return r.fail(`invalid state kind 0x${kind.toString(16)}`);
+  }
+  if (r.remaining !== 0) r.fail(`${r.remaining} trailing bytes`);
+  return state;
+}

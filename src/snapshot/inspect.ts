@@ -1,0 +1,171 @@
+/**
+ * A JSON-able description of a snapshot file for `inspect-snapshot` and the dashboard's
+ * Snapshot view. The shape is the `snapshot_inspect.v1` contract (src/contracts/snapshot.ts).
+ *
+ * @module
+ */
+
+import type { Key } from "../core/types.ts";
+import { keyRepr } from "../core/hash.ts";
+import type { AnyMap } from "../core/factory.ts";
+import { type ChecksumKey, DEFAULT_MAX_PAYLOAD_BYTES } from "./format.ts";
+import { decodeSnapshot, readSnapshotFile, type SnapshotConfiguration } from "./snapshot.ts";
+
+/** Options of {@linkcode inspectSnapshot}. */
+export interface InspectOptions {
+  /** Look this key up (the string, then the number it spells if it spells one). */
+  key?: string;
+  /** Preview only entries whose key (as text) contains this substring. */
+  contains?: string;
+  /** Entries in the preview (default 20). */
+  limit?: number;
+  /** Checksum key; `undefined` reads `ADHASH_SNAPSHOT_KEY`. */
+  checksumKey?: ChecksumKey;
+  /** Limit on the payload (default 256 MiB). */
+  maxPayloadBytes?: number;
+}
+
+/** One previewed entry. */
+export interface InspectedEntry {
+  /** The key as stored. */
+  key: Key;
+  /** The key as text: strings JSON-quoted, numbers bare. */
+  key_repr: string;
+  /** The value as stored. */
+  value: unknown;
+}
+
+/** The result of {@linkcode inspectSnapshot}. */
+export interface SnapshotInspection {
+  /** Contract id. */
+  schema: "snapshot_inspect.v1";
+  /** The file inspected. */
+  path: string;
+  /** Size of the file. */
+  file_bytes: number;
+  /** The header fields. */
+  header: {
+    magic: string;
+    version: number;
+    flags: number;
+    compressed: boolean;
+    keyed: boolean;
+    checksum_len: number;
+    payload_len: number;
+  };
+  /** The verified checksum. */
+  checksum: { algorithm: "blake2b-512" | "hmac-blake2b-512"; hex: string; verified: true };
+  /** Payload bytes after decompression. */
+  payload_bytes: number;
+  /** The kind of map stored. */
+  kind: "chaining" | "robinhood" | "adaptive";
+  /** The backend holding the entries. */
+  backend: "chaining" | "robinhood";
+  /** The stored configuration. */
+  configuration: SnapshotConfiguration;
+  /** The map's statistics (snake_case `MapStats`). */
+  stats: {
+    size: number;
+    capacity: number;
+    load_factor: number;
+    max_group_len: number;
+    avg_probe_distance: number;
+    tombstones: number;
+    tombstone_ratio: number;
+    probe_histogram: Array<[number, number]>;
+    bytes_estimate: number;
+  };
+  /** The full invariant check. */
+  invariants: { ok: boolean; problems: string[] };
+  /** The preview of entries, in table order. */
+  entries: {
+    /** Entries matching `contains` (all entries without it). */
+    matched: number;
+    contains: string | null;
+    limit: number;
+    shown: InspectedEntry[];
+    truncated: boolean;
+  };
+  /** The `key` lookup, or null without one. */
+  lookup: { key: string; found: boolean; matched_key: Key | null; value: unknown } | null;
+}
+
+function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"] {
+  const candidates: Key[] = [text];
+  const n = Number(text);
+  if (text.trim() !== "" && !Number.isNaN(n)) candidates.push(n);
+  for (const k of candidates) {
+    if (map.has(k)) return { key: text, found: true, matched_key: k, value: map.get(k) ?? null };
+  }
+  return { key: text, found: false, matched_key: null, value: null };
+}
+
+/**
+ * Reads, verifies and describes the snapshot at `path`: header, checksum, kind, backend and
+ * configuration, statistics, invariant check, a preview of entries in table order and an
+ * optional key lookup. Throws `IOError` for unreadable or corrupt files; a map that breaks its
+ * invariants is reported (`invariants.ok: false`), not thrown.
+ */
+export async function inspectSnapshot(
+  path: string,
+  options: InspectOptions = {},
+): Promise<SnapshotInspection> {
+  const limit = options.limit ?? 20;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  }
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const bytes = await readSnapshotFile(path, maxPayloadBytes);
+  const decoded = decodeSnapshot(bytes, {
+    key: options.checksumKey,
+    maxPayloadBytes,
+    checkInvariants: false,
+  });
+  const { map, header } = decoded;
+  const s = map.stats();
+  const contains = options.contains ?? null;
+  const shown: InspectedEntry[] = [];
+  let matched = 0;
+  for (const [key, value] of map.entries()) {
+    if (contains !== null && !String(key).includes(contains)) continue;
+    matched++;
+    if (shown.length < limit) shown.push({ key, key_repr: keyRepr(key), value });
+  }
+  return {
+    schema: "snapshot_inspect.v1",
+    path,
+    file_bytes: bytes.length,
+    header: {
+      magic: header.magic,
+      version: header.version,
+      flags: header.flags,
+      compressed: header.compressed,
+      keyed: header.keyed,
+      checksum_len: header.checksumLength,
+      payload_len: header.payloadLength,
+    },
+    checksum: {
+      algorithm: header.keyed ? "hmac-blake2b-512" : "blake2b-512",
+      hex: decoded.checksum,
+      verified: true,
+    },
+    payload_bytes: decoded.payloadBytes,
+    kind: decoded.kind,
+    backend: s.backend,
+    configuration: decoded.configuration,
+    stats: {
+      size: s.size,
+      capacity: s.capacity,
+      load_factor: s.loadFactor,
+      max_group_len: s.maxGroupLen,
+      avg_probe_distance: s.avgProbeDistance,
+      tombstones: s.tombstones,
+      tombstone_ratio: s.tombstoneRatio,
+      probe_histogram: s.probeHistogram,
+      bytes_estimate: s.bytesEstimate,
+    },
+    invariants: { ok: decoded.problems.length === 0, problems: decoded.problems.slice(0, 50) },
+    entries: { matched, contains, limit, shown, truncated: matched > shown.length },
+    lookup: options.key === undefined ? null : lookup(map, options.key),
+  };
+}

@@ -1,0 +1,398 @@
+/**
+ * Saving and loading maps as snapshots (format version 2, docs/snapshot_format.md).
+ *
+ * @module
+ */
+
+import { type AnyMap, restoreMap } from "../core/factory.ts";
+import {
+  type AdaptivePolicy,
+  type AdaptiveState,
+  DEFAULT_POLICY,
+  type MapState,
+} from "../core/adaptive_map.ts";
+import type { BackendName, BackendState } from "../core/types.ts";
+import { BadInputError, InvariantError, IOError } from "../errors.ts";
+import { atomicWrite } from "../io/atomic_write.ts";
+import {
+  CHECKSUM_LEN,
+  type ChecksumKey,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  HEADER_SIZE,
+  packSnapshot,
+  readHeader,
+  type SnapshotHeader,
+  toHex,
+  unpackSnapshot,
+} from "./format.ts";
+import {
+  decodeState,
+  type EncodableState,
+  type EncodedAdaptiveState,
+  encodeState,
+  MalformedPayloadError,
+} from "./codec.ts";
+
+/** Default limit on a table's declared size (buckets or slots) when loading: 2^24. */
+export const DEFAULT_MAX_CAPACITY = 1 << 24;
+
+/** Options for writing a snapshot. */
+export interface EncodeOptions {
+  /** Gzip the payload (flag bit 0). */
+  compress?: boolean;
+  /** Checksum key; `undefined` reads `ADHASH_SNAPSHOT_KEY`, `null` forces an unkeyed checksum. */
+  key?: ChecksumKey;
+}
+
+/** Options for reading a snapshot. */
+export interface DecodeOptions {
+  /** Checksum key; `undefined` reads `ADHASH_SNAPSHOT_KEY`, `null` means none. */
+  key?: ChecksumKey;
+  /** Limit on the stored and on the decompressed payload (default 256 MiB). */
+  maxPayloadBytes?: number;
+  /** Limit on a table's declared buckets or slots (default 2^24). */
+  maxCapacity?: number;
+  /** Run the map's full invariant check and throw {@linkcode InvariantError} (default true). */
+  checkInvariants?: boolean;
+}
+
+/** What {@linkcode decodeSnapshot} returns. */
+export interface DecodedSnapshot {
+  /** The verified header. */
+  header: SnapshotHeader;
+  /** Hex of the verified checksum. */
+  checksum: string;
+  /** Payload bytes after decompression. */
+  payloadBytes: number;
+  /** `chaining`, `robinhood` or `adaptive`. */
+  kind: MapState["kind"];
+  /** The restored map. */
+  map: AnyMap<unknown>;
+  /** The stored configuration of the map. */
+  configuration: SnapshotConfiguration;
+  /** Invariant problems (always empty when `checkInvariants` is true). */
+  problems: string[];
+}
+
+/** A backend's stored configuration. */
+export interface BackendConfiguration {
+  /** Which backend. */
+  backend: BackendName;
+  /** Buckets (chaining) or slots (Robin Hood). */
+  capacity: number;
+  /** Entries per bucket (chaining) or per slot (Robin Hood) that trigger growth. */
+  max_load_factor: number;
+  /** Robin Hood only. */
+  deletion: "backshift" | "tombstone" | null;
+  /** Live entries stored. */
+  entries: number;
+  /** Tombstones stored (Robin Hood with tombstone deletion). */
+  tombstones: number;
+}
+
+/** The configuration a snapshot records (JSON-able, snake_case). */
+export interface SnapshotConfiguration {
+  /** `chaining`, `robinhood` or `adaptive`. */
+  kind: MapState["kind"];
+  /** The backend holding entries (the active one for an adaptive map). */
+  active: BackendConfiguration;
+  /** Adaptive mid-migration: the backend being filled; otherwise null. */
+  target: BackendConfiguration | null;
+  /** Adaptive only (else null). */
+  policy: AdaptivePolicy | null;
+  /** Completed migrations (adaptive only, else null). */
+  migrations: number | null;
+  /** Compactions so far (adaptive only, else null). */
+  compactions: number | null;
+}
+
+function describeBackend(s: BackendState): BackendConfiguration {
+  return s.kind === "chaining"
+    ? {
+      backend: "chaining",
+      capacity: s.bucketCount,
+      max_load_factor: s.maxLoadFactor,
+      deletion: null,
+      entries: s.keys.length,
+      tombstones: 0,
+    }
+    : {
+      backend: "robinhood",
+      capacity: s.capacity,
+      max_load_factor: s.maxLoadFactor,
+      deletion: s.deletion,
+      entries: s.keys.length,
+      tombstones: s.tombstoneSlots.length,
+    };
+}
+
+/** Describes a state's configuration. */
+export function describeState(state: MapState): SnapshotConfiguration {
+  if (state.kind !== "adaptive") {
+    return {
+      kind: state.kind,
+      active: describeBackend(state),
+      target: null,
+      policy: null,
+      migrations: null,
+      compactions: null,
+    };
+  }
+  return {
+    kind: "adaptive",
+    active: describeBackend(state.active),
+    target: state.target === null ? null : describeBackend(state.target),
+    policy: { ...state.policy },
+    migrations: state.migrations,
+    compactions: state.compactions,
+  };
+}
+
+/** What {@linkcode saveSnapshot} reports. */
+export interface SnapshotInfo {
+  /** The file written. */
+  path: string;
+  /** Bytes written to the file. */
+  bytes: number;
+  /** Whether the payload is gzip-compressed. */
+  compressed: boolean;
+  /** Whether the checksum is keyed (HMAC). */
+  keyed: boolean;
+  /** Payload bytes before compression. */
+  payloadBytes: number;
+  /** Hex of the checksum. */
+  checksum: string;
+  /** `chaining`, `robinhood` or `adaptive`. */
+  kind: MapState["kind"];
+  /** The backend holding the entries. */
+  backend: BackendName;
+  /** Live entries. */
+  size: number;
+}
+
+function toEncodable(state: MapState): EncodableState {
+  if (state.kind !== "adaptive") return state;
+  return {
+    kind: "adaptive",
+    policy: { ...state.policy } as unknown as Record<string, number | string>,
+    active: state.active,
+    target: state.target,
+    migrations: state.migrations,
+    compactions: state.compactions,
+  };
+}
+
+function fromEncodable(state: EncodableState, maxCapacity: number): MapState {
+  if (state.kind !== "adaptive") return state;
+  return { ...state, policy: decodePolicy(state, maxCapacity) } as AdaptiveState;
+}
+
+function decodePolicy(state: EncodedAdaptiveState, maxCapacity: number): AdaptivePolicy {
+  const policy: Record<string, unknown> = { ...DEFAULT_POLICY };
+  for (const [name, value] of Object.entries(state.policy)) {
+    if (!Object.hasOwn(DEFAULT_POLICY, name)) {
+      throw new MalformedPayloadError(`unknown adaptive policy field ${JSON.stringify(name)}`);
+    }
+    const expected = typeof (DEFAULT_POLICY as unknown as Record<string, unknown>)[name];
+    if ((typeof value === "number" ? "number" : "string") !== expected) {
+      throw new MalformedPayloadError(`adaptive policy field ${name} is not a ${expected}`);
+    }
+    policy[name] = value;
+  }
+  const p = policy as unknown as AdaptivePolicy;
+  // The constructor allocates these tables before the recorded ones replace them.
+  if (p.initialBuckets * p.groupsPerBucket > maxCapacity || p.initialCapacityRh > maxCapacity) {
+    throw new MalformedPayloadError(
+      `adaptive policy's initial tables exceed the limit ${maxCapacity}`,
+    );
+  }
+  return p;
+}
+
+/** The `AnyMap` given to the encoder (every core map has `exportState`). */
+export type SnapshotSource = Pick<AnyMap<unknown>, "exportState">;
+
+/**
+ * Encodes `map` as snapshot bytes. Keys must be strings or numbers; values JSON-compatible
+ * (numbers of any value): anything else throws a `TypeError` naming its type.
+ */
+export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {}): Uint8Array {
+  const payload = encodeState(toEncodable(map.exportState() as MapState));
+  const pack: { compress?: boolean; key?: ChecksumKey } = { key: options.key };
+  if (options.compress !== undefined) pack.compress = options.compress;
+  return packSnapshot(payload, pack);
+}
+
+/**
+ * Verifies and decodes snapshot bytes into a map of the same kind, backend, capacity, layout
+ * and statistics. Throws {@linkcode IOError} for unreadable or corrupt input and
+ * {@linkcode InvariantError} when a well-formed snapshot's map breaks its invariants.
+ */
+export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): DecodedSnapshot {
+  const raw = decodeSnapshotState(bytes, options);
+  const { state } = raw;
+  let map: AnyMap<unknown>;
+  try {
+    map = restoreMap<unknown>(state);
+  } catch (err) {
+    throw new InvariantError(
+      `Snapshot map breaks its invariants: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, hint: REPAIR_HINT },
+    );
+  }
+  const problems = map.checkInvariants();
+  if (problems.length > 0 && (options.checkInvariants ?? true)) {
+    throw new InvariantError(
+      `Snapshot map breaks its invariants: ${problems.slice(0, 5).join("; ")}${
+        problems.length > 5 ? `; and ${problems.length - 5} more` : ""
+      }`,
+      { hint: REPAIR_HINT },
+    );
+  }
+  return {
+    header: raw.header,
+    checksum: raw.checksum,
+    payloadBytes: raw.payloadBytes,
+    kind: state.kind,
+    map,
+    configuration: describeState(state),
+    problems,
+  };
+}
+
+const REPAIR_HINT = "verify-snapshot --repair --out P rebuilds the map from its readable entries";
+
+/** A verified, parsed snapshot whose map has not been built yet. */
+export interface DecodedState {
+  /** The verified header. */
+  header: SnapshotHeader;
+  /** Hex of the verified checksum. */
+  checksum: string;
+  /** Payload bytes after decompression. */
+  payloadBytes: number;
+  /** The parsed state. */
+  state: MapState;
+}
+
+/**
+ * Verifies snapshot bytes and parses the payload into the map's state without building the
+ * map (so a state whose map cannot be built can still be repaired). Throws
+ * {@linkcode IOError} for unreadable or corrupt input.
+ */
+export function decodeSnapshotState(bytes: Uint8Array, options: DecodeOptions = {}): DecodedState {
+  const { header, checksum, payload } = unpackSnapshot(bytes, {
+    key: options.key,
+    maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+  });
+  try {
+    const maxCapacity = options.maxCapacity ?? DEFAULT_MAX_CAPACITY;
+    const state = fromEncodable(decodeState(payload, { maxCapacity }), maxCapacity);
+    return { header, checksum: toHex(checksum), payloadBytes: payload.length, state };
+  } catch (err) {
+    if (err instanceof MalformedPayloadError) {
+      throw new IOError(`Malformed payload: ${err.message}`, {
+        hint: "The snapshot was written by an incompatible or faulty writer",
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Whether a file should be compressed: `.gz` names imply compression, and an explicit
+ * `compress: false` with a `.gz` name is refused, so the name never lies.
+ */
+export function resolveCompression(path: string, compress: boolean | undefined): boolean {
+  const gzName = path.toLowerCase().endsWith(".gz");
+  if (gzName && compress === false) {
+    throw new BadInputError(`Snapshot name '${path}' ends in .gz but compression is off`, {
+      hint: "Use --compress or a name without .gz",
+    });
+  }
+  return compress ?? gzName;
+}
+
+/** Saves `map` to `path` atomically. */
+export async function saveSnapshot(
+  path: string,
+  map: AnyMap<unknown>,
+  options: EncodeOptions = {},
+): Promise<SnapshotInfo> {
+  const compress = resolveCompression(path, options.compress);
+  const state = map.exportState() as MapState;
+  const payload = encodeState(toEncodable(state));
+  const bytes = packSnapshot(payload, { compress, key: options.key });
+  await atomicWrite(path, bytes);
+  const stats = map.stats();
+  return {
+    path,
+    bytes: bytes.length,
+    compressed: compress,
+    keyed: (bytes[10]! & 0x02) !== 0,
+    payloadBytes: payload.length,
+    checksum: toHex(bytes.subarray(HEADER_SIZE, HEADER_SIZE + CHECKSUM_LEN)),
+    kind: state.kind,
+    backend: stats.backend,
+    size: map.size,
+  };
+}
+
+/**
+ * Reads a snapshot file, checking its declared size against the limit and the file's size
+ * before reading it whole.
+ */
+export async function readSnapshotFile(
+  path: string,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Promise<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new IOError(`Snapshot not found: '${path}'`, { cause: err });
+    }
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw err;
+    }
+    throw new IOError(`Cannot read snapshot '${path}': ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const info = await file.stat();
+    if (!info.isFile) throw new IOError(`Cannot read snapshot '${path}': not a regular file`);
+    const head = new Uint8Array(Math.min(HEADER_SIZE, info.size));
+    let got = 0;
+    while (got < head.length) {
+      const n = await file.read(head.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    const header = readHeader(head.subarray(0, got), maxPayloadBytes);
+    const total = HEADER_SIZE + CHECKSUM_LEN + header.payloadLength;
+    if (info.size < total) throw new IOError("Truncated snapshot");
+    if (info.size > total) {
+      throw new IOError(
+        `Malformed snapshot: ${info.size - total} trailing bytes after the payload`,
+      );
+    }
+    const out = new Uint8Array(total);
+    out.set(head.subarray(0, got));
+    while (got < total) {
+      const n = await file.read(out.subarray(got));
+      if (n === null) throw new IOError("Truncated snapshot");
+      got += n;
+    }
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+/** Loads the map saved in the snapshot at `path`. */
+export async function loadSnapshot(
+  path: string,
+  options: DecodeOptions = {},
+): Promise<AnyMap<unknown>> {
+  const bytes = await readSnapshotFile(path, options.maxPayloadBytes);
+  return decodeSnapshot(bytes, options).map;
+}

@@ -1,0 +1,470 @@
+import assert from "node:assert/strict";
+import { ErrorEnvelope, SuccessEnvelope } from "../../src/contracts/error_envelope.ts";
+import { ProbeTraceSchema } from "../../src/contracts/probe_trace.ts";
+import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
+import { encodeState } from "../../src/snapshot/codec.ts";
+import { packSnapshot } from "../../src/snapshot/format.ts";
+import { brokenRobinHoodState } from "./broken_state.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The parsed last stderr line (the envelope on failure). */
+  envelope: ErrorEnvelope | null;
+}
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base: Record<string, string> = {};
+  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) base[k] = v;
+  }
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", CLI, ...args],
+    env: { ...base, NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  const last = stderr.trimEnd().split("\n").at(-1) ?? "";
+  let envelope: ErrorEnvelope | null = null;
+  if (out.code !== 0) envelope = ErrorEnvelope.parse(JSON.parse(last));
+  return { code: out.code, stdout, stderr, envelope };
+}
+
+function json(r: Run, command: string): Record<string, unknown> {
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 1);
+  const v = SuccessEnvelope.parse(JSON.parse(lines[0]!));
+  assert.equal(v.command, command);
+  return v as Record<string, unknown>;
+}
+
+function fails(r: Run, code: number, error: string, detail: RegExp): void {
+  assert.equal(r.code, code, `${r.stdout}\n${r.stderr}`);
+  assert.equal(r.envelope?.error, error);
+  assert.match(r.envelope!.detail, detail);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
+}
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "adhash_cli_snap_" });
+}
+
+Deno.test("put/get/del/items work as a persistent store across processes", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/store.adhsnap`;
+    let r = await cli(["put", "K1", "hello", "--snapshot", snap]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "OK\n");
+    r = await cli(["--json", "put", "K2", "world", "--snapshot", snap]);
+    const put = json(r, "put");
+    assert.equal(put.key, "K2");
+    assert.equal(put.created, false);
+    assert.equal(put.size, 2);
+    // Another process reads what the first wrote.
+    r = await cli(["get", "K1", "--snapshot", snap]);
+    assert.equal(r.stdout, "hello\n");
+    r = await cli(["get", "missing", "--snapshot", snap]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "\n");
+    const got = json(await cli(["get", "K2", "--snapshot", snap, "--json"]), "get");
+    assert.deepEqual([got.found, got.value], [true, "world"]);
+    r = await cli(["items", "--snapshot", snap]);
+    assert.deepEqual(r.stdout.trimEnd().split("\n").sort(), ["K1,hello", "K2,world"]);
+    r = await cli(["del", "K1", "--snapshot", snap]);
+    assert.equal(r.stdout, "1\n");
+    r = await cli(["del", "K1", "--snapshot", snap]);
+    assert.equal(r.stdout, "0\n");
+    const items = json(await cli(["--json", "items", "--snapshot", snap]), "items");
+    assert.deepEqual(items.items, [["K2", "world"]]);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir), (e) => e.name)).sort(), [
+      "store.adhsnap",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("put/get/del/items without --snapshot act on an empty in-memory map", async () => {
+  const put = await cli(["put", "a", "1"]);
+  assert.equal(put.stdout, "OK\n");
+  assert.equal((await cli(["get", "a"])).stdout, "\n");
+  assert.equal((await cli(["del", "a"])).stdout, "0\n");
+  const items = await cli(["items"]);
+  assert.equal(items.code, 0);
+  assert.equal(items.stdout, "");
+  fails(await cli(["put", "onlykey"]), 2, "BadInput", /missing required argument/);
+});
+
+Deno.test("put --snapshot keeps the mode it was created with and refuses corrupt files", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/s.adhsnap.gz`;
+    assert.equal(
+      (await cli(["--mode", "fast-lookup", "put", "x", "1", "--snapshot", snap])).code,
+      0,
+    );
+    const head = await Deno.readFile(snap);
+    assert.equal(head[10]! & 1, 1, ".gz name means a compressed file");
+    const inspect = json(
+      await cli(["--json", "inspect-snapshot", "--in", snap]),
+      "inspect-snapshot",
+    );
+    assert.equal(inspect.kind, "robinhood");
+    const bytes = await Deno.readFile(snap);
+    bytes[bytes.length - 1]! ^= 0xff;
+    await Deno.writeFile(snap, bytes);
+    fails(await cli(["put", "y", "2", "--snapshot", snap]), 5, "IO", /^Checksum mismatch$/);
+    await Deno.writeTextFile(`${dir}/text`, "not a snapshot at all");
+    fails(await cli(["get", "y", "--snapshot", `${dir}/text`]), 5, "IO", /^Bad magic$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("verify-snapshot verifies, reports broken tables with exit 3, and repairs them", async () => {
+  const dir = await tempDir();
+  try {
+    const good = `${dir}/good.adhsnap`;
+    for (let i = 0; i < 3; i++) await cli(["put", `K${i}`, `${i}`, "--snapshot", good]);
+    let r = await cli(["verify-snapshot", "--in", good]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "OK: snapshot verified\n");
+    r = await cli(["verify-snapshot", "--in", good, "--verbose"]);
+    assert.match(r.stdout, /^OK: snapshot verified\nbackend: chaining\nsize: 3\ncapacity: \d+\n/);
+    const v = json(
+      await cli(["--json", "verify-snapshot", "--in", good, "--verbose"]),
+      "verify-snapshot",
+    );
+    assert.equal(v.verified, true);
+    assert.equal((v.stats as { size: number }).size, 3);
+
+    const broken = `${dir}/broken.adhsnap`;
+    await Deno.writeFile(broken, packSnapshot(encodeState(brokenRobinHoodState()), { key: null }));
+    r = await cli(["verify-snapshot", "--in", broken]);
+    fails(r, 3, "Invariant", /breaks its invariants .*distance/);
+    assert.equal(r.stdout, "");
+    fails(
+      await cli(["verify-snapshot", "--in", broken, "--repair"]),
+      2,
+      "BadInput",
+      /--repair needs --out/,
+    );
+    r = await cli(["verify-snapshot", "--in", broken, "--repair", "--out", `${dir}/fixed.adhsnap`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Found \d+ problem\(s\):\n/);
+    assert.match(r.stdout, /Repaired: wrote 6 entries to .*fixed\.adhsnap \(dropped 0\)/);
+    r = await cli(["verify-snapshot", "--in", `${dir}/fixed.adhsnap`]);
+    assert.equal(r.stdout, "OK: snapshot verified\n");
+    assert.equal((await cli(["get", "K3", "--snapshot", `${dir}/fixed.adhsnap`])).stdout, "3\n");
+
+    fails(await cli(["verify-snapshot", "--in", `${dir}/absent`]), 5, "IO", /not found/);
+    const trunc = await Deno.readFile(good);
+    await Deno.writeFile(`${dir}/trunc`, trunc.subarray(0, trunc.length - 5));
+    fails(await cli(["verify-snapshot", "--in", `${dir}/trunc`]), 5, "IO", /^Truncated snapshot$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("verify-snapshot honours ADHASH_SNAPSHOT_KEY", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/k.adhsnap`;
+    assert.equal(
+      (await cli(["put", "a", "b", "--snapshot", snap], { ADHASH_SNAPSHOT_KEY: "s3cret" })).code,
+      0,
+    );
+    assert.equal((await Deno.readFile(snap))[10]! & 2, 2);
+    let r = await cli(["verify-snapshot", "--in", snap], { ADHASH_SNAPSHOT_KEY: "s3cret" });
+    assert.equal(r.stdout, "OK: snapshot verified\n");
+    fails(
+      await cli(["verify-snapshot", "--in", snap]),
+      5,
+      "IO",
+      /keyed: ADHASH_SNAPSHOT_KEY is needed/,
+    );
+    r = await cli(["verify-snapshot", "--in", snap], { ADHASH_SNAPSHOT_KEY: "wrong" });
+    fails(r, 5, "IO", /^Checksum mismatch$/);
+    assert.match(r.envelope!.hint!, /not the key/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("compact-snapshot reports before/after and writes a compacted snapshot", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/t.adhsnap`;
+    const seeds = Array.from({ length: 30 }, (_, i) => ["--seed", `K${i}=${i}`]).flat();
+    // Build a tombstone-heavy Robin Hood snapshot through the CLI itself.
+    const cfg = `${dir}/c.toml`;
+    await Deno.writeTextFile(
+      cfg,
+      '[adaptive]\nstart_backend = "robinhood"\nrh_deletion = "tombstone"\nmax_tombstone_ratio = 1.0\n',
+    );
+    let r = await cli([
+      "--config",
+      cfg,
+      "probe-visualize",
+      "--operation",
+      "put",
+      "--key",
+      "x",
+      "--value",
+      "1",
+      "--snapshot",
+      snap,
+      "--apply",
+      ...seeds,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 0; i < 20; i++) await cli(["del", `K${i}`, "--snapshot", snap]);
+    const before = json(
+      await cli(["--json", "inspect-snapshot", "--in", snap]),
+      "inspect-snapshot",
+    );
+    assert.ok((before.stats as { tombstones: number }).tombstones > 0);
+    r = await cli(["compact-snapshot", "--in", snap, "--out", `${dir}/c.adhsnap.gz`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Compacted snapshot .* \(gzip\)\nsize_bytes: \d+ -> \d+\ncapacity: \d+ -> \d+\ntombstone_ratio: 0\.\d{4} -> 0\.0000\n$/,
+    );
+    const c = json(
+      await cli([
+        "--json",
+        "compact-snapshot",
+        "--in",
+        snap,
+        "--out",
+        `${dir}/d.adhsnap`,
+        "--compress",
+      ]),
+      "compact-snapshot",
+    );
+    assert.equal(c.compacted, true);
+    assert.equal(c.compressed, true);
+    assert.equal((c.after as { tombstones: number }).tombstones, 0);
+    assert.equal((c.after as { size: number }).size, 11);
+    r = await cli(["items", "--snapshot", `${dir}/c.adhsnap.gz`]);
+    assert.equal(r.stdout.trimEnd().split("\n").length, 11);
+    fails(await cli(["compact-snapshot", "--in", snap]), 2, "BadInput", /--out/);
+    fails(
+      await cli(["compact-snapshot", "--in", `${dir}/nope`, "--out", `${dir}/o`]),
+      5,
+      "IO",
+      /not found/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("inspect-snapshot prints header, checksum, stats, preview and lookup", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/i.adhsnap`;
+    const seeds = Array.from({ length: 25 }, (_, i) => ["--seed", `K${i}=v${i}`]).flat();
+    await cli([
+      "probe-visualize",
+      "--operation",
+      "put",
+      "--key",
+      "Z",
+      "--value",
+      "z",
+      "--snapshot",
+      snap,
+      "--apply",
+      ...seeds,
+    ]);
+    let r = await cli([
+      "inspect-snapshot",
+      "--in",
+      snap,
+      "--key",
+      "K7",
+      "--contains",
+      "K2",
+      "--limit",
+      "2",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Snapshot: .*i\.adhsnap \(\d+ bytes\)\n/);
+    assert.match(
+      r.stdout,
+      /\nHeader: magic ADHSNAP1, version 2, flags 0x00, payload \d+ bytes stored/,
+    );
+    assert.match(r.stdout, /\nChecksum: blake2b-512 verified [0-9a-f]{32}\.\.\.\n/);
+    assert.match(r.stdout, /\nKind: adaptive; backend /);
+    assert.match(r.stdout, /\nStats: size 26, /);
+    assert.match(r.stdout, /\nInvariants: OK\n/);
+    assert.match(
+      r.stdout,
+      /\nEntries containing 'K2' \(showing 2 of 6\):\n {2}"K2\d?" = v2\d?\n {2}"K2\d?" = v2\d?\n/,
+    );
+    assert.match(r.stdout, /\nLookup 'K7': found "K7" = v7\n$/);
+    const j = json(
+      await cli(["--json", "inspect-snapshot", "--in", snap, "--key", "nope"]),
+      "inspect-snapshot",
+    );
+    const { ok: _ok, command: _command, ...rest } = j;
+    const parsed = SnapshotInspectionSchema.parse(rest);
+    assert.equal(parsed.lookup?.found, false);
+    assert.equal(parsed.entries.shown.length, 20);
+    fails(
+      await cli(["inspect-snapshot", "--in", snap, "--limit", "-1"]),
+      2,
+      "BadInput",
+      /not an integer/,
+    );
+    r = await cli(["inspect-snapshot"]);
+    fails(r, 2, "BadInput", /--in/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("probe-visualize prints Robin Hood and chaining probe paths and exports trace JSON", async () => {
+  const dir = await tempDir();
+  try {
+    let r = await cli([
+      "--mode",
+      "fast-lookup",
+      "probe-visualize",
+      "--operation",
+      "get",
+      "--key",
+      "K1",
+      "--seed",
+      "K1=1",
+      "--seed",
+      "K2=2",
+      "--export-json",
+      `${dir}/t.json`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(lines[0], "Probe visualization [robinhood] GET key='K1'");
+    assert.match(lines[1]!, /^Hash: 0x[0-9a-f]{8}, capacity 64, ideal slot \d+$/);
+    assert.equal(lines[2], "Steps:");
+    assert.equal(lines.at(-2), "Result: match (found: true)");
+    assert.match(lines.at(-3)!, /slot \d+ occupied key="K1" .* match -> match$/);
+    assert.equal(lines.at(-1), `Trace JSON: ${dir}/t.json`);
+    const trace = ProbeTraceSchema.parse(JSON.parse(await Deno.readTextFile(`${dir}/t.json`)));
+    assert.equal(trace.backend, "robinhood");
+    assert.equal(trace.found, true);
+    assert.equal(trace.terminal, "match");
+    // Deterministic hash: the same trace in another process.
+    const again = json(
+      await cli([
+        "--json",
+        "--mode",
+        "fast-lookup",
+        "probe-visualize",
+        "--operation",
+        "get",
+        "--key",
+        "K1",
+        "--seed",
+        "K1=1",
+        "--seed",
+        "K2=2",
+      ]),
+      "probe-visualize",
+    );
+    assert.deepEqual(again.trace, trace);
+    r = await cli([
+      "--mode",
+      "fast-insert",
+      "probe-visualize",
+      "--operation",
+      "put",
+      "--key",
+      "new",
+      "--value",
+      "v",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Probe visualization \[chaining\] PUT key='new'\nHash: 0x[0-9a-f]{8}, capacity \d+, bucket \d+\nSteps:\n {2}\(empty chain\)\nResult: insert \(found: false\)\n$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("probe-visualize --apply saves the put to the snapshot; bad flags are BadInput", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/p.adhsnap`;
+    let r = await cli([
+      "probe-visualize",
+      "--operation",
+      "put",
+      "--key",
+      "A",
+      "--value",
+      "1",
+      "--snapshot",
+      snap,
+      "--apply",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\nApplied: A=1 \(saved to .*p\.adhsnap\)\n$/);
+    assert.equal((await cli(["get", "A", "--snapshot", snap])).stdout, "1\n");
+    r = await cli(["probe-visualize", "--operation", "get", "--key", "A", "--snapshot", snap]);
+    assert.match(r.stdout, /^Probe visualization \[chaining\] GET key='A'\n/);
+    assert.match(r.stdout, /\nResult: match \(found: true\)\n$/);
+    fails(
+      await cli(["probe-visualize", "--operation", "put", "--key", "A"]),
+      2,
+      "BadInput",
+      /needs --value/,
+    );
+    fails(await cli(["probe-visualize", "--operation", "del", "--key", "A"]), 2, "BadInput", /del/);
+    fails(
+      await cli(["probe-visualize", "--operation", "get", "--key", "A", "--seed", "novalue"]),
+      2,
+      "BadInput",
+      /not KEY=VALUE/,
+    );
+    fails(await cli(["probe-visualize", "--key", "A"]), 2, "BadInput", /--operation/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("items and get print committed test vectors, non-string values as JSON", async () => {
+  const fixtures = new URL("../fixtures/snapshots/", import.meta.url).pathname;
+  const r = await cli(["items", "--snapshot", `${fixtures}chaining_values.adhsnap`]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 21);
+  for (
+    const line of [
+      "k0,plain",
+      "k5,2147483647",
+      'k15,[1,"two",[3,null],{"four":4}]',
+      "k13,null",
+      "42,number key",
+      "1.5,float key",
+    ]
+  ) assert.ok(lines.includes(line), line);
+  const keyed = `${fixtures}robinhood_keyed.adhsnap`;
+  fails(await cli(["get", "secret", "--snapshot", keyed]), 5, "IO", /keyed/);
+  const g = await cli(["get", "secret", "--snapshot", keyed], {
+    ADHASH_SNAPSHOT_KEY: "adhash-fixture-key",
+  });
+  assert.equal(g.stdout, '{"level":3}\n');
+});

@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { BadInputError, InvariantError, IOError } from "../../src/errors.ts";
+import { ChainingMap } from "../../src/core/chaining_map.ts";
+import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
+import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
+import {
+  compactMap,
+  inspectSnapshot,
+  loadSnapshot,
+  rebuildFromState,
+  saveSnapshot,
+} from "../../src/snapshot/mod.ts";
+import { encodeState } from "../../src/snapshot/codec.ts";
+import { packSnapshot } from "../../src/snapshot/format.ts";
+import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
+import { brokenRobinHoodState } from "./broken_state.ts";
+
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_snap_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("saveSnapshot() and loadSnapshot() round-trip through a file", async () => {
+  await inTempDir(async (dir) => {
+    const m = new RobinHoodMap<unknown>({ deletion: "tombstone" });
+    for (let i = 0; i < 100; i++) m.set(`K${i}`, { i });
+    m.delete("K5");
+    const info = await saveSnapshot(`${dir}/m.adhsnap`, m, { key: null });
+    assert.equal(info.compressed, false);
+    assert.equal(info.keyed, false);
+    assert.equal(info.kind, "robinhood");
+    assert.equal(info.size, 99);
+    assert.equal(info.bytes, (await Deno.stat(`${dir}/m.adhsnap`)).size);
+    const back = await loadSnapshot(`${dir}/m.adhsnap`, { key: null });
+    assert.ok(back instanceof RobinHoodMap);
+    assert.deepEqual([...back.entries()], [...m.entries()]);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir), (e) => e.name), ["m.adhsnap"]);
+  });
+});
+
+Deno.test("saveSnapshot() compresses .gz names and refuses .gz with compression off", async () => {
+  await inTempDir(async (dir) => {
+    const m = new ChainingMap<unknown>();
+    m.set("a", "b".repeat(1000));
+    const gz = await saveSnapshot(`${dir}/m.adhsnap.gz`, m, { key: null });
+    assert.equal(gz.compressed, true);
+    const bytes = await Deno.readFile(`${dir}/m.adhsnap.gz`);
+    assert.equal(bytes[10]! & 1, 1);
+    assert.ok(gz.bytes < 300);
+    await assert.rejects(
+      () => saveSnapshot(`${dir}/x.gz`, m, { compress: false, key: null }),
+      (e: unknown) =>
+        e instanceof BadInputError && /ends in \.gz but compression is off/.test(e.message),
+    );
+    const plain = await saveSnapshot(`${dir}/m.bin`, m, { compress: true, key: null });
+    assert.equal(plain.compressed, true);
+    assert.deepEqual(
+      (await loadSnapshot(`${dir}/m.bin`, { key: null })).get("a"),
+      "b".repeat(1000),
+    );
+  });
+});
+
+Deno.test("saveSnapshot() refuses values that are not JSON-compatible, leaving no file", async () => {
+  await inTempDir(async (dir) => {
+    const m = new ChainingMap<unknown>();
+    m.set("when", new Date(0));
+    await assert.rejects(() => saveSnapshot(`${dir}/m.adhsnap`, m, { key: null }), TypeError);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  });
+});
+
+Deno.test("loadSnapshot() reports missing, empty and oversized files as IOError", async () => {
+  await inTempDir(async (dir) => {
+    await assert.rejects(
+      () => loadSnapshot(`${dir}/none`),
+      (e: unknown) => e instanceof IOError && /not found/.test(e.message),
+    );
+    await Deno.writeFile(`${dir}/empty`, new Uint8Array());
+    await assert.rejects(
+      () => loadSnapshot(`${dir}/empty`),
+      (e: unknown) => e instanceof IOError && e.message === "Truncated snapshot",
+    );
+    const m = new ChainingMap<unknown>();
+    for (let i = 0; i < 1000; i++) m.set(i, i);
+    await saveSnapshot(`${dir}/big`, m, { key: null });
+    await assert.rejects(
+      () => loadSnapshot(`${dir}/big`, { key: null, maxPayloadBytes: 100 }),
+      (e: unknown) =>
+        e instanceof IOError && /^Snapshot payload exceeds maximum allowed size/.test(e.message),
+    );
+  });
+});
+
+Deno.test("loadSnapshot() throws InvariantError for a well-formed snapshot of a broken table", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.writeFile(
+      `${dir}/broken`,
+      packSnapshot(encodeState(brokenRobinHoodState()), { key: null }),
+    );
+    await assert.rejects(
+      () => loadSnapshot(`${dir}/broken`, { key: null }),
+      (e: unknown) => e instanceof InvariantError && e.exitCode === 3 && /distance/.test(e.message),
+    );
+  });
+});
+
+Deno.test("rebuildFromState() repairs a broken table keeping every entry", () => {
+  const state = brokenRobinHoodState();
+  const { map, kept, dropped } = rebuildFromState(state);
+  assert.equal(kept, 6);
+  assert.equal(dropped, 0);
+  assert.deepEqual(map.checkInvariants(), []);
+  for (let i = 0; i < 6; i++) assert.equal(map.get(`K${i}`), i);
+  const dup = { ...state, keys: state.keys.map((k, i) => (i === 1 ? state.keys[0]! : k)) };
+  const r = rebuildFromState(dup);
+  assert.equal(r.kept, 5);
+  assert.equal(r.dropped, 1);
+});
+
+Deno.test("compactMap() drops tombstones of Robin Hood tables, adaptive ones included", () => {
+  const m = new RobinHoodMap<unknown>({ initialCapacity: 64, deletion: "tombstone" });
+  for (let i = 0; i < 40; i++) m.set(i, i);
+  for (let i = 0; i < 30; i++) m.delete(i);
+  assert.ok(m.stats().tombstones > 0);
+  const r = compactMap(m);
+  assert.equal(r.compacted, true);
+  assert.equal(r.map.stats().tombstones, 0);
+  assert.equal(r.map.size, 10);
+  const a = new AdaptiveMap<unknown>({
+    startBackend: "robinhood",
+    rhDeletion: "tombstone",
+    maxTombstoneRatio: 1,
+  });
+  for (let i = 0; i < 40; i++) a.set(i, i);
+  for (let i = 0; i < 30; i++) a.delete(i);
+  assert.ok(a.stats().tombstones > 0);
+  const ra = compactMap(a);
+  assert.equal(ra.compacted, true);
+  assert.equal(ra.map.stats().tombstones, 0);
+  assert.equal((ra.map as AdaptiveMap<unknown>).compactions, a.compactions + 1);
+  assert.equal(compactMap(new ChainingMap<unknown>()).compacted, false);
+});
+
+Deno.test("compactMap() leaves a migrating adaptive map alone unless asked to finish", () => {
+  const a = new AdaptiveMap<unknown>({
+    incrementalBatch: 1,
+    initialBuckets: 2,
+    groupsPerBucket: 4,
+  });
+  let i = 0;
+  while (!a.migrating) a.set(i, i++);
+  const skipped = compactMap(a);
+  assert.equal(skipped.compacted, false);
+  assert.equal(skipped.map, a);
+  assert.equal(a.migrating, true);
+  const done = compactMap(a, { finishMigration: true });
+  assert.equal(done.compacted, true);
+  assert.equal(done.note, "migration finished; compacted");
+  assert.equal((done.map as AdaptiveMap<unknown>).migrating, false);
+  assert.equal(done.map.backend, "robinhood");
+  assert.equal(done.map.size, i);
+  assert.deepEqual(done.map.checkInvariants(), []);
+});
+
+Deno.test("inspectSnapshot() describes header, checksum, statistics, entries and lookups", async () => {
+  await inTempDir(async (dir) => {
+    const m = new AdaptiveMap<unknown>();
+    for (let i = 0; i < 50; i++) m.set(`K${i}`, i);
+    m.set(7, "seven");
+    await saveSnapshot(`${dir}/s.adhsnap.gz`, m, { key: "k" });
+    const r = await inspectSnapshot(`${dir}/s.adhsnap.gz`, {
+      checksumKey: "k",
+      key: "7",
+      contains: "K1",
+      limit: 3,
+    });
+    SnapshotInspectionSchema.parse(r);
+    assert.equal(r.header.version, 2);
+    assert.equal(r.header.flags, 3);
+    assert.equal(r.checksum.algorithm, "hmac-blake2b-512");
+    assert.equal(r.kind, "adaptive");
+    assert.equal(r.stats.size, 51);
+    assert.equal(r.invariants.ok, true);
+    assert.equal(r.entries.matched, 11); // K1, K10..K19
+    assert.equal(r.entries.shown.length, 3);
+    assert.equal(r.entries.truncated, true);
+    assert.ok(r.entries.shown.every((e) => String(e.key).includes("K1")));
+    assert.deepEqual(r.lookup, { key: "7", found: true, matched_key: 7, value: "seven" });
+    const miss = await inspectSnapshot(`${dir}/s.adhsnap.gz`, { checksumKey: "k", key: "nope" });
+    assert.deepEqual(miss.lookup, { key: "nope", found: false, matched_key: null, value: null });
+    assert.equal(miss.entries.shown.length, 20);
+    await assert.rejects(
+      () => inspectSnapshot(`${dir}/s.adhsnap.gz`, { checksumKey: null }),
+      IOError,
+    );
+  });
+});
+
+Deno.test("inspectSnapshot() reports a broken table instead of throwing", async () => {
+  await inTempDir(async (dir) => {
+    await Deno.writeFile(
+      `${dir}/broken`,
+      packSnapshot(encodeState(brokenRobinHoodState()), { key: null }),
+    );
+    const r = await inspectSnapshot(`${dir}/broken`, { checksumKey: null });
+    SnapshotInspectionSchema.parse(r);
+    assert.equal(r.invariants.ok, false);
+    assert.ok(r.invariants.problems.length > 0);
+  });
+});
