@@ -28,7 +28,7 @@ import type {
 export interface ChainingOptions {
   /** Chains to start with, rounded up to a power of two (minimum 8). Default 64. */
   initialBuckets?: number;
-  /** Entries per chain that double the chains, in (0, 16]. Default 1.0. */
+  /** Entries per chain that double the chains, in [0.1, 16]. Default 1.0. */
   maxLoadFactor?: number;
 }
 
@@ -82,8 +82,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   constructor(options: ChainingOptions = {}) {
     const lf = options.maxLoadFactor ?? 1.0;
-    if (!(lf > 0 && lf <= 16)) {
-      throw new RangeError(`maxLoadFactor must be in (0, 16]: received ${lf}`);
+    if (!(lf >= 0.1 && lf <= 16)) {
+      throw new RangeError(`maxLoadFactor must be in [0.1, 16]: received ${lf}`);
     }
     this.maxLoadFactor = lf;
     const initial = options.initialBuckets ?? 64;
@@ -95,7 +95,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.shift = 32 - this.bits;
     this.heads = new Int32Array(1 << this.bits);
     this.next = new Int32Array(16);
-    this.growAt = Math.floor((1 << this.bits) * lf);
+    this.growAt = this.thresholdFor(1 << this.bits);
   }
 
   /**
@@ -112,7 +112,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     m.bits = Math.max(MIN_BITS, log2Ceil(buckets));
     m.shift = 32 - m.bits;
     m.heads = new Int32Array(1 << m.bits);
-    m.growAt = Math.floor((1 << m.bits) * m.maxLoadFactor);
+    m.growAt = m.thresholdFor(1 << m.bits);
     m.next = new Int32Array(Math.max(16, entries));
     return m;
   }
@@ -222,6 +222,11 @@ export class ChainingMap<V> implements HashMapLike<V> {
     return this;
   }
 
+  /** Entries that double the chains of a table of `chains` chains (at least 1). */
+  private thresholdFor(chains: number): number {
+    return Math.max(1, Math.floor(chains * this.maxLoadFactor));
+  }
+
   /** A free slab index (its `next` is 0). */
   private alloc(): number {
     if (this.free !== 0) {
@@ -248,6 +253,9 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** Doubles the chains; out of line so `set` stays small. */
   private grow(): void {
     const from = this.heads.length;
+    if (this.bits >= 30) {
+      throw new RangeError(`ChainingMap cannot grow beyond 2^30 chains (${this.count} entries)`);
+    }
     this.relink(this.bits + 1);
     this.onRebuild?.(
       "resize",
@@ -280,7 +288,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     }
     for (let b = 0; b < chainLen.length; b++) if (chainLen[b]! > 0) this.lens.add(chainLen[b]!);
     this.heads = heads;
-    this.growAt = Math.floor((1 << bits) * this.maxLoadFactor);
+    this.growAt = this.thresholdFor(1 << bits);
   }
 
   /** Removes `key`; returns whether it was present. */
@@ -361,7 +369,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.free = 0;
     this.sumPos = 0;
     this.lens.reset();
-    this.growAt = Math.floor((1 << this.bits) * this.maxLoadFactor);
+    this.growAt = this.thresholdFor(1 << this.bits);
     this.version++;
   }
 
@@ -588,7 +596,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       m.set(k, state.values[j] as V);
       if (m.count === before) throw new RangeError(`entry ${j}: key ${keyRepr(k)} appears twice`);
     }
-    m.growAt = Math.floor(cap * m.maxLoadFactor);
+    m.growAt = m.thresholdFor(cap);
     return m;
   }
 }

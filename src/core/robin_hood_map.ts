@@ -29,7 +29,7 @@ import type {
 export interface RobinHoodOptions {
   /** Slots to start with, rounded up to a power of two (minimum 8). Default 64. */
   initialCapacity?: number;
-  /** Entries plus tombstones per slot that trigger a rebuild, in (0, 0.97]. Default 0.85. */
+  /** Entries plus tombstones per slot that trigger a rebuild, in [0.1, 0.97]. Default 0.85. */
   maxLoadFactor?: number;
   /** `backshift` (default: no tombstones) or `tombstone`. */
   deletion?: DeletionStrategy;
@@ -46,11 +46,14 @@ function hashOf(key: Key): number {
 }
 
 function checkLoadFactor(lf: number): number {
-  if (!(lf > 0 && lf <= 0.97)) {
-    throw new RangeError(`maxLoadFactor must be in (0, 0.97]: received ${lf}`);
+  if (!(lf >= 0.1 && lf <= 0.97)) {
+    throw new RangeError(`maxLoadFactor must be in [0.1, 0.97]: received ${lf}`);
   }
   return lf;
 }
+
+/** The largest table: indexes stay positive 32-bit integers. */
+const MAX_BITS = 30;
 
 /**
  * A Robin Hood hash map with `Map`'s interface. Iteration follows slot order.
@@ -183,7 +186,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   }
 
   private thresholdFor(cap: number): number {
-    return Math.min(cap - 1, Math.floor(cap * this.maxLoadFactor));
+    return Math.max(1, Math.min(cap - 1, Math.floor(cap * this.maxLoadFactor)));
   }
 
   /** Slot holding `key`, or -1. */
@@ -333,6 +336,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     const oldKp = this.kp;
     const oldVp = this.vp;
     const oldCap = oldMeta.length;
+    if (newCap > 2 ** MAX_BITS) {
+      throw new RangeError(
+        `RobinHoodMap cannot grow beyond 2^${MAX_BITS} slots (${this.count} entries)`,
+      );
+    }
     this.allocate(log2Ceil(newCap));
     this.count = 0;
     this.tombs = 0;

@@ -97,3 +97,25 @@ Deno.test("clear() empties the map and returns it to its initial capacity", () =
     assert.equal(m.get(1), 1);
   }
 });
+
+Deno.test("constructors and fromState() refuse load factors that would make growth loop", () => {
+  assert.throws(
+    () => new RobinHoodMap({ maxLoadFactor: 1e-30 }),
+    /\[0\.1, 0\.97\]: received 1e-30/,
+  );
+  assert.throws(() => new RobinHoodMap({ maxLoadFactor: 0.98 }), RangeError);
+  assert.throws(() => new ChainingMap({ maxLoadFactor: 0.05 }), /\[0\.1, 16\]/);
+  const s = new RobinHoodMap().exportState();
+  assert.throws(() => RobinHoodMap.fromState({ ...s, maxLoadFactor: 0 }), RangeError);
+  // The lowest allowed load factor still grows to fit: every table keeps room for an entry.
+  for (
+    const m of [
+      new RobinHoodMap<number>({ maxLoadFactor: 0.1 }),
+      new ChainingMap<number>({ maxLoadFactor: 0.1 }),
+    ]
+  ) {
+    for (let i = 0; i < 1000; i++) m.set(i, i);
+    assert.equal(m.size, 1000);
+    assert.ok(m.stats().loadFactor <= 0.1);
+  }
+});
