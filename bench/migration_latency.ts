@@ -5,14 +5,21 @@
 import { AdaptiveMap, type AdaptivePolicy } from "../mod.ts";
 
 const N = 1_000_000;
+const BATCH = Number(Deno.args[1] ?? 2048);
 const keys = Array.from({ length: N * 2 }, (_, i) => `K${i}`);
 
 function run(start: AdaptivePolicy["startBackend"]): void {
   // Thresholds that hold still while the map fills...
   const m = new AdaptiveMap<number>(
     start === "chaining"
-      ? { startBackend: start, initialBuckets: 1 << 17, maxLfChaining: 1.5, maxGroupLen: 1e6 }
-      : { startBackend: start, maxAvgProbeRobinhood: 1e6 },
+      ? {
+        startBackend: start,
+        initialBuckets: 1 << 17,
+        maxLfChaining: 1.5,
+        maxGroupLen: 1e6,
+        incrementalBatch: BATCH,
+      }
+      : { startBackend: start, maxAvgProbeRobinhood: 1e6, incrementalBatch: BATCH },
   );
   for (let i = 0; i < N; i++) m.set(keys[i]!, i);
   if (m.backend !== start || m.migrating) throw new Error("the map switched while filling");

@@ -15,8 +15,9 @@
  *
  * ## Migration
  * A migration allocates the target table at a size that holds every entry without a rebuild
- * (cheap at any size: both backends keep keys and values in pages allocated on first write),
- * then moves up to `incrementalBatch` entries per operation. Each key lives
+ * (cheap at any size: a big target keeps keys and values in pages allocated on first write,
+ * until its next rebuild makes it flat again), then moves up to `incrementalBatch` entries per
+ * operation. Each key lives
  * in exactly one table: reads look in both, an update of a key not yet moved changes it in
  * place, a new key goes to the target, a delete removes it wherever it is. No write is lost,
  * no deleted key comes back. Iterating a migrating map first completes the migration, so
@@ -324,10 +325,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     const p = this.policy;
     // Sized so the moved entries fill it to about half its limit: no rebuild mid-migration.
     const target: Backend<V> = to === "robinhood"
-      ? RobinHoodMap.withCapacity<V>(pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n)), {
-        maxLoadFactor: RH_MAX_LOAD,
-        deletion: p.rhDeletion,
-      })
+      ? RobinHoodMap.withCapacity<V>(
+        pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n)),
+        { maxLoadFactor: RH_MAX_LOAD, deletion: p.rhDeletion },
+        true, // paged: no single operation allocates the whole table
+      )
       : ChainingMap.withCapacity<V>(
         pow2AtLeast(Math.min((2 * n) / p.maxLfChaining, 8 * n + 8)),
         2 * n + 16,

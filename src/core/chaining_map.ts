@@ -12,7 +12,7 @@
  * @module
  */
 
-import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
+import { hash32, indexFor, keyRepr } from "./hash.ts";
 import { badKey, Histogram, log2Ceil, modifiedDuringIteration, REF_BYTES } from "./storage.ts";
 import type {
   ChainingState,
@@ -30,10 +30,6 @@ export interface ChainingOptions {
   initialBuckets?: number;
   /** Entries per chain that double the chains, in [0.1, 16]. Default 1.0. */
   maxLoadFactor?: number;
-}
-
-function hashOf(key: Key): number {
-  return typeof key === "string" ? hashString(key) : hashNumber(key);
 }
 
 const MIN_BITS = 3;
@@ -149,7 +145,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Slab index of `key`, or -1. */
   private find(key: Key): number {
-    const h = hashOf(key);
+    const h = hash32(key);
     const kp = this.kp;
     const next = this.next;
     let e = this.heads[h >>> this.shift]!;
@@ -182,13 +178,11 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
   set(key: Key, value: V): this {
-    let h: number;
-    if (typeof key === "string") h = hashString(key);
-    else {
+    if (typeof key !== "string") {
       if (typeof key !== "number" || key !== key) badKey(key);
       if (key === 0) key = 0; // -0 is stored as 0, as Map does
-      h = hashNumber(key);
     }
+    const h = hash32(key);
     const kp = this.kp;
     const next = this.next;
     const b = h >>> this.shift;
@@ -278,7 +272,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     for (let s = 0; s < this.top; s++) {
       const k = this.keyAt(s);
       if (k === undefined) continue;
-      const b = hashOf(k) >>> this.shift;
+      const b = hash32(k) >>> this.shift;
       next[s] = 0;
       if (tails[b] === 0) heads[b] = s + 1;
       else next[tails[b]! - 1] = s + 1;
@@ -293,7 +287,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean {
-    const b = hashOf(key) >>> this.shift;
+    const b = hash32(key) >>> this.shift;
     const next = this.next;
     let e = this.heads[b]!;
     let prev = 0;
@@ -481,7 +475,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
         if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
           say(`chain ${b}: slab index ${s} holds invalid key ${String(k)}`);
         } else {
-          const want = indexFor(hashOf(k), this.bits);
+          const want = indexFor(hash32(k), this.bits);
           if (want !== b) say(`key ${keyRepr(k)} is in chain ${b} but hashes to ${want}`);
           if (this.find(k) !== s) say(`key ${keyRepr(k)} appears more than once`);
         }
@@ -524,7 +518,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
   }
 
   private trace(operation: "get" | "put", key: Key): ChainingTrace {
-    const h = hashOf(key);
+    const h = hash32(key);
     const bucket = h >>> this.shift;
     const path: ChainingTraceStep[] = [];
     let found = false;
@@ -542,7 +536,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       backend: "chaining",
       operation,
       key_repr: keyRepr(key),
-      hash: h,
+      hash: h >>> 0,
       capacity: this.heads.length,
       bucket,
       found,

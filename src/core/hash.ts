@@ -48,6 +48,26 @@ export function hashKey(key: Key): number {
 }
 
 /**
+ * The same 32 bits as {@linkcode hashKey}, as a signed int32. The tables use this form: an
+ * unsigned result above 2^31 is not a small integer to V8, and a call that is not inlined
+ * then allocates a heap number for it on every operation.
+ */
+export function hash32(key: Key): number {
+  if (typeof key === "string") {
+    let h = 0x811c9dc5 | 0;
+    const n = key.length;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    h ^= n;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+  return hashNumber(key) | 0;
+}
+
+/**
  * Index of `hash` in a power-of-two table of `2 ** bits` slots: its top `bits` bits.
  * (`bits` is 1..30.)
  */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { hashNumber, hashString, indexFor, keyRepr } from "./hash.ts";
+import { hash32, indexFor, keyRepr } from "./hash.ts";
 import { badKey, Histogram, log2Ceil, modifiedDuringIteration, REF_BYTES } from "./storage.ts";
 import type {
   DeletionStrategy,
@@ -40,10 +40,10 @@ const DIST_ONE = 0x100;
 /** Slots per storage page: big tables never need one big array allocated at once. */
 const PAGE_BITS = 15;
 const PAGE_MASK = (1 << PAGE_BITS) - 1;
-
-function hashOf(key: Key): number {
-  return typeof key === "string" ? hashString(key) : hashNumber(key);
-}
+/** Tables up to this many bits stay flat even as migration targets (their arrays are small). */
+const FLAT_MAX_BITS = 16;
+/** Tables above this many bits are always paged: V8 arrays hold at most about 2^27 items. */
+const FLAT_LIMIT_BITS = 25;
 
 function checkLoadFactor(lf: number): number {
   if (!(lf >= 0.1 && lf <= 0.97)) {
@@ -79,6 +79,13 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** Keys and values in pages of PAGE slots, each allocated on its first write. */
   private kp: Array<Array<Key | undefined> | undefined>;
   private vp: Array<Array<V | undefined> | undefined>;
+  /**
+   * Flat storage when not null: slot `i` keeps its key at `2 * i` and its value at `2 * i + 1`,
+   * on one cache line, so a hit costs one miss. Flat is the fastest layout; pages are used only
+   * by a big table built as a migration target (where one big allocation would stall an
+   * operation) or too big for one array, and last until the table's next rebuild.
+   */
+  private kv: Array<Key | V | undefined> | null = null;
   /** Set while an {@linkcode AdaptiveMap} drains this table: deletions leave tombstones. */
   private draining = false;
   private bits: number;
@@ -115,49 +122,79 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.allocate(this.bits);
   }
 
-  /** Points the table at fresh, empty storage of `2 ** bits` slots (pages come on first write). */
-  private allocate(bits: number): void {
+  /** Points the table at fresh, empty storage of `2 ** bits` slots. */
+  private allocate(bits: number, paged = false): void {
     const cap = 1 << bits;
     this.bits = bits;
     this.shift = 32 - bits;
     this.mask = cap - 1;
     this.meta = new Int32Array(cap); // zeroed pages from the OS: cheap at any size
-    const pages = Math.max(1, cap >>> PAGE_BITS);
-    this.kp = new Array(pages).fill(undefined);
-    this.vp = new Array(pages).fill(undefined);
+    if (paged || bits > FLAT_LIMIT_BITS) {
+      const pages = Math.max(1, cap >>> PAGE_BITS);
+      this.kp = new Array(pages).fill(undefined);
+      this.vp = new Array(pages).fill(undefined);
+      this.kv = null;
+    } else {
+      this.kp = [];
+      this.vp = [];
+      this.kv = new Array<Key | V | undefined>(2 * cap).fill(undefined);
+    }
     this.growAt = this.thresholdFor(cap);
   }
 
-  /** An empty table of `capacity` slots (rounded up to a power of two). */
-  static withCapacity<V>(capacity: number, options: RobinHoodOptions = {}): RobinHoodMap<V> {
+  /**
+   * An empty table of `capacity` slots (rounded up to a power of two). With `paged`, tables
+   * above 2^16 slots keep keys and values in pages allocated on first write, so creating one
+   * costs well under a millisecond at any size.
+   */
+  static withCapacity<V>(
+    capacity: number,
+    options: RobinHoodOptions = {},
+    paged = false,
+  ): RobinHoodMap<V> {
     const m = new RobinHoodMap<V>({ ...options, initialCapacity: 8 });
-    m.allocate(Math.max(MIN_BITS, log2Ceil(capacity)));
+    const bits = Math.max(MIN_BITS, log2Ceil(capacity));
+    m.allocate(bits, paged && bits > FLAT_MAX_BITS);
     return m;
   }
 
   /** Allocates page `p` of keys and values; out of line, it runs once per page. */
   private newPage(p: number): void {
-    const size = Math.min(PAGE_MASK + 1, this.mask + 1);
-    this.kp[p] = new Array<Key | undefined>(size).fill(undefined);
-    this.vp[p] = new Array<V | undefined>(size).fill(undefined);
+    this.kp[p] = new Array<Key | undefined>(PAGE_MASK + 1).fill(undefined);
+    this.vp[p] = new Array<V | undefined>(PAGE_MASK + 1).fill(undefined);
   }
 
-  /** Writes slot `i`'s key and value, allocating its pages if needed. */
+  /** Writes slot `i`'s key and value. */
   private put(i: number, k: Key | undefined, v: V | undefined): void {
+    const kv = this.kv;
+    if (kv !== null) {
+      kv[i << 1] = k;
+      kv[(i << 1) + 1] = v;
+      return;
+    }
     const p = i >>> PAGE_BITS;
     if (this.kp[p] === undefined) this.newPage(p);
     this.kp[p]![i & PAGE_MASK] = k;
     this.vp[p]![i & PAGE_MASK] = v;
   }
 
-  /** The key in live slot `i`. */
+  /** Writes slot `i`'s value (the slot is live, so its page exists). */
+  private putValue(i: number, v: V): void {
+    const kv = this.kv;
+    if (kv !== null) kv[(i << 1) + 1] = v;
+    else this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] = v;
+  }
+
+  /** The key in slot `i` (undefined when empty). */
   private keyAt(i: number): Key {
-    return this.kp[i >>> PAGE_BITS]![i & PAGE_MASK]!;
+    const kv = this.kv;
+    return (kv !== null ? kv[i << 1] : this.kp[i >>> PAGE_BITS]?.[i & PAGE_MASK]) as Key;
   }
 
   /** The value in live slot `i`. */
   private valueAt(i: number): V {
-    return this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] as V;
+    const kv = this.kv;
+    return (kv !== null ? kv[(i << 1) + 1] : this.vp[i >>> PAGE_BITS]![i & PAGE_MASK]) as V;
   }
 
   /** Live entries. */
@@ -191,16 +228,16 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Slot holding `key`, or -1. */
   private find(key: Key): number {
-    const h = hashOf(key);
+    const h = hash32(key);
     const meta = this.meta;
-    const kp = this.kp;
+    const kv = this.kv;
     const mask = this.mask;
     let i = h >>> this.shift;
     let want = DIST_ONE | (h & 0x7f) | 0x80;
     for (;;) {
       const m = meta[i]!;
       if (m === want) {
-        if (kp[i >>> PAGE_BITS]![i & PAGE_MASK] === key) return i;
+        if ((kv !== null ? kv[i << 1] : this.keyAt(i)) === key) return i;
       } else if (m < (want & ~0xff)) return -1;
       i = (i + 1) & mask;
       want += DIST_ONE;
@@ -210,7 +247,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** The value stored under `key`, or `undefined`. */
   get(key: Key): V | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.vp[i >>> PAGE_BITS]![i & PAGE_MASK];
+    return i < 0 ? undefined : this.valueAt(i);
   }
 
   /** Whether `key` is present. */
@@ -222,21 +259,19 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   update(key: Key, value: V): boolean {
     const i = this.find(key);
     if (i < 0) return false;
-    this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] = value;
+    this.putValue(i, value);
     return true;
   }
 
   /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
   set(key: Key, value: V): this {
-    let h: number;
-    if (typeof key === "string") h = hashString(key);
-    else {
+    if (typeof key !== "string") {
       if (typeof key !== "number" || key !== key) badKey(key);
       if (key === 0) key = 0; // -0 is stored as 0, as Map does
-      h = hashNumber(key);
     }
+    const h = hash32(key);
     const meta = this.meta;
-    const kp = this.kp;
+    const kv = this.kv;
     const mask = this.mask;
     const fp = (h & 0x7f) | 0x80;
     let i = h >>> this.shift;
@@ -245,8 +280,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     for (;;) {
       const m = meta[i]!;
       if (m === (base | fp)) {
-        if (kp[i >>> PAGE_BITS]![i & PAGE_MASK] === key) {
-          this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] = value;
+        if ((kv !== null ? kv[i << 1] : this.keyAt(i)) === key) {
+          this.putValue(i, value);
           return this;
         }
       } else if (m < base) break;
@@ -293,12 +328,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         }
       } else if (md < dist) {
         meta[i] = ((dist + 1) << 8) | fp;
-        const kpage = this.kp[i >>> PAGE_BITS]!;
-        const vpage = this.vp[i >>> PAGE_BITS]!;
-        const k2 = kpage[i & PAGE_MASK];
-        const v2 = vpage[i & PAGE_MASK];
-        kpage[i & PAGE_MASK] = k;
-        vpage[i & PAGE_MASK] = v;
+        const k2 = this.keyAt(i);
+        const v2 = this.valueAt(i);
+        this.put(i, k, v);
         hist.add(dist);
         hist.remove(md);
         this.sumDist += dist - md;
@@ -333,6 +365,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** Rebuilds into `newCap` slots (a power of two), dropping tombstones. */
   private rebuild(newCap: number, type: "resize" | "compaction", reason: string): void {
     const oldMeta = this.meta;
+    const oldKv = this.kv;
     const oldKp = this.kp;
     const oldVp = this.vp;
     const oldCap = oldMeta.length;
@@ -348,15 +381,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.hist.reset();
     for (let j = 0; j < oldCap; j++) {
       if ((oldMeta[j]! & 0xff) === 0) continue;
-      const k = oldKp[j >>> PAGE_BITS]![j & PAGE_MASK]!;
-      const h = hashOf(k);
-      this.place(
-        h >>> this.shift,
-        0,
-        (h & 0x7f) | 0x80,
-        k,
-        oldVp[j >>> PAGE_BITS]![j & PAGE_MASK] as V,
-      );
+      const k = (oldKv !== null ? oldKv[j << 1] : oldKp[j >>> PAGE_BITS]![j & PAGE_MASK]) as Key;
+      const v =
+        (oldKv !== null ? oldKv[(j << 1) + 1] : oldVp[j >>> PAGE_BITS]![j & PAGE_MASK]) as V;
+      const h = hash32(k);
+      this.place(h >>> this.shift, 0, (h & 0x7f) | 0x80, k, v);
     }
     this.onRebuild?.(type, oldCap, newCap, reason);
   }
@@ -527,7 +556,10 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     };
     const meta = this.meta;
     const cap = meta.length;
-    if (this.kp.length !== Math.max(1, cap >>> PAGE_BITS) || this.vp.length !== this.kp.length) {
+    const arrays = this.kv !== null
+      ? this.kv.length === 2 * cap
+      : this.kp.length === Math.max(1, cap >>> PAGE_BITS) && this.vp.length === this.kp.length;
+    if (!arrays) {
       say(`key/value arrays do not match ${cap} slots`);
     }
     let live = 0;
@@ -559,12 +591,12 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         continue;
       }
       live++;
-      const k = this.kp[i >>> PAGE_BITS]?.[i & PAGE_MASK];
+      const k: unknown = this.keyAt(i);
       if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
         say(`slot ${i}: invalid key ${String(k)}`);
         continue;
       }
-      const h = hashOf(k);
+      const h = hash32(k);
       if (((h & 0x7f) | 0x80) !== (m & 0xff)) {
         say(`slot ${i}: fingerprint does not match key ${keyRepr(k)}`);
       }
@@ -601,7 +633,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   }
 
   private trace(operation: "get" | "put", key: Key): RobinHoodTrace {
-    const h = hashOf(key);
+    const h = hash32(key);
     const home = h >>> this.shift;
     let fp = (h & 0x7f) | 0x80;
     const path: RobinHoodTraceStep[] = [];
@@ -659,7 +691,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       backend: "robinhood",
       operation,
       key_repr: keyRepr(key),
-      hash: h,
+      hash: h >>> 0,
       capacity: cap,
       ideal_slot: home,
       found,
@@ -739,7 +771,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       if (slot < 0 || slot >= cap || m.meta[slot] !== 0) {
         throw new RangeError(`entry ${j}: slot ${slot} is out of range or used twice`);
       }
-      const h = hashOf(k);
+      const h = hash32(k);
       const d = (slot - (h >>> m.shift)) & m.mask;
       m.meta[slot] = ((d + 1) << 8) | (h & 0x7f) | 0x80;
       m.put(slot, k, state.values[j] as V);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fmix32, hashKey, hashNumber, hashString, indexFor } from "../../mod.ts";
+import { hash32 } from "../../src/core/hash.ts";
 
 // Values computed by the reference implementation in docs/hash.md (Python), not by this code.
 const GOLDEN: Array<[string | number, number]> = [
@@ -22,6 +23,14 @@ const GOLDEN: Array<[string | number, number]> = [
 
 Deno.test("hashKey() matches the documented reference values", () => {
   for (const [k, h] of GOLDEN) assert.equal(hashKey(k), h, `hashKey(${JSON.stringify(k)})`);
+});
+
+Deno.test("hash32() gives hashKey()'s bits as a signed int32", () => {
+  for (const [k, h] of GOLDEN) {
+    assert.equal(hash32(k) >>> 0, h);
+    assert.equal(hash32(k), h | 0);
+  }
+  for (let i = 0; i < 10_000; i++) assert.equal(hash32(`key-${i}`) >>> 0, hashKey(`key-${i}`));
 });
 
 Deno.test("hashKey() is unsigned 32-bit and distinguishes strings from numbers", () => {
