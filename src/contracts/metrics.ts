@@ -51,7 +51,8 @@ export const KeyHeatmap = z.object({
   original_slots: z.number().int().nonnegative().describe("slots in the table"),
 });
 
-const OpLatency = z.object({
+/** p50/p90/p99 overall and per operation. */
+export const OpLatency = z.object({
   overall: Percentiles,
   put: Percentiles,
   get: Percentiles,

@@ -6,14 +6,7 @@
  */
 
 import { z } from "zod";
-import { Percentiles } from "./metrics.ts";
-
-const OpLatency = z.object({
-  overall: Percentiles,
-  put: Percentiles,
-  get: Percentiles,
-  del: Percentiles,
-});
+import { OpLatency } from "./metrics.ts";
 
 /** The map's statistics when the replay ended. */
 export const FinalStats = z.object({

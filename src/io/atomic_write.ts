@@ -1,6 +1,6 @@
 /**
- * Atomic file replacement: write a temporary file beside the target, fsync it, rename it over
- * the target, then fsync the directory. A reader sees the old file or the new one, never a
+ * Atomic file replacement: create the target's directory if needed, write a temporary file
+ * beside the target, fsync it, rename it over the target, then fsync the directory. A reader sees the old file or the new one, never a
  * partial one; a failure removes the temporary file.
  *
  * @module
@@ -45,6 +45,7 @@ export async function atomicWrite(
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<void> {
   const tmp = tempPathFor(path);
+  await Deno.mkdir(dirOf(path), { recursive: true }); // outputs may name a new directory
   const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
   try {
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));

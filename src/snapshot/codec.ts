@@ -515,7 +515,11 @@ function readChaining(r: PayloadReader, limits: DecodeLimits): ChainingState {
   return { kind: "chaining", bucketCount, maxLoadFactor, keys, values };
 }
 
-function readRobinHood(r: PayloadReader, limits: DecodeLimits): RobinHoodState {
+/**
+ * `drainable`: the table may be an adaptive map's migration source, whose deletions leave
+ * tombstones even with backshift deletion; the caller checks that a target follows.
+ */
+function readRobinHood(r: PayloadReader, limits: DecodeLimits, drainable = false): RobinHoodState {
   const capacity = readCapacity(r, "capacity", limits);
   const maxLoadFactor = readLoadFactor(r);
   if (maxLoadFactor >= 1) r.fail(`max load factor ${maxLoadFactor} must be below 1`);
@@ -537,7 +541,7 @@ function readRobinHood(r: PayloadReader, limits: DecodeLimits): RobinHoodState {
   }
   const t = r.count("tombstone count", 2);
   if (n + t > capacity) r.fail(`${n} entries and ${t} tombstones exceed capacity ${capacity}`);
-  if (t > 0 && del === 0) r.fail("tombstones in a backshift table");
+  if (t > 0 && del === 0 && !drainable) r.fail("tombstones in a backshift table");
   const tombstoneSlots = new Int32Array(t);
   const tombstoneDistances = new Int32Array(t);
   prev = -1;
@@ -563,10 +567,10 @@ function readRobinHood(r: PayloadReader, limits: DecodeLimits): RobinHoodState {
   };
 }
 
-function readBackend(r: PayloadReader, limits: DecodeLimits): BackendState {
+function readBackend(r: PayloadReader, limits: DecodeLimits, drainable = false): BackendState {
   const kind = r.u8("backend kind");
   if (kind === KIND.CHAINING) return readChaining(r, limits);
-  if (kind === KIND.ROBINHOOD) return readRobinHood(r, limits);
+  if (kind === KIND.ROBINHOOD) return readRobinHood(r, limits, drainable);
   return r.fail(`invalid backend kind 0x${kind.toString(16)}`);
 }
 
@@ -591,9 +595,13 @@ export function decodeState(bytes: Uint8Array, limits: DecodeLimits): EncodableS
     }
     const migrations = r.varint("migration count");
     const compactions = r.varint("compaction count");
-    const active = readBackend(r, limits);
+    const active = readBackend(r, limits, true);
     const hasTarget = r.u8("target flag");
     if (hasTarget > 1) r.fail(`invalid target flag ${hasTarget}`);
+    if (
+      hasTarget === 0 && active.kind === "robinhood" && active.deletion === "backshift" &&
+      active.tombstoneSlots.length > 0
+    ) r.fail("tombstones in a backshift table that is not migrating");
     const target = hasTarget === 1 ? readBackend(r, limits) : null;
     state = { kind: "adaptive", policy, active, target, migrations, compactions };
   } else if (kind === KIND.CHAINING) {

@@ -39,12 +39,21 @@ Deno.test("generate-csv writes the same bytes for the same flags, to a file or s
   assert.equal(rows.length, 100_001);
 });
 
-Deno.test("generate-csv failures: missing directory is IO (5), bad values BadInput (2)", async () => {
+Deno.test("generate-csv creates a missing output directory", async () => {
   const dir = tempDir();
-  const io = await runCli(["generate-csv", "--outfile", `${dir}/no/such/dir/x.csv`]);
+  const ok = await runCli(["generate-csv", "--outfile", `${dir}/new/dir/x.csv`, "--ops", "10"]);
+  assert.equal(ok.code, 0);
+  assert.equal(Deno.readTextFileSync(`${dir}/new/dir/x.csv`).split("\n")[0], "op,key,value");
+});
+
+Deno.test("generate-csv failures: unwritable path is IO (5), bad values BadInput (2)", async () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(`${dir}/a-file`, "");
+  const io = await runCli(["generate-csv", "--outfile", `${dir}/a-file/x.csv`]);
   assert.equal(io.code, 5);
   assert.equal(io.envelope?.error, "IO");
-  assert.match(String(io.envelope?.detail), /no\/such\/dir\/x\.csv/);
+  assert.match(String(io.envelope?.detail), /a-file/);
+  Deno.removeSync(`${dir}/a-file`);
   const zipf = await runCli([
     "generate-csv",
     "--outfile",

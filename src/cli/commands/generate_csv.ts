@@ -5,7 +5,7 @@
  */
 
 import type { Command } from "commander";
-import { BadInputError, IOError } from "../../errors.ts";
+import { BadInputError } from "../../errors.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
 import { emitSuccess, floatArg, intArg } from "../program.ts";
@@ -96,16 +96,7 @@ export function registerGenerateCsvCommand(program: Command): void {
           yield chunk;
         }
       };
-      try {
-        await atomicWrite(f.outfile, counting());
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
-          throw new IOError(`Cannot write '${f.outfile}': its directory does not exist`, {
-            hint: "Create the directory first or choose another --outfile",
-          });
-        }
-        throw err;
-      }
+      await atomicWrite(f.outfile, counting());
       bar?.finish();
       const seconds = (performance.now() - started) / 1000;
       log("generate").info("Wrote {rows} rows ({bytes} bytes) to {path} in {seconds}s", {

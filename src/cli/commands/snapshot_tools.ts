@@ -16,7 +16,7 @@ import {
   resolveCompression,
   saveSnapshot,
 } from "../../snapshot/snapshot.ts";
-import { inspectSnapshot, type SnapshotInspection } from "../../snapshot/inspect.ts";
+import { inspectSnapshot, type SnapshotInspection, statsJson } from "../../snapshot/inspect.ts";
 import { compactMap, rebuildFromState } from "../../snapshot/repair.ts";
 import { valueText } from "./snapshot.ts";
 
@@ -32,21 +32,6 @@ function statsLines(s: MapStats): string {
     `tombstone_ratio: ${s.tombstoneRatio.toFixed(4)}`,
     `bytes_estimate: ${s.bytesEstimate}`,
   ].join("\n");
-}
-
-function statsJson(s: MapStats): Record<string, unknown> {
-  return {
-    backend: s.backend,
-    size: s.size,
-    capacity: s.capacity,
-    load_factor: s.loadFactor,
-    max_group_len: s.maxGroupLen,
-    avg_probe_distance: s.avgProbeDistance,
-    tombstones: s.tombstones,
-    tombstone_ratio: s.tombstoneRatio,
-    probe_histogram: s.probeHistogram,
-    bytes_estimate: s.bytesEstimate,
-  };
 }
 
 interface VerifyFlags {
@@ -93,7 +78,9 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
         path: f.in,
         kind: raw.state.kind,
         checksum: raw.checksum,
-        ...(f.verbose === true && stats !== null ? { stats: statsJson(stats) } : {}),
+        ...(f.verbose === true && stats !== null
+          ? { stats: { backend: stats.backend, ...statsJson(stats) } }
+          : {}),
       },
       () =>
         `OK: snapshot verified\n${
@@ -120,7 +107,7 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     kept: repaired.kept,
     dropped: repaired.dropped,
     bytes: info.bytes,
-    ...(f.verbose === true ? { stats: statsJson(after) } : {}),
+    ...(f.verbose === true ? { stats: { backend: after.backend, ...statsJson(after) } } : {}),
   }, () =>
     [
       problems.length === 0

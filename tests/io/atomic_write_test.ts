@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { atomicWrite } from "../../src/io/atomic_write.ts";
+
+Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a/b/out.txt`;
+    await atomicWrite(path, "hello");
+    assert.equal(await Deno.readTextFile(path), "hello");
+    assert.deepEqual([...Deno.readDirSync(`${dir}/a/b`)].map((e) => e.name), ["out.txt"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function* failing(): AsyncGenerator<Uint8Array> {
+  yield new TextEncoder().encode("partial");
+  throw new Error("source failed");
+}
+
+Deno.test("atomicWrite() keeps the old file when writing fails part-way", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/out.txt`;
+    await atomicWrite(path, "old");
+    await assert.rejects(() => atomicWrite(path, failing()), /source failed/);
+    assert.equal(await Deno.readTextFile(path), "old");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.txt"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
