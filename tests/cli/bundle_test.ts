@@ -1,0 +1,103 @@
+// `deno bundle` is the local stand-in for `deno compile` (which needs a runtime binary this
+// machine cannot download): the CLI must work as one file, away from the source tree.
+import assert from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+import { ROOT, runScript } from "./_run.ts";
+
+async function bundle(dir: string): Promise<string> {
+  const out = `${dir}/hashmap-cli.js`;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--output", out, "cli.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  return out;
+}
+
+Deno.test("the bundled hashmap-cli generates, replays and validates outside the source tree", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cli = await bundle(dir);
+    const opts = { cwd: dir };
+    const version = await runScript(cli, ["--version"], opts);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout.trim(), denoJson.version);
+
+    const gen = await runScript(
+      cli,
+      ["generate-csv", "--outfile", "w/w.csv", "--ops", "5000"],
+      opts,
+    );
+    assert.equal(gen.code, 0, gen.stderr);
+    const run = await runScript(cli, [
+      "--json",
+      "run-csv",
+      "--csv",
+      "w/w.csv",
+      "--metrics-out-dir",
+      "m",
+    ], opts);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout.trim());
+    assert.equal(summary.ok, true);
+    assert.equal(summary.total_ops, 5000);
+    const valid = await runScript(cli, ["validate-metrics", "m/metrics.ndjson"], opts);
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(valid.stdout, /6 metrics\.v1 ticks valid/);
+
+    const bad = await runScript(cli, ["run-csv", "--csv", "missing.csv"], opts);
+    assert.equal(bad.code, 5);
+    assert.equal(bad.envelope?.error, "IO");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the bundled hashmap-cli serves the embedded dashboard with no files beside it", async () => {
+  const dir = await Deno.makeTempDir();
+  const cli = await bundle(dir);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      "--allow-sys",
+      cli,
+      "serve",
+      "--port",
+      "auto",
+    ],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    reader.releaseLock();
+    const m = text.match(/^Dashboard: http:\/\/localhost:(\d+)\//);
+    assert.ok(m, `first line: ${JSON.stringify(text)}`);
+    const page = await fetch(`http://127.0.0.1:${m[1]}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Mission Control/);
+    const health = await fetch(`http://127.0.0.1:${m[1]}/healthz`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
