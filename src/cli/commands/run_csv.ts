@@ -55,6 +55,8 @@ export interface RunContext {
   onTick?: (tick: import("../../contracts/metrics.ts").MetricsTick) => void | Promise<void>;
   /** Called with the map before the replay starts (the live server probes it). */
   onMap?: (map: AnyMap<unknown>) => void;
+  /** Called with each watchdog alert (default: a log warning). */
+  onAlert?: (alert: import("../../contracts/metrics.ts").Alert) => void;
 }
 
 /** Outcome of {@linkcode runCsv}: a summary, or the dry-run report. */
@@ -135,7 +137,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
         writer?.write(tick);
         return onTick?.(tick);
       },
-      onAlert: (a) => logger.warn("Watchdog: {message}", { ...a }),
+      onAlert: ctx.onAlert ?? ((a) => logger.warn("Watchdog: {message}", { ...a })),
       ...(flags.compactInterval !== undefined && flags.compactInterval > 0
         ? {
           maintenance: {
