@@ -99,6 +99,10 @@ export type MapState = BackendState | AdaptiveState;
 type Backend<V> = ChainingMap<V> | RobinHoodMap<V>;
 
 const RH_MAX_LOAD = 0.85;
+/** Load (entries and tombstones) at which a Robin Hood table is regrown, below its own limit. */
+const RH_GROW_AT = 0.8;
+/** Share of a chaining table's own doubling limit at which it is regrown. */
+const CHAIN_GROW_AT = 0.9;
 
 /** Checks a policy, throwing RangeError naming the first bad field. */
 export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
@@ -163,6 +167,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private target: Backend<V> | null = null;
   private cursor = 0;
   private sink: (key: Key, value: V) => void = () => {};
+  /** Why the migration under way started (for its closing event). */
+  private reason = "";
   private rest = 0;
   private listeners: MapEventListener[] = [];
   private migrationCount = 0;
@@ -294,6 +300,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private afterWrite(): void {
     if (this.rest > 0) {
       this.rest--;
+      this.regrowIfFull();
       return;
     }
     const a = this.active;
@@ -304,7 +311,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
         this.start("robinhood", `load factor ${lf.toFixed(3)} > ${p.maxLfChaining}`);
       } else if (a.longestChain > p.maxGroupLen) {
         this.start("robinhood", `longest chain ${a.longestChain} > ${p.maxGroupLen}`);
-      }
+      } else this.regrowIfFull();
       return;
     }
     const avg = a.avgProbe;
@@ -313,36 +320,75 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
         "chaining",
         `average probe distance ${avg.toFixed(2)} > ${p.maxAvgProbeRobinhood}`,
       );
-    } else if (a.tombstones > 0 && a.tombstones / a.capacity >= p.maxTombstoneRatio) {
-      a.compact();
+    } else if (!this.regrowIfFull() && a.tombstones / a.capacity >= p.maxTombstoneRatio) {
+      const ratio = a.tombstones / a.capacity;
+      this.begin(
+        "robinhood",
+        a.capacity,
+        `tombstone ratio ${ratio.toFixed(3)} >= ${p.maxTombstoneRatio}`,
+      );
     }
   }
 
-  /** Begins a migration to `to`. */
+  /**
+   * Starts an incremental rebuild into a fresh table of the same backend when the table nears
+   * the point where it would rebuild itself in one operation: doubled when the entries need
+   * the room, at the same size when tombstones take it. Returns whether it started one.
+   */
+  private regrowIfFull(): boolean {
+    const a = this.active;
+    if (a instanceof RobinHoodMap) {
+      const used = a.size + a.tombstones;
+      if (used < Math.floor(a.capacity * RH_GROW_AT)) return false;
+      const grow = a.size >= Math.floor(a.capacity * RH_GROW_AT) / 2;
+      const what = grow ? "load" : "tombstones and entries";
+      this.begin(
+        "robinhood",
+        grow ? a.capacity * 2 : a.capacity,
+        `${what} ${(used / a.capacity).toFixed(3)} >= ${RH_GROW_AT}`,
+      );
+      return true;
+    }
+    const limit = Math.floor(a.capacity * this.chainingLoad() * CHAIN_GROW_AT);
+    if (a.size < limit) return false;
+    this.begin("chaining", a.capacity * 2, `load ${(a.size / a.capacity).toFixed(3)}`);
+    return true;
+  }
+
+  /** Begins a migration to the other backend. */
   private start(to: BackendName, reason: string): void {
-    const from = this.active.backend;
     const n = this.active.size;
     const p = this.policy;
     // Sized so the moved entries fill it to about half its limit: no rebuild mid-migration.
+    const capacity = to === "robinhood"
+      ? pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n))
+      : pow2AtLeast(Math.min((2 * n) / p.maxLfChaining, 8 * n + 8));
+    const from = this.active.backend;
+    this.begin(to, capacity, reason);
+    this.emit("start", from, to, reason, capacity);
+  }
+
+  /**
+   * Starts moving every entry into a new `to` table of `capacity` slots or chains: a switch of
+   * backend, or (same backend) a resize or a compaction. Big targets are paged, so no single
+   * operation allocates the whole table.
+   */
+  private begin(to: BackendName, capacity: number, reason: string): void {
     const target: Backend<V> = to === "robinhood"
       ? RobinHoodMap.withCapacity<V>(
-        pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n)),
-        { maxLoadFactor: RH_MAX_LOAD, deletion: p.rhDeletion },
-        true, // paged: no single operation allocates the whole table
+        capacity,
+        { maxLoadFactor: RH_MAX_LOAD, deletion: this.policy.rhDeletion },
+        true,
       )
-      : ChainingMap.withCapacity<V>(
-        pow2AtLeast(Math.min((2 * n) / p.maxLfChaining, 8 * n + 8)),
-        2 * n + 16,
-        {
-          maxLoadFactor: this.chainingLoad(),
-        },
-      );
+      : ChainingMap.withCapacity<V>(capacity, 2 * this.active.size + 16, {
+        maxLoadFactor: this.chainingLoad(),
+      });
     this.target = this.hook(target);
     this.sink = (k, v) => {
       target.set(k, v);
     };
     this.cursor = 0;
-    this.emit("start", from, to, reason, target.capacity);
+    this.reason = reason;
   }
 
   /** One bounded unit of migration work. */
@@ -351,16 +397,24 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (this.active.size === 0) this.finish();
   }
 
+  /** Swaps in the target; what the migration was follows from the two tables. */
   private finish(): void {
-    const from = this.active.backend;
+    const source = this.active;
     const t = this.target!;
-    this.active.onRebuild = undefined;
+    source.onRebuild = undefined;
     this.active = t;
     this.target = null;
     this.sink = () => {};
-    this.migrationCount++;
-    this.rest = Math.max(t.size, this.policy.incrementalBatch);
-    this.emit("switch", from, t.backend, "migration complete", t.capacity);
+    if (t.backend !== source.backend) {
+      this.migrationCount++;
+      this.rest = Math.max(t.size, this.policy.incrementalBatch);
+      this.emit("switch", source.backend, t.backend, "migration complete", t.capacity);
+    } else if (t.capacity > source.capacity) {
+      this.emit("resize", t.backend, t.backend, this.reason, t.capacity);
+    } else {
+      this.compactionCount++;
+      this.emit("compaction", t.backend, t.backend, this.reason, t.capacity);
+    }
   }
 
   /** Runs the migration under way, if any, to its end. */
