@@ -1,6 +1,11 @@
 /**
- * The metrics server run alongside a replay (`run-csv --metrics-port`): a hub, a listening
- * server and the tick consumer to hand to the replay.
+ * The metrics server run alongside a replay (`run-csv --metrics-port`): a listening server and the
+ * tick consumer to hand to the replay.
+ *
+ * The server runs in a worker thread (src/server/live_worker.ts) with its own heap, so neither the
+ * replay's work nor its garbage collections hold a request up. Where the worker's module cannot be
+ * loaded (a `deno bundle` file carries no worker modules) it falls back to serving from the
+ * replay's own thread, yielding to it every `yieldEveryMs`.
  *
  * @module
  */
@@ -8,8 +13,9 @@
 import type { MetricsTick } from "../contracts/metrics.ts";
 import { serverEnv } from "./env.ts";
 import { MetricsHub } from "./hub.ts";
+import type { FromWorker, ToWorker } from "./live_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
-import { type MetricsServer, startMetricsServer } from "./start.ts";
+import { startMetricsServer } from "./start.ts";
 
 /** Options of {@linkcode startLiveMetrics}. */
 export interface LiveMetricsOptions {
@@ -21,28 +27,51 @@ export interface LiveMetricsOptions {
   historyLimit?: number;
   /** The map being replayed, for `/api/probe`. */
   liveMap?: () => Traceable | null;
-  /** Longest stretch of replay work between two yields to the server, in ms (default 2). */
+  /**
+   * Longest stretch of replay work between two yields, in ms (default 2 when sharing the
+   * replay's thread; 20 with a worker, where yields only serve `/api/probe`).
+   */
   yieldEveryMs?: number;
+  /** `false` serves from the replay's thread even where a worker could be used. */
+  worker?: boolean;
 }
 
 /** A live metrics server and its tick consumer. */
 export interface LiveMetrics {
-  hub: MetricsHub;
-  server: MetricsServer;
+  /** Where it listens. */
+  server: { port: number; url: string };
+  /** Whether the server has its own thread (false: it shares the replay's). */
+  threaded: boolean;
   /** Pass as the replay's `onTick` (e.g. `RunContext.onTick`). */
   onTick: (tick: MetricsTick) => void | Promise<void>;
   /** Stops the server (call after the replay). */
   close(): Promise<void>;
 }
 
+/** A tick consumer that also yields to the event loop after `budget` ms of work. */
+function yielding(publish: (tick: MetricsTick) => void, budget: number): LiveMetrics["onTick"] {
+  let lastYield = performance.now();
+  return (tick) => {
+    publish(tick);
+    if (performance.now() - lastYield < budget) return;
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        lastYield = performance.now();
+        resolve();
+      }, 0)
+    );
+  };
+}
+
 /**
  * Starts the metrics server for a replay. Settings from the environment (`ADHASH_TOKEN`,
  * `ADHASH_SNAPSHOT_DIR`, `ADHASH_RATE_LIMIT`, `ADHASH_CORS_ORIGINS`) apply as for `serve`.
- *
- * The replay and the server share one thread, so `onTick` yields to the event loop whenever the
- * replay has run for `yieldEveryMs` without yielding: requests then wait at most about that long.
  */
 export async function startLiveMetrics(options: LiveMetricsOptions): Promise<LiveMetrics> {
+  if (options.worker !== false) {
+    const threaded = await startInWorker(options);
+    if (threaded !== null) return threaded;
+  }
   const hub = new MetricsHub(
     options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit },
   );
@@ -53,21 +82,82 @@ export async function startLiveMetrics(options: LiveMetricsOptions): Promise<Liv
     port: options.port,
     liveMap: options.liveMap,
   });
-  const budget = options.yieldEveryMs ?? 2;
-  let lastYield = performance.now();
   return {
-    hub,
     server,
-    onTick(tick: MetricsTick): void | Promise<void> {
-      hub.publish(tick);
-      if (performance.now() - lastYield < budget) return;
-      return new Promise<void>((resolve) =>
-        setTimeout(() => {
-          lastYield = performance.now();
-          resolve();
-        }, 0)
-      );
-    },
+    threaded: false,
+    onTick: yielding((t) => hub.publish(t), options.yieldEveryMs ?? 2),
     close: () => server.close(),
+  };
+}
+
+/** The worker-hosted server, or null when the worker cannot start (the caller falls back). */
+async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics | null> {
+  const url = new URL("./live_worker.ts", import.meta.url);
+  if (url.protocol === "file:") {
+    // A bundle has no such file; checking first avoids the runtime's report of a failed worker.
+    try {
+      Deno.statSync(url);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+    }
+  }
+  let worker: Worker;
+  try {
+    worker = new Worker(url.href, { type: "module" });
+  } catch {
+    return null;
+  }
+  const send = (m: ToWorker): void => worker.postMessage(m);
+  const first = await new Promise<FromWorker | null>((resolve) => {
+    worker.onerror = (e) => {
+      e.preventDefault(); // a module that cannot load must not take the process down
+      resolve(null);
+    };
+    worker.onmessage = (e: MessageEvent<FromWorker>) => resolve(e.data);
+    send({
+      type: "start",
+      host: options.host ?? "127.0.0.1",
+      port: options.port,
+      probe: options.liveMap !== undefined,
+      ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }),
+    });
+  });
+  if (first === null || first.type !== "listening") {
+    // Not loadable, or the server failed (e.g. port in use): the same-thread path reports
+    // the original error with its type.
+    worker.terminate();
+    return null;
+  }
+  let closed: () => void = () => {};
+  worker.onerror = (e) => e.preventDefault();
+  worker.onmessage = async (e: MessageEvent<FromWorker>) => {
+    const m = e.data;
+    if (m.type === "closed") closed();
+    if (m.type !== "trace") return;
+    try {
+      const map = options.liveMap?.() ?? null;
+      const trace = map === null
+        ? null
+        : await (m.op === "get" ? map.traceGet(m.key) : map.tracePut(m.key, m.value));
+      send({ type: "trace-result", id: m.id, trace });
+    } catch (err) {
+      send({ type: "trace-result", id: m.id, trace: null, error: String(err) });
+    }
+  };
+  return {
+    server: { port: first.port, url: first.url },
+    threaded: true,
+    onTick: yielding((tick) => send({ type: "tick", tick }), options.yieldEveryMs ?? 20),
+    async close(): Promise<void> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = new Promise<void>((resolve) => {
+        closed = resolve;
+        timer = setTimeout(resolve, 2000); // a stuck server must not keep the process alive
+      });
+      send({ type: "close" });
+      await done;
+      clearTimeout(timer);
+      worker.terminate();
+    },
   };
 }

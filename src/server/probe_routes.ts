@@ -12,10 +12,13 @@ import type { Key, ProbeTrace } from "../core/types.ts";
 import type { z } from "zod";
 import { errorResponse } from "./security.ts";
 
-/** Anything that can trace a probe without changing itself (every adhash map). */
+/**
+ * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
+ * map in another thread (hence the promises).
+ */
 export interface Traceable {
-  traceGet(key: Key): ProbeTrace;
-  tracePut(key: Key, value: unknown): ProbeTrace;
+  traceGet(key: Key): ProbeTrace | Promise<ProbeTrace>;
+  tracePut(key: Key, value: unknown): ProbeTrace | Promise<ProbeTrace>;
 }
 
 /** Options of the probe and snapshot routes. */
@@ -130,7 +133,7 @@ export function probeRoutes(options: ProbeOptions): Hono {
         "Pass snapshot=NAME, or probe during run-csv",
       );
     }
-    const trace = op === "get" ? map.traceGet(key) : map.tracePut(key, value);
+    const trace = await (op === "get" ? map.traceGet(key) : map.tracePut(key, value));
     const body: z.infer<typeof ApiProbe> = {
       schema: "api.probe.v1",
       source,

@@ -48,6 +48,22 @@ Deno.test("the bundled hashmap-cli generates, replays and validates outside the 
     assert.equal(valid.code, 0, valid.stderr);
     assert.match(valid.stdout, /6 metrics\.v1 ticks valid/);
 
+    // The live server's worker module is not in the bundle: run-csv falls back to serving
+    // from the replay's thread.
+    const live = await runScript(cli, ["run-csv", "--csv", "w/w.csv", "--metrics-port", "auto"], {
+      ...opts,
+      perms: [
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        "--allow-net=127.0.0.1",
+      ],
+    });
+    assert.equal(live.code, 0, live.stderr);
+    assert.match(live.stderr, /Dashboard: http:\/\/localhost:\d+\//);
+    assert.doesNotMatch(live.stderr, /Uncaught|Module not found/);
+
     const bad = await runScript(cli, ["run-csv", "--csv", "missing.csv"], opts);
     assert.equal(bad.code, 5);
     assert.equal(bad.envelope?.error, "IO");

@@ -8,83 +8,90 @@ import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generat
 // run-csv's replay feeding the live server in-process, as `run-csv --metrics-port` does once the
 // flag is wired to startLiveMetrics(): ticks reach an SSE client and requests are answered while
 // the replay is still running.
-Deno.test("startLiveMetrics() streams run-csv ticks over SSE while the replay runs", async () => {
-  const dir = await Deno.makeTempDir();
-  const csv = `${dir}/w.csv`;
-  const file = await Deno.open(csv, { write: true, create: true });
-  for (const chunk of generateCsvChunks({ ...GENERATE_DEFAULTS, ops: 150_000, keySpace: 50_000 })) {
-    await file.write(chunk);
-  }
-  file.close();
-  const live = await startLiveMetrics({ port: "auto" });
-  try {
-    const base = `http://127.0.0.1:${live.server.port}`;
-    const res = await fetch(`${base}/api/stream`);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let replayDone = false;
-    const received: Array<{ ops: number; duringReplay: boolean }> = [];
-    let buf = "";
-    const readAll = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        let i;
-        while ((i = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (!block.startsWith("event: tick")) continue;
-          const data = block.split("\n").find((l) => l.startsWith("data: "))!.slice(6);
-          received.push({
-            ops: MetricsTick.parse(JSON.parse(data)).ops,
-            duringReplay: !replayDone,
-          });
-          if (received.at(-1)!.ops === 150_000) return;
+for (const worker of [true, false]) {
+  Deno.test(`startLiveMetrics() streams run-csv ticks over SSE while the replay runs (${worker ? "worker thread" : "same thread"})`, async () => {
+    const dir = await Deno.makeTempDir();
+    const csv = `${dir}/w.csv`;
+    const file = await Deno.open(csv, { write: true, create: true });
+    for (
+      const chunk of generateCsvChunks({ ...GENERATE_DEFAULTS, ops: 150_000, keySpace: 50_000 })
+    ) {
+      await file.write(chunk);
+    }
+    file.close();
+    // The SSE client below shares the replay's thread here, so yield often in both modes.
+    const live = await startLiveMetrics({ port: "auto", worker, yieldEveryMs: 2 });
+    assert.equal(live.threaded, worker);
+    try {
+      const base = `http://127.0.0.1:${live.server.port}`;
+      const res = await fetch(`${base}/api/stream`);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let replayDone = false;
+      const received: Array<{ ops: number; duringReplay: boolean }> = [];
+      let buf = "";
+      const readAll = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buf += value;
+          let i;
+          while ((i = buf.indexOf("\n\n")) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            if (!block.startsWith("event: tick")) continue;
+            const data = block.split("\n").find((l) => l.startsWith("data: "))!.slice(6);
+            received.push({
+              ops: MetricsTick.parse(JSON.parse(data)).ops,
+              duringReplay: !replayDone,
+            });
+            if (received.at(-1)!.ops === 150_000) return;
+          }
         }
-      }
-    })();
-    // Answered while the replay holds the thread most of the time.
-    let scrapesDuringReplay = 0;
-    const scraping = (async () => {
-      while (!replayDone) {
-        const r = await fetch(`${base}/metrics`);
-        await r.body?.cancel();
-        if (r.status === 200 && !replayDone) scrapesDuringReplay++;
-      }
-    })();
-    const outcome = await runCsv(
-      {
-        csv,
-        csvMaxRows: 0,
-        csvMaxBytes: 0,
-        latencySampleK: 1000,
-        latencySampleEvery: 128,
-        latencyBuckets: "default",
-        tickEvery: 1024,
-      },
-      { mode: "adaptive", config: await loadConfig(undefined, {}), onTick: live.onTick },
-    );
-    replayDone = true;
-    await readAll;
-    await scraping;
-    await reader.cancel();
-    assert.equal(outcome.kind, "summary");
-    const ops = received.map((r) => r.ops);
-    // Every tick of the run, in order: 0, 1024, ..., 150000.
-    const expected = [
-      0,
-      ...Array.from({ length: Math.floor(150_000 / 1024) }, (_, i) => (i + 1) * 1024),
-      150_000,
-    ];
-    assert.deepEqual(ops, expected);
-    assert.ok(
-      received.filter((r) => r.duringReplay).length > 10,
-      "ticks arrived while the replay ran",
-    );
-    assert.ok(scrapesDuringReplay > 0, "/metrics answered during the replay");
-    assert.equal(live.hub.latest()?.ops, 150_000);
-  } finally {
-    await live.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      })();
+      // Answered while the replay holds the thread most of the time.
+      let scrapesDuringReplay = 0;
+      const scraping = (async () => {
+        while (!replayDone) {
+          const r = await fetch(`${base}/metrics`);
+          await r.body?.cancel();
+          if (r.status === 200 && !replayDone) scrapesDuringReplay++;
+        }
+      })();
+      const outcome = await runCsv(
+        {
+          csv,
+          csvMaxRows: 0,
+          csvMaxBytes: 0,
+          latencySampleK: 1000,
+          latencySampleEvery: 128,
+          latencyBuckets: "default",
+          tickEvery: 1024,
+        },
+        { mode: "adaptive", config: await loadConfig(undefined, {}), onTick: live.onTick },
+      );
+      replayDone = true;
+      await readAll;
+      await scraping;
+      await reader.cancel();
+      assert.equal(outcome.kind, "summary");
+      const ops = received.map((r) => r.ops);
+      // Every tick of the run, in order: 0, 1024, ..., 150000.
+      const expected = [
+        0,
+        ...Array.from({ length: Math.floor(150_000 / 1024) }, (_, i) => (i + 1) * 1024),
+        150_000,
+      ];
+      assert.deepEqual(ops, expected);
+      assert.ok(
+        received.filter((r) => r.duringReplay).length > 10,
+        "ticks arrived while the replay ran",
+      );
+      assert.ok(scrapesDuringReplay > 0, "/metrics answered during the replay");
+      const latest = await (await fetch(`${base}/api/metrics`)).json();
+      assert.equal(latest.ops, 150_000);
+    } finally {
+      await live.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+
+const FIXTURE = new URL("./_blocked_replay.ts", import.meta.url).pathname;
+
+/** Runs the fixture and times /healthz and /metrics requests while its main thread is blocked. */
+async function latenciesWhileBlocked(mode: "worker" | "same-thread"): Promise<number[]> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-net=127.0.0.1", FIXTURE, mode],
+    stdout: "piped",
+    stderr: "inherit",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  const m = out.match(/^PORT (\d+) (threaded|shared)/);
+  assert.ok(m, `fixture said ${JSON.stringify(out)}`);
+  assert.equal(m[2], mode === "worker" ? "threaded" : "shared");
+  const base = `http://127.0.0.1:${m[1]}`;
+  await new Promise((r) => setTimeout(r, 600)); // inside the 1.5 s block
+  const times: number[] = [];
+  for (const path of ["/healthz", "/metrics", "/healthz", "/api/version"]) {
+    const t0 = performance.now();
+    const res = await fetch(base + path);
+    await res.body?.cancel();
+    times.push(performance.now() - t0);
+  }
+  while (!(out.includes("DONE"))) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  assert.equal((await child.status).code, 0);
+  return times;
+}
+
+Deno.test("startLiveMetrics() keeps answering while the replay's thread is blocked", async () => {
+  const times = await latenciesWhileBlocked("worker");
+  assert.ok(
+    Math.max(...times) < 200,
+    `request times while blocked: ${times.map((t) => t.toFixed(1))}`,
+  );
+});
+
+Deno.test("startLiveMetrics({ worker: false }) shares the replay's thread and waits for it", async () => {
+  // The control for the test above: same fixture, no worker, so the first request waits out the block.
+  const times = await latenciesWhileBlocked("same-thread");
+  assert.ok(times[0]! > 300, `first request took ${times[0]!.toFixed(1)} ms`);
+});
