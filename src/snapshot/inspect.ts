@@ -12,32 +12,6 @@ import { type ChecksumKey, DEFAULT_MAX_PAYLOAD_BYTES } from "./format.ts";
 import { decodeSnapshot, readSnapshotFile, type SnapshotConfiguration } from "./snapshot.ts";
 
 /** Options of {@linkcode inspectSnapshot}. */
-
-/** A map's statistics in the snake_case JSON form of the CLI and the inspect output. */
-export function statsJson(s: MapStats): {
-  size: number;
-  capacity: number;
-  load_factor: number;
-  max_group_len: number;
-  avg_probe_distance: number;
-  tombstones: number;
-  tombstone_ratio: number;
-  probe_histogram: Array<[number, number]>;
-  bytes_estimate: number;
-} {
-  return {
-    size: s.size,
-    capacity: s.capacity,
-    load_factor: s.loadFactor,
-    max_group_len: s.maxGroupLen,
-    avg_probe_distance: s.avgProbeDistance,
-    tombstones: s.tombstones,
-    tombstone_ratio: s.tombstoneRatio,
-    probe_histogram: s.probeHistogram,
-    bytes_estimate: s.bytesEstimate,
-  };
-}
-
 export interface InspectOptions {
   /** Look this key up (the string, then the number it spells if it spells one). */
   key?: string;
@@ -90,17 +64,7 @@ export interface SnapshotInspection {
   /** The stored configuration. */
   configuration: SnapshotConfiguration;
   /** The map's statistics (snake_case `MapStats`). */
-  stats: {
-    size: number;
-    capacity: number;
-    load_factor: number;
-    max_group_len: number;
-    avg_probe_distance: number;
-    tombstones: number;
-    tombstone_ratio: number;
-    probe_histogram: Array<[number, number]>;
-    bytes_estimate: number;
-  };
+  stats: StatsJson;
   /** The full invariant check. */
   invariants: { ok: boolean; problems: string[] };
   /** The preview of entries, in table order. */
@@ -183,5 +147,33 @@ export async function inspectSnapshot(
     invariants: { ok: decoded.problems.length === 0, problems: decoded.problems.slice(0, 50) },
     entries: { matched, contains, limit, shown, truncated: matched > shown.length },
     lookup: options.key === undefined ? null : lookup(map, options.key),
+  };
+}
+
+/** A map's statistics in the snake_case JSON form of the CLI and the inspect output. */
+export interface StatsJson {
+  size: number;
+  capacity: number;
+  load_factor: number;
+  max_group_len: number;
+  avg_probe_distance: number;
+  tombstones: number;
+  tombstone_ratio: number;
+  probe_histogram: Array<[number, number]>;
+  bytes_estimate: number;
+}
+
+/** {@linkcode StatsJson} of a map's statistics. */
+export function statsJson(s: MapStats): StatsJson {
+  return {
+    size: s.size,
+    capacity: s.capacity,
+    load_factor: s.loadFactor,
+    max_group_len: s.maxGroupLen,
+    avg_probe_distance: s.avgProbeDistance,
+    tombstones: s.tombstones,
+    tombstone_ratio: s.tombstoneRatio,
+    probe_histogram: s.probeHistogram,
+    bytes_estimate: s.bytesEstimate,
   };
 }
