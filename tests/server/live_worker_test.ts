@@ -43,7 +43,7 @@ async function latenciesWhileBlocked(mode: "worker" | "same-thread"): Promise<nu
 Deno.test("startLiveMetrics() keeps answering while the replay's thread is blocked", async () => {
   const times = await latenciesWhileBlocked("worker");
   assert.ok(
-    Math.max(...times) < 200,
+    Math.max(...times) < 500, // the block has ~0.9 s left when these are sent
     `request times while blocked: ${times.map((t) => t.toFixed(1))}`,
   );
 });
@@ -51,5 +51,6 @@ Deno.test("startLiveMetrics() keeps answering while the replay's thread is block
 Deno.test("startLiveMetrics({ worker: false }) shares the replay's thread and waits for it", async () => {
   // The control for the test above: same fixture, no worker, so the first request waits out the block.
   const times = await latenciesWhileBlocked("same-thread");
-  assert.ok(times[0]! > 300, `first request took ${times[0]!.toFixed(1)} ms`);
+  // Sent ~0.3 s into the 1.5 s block: it waits ~1.2 s.
+  assert.ok(times[0]! > 700, `first request took ${times[0]!.toFixed(1)} ms`);
 });
