@@ -15,56 +15,52 @@
 
 import type { Key } from "./types.ts";
 
-/** MurmurHash3's 32-bit finaliser: full avalanche of a 32-bit word. */
-export function fmix32(h: number): number {
+/** fmix32 as a signed int32 (see {@linkcode hash32} for why the tables want signed). */
+function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return h ^ (h >>> 16);
 }
 
-/** Hash of a string's UTF-16 code units. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5 | 0;
-  const n = s.length;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h ^ n);
+/** MurmurHash3's 32-bit finaliser: full avalanche of a 32-bit word. */
+export function fmix32(h: number): number {
+  return fmix(h) >>> 0;
 }
 
 const scratch = new DataView(new ArrayBuffer(8));
 
-/** Hash of a number (`-0` and `0` hash alike). */
-export function hashNumber(n: number): number {
-  if ((n | 0) === n) return fmix32(n ^ 0x9e3779b9);
-  scratch.setFloat64(0, n, true);
-  return fmix32(scratch.getUint32(0, true) ^ fmix32(scratch.getUint32(4, true) ^ 0x7f4a7c15));
-}
-
-/** Hash of a key. */
-export function hashKey(key: Key): number {
-  return typeof key === "string" ? hashString(key) : hashNumber(key);
-}
-
 /**
- * The same 32 bits as {@linkcode hashKey}, as a signed int32. The tables use this form: an
- * unsigned result above 2^31 is not a small integer to V8, and a call that is not inlined
- * then allocates a heap number for it on every operation.
+ * The hash of a key as a signed int32; {@linkcode hashKey} has the same bits unsigned. The
+ * tables use this form: an unsigned result above 2^31 is not a small integer to V8, and a call
+ * that is not inlined then allocates a heap number for it on every operation.
  */
 export function hash32(key: Key): number {
   if (typeof key === "string") {
     let h = 0x811c9dc5 | 0;
     const n = key.length;
     for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    h ^= n;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return h ^ (h >>> 16);
+    return fmix(h ^ n);
   }
-  return hashNumber(key) | 0;
+  if ((key | 0) === key) return fmix(key ^ 0x9e3779b9);
+  scratch.setFloat64(0, key, true);
+  return fmix(scratch.getUint32(0, true) ^ fmix(scratch.getUint32(4, true) ^ 0x7f4a7c15));
+}
+
+/** Hash of a string's UTF-16 code units. */
+export function hashString(s: string): number {
+  return hash32(s) >>> 0;
+}
+
+/** Hash of a number (`-0` and `0` hash alike). */
+export function hashNumber(n: number): number {
+  return hash32(n) >>> 0;
+}
+
+/** Hash of a key. */
+export function hashKey(key: Key): number {
+  return hash32(key) >>> 0;
 }
 
 /**

@@ -1,21 +1,18 @@
 // Seeded soak: 1,000,000 random operations per map, compared with the built-in Map.
 import assert from "node:assert/strict";
+import { Sfc32 } from "../../src/workload/prng.ts";
 import { AdaptiveMap, ChainingMap, type HashMapLike, type Key, RobinHoodMap } from "../../mod.ts";
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function uniform(seed: number): () => number {
+  const rng = new Sfc32(seed);
+  return () => rng.nextUint32() / 4294967296;
 }
 
 const OPS = 1_000_000;
 
 function soak(map: HashMapLike<number> & { checkInvariants(): string[] }, seed: number): void {
   const ref = new Map<Key, number>();
-  const rnd = mulberry32(seed);
+  const rnd = uniform(seed);
   const pool: Key[] = [];
   for (let i = 0; i < 20_000; i++) pool.push(i % 3 === 0 ? i - 7_000 : `K${i}`);
   for (let i = 0; i < OPS; i++) {

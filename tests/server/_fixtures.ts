@@ -47,3 +47,32 @@ export async function replayTicks(
   });
   return { ticks, map };
 }
+
+/** Reads SSE events from a response body. */
+export async function* sseEvents(
+  body: ReadableStream<BufferSource>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let event = "message";
+        const data: string[] = [];
+        for (const l of block.split("\n")) {
+          if (l.startsWith("event: ")) event = l.slice(7);
+          if (l.startsWith("data: ")) data.push(l.slice(6));
+        }
+        if (data.length > 0) yield { event, data: data.join("\n") };
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}

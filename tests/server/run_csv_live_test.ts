@@ -3,6 +3,7 @@ import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { runCsv } from "../../src/cli/commands/run_csv.ts";
 import { startLiveMetrics } from "../../src/server/live.ts";
+import { sseEvents } from "./_fixtures.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
 
 // run-csv's replay feeding the live server in-process, as `run-csv --metrics-port` does once the
@@ -25,27 +26,16 @@ for (const worker of [true, false]) {
     try {
       const base = `http://127.0.0.1:${live.server.port}`;
       const res = await fetch(`${base}/api/stream`);
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
       let replayDone = false;
       const received: Array<{ ops: number; duringReplay: boolean }> = [];
-      let buf = "";
       const readAll = (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buf += value;
-          let i;
-          while ((i = buf.indexOf("\n\n")) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            if (!block.startsWith("event: tick")) continue;
-            const data = block.split("\n").find((l) => l.startsWith("data: "))!.slice(6);
-            received.push({
-              ops: MetricsTick.parse(JSON.parse(data)).ops,
-              duringReplay: !replayDone,
-            });
-            if (received.at(-1)!.ops === 150_000) return;
-          }
+        for await (const { event, data } of sseEvents(res.body!)) {
+          if (event !== "tick") continue;
+          received.push({
+            ops: MetricsTick.parse(JSON.parse(data)).ops,
+            duringReplay: !replayDone,
+          });
+          if (received.at(-1)!.ops === 150_000) return;
         }
       })();
       // Answered while the replay holds the thread most of the time.
@@ -72,7 +62,6 @@ for (const worker of [true, false]) {
       replayDone = true;
       await readAll;
       await scraping;
-      await reader.cancel();
       assert.equal(outcome.kind, "summary");
       const ops = received.map((r) => r.ops);
       // Every tick of the run, in order: 0, 1024, ..., 150000.

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sseEvents } from "./_fixtures.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -53,24 +54,13 @@ Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/st
     assert.ok(port > 0, err);
     const res = await fetch(`http://127.0.0.1:${port}/api/stream`);
     assert.equal(res.status, 200);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     const ops: number[] = [];
-    let buf = "";
     // Read until the completion tick or until the server closes the stream at exit.
-    while (ops.at(-1) !== OPS) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += value;
-      let i;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (!block.startsWith("event: tick")) continue;
-        const data = block.split("\n").find((l) => l.startsWith("data: "))!.slice(6);
-        ops.push(MetricsTick.parse(JSON.parse(data)).ops);
-      }
+    for await (const { event, data } of sseEvents(res.body!)) {
+      if (event !== "tick") continue;
+      ops.push(MetricsTick.parse(JSON.parse(data)).ops);
+      if (ops.at(-1) === OPS) break;
     }
-    await reader.cancel().catch(() => {});
     assert.ok(ops.length >= 10, `only ${ops.length} live ticks`);
     assert.equal(ops.at(-1), OPS);
     for (let i = 1; i < ops.length; i++) assert.ok(ops[i]! > ops[i - 1]!, "ticks in order");

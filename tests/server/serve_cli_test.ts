@@ -17,19 +17,13 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
   return await new Response(stream).text();
 }
 
+/** `deno run <the serve task's permissions> cli.ts serve`. */
+const SERVE = ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", CLI, "serve"];
+
 /** Starts `hashmap-cli serve ...` and waits for its first stdout line. */
 async function startServe(args: string[], env: Record<string, string> = {}): Promise<Running> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      CLI,
-      "serve",
-      ...args,
-    ],
+    args: [...SERVE, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -62,16 +56,7 @@ async function stop(r: Running): Promise<{ code: number; stdout: string; stderr:
 
 async function runToEnd(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      CLI,
-      "serve",
-      ...args,
-    ],
+    args: [...SERVE, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

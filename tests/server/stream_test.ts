@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { parsePort, startMetricsServer } from "../../src/server/start.ts";
-import { replayTicks } from "./_fixtures.ts";
+import { replayTicks, sseEvents } from "./_fixtures.ts";
 
 const { ticks } = await replayTicks();
 
@@ -11,35 +11,6 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   while (!cond()) {
     if (Date.now() > end) throw new Error("timed out waiting");
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Reads SSE events from a response body. */
-async function* sseEvents(
-  body: ReadableStream<BufferSource>,
-): AsyncGenerator<{ event: string; data: string }> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += value;
-      let i;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        let event = "message";
-        const data: string[] = [];
-        for (const l of block.split("\n")) {
-          if (l.startsWith("event: ")) event = l.slice(7);
-          if (l.startsWith("data: ")) data.push(l.slice(6));
-        }
-        if (data.length > 0) yield { event, data: data.join("\n") };
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
   }
 }
 

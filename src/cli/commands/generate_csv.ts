@@ -7,22 +7,16 @@
 import type { Command } from "commander";
 import { BadInputError } from "../../errors.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
-import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
+import {
+  GENERATE_DEFAULTS,
+  generateCsvChunks,
+  type GenerateOptions,
+} from "../../workload/generate.ts";
 import { emitSuccess, floatArg, intArg } from "../program.ts";
 import { progressBar } from "../progress.ts";
 import { log } from "../../log/setup.ts";
 
-interface GenerateFlags {
-  outfile: string;
-  ops: number;
-  readRatio: number;
-  keySkew: number;
-  keySpace: number;
-  seed: number;
-  delRatio: number;
-  adversarialRatio: number;
-  adversarialLowbits: number;
-}
+type GenerateFlags = GenerateOptions & { outfile: string };
 
 /** Largest `--key-space` with `--key-skew > 0` (the Zipf table holds 8 bytes per key). */
 export const MAX_ZIPF_KEY_SPACE = 10_000_000;
