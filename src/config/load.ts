@@ -6,11 +6,11 @@
  * @module
  */
 
-import { parse as parseToml } from "smol-toml";
 import type { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
-import { AdaptiveConfig, ConfigFile, WatchdogConfig } from "../contracts/config.ts";
+import type { AdaptiveConfig, WatchdogConfig } from "../contracts/config.ts";
 import { type AdaptivePolicy, DEFAULT_POLICY, validatePolicy } from "../core/adaptive_map.ts";
+import { OVERRIDE_VAR, WATCHDOG_DEFAULTS } from "./defaults.ts";
 
 /** Adaptive policy overrides in the core's camelCase. */
 export type PolicyOverrides = Partial<AdaptivePolicy>;
@@ -62,29 +62,33 @@ function describeIssues(prefix: string, error: z.ZodError): string {
   }).join("; ");
 }
 
-/**
- * The environment, or with only partial env permission (`--allow-env=...`), just the override
- * variables of known keys that are readable.
- */
-function readEnv(): Record<string, string> {
+/** The environment, or null without permission to read all of it. */
+function wholeEnv(): Record<string, string> | null {
   try {
     return Deno.env.toObject();
   } catch {
-    const out: Record<string, string> = {};
-    const names = [
-      ...Object.keys(AdaptiveConfig.shape).map((k) => `ADAPTIVE_${k.toUpperCase()}`),
-      ...Object.keys(WatchdogConfig.shape).map((k) => `WATCHDOG_${k.toUpperCase()}`),
-    ];
-    for (const name of names) {
-      try {
-        const v = Deno.env.get(name);
-        if (v !== undefined) out[name] = v;
-      } catch {
-        // not readable: no override
-      }
-    }
-    return out;
+    return null;
   }
+}
+
+/** With only partial env permission (`--allow-env=...`): the readable override variables. */
+function readableOverrides(
+  shapes: Record<"adaptive" | "watchdog", object>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const names = [
+    ...Object.keys(shapes.adaptive).map((k) => `ADAPTIVE_${k.toUpperCase()}`),
+    ...Object.keys(shapes.watchdog).map((k) => `WATCHDOG_${k.toUpperCase()}`),
+  ];
+  for (const name of names) {
+    try {
+      const v = Deno.env.get(name);
+      if (v !== undefined) out[name] = v;
+    } catch {
+      // not readable: no override
+    }
+  }
+  return out;
 }
 
 /**
@@ -95,10 +99,20 @@ function readEnv(): Record<string, string> {
  */
 export async function loadConfig(
   path: string | undefined,
-  env: Record<string, string> = readEnv(),
+  env?: Record<string, string>,
 ): Promise<AdhashConfig> {
+  const hasPath = path !== undefined && path !== "";
+  const vars = env ?? wholeEnv();
+  if (!hasPath && vars !== null && !Object.keys(vars).some((k) => OVERRIDE_VAR.test(k))) {
+    // Nothing to read or validate: the defaults, without loading zod and the TOML parser.
+    return { policy: {}, adaptive: {}, watchdog: { ...WATCHDOG_DEFAULTS }, source: null };
+  }
+  const [{ parse: parseToml }, { AdaptiveConfig, ConfigFile, WatchdogConfig }] = await Promise
+    .all([import("smol-toml"), import("../contracts/config.ts")]);
+  const overrides = vars ??
+    readableOverrides({ adaptive: AdaptiveConfig.shape, watchdog: WatchdogConfig.shape });
   let raw: Record<string, unknown> = {};
-  if (path !== undefined && path !== "") {
+  if (hasPath) {
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -129,8 +143,10 @@ export async function loadConfig(
     }
     sections[k] = { ...(v as Record<string, unknown>) };
   }
-  for (const [name, value] of Object.entries(env).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
-    const m = /^(ADAPTIVE|WATCHDOG)_(.+)$/.exec(name);
+  for (
+    const [name, value] of Object.entries(overrides).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+  ) {
+    const m = OVERRIDE_VAR.exec(name);
     if (!m) continue;
     const section = m[1]!.toLowerCase() as "adaptive" | "watchdog";
     const key = m[2]!.toLowerCase();

@@ -6,6 +6,7 @@
  */
 
 import { z } from "zod";
+import { WATCHDOG_DEFAULTS as W } from "../config/defaults.ts";
 
 /** `[adaptive]`: the adaptive map's policy. Omitted keys take the core's defaults. */
 export const AdaptiveConfig = z.object({
@@ -24,21 +25,16 @@ export const AdaptiveConfig = z.object({
 
 /** `[watchdog]`: thresholds that raise alerts in metrics ticks and log warnings. */
 export const WatchdogConfig = z.object({
-  enabled: z.boolean().default(true),
-  load_factor_warn: z.number().positive().default(0.9),
-  avg_probe_warn: z.number().positive().default(8.0),
-  tombstone_ratio_warn: z.number().positive().max(1).default(0.35),
+  enabled: z.boolean().default(W.enabled),
+  load_factor_warn: z.number().positive().default(W.load_factor_warn),
+  avg_probe_warn: z.number().positive().default(W.avg_probe_warn),
+  tombstone_ratio_warn: z.number().positive().max(1).default(W.tombstone_ratio_warn),
 }).strict().meta({ id: "WatchdogConfig" });
 
 /** The whole configuration file. */
 export const ConfigFile = z.object({
   adaptive: AdaptiveConfig.default({}),
-  watchdog: WatchdogConfig.default({
-    enabled: true,
-    load_factor_warn: 0.9,
-    avg_probe_warn: 8.0,
-    tombstone_ratio_warn: 0.35,
-  }),
+  watchdog: WatchdogConfig.default({ ...W }),
 }).strict().meta({ id: "adhash.config", title: "adhash configuration (TOML)" });
 
 /** `[adaptive]` as parsed. */

@@ -29,6 +29,14 @@ Deno.test("loadConfig() without a file gives the watchdog defaults and no policy
   assert.equal(c.source, null);
 });
 
+Deno.test("loadConfig() without a file or overrides equals what the schema makes of an empty file", async () => {
+  // The no-configuration path skips zod; it must agree with the validated path exactly.
+  const quick = await loadConfig(undefined, { HOME: "/home/x", ADAPTIVE: "not an override" });
+  const parsed = await loadConfig(await toml(""), {});
+  assert.deepEqual({ ...quick, source: "x" }, { ...parsed, source: "x" });
+  assert.deepEqual(quick.adaptive, {});
+});
+
 Deno.test("loadConfig() maps snake_case keys to the core's camelCase policy", async () => {
   const path = await toml(`[adaptive]
 start_backend = "robinhood"

@@ -14,7 +14,6 @@ import { MetricsNdjsonWriter } from "../../replay/metrics_sink.ts";
 import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
-import { compactMap, loadSnapshot, saveSnapshot } from "../../snapshot/mod.ts";
 import { log } from "../../log/setup.ts";
 import {
   commandConfig,
@@ -26,7 +25,6 @@ import {
   readEnv,
   writeStderr,
 } from "../program.ts";
-import { startLiveMetrics } from "../../server/live.ts";
 
 /** Flags of `run-csv`. */
 export interface RunCsvFlags {
@@ -110,8 +108,13 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     logger.info("--snapshot-out equals --snapshot-in: the snapshot is replaced atomically");
   }
   let map: AnyMap<unknown>;
+  // The snapshot codec loads only for runs that use it: start-up time counts in every run.
+  const snapshots = flags.snapshotIn !== undefined || flags.snapshotOut !== undefined ||
+      (flags.compactInterval ?? 0) > 0
+    ? await import("../../snapshot/mod.ts")
+    : null;
   if (flags.snapshotIn !== undefined) {
-    map = await loadSnapshot(flags.snapshotIn);
+    map = await snapshots!.loadSnapshot(flags.snapshotIn);
     logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
       size: map.size,
       backend: map.backend,
@@ -143,7 +146,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
           maintenance: {
             everySeconds: flags.compactInterval,
             run: (m: ReplayMap) => {
-              const out = compactMap(m as AnyMap<unknown>);
+              const out = snapshots!.compactMap(m as AnyMap<unknown>);
               return { map: out.map as ReplayMap, note: out.note, compacted: out.compacted };
             },
           },
@@ -152,7 +155,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     });
     if (flags.snapshotOut !== undefined) {
       // Before the metrics commit: a run whose snapshot cannot be saved has failed.
-      await saveSnapshot(flags.snapshotOut, result.finalMap as AnyMap<unknown>, {
+      await snapshots!.saveSnapshot(flags.snapshotOut, result.finalMap as AnyMap<unknown>, {
         ...(flags.compress ? { compress: true } : {}),
       });
     }
@@ -312,7 +315,9 @@ export function registerRunCsvCommand(program: Command): void {
         const flags: RunCsvFlags = { ...rest, latencyBuckets: buckets };
         const portText = metricsPort ?? readEnv("ADHASH_METRICS_PORT");
         let map: AnyMap<unknown> | null = null;
-        const live = portText === undefined || flags.dryRun ? null : await startLiveMetrics({
+        const live = portText === undefined || flags.dryRun ? null : await (
+          await import("../../server/live.ts")
+        ).startLiveMetrics({
           port: portArg(portText),
           host: metricsHost ?? readEnv("ADHASH_METRICS_HOST") ?? "127.0.0.1",
           liveMap: () => map,

@@ -9,10 +9,7 @@ import { type Command, Option } from "commander";
 import { BadInputError, IOError } from "../../errors.ts";
 import { log } from "../../log/setup.ts";
 import { emitSuccess, floatArg, intArg, portArg, writeStdout } from "../program.ts";
-import { MetricsHub } from "../../server/hub.ts";
-import { followSource, type SourceHandle } from "../../server/source.ts";
-import { startMetricsServer } from "../../server/start.ts";
-import { serverEnv } from "../../server/env.ts";
+import type { SourceHandle } from "../../server/source.ts";
 
 interface ServeOptions {
   host: string;
@@ -91,6 +88,14 @@ export function registerServeCommands(program: Command): void {
           hint: "e.g. --source runs/metrics.ndjson --follow",
         });
       }
+      // The server (hono, zod, the embedded assets) loads only for this command.
+      const [{ MetricsHub }, { followSource }, { startMetricsServer }, { serverEnv }] =
+        await Promise.all([
+          import("../../server/hub.ts"),
+          import("../../server/source.ts"),
+          import("../../server/start.ts"),
+          import("../../server/env.ts"),
+        ]);
       const settings = serverEnv();
       const compare = opts.compare === undefined ? undefined : await readCompare(opts.compare);
       const hub = new MetricsHub({ historyLimit: opts.historyLimit, compare });

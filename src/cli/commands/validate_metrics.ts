@@ -8,7 +8,7 @@
 
 import type { Command } from "commander";
 import { BadInputError, IOError } from "../../errors.ts";
-import { type LineProblem, validateTickLine } from "../../contracts/validate_metrics.ts";
+import type { LineProblem } from "../../contracts/validate_metrics.ts";
 import { emitSuccess, writeStderr } from "../program.ts";
 
 /** At most this many problem lines are printed. */
@@ -50,6 +50,8 @@ async function* lines(path: string): AsyncGenerator<string> {
 export async function validateMetricsFile(
   path: string,
 ): Promise<{ ticks: number; lines: number; problems: LineProblem[]; invalidLines: number }> {
+  // zod loads with the command that needs it, not with every command.
+  const { validateTickLine } = await import("../../contracts/validate_metrics.ts");
   const state = { lastOps: 0, lastT: 0 };
   const problems: LineProblem[] = [];
   let n = 0;
