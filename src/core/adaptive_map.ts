@@ -165,6 +165,14 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   readonly policy: AdaptivePolicy;
   private active: Backend<V>;
   private target: Backend<V> | null = null;
+  /**
+   * `active` when it is a Robin Hood table and no migration is under way, else null. Reads and
+   * writes go through this field first: a call site that only ever sees one class is inlined
+   * by V8, a call through `active` (two classes) is not, which cost ~25% per operation.
+   */
+  private rh: RobinHoodMap<V> | null = null;
+  /** Entries plus tombstones of `rh` at which it is regrown (see {@linkcode regrowIfFull}). */
+  private rhGrowAt = 0;
   private cursor = 0;
   private sink: (key: Key, value: V) => void = () => {};
   /** Why the migration under way started (for its closing event). */
@@ -176,9 +184,20 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   constructor(policy: Partial<AdaptivePolicy> = {}) {
     this.policy = validatePolicy({ ...DEFAULT_POLICY, ...policy });
-    this.active = this.policy.startBackend === "chaining"
+    this.active = this.initialTable();
+    this.settle();
+  }
+
+  private initialTable(): Backend<V> {
+    return this.policy.startBackend === "chaining"
       ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
       : this.newRobinHood(this.policy.initialCapacityRh);
+  }
+
+  /** Recomputes the fast path after `active` or `target` changed. */
+  private settle(): void {
+    this.rh = this.target === null && this.active instanceof RobinHoodMap ? this.active : null;
+    this.rhGrowAt = Math.floor(this.active.capacity * RH_GROW_AT);
   }
 
   private newChaining(buckets: number): ChainingMap<V> {
@@ -256,6 +275,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** The value stored under `key`, or `undefined`. */
   get(key: Key): V | undefined {
+    const rh = this.rh;
+    if (rh !== null) return rh.get(key);
     if (this.target === null) return this.active.get(key);
     this.step();
     if (this.target !== null && !this.active.has(key)) return this.target.get(key);
@@ -264,6 +285,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Whether `key` is present. */
   has(key: Key): boolean {
+    const rh = this.rh;
+    if (rh !== null) return rh.has(key);
     if (this.target === null) return this.active.has(key);
     this.step();
     return this.active.has(key) || (this.target !== null && this.target.has(key));
@@ -271,6 +294,13 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
   set(key: Key, value: V): this {
+    const rh = this.rh;
+    if (rh !== null) {
+      const n = rh.size;
+      rh.set(key, value);
+      if (rh.size !== n) this.afterRhWrite(rh);
+      return this;
+    }
     if (this.target === null) {
       const a = this.active;
       const n = a.size;
@@ -286,6 +316,12 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean {
+    const rh = this.rh;
+    if (rh !== null) {
+      if (!rh.delete(key)) return false;
+      this.afterRhWrite(rh);
+      return true;
+    }
     if (this.target === null) {
       if (!this.active.delete(key)) return false;
       this.afterWrite();
@@ -294,6 +330,19 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.step();
     if (this.active.delete(key)) return true;
     return this.target !== null && this.target.delete(key);
+  }
+
+  /** {@linkcode afterWrite} on the fast path: the same checks in the same order. */
+  private afterRhWrite(rh: RobinHoodMap<V>): void {
+    const full = rh.size + rh.tombstones >= this.rhGrowAt;
+    if (this.rest > 0) {
+      this.rest--;
+      if (full) this.regrowIfFull();
+      return;
+    }
+    if (full || rh.avgProbe > this.policy.maxAvgProbeRobinhood || rh.tombstones > 0) {
+      this.afterWrite();
+    }
   }
 
   /** Applies the policy after a write that changed the size. */
@@ -384,6 +433,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
         maxLoadFactor: this.chainingLoad(),
       });
     this.target = this.hook(target);
+    this.settle();
     this.sink = (k, v) => {
       target.set(k, v);
     };
@@ -404,6 +454,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     source.onRebuild = undefined;
     this.active = t;
     this.target = null;
+    this.settle();
     this.sink = () => {};
     if (t.backend !== source.backend) {
       this.migrationCount++;
@@ -428,9 +479,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.active.onRebuild = undefined;
     this.target = null;
     this.rest = 0;
-    this.active = this.policy.startBackend === "chaining"
-      ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
-      : this.newRobinHood(this.policy.initialCapacityRh);
+    this.active = this.initialTable();
+    this.settle();
   }
 
   /** Keys (completes a migration under way first). */
@@ -544,6 +594,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
         `compactions must be a non-negative integer: received ${state.compactions}`,
       );
     }
+    m.settle();
     m.migrationCount = state.migrations;
     m.compactionCount = state.compactions;
     return m;
