@@ -104,6 +104,8 @@ async function parent(): Promise<void> {
       "--allow-net=127.0.0.1",
       "--allow-env",
       "--allow-read",
+      // As `deno task cli`: lets the live server lower the replay thread's priority.
+      "--allow-sys=getPriority,setPriority",
       new URL(import.meta.url).pathname,
       "--child",
       ...(values["no-replay"] ? ["--no-replay"] : []),

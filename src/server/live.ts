@@ -34,6 +34,13 @@ export interface LiveMetricsOptions {
   yieldEveryMs?: number;
   /** `false` serves from the replay's thread even where a worker could be used. */
   worker?: boolean;
+  /**
+   * How much to raise the replay thread's nice value while the server runs in its worker
+   * (default 10; 0 leaves it). On a machine with no idle core the scheduler then runs the
+   * server, and anything querying it, ahead of the replay. Restored by `close()`. Needs
+   * `--allow-sys`; without it the priority is left as it is.
+   */
+  replayNice?: number;
 }
 
 /** A live metrics server and its tick consumer. */
@@ -42,6 +49,8 @@ export interface LiveMetrics {
   server: { port: number; url: string };
   /** Whether the server has its own thread (false: it shares the replay's). */
   threaded: boolean;
+  /** The replay thread's nice value while serving, or null when left unchanged. */
+  replayNice: number | null;
   /** Pass as the replay's `onTick` (e.g. `RunContext.onTick`). */
   onTick: (tick: MetricsTick) => void | Promise<void>;
   /** Stops the server (call after the replay). */
@@ -85,6 +94,7 @@ export async function startLiveMetrics(options: LiveMetricsOptions): Promise<Liv
   return {
     server,
     threaded: false,
+    replayNice: null,
     onTick: yielding((t) => hub.publish(t), options.yieldEveryMs ?? 2),
     close: () => server.close(),
   };
@@ -128,6 +138,7 @@ async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics |
     worker.terminate();
     return null;
   }
+  const restorePriority = await lowerPriority(options.replayNice ?? 10);
   let closed: () => void = () => {};
   worker.onerror = (e) => e.preventDefault();
   worker.onmessage = async (e: MessageEvent<FromWorker>) => {
@@ -147,6 +158,7 @@ async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics |
   return {
     server: { port: first.port, url: first.url },
     threaded: true,
+    replayNice: restorePriority?.nice ?? null,
     onTick: yielding((tick) => send({ type: "tick", tick }), options.yieldEveryMs ?? 20),
     async close(): Promise<void> {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -158,6 +170,41 @@ async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics |
       await done;
       clearTimeout(timer);
       worker.terminate();
+      restorePriority?.restore();
     },
   };
+}
+
+/**
+ * Raises the calling thread's nice value by `by` (on Linux a thread's priority is its own, so
+ * the server's worker thread keeps its priority; on macOS the whole process is lowered, which
+ * changes nothing between them). Returns the new value and a restore, or null when not
+ * permitted or not supported.
+ */
+async function lowerPriority(
+  by: number,
+): Promise<{ nice: number; restore: () => void } | null> {
+  if (!(by > 0)) return null;
+  try {
+    // Queried first: an ungranted permission would otherwise prompt on a terminal.
+    for (const kind of ["getPriority", "setPriority"] as const) {
+      if (Deno.permissions.querySync({ name: "sys", kind }).state !== "granted") return null;
+    }
+    const os = await import("node:os");
+    const before = os.getPriority(0);
+    const nice = Math.min(19, before + by);
+    os.setPriority(0, nice);
+    return {
+      nice,
+      restore: () => {
+        try {
+          os.setPriority(0, before);
+        } catch {
+          // Raising priority back needs privilege (RLIMIT_NICE): the thread keeps the lower one.
+        }
+      },
+    };
+  } catch {
+    return null;
+  }
 }

@@ -54,3 +54,40 @@ Deno.test("startLiveMetrics({ worker: false }) shares the replay's thread and wa
   // Sent ~0.3 s into the 1.5 s block: it waits ~1.2 s.
   assert.ok(times[0]! > 700, `first request took ${times[0]!.toFixed(1)} ms`);
 });
+
+async function niceProbe(sys: boolean): Promise<Record<string, number | boolean | null>> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      ...(sys ? ["--allow-sys"] : []),
+      new URL("./_nice_probe.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const err = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 0, err);
+  return JSON.parse(new TextDecoder().decode(r.stdout));
+}
+
+Deno.test("startLiveMetrics() lowers the replay thread's priority while its worker serves", async () => {
+  const p = await niceProbe(true);
+  assert.equal(p.threaded, true);
+  assert.equal(p.status, 200);
+  const before = p.before as number;
+  assert.equal(p.during, Math.min(19, before + 10));
+  assert.equal(p.reported, p.during);
+  // Restored where the process may raise priority again (RLIMIT_NICE); kept lower otherwise.
+  assert.ok(p.after === before || p.after === p.during, JSON.stringify(p));
+});
+
+Deno.test("startLiveMetrics() leaves the priority alone without --allow-sys", async () => {
+  const p = await niceProbe(false);
+  assert.equal(p.threaded, true);
+  assert.equal(p.status, 200);
+  assert.equal(p.reported, null);
+});
