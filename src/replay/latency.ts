@@ -69,9 +69,30 @@ export class SortedReservoir {
     }
     const j = Math.floor(this.#rng.nextFloat() * this.#seen);
     if (j >= this.k) return;
-    // Remove a uniformly chosen element, then insert the new one in order.
-    d.copyWithin(j, j + 1, this.#size);
-    this.#insert(value, this.#size - 1);
+    // Replace a uniformly chosen element, shifting only the elements between it and the new
+    // value's place (one short move instead of a removal and an insertion).
+    const n = this.#size;
+    if (j + 1 < n && d[j + 1]! < value) {
+      let lo = j + 1;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (d[mid]! < value) lo = mid + 1;
+        else hi = mid;
+      }
+      d.copyWithin(j, j + 1, lo);
+      d[lo - 1] = value;
+    } else if (j > 0 && d[j - 1]! > value) {
+      let lo = 0;
+      let hi = j;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (d[mid]! <= value) lo = mid + 1;
+        else hi = mid;
+      }
+      d.copyWithin(lo + 1, lo, j);
+      d[lo] = value;
+    } else d[j] = value;
   }
 
   /** Inserts into d[0..n) keeping it sorted (n elements currently in use). */
@@ -86,6 +107,11 @@ export class SortedReservoir {
     }
     d.copyWithin(lo + 1, lo, n);
     d[lo] = value;
+  }
+
+  /** The samples held, in ascending order (a copy). */
+  values(): Float64Array {
+    return this.#data.slice(0, this.#size);
   }
 
   /** Nearest-rank quantile (0 when empty); monotone in q, so p50 <= p90 <= p99. */

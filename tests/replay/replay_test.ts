@@ -3,6 +3,8 @@ import { replay } from "../../src/replay/replay.ts";
 import { LatencyHistogram, SortedReservoir } from "../../src/replay/latency.ts";
 import { MetricsNdjsonWriter } from "../../src/replay/metrics_sink.ts";
 import { Watchdog } from "../../src/replay/watchdog.ts";
+import { Sfc32 } from "../../src/workload/prng.ts";
+import fc from "fast-check";
 import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../../src/workload/csv_reader.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { createMap } from "../../src/core/factory.ts";
@@ -256,6 +258,33 @@ Deno.test("SortedReservoir keeps at most k samples and ordered quantiles", () =>
   const small = new SortedReservoir(10);
   for (const v of [5, 1, 3]) small.add(v);
   assert.deepEqual(small.percentiles(), { p50: 3, p90: 5, p99: 5 });
+});
+
+Deno.test("SortedReservoir.add() holds what Algorithm R holds, in order", () => {
+  // Model: the same random draws, applied as "remove element j, insert the new value".
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 400, size: "max" }),
+      (k, seed, samples) => {
+        const r = new SortedReservoir(k, seed);
+        const rng = new Sfc32(seed);
+        const model: number[] = [];
+        samples.forEach((v, i) => {
+          r.add(v);
+          if (model.length < k) model.push(v);
+          else {
+            const j = Math.floor(rng.nextFloat() * (i + 1));
+            if (j < k) model.splice(j, 1, v);
+          }
+          model.sort((a, b) => a - b);
+          assert.deepEqual(Array.from(r.values()), model);
+        });
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 Deno.test("LatencyHistogram buckets are cumulative and end at +Inf", () => {
