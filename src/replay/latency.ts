@@ -31,6 +31,22 @@ export interface HistBucket {
   count: number;
 }
 
+/** First index in `[lo, hi)` of sorted `d` holding more than `value` (or equal, with `orEqual`). */
+function firstAbove(
+  d: Float64Array,
+  lo: number,
+  hi: number,
+  value: number,
+  orEqual: boolean,
+): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (orEqual ? d[mid]! < value : d[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * A reservoir of at most `k` samples stored sorted. Replacing a uniformly chosen element keeps
  * Algorithm R's distribution: positions carry no meaning, so the sorted index is as good as any.
@@ -73,40 +89,22 @@ export class SortedReservoir {
     // value's place (one short move instead of a removal and an insertion).
     const n = this.#size;
     if (j + 1 < n && d[j + 1]! < value) {
-      let lo = j + 1;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (d[mid]! < value) lo = mid + 1;
-        else hi = mid;
-      }
-      d.copyWithin(j, j + 1, lo);
-      d[lo - 1] = value;
+      const at = firstAbove(d, j + 1, n, value, true);
+      d.copyWithin(j, j + 1, at);
+      d[at - 1] = value;
     } else if (j > 0 && d[j - 1]! > value) {
-      let lo = 0;
-      let hi = j;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (d[mid]! <= value) lo = mid + 1;
-        else hi = mid;
-      }
-      d.copyWithin(lo + 1, lo, j);
-      d[lo] = value;
+      const at = firstAbove(d, 0, j, value, false);
+      d.copyWithin(at + 1, at, j);
+      d[at] = value;
     } else d[j] = value;
   }
 
   /** Inserts into d[0..n) keeping it sorted (n elements currently in use). */
   #insert(value: number, n: number): void {
     const d = this.#data;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (d[mid]! <= value) lo = mid + 1;
-      else hi = mid;
-    }
-    d.copyWithin(lo + 1, lo, n);
-    d[lo] = value;
+    const at = firstAbove(d, 0, n, value, false);
+    d.copyWithin(at + 1, at, n);
+    d[at] = value;
   }
 
   /** The samples held, in ascending order (a copy). */
