@@ -167,12 +167,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private target: Backend<V> | null = null;
   /**
    * `active` when it is a Robin Hood table and no migration is under way, else null. Reads and
-   * writes go through this field first: a call site that only ever sees one class is inlined
-   * by V8, a call through `active` (two classes) is not, which cost ~25% per operation.
+   * writes go through this field first: V8 inlines the table's methods at a call site that
+   * only ever sees one class, not through `active`, which holds two (measured on fresh keys:
+   * adaptive 1.27x -> 1.17x the time of a bare Robin Hood table).
    */
   private rh: RobinHoodMap<V> | null = null;
-  /** Entries plus tombstones of `rh` at which it is regrown (see {@linkcode regrowIfFull}). */
-  private rhGrowAt = 0;
   private cursor = 0;
   private sink: (key: Key, value: V) => void = () => {};
   /** Why the migration under way started (for its closing event). */
@@ -197,7 +196,6 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** Recomputes the fast path after `active` or `target` changed. */
   private settle(): void {
     this.rh = this.target === null && this.active instanceof RobinHoodMap ? this.active : null;
-    this.rhGrowAt = Math.floor(this.active.capacity * RH_GROW_AT);
   }
 
   private newChaining(buckets: number): ChainingMap<V> {
@@ -334,7 +332,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** {@linkcode afterWrite} on the fast path: the same checks in the same order. */
   private afterRhWrite(rh: RobinHoodMap<V>): void {
-    const full = rh.size + rh.tombstones >= this.rhGrowAt;
+    const full = rh.size + rh.tombstones >= Math.floor(rh.capacity * RH_GROW_AT);
     if (this.rest > 0) {
       this.rest--;
       if (full) this.regrowIfFull();
