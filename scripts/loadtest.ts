@@ -20,17 +20,11 @@ import { startLiveMetrics } from "../src/server/live.ts";
 import { replay } from "../src/replay/replay.ts";
 import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../src/workload/csv_reader.ts";
 import { atomicWrite } from "../src/io/atomic_write.ts";
+import { Sfc32 } from "../src/workload/prng.ts";
 
 function* batches(total: number, keySpace: number): Generator<OpBatch> {
-  let s = 0x9e3779b9;
-  const rnd = (): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
+  const rng = new Sfc32(0x9e3779b9);
+  const rnd = (): number => rng.nextFloat();
   const size = 4096;
   const b: OpBatch = {
     length: 0,

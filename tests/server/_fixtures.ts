@@ -3,18 +3,12 @@ import { createMap, type Mode } from "../../src/core/factory.ts";
 import type { MetricsTick } from "../../src/contracts/metrics.ts";
 import { replay } from "../../src/replay/replay.ts";
 import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../../src/workload/csv_reader.ts";
+import { Sfc32 } from "../../src/workload/prng.ts";
 
 /** Deterministic op batches: 60% put, 30% get, 10% del over `keySpace` keys. */
 export function makeBatches(ops: number, keySpace: number, seed = 7, batchSize = 512): OpBatch[] {
-  let s = seed >>> 0 || 1;
-  const rnd = (): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
+  const rng = new Sfc32(seed);
+  const rnd = (): number => rng.nextFloat();
   const out: OpBatch[] = [];
   for (let done = 0; done < ops; done += batchSize) {
     const n = Math.min(batchSize, ops - done);

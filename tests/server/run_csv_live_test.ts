@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { runCsv } from "../../src/cli/commands/run_csv.ts";
+import { RUN_CSV_DEFAULTS, runCsv } from "../../src/cli/commands/run_csv.ts";
 import { startLiveMetrics } from "../../src/server/live.ts";
 import { sseEvents } from "./_fixtures.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
@@ -48,15 +48,7 @@ for (const worker of [true, false]) {
         }
       })();
       const outcome = await runCsv(
-        {
-          csv,
-          csvMaxRows: 0,
-          csvMaxBytes: 0,
-          latencySampleK: 1000,
-          latencySampleEvery: 128,
-          latencyBuckets: "default",
-          tickEvery: 1024,
-        },
+        { ...RUN_CSV_DEFAULTS, csv },
         { mode: "adaptive", config: await loadConfig(undefined, {}), onTick: live.onTick },
       );
       replayDone = true;

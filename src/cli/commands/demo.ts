@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import type { Mode } from "../../core/factory.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
-import { runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
+import { RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, writeStderr } from "../program.ts";
 
@@ -83,15 +83,12 @@ export function registerDemoCommand(program: Command): void {
       for (const { mode, label } of DEMO_MODES) {
         writeStderr(`demo: replaying on ${label}\n`);
         const flags: RunCsvFlags = {
+          ...RUN_CSV_DEFAULTS,
           csv,
           metricsOutDir: `${dir}/${mode}`,
           jsonSummaryOut: `${dir}/${mode}/summary.json`,
-          csvMaxRows: 0,
+          csvMaxRows: 0, // the demo's own file: no guards
           csvMaxBytes: 0,
-          latencySampleK: 1000,
-          latencySampleEvery: 128,
-          latencyBuckets: "default",
-          tickEvery: 1024,
         };
         const out = await runCsv(flags, { mode, config, onAlert: () => {} });
         if (out.kind !== "summary") continue;

@@ -45,6 +45,26 @@ export interface RunCsvFlags {
   tickEvery: number;
 }
 
+/** Defaults of `run-csv`'s flags (the original's). */
+export const RUN_CSV_DEFAULTS: Readonly<
+  Pick<
+    RunCsvFlags,
+    | "csvMaxRows"
+    | "csvMaxBytes"
+    | "tickEvery"
+    | "latencySampleK"
+    | "latencySampleEvery"
+    | "latencyBuckets"
+  >
+> = Object.freeze({
+  csvMaxRows: 5_000_000,
+  csvMaxBytes: 524_288_000,
+  tickEvery: 1024,
+  latencySampleK: 1000,
+  latencySampleEvery: 128,
+  latencyBuckets: "default",
+});
+
 /** Everything a run needs besides the flags. */
 export interface RunContext {
   mode: Mode;
@@ -266,16 +286,21 @@ export function registerRunCsvCommand(program: Command): void {
       "--csv-max-rows <n>",
       "refuse more data rows (0 disables)",
       intArg(0, 2 ** 40),
-      5_000_000,
+      RUN_CSV_DEFAULTS.csvMaxRows,
     )
     .option(
       "--csv-max-bytes <n>",
       "refuse larger inputs (0 disables)",
       intArg(0, Number.MAX_SAFE_INTEGER),
-      524_288_000,
+      RUN_CSV_DEFAULTS.csvMaxBytes,
     )
     .option("--metrics-max-ticks <n>", "keep only the last N ticks", intArg(1, 100_000_000))
-    .option("--tick-every <n>", "ops between metrics ticks", intArg(1, 1_000_000_000), 1024)
+    .option(
+      "--tick-every <n>",
+      "ops between metrics ticks",
+      intArg(1, 1_000_000_000),
+      RUN_CSV_DEFAULTS.tickEvery,
+    )
     .option("--snapshot-in <path>", "start from this snapshot instead of an empty map")
     .option("--snapshot-out <path>", "save the final map to this snapshot")
     .option("--compress", "gzip --snapshot-out")
@@ -285,8 +310,18 @@ export function registerRunCsvCommand(program: Command): void {
       floatArg(0.001, 1e9),
     )
     .option("--json-summary-out <path>", "also write the summary JSON to this file")
-    .option("--latency-sample-k <n>", "latency reservoir size", intArg(0, 1_000_000), 1000)
-    .option("--latency-sample-every <n>", "time one op in N (0 disables)", intArg(0, 1e9), 128)
+    .option(
+      "--latency-sample-k <n>",
+      "latency reservoir size",
+      intArg(0, 1_000_000),
+      RUN_CSV_DEFAULTS.latencySampleK,
+    )
+    .option(
+      "--latency-sample-every <n>",
+      "time one op in N (0 disables)",
+      intArg(0, 1e9),
+      RUN_CSV_DEFAULTS.latencySampleEvery,
+    )
     .addOption(
       new Option("--latency-buckets <preset>", "histogram buckets (env: ADHASH_LATENCY_BUCKETS)")
         .choices(["default", "micro"]),
@@ -305,7 +340,8 @@ export function registerRunCsvCommand(program: Command): void {
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);
-        const buckets = parsed.latencyBuckets ?? readEnv("ADHASH_LATENCY_BUCKETS") ?? "default";
+        const buckets = parsed.latencyBuckets ?? readEnv("ADHASH_LATENCY_BUCKETS") ??
+          RUN_CSV_DEFAULTS.latencyBuckets;
         if (buckets !== "default" && buckets !== "micro") {
           throw new BadInputError(
             `ADHASH_LATENCY_BUCKETS must be 'default' or 'micro': received '${buckets}'`,
