@@ -17,7 +17,8 @@
  * A migration allocates the target table at a size that holds every entry without a rebuild
  * (cheap at any size: a big target keeps keys and values in pages allocated on first write,
  * until its next rebuild makes it flat again), then moves up to `incrementalBatch` entries per
- * operation. Each key lives
+ * operation (the first steps move fewer: 64 entries, doubling every four steps, so the code
+ * that moves entries is optimised before a step is big). Each key lives
  * in exactly one table: reads look in both, an update of a key not yet moved changes it in
  * place, a new key goes to the target, a delete removes it wherever it is. No write is lost,
  * no deleted key comes back. Iterating a migrating map first completes the migration, so
@@ -50,7 +51,7 @@ export interface AdaptivePolicy {
   groupsPerBucket: number;
   /** Slots of a new Robin Hood table. Default 64. */
   initialCapacityRh: number;
-  /** Entries moved per operation while migrating. Default 2048. */
+  /** Entries moved per operation while migrating. Default 1024 (the original's 2048 halved). */
   incrementalBatch: number;
   /** Chaining load factor above which the map migrates to Robin Hood. Default 0.82. */
   maxLfChaining: number;
@@ -72,7 +73,7 @@ export const DEFAULT_POLICY: Readonly<AdaptivePolicy> = Object.freeze({
   initialBuckets: 64,
   groupsPerBucket: 8,
   initialCapacityRh: 64,
-  incrementalBatch: 2048,
+  incrementalBatch: 1024,
   maxLfChaining: 0.82,
   maxGroupLen: 8,
   maxAvgProbeRobinhood: 6.0,
@@ -173,7 +174,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    */
   private rh: RobinHoodMap<V> | null = null;
   private cursor = 0;
-  private sink: (key: Key, value: V) => void = () => {};
+  private steps = 0;
+  private sink: (key: Key, value: V, hash: number) => void = () => {};
   /** Why the migration under way started (for its closing event). */
   private reason = "";
   private rest = 0;
@@ -432,16 +434,17 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       });
     this.target = this.hook(target);
     this.settle();
-    this.sink = (k, v) => {
-      target.set(k, v);
-    };
+    this.sink = (k, v, h) => target.insertAbsent(k, v, h);
     this.cursor = 0;
+    this.steps = 0;
     this.reason = reason;
   }
 
   /** One bounded unit of migration work. */
   private step(): void {
-    this.cursor = this.active.drain(this.cursor, this.policy.incrementalBatch, this.sink);
+    // Ramp up: the first step of a cold process ran 1.4-1.9 ms at full size (unoptimised code).
+    const batch = Math.min(this.policy.incrementalBatch, 64 << Math.min(this.steps++ >> 2, 16));
+    this.cursor = this.active.drain(this.cursor, batch, this.sink);
     if (this.active.size === 0) this.finish();
   }
 
@@ -578,9 +581,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       const t = m.hook(restoreBackend<V>(state.target));
       m.target = t;
       m.cursor = 0;
-      m.sink = (k, v) => {
-        t.set(k, v);
-      };
+      m.sink = (k, v, h) => t.insertAbsent(k, v, h);
     }
     if (!(Number.isInteger(state.migrations) && state.migrations >= 0)) {
       throw new RangeError(

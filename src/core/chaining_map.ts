@@ -1,9 +1,10 @@
 /**
  * Separate chaining with typed-array links.
  *
- * Entries live in a slab: parallel arrays of keys and values plus an `Int32Array` of `next`
- * links (index + 1, so 0 ends a chain). A power-of-two `Int32Array` of chain heads indexes the
- * slab by the top bits of the hash. Freed slab entries form a free list through `next`, so a
+ * Entries live in a slab: parallel arrays of keys and values plus an `Int32Array` holding, per
+ * entry, its `next` link (index + 1, so 0 ends a chain) and its hash side by side: following a
+ * link brings the hash into cache with it, so resizing and migrating never re-read key strings. A power-of-two `Int32Array` of chain heads indexes the
+ * slab by the top bits of the hash. Freed slab entries form a free list through their links, so a
  * deletion never moves another entry. New entries are appended at the tail of their chain.
  *
  * Resize policy: when `size` exceeds `buckets * maxLoadFactor` (default 1.0) the bucket array
@@ -34,7 +35,7 @@ export interface ChainingOptions {
 
 const MIN_BITS = 3;
 /** Slab entries per storage page: a big slab never needs one big array allocated at once. */
-const PAGE_BITS = 15;
+const PAGE_BITS = 14;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
 
@@ -57,7 +58,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
   onRebuild: RebuildHook | undefined = undefined;
 
   private heads: Int32Array;
-  private next: Int32Array;
+  /** Entry `s` links to `link[2s]` (index + 1, 0 = end) and has hash `link[2s + 1]`. */
+  private link: Int32Array;
   /** Keys and values of slab entries, in pages of PAGE_SIZE; a free entry's key is undefined. */
   private kp: Array<Array<Key | undefined>> = [];
   private vp: Array<Array<V | undefined>> = [];
@@ -90,7 +92,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.bits = this.initialBits;
     this.shift = 32 - this.bits;
     this.heads = new Int32Array(1 << this.bits);
-    this.next = new Int32Array(16);
+    this.link = new Int32Array(32);
     this.growAt = this.thresholdFor(1 << this.bits);
   }
 
@@ -109,7 +111,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     m.shift = 32 - m.bits;
     m.heads = new Int32Array(1 << m.bits);
     m.growAt = m.thresholdFor(1 << m.bits);
-    m.next = new Int32Array(Math.max(16, entries));
+    m.link = new Int32Array(2 * Math.max(16, entries));
     return m;
   }
 
@@ -147,12 +149,12 @@ export class ChainingMap<V> implements HashMapLike<V> {
   private find(key: Key): number {
     const h = hash32(key);
     const kp = this.kp;
-    const next = this.next;
+    const link = this.link;
     let e = this.heads[h >>> this.shift]!;
     while (e !== 0) {
       const s = e - 1;
       if (kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) return s;
-      e = next[e - 1]!;
+      e = link[(e - 1) << 1]!;
     }
     return -1;
   }
@@ -184,7 +186,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     }
     const h = hash32(key);
     const kp = this.kp;
-    const next = this.next;
+    const link = this.link;
     const b = h >>> this.shift;
     let e = this.heads[b]!;
     let last = 0;
@@ -196,24 +198,57 @@ export class ChainingMap<V> implements HashMapLike<V> {
         return this;
       }
       last = e;
-      e = next[e - 1]!;
+      e = link[(e - 1) << 1]!;
       len++;
     }
     if (this.count >= this.growAt) {
       this.grow();
       return this.set(key, value);
     }
+    this.append(b, last, len, h, key, value);
+    return this;
+  }
+
+  /**
+   * Stores an entry whose key is known to be absent and whose hash is `h` (the bits of
+   * `hashKey()`, signed or not), as when a migration moves it here from another table:
+   * no hashing, no key comparisons. A key already present would be stored twice.
+   */
+  insertAbsent(key: Key, value: V, h: number): void {
+    const link = this.link;
+    const b = h >>> this.shift;
+    let e = this.heads[b]!;
+    let last = 0;
+    let len = 0;
+    while (e !== 0) {
+      last = e;
+      e = link[(e - 1) << 1]!;
+      len++;
+    }
+    if (this.count >= this.growAt) {
+      this.grow();
+      this.insertAbsent(key, value, h);
+      return;
+    }
+    this.append(b, last, len, h, key, value);
+  }
+
+  /**
+   * Links a new entry with hash `h` after `last` (0: as the head) of chain `b`, which holds
+   * `len` entries.
+   */
+  private append(b: number, last: number, len: number, h: number, key: Key, value: V): void {
     const slot = this.alloc();
+    this.link[(slot << 1) + 1] = h;
     this.kp[slot >>> PAGE_BITS]![slot & PAGE_MASK] = key;
     this.vp[slot >>> PAGE_BITS]![slot & PAGE_MASK] = value;
     if (last === 0) this.heads[b] = slot + 1;
-    else this.next[last - 1] = slot + 1; // alloc() may have replaced the links array
+    else this.link[(last - 1) << 1] = slot + 1; // alloc() may have replaced the links array
     if (len > 0) this.lens.remove(len);
     this.lens.add(len + 1);
     this.sumPos += len;
     this.count++;
     this.version++;
-    return this;
   }
 
   /** Entries that double the chains of a table of `chains` chains (at least 1). */
@@ -221,16 +256,16 @@ export class ChainingMap<V> implements HashMapLike<V> {
     return Math.max(1, Math.floor(chains * this.maxLoadFactor));
   }
 
-  /** A free slab index (its `next` is 0). */
+  /** A free slab index (its link is 0). */
   private alloc(): number {
     if (this.free !== 0) {
       const s = this.free - 1;
-      this.free = this.next[s]!;
-      this.next[s] = 0;
+      this.free = this.link[s << 1]!;
+      this.link[s << 1] = 0;
       return s;
     }
     const s = this.top++;
-    if (s >= this.next.length) this.growSlab();
+    if (s << 1 >= this.link.length) this.growSlab();
     if ((s & PAGE_MASK) === 0) {
       this.kp.push(new Array<Key | undefined>(PAGE_SIZE).fill(undefined));
       this.vp.push(new Array<V | undefined>(PAGE_SIZE).fill(undefined));
@@ -239,9 +274,9 @@ export class ChainingMap<V> implements HashMapLike<V> {
   }
 
   private growSlab(): void {
-    const n = new Int32Array(this.next.length * 2);
-    n.set(this.next);
-    this.next = n;
+    const n = new Int32Array(this.link.length * 2);
+    n.set(this.link);
+    this.link = n;
   }
 
   /** Doubles the chains; out of line so `set` stays small. */
@@ -265,17 +300,16 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.shift = 32 - bits;
     const heads = new Int32Array(1 << bits);
     const tails = new Int32Array(1 << bits);
-    const next = this.next;
+    const link = this.link;
     this.lens.reset();
     this.sumPos = 0;
     const chainLen = new Int32Array(1 << bits);
     for (let s = 0; s < this.top; s++) {
-      const k = this.keyAt(s);
-      if (k === undefined) continue;
-      const b = hash32(k) >>> this.shift;
-      next[s] = 0;
+      if (this.keyAt(s) === undefined) continue;
+      const b = link[(s << 1) + 1]! >>> this.shift;
+      link[s << 1] = 0;
       if (tails[b] === 0) heads[b] = s + 1;
-      else next[tails[b]! - 1] = s + 1;
+      else link[(tails[b]! - 1) << 1] = s + 1;
       tails[b] = s + 1;
       this.sumPos += chainLen[b]!;
       chainLen[b]!++;
@@ -288,14 +322,14 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean {
     const b = hash32(key) >>> this.shift;
-    const next = this.next;
+    const link = this.link;
     let e = this.heads[b]!;
     let prev = 0;
     let pos = 0;
     while (e !== 0) {
       if (this.keyAt(e - 1) === key) break;
       prev = e;
-      e = next[e - 1]!;
+      e = link[(e - 1) << 1]!;
       pos++;
     }
     if (e === 0) return false;
@@ -305,17 +339,17 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Unlinks slab entry `s` at position `pos` of chain `b` (after `prev`, 0 for the head). */
   private unlink(b: number, prev: number, s: number, pos: number): void {
-    const next = this.next;
+    const link = this.link;
     let len = pos + 1;
-    for (let t = next[s]!; t !== 0; t = next[t - 1]!) len++;
-    if (prev === 0) this.heads[b] = next[s]!;
-    else next[prev - 1] = next[s]!;
+    for (let t = link[s << 1]!; t !== 0; t = link[(t - 1) << 1]!) len++;
+    if (prev === 0) this.heads[b] = link[s << 1]!;
+    else link[(prev - 1) << 1] = link[s << 1]!;
     this.lens.remove(len);
     if (len > 1) this.lens.add(len - 1);
     this.sumPos -= len - 1;
     this.kp[s >>> PAGE_BITS]![s & PAGE_MASK] = undefined;
     this.vp[s >>> PAGE_BITS]![s & PAGE_MASK] = undefined;
-    next[s] = this.free;
+    link[s << 1] = this.free;
     this.free = s + 1;
     this.count--;
     this.version++;
@@ -329,23 +363,47 @@ export class ChainingMap<V> implements HashMapLike<V> {
    * returned cursor is empty. Used by {@linkcode AdaptiveMap} to migrate incrementally; the
    * map takes no insertions while it drains.
    */
-  drain(cursor: number, max: number, sink: (key: Key, value: V) => void): number {
+  drain(cursor: number, max: number, sink: (key: Key, value: V, hash: number) => void): number {
     const heads = this.heads;
+    const link = this.link;
+    const kp = this.kp;
+    const vp = this.vp;
     // Budget: a moved entry costs 16, an empty chain 1, so a sparse table is not scanned at once.
     const limit = 16 * max;
     let work = 0;
     let b = cursor;
     while (b < heads.length && work < limit) {
-      const e = heads[b]!;
+      let e = heads[b]!;
       if (e === 0) {
         b++;
         work++;
         continue;
       }
-      const s = e - 1;
-      sink(this.keyAt(s)!, this.valueAt(s));
-      this.unlink(b, 0, s, 0);
-      work += 16;
+      // The chain's statistics change once for all the heads moved, not once per entry.
+      let len = 0;
+      for (let t = e; t !== 0; t = link[(t - 1) << 1]!) len++;
+      let moved = 0;
+      do {
+        const s = e - 1;
+        const page = s >>> PAGE_BITS;
+        const at = s & PAGE_MASK;
+        sink(kp[page]![at]!, vp[page]![at] as V, link[(s << 1) + 1]!);
+        kp[page]![at] = undefined;
+        vp[page]![at] = undefined;
+        e = link[s << 1]!;
+        link[s << 1] = this.free;
+        this.free = s + 1;
+        moved++;
+        work += 16;
+      } while (e !== 0 && work < limit);
+      heads[b] = e;
+      this.lens.remove(len);
+      if (len > moved) this.lens.add(len - moved);
+      // The moved heads sat at positions 0..moved-1; every entry left moves up by `moved`.
+      this.sumPos -= moved * (len - 1) - (moved * (moved - 1)) / 2;
+      this.count -= moved;
+      this.version++;
+      if (e === 0) b++;
     }
     return b;
   }
@@ -355,7 +413,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.bits = this.initialBits;
     this.shift = 32 - this.bits;
     this.heads = new Int32Array(1 << this.bits);
-    this.next = new Int32Array(16);
+    this.link = new Int32Array(32);
     this.kp = [];
     this.vp = [];
     this.count = 0;
@@ -430,7 +488,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       tombstones: 0,
       tombstoneRatio: 0,
       probeHistogram: hist,
-      bytesEstimate: this.heads.byteLength + this.next.byteLength +
+      bytesEstimate: this.heads.byteLength + this.link.byteLength +
         this.kp.length * PAGE_SIZE * 2 * REF_BYTES + this.lens.counts.byteLength + 200,
     };
   }
@@ -442,7 +500,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const span = this.heads.length / n;
     for (let b = 0; b < this.heads.length; b++) {
       let len = 0;
-      for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) len++;
+      for (let e = this.heads[b]!; e !== 0; e = this.link[(e - 1) << 1]!) len++;
       if (len) out[Math.floor(b / span)]! += len;
     }
     return out;
@@ -460,7 +518,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     let sumPos = 0;
     for (let b = 0; b < this.heads.length; b++) {
       let len = 0;
-      for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) {
+      for (let e = this.heads[b]!; e !== 0; e = this.link[(e - 1) << 1]!) {
         const s = e - 1;
         if (s < 0 || s >= this.top) {
           say(`chain ${b}: link to slab index ${s} outside 0..${this.top - 1}`);
@@ -475,7 +533,11 @@ export class ChainingMap<V> implements HashMapLike<V> {
         if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
           say(`chain ${b}: slab index ${s} holds invalid key ${String(k)}`);
         } else {
-          const want = indexFor(hash32(k), this.bits);
+          const h = hash32(k);
+          if (this.link[(s << 1) + 1] !== h) {
+            say(`key ${keyRepr(k)} has stored hash ${this.link[(s << 1) + 1]}, not ${h}`);
+          }
+          const want = indexFor(h, this.bits);
           if (want !== b) say(`key ${keyRepr(k)} is in chain ${b} but hashes to ${want}`);
           if (this.find(k) !== s) say(`key ${keyRepr(k)} appears more than once`);
         }
@@ -486,7 +548,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       if (len > 0) lens.add(len);
     }
     let freeCount = 0;
-    for (let e = this.free; e !== 0 && freeCount <= this.top; e = this.next[e - 1]!) {
+    for (let e = this.free; e !== 0 && freeCount <= this.top; e = this.link[(e - 1) << 1]!) {
       const s = e - 1;
       if (s < 0 || s >= this.top || seen[s]) {
         say(`free list reaches slab index ${s}, which is live or out of range`);
@@ -522,7 +584,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const bucket = h >>> this.shift;
     const path: ChainingTraceStep[] = [];
     let found = false;
-    for (let e = this.heads[bucket]!, pos = 0; e !== 0; e = this.next[e - 1]!, pos++) {
+    for (let e = this.heads[bucket]!, pos = 0; e !== 0; e = this.link[(e - 1) << 1]!, pos++) {
       const k = this.keyAt(e - 1)!;
       const matches = k === key;
       path.push({ position: pos, key_repr: keyRepr(k), matches });
@@ -550,7 +612,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     const keys: Key[] = [];
     const values: unknown[] = [];
     for (let b = 0; b < this.heads.length; b++) {
-      for (let e = this.heads[b]!; e !== 0; e = this.next[e - 1]!) {
+      for (let e = this.heads[b]!; e !== 0; e = this.link[(e - 1) << 1]!) {
         keys.push(this.keyAt(e - 1)!);
         values.push(this.valueAt(e - 1));
       }

@@ -38,7 +38,7 @@ export interface RobinHoodOptions {
 const MIN_BITS = 3;
 const DIST_ONE = 0x100;
 /** Slots per storage page: big tables never need one big array allocated at once. */
-const PAGE_BITS = 15;
+const PAGE_BITS = 14;
 const PAGE_MASK = (1 << PAGE_BITS) - 1;
 /**
  * Tables up to this many bits stay flat even as migration targets: allocating a flat 2^17-slot
@@ -311,6 +311,28 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return this;
   }
 
+  /**
+   * Stores an entry whose key is known to be absent and whose hash is `h` (the bits of
+   * `hashKey()`, signed or not), as when a migration moves it here from another table:
+   * no hashing, no key comparisons. A key already present would be stored twice.
+   */
+  insertAbsent(key: Key, value: V, h: number): void {
+    const meta = this.meta;
+    const mask = this.mask;
+    let i = h >>> this.shift;
+    let base = DIST_ONE;
+    while (meta[i]! >= base) {
+      i = (i + 1) & mask;
+      base += DIST_ONE;
+    }
+    if (this.count + this.tombs >= this.growAt) {
+      this.rebuildForInsert();
+      this.insertAbsent(key, value, h);
+      return;
+    }
+    this.place(i, (base >> 8) - 1, (h & 0x7f) | 0x80, key, value);
+  }
+
   /** Puts an entry known to be absent at slot `i`, `dist` from its home, displacing as needed. */
   private place(i: number, dist: number, fp: number, key: Key, value: V): void {
     const meta = this.meta;
@@ -441,7 +463,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
    * Used by {@linkcode AdaptiveMap} to migrate incrementally; the table takes no insertions
    * while it drains.
    */
-  drain(cursor: number, max: number, sink: (key: Key, value: V) => void): number {
+  drain(cursor: number, max: number, sink: (key: Key, value: V, hash: number) => void): number {
     this.draining = true;
     const meta = this.meta;
     const cap = this.mask + 1;
@@ -455,7 +477,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         work++;
         continue;
       }
-      sink(this.keyAt(i), this.valueAt(i));
+      const k = this.keyAt(i);
+      sink(k, this.valueAt(i), hash32(k));
       this.removeAt(i);
       i++;
       work += 16;

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { AdaptiveMap, ChainingMap, hashKey, type Key, RobinHoodMap } from "../../mod.ts";
+
+Deno.test("ChainingMap.drain() keeps the statistics exact when a step stops inside a chain", () => {
+  // 8 chains of ~25 entries: every step of 3 moves stops part-way through a chain.
+  const m = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 16 });
+  for (let i = 0; i < 200; i++) m.set(`K${i}`, i);
+  assert.ok(m.longestChain > 10, `longest chain ${m.longestChain}`);
+  const moved = new Map<Key, number>();
+  let cursor = 0;
+  while (m.size > 0) {
+    cursor = m.drain(cursor, 3, (k, v, h) => {
+      assert.equal(h >>> 0, hashKey(k), `hash passed for ${k}`);
+      moved.set(k, v);
+    });
+    assert.deepEqual(m.checkInvariants(), []);
+    assert.equal(m.size + moved.size, 200);
+  }
+  assert.equal(moved.size, 200);
+  for (let i = 0; i < 200; i++) assert.equal(moved.get(`K${i}`), i);
+});
+
+Deno.test("insertAbsent() stores entries that get(), stats() and checkInvariants() agree on", () => {
+  for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
+    for (let i = 0; i < 5_000; i++) m.insertAbsent(`K${i}`, i, hashKey(`K${i}`));
+    assert.equal(m.size, 5_000, m.constructor.name);
+    assert.deepEqual(m.checkInvariants(), [], m.constructor.name);
+    for (let i = 0; i < 5_000; i++) assert.equal(m.get(`K${i}`), i);
+    assert.equal(m.get("K5000"), undefined);
+  }
+});
+
+Deno.test("ChainingMap.checkInvariants() reports a stored hash that is not the key's", () => {
+  const m = new ChainingMap<number>();
+  m.insertAbsent("a", 1, hashKey("a") ^ 1);
+  assert.match(m.checkInvariants().join("\n"), /key "a" has stored hash/);
+});
+
+Deno.test("AdaptiveMap moves 64 entries per step at first, doubling every four steps", () => {
+  const m = new AdaptiveMap<number>({ initialBuckets: 1024 });
+  let n = 0;
+  while (!m.migrating) m.set(`K${n}`, n++);
+  const inTarget = () => {
+    const t = m.exportState().target;
+    return t === null ? n : t.kind === "chaining" ? t.keys.length : t.keys.filter((k) => k !== null)
+      .length;
+  };
+  const ramp = [64, 64, 64, 64, 128, 128, 128, 128, 256, 256, 256, 256, 512, 512, 512, 512, 1024];
+  let before = inTarget();
+  let limit = before;
+  for (const step of ramp) {
+    if (!m.migrating) break;
+    m.get("K0");
+    const now = inTarget();
+    limit += step;
+    assert.ok(now > before && now <= limit, `${now} entries moved, at most ${limit} allowed`);
+    before = now;
+  }
+  assert.ok(n > 64 * 4 + 128 * 4, `the migration of ${n} entries outlasted the ramp`);
+});
