@@ -153,8 +153,9 @@ export class ChainingMap<V> implements HashMapLike<V> {
     let e = this.heads[h >>> this.shift]!;
     while (e !== 0) {
       const s = e - 1;
-      if (kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) return s;
-      e = link[(e - 1) << 1]!;
+      // The stored hash sits beside the link just read: a mismatch skips the key's string.
+      if (link[(s << 1) + 1] === h && kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) return s;
+      e = link[s << 1]!;
     }
     return -1;
   }
@@ -193,7 +194,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     let len = 0;
     while (e !== 0) {
       const s = e - 1;
-      if (kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) {
+      if (link[(s << 1) + 1] === h && kp[s >>> PAGE_BITS]![s & PAGE_MASK] === key) {
         this.vp[s >>> PAGE_BITS]![s & PAGE_MASK] = value;
         return this;
       }
@@ -321,13 +322,14 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean {
-    const b = hash32(key) >>> this.shift;
+    const h = hash32(key);
+    const b = h >>> this.shift;
     const link = this.link;
     let e = this.heads[b]!;
     let prev = 0;
     let pos = 0;
     while (e !== 0) {
-      if (this.keyAt(e - 1) === key) break;
+      if (link[((e - 1) << 1) + 1] === h && this.keyAt(e - 1) === key) break;
       prev = e;
       e = link[(e - 1) << 1]!;
       pos++;
