@@ -389,6 +389,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (a instanceof RobinHoodMap) {
       const used = a.size + a.tombstones;
       if (used < Math.floor(a.capacity * RH_GROW_AT)) return false;
+      // A table no bigger than one step rebuilds itself in one operation, faster than moving.
+      if (a.size <= this.policy.incrementalBatch) return false;
       const grow = a.size >= Math.floor(a.capacity * RH_GROW_AT) / 2;
       const what = grow ? "load" : "tombstones and entries";
       this.begin(

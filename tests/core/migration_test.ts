@@ -58,3 +58,17 @@ Deno.test("AdaptiveMap moves 64 entries per step at first, doubling every four s
   }
   assert.ok(n > 64 * 4 + 128 * 4, `the migration of ${n} entries outlasted the ramp`);
 });
+
+Deno.test("AdaptiveMap grows a Robin Hood table of at most one batch in one operation", () => {
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", incrementalBatch: 1024 });
+  const resizes: number[] = [];
+  m.onEvent((e) => e.type === "resize" && resizes.push(e.capacity));
+  for (let i = 0; i < 1_000; i++) {
+    m.set(i, i);
+    assert.equal(m.migrating, false, `migrating after ${i + 1} insertions`);
+  }
+  assert.deepEqual(resizes, [128, 256, 512, 1024, 2048]);
+  // A bigger table moves incrementally.
+  for (let i = 1_000; !m.migrating; i++) m.set(i, i);
+  assert.ok(m.size > 1024);
+});
