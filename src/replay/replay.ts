@@ -5,7 +5,7 @@
  * sample (one op in `latencySampleEvery` is timed with `performance.now()`) and the next tick
  * (every `tickEvery` ops). Everything costly (stats, heatmap, percentiles, JSON) happens at
  * ticks only; the key heatmap scans the table, so it is refreshed at most every
- * `heatmapIntervalMs` of wall time and reused in between.
+ * `heatmapIntervalMs` of wall time (and when the table's capacity changes) and reused in between.
  *
  * Ticks: one at start (ops 0), one each time `ops` reaches a multiple of `tickEvery`, and one at
  * completion. A periodic tick that would coincide with the end of the input is replaced by the
@@ -255,7 +255,10 @@ export async function replay(
     const t = seconds();
     const stats = map.stats();
     const now = performance.now();
-    if (final || now - heatmapAt >= heatmapInterval) {
+    // Rescanned after a resize as well: a heatmap of the old table would mislead until then.
+    if (
+      final || now - heatmapAt >= heatmapInterval || heatmap?.original_slots !== stats.capacity
+    ) {
       heatmap = buildHeatmap(stats.capacity);
       heatmapAt = now;
     }

@@ -154,6 +154,18 @@ Deno.test("replay() key heatmap counts the live entries", async () => {
   assert.equal(h.original_slots, map.stats().capacity);
 });
 
+Deno.test("replay() rescans the key heatmap when the table's capacity changes", async () => {
+  const ticks: MetricsTick[] = [];
+  await replay(createMap<string>("fast-lookup"), inserts(5000), {
+    tickEvery: 256,
+    heatmapIntervalMs: 60_000,
+    onTick: (t) => void ticks.push(t),
+  });
+  const resized = ticks.filter((t, i) => i > 0 && t.capacity !== ticks[i - 1]!.capacity);
+  assert.ok(resized.length >= 3, `${resized.length} ticks after a resize`);
+  for (const t of ticks) assert.equal(t.key_heatmap!.original_slots, t.capacity);
+});
+
 Deno.test("replay() stops with the source's error and keeps earlier ticks delivered", async () => {
   const ticks: MetricsTick[] = [];
   async function* failing(): AsyncGenerator<OpBatch> {
