@@ -5,7 +5,8 @@
  * sample (one op in `latencySampleEvery` is timed with `performance.now()`) and the next tick
  * (every `tickEvery` ops). Everything costly (stats, heatmap, percentiles, JSON) happens at
  * ticks only; the key heatmap scans the table, so it is refreshed at most every
- * `heatmapIntervalMs` of wall time (and when the table's capacity changes) and reused in between.
+ * `heatmapIntervalMs` of wall time (and when the table's capacity or, by more than a quarter,
+ * its entry count changes) and reused in between.
  *
  * Ticks: one at start (ops 0), one each time `ops` reaches a multiple of `tickEvery`, and one at
  * completion. A periodic tick that would coincide with the end of the input is replaced by the
@@ -221,6 +222,7 @@ export async function replay(
   let lastTickTime = 0;
   let heatmap: MetricsTick["key_heatmap"] = undefined;
   let heatmapAt = -Infinity;
+  let heatmapSize = 0; // live entries when the heatmap was scanned
 
   const buildHeatmap = (capacity: number): MetricsTick["key_heatmap"] => {
     const cells = Math.max(1, Math.min(heatRows * heatCols, capacity));
@@ -255,12 +257,16 @@ export async function replay(
     const t = seconds();
     const stats = map.stats();
     const now = performance.now();
-    // Rescanned after a resize as well: a heatmap of the old table would mislead until then.
+    // Rescanned after a resize, or once the entry count has moved by a quarter, as well: until
+    // then the heatmap would show a table that no longer exists (a short run's first heatmap,
+    // taken at 0 entries, would otherwise stay empty for 250 ms).
     if (
-      final || now - heatmapAt >= heatmapInterval || heatmap?.original_slots !== stats.capacity
+      final || now - heatmapAt >= heatmapInterval || heatmap?.original_slots !== stats.capacity ||
+      Math.abs(stats.size - heatmapSize) * 4 > heatmapSize
     ) {
       heatmap = buildHeatmap(stats.capacity);
       heatmapAt = now;
+      heatmapSize = stats.size;
     }
     const alerts = watchdog.check(stats);
     for (const a of alerts) options.onAlert?.(a);

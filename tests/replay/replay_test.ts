@@ -9,6 +9,7 @@ import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../../src/workload/csv_rea
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { createMap } from "../../src/core/factory.ts";
 import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
+import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import type { MapStats } from "../../src/core/types.ts";
 
 /** Batches of `n` ops over `keys` keys: put, get, put, del cycling, in batches of `size`. */
@@ -164,6 +165,29 @@ Deno.test("replay() rescans the key heatmap when the table's capacity changes", 
   const resized = ticks.filter((t, i) => i > 0 && t.capacity !== ticks[i - 1]!.capacity);
   assert.ok(resized.length >= 3, `${resized.length} ticks after a resize`);
   for (const t of ticks) assert.equal(t.key_heatmap!.original_slots, t.capacity);
+});
+
+Deno.test("replay() rescans the key heatmap when the entry count moves by a quarter", async () => {
+  const ticks: MetricsTick[] = [];
+  // Presized: no resize forces a rescan, so only the entry count can.
+  const map = new RobinHoodMap<string>({ initialCapacity: 8192 });
+  await replay(map, inserts(3000), {
+    tickEvery: 100,
+    heatmapIntervalMs: 60_000,
+    onTick: (t) => void ticks.push(t),
+  });
+  assert.equal(new Set(ticks.map((t) => t.capacity)).size, 1);
+  let scans = 0;
+  for (const [i, t] of ticks.entries()) {
+    const h = t.key_heatmap!;
+    if (i === 0 || h !== ticks[i - 1]!.key_heatmap) scans++;
+    // Never more than a quarter behind (the scan at 0 entries is behind from the first insert).
+    if (h.total > 0) {
+      assert.ok(t.size! - h.total <= h.total / 4, `tick ${i}: ${h.total} of ${t.size}`);
+    }
+  }
+  assert.equal(ticks[1]!.key_heatmap!.total, 100);
+  assert.ok(scans < ticks.length / 2, `${scans} scans for ${ticks.length} ticks`);
 });
 
 Deno.test("replay() stops with the source's error and keeps earlier ticks delivered", async () => {
