@@ -167,7 +167,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.vp[p] = new Array<V | undefined>(PAGE_MASK + 1).fill(undefined);
   }
 
-  /** Writes slot `i`'s key and value. */
+  /**
+   * Writes slot `i`'s key and value. `set`, `place` and `removeAt` write a flat table's array
+   * themselves and call this (and `putValue`, `keyAt`, `valueAt`) for paged tables only: V8 did
+   * not inline these helpers there, which cost ~10% on updates and ~15% on delete + re-insert.
+   */
   private put(i: number, k: Key | undefined, v: V | undefined): void {
     const kv = this.kv;
     if (kv !== null) {
@@ -283,7 +287,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     for (;;) {
       const m = meta[i]!;
       if (m === (base | fp)) {
-        // Flat tables store in place: through putValue() this hit cost ~10% more.
         if (kv !== null) {
           if (kv[i << 1] === key) {
             kv[(i << 1) + 1] = value;
