@@ -14,7 +14,7 @@
  */
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
-import { badKey, Histogram, log2Ceil, modifiedDuringIteration, REF_BYTES } from "./storage.ts";
+import { Histogram, log2Ceil, modifiedDuringIteration, numberKey, REF_BYTES } from "./storage.ts";
 import type {
   ChainingState,
   ChainingTrace,
@@ -181,10 +181,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
   set(key: Key, value: V): this {
-    if (typeof key !== "string") {
-      if (typeof key !== "number" || key !== key) badKey(key);
-      if (key === 0) key = 0; // -0 is stored as 0, as Map does
-    }
+    if (typeof key !== "string") key = numberKey(key);
     const h = hash32(key);
     const kp = this.kp;
     const link = this.link;

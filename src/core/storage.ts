@@ -65,13 +65,19 @@ export class Histogram {
 }
 
 /** Throws a TypeError for keys adhash cannot store. */
-export function badKey(key: unknown): never {
+function badKey(key: unknown): never {
   if (typeof key === "number") throw new TypeError(`Cannot use NaN as a key`);
   throw new TypeError(
     `Keys must be strings or numbers: received ${
       typeof key === "object" ? (key === null ? "null" : "object") : typeof key
     }`,
   );
+}
+
+/** A non-string key as stored: a number other than NaN, with `-0` as `0` (as `Map` does). */
+export function numberKey(key: unknown): number {
+  if (typeof key !== "number" || key !== key) badKey(key);
+  return key === 0 ? 0 : key;
 }
 
 /** The error thrown by an iterator whose map changed shape under it. */

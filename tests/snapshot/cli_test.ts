@@ -337,7 +337,8 @@ Deno.test("inspect-snapshot prints header, checksum, stats, preview and lookup",
 Deno.test("probe-visualize prints Robin Hood and chaining probe paths and exports trace JSON", async () => {
   const dir = await tempDir();
   try {
-    let r = await cli([
+    // Two seeded keys in a Robin Hood table, looked up by GET K1.
+    const traceK1 = [
       "--mode",
       "fast-lookup",
       "probe-visualize",
@@ -349,9 +350,8 @@ Deno.test("probe-visualize prints Robin Hood and chaining probe paths and export
       "K1=1",
       "--seed",
       "K2=2",
-      "--export-json",
-      `${dir}/t.json`,
-    ]);
+    ];
+    let r = await cli([...traceK1, "--export-json", `${dir}/t.json`]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
     assert.equal(lines[0], "Probe visualization [robinhood] GET key='K1'");
@@ -366,20 +366,7 @@ Deno.test("probe-visualize prints Robin Hood and chaining probe paths and export
     assert.equal(trace.terminal, "match");
     // Deterministic hash: the same trace in another process.
     const again = json(
-      await cli([
-        "--json",
-        "--mode",
-        "fast-lookup",
-        "probe-visualize",
-        "--operation",
-        "get",
-        "--key",
-        "K1",
-        "--seed",
-        "K1=1",
-        "--seed",
-        "K2=2",
-      ]),
+      await cli(["--json", ...traceK1]),
       "probe-visualize",
     );
     assert.deepEqual(again.trace, trace);
