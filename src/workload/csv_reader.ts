@@ -2,8 +2,10 @@
  * Streaming reader and validator of workload CSVs (`op,key,value`), see
  * docs/workload_schema.md.
  *
- * One byte-level scanner serves every row. A row without a quote character takes the fast
- * path: split on commas, compare the op bytes, build the key string straight from the bytes.
+ * One byte-level scanner serves every row. The common row (`get,K1,` in lower case, printable
+ * ASCII fields without spaces, columns in the order `op,key,value`) is checked and split in one
+ * pass and its strings are built straight from the bytes. Any other row without a quote
+ * character takes the general unquoted path: split on commas, strip spaces, decode UTF-8.
  * A row with a quote goes through the RFC 4180 path of the same scanner (quoted fields, doubled
  * quotes, commas and line breaks inside quotes), which also keeps physical line numbers exact:
  * a row's line is the line it starts on, the header is line 1, blank lines count.
@@ -80,8 +82,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /** String of `buf[s..e)`; a char-code loop for short ASCII, TextDecoder otherwise. */
 function decode(buf: Uint8Array, s: number, e: number): string {
-  const n = e - s;
-  if (n <= 24) {
+  if (e - s <= 24) {
     let ascii = true;
     for (let i = s; i < e; i++) {
       if (buf[i]! >= 128) {
@@ -89,48 +90,51 @@ function decode(buf: Uint8Array, s: number, e: number): string {
         break;
       }
     }
-    if (ascii) {
-      switch (n) {
-        case 0:
-          return "";
-        case 1:
-          return String.fromCharCode(buf[s]!);
-        case 2:
-          return String.fromCharCode(buf[s]!, buf[s + 1]!);
-        case 3:
-          return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!);
-        case 4:
-          return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!);
-        case 5:
-          return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!);
-        case 6:
-          return String.fromCharCode(
-            buf[s]!,
-            buf[s + 1]!,
-            buf[s + 2]!,
-            buf[s + 3]!,
-            buf[s + 4]!,
-            buf[s + 5]!,
-          );
-        case 7:
-          return String.fromCharCode(
-            buf[s]!,
-            buf[s + 1]!,
-            buf[s + 2]!,
-            buf[s + 3]!,
-            buf[s + 4]!,
-            buf[s + 5]!,
-            buf[s + 6]!,
-          );
-        default: {
-          let out = "";
-          for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
-          return out;
-        }
-      }
-    }
+    if (ascii) return fromAscii(buf, s, e);
   }
   return utf8.decode(buf.subarray(s, e));
+}
+
+/** String of `buf[s..e)`, known to be ASCII. */
+function fromAscii(buf: Uint8Array, s: number, e: number): string {
+  switch (e - s) {
+    case 0:
+      return "";
+    case 1:
+      return String.fromCharCode(buf[s]!);
+    case 2:
+      return String.fromCharCode(buf[s]!, buf[s + 1]!);
+    case 3:
+      return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!);
+    case 4:
+      return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!);
+    case 5:
+      return String.fromCharCode(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!);
+    case 6:
+      return String.fromCharCode(
+        buf[s]!,
+        buf[s + 1]!,
+        buf[s + 2]!,
+        buf[s + 3]!,
+        buf[s + 4]!,
+        buf[s + 5]!,
+      );
+    case 7:
+      return String.fromCharCode(
+        buf[s]!,
+        buf[s + 1]!,
+        buf[s + 2]!,
+        buf[s + 3]!,
+        buf[s + 4]!,
+        buf[s + 5]!,
+        buf[s + 6]!,
+      );
+    default: {
+      let out = "";
+      for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
+      return out;
+    }
+  }
 }
 
 function isSpace(c: number): boolean {
@@ -169,6 +173,8 @@ class Scanner {
   readonly #fs = new Int32Array(4);
   readonly #fe = new Int32Array(4);
   readonly #quoted: string[] = [];
+  /** Whether the header is read and its columns are in the order `op,key,value`. */
+  #plain = false;
 
   constructor(batchSize: number, maxRows: number) {
     this.#batchSize = batchSize;
@@ -185,6 +191,13 @@ class Scanner {
     const batch = this.batch;
     const size = this.#batchSize;
     while (pos < end && batch.length < size) {
+      if (this.#plain) {
+        const next = this.#plainRow(buf, pos, end);
+        if (next >= 0) {
+          pos = next;
+          continue;
+        }
+      }
       // One pass: find the line end, note commas, and whether the line holds a quote.
       const fs = this.#fs, fe = this.#fe;
       let i = pos;
@@ -270,6 +283,7 @@ class Scanner {
     this.colKey = names.indexOf("key");
     this.colValue = names.indexOf("value");
     this.headerDone = true;
+    this.#plain = this.colOp === 0 && this.colKey === 1;
     this.line++;
   }
 
@@ -278,6 +292,47 @@ class Scanner {
     if (this.#maxRows > 0 && this.rows > this.#maxRows) {
       throw bad(`CSV row limit exceeded (${this.rows} > ${this.#maxRows})`);
     }
+  }
+
+  /**
+   * The common row in one pass: `get`, `put` or `del` in lower case, then a key and a value of
+   * printable ASCII without spaces, quotes or further commas, then LF or CRLF. Returns the
+   * position after it, or -1 for anything else, a row cut by the end of the buffer included,
+   * which the general path then takes. Columns must be in the order `op,key,value`.
+   */
+  #plainRow(buf: Uint8Array, pos: number, end: number): number {
+    if (pos + 5 > end || buf[pos + 3] !== C_COMMA) return -1;
+    const a = buf[pos]!, b = buf[pos + 1]!, c = buf[pos + 2]!;
+    let op: number;
+    if (a === 103 && b === 101 && c === 116) op = OP_GET;
+    else if (a === 112 && b === 117 && c === 116) op = OP_PUT;
+    else if (a === 100 && b === 101 && c === 108) op = OP_DEL;
+    else return -1;
+    const ks = pos + 4;
+    let i = ks;
+    for (; i < end; i++) {
+      const x = buf[i]!;
+      if (x <= C_SPACE || x >= 127 || x === C_QUOTE || x === C_COMMA) break;
+    }
+    if (i === ks || i >= end || buf[i] !== C_COMMA) return -1;
+    const ke = i++;
+    const vs = i;
+    for (; i < end; i++) {
+      const x = buf[i]!;
+      if (x <= C_SPACE || x >= 127 || x === C_QUOTE || x === C_COMMA) break;
+    }
+    const ve = i;
+    if (i < end && buf[i] === C_CR) i++;
+    if (i >= end || buf[i] !== C_LF || (op === OP_PUT && ve === vs)) return -1;
+    this.#countRow();
+    const batch = this.batch;
+    const k = batch.length;
+    batch.ops[k] = op;
+    batch.keys[k] = fromAscii(buf, ks, ke);
+    batch.values[k] = op === OP_PUT ? fromAscii(buf, vs, ve) : "";
+    batch.length = k + 1;
+    this.line++;
+    return i + 1;
   }
 
   /** One unquoted row with `n` fields whose bounds are in #fs/#fe. */
