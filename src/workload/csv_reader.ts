@@ -137,6 +137,18 @@ function fromAscii(buf: Uint8Array, s: number, e: number): string {
   }
 }
 
+/**
+ * End of the run of bytes from `i` that a plain field may hold: printable ASCII other than a
+ * space, a quote or a comma.
+ */
+function plainEnd(buf: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) {
+    const x = buf[i]!;
+    if (x <= C_SPACE || x >= 127 || x === C_QUOTE || x === C_COMMA) break;
+  }
+  return i;
+}
+
 function isSpace(c: number): boolean {
   return c === C_SPACE || c === C_TAB;
 }
@@ -309,30 +321,27 @@ class Scanner {
     else if (a === 100 && b === 101 && c === 108) op = OP_DEL;
     else return -1;
     const ks = pos + 4;
-    let i = ks;
-    for (; i < end; i++) {
-      const x = buf[i]!;
-      if (x <= C_SPACE || x >= 127 || x === C_QUOTE || x === C_COMMA) break;
-    }
-    if (i === ks || i >= end || buf[i] !== C_COMMA) return -1;
-    const ke = i++;
-    const vs = i;
-    for (; i < end; i++) {
-      const x = buf[i]!;
-      if (x <= C_SPACE || x >= 127 || x === C_QUOTE || x === C_COMMA) break;
-    }
-    const ve = i;
+    const ke = plainEnd(buf, ks, end);
+    if (ke === ks || ke >= end || buf[ke] !== C_COMMA) return -1;
+    const vs = ke + 1;
+    const ve = plainEnd(buf, vs, end);
+    let i = ve;
     if (i < end && buf[i] === C_CR) i++;
     if (i >= end || buf[i] !== C_LF || (op === OP_PUT && ve === vs)) return -1;
     this.#countRow();
-    const batch = this.batch;
-    const k = batch.length;
-    batch.ops[k] = op;
-    batch.keys[k] = fromAscii(buf, ks, ke);
-    batch.values[k] = op === OP_PUT ? fromAscii(buf, vs, ve) : "";
-    batch.length = k + 1;
+    this.#push(op, fromAscii(buf, ks, ke), op === OP_PUT ? fromAscii(buf, vs, ve) : "");
     this.line++;
     return i + 1;
+  }
+
+  /** Appends a row to the batch. */
+  #push(op: number, key: string, value: string): void {
+    const b = this.batch;
+    const k = b.length;
+    b.ops[k] = op;
+    b.keys[k] = key;
+    b.values[k] = value;
+    b.length = k + 1;
   }
 
   /** One unquoted row with `n` fields whose bounds are in #fs/#fe. */
@@ -352,10 +361,7 @@ class Scanner {
     while (ks < ke && isSpace(buf[ks]!)) ks++;
     while (ke > ks && isSpace(buf[ke - 1]!)) ke--;
     if (ke === ks) throw bad(`Missing key at line ${line}`);
-    const b = this.batch;
-    const k = b.length;
-    b.ops[k] = op;
-    b.keys[k] = decode(buf, ks, ke);
+    let value = "";
     if (op === OP_PUT) {
       const vs = n > this.colValue ? fs[this.colValue]! : 0;
       const ve = n > this.colValue ? fe[this.colValue]! : 0;
@@ -367,11 +373,9 @@ class Scanner {
         }
       }
       if (blank) throw bad(`PUT missing value at line ${line}`);
-      b.values[k] = decode(buf, vs, ve);
-    } else {
-      b.values[k] = "";
+      value = decode(buf, vs, ve);
     }
-    b.length = k + 1;
+    this.#push(op, decode(buf, ks, ke), value);
     this.line++;
   }
 
@@ -488,12 +492,7 @@ class Scanner {
     if (key === "") throw bad(`Missing key at line ${line}`);
     const value = fields[this.colValue] ?? "";
     if (op === OP_PUT && value.trim() === "") throw bad(`PUT missing value at line ${line}`);
-    const b = this.batch;
-    const k = b.length;
-    b.ops[k] = op;
-    b.keys[k] = key;
-    b.values[k] = op === OP_PUT ? value : "";
-    b.length = k + 1;
+    this.#push(op, key, op === OP_PUT ? value : "");
   }
 
   finish(): void {
