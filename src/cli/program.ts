@@ -1,10 +1,10 @@
 /**
- * The `hashmap-cli` commander program: global flags, error contract, output helpers.
+ * The `hashmap-cli` program: global flags, error contract, output helpers.
  *
  * HOW TO WRITE A COMMAND (src/cli/commands/<name>.ts):
  *
  * ```ts ignore
- * import type { Command } from "commander";
+ * import type { Command } from "../command.ts";
  * import { BadInputError } from "../../errors.ts";
  * import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
  *
@@ -27,20 +27,22 @@
  * src/errors.ts (BadInputError 2, InvariantError 3, PolicyError 4, IOError 5) and the single
  * handler in {@linkcode runCli} prints the envelope as the last stderr line and picks the exit
  * code. Deno.errors.NotFound and other I/O errors map to IO (5), permission denials to Policy (4),
- * anything else to Internal (1). Commander errors (unknown command/option, bad value,
- * missing argument) are BadInput (2). Use `log("foo")` from src/log/setup.ts for log lines
+ * anything else to Internal (1). Usage errors (unknown command/option, bad value, missing
+ * argument) are BadInput (2). Use `log("foo")` from src/log/setup.ts for log lines
  * (stderr); stdout carries only the result. Do not declare options named like the global ones
  * (--mode, --json, --log-json, --log-file, --log-max-bytes, --log-backup-count, --config).
  * Other helpers: `floatArg(min, max)`, `portArg` (0-65535 or "auto"), `readEnv(name)` (an env
- * var, undefined when unset or not permitted: prefer it to commander's `.env()`, which fails
- * without env permission), `writeStdout`/`writeStderr` (synchronous, complete before exit).
+ * var, undefined when unset or not permitted), `writeStdout`/`writeStderr` (synchronous,
+ * complete before exit). Options may take their value from the environment with
+ * `new Option(...).env(NAME)`. Load heavy modules (the snapshot codec, the server) with
+ * `await import()` inside the action: every command's module is loaded at each start-up.
  *
  * @module
  */
 
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option, readEnv } from "./command.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { AdhashError, EXIT_CODES } from "../errors.ts";
+import { AdhashError, BadInputError, EXIT_CODES } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { setupLogging, shutdownLogging } from "../log/setup.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
@@ -92,19 +94,11 @@ export function globalOptions(cmd: Command): GlobalOptions {
     logFile: o.logFile as string | undefined,
     logMaxBytes: (o.logMaxBytes as number | undefined) ?? 5_000_000,
     logBackupCount: (o.logBackupCount as number | undefined) ?? 5,
-    config: (o.config as string | undefined) ?? readEnv("ADHASH_CONFIG"),
+    config: o.config as string | undefined,
   };
 }
 
-/** An environment variable, or undefined when unset, empty or not readable (no permission). */
-export function readEnv(name: string): string | undefined {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined || v === "" ? undefined : v;
-  } catch {
-    return undefined;
-  }
-}
+export { readEnv };
 
 let currentConfig: AdhashConfig | undefined;
 
@@ -131,7 +125,7 @@ export function emitSuccess(
   if (out !== "") writeStdout(out.endsWith("\n") ? out : `${out}\n`);
 }
 
-/** A commander argument parser accepting an integer in `[min, max]`. */
+/** An option value parser accepting an integer in `[min, max]`. */
 export function intArg(min: number, max: number): (value: string) => number {
   return (value: string): number => {
     const t = value.trim();
@@ -143,7 +137,7 @@ export function intArg(min: number, max: number): (value: string) => number {
   };
 }
 
-/** A commander argument parser accepting a finite number in `[min, max]`. */
+/** An option value parser accepting a finite number in `[min, max]`. */
 export function floatArg(min: number, max: number): (value: string) => number {
   return (value: string): number => {
     const t = value.trim();
@@ -155,7 +149,7 @@ export function floatArg(min: number, max: number): (value: string) => number {
   };
 }
 
-/** A commander argument parser for a TCP port 0-65535 or `auto` (returned as the string). */
+/** An option value parser for a TCP port 0-65535 or `auto` (returned as the string). */
 export function portArg(value: string): number | "auto" {
   if (value.trim() === "auto") return "auto";
   return intArg(0, 65535)(value);
@@ -167,13 +161,6 @@ export function toEnvelope(err: unknown): { envelope: ErrorEnvelope; exitCode: n
     const envelope: ErrorEnvelope = { error: err.code, detail: err.message };
     if (err.hint !== undefined) envelope.hint = err.hint;
     return { envelope, exitCode: err.exitCode };
-  }
-  if (err instanceof CommanderError) {
-    const detail = err.message.replace(/^error:\s*/, "").trim();
-    return {
-      envelope: { error: "BadInput", detail, hint: "Run 'hashmap-cli --help' for usage" },
-      exitCode: EXIT_CODES.BadInput,
-    };
   }
   if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
     return {
@@ -215,22 +202,12 @@ function debugEnabled(): boolean {
 /** Command registrars added by other modules (snapshot, serve, ...). */
 export type Registrar = (program: Command) => void;
 
-/**
- * Builds the program with the global flags and the given command registrars. Settings
- * (error handling, output) are applied before any command is added so subcommands inherit them.
- */
+/** Builds the program with the global flags and the given command registrars. */
 export function buildProgram(registrars: readonly Registrar[]): Command {
   const program = new Command("hashmap-cli");
   program
     .description("Adaptive hash map toolkit: generate and replay workloads, inspect maps")
     .version(VERSION, "-V, --version")
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => writeStdout(s),
-      writeErr: (s) => writeStderr(s),
-      // The message goes into the envelope instead.
-      outputError: () => {},
-    })
     .addOption(
       new Option("--mode <mode>", "map backend").choices(MODE_CHOICES).default("adaptive"),
     )
@@ -244,21 +221,7 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
       5_000_000,
     )
     .option("--log-backup-count <n>", "rotated log files kept", intArg(0, 1000), 5)
-    // The env default is read by globalOptions() rather than commander, which would fail
-    // without env permission for it.
-    .option("--config <path>", "TOML config file (env: ADHASH_CONFIG)")
-    .showSuggestionAfterError(true)
-    .hook("preAction", async (_root, action) => {
-      const g = globalOptions(action);
-      await setupLogging({
-        json: g.logJson,
-        file: g.logFile,
-        maxBytes: g.logMaxBytes,
-        backupCount: g.logBackupCount,
-        level: debugEnabled() ? "debug" : "info",
-      });
-      currentConfig = await loadConfig(g.config);
-    });
+    .addOption(new Option("--config <path>", "TOML config file").env("ADHASH_CONFIG"));
   for (const register of registrars) register(program);
   return program;
 }
@@ -269,28 +232,33 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
  */
 export async function runCli(args: string[], registrars: readonly Registrar[]): Promise<number> {
   const program = buildProgram(registrars);
-  let code = 0;
   try {
-    if (args.length === 0) {
-      program.outputHelp({ error: true });
-      throw new CommanderError(2, "commander.noCommand", "no command given");
+    const parsed = program.parse(args);
+    if (parsed.kind === "help" || parsed.kind === "version") {
+      writeStdout(parsed.text);
+      return 0;
     }
-    await program.parseAsync(args, { from: "user" });
+    if (parsed.kind === "none") {
+      writeStderr(program.helpText());
+      throw new BadInputError("no command given", { hint: "Run 'hashmap-cli --help' for usage" });
+    }
+    const g = globalOptions(parsed.command);
+    await setupLogging({
+      json: g.logJson,
+      file: g.logFile,
+      maxBytes: g.logMaxBytes,
+      backupCount: g.logBackupCount,
+      level: debugEnabled() ? "debug" : "info",
+    });
+    currentConfig = await loadConfig(g.config);
+    await parsed.run();
   } catch (err) {
-    if (
-      err instanceof CommanderError &&
-      (err.code === "commander.helpDisplayed" || err.code === "commander.version" ||
-        (err.code === "commander.help" && err.exitCode === 0))
-    ) {
-      code = 0;
-    } else {
-      const { envelope, exitCode } = toEnvelope(err);
-      await shutdownLogging().catch(() => {});
-      if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);
-      writeStderr(`${JSON.stringify(envelope)}\n`);
-      return exitCode;
-    }
+    const { envelope, exitCode } = toEnvelope(err);
+    await shutdownLogging().catch(() => {});
+    if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);
+    writeStderr(`${JSON.stringify(envelope)}\n`);
+    return exitCode;
   }
   await shutdownLogging().catch(() => {});
-  return code;
+  return 0;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../../src/cli/command.ts";
 import { runCli } from "../../src/cli/program.ts";
 import { REGISTRARS } from "../../src/cli/main.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CommanderError } from "commander";
+import { UsageError } from "../../src/cli/command.ts";
 import { floatArg, intArg, toEnvelope } from "../../src/cli/program.ts";
 import { BadInputError, InvariantError, IOError, PolicyError } from "../../src/errors.ts";
 
@@ -11,11 +11,7 @@ Deno.test("toEnvelope() maps every error class to its code and exit code", () =>
     [new IOError("o"), "IO", 5],
     [new Deno.errors.NotFound("nf"), "IO", 5],
     [new Deno.errors.NotCapable("nc"), "Policy", 4],
-    [
-      new CommanderError(1, "commander.unknownOption", "error: unknown option '--x'"),
-      "BadInput",
-      2,
-    ],
+    [new UsageError("unknown option '--x'"), "BadInput", 2],
     [new TypeError("t"), "Internal", 1],
     ["a string", "Internal", 1],
   ];
@@ -29,10 +25,11 @@ Deno.test("toEnvelope() maps every error class to its code and exit code", () =>
     detail: "b",
     hint: "h",
   });
-  assert.equal(
-    toEnvelope(new CommanderError(1, "x", "error: unknown option '--x'")).envelope.detail,
-    "unknown option '--x'",
-  );
+  assert.deepEqual(toEnvelope(new UsageError("unknown option '--x'")).envelope, {
+    error: "BadInput",
+    detail: "unknown option '--x'",
+    hint: "Run 'hashmap-cli --help' for usage",
+  });
   assert.ok(!("hint" in toEnvelope(new IOError("o")).envelope));
 });
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../command.ts";
 import type { Mode } from "../../core/factory.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";

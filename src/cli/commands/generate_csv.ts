@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import {

@@ -5,13 +5,12 @@
  * @module
  */
 
-import { type Command, Option } from "commander";
+import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import type { ProbeTrace } from "../../core/types.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
-import { saveSnapshot } from "../../snapshot/snapshot.ts";
 import { emitSuccess } from "../program.ts";
-import { openStore } from "./snapshot.ts";
+import { openStore, snapshotCodec } from "./snapshot.ts";
 
 interface ProbeFlags {
   operation: "get" | "put";
@@ -103,7 +102,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       if (f.apply === true) {
         map.set(f.key, f.value as string);
         applied = true;
-        if (f.snapshot !== undefined) await saveSnapshot(f.snapshot, map);
+        if (f.snapshot !== undefined) await (await snapshotCodec()).saveSnapshot(f.snapshot, map);
       }
       emitSuccess(
         cmd,

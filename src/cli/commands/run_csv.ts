@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Command, Option } from "commander";
+import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
@@ -270,8 +270,8 @@ export function formatSummary(s: RunSummary): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The flags as commander parses them (the bucket preset may come from the env). */
-type CommanderRunCsvFlags = Omit<RunCsvFlags, "latencyBuckets"> & {
+/** The flags as the command line gives them (the bucket preset may come from the env). */
+type ParsedRunCsvFlags = Omit<RunCsvFlags, "latencyBuckets"> & {
   latencyBuckets?: LatencyPreset;
 };
 
@@ -336,7 +336,7 @@ export function registerRunCsvCommand(program: Command): void {
     )
     .action(
       async (
-        parsed: CommanderRunCsvFlags & { metricsPort?: string; metricsHost?: string },
+        parsed: ParsedRunCsvFlags & { metricsPort?: string; metricsHost?: string },
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);

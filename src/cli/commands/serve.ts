@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Command, Option } from "commander";
+import { type Command, Option } from "../command.ts";
 import { BadInputError, IOError } from "../../errors.ts";
 import { log } from "../../log/setup.ts";
 import { emitSuccess, floatArg, intArg, portArg, writeStdout } from "../program.ts";

@@ -7,12 +7,19 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
 import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
-import { loadSnapshot, saveSnapshot } from "../../snapshot/mod.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
+
+/**
+ * The snapshot codec, loaded on first use: it brings in `node:crypto` and `node:zlib`, which
+ * would otherwise add to the start-up of every command, `run-csv` included.
+ */
+export function snapshotCodec(): Promise<typeof import("../../snapshot/mod.ts")> {
+  return import("../../snapshot/mod.ts");
+}
 
 interface StoreFlags {
   snapshot?: string;
@@ -29,7 +36,7 @@ export async function openStore(
   if (path !== undefined) {
     try {
       await Deno.lstat(path);
-      return { map: await loadSnapshot(path), created: false };
+      return { map: await (await snapshotCodec()).loadSnapshot(path), created: false };
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -53,7 +60,7 @@ function registerKvCommands(program: Command): void {
       const { map, created } = await openStore(cmd, f.snapshot);
       const existed = map.has(key);
       map.set(key, value);
-      if (f.snapshot !== undefined) await saveSnapshot(f.snapshot, map);
+      if (f.snapshot !== undefined) await (await snapshotCodec()).saveSnapshot(f.snapshot, map);
       emitSuccess(cmd, {
         key,
         value,
@@ -83,7 +90,7 @@ function registerKvCommands(program: Command): void {
     .action(async (key: string, f: StoreFlags, cmd: Command) => {
       const { map } = await openStore(cmd, f.snapshot);
       const deleted = map.delete(key);
-      if (f.snapshot !== undefined) await saveSnapshot(f.snapshot, map);
+      if (f.snapshot !== undefined) await (await snapshotCodec()).saveSnapshot(f.snapshot, map);
       emitSuccess(
         cmd,
         { key, deleted, snapshot: f.snapshot ?? null, size: map.size },

@@ -4,21 +4,13 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../command.ts";
 import { BadInputError, InvariantError } from "../../errors.ts";
 import type { MapStats } from "../../core/types.ts";
 import { keyRepr } from "../../core/hash.ts";
 import { emitSuccess, globalOptions, intArg } from "../program.ts";
-import {
-  decodeSnapshot,
-  decodeSnapshotState,
-  readSnapshotFile,
-  resolveCompression,
-  saveSnapshot,
-} from "../../snapshot/snapshot.ts";
-import { inspectSnapshot, type SnapshotInspection, statsJson } from "../../snapshot/inspect.ts";
-import { compactMap, rebuildFromState } from "../../snapshot/repair.ts";
-import { valueText } from "./snapshot.ts";
+import type { SnapshotInspection } from "../../snapshot/inspect.ts";
+import { snapshotCodec, valueText } from "./snapshot.ts";
 
 function statsLines(s: MapStats): string {
   return [
@@ -50,6 +42,9 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
   if (f.out !== undefined && f.repair !== true) {
     throw new BadInputError("--out is only used with --repair", { hint: "Add --repair" });
   }
+  const codec = await snapshotCodec();
+  const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
+  const { statsJson } = await import("../../snapshot/inspect.ts");
   const bytes = await readSnapshotFile(f.in);
   const raw = decodeSnapshotState(bytes);
   let problems: string[];
@@ -90,13 +85,13 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     return;
   }
   const out = f.out as string;
-  const compress = resolveCompression(out, undefined);
+  const compress = codec.resolveCompression(out, undefined);
   const repaired = rebuildFromState(raw.state);
   const remaining = repaired.map.checkInvariants();
   if (remaining.length > 0) {
     throw new InvariantError(`Repair failed: ${remaining.slice(0, 5).join("; ")}`);
   }
-  const info = await saveSnapshot(out, repaired.map, { compress });
+  const info = await codec.saveSnapshot(out, repaired.map, { compress });
   const after = repaired.map.stats();
   emitSuccess(cmd, {
     verified: problems.length === 0,
@@ -125,6 +120,8 @@ interface CompactFlags {
 }
 
 async function compact(f: CompactFlags, cmd: Command): Promise<void> {
+  const { compactMap, decodeSnapshot, readSnapshotFile, resolveCompression, saveSnapshot } =
+    await snapshotCodec();
   const compress = resolveCompression(f.out, f.compress === true ? true : undefined);
   const bytes = await readSnapshotFile(f.in);
   const { map } = decodeSnapshot(bytes);
@@ -248,7 +245,7 @@ export function registerSnapshotToolCommands(program: Command): void {
       const opts: { key?: string; contains?: string; limit: number } = { limit: f.limit };
       if (f.key !== undefined) opts.key = f.key;
       if (f.contains !== undefined) opts.contains = f.contains;
-      const r = await inspectSnapshot(f.in, opts);
+      const r = await (await snapshotCodec()).inspectSnapshot(f.in, opts);
       if (globalOptions(cmd).json) emitSuccess(cmd, { ...r });
       else emitSuccess(cmd, {}, inspectionText(r));
     });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../command.ts";
 import { BadInputError, IOError } from "../../errors.ts";
 import type { LineProblem } from "../../contracts/validate_metrics.ts";
 import { emitSuccess, writeStderr } from "../program.ts";

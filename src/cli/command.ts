@@ -1,0 +1,508 @@
+/**
+ * The command-line parser: a command tree with long options, positional arguments, per-command
+ * help and global options accepted before or after the subcommand. Its builder API is the
+ * subset of commander's that the CLI uses, so commands read the same way.
+ *
+ * Why not commander: it imports `node:child_process`, `node:fs`, `node:events`, `node:path`
+ * and `node:process` (for executable subcommands), and loading those Node polyfills took
+ * ~21 ms of every start-up, 7% of a 1M-row `run-csv` (docs/dependencies.md).
+ *
+ * Errors are {@linkcode UsageError}s (BadInput, exit 2) with commander's wording, e.g.
+ * `unknown option '--x'`, `option '--n <n>' argument 'x' is invalid. ...`.
+ *
+ * @module
+ */
+
+import { BadInputError } from "../errors.ts";
+
+/** A bad command line: unknown command or option, bad or missing value (BadInput, exit 2). */
+export class UsageError extends BadInputError {
+  constructor(message: string) {
+    super(message, { hint: "Run 'hashmap-cli --help' for usage" });
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Thrown by an option's value parser to reject a value; the message is appended to
+ * `option '--x <v>' argument 'y' is invalid.`
+ */
+export class InvalidArgumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidArgumentError";
+  }
+}
+
+/** Converts an option's text (and the value so far, for repeatable options) to its value. */
+export type ValueParser = (value: string, previous: unknown) => unknown;
+
+/** An option: `--name`, `--name <value>`, or `-x, --name ...`. */
+export class Option {
+  /** The flags as written, e.g. `--csv <path>` (shown in help and messages). */
+  readonly flags: string;
+  readonly description: string;
+  /** `--csv` */
+  readonly long: string;
+  /** `-V`, when given. */
+  readonly short: string | undefined;
+  /** Whether the option takes a value (`<...>` in its flags). */
+  readonly takesValue: boolean;
+  /** Key in the parsed options: `--csv-max-rows` -> `csvMaxRows`. */
+  readonly key: string;
+  defaultValue: unknown = undefined;
+  choiceList: readonly string[] | undefined = undefined;
+  envVar: string | undefined = undefined;
+  parser: ValueParser | undefined = undefined;
+  mandatory = false;
+
+  constructor(flags: string, description = "") {
+    const m = /^(?:(-[A-Za-z]),\s*)?(--[a-z][a-z0-9-]*)(?:\s+<([^>]+)>)?$/.exec(flags);
+    if (m === null) throw new TypeError(`Unsupported option flags: "${flags}"`);
+    this.flags = flags;
+    this.description = description;
+    this.short = m[1];
+    this.long = m[2]!;
+    this.takesValue = m[3] !== undefined;
+    this.key = this.long.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  }
+
+  /** Restricts the value to `values`. */
+  choices(values: readonly string[]): this {
+    this.choiceList = values;
+    return this;
+  }
+
+  /** The value when the option is not given (nor its environment variable). */
+  default(value: unknown): this {
+    this.defaultValue = value;
+    return this;
+  }
+
+  /** Takes the value from environment variable `name` when the option is not given. */
+  env(name: string): this {
+    this.envVar = name;
+    return this;
+  }
+
+  /** Converts (and validates) the value; throw {@linkcode InvalidArgumentError} to reject it. */
+  argParser(parser: ValueParser): this {
+    this.parser = parser;
+    return this;
+  }
+
+  /** Makes the option required. */
+  makeOptionMandatory(): this {
+    this.mandatory = true;
+    return this;
+  }
+
+  /** The value of `text` given for this option, or a UsageError naming it. */
+  parse(text: string, previous: unknown): unknown {
+    if (this.choiceList !== undefined && !this.choiceList.includes(text)) {
+      throw new UsageError(
+        `option '${this.flags}' argument '${text}' is invalid. Allowed choices are ${
+          this.choiceList.join(", ")
+        }.`,
+      );
+    }
+    if (this.parser === undefined) return text;
+    try {
+      return this.parser(text, previous);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      throw new UsageError(`option '${this.flags}' argument '${text}' is invalid. ${err.message}`);
+    }
+  }
+}
+
+/** An action: the positional arguments, then the options, then the command. */
+// deno-lint-ignore no-explicit-any
+export type Action = (...args: any[]) => void | Promise<void>;
+
+/** What {@linkcode Command.parse} found on the command line. */
+export type ParseResult =
+  | { kind: "help"; text: string }
+  | { kind: "version"; text: string }
+  | { kind: "none" }
+  | { kind: "action"; command: Command; run: () => Promise<void> };
+
+const HELP = new Option("-h, --help", "display help for command");
+
+/** A command and its subcommands, built with the chained methods. */
+export class Command {
+  readonly #name: string;
+  #description = "";
+  #version: Option | undefined = undefined;
+  #versionText = "";
+  readonly #aliases: string[] = [];
+  readonly #arguments: Array<{ name: string; description: string }> = [];
+  readonly #options: Option[] = [];
+  readonly #commands: Command[] = [];
+  #action: Action | undefined = undefined;
+  #parent: Command | undefined = undefined;
+  #values: Record<string, unknown> = {};
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  /** The command's name. */
+  name(): string {
+    return this.#name;
+  }
+
+  /** Adds and returns a subcommand. */
+  command(name: string): Command {
+    const sub = new Command(name);
+    sub.#parent = this;
+    this.#commands.push(sub);
+    return sub;
+  }
+
+  /** Sets the one-line description shown in help. */
+  description(text: string): this {
+    this.#description = text;
+    return this;
+  }
+
+  /** Adds another name for this command. */
+  alias(name: string): this {
+    this.#aliases.push(name);
+    return this;
+  }
+
+  /** Adds a required positional argument, `<name>`. */
+  argument(spec: string, description: string): this {
+    const m = /^<([a-z][a-z0-9-]*)>$/.exec(spec);
+    if (m === null) throw new TypeError(`Unsupported argument: "${spec}"`);
+    this.#arguments.push({ name: m[1]!, description });
+    return this;
+  }
+
+  /** Adds `-V, --version` (or `flags`) printing `version`. */
+  version(version: string, flags = "-V, --version"): this {
+    this.#version = new Option(flags, "output the version number");
+    this.#versionText = version;
+    return this;
+  }
+
+  /** Adds an option; `parserOrDefault` is a value parser, or the default when no parser. */
+  option(
+    flags: string,
+    description: string,
+    parserOrDefault?: unknown,
+    defaultValue?: unknown,
+  ): this {
+    const opt = new Option(flags, description);
+    if (typeof parserOrDefault === "function") {
+      opt.argParser(parserOrDefault as ValueParser).default(defaultValue);
+    } else opt.default(parserOrDefault);
+    return this.addOption(opt);
+  }
+
+  /** {@linkcode Command.option} for an option that must be given. */
+  requiredOption(
+    flags: string,
+    description: string,
+    parserOrDefault?: unknown,
+    defaultValue?: unknown,
+  ): this {
+    this.option(flags, description, parserOrDefault, defaultValue);
+    this.#options.at(-1)!.makeOptionMandatory();
+    return this;
+  }
+
+  /** Adds a configured {@linkcode Option}. */
+  addOption(option: Option): this {
+    if (this.#findOption(option.long) !== undefined) {
+      throw new TypeError(`Option ${option.long} declared twice on '${this.#name}'`);
+    }
+    this.#options.push(option);
+    return this;
+  }
+
+  /** Sets what runs when this command is chosen. */
+  action(fn: Action): this {
+    this.#action = fn;
+    return this;
+  }
+
+  /** The parsed options of this command. */
+  opts(): Record<string, unknown> {
+    return { ...this.#values };
+  }
+
+  /** The parsed options of this command and of every command above it. */
+  optsWithGlobals(): Record<string, unknown> {
+    return { ...this.#parent?.optsWithGlobals(), ...this.#values };
+  }
+
+  #findOption(flag: string): Option | undefined {
+    return this.#options.find((o) => o.long === flag || o.short === flag);
+  }
+
+  #findCommand(name: string): Command | undefined {
+    return this.#commands.find((c) => c.#name === name || c.#aliases.includes(name));
+  }
+
+  #path(): string {
+    return this.#parent === undefined ? this.#name : `${this.#parent.#path()} ${this.#name}`;
+  }
+
+  /**
+   * Parses `args` (without the executable). Options of this command are accepted before the
+   * subcommand and after it; each command's own options, environment variables and defaults
+   * are resolved, so `optsWithGlobals()` is complete when `run` is called.
+   */
+  parse(args: readonly string[]): ParseResult {
+    this.#values = {};
+    let i = 0;
+    for (; i < args.length; i++) {
+      const arg = args[i]!;
+      if (!arg.startsWith("-") || arg === "-") break;
+      if (arg === "--") {
+        i++;
+        break;
+      }
+      const early = this.#early(arg);
+      if (early !== null) return early;
+      i = this.#takeOption(this, args, i);
+    }
+    if (i >= args.length) {
+      this.#resolve();
+      return { kind: "none" };
+    }
+    const name = args[i]!;
+    if (name === "help" && this.#findCommand("help") === undefined) {
+      const target = args[i + 1] === undefined ? this : this.#findCommand(args[i + 1]!);
+      if (target === undefined) throw this.#unknownCommand(args[i + 1]!);
+      return { kind: "help", text: target.helpText() };
+    }
+    const sub = this.#findCommand(name);
+    if (sub === undefined) throw this.#unknownCommand(name);
+    return sub.#parseSub(args.slice(i + 1), this);
+  }
+
+  #early(arg: string): ParseResult | null {
+    if (arg === "-h" || arg === "--help") return { kind: "help", text: this.helpText() };
+    const v = this.#version;
+    if (v !== undefined && (arg === v.long || arg === v.short)) {
+      return { kind: "version", text: `${this.#versionText}\n` };
+    }
+    return null;
+  }
+
+  #parseSub(args: readonly string[], root: Command): ParseResult {
+    this.#values = {};
+    const positional: string[] = [];
+    let i = 0;
+    for (; i < args.length; i++) {
+      const arg = args[i]!;
+      if (arg === "--") {
+        positional.push(...args.slice(i + 1));
+        break;
+      }
+      if (!arg.startsWith("-") || arg === "-") {
+        positional.push(arg);
+        continue;
+      }
+      if (arg === "-h" || arg === "--help") return { kind: "help", text: this.helpText() };
+      const early = root.#early(arg);
+      if (early !== null) return early;
+      const flag = arg.split("=", 1)[0]!;
+      const owner = this.#findOption(flag) !== undefined
+        ? this
+        : root.#findOption(flag) !== undefined
+        ? root
+        : this;
+      i = owner.#takeOption(this, args, i);
+    }
+    root.#resolve();
+    this.#resolve();
+    const expected = this.#arguments.length;
+    if (positional.length < expected) {
+      throw new UsageError(
+        `missing required argument '${this.#arguments[positional.length]!.name}'`,
+      );
+    }
+    if (positional.length > expected) {
+      throw new UsageError(
+        `too many arguments for '${this.#name}'. Expected ${expected} argument${
+          expected === 1 ? "" : "s"
+        } but got ${positional.length}: ${positional.join(", ")}.`,
+      );
+    }
+    const action = this.#action;
+    if (action === undefined) return { kind: "help", text: this.helpText() };
+    return {
+      kind: "action",
+      command: this,
+      run: async () => await action(...positional, this.opts(), this),
+    };
+  }
+
+  /** Reads the option at `args[i]` (and its value) into this command; returns the last index used. */
+  #takeOption(reporter: Command, args: readonly string[], i: number): number {
+    const arg = args[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const opt = this.#findOption(flag);
+    if (opt === undefined) throw reporter.#unknownOption(flag);
+    if (!opt.takesValue) {
+      if (eq > 0) throw new UsageError(`option '${opt.flags}' does not take a value`);
+      this.#values[opt.key] = true;
+      return i;
+    }
+    let text: string;
+    if (eq > 0) text = arg.slice(eq + 1);
+    else if (i + 1 < args.length) text = args[++i]!;
+    else throw new UsageError(`option '${opt.flags}' argument missing`);
+    this.#values[opt.key] = opt.parse(text, this.#values[opt.key]);
+    return i;
+  }
+
+  /** Fills options not given from their environment variable or default; checks mandatory ones. */
+  #resolve(): void {
+    for (const opt of this.#options) {
+      if (opt.key in this.#values) continue;
+      const env = opt.envVar === undefined ? undefined : readEnv(opt.envVar);
+      if (env !== undefined) this.#values[opt.key] = opt.parse(env, undefined);
+      else if (opt.mandatory) throw new UsageError(`required option '${opt.flags}' not specified`);
+      else if (opt.defaultValue !== undefined) this.#values[opt.key] = opt.defaultValue;
+    }
+  }
+
+  #unknownOption(flag: string): UsageError {
+    const scopes = this.#parent === undefined ? [this] : [this, this.#parent];
+    const known = scopes.flatMap((c) => c.#options.map((o) => o.long));
+    return new UsageError(`unknown option '${flag}'${suggestion(flag, known)}`);
+  }
+
+  #unknownCommand(name: string): UsageError {
+    const known = this.#commands.flatMap((c) => [c.#name, ...c.#aliases]);
+    return new UsageError(`unknown command '${name}'${suggestion(name, known)}`);
+  }
+
+  /** The help text: usage, description, arguments, options and subcommands. */
+  helpText(): string {
+    const names = [this.#name, ...this.#aliases].join("|");
+    const path = this.#parent === undefined ? names : `${this.#parent.#path()} ${names}`;
+    const args = this.#arguments.map((a) => ` <${a.name}>`).join("");
+    const usage = `${path} [options]${this.#commands.length > 0 ? " [command]" : ""}${args}`;
+    const sections: Array<[string, Array<[string, string]>]> = [
+      ["Arguments", this.#arguments.map((a) => [a.name, a.description])],
+      [
+        "Options",
+        [
+          ...(this.#version === undefined ? [] : [this.#version]),
+          ...this.#options,
+          HELP,
+        ].map((o) => [o.flags, optionDescription(o)]),
+      ],
+      [
+        "Commands",
+        this.#commands.length === 0 ? [] : [
+          ...this.#commands.map((c): [string, string] => [c.#summary(), c.#description]),
+          ["help [command]", "display help for command"],
+        ],
+      ],
+    ];
+    const width = Math.max(
+      ...sections.flatMap(([, rows]) => rows.map(([term]) => term.length)),
+    );
+    const out = [`Usage: ${usage}`, ""];
+    if (this.#description !== "") out.push(this.#description, "");
+    for (const [title, rows] of sections) {
+      if (rows.length === 0) continue;
+      out.push(`${title}:`);
+      for (const [term, text] of rows) out.push(row(term, text, width));
+      out.push("");
+    }
+    return `${out.join("\n").trimEnd()}\n`;
+  }
+
+  #summary(): string {
+    const args = this.#arguments.map((a) => ` <${a.name}>`).join("");
+    const opts = this.#options.length > 0 ? " [options]" : "";
+    return `${[this.#name, ...this.#aliases].join("|")}${opts}${args}`;
+  }
+}
+
+/** An environment variable, or undefined when unset, empty or not readable (no permission). */
+export function readEnv(name: string): string | undefined {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined || v === "" ? undefined : v;
+  } catch {
+    return undefined;
+  }
+}
+
+function optionDescription(o: Option): string {
+  const extra: string[] = [];
+  if (o.choiceList !== undefined) {
+    extra.push(`choices: ${o.choiceList.map((c) => JSON.stringify(c)).join(", ")}`);
+  }
+  if (o.defaultValue !== undefined && o.takesValue) {
+    extra.push(`default: ${JSON.stringify(o.defaultValue)}`);
+  }
+  if (o.envVar !== undefined) extra.push(`env: ${o.envVar}`);
+  return extra.length === 0 ? o.description : `${o.description} (${extra.join(", ")})`;
+}
+
+const HELP_WIDTH = 80;
+
+/** One help line: the term padded to `width`, the text wrapped under itself when it fits. */
+function row(term: string, text: string, width: number): string {
+  const indent = width + 4;
+  const room = HELP_WIDTH - indent;
+  if (room < 30 || text.length <= room) return `  ${term.padEnd(width)}  ${text}`.trimEnd();
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > room) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return [
+    `  ${term.padEnd(width)}  ${lines[0]}`,
+    ...lines.slice(1).map((l) => " ".repeat(indent) + l),
+  ]
+    .join("\n");
+}
+
+/** ` (Did you mean x?)` on a new line when a known word is close to `word`, else "". */
+function suggestion(word: string, known: readonly string[]): string {
+  let best = "";
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(word, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(word.length * 0.4))
+    ? `\n(Did you mean ${best}?)`
+    : "";
+}
+
+/** Levenshtein distance, adjacent transpositions counting one. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
