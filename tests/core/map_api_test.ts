@@ -77,6 +77,20 @@ Deno.test("occupancy() counts every live entry once", () => {
   }
 });
 
+Deno.test("RobinHoodMap.occupancy() counts each slice's live slots, tombstones excluded", () => {
+  const m = new RobinHoodMap<number>({ deletion: "tombstone", initialCapacity: 1024 });
+  for (let i = 0; i < 700; i++) m.set(`k${i}`, i);
+  for (let i = 0; i < 700; i += 3) m.delete(`k${i}`);
+  const { slots, capacity } = m.exportState();
+  assert.ok(m.tombstones > 0);
+  for (const cells of [1, 7, 64, 100, 1024, 5000]) {
+    const n = Math.min(cells, capacity);
+    const want = new Array<number>(n).fill(0);
+    for (const slot of slots) want[Math.floor((slot * n) / capacity)]!++;
+    assert.deepEqual(m.occupancy(cells), want, `${cells} cells`);
+  }
+});
+
 Deno.test("createMap() builds the backend of each mode and refuses unknown modes", () => {
   assert.equal(createMap("fast-insert").backend, "chaining");
   assert.equal(createMap("fast-lookup").backend, "robinhood");
