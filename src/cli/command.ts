@@ -5,7 +5,7 @@
  *
  * Why not commander: it imports `node:child_process`, `node:fs`, `node:events`, `node:path`
  * and `node:process` (for executable subcommands), and loading those Node polyfills took
- * ~21 ms of every start-up, 7% of a 1M-row `run-csv` (docs/dependencies.md).
+ * ~21 ms of every start-up, 6% of a 1M-row `run-csv` (docs/dependencies.md).
  *
  * Errors are {@linkcode UsageError}s (BadInput, exit 2) with commander's wording, e.g.
  * `unknown option '--x'`, `option '--n <n>' argument 'x' is invalid. ...`.
@@ -48,6 +48,11 @@ export class Option {
   readonly short: string | undefined;
   /** Whether the option takes a value (`<...>` in its flags). */
   readonly takesValue: boolean;
+  /**
+   * Whether it takes several values (`<name...>`): the arguments after it up to the next one
+   * starting with `-`, each passed to the parser with the value so far.
+   */
+  readonly variadic: boolean;
   /** Key in the parsed options: `--csv-max-rows` -> `csvMaxRows`. */
   readonly key: string;
   defaultValue: unknown = undefined;
@@ -64,6 +69,7 @@ export class Option {
     this.short = m[1];
     this.long = m[2]!;
     this.takesValue = m[3] !== undefined;
+    this.variadic = m[3]?.endsWith("...") ?? false;
     this.key = this.long.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   }
 
@@ -97,21 +103,27 @@ export class Option {
     return this;
   }
 
-  /** The value of `text` given for this option, or a UsageError naming it. */
-  parse(text: string, previous: unknown): unknown {
+  /**
+   * The value of `text` given for this option (on the command line, or in its environment
+   * variable with `fromEnv`), or a UsageError naming it.
+   */
+  parse(text: string, previous: unknown, fromEnv = false): unknown {
+    const what = fromEnv
+      ? `option '${this.flags}' value '${text}' from env '${this.envVar}'`
+      : `option '${this.flags}' argument '${text}'`;
     if (this.choiceList !== undefined && !this.choiceList.includes(text)) {
       throw new UsageError(
-        `option '${this.flags}' argument '${text}' is invalid. Allowed choices are ${
-          this.choiceList.join(", ")
-        }.`,
+        `${what} is invalid. Allowed choices are ${this.choiceList.join(", ")}.`,
       );
     }
-    if (this.parser === undefined) return text;
+    if (this.parser === undefined) {
+      return this.variadic ? [...(previous as string[] | undefined ?? []), text] : text;
+    }
     try {
       return this.parser(text, previous);
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
-      throw new UsageError(`option '${this.flags}' argument '${text}' is invalid. ${err.message}`);
+      throw new UsageError(`${what} is invalid. ${err.message}`);
     }
   }
 }
@@ -152,8 +164,11 @@ export class Command {
     return this.#name;
   }
 
-  /** Adds and returns a subcommand. */
+  /** Adds and returns a subcommand (one level: a subcommand has none of its own). */
   command(name: string): Command {
+    if (this.#parent !== undefined) {
+      throw new TypeError(`'${this.#name}' is a subcommand: '${name}' cannot nest under it`);
+    }
     const sub = new Command(name);
     sub.#parent = this;
     this.#commands.push(sub);
@@ -213,10 +228,17 @@ export class Command {
     return this;
   }
 
-  /** Adds a configured {@linkcode Option}. */
+  /**
+   * Adds a configured {@linkcode Option}. A flag may not repeat one of this command's or of
+   * the command above it: global options are accepted after the subcommand too.
+   */
   addOption(option: Option): this {
-    if (this.#findOption(option.long) !== undefined) {
-      throw new TypeError(`Option ${option.long} declared twice on '${this.#name}'`);
+    for (const flag of [option.long, option.short]) {
+      if (flag === undefined) continue;
+      const scopes = this.#parent === undefined ? [this] : [this, this.#parent];
+      if (scopes.some((c) => c.#findOption(flag) !== undefined)) {
+        throw new TypeError(`Option ${flag} declared twice for '${this.#name}'`);
+      }
     }
     this.#options.push(option);
     return this;
@@ -246,79 +268,77 @@ export class Command {
     return this.#commands.find((c) => c.#name === name || c.#aliases.includes(name));
   }
 
+  /** `name|alias`, after the names of the commands above it. */
   #path(): string {
-    return this.#parent === undefined ? this.#name : `${this.#parent.#path()} ${this.#name}`;
+    const names = [this.#name, ...this.#aliases].join("|");
+    return this.#parent === undefined ? names : `${this.#parent.#name} ${names}`;
+  }
+
+  /** ` <a> <b>` for the positional arguments. */
+  #argumentsUsage(): string {
+    return this.#arguments.map((a) => ` <${a.name}>`).join("");
   }
 
   /**
    * Parses `args` (without the executable). Options of this command are accepted before the
    * subcommand and after it; each command's own options, environment variables and defaults
-   * are resolved, so `optsWithGlobals()` is complete when `run` is called.
+   * are resolved, so `optsWithGlobals()` is complete when `run` is called. `--help` and
+   * `--version` win wherever they are (before a `--`), even over an unknown option.
    */
   parse(args: readonly string[]): ParseResult {
     this.#values = {};
-    let i = 0;
-    for (; i < args.length; i++) {
-      const arg = args[i]!;
-      if (!arg.startsWith("-") || arg === "-") break;
-      if (arg === "--") {
-        i++;
-        break;
+    const end = args.indexOf("--") < 0 ? args.length : args.indexOf("--");
+    // The command whose help a --help shows: the first subcommand named, if any.
+    const named = args.slice(0, end).map((a) => this.#findCommand(a)).find((c) => c);
+    for (const arg of args.slice(0, end)) {
+      if (arg === "-h" || arg === "--help") {
+        return { kind: "help", text: (named ?? this).helpText() };
       }
-      const early = this.#early(arg);
-      if (early !== null) return early;
-      i = this.#takeOption(this, args, i);
+      const v = this.#version;
+      if (v !== undefined && (arg === v.long || arg === v.short)) {
+        return { kind: "version", text: `${this.#versionText}\n` };
+      }
     }
-    if (i >= args.length) {
-      this.#resolve();
-      return { kind: "none" };
-    }
-    const name = args[i]!;
-    if (name === "help" && this.#findCommand("help") === undefined) {
-      const target = args[i + 1] === undefined ? this : this.#findCommand(args[i + 1]!);
-      if (target === undefined) throw this.#unknownCommand(args[i + 1]!);
-      return { kind: "help", text: target.helpText() };
-    }
-    const sub = this.#findCommand(name);
-    if (sub === undefined) throw this.#unknownCommand(name);
-    return sub.#parseSub(args.slice(i + 1), this);
-  }
-
-  #early(arg: string): ParseResult | null {
-    if (arg === "-h" || arg === "--help") return { kind: "help", text: this.helpText() };
-    const v = this.#version;
-    if (v !== undefined && (arg === v.long || arg === v.short)) {
-      return { kind: "version", text: `${this.#versionText}\n` };
-    }
-    return null;
-  }
-
-  #parseSub(args: readonly string[], root: Command): ParseResult {
-    this.#values = {};
     const positional: string[] = [];
-    let i = 0;
-    for (; i < args.length; i++) {
+    let sub: Command | undefined;
+    let error: UsageError | undefined;
+    for (let i = 0; i < args.length; i++) {
       const arg = args[i]!;
       if (arg === "--") {
         positional.push(...args.slice(i + 1));
         break;
       }
       if (!arg.startsWith("-") || arg === "-") {
-        positional.push(arg);
+        if (sub === undefined && positional.length === 0) {
+          if (arg === "help" && this.#findCommand("help") === undefined) return this.#help(args, i);
+          sub = this.#findCommand(arg);
+          if (sub === undefined) throw error ?? this.#unknownCommand(arg);
+          sub.#values = {};
+        } else positional.push(arg);
         continue;
       }
-      if (arg === "-h" || arg === "--help") return { kind: "help", text: this.helpText() };
-      const early = root.#early(arg);
-      if (early !== null) return early;
       const flag = arg.split("=", 1)[0]!;
-      const owner = this.#findOption(flag) !== undefined
-        ? this
-        : root.#findOption(flag) !== undefined
-        ? root
-        : this;
-      i = owner.#takeOption(this, args, i);
+      const owner = sub !== undefined && sub.#findOption(flag) !== undefined ? sub : this;
+      const opt = owner.#findOption(flag);
+      if (opt === undefined) error ??= (sub ?? this).#unknownOption(flag);
+      else i = owner.#take(opt, args, i);
     }
-    root.#resolve();
+    if (error !== undefined) throw error;
+    this.#resolve();
+    if (sub === undefined) return { kind: "none" };
+    return sub.#finish(positional);
+  }
+
+  /** `help [command]`: the help of the command named after it, or of this one. */
+  #help(args: readonly string[], i: number): ParseResult {
+    const name = args.slice(i + 1).find((a) => !a.startsWith("-"));
+    const target = name === undefined ? this : this.#findCommand(name);
+    if (target === undefined) throw this.#unknownCommand(name!);
+    return { kind: "help", text: target.helpText() };
+  }
+
+  /** Checks the subcommand's arguments and options; returns its action, ready to run. */
+  #finish(positional: string[]): ParseResult {
     this.#resolve();
     const expected = this.#arguments.length;
     if (positional.length < expected) {
@@ -335,20 +355,18 @@ export class Command {
     }
     const action = this.#action;
     if (action === undefined) return { kind: "help", text: this.helpText() };
+    const opts = this.opts();
     return {
       kind: "action",
       command: this,
-      run: async () => await action(...positional, this.opts(), this),
+      run: async () => await action(...positional, opts, this),
     };
   }
 
-  /** Reads the option at `args[i]` (and its value) into this command; returns the last index used. */
-  #takeOption(reporter: Command, args: readonly string[], i: number): number {
+  /** Reads option `opt` at `args[i]` (and its values); returns the last index used. */
+  #take(opt: Option, args: readonly string[], i: number): number {
     const arg = args[i]!;
     const eq = arg.indexOf("=");
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const opt = this.#findOption(flag);
-    if (opt === undefined) throw reporter.#unknownOption(flag);
     if (!opt.takesValue) {
       if (eq > 0) throw new UsageError(`option '${opt.flags}' does not take a value`);
       this.#values[opt.key] = true;
@@ -359,6 +377,9 @@ export class Command {
     else if (i + 1 < args.length) text = args[++i]!;
     else throw new UsageError(`option '${opt.flags}' argument missing`);
     this.#values[opt.key] = opt.parse(text, this.#values[opt.key]);
+    while (opt.variadic && i + 1 < args.length && !args[i + 1]!.startsWith("-")) {
+      this.#values[opt.key] = opt.parse(args[++i]!, this.#values[opt.key]);
+    }
     return i;
   }
 
@@ -367,29 +388,32 @@ export class Command {
     for (const opt of this.#options) {
       if (opt.key in this.#values) continue;
       const env = opt.envVar === undefined ? undefined : readEnv(opt.envVar);
-      if (env !== undefined) this.#values[opt.key] = opt.parse(env, undefined);
+      if (env !== undefined) {
+        this.#values[opt.key] = opt.takesValue ? opt.parse(env, undefined, true) : true;
+      } else if (opt.defaultValue !== undefined) this.#values[opt.key] = opt.defaultValue;
       else if (opt.mandatory) throw new UsageError(`required option '${opt.flags}' not specified`);
-      else if (opt.defaultValue !== undefined) this.#values[opt.key] = opt.defaultValue;
     }
   }
 
   #unknownOption(flag: string): UsageError {
     const scopes = this.#parent === undefined ? [this] : [this, this.#parent];
-    const known = scopes.flatMap((c) => c.#options.map((o) => o.long));
+    const known = [
+      ...scopes.flatMap((c) => [...c.#options, ...(c.#version === undefined ? [] : [c.#version])]),
+      HELP,
+    ].map((o) => o.long);
     return new UsageError(`unknown option '${flag}'${suggestion(flag, known)}`);
   }
 
   #unknownCommand(name: string): UsageError {
-    const known = this.#commands.flatMap((c) => [c.#name, ...c.#aliases]);
+    const known = [...this.#commands.flatMap((c) => [c.#name, ...c.#aliases]), "help"];
     return new UsageError(`unknown command '${name}'${suggestion(name, known)}`);
   }
 
   /** The help text: usage, description, arguments, options and subcommands. */
   helpText(): string {
-    const names = [this.#name, ...this.#aliases].join("|");
-    const path = this.#parent === undefined ? names : `${this.#parent.#path()} ${names}`;
-    const args = this.#arguments.map((a) => ` <${a.name}>`).join("");
-    const usage = `${path} [options]${this.#commands.length > 0 ? " [command]" : ""}${args}`;
+    const usage = `${this.#path()} [options]${
+      this.#commands.length > 0 ? " [command]" : ""
+    }${this.#argumentsUsage()}`;
     const sections: Array<[string, Array<[string, string]>]> = [
       ["Arguments", this.#arguments.map((a) => [a.name, a.description])],
       [
@@ -423,9 +447,8 @@ export class Command {
   }
 
   #summary(): string {
-    const args = this.#arguments.map((a) => ` <${a.name}>`).join("");
     const opts = this.#options.length > 0 ? " [options]" : "";
-    return `${[this.#name, ...this.#aliases].join("|")}${opts}${args}`;
+    return `${[this.#name, ...this.#aliases].join("|")}${opts}${this.#argumentsUsage()}`;
   }
 }
 
@@ -457,7 +480,7 @@ const HELP_WIDTH = 80;
 function row(term: string, text: string, width: number): string {
   const indent = width + 4;
   const room = HELP_WIDTH - indent;
-  if (room < 30 || text.length <= room) return `  ${term.padEnd(width)}  ${text}`.trimEnd();
+  if (room < 40 || text.length <= room) return `  ${term.padEnd(width)}  ${text}`.trimEnd();
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(" ")) {
@@ -474,20 +497,31 @@ function row(term: string, text: string, width: number): string {
     .join("\n");
 }
 
-/** ` (Did you mean x?)` on a new line when a known word is close to `word`, else "". */
+/**
+ * `\n(Did you mean x?)` (or `one of x, y`) for the known words closest to `word`, else "".
+ * Commander's rule: at most 2 edits, more than 40% of the longer word kept, `--` ignored.
+ */
 function suggestion(word: string, known: readonly string[]): string {
-  let best = "";
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(word, k);
+  const dashes = word.startsWith("--") ? "--" : "";
+  const w = word.slice(dashes.length);
+  let best: string[] = [];
+  let bestDistance = 3;
+  for (const k of new Set(known)) {
+    const c = k.slice(dashes.length);
+    if (c.length <= 1) continue;
+    const d = editDistance(w, c);
+    const length = Math.max(w.length, c.length);
+    if ((length - d) / length <= 0.4) continue;
     if (d < bestDistance) {
-      best = k;
       bestDistance = d;
-    }
+      best = [c];
+    } else if (d === bestDistance) best.push(c);
   }
-  return bestDistance <= Math.max(1, Math.floor(word.length * 0.4))
-    ? `\n(Did you mean ${best}?)`
-    : "";
+  const names = best.sort((a, b) => a.localeCompare(b)).map((c) => dashes + c);
+  if (names.length === 0) return "";
+  return names.length === 1
+    ? `\n(Did you mean ${names[0]}?)`
+    : `\n(Did you mean one of ${names.join(", ")}?)`;
 }
 
 /** Levenshtein distance, adjacent transpositions counting one. */

@@ -40,9 +40,9 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option, readEnv } from "./command.ts";
+import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./command.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { AdhashError, BadInputError, EXIT_CODES } from "../errors.ts";
+import { AdhashError, EXIT_CODES } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { setupLogging, shutdownLogging } from "../log/setup.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
@@ -240,7 +240,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
     }
     if (parsed.kind === "none") {
       writeStderr(program.helpText());
-      throw new BadInputError("no command given", { hint: "Run 'hashmap-cli --help' for usage" });
+      throw new UsageError("no command given");
     }
     const g = globalOptions(parsed.command);
     await setupLogging({

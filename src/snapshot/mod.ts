@@ -54,4 +54,5 @@ export {
   type InspectOptions,
   inspectSnapshot,
   type SnapshotInspection,
+  statsJson,
 } from "./inspect.ts";

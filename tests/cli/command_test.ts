@@ -158,3 +158,86 @@ Deno.test("Command.helpText() wraps long descriptions under their column", () =>
   for (const line of lines) assert.ok(line.length <= 80, line);
   assert.equal(lines[1]!.indexOf("word"), lines[0]!.indexOf("word"));
 });
+
+Deno.test("Command.parse() gives a <name...> option every value up to the next option", async () => {
+  const root = new Command("tool");
+  const seen: unknown[] = [];
+  root.command("go")
+    .option("--seed <kv...>", "entries")
+    .option("--flag", "a flag")
+    .action((opts: unknown) => void seen.push(opts));
+  await (root.parse(["go", "--seed", "a=1", "b=2", "--flag", "--seed", "c=3"]) as Extract<
+    ParseResult,
+    { kind: "action" }
+  >).run();
+  assert.deepEqual(seen, [{ seed: ["a=1", "b=2", "c=3"], flag: true }]);
+});
+
+Deno.test("Command.parse() names the environment variable a bad value came from", () => {
+  const root = new Command("tool");
+  root.command("go")
+    .addOption(
+      new Option("--port <p>", "port").env("ADHASH_TEST_PORT").argParser((v: string) => {
+        throw new InvalidArgumentError(`'${v}' is not a port.`);
+      }),
+    )
+    .addOption(new Option("--on", "a flag").env("ADHASH_TEST_ON"))
+    .addOption(new Option("--n <n>", "n").default("5").makeOptionMandatory())
+    .action(() => {});
+  Deno.env.set("ADHASH_TEST_ON", "0");
+  try {
+    const r = root.parse(["go", "--port", "1"]);
+    assert.fail(`parsed: ${JSON.stringify(r)}`);
+  } catch (err) {
+    assert.match(String(err), /option '--port <p>' argument '1' is invalid\. '1' is not a port\./);
+  }
+  Deno.env.set("ADHASH_TEST_PORT", "x");
+  try {
+    assert.throws(
+      () => root.parse(["go"]),
+      /option '--port <p>' value 'x' from env 'ADHASH_TEST_PORT' is invalid\. 'x' is not a port\./,
+    );
+    Deno.env.delete("ADHASH_TEST_PORT");
+    const r = root.parse(["go"]) as Extract<ParseResult, { kind: "action" }>;
+    assert.deepEqual(r.command.opts(), { on: true, n: "5" }, "a set boolean variable means true");
+  } finally {
+    Deno.env.delete("ADHASH_TEST_PORT");
+    Deno.env.delete("ADHASH_TEST_ON");
+  }
+});
+
+Deno.test("Command.parse() shows help wherever --help is, even after an unknown option", () => {
+  const { root } = program();
+  const copyHelp = root.parse(["copy", "--help"]);
+  assert.deepEqual(root.parse(["--bogus", "copy", "-h"]), copyHelp);
+  assert.deepEqual(root.parse(["--json", "help", "--json", "copy"]), copyHelp);
+  assert.deepEqual(root.parse(["copy", "--bogus", "-V"]), { kind: "version", text: "1.2.3\n" });
+  assert.throws(() => root.parse(["copy", "a", "b", "--level", "1", "--", "--help"]), /too many/);
+});
+
+Deno.test("Command.parse() suggests like commander: help and version included, ties listed", () => {
+  const root = new Command("tool").version("1");
+  root.command("get").action(() => {});
+  root.command("set").action(() => {});
+  root.addOption(new Option("--log-json", "x")).addOption(new Option("--log-file <f>", "x"));
+  usageErrorOf(root, ["hepl"], /\(Did you mean help\?\)$/);
+  usageErrorOf(root, ["--hlep"], /\(Did you mean --help\?\)$/);
+  usageErrorOf(root, ["--versoin"], /\(Did you mean --version\?\)$/);
+  usageErrorOf(root, ["net"], /\(Did you mean one of get, set\?\)$/);
+  usageErrorOf(root, ["--log-back"], /^unknown option '--log-back'$/);
+});
+
+function usageErrorOf(root: Command, args: string[], message: RegExp): void {
+  assert.throws(() => root.parse(args), (err: unknown) => {
+    assert.ok(err instanceof UsageError, String(err));
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+Deno.test("Command refuses an option repeated across levels and nested subcommands", () => {
+  const root = new Command("tool").option("--json", "x");
+  const sub = root.command("go");
+  assert.throws(() => sub.option("--json", "again"), /Option --json declared twice for 'go'/);
+  assert.throws(() => sub.command("deeper"), /'go' is a subcommand/);
+});

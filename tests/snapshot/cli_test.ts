@@ -273,7 +273,8 @@ Deno.test("inspect-snapshot prints header, checksum, stats, preview and lookup",
   const dir = await tempDir();
   try {
     const snap = `${dir}/i.adhsnap`;
-    const seeds = Array.from({ length: 25 }, (_, i) => ["--seed", `K${i}=v${i}`]).flat();
+    // One --seed with 25 values (the option is variadic, as `[--seed K=V ...]` documents).
+    const seeds = ["--seed", ...Array.from({ length: 25 }, (_, i) => `K${i}=v${i}`)];
     await cli([
       "probe-visualize",
       "--operation",

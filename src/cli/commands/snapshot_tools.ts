@@ -43,8 +43,8 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     throw new BadInputError("--out is only used with --repair", { hint: "Add --repair" });
   }
   const codec = await snapshotCodec();
-  const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
-  const { statsJson } = await import("../../snapshot/inspect.ts");
+  const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState, statsJson } =
+    codec;
   const bytes = await readSnapshotFile(f.in);
   const raw = decodeSnapshotState(bytes);
   let problems: string[];
