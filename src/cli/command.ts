@@ -309,7 +309,7 @@ export class Command {
         break;
       }
       if (!arg.startsWith("-") || arg === "-") {
-        if (sub === undefined && positional.length === 0) {
+        if (sub === undefined) {
           if (arg === "help" && this.#findCommand("help") === undefined) return this.#help(args, i);
           sub = this.#findCommand(arg);
           if (sub === undefined) throw error ?? this.#unknownCommand(arg);

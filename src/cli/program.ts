@@ -31,10 +31,10 @@
  * argument) are BadInput (2). Use `log("foo")` from src/log/setup.ts for log lines
  * (stderr); stdout carries only the result. Do not declare options named like the global ones
  * (--mode, --json, --log-json, --log-file, --log-max-bytes, --log-backup-count, --config).
- * Other helpers: `floatArg(min, max)`, `portArg` (0-65535 or "auto"), `readEnv(name)` (an env
- * var, undefined when unset or not permitted), `writeStdout`/`writeStderr` (synchronous,
- * complete before exit). Options may take their value from the environment with
- * `new Option(...).env(NAME)`. Load heavy modules (the snapshot codec, the server) with
+ * Other helpers: `floatArg(min, max)`, `portArg` (0-65535 or "auto"), `writeStdout`/`writeStderr`
+ * (synchronous, complete before exit). Options take their value from the environment with
+ * `new Option(...).env(NAME)` (read with `readEnv` from ../command.ts: unset, empty and not
+ * permitted all mean "not given"), and bad values there are BadInput naming the variable. Load heavy modules (the snapshot codec, the server) with
  * `await import()` inside the action: every command's module is loaded at each start-up.
  *
  * @module
@@ -97,8 +97,6 @@ export function globalOptions(cmd: Command): GlobalOptions {
     config: o.config as string | undefined,
   };
 }
-
-export { readEnv };
 
 let currentConfig: AdhashConfig | undefined;
 

@@ -135,6 +135,9 @@ Deno.test("run-csv text summary, --tick-every, --metrics-max-ticks and micro buc
     env: { ADHASH_LATENCY_BUCKETS: "micro" },
   });
   assert.equal(JSON.parse(env.stdout).latency_histogram_preset, "micro");
+  const bad = await runCli(["run-csv", "--csv", csv], { env: { ADHASH_LATENCY_BUCKETS: "nano" } });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /value 'nano' from env 'ADHASH_LATENCY_BUCKETS' is invalid/);
 });
 
 Deno.test("run-csv --csv - reads stdin", async () => {

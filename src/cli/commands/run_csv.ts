@@ -15,6 +15,7 @@ import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
 import { log } from "../../log/setup.ts";
+import { snapshotCodec } from "./snapshot.ts";
 import {
   commandConfig,
   emitSuccess,
@@ -22,7 +23,6 @@ import {
   globalOptions,
   intArg,
   portArg,
-  readEnv,
   writeStderr,
 } from "../program.ts";
 
@@ -131,7 +131,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   // The snapshot codec loads only for runs that use it: start-up time counts in every run.
   const snapshots = flags.snapshotIn !== undefined || flags.snapshotOut !== undefined ||
       (flags.compactInterval ?? 0) > 0
-    ? await import("../../snapshot/mod.ts")
+    ? await snapshotCodec()
     : null;
   if (flags.snapshotIn !== undefined) {
     map = await snapshots!.loadSnapshot(flags.snapshotIn);
@@ -270,11 +270,6 @@ export function formatSummary(s: RunSummary): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The flags as the command line gives them (the bucket preset may come from the env). */
-type ParsedRunCsvFlags = Omit<RunCsvFlags, "latencyBuckets"> & {
-  latencyBuckets?: LatencyPreset;
-};
-
 /** Registers `run-csv`. */
 export function registerRunCsvCommand(program: Command): void {
   program.command("run-csv")
@@ -323,41 +318,28 @@ export function registerRunCsvCommand(program: Command): void {
       RUN_CSV_DEFAULTS.latencySampleEvery,
     )
     .addOption(
-      new Option("--latency-buckets <preset>", "histogram buckets (env: ADHASH_LATENCY_BUCKETS)")
-        .choices(["default", "micro"]),
+      new Option("--latency-buckets <preset>", "histogram buckets").choices(["default", "micro"])
+        .env("ADHASH_LATENCY_BUCKETS").default(RUN_CSV_DEFAULTS.latencyBuckets),
     )
-    .option(
-      "--metrics-port <port>",
-      "serve live metrics and the dashboard (0-65535 or auto; env: ADHASH_METRICS_PORT)",
+    .addOption(
+      new Option("--metrics-port <port>", "serve live metrics and the dashboard (0-65535 or auto)")
+        .env("ADHASH_METRICS_PORT").argParser(portArg),
     )
-    .option(
-      "--metrics-host <host>",
-      "interface for --metrics-port (default 127.0.0.1; env: ADHASH_METRICS_HOST)",
+    .addOption(
+      new Option("--metrics-host <host>", "interface for --metrics-port")
+        .env("ADHASH_METRICS_HOST").default("127.0.0.1"),
     )
     .action(
       async (
-        parsed: ParsedRunCsvFlags & { metricsPort?: string; metricsHost?: string },
+        parsed: RunCsvFlags & { metricsPort?: number | "auto"; metricsHost: string },
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);
-        const buckets = parsed.latencyBuckets ?? readEnv("ADHASH_LATENCY_BUCKETS") ??
-          RUN_CSV_DEFAULTS.latencyBuckets;
-        if (buckets !== "default" && buckets !== "micro") {
-          throw new BadInputError(
-            `ADHASH_LATENCY_BUCKETS must be 'default' or 'micro': received '${buckets}'`,
-          );
-        }
-        const { metricsPort, metricsHost, ...rest } = parsed;
-        const flags: RunCsvFlags = { ...rest, latencyBuckets: buckets };
-        const portText = metricsPort ?? readEnv("ADHASH_METRICS_PORT");
+        const { metricsPort, metricsHost, ...flags } = parsed;
         let map: AnyMap<unknown> | null = null;
-        const live = portText === undefined || flags.dryRun ? null : await (
+        const live = metricsPort === undefined || flags.dryRun ? null : await (
           await import("../../server/live.ts")
-        ).startLiveMetrics({
-          port: portArg(portText),
-          host: metricsHost ?? readEnv("ADHASH_METRICS_HOST") ?? "127.0.0.1",
-          liveMap: () => map,
-        });
+        ).startLiveMetrics({ port: metricsPort, host: metricsHost, liveMap: () => map });
         if (live !== null) writeStderr(`Dashboard: ${live.server.url}\n`);
         let outcome: RunCsvOutcome;
         try {
