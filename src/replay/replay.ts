@@ -306,9 +306,8 @@ export async function replay(
     return tick;
   };
 
-  const emit = async (tick: MetricsTick): Promise<void> => {
-    if (onTick !== undefined) await onTick(tick);
-  };
+  /** Delivers a tick; returns the consumer's promise, if it returned one, to be awaited. */
+  const emit = (tick: MetricsTick): void | Promise<void> => onTick?.(tick);
 
   try {
     pending.push({ type: "start", t: 0, backend: map.backend });
@@ -330,7 +329,10 @@ export async function replay(
           tickDue = false;
           options.signal?.throwIfAborted();
           maintain();
-          await emit(makeTick(false));
+          // Awaited only when the consumer returned a promise: the NDJSON writer is
+          // synchronous, and each await suspends and resumes this whole function.
+          const wait = emit(makeTick(false));
+          if (wait !== undefined) await wait;
         }
         const m = map; // a plain local for the hot loop (maintenance may swap the map)
         let stop = n;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
+import { log } from "../log/setup.ts";
 import { MetricsTick } from "../contracts/metrics.ts";
 import type { MetricsHub } from "./hub.ts";
 
@@ -40,7 +40,7 @@ export async function followSource(
   hub: MetricsHub,
   options: FollowSourceOptions = {},
 ): Promise<SourceHandle> {
-  const logger = getLogger(["adhash", "server", "source"]);
+  const logger = log("server", "source");
   const warn = options.onWarning ?? ((m: string) => logger.warn(m));
   const pollMs = options.pollMs ?? 250;
   const follow = options.follow ?? false;

@@ -357,3 +357,50 @@ Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => 
   const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");
   assert.deepEqual(lines.map((l) => JSON.parse(l).ops), [4096, 5000]);
 });
+
+Deno.test("replay() waits for an asynchronous onTick before applying more ops", async () => {
+  const map = createMap("fast-lookup");
+  let applied = 0;
+  const counted = {
+    get size() {
+      return map.size;
+    },
+    get backend() {
+      return map.backend;
+    },
+    get: (k: string) => (applied++, map.get(k)),
+    set: (k: string, v: string) => (applied++, map.set(k, v)),
+    delete: (k: string) => (applied++, map.delete(k)),
+    stats: () => map.stats(),
+    occupancy: (cells: number) => map.occupancy(cells),
+  };
+  const seen: Array<[number, number, number]> = [];
+  const result = await replay(counted, workload(5000), {
+    tickEvery: 1000,
+    latencySampleEvery: 0,
+    onTick: (tick) => {
+      const atTick = applied;
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          seen.push([tick.ops, atTick, applied]);
+          resolve();
+        }, 1)
+      );
+    },
+  });
+  assert.equal(result.totalOps, 5000);
+  assert.deepEqual(seen.map(([ops]) => ops), [0, 1000, 2000, 3000, 4000, 5000]);
+  for (const [ops, atTick, after] of seen) {
+    assert.equal(atTick, ops, `ops applied when tick ${ops} was emitted`);
+    assert.equal(after, ops, `no op applied while tick ${ops} was pending`);
+  }
+});
+
+Deno.test("replay() delivers ticks to a synchronous onTick in order", async () => {
+  const ops: number[] = [];
+  await replay(createMap("adaptive"), workload(5000), {
+    tickEvery: 1000,
+    onTick: (tick) => void ops.push(tick.ops),
+  });
+  assert.deepEqual(ops, [0, 1000, 2000, 3000, 4000, 5000]);
+});

@@ -149,6 +149,28 @@ Deno.test("readWorkload() checks a file's size before reading it", async () => {
   await Deno.remove(path);
 });
 
+Deno.test("readWorkload() reads a regular file synchronously, chunk by chunk", async () => {
+  const lines = ["op,key,value"];
+  for (let i = 0; i < 20_000; i++) lines.push(`put,k${i},${i}`);
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  await Deno.writeTextFile(path, lines.join("\n"));
+  const stats = { rows: 0, bytes: 0, lines: 0 };
+  let timerRan = false;
+  const timer = setTimeout(() => (timerRan = true), 0);
+  let total = 0;
+  let firstBatchBytes = -1;
+  for await (const b of readWorkload(path, { chunkSize: 4096 }, stats)) {
+    if (firstBatchBytes < 0) firstBatchBytes = stats.bytes;
+    total += b.length;
+  }
+  // No read waited on the event loop, so the timer could not run in between.
+  assert.equal(timerRan, false);
+  assert.equal(total, 20_000);
+  assert.ok(firstBatchBytes <= 4096, `read ${firstBatchBytes} bytes before the first batch`);
+  clearTimeout(timer);
+  await Deno.remove(path);
+});
+
 Deno.test("readWorkload() refuses rows longer than maxRowBytes", async () => {
   await rejects(
     `op,key,value\nput,${"x".repeat(100)},1\n`,

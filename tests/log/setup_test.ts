@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { runScript } from "../cli/_run.ts";
+
+const FIXTURE = new URL("./_log_fixture.ts", import.meta.url).pathname;
+
+Deno.test("log() loads logtape at the first record and keeps queued records in order with their time", async () => {
+  const r = await runScript(FIXTURE, []);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.afterSetup, false, "not loaded by setupLogging() without a log file");
+  assert.equal(out.afterDebug, false, "a record below the level loads nothing");
+  assert.equal(out.afterFirst, false, "the first record is queued while logtape loads");
+  assert.equal(out.afterWait, true);
+  assert.equal(out.afterShutdown, false);
+  const records = r.stderr.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((x) => [x.level, x.message, x.logger]), [
+    ["INFO", "first 1", "adhash.t"],
+    ["WARN", "second 2", "adhash.t"],
+    ["ERROR", "third 3", "adhash.t"],
+  ]);
+  const first = Date.parse(records[0]["@timestamp"]);
+  const second = Date.parse(records[1]["@timestamp"]);
+  assert.ok(
+    first - out.before < 40,
+    `first record stamped when logged (+${first - out.before} ms)`,
+  );
+  assert.ok(second - first >= 50, `second record stamped after the wait (+${second - first} ms)`);
+});
+
+Deno.test("log() never loads logtape in a run that logs nothing", async () => {
+  const r = await runScript(FIXTURE, ["quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  assert.deepEqual(JSON.parse(r.stdout), {
+    afterSetup: false,
+    afterDebug: false,
+    afterShutdown: false,
+  });
+});
