@@ -6,7 +6,8 @@
  * @module
  */
 
-function dirOf(path: string): string {
+/** The directory part of `path` (`.` for a bare name). */
+export function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }
@@ -18,12 +19,16 @@ function tempPathFor(path: string): string {
   return `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  // Directory fsync makes the rename durable; some platforms refuse to open a directory.
+/**
+ * Fsyncs a directory so that a rename in it is durable. Best effort: some platforms refuse to
+ * open a directory. Synchronous, as it takes well under a millisecond: an asynchronous call
+ * waits for a thread-pool wake-up, which took 1-9 ms after a replay on a busy 2-core machine.
+ */
+export function syncDirSync(dir: string): void {
   try {
-    const f = await Deno.open(dir, { read: true });
+    const f = Deno.openSync(dir, { read: true });
     try {
-      await f.sync();
+      f.syncSync();
     } finally {
       f.close();
     }
@@ -63,7 +68,7 @@ export async function atomicWrite(
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
-  await syncDir(dirOf(path));
+  syncDirSync(dirOf(path));
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

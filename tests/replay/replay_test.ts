@@ -335,13 +335,13 @@ Deno.test("LatencyHistogram buckets are cumulative and end at +Inf", () => {
 Deno.test("MetricsNdjsonWriter commits atomically and abort leaves the old file", async () => {
   const dir = await Deno.makeTempDir();
   const ticks = await ticksOf(3000);
-  const w = await MetricsNdjsonWriter.open(dir);
+  const w = MetricsNdjsonWriter.open(dir);
   for (const t of ticks) w.write(t);
   assert.throws(() => Deno.statSync(`${dir}/metrics.ndjson`), Deno.errors.NotFound);
   await w.commit();
   const committed = await Deno.readTextFile(`${dir}/metrics.ndjson`);
   assert.equal(committed.trimEnd().split("\n").length, ticks.length);
-  const again = await MetricsNdjsonWriter.open(dir);
+  const again = MetricsNdjsonWriter.open(dir);
   again.write(ticks[0]!);
   await again.abort();
   assert.equal(await Deno.readTextFile(`${dir}/metrics.ndjson`), committed);
@@ -351,7 +351,7 @@ Deno.test("MetricsNdjsonWriter commits atomically and abort leaves the old file"
 Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => {
   const dir = await Deno.makeTempDir();
   const ticks = await ticksOf(5000);
-  const w = await MetricsNdjsonWriter.open(`${dir}/sub`, 2);
+  const w = MetricsNdjsonWriter.open(`${dir}/sub`, 2);
   for (const t of ticks) w.write(t);
   await w.commit();
   const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");

@@ -145,7 +145,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   }
   ctx.onMap?.(map);
   const writer = flags.metricsOutDir !== undefined
-    ? await MetricsNdjsonWriter.open(flags.metricsOutDir, flags.metricsMaxTicks ?? 0)
+    ? MetricsNdjsonWriter.open(flags.metricsOutDir, flags.metricsMaxTicks ?? 0)
     : null;
   let result: ReplayResult;
   try {
