@@ -8,8 +8,11 @@
  * logtape is loaded when the first record is logged, not at start-up: most runs log nothing,
  * and loading it (with the `node:util` polyfill it pulls in) costs ~9 ms of every command's
  * start-up. Records logged while it loads wait in a queue and are written, in order and with
- * the time they were logged, as soon as it is ready; {@linkcode shutdownLogging} waits for
- * them. With `--log-file` it is loaded at set-up, as the file sink opens its file then.
+ * the time they were logged, as soon as it is ready (see {@linkcode loggingPending});
+ * {@linkcode shutdownLogging} waits for them. With `--log-file` it is loaded at set-up, as the
+ * file sink opens its file then. Without {@linkcode setupLogging} (adhash used as a library)
+ * records go to logtape as the host application configured it; a record queued while logtape
+ * loads then carries the time it is written.
  *
  * @module
  */
@@ -58,14 +61,21 @@ function writeStderr(text: string): void {
   while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
 }
 
-/** The options of the last {@linkcode setupLogging}; null when logging is not set up. */
+/**
+ * The options of the last {@linkcode setupLogging}; null when adhash has not set logging up
+ * (library use: records go to logtape as the host application configured it, if at all).
+ */
 let options: LogOptions | null = null;
-/** logtape, once loaded and configured with {@linkcode options}. */
-let active: Logtape | null = null;
-/** Loading and configuring under way, if any. */
-let activating: Promise<void> | null = null;
+/** logtape, once loaded. */
+let lib: Logtape | null = null;
+/** Whether `lib` carries adhash's own sinks (configured by {@linkcode setupLogging}). */
+let ours = false;
+/** Loading (and configuring) under way, if any. */
+let loading: Promise<void> | null = null;
+/** Set when logtape could not be loaded: records are then written unformatted. */
+let failed = false;
 const queue: Queued[] = [];
-/** The time of the queued record being written, which the sinks put on it. */
+/** The time of the queued record being written, which adhash's sinks put on it. */
 let replayedAt: number | null = null;
 
 function withQueuedTime(sink: Sink): Sink {
@@ -73,10 +83,10 @@ function withQueuedTime(sink: Sink): Sink {
     sink(replayedAt === null ? record : { ...record, timestamp: replayedAt });
 }
 
-async function configureLogtape(lib: Logtape, o: LogOptions): Promise<void> {
+async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
   const formatter: TextFormatter = o.json
-    ? lib.jsonLinesFormatter
-    : lib.getTextFormatter({ timestamp: "date-time-timezone" });
+    ? l.jsonLinesFormatter
+    : l.getTextFormatter({ timestamp: "date-time-timezone" });
   const sinks: Record<string, Sink> = {
     stderr: withQueuedTime((record) => writeStderr(formatter(record))),
   };
@@ -90,7 +100,7 @@ async function configureLogtape(lib: Logtape, o: LogOptions): Promise<void> {
       formatter,
     });
   }
-  await lib.configure({
+  await l.configure({
     reset: true,
     sinks,
     loggers: [
@@ -100,47 +110,62 @@ async function configureLogtape(lib: Logtape, o: LogOptions): Promise<void> {
   });
 }
 
-function write(lib: Logtape, q: Omit<Queued, "timestamp">): void {
-  const logger = lib.getLogger(["adhash", ...q.category]);
+function write(l: Logtape, q: Omit<Queued, "timestamp">): void {
+  const logger = l.getLogger(["adhash", ...q.category]);
   if (q.level === "warning") logger.warn(q.message, q.properties);
   else logger[q.level](q.message, q.properties);
 }
 
-/** Loads and configures logtape, then writes the queued records. */
-async function activate(o: LogOptions): Promise<void> {
+function writeUnformatted(q: Queued): void {
+  const props = q.properties === undefined ? "" : ` ${JSON.stringify(q.properties)}`;
+  writeStderr(
+    `${new Date(q.timestamp).toISOString()} ${q.level} adhash.${q.category.join(".")}: ` +
+      `${q.message}${props}\n`,
+  );
+}
+
+/** Loads logtape (configuring it when adhash set logging up), then writes the queued records. */
+async function load(): Promise<void> {
   try {
-    const lib = await import("@logtape/logtape");
-    await configureLogtape(lib, o);
-    active = lib;
+    const l = await import("@logtape/logtape");
+    if (options !== null && !ours) {
+      await configureLogtape(l, options);
+      ours = true;
+    }
+    lib = l;
     for (const q of queue.splice(0)) {
       replayedAt = q.timestamp;
       try {
-        write(lib, q);
+        write(l, q);
       } finally {
         replayedAt = null;
       }
     }
   } catch (err) {
     // Nothing is lost: the records go out unformatted, with the reason.
+    failed = true;
     writeStderr(`adhash: logging unavailable (${err})\n`);
-    for (const q of queue.splice(0)) {
-      writeStderr(`${new Date(q.timestamp).toISOString()} ${q.level} ${q.message}\n`);
-    }
+    for (const q of queue.splice(0)) writeUnformatted(q);
   } finally {
-    activating = null;
+    loading = null;
   }
 }
 
 function record(category: string[], level: Level, message: string, properties?: object): void {
   const props = properties as Record<string, unknown> | undefined;
-  if (active !== null) {
-    write(active, { category, level, message, properties: props });
+  if (lib !== null && loading === null) {
+    write(lib, { category, level, message, properties: props });
+    return;
+  }
+  const q: Queued = { category, level, message, properties: props, timestamp: Date.now() };
+  if (failed) {
+    writeUnformatted(q);
     return;
   }
   const o = options;
-  if (o === null || RANK[level] < RANK[o.level ?? "info"]) return;
-  queue.push({ category, level, message, properties: props, timestamp: Date.now() });
-  activating ??= activate(o);
+  if (o !== null && RANK[level] < RANK[o.level ?? "info"]) return;
+  queue.push(q);
+  loading ??= load();
 }
 
 /**
@@ -148,12 +173,13 @@ function record(category: string[], level: Level, message: string, properties?: 
  * logtape itself loads at the first record (at once with a log file).
  */
 export async function setupLogging(o: LogOptions): Promise<void> {
-  if (activating !== null) await activating;
+  if (loading !== null) await loading;
   options = o;
-  if (active !== null || o.file !== undefined) {
-    const lib = active ?? await import("@logtape/logtape");
-    await configureLogtape(lib, o);
-    active = lib;
+  if (lib !== null || o.file !== undefined) {
+    const l = lib ?? await import("@logtape/logtape");
+    await configureLogtape(l, o);
+    lib = l;
+    ours = true;
   }
 }
 
@@ -162,18 +188,27 @@ export async function setupLogging(o: LogOptions): Promise<void> {
  * Safe to call when never set up.
  */
 export async function shutdownLogging(): Promise<void> {
-  if (activating !== null) await activating;
+  if (loading !== null) await loading;
   options = null;
-  if (active === null) return;
-  const lib = active;
-  active = null;
+  if (lib === null || !ours) return;
+  ours = false;
   await lib.dispose();
   await lib.reset();
 }
 
-/** Whether logtape has been loaded and configured (it is not until the first record). */
-export function loggingActive(): boolean {
-  return active !== null;
+/** Whether logtape has been loaded (not until the first record, or a set-up with a log file). */
+export function logtapeLoaded(): boolean {
+  return lib !== null;
+}
+
+/**
+ * While a logged record waits for logtape to load, a promise that settles once it is written;
+ * otherwise undefined. Loading needs the event loop: code that keeps it busy for long (a
+ * replay reading its file synchronously) awaits this between stretches of work, so records
+ * such as watchdog warnings appear while the run goes on, not at its end.
+ */
+export function loggingPending(): Promise<void> | undefined {
+  return loading ?? undefined;
 }
 
 /** A logger under the `adhash` category, e.g. `log("replay")`. */

@@ -14,13 +14,14 @@
  * free apart from the key and value strings. The input is read in chunks; memory does not
  * depend on the file size.
  *
- * A regular file is opened and read synchronously, chunk by chunk. An asynchronous read hands the chunk to
- * a thread pool and wakes the event loop when it is done; on a 2-core machine busy with the
- * replay and V8's GC threads those wake-ups took 0.3-10 ms per 1 MiB chunk, 28-40 ms in a
- * 1M-row run, against ~0.25 ms per chunk read synchronously from the page cache. Reading a
- * file thus never yields to the event loop: a consumer that must let other work run during a
- * replay yields itself (as the live metrics server's tick consumer does). Stdin, pipes and
- * other readers keep asynchronous reads, which wait for their writer.
+ * A regular file is opened and read synchronously, chunk by chunk (unless `asyncReads`). An
+ * asynchronous read hands the chunk to a thread pool and wakes the event loop when it is done;
+ * on a 2-core machine busy with the replay and V8's GC threads those wake-ups took 0.3-10 ms
+ * per 1 MiB chunk, 28-40 ms in a 1M-row run, against ~0.25 ms per chunk read synchronously
+ * from the page cache. Reading a file thus never yields to the event loop: a consumer that
+ * must let other work run during a replay yields itself, or asks for `asyncReads`
+ * (`run-csv --metrics-port` does both). Stdin, FIFOs and other readers keep asynchronous opens
+ * and reads, which wait for their writer.
  *
  * @module
  */
@@ -63,6 +64,12 @@ export interface ReadWorkloadOptions {
   chunkSize?: number;
   /** Longest accepted row in bytes (default 1 MiB). */
   maxRowBytes?: number;
+  /**
+   * Read a regular file asynchronously too, letting the event loop run at every chunk: for a
+   * caller that serves requests from the same thread while it consumes the rows (default
+   * false: a regular file is read synchronously, see the module documentation).
+   */
+  asyncReads?: boolean;
 }
 
 /** Totals known once the whole input has been read. */
@@ -537,15 +544,20 @@ export async function* readWorkload(
   if (typeof source === "string") {
     if (source === "-") reader = Deno.stdin;
     else {
+      let regular = false;
       try {
-        file = Deno.openSync(source, { read: true });
+        // Only a regular file is opened synchronously: opening a FIFO waits for its writer.
+        regular = !options.asyncReads && Deno.statSync(source).isFile;
+        file = regular
+          ? Deno.openSync(source, { read: true })
+          : await Deno.open(source, { read: true });
       } catch (err) {
         if (err instanceof Deno.errors.NotFound) {
           throw new IOError(`CSV file not found: '${source}'`, { hint: WORKLOAD_HINT, cause: err });
         }
         throw err;
       }
-      const info = file.statSync();
+      const info = regular ? file.statSync() : await file.stat();
       if (info.isDirectory) {
         file.close();
         throw bad(`CSV path '${source}' is a directory`);
@@ -555,7 +567,7 @@ export async function* readWorkload(
         throw exceeds(info.size, maxBytes);
       }
       const f = file;
-      reader = info.isFile ? { read: (p) => Promise.resolve(f.readSync(p)) } : f;
+      reader = regular && info.isFile ? { read: (p) => Promise.resolve(f.readSync(p)) } : f;
     }
   } else reader = source;
   const scanner = new Scanner(options.batchSize ?? 4096, options.maxRows ?? 0);

@@ -1,29 +1,61 @@
 /**
  * Fixture: logs through src/log/setup.ts as the CLI does and prints, on stdout, when logtape was
- * loaded. `quiet` logs nothing but a filtered-out debug record.
+ * loaded. `quiet` logs nothing but a filtered-out debug record; `host` configures logtape itself,
+ * as an application importing adhash would, and never calls setupLogging().
  *
  * @module
  */
 
-import { log, loggingActive, setupLogging, shutdownLogging } from "../../src/log/setup.ts";
+import {
+  log,
+  loggingPending,
+  logtapeLoaded,
+  setupLogging,
+  shutdownLogging,
+} from "../../src/log/setup.ts";
 
 const out: Record<string, unknown> = {};
+const mode = Deno.args[0] ?? "cli";
+if (mode === "host") {
+  const { configure } = await import("@logtape/logtape");
+  const seen: string[] = [];
+  await configure({
+    sinks: {
+      collect: (r) => void seen.push(`${r.category.join(".")} ${r.level} ${r.message.join("")}`),
+    },
+    loggers: [
+      { category: ["adhash"], lowestLevel: "debug", sinks: ["collect"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  log("server", "source").warn("skipping line {n}", { n: 7 });
+  out.pendingAfterFirst = loggingPending() !== undefined;
+  await loggingPending();
+  log("server", "source").debug("then {n}", { n: 8 });
+  out.seen = seen;
+  console.log(JSON.stringify(out));
+  Deno.exit(0);
+}
 await setupLogging({ json: true });
-out.afterSetup = loggingActive();
+out.afterSetup = logtapeLoaded();
 log("t").debug("below the level {n}", { n: 0 });
-out.afterDebug = loggingActive();
-if (Deno.args[0] !== "quiet") {
+out.afterDebug = logtapeLoaded();
+out.pendingAfterDebug = loggingPending() !== undefined;
+if (mode !== "quiet") {
   out.before = Date.now();
   log("t").info("first {n}", { n: 1 });
-  out.afterFirst = loggingActive();
+  out.afterFirst = logtapeLoaded();
   // A timestamp taken when the record is written, not when it was logged, would be this late.
   const until = Date.now() + 50;
   while (Date.now() < until) { /* busy */ }
   log("t").warn("second {n}", { n: 2 });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  out.afterWait = loggingActive();
+  const pending = loggingPending();
+  out.pendingAfterSecond = pending !== undefined;
+  await pending;
+  // Written straight after the queued records: they must come before this line.
+  Deno.stderr.writeSync(new TextEncoder().encode("MARK\n"));
+  out.afterPending = logtapeLoaded();
   log("t").error("third {n}", { n: 3 });
 }
 await shutdownLogging();
-out.afterShutdown = loggingActive();
 console.log(JSON.stringify(out));

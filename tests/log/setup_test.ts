@@ -9,10 +9,13 @@ Deno.test("log() loads logtape at the first record and keeps queued records in o
   const out = JSON.parse(r.stdout);
   assert.equal(out.afterSetup, false, "not loaded by setupLogging() without a log file");
   assert.equal(out.afterDebug, false, "a record below the level loads nothing");
+  assert.equal(out.pendingAfterDebug, false);
   assert.equal(out.afterFirst, false, "the first record is queued while logtape loads");
-  assert.equal(out.afterWait, true);
-  assert.equal(out.afterShutdown, false);
-  const records = r.stderr.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(out.pendingAfterSecond, true, "loggingPending() while records wait");
+  assert.equal(out.afterPending, true, "loaded once loggingPending() settles");
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines[2], "MARK", "queued records are written when loggingPending() settles");
+  const records = lines.filter((l) => l !== "MARK").map((l) => JSON.parse(l));
   assert.deepEqual(records.map((x) => [x.level, x.message, x.logger]), [
     ["INFO", "first 1", "adhash.t"],
     ["WARN", "second 2", "adhash.t"],
@@ -34,6 +37,15 @@ Deno.test("log() never loads logtape in a run that logs nothing", async () => {
   assert.deepEqual(JSON.parse(r.stdout), {
     afterSetup: false,
     afterDebug: false,
-    afterShutdown: false,
+    pendingAfterDebug: false,
+  });
+});
+
+Deno.test("log() without setupLogging() writes to logtape as the host application configured it", async () => {
+  const r = await runScript(FIXTURE, ["host"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    pendingAfterFirst: true,
+    seen: ["adhash.server.source warning skipping line 7", "adhash.server.source debug then 8"],
   });
 });

@@ -395,12 +395,3 @@ Deno.test("replay() waits for an asynchronous onTick before applying more ops", 
     assert.equal(after, ops, `no op applied while tick ${ops} was pending`);
   }
 });
-
-Deno.test("replay() delivers ticks to a synchronous onTick in order", async () => {
-  const ops: number[] = [];
-  await replay(createMap("adaptive"), workload(5000), {
-    tickEvery: 1000,
-    onTick: (tick) => void ops.push(tick.ops),
-  });
-  assert.deepEqual(ops, [0, 1000, 2000, 3000, 4000, 5000]);
-});

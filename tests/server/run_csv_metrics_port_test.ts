@@ -73,3 +73,81 @@ Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/st
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("hashmap-cli run-csv --metrics-port answers /api/probe between chunks when ticks are rare", async () => {
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/w.csv`;
+  const OPS = 3_000_000;
+  const gen = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMS,
+      CLI,
+      "generate-csv",
+      "--outfile",
+      csv,
+      "--ops",
+      String(OPS),
+      "--key-space",
+      "1000000",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(gen.code, 0, new TextDecoder().decode(gen.stderr));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMS,
+      CLI,
+      "--json",
+      "run-csv",
+      "--csv",
+      csv,
+      "--metrics-port",
+      "auto",
+      "--tick-every",
+      "100000000",
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const errReader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let err = "";
+  let port = -1;
+  while (port < 0) {
+    const { value, done } = await errReader.read();
+    if (done) break;
+    err += value;
+    const m = /Dashboard: http:\/\/localhost:(\d+)\//.exec(err);
+    if (m) port = Number(m[1]);
+  }
+  const stderrRest = (async () => {
+    for (;;) {
+      const { value, done } = await errReader.read();
+      if (done) return;
+      err += value;
+    }
+  })();
+  try {
+    assert.ok(port > 0, err);
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/probe?op=get&key=K1`);
+    const ms = performance.now() - t0;
+    await res.body?.cancel();
+    assert.equal(res.status, 200);
+    const summary = JSON.parse((await stdout).trim().split("\n").at(-1)!);
+    // The whole replay holds no tick but the first and the last: only the reads let it answer.
+    assert.ok(
+      ms < summary.elapsed_seconds * 1000 / 2,
+      `probe answered in ${ms.toFixed(0)} ms during a ${summary.elapsed_seconds} s replay`,
+    );
+  } finally {
+    const { code } = await child.status;
+    await stderrRest;
+    assert.equal(code, 0, err);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

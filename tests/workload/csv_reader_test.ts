@@ -168,7 +168,43 @@ Deno.test("readWorkload() reads a regular file synchronously, chunk by chunk", a
   assert.equal(total, 20_000);
   assert.ok(firstBatchBytes <= 4096, `read ${firstBatchBytes} bytes before the first batch`);
   clearTimeout(timer);
+  // With asyncReads, the event loop runs between chunks.
+  let ran = false;
+  setTimeout(() => (ran = true), 0);
+  total = 0;
+  for await (const b of readWorkload(path, { chunkSize: 4096, asyncReads: true })) {
+    total += b.length;
+  }
+  assert.equal(ran, true);
+  assert.equal(total, 20_000);
   await Deno.remove(path);
+});
+
+Deno.test({
+  name: "readWorkload() opens a FIFO without blocking the thread while it waits for a writer",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const fifo = `${dir}/w.fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    // The writer connects after 300 ms; meanwhile the timer must keep running.
+    const writer = new Deno.Command("sh", {
+      args: ["-c", `sleep 0.3; printf 'op,key,value\\nput,a,1\\nget,a,\\n' > '${fifo}'`],
+    }).spawn();
+    let beats = 0;
+    const timer = setInterval(() => beats++, 20);
+    let rows = 0;
+    try {
+      for await (const b of readWorkload(fifo)) rows += b.length;
+    } finally {
+      clearInterval(timer);
+    }
+    assert.equal((await writer.status).success, true);
+    assert.equal(rows, 2);
+    assert.ok(beats >= 5, `the thread ran ${beats} timer beats while waiting`);
+    await Deno.remove(dir, { recursive: true });
+  },
 });
 
 Deno.test("readWorkload() refuses rows longer than maxRowBytes", async () => {

@@ -14,7 +14,7 @@ import { MetricsNdjsonWriter } from "../../replay/metrics_sink.ts";
 import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
-import { log } from "../../log/setup.ts";
+import { log, loggingPending } from "../../log/setup.ts";
 import { snapshotCodec } from "./snapshot.ts";
 import {
   commandConfig,
@@ -75,6 +75,11 @@ export interface RunContext {
   onMap?: (map: AnyMap<unknown>) => void;
   /** Called with each watchdog alert (default: a log warning). */
   onAlert?: (alert: import("../../contracts/metrics.ts").Alert) => void;
+  /**
+   * The run shares its thread with a server (`--metrics-port`): the workload file is read
+   * asynchronously, so requests are served between chunks as well as at ticks.
+   */
+  servesRequests?: boolean;
 }
 
 /** Outcome of {@linkcode runCsv}: a summary, or the dry-run report. */
@@ -106,7 +111,11 @@ function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
  */
 export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCsvOutcome> {
   const logger = log("run-csv");
-  const readOptions = { maxBytes: flags.csvMaxBytes, maxRows: flags.csvMaxRows };
+  const readOptions = {
+    maxBytes: flags.csvMaxBytes,
+    maxRows: flags.csvMaxRows,
+    asyncReads: ctx.servesRequests === true,
+  };
   const stats: ReadStats = { rows: 0, bytes: 0, lines: 0 };
   if (flags.dryRun) {
     for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {
@@ -156,9 +165,11 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
       latencySampleK: flags.latencySampleK,
       latencyBuckets: flags.latencyBuckets,
       watchdog: ctx.config.watchdog,
-      onTick: writer === null && onTick === undefined ? undefined : (tick) => {
+      // A log record (a watchdog warning) waits for logtape to load, which needs the event
+      // loop, and a file read synchronously never gives it a turn: the next tick waits for it.
+      onTick: (tick) => {
         writer?.write(tick);
-        return onTick?.(tick);
+        return onTick?.(tick) ?? loggingPending();
       },
       onAlert: ctx.onAlert ?? ((a) => logger.warn("Watchdog: {message}", { ...a })),
       ...(flags.compactInterval !== undefined && flags.compactInterval > 0
@@ -346,9 +357,11 @@ export function registerRunCsvCommand(program: Command): void {
           outcome = await runCsv(flags, {
             mode: g.mode,
             config: commandConfig(),
-            ...(live === null
-              ? {}
-              : { onTick: live.onTick, onMap: (m: AnyMap<unknown>) => (map = m) }),
+            ...(live === null ? {} : {
+              onTick: live.onTick,
+              onMap: (m: AnyMap<unknown>) => (map = m),
+              servesRequests: true,
+            }),
           });
         } finally {
           await live?.close();
