@@ -21,8 +21,8 @@ function tempPathFor(path: string): string {
 
 /**
  * Fsyncs a directory so that a rename in it is durable. Best effort: some platforms refuse to
- * open a directory. Synchronous, as it takes well under a millisecond: an asynchronous call
- * waits for a thread-pool wake-up, which took 1-9 ms after a replay on a busy 2-core machine.
+ * open a directory. Synchronous: an asynchronous call also waits for a thread-pool wake-up,
+ * which took 1-9 ms after a replay on a busy 2-core machine.
  */
 export function syncDirSync(dir: string): void {
   try {

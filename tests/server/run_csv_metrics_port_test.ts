@@ -5,29 +5,30 @@ import { MetricsTick } from "../../src/contracts/metrics.ts";
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
 
-Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
-  const dir = await Deno.makeTempDir();
+/** Writes a workload of `ops` rows with `generate-csv` and returns its path. */
+async function generate(dir: string, ops: number, keySpace: number): Promise<string> {
   const csv = `${dir}/w.csv`;
-  const OPS = 600_000;
+  const args = ["--outfile", csv, "--ops", String(ops), "--key-space", String(keySpace)];
   const gen = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...PERMS,
-      CLI,
-      "generate-csv",
-      "--outfile",
-      csv,
-      "--ops",
-      String(OPS),
-      "--key-space",
-      "100000",
-    ],
+    args: ["run", ...PERMS, CLI, "generate-csv", ...args],
     stdout: "null",
     stderr: "piped",
   }).output();
   assert.equal(gen.code, 0, new TextDecoder().decode(gen.stderr));
+  return csv;
+}
+
+/**
+ * Starts `run-csv --json --csv <csv> --metrics-port auto ...extra` and waits for the dashboard
+ * line; `finish()` waits for the exit and returns the exit code, stderr and the JSON summary.
+ */
+async function startRunCsv(csv: string, extra: string[] = []): Promise<{
+  port: number;
+  finish: () => Promise<{ code: number; stderr: string; summary: Record<string, number> }>;
+}> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, CLI, "--json", "run-csv", "--csv", csv, "--metrics-port", "auto"],
+    args: ["run", ...PERMS, CLI, "--json", "run-csv", "--csv", csv, "--metrics-port", "auto"]
+      .concat(extra),
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -50,9 +51,22 @@ Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/st
       err += value;
     }
   })();
+  const finish = async () => {
+    const { code } = await child.status;
+    await stderrRest;
+    const out = (await stdout).trim();
+    return { code, stderr: err, summary: out === "" ? {} : JSON.parse(out.split("\n").at(-1)!) };
+  };
+  if (port < 0) assert.fail(`no dashboard line: ${(await finish()).stderr}`);
+  return { port, finish };
+}
+
+Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
+  const dir = await Deno.makeTempDir();
+  const OPS = 600_000;
+  const run = await startRunCsv(await generate(dir, OPS, 100_000));
   try {
-    assert.ok(port > 0, err);
-    const res = await fetch(`http://127.0.0.1:${port}/api/stream`);
+    const res = await fetch(`http://127.0.0.1:${run.port}/api/stream`);
     assert.equal(res.status, 200);
     const ops: number[] = [];
     // Read until the completion tick or until the server closes the stream at exit.
@@ -65,89 +79,34 @@ Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/st
     assert.equal(ops.at(-1), OPS);
     for (let i = 1; i < ops.length; i++) assert.ok(ops[i]! > ops[i - 1]!, "ticks in order");
   } finally {
-    const { code } = await child.status;
-    await stderrRest;
-    const out = await stdout;
-    assert.equal(code, 0, err);
-    assert.equal(JSON.parse(out.trim().split("\n").at(-1)!).total_ops, OPS);
+    const { code, stderr, summary } = await run.finish();
+    assert.equal(code, 0, stderr);
+    assert.equal(summary.total_ops, OPS);
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("hashmap-cli run-csv --metrics-port answers /api/probe between chunks when ticks are rare", async () => {
   const dir = await Deno.makeTempDir();
-  const csv = `${dir}/w.csv`;
-  const OPS = 3_000_000;
-  const gen = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...PERMS,
-      CLI,
-      "generate-csv",
-      "--outfile",
-      csv,
-      "--ops",
-      String(OPS),
-      "--key-space",
-      "1000000",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(gen.code, 0, new TextDecoder().decode(gen.stderr));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...PERMS,
-      CLI,
-      "--json",
-      "run-csv",
-      "--csv",
-      csv,
-      "--metrics-port",
-      "auto",
-      "--tick-every",
-      "100000000",
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const errReader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let err = "";
-  let port = -1;
-  while (port < 0) {
-    const { value, done } = await errReader.read();
-    if (done) break;
-    err += value;
-    const m = /Dashboard: http:\/\/localhost:(\d+)\//.exec(err);
-    if (m) port = Number(m[1]);
-  }
-  const stderrRest = (async () => {
-    for (;;) {
-      const { value, done } = await errReader.read();
-      if (done) return;
-      err += value;
-    }
-  })();
+  const run = await startRunCsv(await generate(dir, 3_000_000, 1_000_000), [
+    "--tick-every",
+    "100000000",
+  ]);
   try {
-    assert.ok(port > 0, err);
     const t0 = performance.now();
-    const res = await fetch(`http://127.0.0.1:${port}/api/probe?op=get&key=K1`);
+    const res = await fetch(`http://127.0.0.1:${run.port}/api/probe?op=get&key=K1`);
     const ms = performance.now() - t0;
     await res.body?.cancel();
     assert.equal(res.status, 200);
-    const summary = JSON.parse((await stdout).trim().split("\n").at(-1)!);
+    const { code, stderr, summary } = await run.finish();
+    assert.equal(code, 0, stderr);
     // The whole replay holds no tick but the first and the last: only the reads let it answer.
     assert.ok(
-      ms < summary.elapsed_seconds * 1000 / 2,
+      ms < summary.elapsed_seconds! * 1000 / 2,
       `probe answered in ${ms.toFixed(0)} ms during a ${summary.elapsed_seconds} s replay`,
     );
   } finally {
-    const { code } = await child.status;
-    await stderrRest;
-    assert.equal(code, 0, err);
+    await run.finish();
     await Deno.remove(dir, { recursive: true });
   }
 });
