@@ -70,8 +70,11 @@ let options: LogOptions | null = null;
 let lib: Logtape | null = null;
 /** Whether `lib` carries adhash's own sinks (configured by {@linkcode setupLogging}). */
 let ours = false;
-/** Loading (and configuring) under way, if any. */
-let loading: Promise<void> | null = null;
+/**
+ * Loading, configuring or shutting down under way, if any. These run one after another, and
+ * records logged meanwhile wait in `queue`.
+ */
+let busy: Promise<void> | null = null;
 /** Set when logtape could not be loaded: records are then written unformatted. */
 let failed = false;
 const queue: Queued[] = [];
@@ -91,8 +94,8 @@ async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
     stderr: withQueuedTime((record) => writeStderr(formatter(record))),
   };
   if (o.file !== undefined) {
-    // Not wrapped: dispose() flushes this sink through its own Symbol.dispose, and records
-    // are never queued when there is a log file (logtape is loaded at set-up).
+    // Not wrapped: dispose() flushes this sink through its own Symbol.dispose. A record queued
+    // while logtape loads at set-up carries the time it is written in the file.
     const { getRotatingFileSink } = await import("@logtape/file");
     sinks.file = getRotatingFileSink(o.file, {
       maxSize: o.maxBytes ?? 5_000_000,
@@ -124,76 +127,92 @@ function writeUnformatted(q: Queued): void {
   );
 }
 
-/** Loads logtape (configuring it when adhash set logging up), then writes the queued records. */
-async function load(): Promise<void> {
+/** Runs `task` after whatever is under way, then writes the records queued meanwhile. */
+function serialized(task: () => Promise<void>): Promise<void> {
+  // A step that failed has told its own caller; the next one runs regardless.
+  const run = (busy ?? Promise.resolve()).catch(() => {}).then(task).then(drain);
+  const tracked: Promise<void> = run.finally(() => {
+    if (busy !== tracked) return;
+    busy = null;
+    // A record logged after the drain, before this callback, still has to be written.
+    if (queue.length > 0) serialized(() => Promise.resolve());
+  });
+  busy = tracked;
+  return tracked;
+}
+
+/** Writes the queued records, loading (and, when adhash set logging up, configuring) logtape. */
+async function drain(): Promise<void> {
+  if (queue.length === 0) return;
   try {
-    const l = await import("@logtape/logtape");
+    lib ??= await import("@logtape/logtape");
     if (options !== null && !ours) {
-      await configureLogtape(l, options);
+      await configureLogtape(lib, options);
       ours = true;
-    }
-    lib = l;
-    for (const q of queue.splice(0)) {
-      replayedAt = q.timestamp;
-      try {
-        write(l, q);
-      } finally {
-        replayedAt = null;
-      }
     }
   } catch (err) {
     // Nothing is lost: the records go out unformatted, with the reason.
     failed = true;
     writeStderr(`adhash: logging unavailable (${err})\n`);
-    for (const q of queue.splice(0)) writeUnformatted(q);
-  } finally {
-    loading = null;
+    while (queue.length > 0) writeUnformatted(queue.shift()!);
+    return;
+  }
+  // One at a time: a sink may log again, and that record joins the queue.
+  while (queue.length > 0) {
+    const q = queue.shift()!;
+    replayedAt = q.timestamp;
+    try {
+      write(lib, q);
+    } finally {
+      replayedAt = null;
+    }
   }
 }
 
 function record(category: string[], level: Level, message: string, properties?: object): void {
   const props = properties as Record<string, unknown> | undefined;
-  if (lib !== null && loading === null) {
+  if (lib !== null && busy === null) {
     write(lib, { category, level, message, properties: props });
-    return;
-  }
-  const q: Queued = { category, level, message, properties: props, timestamp: Date.now() };
-  if (failed) {
-    writeUnformatted(q);
     return;
   }
   const o = options;
   if (o !== null && RANK[level] < RANK[o.level ?? "info"]) return;
+  const q: Queued = { category, level, message, properties: props, timestamp: Date.now() };
+  if (failed) {
+    if (o !== null) writeUnformatted(q);
+    return;
+  }
   queue.push(q);
-  loading ??= load();
+  if (busy === null) serialized(() => Promise.resolve());
 }
 
 /**
  * Sets up logging for the `adhash` category; calling it again replaces the configuration.
  * logtape itself loads at the first record (at once with a log file).
  */
-export async function setupLogging(o: LogOptions): Promise<void> {
-  if (loading !== null) await loading;
+export function setupLogging(o: LogOptions): Promise<void> {
   options = o;
-  if (lib !== null || o.file !== undefined) {
-    const l = lib ?? await import("@logtape/logtape");
-    await configureLogtape(l, o);
-    lib = l;
+  return serialized(async () => {
+    if (lib === null && o.file === undefined) return;
+    lib ??= await import("@logtape/logtape");
+    await configureLogtape(lib, o);
     ours = true;
-  }
+  });
 }
 
 /**
  * Writes any records still queued, then flushes and closes the sinks (the rotating file).
  * Safe to call when never set up.
  */
-export async function shutdownLogging(): Promise<void> {
-  if (loading !== null) await loading;
-  options = null;
-  if (lib === null || !ours) return;
-  ours = false;
-  await lib.dispose();
-  await lib.reset();
+export function shutdownLogging(): Promise<void> {
+  return serialized(async () => {
+    await drain();
+    options = null;
+    if (lib === null || !ours) return;
+    ours = false;
+    await lib.dispose();
+    await lib.reset();
+  });
 }
 
 /** Whether logtape has been loaded (not until the first record, or a set-up with a log file). */
@@ -202,13 +221,13 @@ export function logtapeLoaded(): boolean {
 }
 
 /**
- * While a logged record waits for logtape to load, a promise that settles once it is written;
- * otherwise undefined. Loading needs the event loop: code that keeps it busy for long (a
- * replay reading its file synchronously) awaits this between stretches of work, so records
+ * While logged records wait for logtape to load, a promise that settles once they are
+ * written; otherwise undefined. Loading needs the event loop: code that keeps it busy for long
+ * (a replay reading its file synchronously) awaits this between stretches of work, so records
  * such as watchdog warnings appear while the run goes on, not at its end.
  */
 export function loggingPending(): Promise<void> | undefined {
-  return loading ?? undefined;
+  return busy ?? undefined;
 }
 
 /** A logger under the `adhash` category, e.g. `log("replay")`. */

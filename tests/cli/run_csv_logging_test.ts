@@ -8,7 +8,9 @@ Deno.test("runCsv() writes a watchdog warning during the replay, not at its end"
   const rows = ["op,key,value"];
   for (let i = 0; i < 20_000; i++) rows.push(`put,k${i},${i}`);
   await Deno.writeTextFile(`${dir}/w.csv`, `${rows.join("\n")}\n`);
-  const r = await runScript(FIXTURE, [`${dir}/w.csv`]);
+  const r = await runScript(FIXTURE, [`${dir}/w.csv`]).finally(() =>
+    Deno.remove(dir, { recursive: true })
+  );
   assert.equal(r.code, 0, r.stderr);
   const ticks: Array<{ ops: number; alerts: number; loaded: boolean }> = JSON.parse(r.stdout);
   assert.equal(ticks.length, 41);
@@ -19,5 +21,4 @@ Deno.test("runCsv() writes a watchdog warning during the replay, not at its end"
   const warning = JSON.parse(r.stderr.trim().split("\n")[0]!);
   assert.equal(warning.level, "WARN");
   assert.match(warning.message, /^Watchdog: .*load_factor/);
-  await Deno.remove(dir, { recursive: true });
 });

@@ -1,7 +1,8 @@
 /**
  * Fixture: logs through src/log/setup.ts as the CLI does and prints, on stdout, when logtape was
  * loaded. `quiet` logs nothing but a filtered-out debug record; `host` configures logtape itself,
- * as an application importing adhash would, and never calls setupLogging().
+ * as an application importing adhash would, and never calls setupLogging(); `overlap` sets up,
+ * logs and shuts down without waiting in between.
  *
  * @module
  */
@@ -21,7 +22,11 @@ if (mode === "host") {
   const seen: string[] = [];
   await configure({
     sinks: {
-      collect: (r) => void seen.push(`${r.category.join(".")} ${r.level} ${r.message.join("")}`),
+      collect: (r) => {
+        seen.push(`${r.category.join(".")} ${r.level} ${r.message.join("")}`);
+        // A sink that logs again while the queue is being written.
+        if (seen.length === 1) log("server").info("from a sink");
+      },
     },
     loggers: [
       { category: ["adhash"], lowestLevel: "debug", sinks: ["collect"] },
@@ -33,6 +38,27 @@ if (mode === "host") {
   await loggingPending();
   log("server", "source").debug("then {n}", { n: 8 });
   out.seen = seen;
+  console.log(JSON.stringify(out));
+  Deno.exit(0);
+}
+if (mode === "overlap") {
+  // Set-up, a record and shut-down, none awaited before the next: they apply in call order.
+  const file = Deno.makeTempFileSync();
+  const setup = setupLogging({ json: true, file });
+  log("t").info("during set-up {n}", { n: 1 });
+  const down = shutdownLogging();
+  await setup;
+  await down;
+  log("t").info("after shut-down {n}", { n: 2 });
+  await loggingPending();
+  // Shut down while a set-up is still under way: nothing of adhash's stays configured.
+  const again = setupLogging({ json: true });
+  const downAgain = shutdownLogging();
+  await again;
+  await downAgain;
+  log("t").info("after the second shut-down {n}", { n: 3 });
+  await loggingPending();
+  out.file = Deno.readTextFileSync(file).trim().split("\n").map((l) => JSON.parse(l).message);
   console.log(JSON.stringify(out));
   Deno.exit(0);
 }

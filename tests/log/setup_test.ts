@@ -46,6 +46,18 @@ Deno.test("log() without setupLogging() writes to logtape as the host applicatio
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), {
     pendingAfterFirst: true,
-    seen: ["adhash.server.source warning skipping line 7", "adhash.server.source debug then 8"],
+    seen: [
+      "adhash.server.source warning skipping line 7",
+      "adhash.server info from a sink",
+      "adhash.server.source debug then 8",
+    ],
   });
+});
+
+Deno.test("setupLogging(), log() and shutdownLogging() apply in call order when not awaited", async () => {
+  const r = await runScript(FIXTURE, ["overlap"]);
+  assert.equal(r.code, 0, r.stderr);
+  const stderr = r.stderr.trim().split("\n").map((l) => JSON.parse(l).message);
+  assert.deepEqual(stderr, ["during set-up 1"], "nothing on stderr after shut-down");
+  assert.deepEqual(JSON.parse(r.stdout).file, ["during set-up 1"]);
 });

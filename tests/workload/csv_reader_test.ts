@@ -149,6 +149,28 @@ Deno.test("readWorkload() checks a file's size before reading it", async () => {
   await Deno.remove(path);
 });
 
+/** Counts `Deno.FsFile` reads, by kind, while `fn` runs. */
+async function countReads(fn: () => Promise<void>): Promise<{ sync: number; async: number }> {
+  const proto = Deno.FsFile.prototype;
+  const { read, readSync } = proto;
+  const counts = { sync: 0, async: 0 };
+  proto.read = function (p: Uint8Array) {
+    counts.async++;
+    return read.call(this, p);
+  };
+  proto.readSync = function (p: Uint8Array) {
+    counts.sync++;
+    return readSync.call(this, p);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.read = read;
+    proto.readSync = readSync;
+  }
+  return counts;
+}
+
 Deno.test("readWorkload() reads a regular file synchronously, chunk by chunk", async () => {
   const lines = ["op,key,value"];
   for (let i = 0; i < 20_000; i++) lines.push(`put,k${i},${i}`);
@@ -159,24 +181,27 @@ Deno.test("readWorkload() reads a regular file synchronously, chunk by chunk", a
   const timer = setTimeout(() => (timerRan = true), 0);
   let total = 0;
   let firstBatchBytes = -1;
-  for await (const b of readWorkload(path, { chunkSize: 4096 }, stats)) {
-    if (firstBatchBytes < 0) firstBatchBytes = stats.bytes;
-    total += b.length;
-  }
+  const sync = await countReads(async () => {
+    for await (const b of readWorkload(path, { chunkSize: 4096 }, stats)) {
+      if (firstBatchBytes < 0) firstBatchBytes = stats.bytes;
+      total += b.length;
+    }
+  });
   // No read waited on the event loop, so the timer could not run in between.
   assert.equal(timerRan, false);
+  clearTimeout(timer);
   assert.equal(total, 20_000);
   assert.ok(firstBatchBytes <= 4096, `read ${firstBatchBytes} bytes before the first batch`);
-  clearTimeout(timer);
-  // With asyncReads, the event loop runs between chunks.
-  let ran = false;
-  setTimeout(() => (ran = true), 0);
+  assert.ok(sync.sync > 10 && sync.async === 0, JSON.stringify(sync));
+  // With asyncReads, every chunk is an asynchronous read.
   total = 0;
-  for await (const b of readWorkload(path, { chunkSize: 4096, asyncReads: true })) {
-    total += b.length;
-  }
-  assert.equal(ran, true);
+  const async = await countReads(async () => {
+    for await (const b of readWorkload(path, { chunkSize: 4096, asyncReads: true })) {
+      total += b.length;
+    }
+  });
   assert.equal(total, 20_000);
+  assert.ok(async.async > 10 && async.sync === 0, JSON.stringify(async));
   await Deno.remove(path);
 });
 
@@ -186,24 +211,27 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const fifo = `${dir}/w.fifo`;
-    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-    assert.ok(made.success, "mkfifo");
-    // The writer connects after 300 ms; meanwhile the timer must keep running.
-    const writer = new Deno.Command("sh", {
-      args: ["-c", `sleep 0.3; printf 'op,key,value\\nput,a,1\\nget,a,\\n' > '${fifo}'`],
-    }).spawn();
-    let beats = 0;
-    const timer = setInterval(() => beats++, 20);
-    let rows = 0;
     try {
-      for await (const b of readWorkload(fifo)) rows += b.length;
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert.ok(made.success, "mkfifo");
+      // The writer connects after 300 ms; meanwhile the timer must keep running.
+      const writer = new Deno.Command("sh", {
+        args: ["-c", `sleep 0.3; printf 'op,key,value\\nput,a,1\\nget,a,\\n' > '${fifo}'`],
+      }).spawn();
+      let beats = 0;
+      const timer = setInterval(() => beats++, 20);
+      let rows = 0;
+      try {
+        for await (const b of readWorkload(fifo)) rows += b.length;
+      } finally {
+        clearInterval(timer);
+      }
+      assert.equal((await writer.status).success, true);
+      assert.equal(rows, 2);
+      assert.ok(beats >= 5, `the thread ran ${beats} timer beats while waiting`);
     } finally {
-      clearInterval(timer);
+      await Deno.remove(dir, { recursive: true });
     }
-    assert.equal((await writer.status).success, true);
-    assert.equal(rows, 2);
-    assert.ok(beats >= 5, `the thread ran ${beats} timer beats while waiting`);
-    await Deno.remove(dir, { recursive: true });
   },
 });
 
