@@ -306,12 +306,9 @@ export async function replay(
     return tick;
   };
 
-  /** Delivers a tick; returns the consumer's promise, if it returned one, to be awaited. */
-  const emit = (tick: MetricsTick): void | Promise<void> => onTick?.(tick);
-
   try {
     pending.push({ type: "start", t: 0, backend: map.backend });
-    await emit(makeTick(false));
+    await onTick?.(makeTick(false));
 
     let nextTick = tickEvery;
     let tickDue = false;
@@ -331,7 +328,7 @@ export async function replay(
           maintain();
           // Awaited only when the consumer returned a promise: the NDJSON writer is
           // synchronous, and each await suspends and resumes this whole function.
-          const wait = emit(makeTick(false));
+          const wait = onTick?.(makeTick(false));
           if (wait !== undefined) await wait;
         }
         const m = map; // a plain local for the hot loop (maintenance may swap the map)
@@ -359,7 +356,7 @@ export async function replay(
     }
     pending.push({ type: "complete", t: round(seconds(), 6), ops: done });
     const last = makeTick(true);
-    await emit(last);
+    await onTick?.(last);
     const elapsed = seconds();
     return {
       elapsedSeconds: elapsed,

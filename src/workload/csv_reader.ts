@@ -544,11 +544,14 @@ export async function* readWorkload(
   if (typeof source === "string") {
     if (source === "-") reader = Deno.stdin;
     else {
-      let regular = false;
+      // Only a regular file is opened synchronously: opening a FIFO waits for its writer.
+      let regular: Deno.FileInfo | null = null;
       try {
-        // Only a regular file is opened synchronously: opening a FIFO waits for its writer.
-        regular = !options.asyncReads && Deno.statSync(source).isFile;
-        file = regular
+        if (!options.asyncReads) {
+          const info = Deno.statSync(source);
+          if (info.isFile) regular = info;
+        }
+        file = regular !== null
           ? Deno.openSync(source, { read: true })
           : await Deno.open(source, { read: true });
       } catch (err) {
@@ -557,7 +560,7 @@ export async function* readWorkload(
         }
         throw err;
       }
-      const info = regular ? file.statSync() : await file.stat();
+      const info = regular ?? await file.stat();
       if (info.isDirectory) {
         file.close();
         throw bad(`CSV path '${source}' is a directory`);
@@ -567,7 +570,7 @@ export async function* readWorkload(
         throw exceeds(info.size, maxBytes);
       }
       const f = file;
-      reader = regular && info.isFile ? { read: (p) => Promise.resolve(f.readSync(p)) } : f;
+      reader = regular !== null ? { read: (p) => Promise.resolve(f.readSync(p)) } : f;
     }
   } else reader = source;
   const scanner = new Scanner(options.batchSize ?? 4096, options.maxRows ?? 0);
