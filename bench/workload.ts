@@ -76,11 +76,15 @@ export interface OpTarget {
   delete(k: string): boolean;
 }
 
-/** Replays the workload; returns a checksum so the work cannot be optimised away. */
+/**
+ * Replays the workload; returns a checksum so the work cannot be optimised away. Refers to
+ * nothing outside itself, so {@linkcode replayCopy} can compile it again.
+ */
 export function replay(map: OpTarget, w: Workload, keys: string[]): number {
   const ops = w.ops;
+  const n = ops.length;
   let acc = 0;
-  for (let i = 0; i < OPS; i++) {
+  for (let i = 0; i < n; i++) {
     const k = keys[i]!;
     const op = ops[i];
     if (op === 0) {
@@ -89,4 +93,14 @@ export function replay(map: OpTarget, w: Workload, keys: string[]): number {
     else if (map.delete(k)) acc++;
   }
   return acc;
+}
+
+/**
+ * A copy of {@linkcode replay} with call sites of its own. V8 keeps type feedback per function:
+ * maps replayed through one shared loop run code optimised for whichever classes that loop met
+ * first, so each map's result would depend on the maps benchmarked before it. A copy per map
+ * measures it as a program that uses that one map would run.
+ */
+export function replayCopy(): typeof replay {
+  return new Function(`return ${replay.toString()}`)() as typeof replay;
 }

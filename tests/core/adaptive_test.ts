@@ -162,3 +162,158 @@ Deno.test("AdaptiveMap grows and compacts by incremental migrations, never a who
     ch.relink = relink;
   }
 });
+
+const NONE = { used: Infinity, tombstones: Infinity, writes: Infinity, avgProbe: Infinity };
+
+Deno.test("RobinHoodMap.watch() calls back after the insertion or deletion that reaches a limit", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 256, deletion: "tombstone" });
+  const calls: string[] = [];
+  const seen = () => calls.push(`size ${m.size} tombstones ${m.tombstones} writes ${m.writes}`);
+  m.watch({ ...NONE, used: 10 }, seen);
+  for (let i = 0; i < 9; i++) m.set(i, i);
+  m.set(0, 100); // an update is not a write
+  assert.deepEqual(calls, []);
+  m.set(9, 9);
+  assert.deepEqual(calls, ["size 10 tombstones 0 writes 10"]);
+  m.delete(9); // a tombstone: entries plus tombstones still 10
+  assert.equal(calls.length, 2);
+
+  calls.length = 0;
+  m.watch({ ...NONE, tombstones: 3 }, seen);
+  m.delete(1);
+  m.delete(42); // absent: not a write
+  assert.deepEqual(calls, []);
+  m.delete(2);
+  assert.deepEqual(calls, ["size 7 tombstones 3 writes 13"]);
+
+  calls.length = 0;
+  m.watch({ ...NONE, writes: 15 }, seen);
+  m.delete(3);
+  assert.deepEqual(calls, []);
+  m.set(3, 3); // into the tombstone the deletion left
+  assert.deepEqual(calls, ["size 7 tombstones 3 writes 15"]);
+
+  calls.length = 0;
+  m.watch(null);
+  for (let i = 200; i < 220; i++) m.set(i, i);
+  assert.deepEqual(calls, []);
+});
+
+Deno.test("RobinHoodMap.watch() reports the first write that takes the mean probe distance past its limit", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 1024 });
+  let calledAt = -1;
+  m.watch({ ...NONE, avgProbe: 0.25 }, () => {
+    if (calledAt < 0) calledAt = m.size;
+  });
+  let crossedAt = -1;
+  for (let i = 0; i < 800 && crossedAt < 0; i++) {
+    m.set(`K${i}`, i);
+    if (m.avgProbe > 0.25) crossedAt = m.size;
+  }
+  assert.ok(crossedAt > 0);
+  assert.equal(calledAt, crossedAt);
+});
+
+Deno.test("RobinHoodMap.writes does not count growth, and a watched table is not called back while it grows", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 64 });
+  let calls = 0;
+  m.watch({ ...NONE, used: 40 }, () => calls++);
+  for (let i = 0; i < 54; i++) m.set(i, i);
+  assert.equal(m.capacity, 64);
+  assert.equal(m.writes, 54);
+  assert.equal(calls, 54 - 39); // from the 40th insertion on
+  m.set(54, 54); // the table doubles, re-placing 54 entries, then inserts
+  assert.equal(m.capacity, 128);
+  assert.equal(m.writes, 55);
+  assert.equal(calls, 16);
+  m.clear();
+  assert.equal(m.writes, 56);
+});
+
+Deno.test("AdaptiveMap on Robin Hood applies its policy at the write that reaches a limit", () => {
+  // Regrowth: by migration once entries reach 0.8 of the slots.
+  const grow = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    initialCapacityRh: 4096,
+    incrementalBatch: 64,
+  });
+  for (let i = 0; i < 3276 - 1; i++) grow.set(i, i);
+  assert.equal(grow.migrating, false);
+  grow.set(-1, 0);
+  assert.equal(grow.migrating, true);
+
+  // A switch to chaining: at the first insertion that takes the mean probe distance past 0.4.
+  const probe = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    initialCapacityRh: 1 << 14,
+    maxAvgProbeRobinhood: 0.4,
+  });
+  const starts: MapEvent[] = [];
+  probe.onEvent((e) => e.type === "start" && starts.push(e));
+  let i = 0;
+  while (!probe.migrating) {
+    assert.ok(probe.stats().avgProbeDistance <= 0.4);
+    probe.set(`K${i++}`, i);
+  }
+  assert.ok(probe.stats().avgProbeDistance > 0.4);
+  assert.equal(starts.length, 1);
+  assert.match(starts[0]!.reason, /^average probe distance 0\.4\d > 0\.4$/);
+});
+
+Deno.test("AdaptiveMap rests for max(size, incrementalBatch) writes after a switch", () => {
+  // Probes are always "too long" on Robin Hood, so only the rest keeps the map there.
+  const m = new AdaptiveMap<number>({ maxAvgProbeRobinhood: 1e-9, incrementalBatch: 500 });
+  const events: MapEvent[] = [];
+  m.onEvent((e) => (e.type === "switch" || e.type === "start") && events.push(e));
+  let i = 0;
+  while (m.migrations === 0) m.set(`K${i++}`, i);
+  assert.equal(m.backend, "robinhood");
+  const size = m.size;
+  const rest = Math.max(size, 500);
+  events.length = 0;
+  // Insertions and deletions in turn: the size stays put, so the table never needs to regrow
+  // (a migration would pause the rest).
+  const write = (w: number) => w % 2 === 0 ? m.set(`N${w}`, w) : m.delete(`N${w - 1}`);
+  // The write that completed the switch was the first of the rest.
+  for (let w = 2; w <= rest; w++) write(w);
+  m.set("K0", -1); // updates do not count
+  assert.deepEqual(events, [], "a migration started while resting");
+  write(rest + 1);
+  const first = events[0] as MapEvent | undefined;
+  assert.equal(first?.type, "start");
+  assert.equal(first?.to, "chaining");
+});
+
+Deno.test("AdaptiveMap.policy is frozen: a table's limits always follow it", () => {
+  const m = new AdaptiveMap<number>({ maxAvgProbeRobinhood: 3 });
+  assert.ok(Object.isFrozen(m.policy));
+  assert.throws(() => {
+    (m.policy as { maxAvgProbeRobinhood: number }).maxAvgProbeRobinhood = 0.1;
+  }, TypeError);
+  // A policy changes by restoring the tables under another one.
+  for (let i = 0; i < 5_000; i++) m.set(i, i);
+  assert.equal(m.backend, "robinhood");
+  const state = m.exportState();
+  const lowered = AdaptiveMap.fromState<number>({
+    ...state,
+    policy: { ...state.policy, maxAvgProbeRobinhood: 0.01 },
+  });
+  assert.equal(lowered.migrating, false);
+  lowered.set(-1, -1);
+  assert.equal(lowered.migrating, true);
+});
+
+Deno.test("AdaptiveMap regrows while it rests, and the regrowth pauses the rest", () => {
+  const m = new AdaptiveMap<number>({ maxAvgProbeRobinhood: 1e-9, incrementalBatch: 64 });
+  const events: MapEvent[] = [];
+  m.onEvent((e) => events.push(e));
+  let i = 0;
+  while (m.migrations === 0) m.set(`K${i++}`, i);
+  const rest = Math.max(m.size, 64);
+  const capacity = m.stats().capacity;
+  events.length = 0;
+  // Insertions only: the table reaches 0.8 of its slots within the rest and regrows.
+  for (let w = 2; w <= rest; w++) m.set(`N${w}`, w);
+  assert.ok(m.stats().capacity > capacity || m.migrating, "no regrowth");
+  assert.deepEqual(events.filter((e) => e.type === "start"), []);
+});
