@@ -20,11 +20,7 @@
 export * from "./src/core/types.ts";
 export { fmix32, hashKey, hashNumber, hashString, indexFor, keyRepr } from "./src/core/hash.ts";
 export { ChainingMap, type ChainingOptions } from "./src/core/chaining_map.ts";
-export {
-  RobinHoodMap,
-  type RobinHoodOptions,
-  type TableLimits,
-} from "./src/core/robin_hood_map.ts";
+export { RobinHoodMap, type RobinHoodOptions } from "./src/core/robin_hood_map.ts";
 export {
   AdaptiveMap,
   type AdaptivePolicy,

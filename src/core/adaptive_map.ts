@@ -9,14 +9,9 @@
  *   first (the original never migrated on uniform keys because it rehashed at 0.8 < 0.82).
  * - On Robin Hood: migrate to chaining when the average probe distance exceeds
  *   `maxAvgProbeRobinhood`; compact when `tombstones / capacity >= maxTombstoneRatio`.
- * - After a switch of backend, the policy rests for `max(size, incrementalBatch)` writes that
- *   change the size (the write that completed the switch counts first; a migration meanwhile
- *   pauses the count), so the O(size) cost of a migration is paid at most once per O(size)
- *   writes even when keys that collide in both tables would otherwise bounce the map back and
- *   forth.
- * - On a Robin Hood table, the table itself compares its counters with the limits where the
- *   policy could act (`RobinHoodMap.watch()`) and calls the policy only when one is reached: an
- *   operation on a settled map is the table's operation and nothing more.
+ * - After a migration finishes, the policy rests for `max(size, incrementalBatch)` writes, so
+ *   the O(size) cost of a migration is paid at most once per O(size) writes even when keys
+ *   that collide in both tables would otherwise bounce the map back and forth.
  *
  * ## Migration
  * A migration allocates the target table at a size that holds every entry without a rebuild
@@ -167,24 +162,17 @@ function pow2AtLeast(n: number): number {
  * ```
  */
 export class AdaptiveMap<V> implements HashMapLike<V> {
-  /**
-   * The thresholds in force, frozen: they are checked once, at construction, and a Robin Hood
-   * table holds the limits derived from them (to change them, restore the map's
-   * `exportState()` with another policy).
-   */
-  readonly policy: Readonly<AdaptivePolicy>;
+  /** The thresholds in force. */
+  readonly policy: AdaptivePolicy;
   private active: Backend<V>;
   private target: Backend<V> | null = null;
   /**
    * `active` when it is a Robin Hood table and no migration is under way, else null. Reads and
    * writes go through this field first: V8 inlines the table's methods at a call site that
    * only ever sees one class, not through `active`, which holds two (measured on fresh keys:
-   * adaptive 1.27x -> 1.17x the time of a bare Robin Hood table). This table is watched (see
-   * `watchLimits`): it calls the policy back itself, so a write on this path is the table's
-   * write and nothing more.
+   * adaptive 1.27x -> 1.17x the time of a bare Robin Hood table).
    */
   private rh: RobinHoodMap<V> | null = null;
-  private readonly onLimit = (): void => this.limitReached();
   private cursor = 0;
   private steps = 0;
   /**
@@ -194,16 +182,13 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private sink: (key: Key, value: V, hash: number) => void = () => {};
   /** Why the migration under way started (for its closing event). */
   private reason = "";
-  /** Size-changing writes the policy still rests for (it only regrows meanwhile). */
   private rest = 0;
-  /** The settled Robin Hood table's `writes` when `rest` was last brought up to date. */
-  private restMark = 0;
   private listeners: MapEventListener[] = [];
   private migrationCount = 0;
   private compactionCount = 0;
 
   constructor(policy: Partial<AdaptivePolicy> = {}) {
-    this.policy = Object.freeze(validatePolicy({ ...DEFAULT_POLICY, ...policy }));
+    this.policy = validatePolicy({ ...DEFAULT_POLICY, ...policy });
     this.active = this.initialTable();
     this.settle();
   }
@@ -216,47 +201,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Recomputes the fast path after `active` or `target` changed. */
   private settle(): void {
-    const rh = this.target === null && this.active instanceof RobinHoodMap ? this.active : null;
-    if (this.rh !== rh) {
-      if (this.rh !== null) {
-        this.countRest(this.rh);
-        this.rh.watch(null);
-      }
-      if (rh !== null) this.restMark = rh.writes;
-      this.rh = rh;
-    }
-    if (rh !== null) this.watchLimits(rh);
-  }
-
-  /** Takes the writes of the settled table since the last call off the rest. */
-  private countRest(rh: RobinHoodMap<V>): void {
-    this.rest = Math.max(0, this.rest - (rh.writes - this.restMark));
-    this.restMark = rh.writes;
-  }
-
-  /**
-   * Sets the settled table's limits where the policy could act: regrowth always; while the
-   * policy rests, the first write after the rest, else the probe and tombstone limits.
-   */
-  private watchLimits(rh: RobinHoodMap<V>): void {
-    this.countRest(rh);
-    const resting = this.rest > 0;
-    const p = this.policy;
-    rh.watch({
-      used: Math.floor(rh.capacity * RH_GROW_AT),
-      tombstones: resting ? Infinity : Math.ceil(rh.capacity * p.maxTombstoneRatio),
-      writes: resting ? rh.writes + this.rest + 1 : Infinity,
-      avgProbe: resting ? Infinity : p.maxAvgProbeRobinhood,
-    }, this.onLimit);
-  }
-
-  /** The settled table reached a limit after a write (already counted against the rest). */
-  private limitReached(): void {
-    const rh = this.rh!;
-    this.countRest(rh);
-    if (this.rest > 0) this.regrowIfFull();
-    else this.applyPolicy();
-    if (this.rh === rh) this.watchLimits(rh);
+    this.rh = this.target === null && this.active instanceof RobinHoodMap ? this.active : null;
   }
 
   private newChaining(buckets: number): ChainingMap<V> {
@@ -335,12 +280,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** The value stored under `key`, or `undefined`. */
   get(key: Key): V | undefined {
     const rh = this.rh;
-    return rh !== null ? rh.get(key) : this.getSlow(key);
-  }
-
-  // The slow paths are methods of their own so that V8, inlining get/has/set/delete into a
-  // caller, does not spend its inlining budget on them (measured below the 1.15x target only so).
-  private getSlow(key: Key): V | undefined {
+    if (rh !== null) return rh.get(key);
     if (this.target === null) return this.active.get(key);
     this.step();
     if (this.target !== null && !this.active.has(key)) return this.target.get(key);
@@ -350,10 +290,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** Whether `key` is present. */
   has(key: Key): boolean {
     const rh = this.rh;
-    return rh !== null ? rh.has(key) : this.hasSlow(key);
-  }
-
-  private hasSlow(key: Key): boolean {
+    if (rh !== null) return rh.has(key);
     if (this.target === null) return this.active.has(key);
     this.step();
     return this.active.has(key) || (this.target !== null && this.target.has(key));
@@ -362,31 +299,33 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** Stores `value` under `key`. Throws TypeError for keys that are not strings or numbers, or NaN. */
   set(key: Key, value: V): this {
     const rh = this.rh;
-    if (rh !== null) rh.set(key, value);
-    else this.setSlow(key, value);
-    return this;
-  }
-
-  private setSlow(key: Key, value: V): void {
+    if (rh !== null) {
+      const n = rh.size;
+      rh.set(key, value);
+      if (rh.size !== n) this.afterRhWrite(rh);
+      return this;
+    }
     if (this.target === null) {
       const a = this.active;
       const n = a.size;
       a.set(key, value);
       if (a.size !== n) this.afterWrite();
-      return;
+      return this;
     }
     this.step();
     if (this.target === null) this.active.set(key, value);
     else if (!this.active.update(key, value)) this.target.set(key, value);
+    return this;
   }
 
   /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean {
     const rh = this.rh;
-    return rh !== null ? rh.delete(key) : this.deleteSlow(key);
-  }
-
-  private deleteSlow(key: Key): boolean {
+    if (rh !== null) {
+      if (!rh.delete(key)) return false;
+      this.afterRhWrite(rh);
+      return true;
+    }
     if (this.target === null) {
       if (!this.active.delete(key)) return false;
       this.afterWrite();
@@ -397,15 +336,26 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return this.target !== null && this.target.delete(key);
   }
 
-  /** Applies the policy after a write that changed the size, off the settled fast path. */
+  /** {@linkcode afterWrite} on the fast path: the same checks in the same order. */
+  private afterRhWrite(rh: RobinHoodMap<V>): void {
+    const full = rh.size + rh.tombstones >= Math.floor(rh.capacity * RH_GROW_AT);
+    if (this.rest > 0) {
+      this.rest--;
+      if (full) this.regrowIfFull();
+      return;
+    }
+    if (full || rh.avgProbe > this.policy.maxAvgProbeRobinhood || rh.tombstones > 0) {
+      this.afterWrite();
+    }
+  }
+
+  /** Applies the policy after a write that changed the size. */
   private afterWrite(): void {
     if (this.rest > 0) {
       this.rest--;
       this.regrowIfFull();
-    } else this.applyPolicy();
-  }
-
-  private applyPolicy(): void {
+      return;
+    }
     const a = this.active;
     const p = this.policy;
     if (a instanceof ChainingMap) {
@@ -511,12 +461,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     source.onRebuild = undefined;
     this.active = t;
     this.target = null;
-    const switched = t.backend !== source.backend;
-    if (switched) this.rest = Math.max(t.size, this.policy.incrementalBatch);
     this.settle();
     this.sink = () => {};
-    if (switched) {
+    if (t.backend !== source.backend) {
       this.migrationCount++;
+      this.rest = Math.max(t.size, this.policy.incrementalBatch);
       this.emit("switch", source.backend, t.backend, "migration complete", t.capacity);
     } else if (t.capacity > source.capacity) {
       this.emit("resize", t.backend, t.backend, this.reason, t.capacity);

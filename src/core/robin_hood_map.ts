@@ -58,21 +58,6 @@ function checkLoadFactor(lf: number): number {
 /** The largest table: indexes stay positive 32-bit integers. */
 const MAX_BITS = 30;
 
-/** A count no table reaches (the largest small integer, so the limit fields stay integers). */
-const NO_LIMIT = 0x7fffffff;
-
-/** Counters at which a watched {@linkcode RobinHoodMap} calls back (see `watch()`). */
-export interface TableLimits {
-  /** Entries plus tombstones. */
-  used: number;
-  /** Tombstones. */
-  tombstones: number;
-  /** The `writes` counter. */
-  writes: number;
-  /** Mean probe distance, exceeded (the others are reached). */
-  avgProbe: number;
-}
-
 /**
  * A Robin Hood hash map with `Map`'s interface. Iteration follows slot order.
  *
@@ -116,12 +101,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   private hist = new Histogram();
   private version = 0;
   private readonly initialBits: number;
-  // The limits of watch(): none until it is called.
-  private limUsed = NO_LIMIT;
-  private limTombs = NO_LIMIT;
-  private limWrites = NO_LIMIT;
-  private limAvg = Infinity;
-  private onLimit: (() => void) | undefined = undefined;
 
   constructor(options: RobinHoodOptions = {}) {
     this.deletion = options.deletion ?? "backshift";
@@ -250,36 +229,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return this.tombs;
   }
 
-  /**
-   * A counter that every insertion and deletion advances, and `clear()` and `compact()`;
-   * updates of a value and growth do not. Iterators and an {@linkcode AdaptiveMap}'s policy
-   * read it.
-   */
-  get writes(): number {
-    return this.version;
-  }
-
-  /**
-   * Calls `onLimit` after each insertion or deletion that leaves a counter at or past its limit
-   * (the mean probe distance above it); `watch(null)` stops. This is how an
-   * {@linkcode AdaptiveMap} applies its policy: the table compares its counters as it writes
-   * them, so the map adds no check of its own to an operation.
-   */
-  watch(limits: TableLimits | null, onLimit?: () => void): void {
-    this.limUsed = limits === null ? NO_LIMIT : Math.min(NO_LIMIT, limits.used);
-    this.limTombs = limits === null ? NO_LIMIT : Math.min(NO_LIMIT, limits.tombstones);
-    this.limWrites = limits === null ? NO_LIMIT : Math.min(NO_LIMIT, limits.writes);
-    this.limAvg = limits === null ? Infinity : limits.avgProbe;
-    this.onLimit = limits === null ? undefined : onLimit;
-  }
-
-  private checkLimits(): void {
-    if (
-      this.count + this.tombs >= this.limUsed || this.tombs >= this.limTombs ||
-      this.version >= this.limWrites || this.sumDist > this.limAvg * this.count
-    ) this.onLimit?.();
-  }
-
   private thresholdFor(cap: number): number {
     return Math.max(1, Math.min(cap - 1, Math.floor(cap * this.maxLoadFactor)));
   }
@@ -353,22 +302,19 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       this.rebuildForInsert();
       return this.set(key, value);
     }
-    if (reuse >= 0) this.reuseTombstone(reuse, h, key, value);
-    else this.place(i, (base >> 8) - 1, fp, key, value);
+    if (reuse >= 0) {
+      const d = (reuse - (h >>> this.shift)) & mask;
+      meta[reuse] = ((d + 1) << 8) | fp;
+      this.put(reuse, key, value);
+      this.tombs--;
+      this.count++;
+      this.version++;
+      this.hist.add(d);
+      this.sumDist += d;
+      return this;
+    }
+    this.place(i, (base >> 8) - 1, fp, key, value);
     return this;
-  }
-
-  /** Puts a new entry in tombstone slot `i`, which is as far from its home as a probe reached. */
-  private reuseTombstone(i: number, h: number, key: Key, value: V): void {
-    const d = (i - (h >>> this.shift)) & this.mask;
-    this.meta[i] = ((d + 1) << 8) | (h & 0x7f) | 0x80;
-    this.put(i, key, value);
-    this.tombs--;
-    this.count++;
-    this.version++;
-    this.hist.add(d);
-    this.sumDist += d;
-    this.checkLimits();
   }
 
   /**
@@ -445,7 +391,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     } else this.put(i, k, v);
     hist.add(dist);
     this.sumDist += dist;
-    this.checkLimits();
   }
 
   /** Out of line so the growth path does not deoptimise `set`. */
@@ -479,10 +424,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.tombs = 0;
     this.sumDist = 0;
     this.hist.reset();
-    // Moving entries is no write: not counted, not reported (onRebuild reports the rebuild).
-    const onLimit = this.onLimit;
-    const version = this.version;
-    this.onLimit = undefined;
     for (let j = 0; j < oldCap; j++) {
       if ((oldMeta[j]! & 0xff) === 0) continue;
       const k = (oldKv !== null ? oldKv[j << 1] : oldKp[j >>> PAGE_BITS]![j & PAGE_MASK]) as Key;
@@ -491,8 +432,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const h = hash32(k);
       this.place(h >>> this.shift, 0, (h & 0x7f) | 0x80, k, v);
     }
-    this.version = version;
-    this.onLimit = onLimit;
     this.onRebuild?.(type, oldCap, newCap, reason);
   }
 
@@ -517,7 +456,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       meta[i] = (d + 1) << 8;
       this.put(i, undefined, undefined);
       this.tombs++;
-      this.checkLimits();
       return;
     }
     const mask = this.mask;
@@ -545,7 +483,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       kv[i << 1] = undefined;
       kv[(i << 1) + 1] = undefined;
     } else this.put(i, undefined, undefined);
-    this.checkLimits();
   }
 
   /**
@@ -596,7 +533,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     let fit = 1 << MIN_BITS;
     while (this.thresholdFor(fit) <= this.count * 1.25 + 1) fit *= 2;
     const to = Math.min(cap, Math.max(fit, 1 << this.initialBits));
-    this.version++; // no insertion follows this rebuild to invalidate iterators
     this.rebuild(
       to,
       "compaction",
