@@ -340,6 +340,7 @@ Deno.test("demo generates a workload and compares the three backends", async () 
   const dir = tempDir();
   const r = await runCli(["demo", "--out-dir", dir, "--ops", "20000"]);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /demo: warming up: 20000 rows on each mode, not measured/);
   for (const label of ["adaptive", "chaining (fast-insert)", "robin hood (fast-lookup)"]) {
     assert.match(r.stdout, new RegExp(label.replace(/[()]/g, "\\$&")));
   }
@@ -348,7 +349,10 @@ Deno.test("demo generates a workload and compares the three backends", async () 
     assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${dir}/${mode}/metrics.ndjson`));
     const v = await runCli(["validate-metrics", `${dir}/${mode}/metrics.ndjson`]);
     assert.equal(v.code, 0, v.stderr);
-    RunSummary.parse(JSON.parse(await Deno.readTextFile(`${dir}/${mode}/summary.json`)));
+    const summary = RunSummary.parse(
+      JSON.parse(await Deno.readTextFile(`${dir}/${mode}/summary.json`)),
+    );
+    assert.equal(summary.total_ops, 20000); // the warm-up is not in the measured run
   }
   const json = await runCli(["--json", "demo", "--out-dir", dir, "--ops", "2000"]);
   const env = JSON.parse(json.stdout);
