@@ -7,12 +7,13 @@
  */
 
 import type { Command } from "../command.ts";
-import { createMap, type Mode } from "../../core/factory.ts";
+import type { AdhashConfig } from "../../config/load.ts";
+import type { Mode } from "../../core/factory.ts";
 import { replay } from "../../replay/replay.ts";
 import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
-import { RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
+import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, writeStderr } from "../program.ts";
 
@@ -36,13 +37,18 @@ const DEMO_MODES: ReadonlyArray<{ mode: Mode; label: string }> = [
 /** Most rows replayed on every mode, results discarded, before the measured runs. */
 export const DEMO_WARMUP_ROWS = 1_000_000;
 
-/** The batches of `batches` up to the one that reaches `rows` rows; closes the source then. */
+/**
+ * The first `rows` rows of `batches` (the last batch cut short); closes the source then. The
+ * batches are the reader's own objects, reused: consume each before the next.
+ */
 export async function* firstRows(
   batches: AsyncIterable<OpBatch>,
   rows: number,
 ): AsyncGenerator<OpBatch> {
   let n = 0;
+  if (rows <= 0) return;
   for await (const batch of batches) {
+    if (n + batch.length > rows) batch.length = rows - n;
     yield batch;
     n += batch.length;
     if (n >= rows) return;
@@ -50,21 +56,15 @@ export async function* firstRows(
 }
 
 /**
- * Replays the workload (up to `DEMO_WARMUP_ROWS` rows) on every mode and discards the results.
- * The measured runs share one process, so one compiled parser and replay loop: without this,
- * the mode run first paid for compiling them alone. Measured on the default workload, adaptive
- * against Robin Hood: 0.79-0.87x with no warm-up, 0.86-0.89x warmed on 200,000 rows, 0.89-0.96x
- * warmed on the whole workload; 0.94x with each mode in a process of its own.
+ * Replays the workload's first `rows` rows on every mode and discards the results. The measured
+ * runs share one process, hence one compiled parser and replay loop: without this, the mode run
+ * first paid for compiling them alone (figures in docs/performance.md, "Replay path").
  */
-async function warmUp(
-  csv: string,
-  rows: number,
-  policy: Parameters<typeof createMap>[1],
-): Promise<void> {
+async function warmUp(csv: string, rows: number, config: AdhashConfig): Promise<void> {
   for (const { mode } of DEMO_MODES) {
     const batches = firstRows(readWorkload(csv), rows);
-    await replay(createMap<string>(mode, policy), batches, {
-      onTick: (t) => void JSON.stringify(t),
+    await replay(newMap(mode, config), batches, {
+      onTick: (t) => void JSON.stringify(t), // as run-csv serialises its ticks
     });
   }
 }
@@ -117,7 +117,7 @@ export function registerDemoCommand(program: Command): void {
       const config = commandConfig();
       const warmRows = Math.min(opts.ops, DEMO_WARMUP_ROWS);
       writeStderr(`demo: warming up: ${warmRows} rows on each mode, not measured\n`);
-      await warmUp(csv, warmRows, config.policy);
+      await warmUp(csv, warmRows, config);
       const rows: Array<{ label: string; mode: Mode; s: RunSummary }> = [];
       // Alerts stay in each run's ticks; one line after the table beats a warning per crossing.
       const alerts: string[] = [];

@@ -92,7 +92,8 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
-function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
+/** The map of `mode`; a policy the factory refuses is bad input (exit 2), as in `run-csv`. */
+export function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
   try {
     return createMap<unknown>(mode, config.policy);
   } catch (err) {
