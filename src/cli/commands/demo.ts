@@ -45,8 +45,8 @@ export async function* firstRows(
   batches: AsyncIterable<OpBatch>,
   rows: number,
 ): AsyncGenerator<OpBatch> {
-  let n = 0;
   if (rows <= 0) return;
+  let n = 0;
   for await (const batch of batches) {
     if (n + batch.length > rows) batch.length = rows - n;
     yield batch;
