@@ -34,8 +34,9 @@
  * Other helpers: `floatArg(min, max)`, `portArg` (0-65535 or "auto"), `writeStdout`/`writeStderr`
  * (synchronous, complete before exit). Options take their value from the environment with
  * `new Option(...).env(NAME)` (read with `readEnv` from ../command.ts: unset, empty and not
- * permitted all mean "not given"), and bad values there are BadInput naming the variable. Load heavy modules (the snapshot codec, the server) with
- * `await import()` inside the action: every command's module is loaded at each start-up.
+ * permitted all mean "not given"), and bad values there are BadInput naming the variable. Load
+ * heavy modules (the snapshot codec, the server) with `await import()` inside the action: every
+ * command's module is loaded at each start-up.
  *
  * @module
  */

@@ -21,6 +21,10 @@ import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
 
 type Logtape = typeof import("@logtape/logtape");
 
+/** Levels adhash logs at, lowest first. */
+type Level = "debug" | "info" | "warning" | "error";
+const RANK: Record<Level, number> = { debug: 0, info: 1, warning: 2, error: 3 };
+
 /** Options of {@linkcode setupLogging}. */
 export interface LogOptions {
   /** JSON lines instead of text. */
@@ -30,12 +34,8 @@ export interface LogOptions {
   maxBytes?: number;
   backupCount?: number;
   /** Lowest level written; `info` unless ADHASH_DEBUG=1 (then `debug`). */
-  level?: "debug" | "info" | "warning" | "error";
+  level?: Level;
 }
-
-/** Levels adhash logs at, lowest first. */
-type Level = "debug" | "info" | "warning" | "error";
-const RANK: Record<Level, number> = { debug: 0, info: 1, warning: 2, error: 3 };
 
 /** A logger under the `adhash` category (the part of logtape's `Logger` adhash uses). */
 export interface Log {

@@ -54,5 +54,4 @@ export {
   type InspectOptions,
   inspectSnapshot,
   type SnapshotInspection,
-  statsJson,
 } from "./inspect.ts";

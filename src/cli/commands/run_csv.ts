@@ -92,7 +92,7 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
-/** The map of `mode`; a policy the factory refuses is bad input (exit 2), as in `run-csv`. */
+/** The map of `mode`; a policy the factory refuses is bad input (exit 2). */
 export function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
   try {
     return createMap<unknown>(mode, config.policy);

@@ -43,8 +43,9 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     throw new BadInputError("--out is only used with --repair", { hint: "Add --repair" });
   }
   const codec = await snapshotCodec();
-  const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState, statsJson } =
-    codec;
+  const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
+  // Loaded with the codec already; imported from its module, as it is not part of the library.
+  const { statsJson } = await import("../../snapshot/inspect.ts");
   const bytes = await readSnapshotFile(f.in);
   const raw = decodeSnapshotState(bytes);
   let problems: string[];
