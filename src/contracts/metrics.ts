@@ -6,21 +6,39 @@
 
 import { z } from "zod";
 
+type Num = z.ZodNumber;
+type Opt<T extends z.ZodType> = z.ZodOptional<T>;
+
+/** Shape of {@linkcode Percentiles}. Explicit types keep the published API fast to check (JSR). */
+export type PercentilesSchema = z.ZodObject<{ p50: Num; p90: Num; p99: Num }, z.core.$strip>;
+
 /** p50/p90/p99 of a latency sample. */
-export const Percentiles = z.object({
+export const Percentiles: PercentilesSchema = z.object({
   p50: z.number().nonnegative(),
   p90: z.number().nonnegative(),
   p99: z.number().nonnegative(),
 }).meta({ id: "Percentiles" });
 
 /** One cumulative histogram bucket; the last has `le: "+Inf"`. */
-export const HistogramBucket = z.object({
+export const HistogramBucket: z.ZodObject<
+  { le: z.ZodUnion<readonly [Num, z.ZodLiteral<"+Inf">]>; count: Num },
+  z.core.$strip
+> = z.object({
   le: z.union([z.number().positive(), z.literal("+Inf")]),
   count: z.number().int().nonnegative(),
 });
 
 /** Something that happened since the previous tick. */
-export const TickEvent = z.object({
+export const TickEvent: z.ZodObject<
+  {
+    type: z.ZodString;
+    t: Num;
+    from: Opt<z.ZodString>;
+    to: Opt<z.ZodString>;
+    reason: Opt<z.ZodString>;
+  },
+  z.core.$loose
+> = z.object({
   type: z.string().min(1).describe(
     "start | complete (the run), migration_start | switch | compaction | resize (the map), idle | resume",
   ),
@@ -31,7 +49,17 @@ export const TickEvent = z.object({
 }).loose();
 
 /** A watchdog threshold crossed at this tick. */
-export const Alert = z.object({
+export const Alert: z.ZodObject<
+  {
+    metric: z.ZodString;
+    value: Num;
+    threshold: Num;
+    severity: z.ZodEnum<{ warning: "warning"; critical: "critical" }>;
+    backend: z.ZodString;
+    message: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   metric: z.string(),
   value: z.number(),
   threshold: z.number(),
@@ -41,7 +69,18 @@ export const Alert = z.object({
 });
 
 /** Density of occupied slots: `matrix[r][c]` counts live entries in that slice of the table. */
-export const KeyHeatmap = z.object({
+export const KeyHeatmap: z.ZodObject<
+  {
+    rows: Num;
+    cols: Num;
+    matrix: z.ZodArray<z.ZodArray<Num>>;
+    max: Num;
+    total: Num;
+    slot_span: Num;
+    original_slots: Num;
+  },
+  z.core.$strip
+> = z.object({
   rows: z.number().int().positive(),
   cols: z.number().int().positive(),
   matrix: z.array(z.array(z.number().int().nonnegative())),
@@ -52,7 +91,15 @@ export const KeyHeatmap = z.object({
 });
 
 /** p50/p90/p99 overall and per operation. */
-export const OpLatency = z.object({
+export const OpLatency: z.ZodObject<
+  {
+    overall: PercentilesSchema;
+    put: PercentilesSchema;
+    get: PercentilesSchema;
+    del: PercentilesSchema;
+  },
+  z.core.$strip
+> = z.object({
   overall: Percentiles,
   put: Percentiles,
   get: Percentiles,
@@ -60,7 +107,35 @@ export const OpLatency = z.object({
 });
 
 /** The `metrics.v1` tick. */
-export const MetricsTick = z.object({
+export const MetricsTick: z.ZodObject<
+  {
+    schema: z.ZodLiteral<"metrics.v1">;
+    t: Num;
+    backend: z.ZodString;
+    ops: Num;
+    ops_by_type: z.ZodObject<{ put: Num; get: Num; del: Num }, z.core.$strip>;
+    migrations: Num;
+    compactions: Num;
+    load_factor: Num;
+    max_group_len: Num;
+    avg_probe_estimate: Num;
+    tombstone_ratio: Num;
+    probe_hist: z.ZodArray<z.ZodTuple<[Num, Num], null>>;
+    key_heatmap: Opt<typeof KeyHeatmap>;
+    latency_ms: typeof OpLatency;
+    latency_hist_ms: z.ZodRecord<z.ZodString, z.ZodArray<typeof HistogramBucket>>;
+    latency_ns: PercentilesSchema;
+    events: z.ZodArray<typeof TickEvent>;
+    alerts: z.ZodArray<typeof Alert>;
+    alerts_active: Opt<z.ZodArray<z.ZodString>>;
+    size: Opt<Num>;
+    capacity: Opt<Num>;
+    tombstones: Opt<Num>;
+    bytes_per_entry: Opt<Num>;
+    ops_per_second: Opt<Num>;
+  },
+  z.core.$loose
+> = z.object({
   schema: z.literal("metrics.v1"),
   t: z.number().nonnegative().describe("seconds since the run started"),
   backend: z.string(),

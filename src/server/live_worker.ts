@@ -9,8 +9,6 @@
  * @module
  */
 
-/// <reference lib="deno.worker" />
-
 import { HTTPException } from "hono/http-exception";
 import type { MetricsTick } from "../contracts/metrics.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
@@ -33,13 +31,19 @@ export type FromWorker =
   | { type: "trace"; id: number; op: "get" | "put"; key: Key; value: unknown }
   | { type: "closed" };
 
+/** The worker's global scope (JSR does not publish modules with `/// <reference lib>`). */
+const scope = self as unknown as {
+  postMessage(message: FromWorker): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+};
+
 let hub: MetricsHub | null = null;
 let server: MetricsServer | null = null;
 let nextId = 1;
 const waiting = new Map<number, (m: Extract<ToWorker, { type: "trace-result" }>) => void>();
 
 function post(m: FromWorker): void {
-  self.postMessage(m);
+  scope.postMessage(m);
 }
 
 /** Asks the replay thread to trace on its map; resolves when it next yields. */
@@ -60,7 +64,7 @@ const remoteMap: Traceable = {
   tracePut: (key, value) => remoteTrace("put", key, value),
 };
 
-self.onmessage = async (e: MessageEvent<ToWorker>) => {
+scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   switch (m.type) {
     case "start":

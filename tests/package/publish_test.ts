@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+
+const root = new URL("../../", import.meta.url);
+
+/** `deno publish --dry-run`: JSR's own checks (slow types, module graph, file list) offline. */
+async function dryRun(): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+Deno.test("deno publish --dry-run accepts the package and ships only the library's files", async () => {
+  const { code, out } = await dryRun();
+  assert.equal(code, 0, out);
+  assert.match(out, /Success Dry run complete/);
+  const files = [...out.matchAll(/^\s*(file:\S+) \(/gm)].map((m) => m[1]!.slice(root.href.length));
+  const needed = ["mod.ts", "server.ts", "src/core/adaptive_map.ts", "src/server/live_worker.ts"];
+  for (const f of needed) {
+    assert.ok(files.includes(f), `${f} missing from the package: ${files.join(", ")}`);
+  }
+  const stray = files.filter((f) => /^(tests|bench|scripts|web|\.github|\.ci)\//.test(f));
+  assert.deepEqual(stray, [], "test, bench and build files stay out of the package");
+});
