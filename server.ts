@@ -35,6 +35,8 @@ export {
 export type { Traceable } from "./src/server/probe_routes.ts";
 export { type LiveMetrics, type LiveMetricsOptions, startLiveMetrics } from "./src/server/live.ts";
 export { type ServerEnv, serverEnv } from "./src/server/env.ts";
+export type { ProbeOptions } from "./src/server/probe_routes.ts";
+export type { RateLimitOptions } from "./src/server/security.ts";
 
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");

@@ -84,13 +84,17 @@ export const DEFAULT_POLICY: Readonly<AdaptivePolicy> = Object.freeze({
 
 /** Exact state of an adaptive map, mid-migration included. */
 export interface AdaptiveState {
+  /** Always `"adaptive"`. */
   kind: "adaptive";
+  /** The thresholds in force. */
   policy: AdaptivePolicy;
   /** The table the map is on (the migration source while migrating). */
   active: BackendState;
   /** The migration target, or null when not migrating. */
   target: BackendState | null;
+  /** Completed migrations between backends. */
   migrations: number;
+  /** Compactions of the Robin Hood backend. */
   compactions: number;
 }
 
@@ -187,12 +191,14 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private migrationCount = 0;
   private compactionCount = 0;
 
+  /** An empty map; fields missing from `policy` take {@linkcode DEFAULT_POLICY}'s. Throws RangeError for a bad field. */
   constructor(policy: Partial<AdaptivePolicy> = {}) {
     this.policy = validatePolicy({ ...DEFAULT_POLICY, ...policy });
     this.active = this.initialTable();
     this.settle();
   }
 
+  /** A new table of the starting backend. */
   private initialTable(): Backend<V> {
     return this.policy.startBackend === "chaining"
       ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
@@ -204,12 +210,14 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.rh = this.target === null && this.active instanceof RobinHoodMap ? this.active : null;
   }
 
+  /** A chaining table that doubles its chains above the policy's trigger. */
   private newChaining(buckets: number): ChainingMap<V> {
     return this.hook(
       new ChainingMap<V>({ initialBuckets: buckets, maxLoadFactor: this.chainingLoad() }),
     );
   }
 
+  /** A Robin Hood table with the policy's deletion strategy. */
   private newRobinHood(capacity: number): RobinHoodMap<V> {
     return this.hook(
       new RobinHoodMap<V>({
@@ -220,10 +228,12 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     );
   }
 
+  /** Load at which a chaining table doubles itself: above the migration trigger. */
   private chainingLoad(): number {
     return Math.min(16, Math.max(1, 1.25 * this.policy.maxLfChaining));
   }
 
+  /** Reports the table's own rebuilds as this map's events. */
   private hook<B extends Backend<V>>(b: B): B {
     b.onRebuild = (type: "resize" | "compaction", _from: number, to: number, reason: string) => {
       if (type === "compaction") this.compactionCount++;
@@ -240,6 +250,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     };
   }
 
+  /** Sends an event to the listeners; builds nothing when there are none. */
   private emit(
     type: MapEvent["type"],
     from: BackendName,
@@ -562,6 +573,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return this.holder(key).tracePut(key, value);
   }
 
+  /** The table that holds `key`, or the one the map is on. */
   private holder(key: Key): Backend<V> {
     if (this.target !== null && !this.active.has(key)) return this.target;
     return this.active;

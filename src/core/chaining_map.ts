@@ -78,6 +78,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
   private version = 0;
   private readonly initialBits: number;
 
+  /** An empty table; throws RangeError for options out of range. */
   constructor(options: ChainingOptions = {}) {
     const lf = options.maxLoadFactor ?? 1.0;
     if (!(lf >= 0.1 && lf <= 16)) {
@@ -271,6 +272,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     return s;
   }
 
+  /** Doubles the link slab when the free list is empty. */
   private growSlab(): void {
     const n = new Int32Array(this.link.length * 2);
     n.set(this.link);
@@ -424,6 +426,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.version++;
   }
 
+  /** Slab indexes of live entries; throws if the map changes while iterating. */
   private *indexes(): Generator<number, void, undefined> {
     const v = this.version;
     for (let s = 0; s < this.top; s++) {
@@ -578,6 +581,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     return this.trace("put", key);
   }
 
+  /** The chain walk of `operation` on `key`; changes nothing. */
   private trace(operation: "get" | "put", key: Key): ChainingTrace {
     const h = hash32(key);
     const bucket = h >>> this.shift;

@@ -102,6 +102,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   private version = 0;
   private readonly initialBits: number;
 
+  /** An empty table; throws RangeError for options out of range. */
   constructor(options: RobinHoodOptions = {}) {
     this.deletion = options.deletion ?? "backshift";
     if (this.deletion !== "backshift" && this.deletion !== "tombstone") {
@@ -229,6 +230,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return this.tombs;
   }
 
+  /** Entries plus tombstones that trigger a rebuild of a table of `cap` slots. */
   private thresholdFor(cap: number): number {
     return Math.max(1, Math.min(cap - 1, Math.floor(cap * this.maxLoadFactor)));
   }
@@ -443,6 +445,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return true;
   }
 
+  /** Empties slot `i`: a tombstone, or a backward shift of the entries after it. */
   private removeAt(i: number): void {
     const meta = this.meta;
     const d = (meta[i]! >> 8) - 1;
@@ -540,6 +543,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     );
   }
 
+  /** Occupied slots in order; throws if the map changes while iterating. */
   private *slots(): Generator<number, void, undefined> {
     const v = this.version;
     const meta = this.meta;
@@ -694,6 +698,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return this.trace("put", key);
   }
 
+  /** The probe path of `operation` on `key`; changes nothing. */
   private trace(operation: "get" | "put", key: Key): RobinHoodTrace {
     const h = hash32(key);
     const home = h >>> this.shift;

@@ -75,14 +75,23 @@ export interface HashMapLike<V> extends Iterable<[Key, V]> {
   readonly size: number;
   /** The backend holding the entries now. */
   readonly backend: BackendName;
+  /** The value stored under `key`, or `undefined`. */
   get(key: Key): V | undefined;
+  /** Stores `value` under `key`; throws TypeError for a key that is not a string or number, or NaN. */
   set(key: Key, value: V): this;
+  /** Whether `key` is present. */
   has(key: Key): boolean;
+  /** Removes `key`; returns whether it was present. */
   delete(key: Key): boolean;
+  /** Removes every entry. */
   clear(): void;
+  /** Keys, in the table's order (not insertion order). */
   keys(): IterableIterator<Key>;
+  /** Values, in the order of {@linkcode HashMapLike.keys}. */
   values(): IterableIterator<V>;
+  /** `[key, value]` pairs, in the order of {@linkcode HashMapLike.keys}. */
   entries(): IterableIterator<[Key, V]>;
+  /** Calls `callback(value, key, map)` for each entry, in the order of {@linkcode HashMapLike.keys}. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void;
   /** Current statistics; never scans the table. */
   stats(): MapStats;
@@ -90,8 +99,11 @@ export interface HashMapLike<V> extends Iterable<[Key, V]> {
 
 /** One step of a Robin Hood probe trace. */
 export interface RobinHoodTraceStep {
+  /** 0-based index of the step. */
   step: number;
+  /** Slot visited. */
   slot: number;
+  /** What the slot holds. */
   state: "empty" | "tombstone" | "occupied";
   /** Home slot of the key found in this slot (null when empty). */
   ideal_slot: number | null;
@@ -99,43 +111,72 @@ export interface RobinHoodTraceStep {
   probe_distance: number | null;
   /** Probe distance of the key being placed/looked up at this step. */
   carried_distance: number;
+  /** The key in this slot as text (strings JSON-quoted), null unless occupied. */
   key_repr: string | null;
+  /** Whether the key in this slot is the key traced. */
   matches: boolean;
+  /** What the operation does here; `swap` evicts the richer entry (Robin Hood displacement). */
   action: "advance" | "swap" | "insert" | "update" | "match" | "stop";
 }
 
 /** The probe path of one operation on a Robin Hood table. */
 export interface RobinHoodTrace {
+  /** Always `"probe_trace.v1"`. */
   schema: "probe_trace.v1";
+  /** The backend traced. */
   backend: "robinhood";
+  /** The operation traced. */
   operation: "get" | "put";
+  /** The key as text: strings JSON-quoted, numbers bare. */
   key_repr: string;
+  /** The key's 32-bit hash, unsigned. */
   hash: number;
+  /** Slots in the table. */
   capacity: number;
+  /** The key's home slot (the top bits of its hash). */
   ideal_slot: number;
+  /** Whether the key is present. */
   found: boolean;
+  /**
+   * How the probe ended: `match` (get found it), `update` (put found it), `insert` (put places
+   * it), `empty` (get reached an empty slot), `stop` (get reached an entry closer to its home).
+   */
   terminal: "match" | "empty" | "insert" | "update" | "stop";
+  /** One step per slot visited. */
   path: RobinHoodTraceStep[];
 }
 
 /** One position visited in a chain. */
 export interface ChainingTraceStep {
+  /** 0-based position in the chain, head first. */
   position: number;
+  /** The key at this position as text. */
   key_repr: string;
+  /** Whether it is the key traced. */
   matches: boolean;
 }
 
 /** The probe path of one operation on a chaining table. */
 export interface ChainingTrace {
+  /** Always `"probe_trace.v1"`. */
   schema: "probe_trace.v1";
+  /** The backend traced. */
   backend: "chaining";
+  /** The operation traced. */
   operation: "get" | "put";
+  /** The key as text: strings JSON-quoted, numbers bare. */
   key_repr: string;
+  /** The key's 32-bit hash, unsigned. */
   hash: number;
+  /** Chains (buckets) in the table. */
   capacity: number;
+  /** The chain the key hashes to. */
   bucket: number;
+  /** Whether the key is present. */
   found: boolean;
+  /** How the walk ended: `match` or `miss` for a get, `update` or `insert` for a put. */
   terminal: "match" | "miss" | "insert" | "update";
+  /** Each entry of the chain visited, head first. */
   path: ChainingTraceStep[];
 }
 
@@ -144,25 +185,37 @@ export type ProbeTrace = RobinHoodTrace | ChainingTrace;
 
 /** Exact state of a chaining table: entries listed bucket by bucket in chain order. */
 export interface ChainingState {
+  /** Always `"chaining"`. */
   kind: "chaining";
+  /** Chains in the table (a power of two). */
   bucketCount: number;
+  /** Load at which the table doubles its chains. */
   maxLoadFactor: number;
+  /** Keys, bucket by bucket, each chain head first. */
   keys: Key[];
+  /** Values, parallel to `keys`. */
   values: unknown[];
 }
 
 /** Exact state of a Robin Hood table: every occupied slot and every tombstone. */
 export interface RobinHoodState {
+  /** Always `"robinhood"`. */
   kind: "robinhood";
+  /** Slots in the table (a power of two). */
   capacity: number;
+  /** Entries plus tombstones per slot at which the table is rebuilt. */
   maxLoadFactor: number;
+  /** How entries are removed. */
   deletion: DeletionStrategy;
   /** Slot index of each entry, ascending; parallel to keys and values. */
   slots: Int32Array;
+  /** Keys, parallel to `slots`. */
   keys: Key[];
+  /** Values, parallel to `slots`. */
   values: unknown[];
-  /** Slots holding tombstones, with the probe distance each keeps. */
+  /** Slots holding tombstones, ascending. */
   tombstoneSlots: Int32Array;
+  /** The probe distance each tombstone keeps, parallel to `tombstoneSlots`. */
   tombstoneDistances: Int32Array;
 }
 

@@ -10,9 +10,13 @@ import type { RateLimitOptions } from "./security.ts";
 
 /** What the environment configures. */
 export interface ServerEnv {
+  /** `ADHASH_TOKEN`: the bearer token the API requires. */
   token?: string;
+  /** `ADHASH_SNAPSHOT_DIR`: where the snapshot routes read and write. */
   snapshotDir?: string;
+  /** `ADHASH_RATE_LIMIT`: requests per second and burst per client, or false (`0`) for none. */
   rateLimit?: RateLimitOptions | false;
+  /** `ADHASH_CORS_ORIGINS`: origins allowed cross-origin requests, or false for none. */
   corsOrigins?: string[] | false;
 }
 

@@ -40,7 +40,9 @@ function checkLimit(name: string, value: number): number {
  * bounded whatever the length of the run.
  */
 export class MetricsHub {
+  /** Ticks kept for `/api/history`. */
   readonly historyLimit: number;
+  /** Events kept for `/api/events`. */
   readonly eventLimit: number;
   #history: MetricsTick[] = [];
   #events: HubEvent[] = [];
@@ -49,6 +51,7 @@ export class MetricsHub {
   #subscribers = new Set<TickSubscriber>();
   #compare: unknown;
 
+  /** An empty hub; throws RangeError for a limit that is not an integer in 1..1,000,000. */
   constructor(options: MetricsHubOptions = {}) {
     this.historyLimit = checkLimit("historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     this.eventLimit = checkLimit("eventLimit", options.eventLimit ?? DEFAULT_EVENT_LIMIT);

@@ -17,7 +17,9 @@ import { errorResponse } from "./security.ts";
  * map in another thread (hence the promises).
  */
 export interface Traceable {
+  /** The probe path `get(key)` takes. */
   traceGet(key: Key): ProbeTrace | Promise<ProbeTrace>;
+  /** The probe path `set(key, value)` would take. */
   tracePut(key: Key, value: unknown): ProbeTrace | Promise<ProbeTrace>;
 }
 

@@ -152,14 +152,23 @@ export async function inspectSnapshot(
 
 /** A map's statistics in the snake_case JSON form of the CLI and the inspect output. */
 export interface StatsJson {
+  /** {@linkcode MapStats.size}. */
   size: number;
+  /** {@linkcode MapStats.capacity}. */
   capacity: number;
+  /** {@linkcode MapStats.loadFactor}. */
   load_factor: number;
+  /** {@linkcode MapStats.maxGroupLen}. */
   max_group_len: number;
+  /** {@linkcode MapStats.avgProbeDistance}. */
   avg_probe_distance: number;
+  /** {@linkcode MapStats.tombstones}. */
   tombstones: number;
+  /** {@linkcode MapStats.tombstoneRatio}. */
   tombstone_ratio: number;
+  /** {@linkcode MapStats.probeHistogram}. */
   probe_histogram: Array<[number, number]>;
+  /** {@linkcode MapStats.bytesEstimate}. */
   bytes_estimate: number;
 }
 

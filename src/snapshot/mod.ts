@@ -54,4 +54,5 @@ export {
   type InspectOptions,
   inspectSnapshot,
   type SnapshotInspection,
+  type StatsJson,
 } from "./inspect.ts";
