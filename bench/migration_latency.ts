@@ -25,10 +25,8 @@ function run(start: AdaptivePolicy["startBackend"]): void {
   );
   for (let i = 0; i < N; i++) m.set(keys[i]!, i);
   if (m.backend !== start || m.migrating) throw new Error("the map switched while filling");
-  // ...then lowered in place, so the next insertion starts a migration of 1,000,000 entries.
-  const p = m.policy as { -readonly [K in keyof AdaptivePolicy]: AdaptivePolicy[K] };
-  if (start === "chaining") p.maxLfChaining = 0.01;
-  else p.maxAvgProbeRobinhood = 0.001;
+  // ...then lowered on the live map, so the next insertion starts a migration of 1,000,000 entries.
+  m.setPolicy(start === "chaining" ? { maxLfChaining: 0.01 } : { maxAvgProbeRobinhood: 0.001 });
   (globalThis as { gc?: () => void }).gc?.();
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
   const lat: number[] = [];

@@ -166,8 +166,8 @@ function pow2AtLeast(n: number): number {
  * ```
  */
 export class AdaptiveMap<V> implements HashMapLike<V> {
-  /** The thresholds in force. */
-  readonly policy: AdaptivePolicy;
+  /** The thresholds in force, frozen: {@linkcode setPolicy} replaces them, validated. */
+  private current: Readonly<AdaptivePolicy>;
   private active: Backend<V>;
   private target: Backend<V> | null = null;
   /**
@@ -193,16 +193,16 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** An empty map; fields missing from `policy` take {@linkcode DEFAULT_POLICY}'s. Throws RangeError for a bad field. */
   constructor(policy: Partial<AdaptivePolicy> = {}) {
-    this.policy = validatePolicy({ ...DEFAULT_POLICY, ...policy });
+    this.current = Object.freeze(validatePolicy({ ...DEFAULT_POLICY, ...policy }));
     this.active = this.initialTable();
     this.settle();
   }
 
   /** A new table of the starting backend. */
   private initialTable(): Backend<V> {
-    return this.policy.startBackend === "chaining"
-      ? this.newChaining(this.policy.initialBuckets * this.policy.groupsPerBucket)
-      : this.newRobinHood(this.policy.initialCapacityRh);
+    return this.current.startBackend === "chaining"
+      ? this.newChaining(this.current.initialBuckets * this.current.groupsPerBucket)
+      : this.newRobinHood(this.current.initialCapacityRh);
   }
 
   /** Recomputes the fast path after `active` or `target` changed. */
@@ -223,14 +223,14 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       new RobinHoodMap<V>({
         initialCapacity: capacity,
         maxLoadFactor: RH_MAX_LOAD,
-        deletion: this.policy.rhDeletion,
+        deletion: this.current.rhDeletion,
       }),
     );
   }
 
   /** Load at which a chaining table doubles itself: above the migration trigger. */
   private chainingLoad(): number {
-    return Math.min(16, Math.max(1, 1.25 * this.policy.maxLfChaining));
+    return Math.min(16, Math.max(1, 1.25 * this.current.maxLfChaining));
   }
 
   /** Reports the table's own rebuilds as this map's events. */
@@ -240,6 +240,21 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       this.emit(type, b.backend, b.backend, reason, to);
     };
     return b;
+  }
+
+  /** The thresholds in force (frozen; see {@linkcode setPolicy}). */
+  get policy(): Readonly<AdaptivePolicy> {
+    return this.current;
+  }
+
+  /**
+   * Changes thresholds of a live map; throws RangeError naming the first bad field, and then
+   * changes nothing. Limits apply from the next write (a migration under way finishes),
+   * `incrementalBatch` from the next step of a migration, `rhDeletion` to the Robin Hood tables
+   * made from then on, and the starting backend and sizes at the next {@linkcode clear}.
+   */
+  setPolicy(changes: Partial<AdaptivePolicy>): void {
+    this.current = Object.freeze(validatePolicy({ ...this.current, ...changes }));
   }
 
   /** Subscribes to events; returns a function that unsubscribes. */
@@ -355,7 +370,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       if (full) this.regrowIfFull();
       return;
     }
-    if (full || rh.avgProbe > this.policy.maxAvgProbeRobinhood || rh.tombstones > 0) {
+    if (full || rh.avgProbe > this.current.maxAvgProbeRobinhood || rh.tombstones > 0) {
       this.afterWrite();
     }
   }
@@ -368,7 +383,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       return;
     }
     const a = this.active;
-    const p = this.policy;
+    const p = this.current;
     if (a instanceof ChainingMap) {
       const lf = a.size / a.capacity;
       if (lf > p.maxLfChaining) {
@@ -405,7 +420,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       const used = a.size + a.tombstones;
       if (used < Math.floor(a.capacity * RH_GROW_AT)) return false;
       // A table no bigger than one step rebuilds itself in one operation, faster than moving.
-      if (a.size <= this.policy.incrementalBatch) return false;
+      if (a.size <= this.current.incrementalBatch) return false;
       const grow = a.size >= Math.floor(a.capacity * RH_GROW_AT) / 2;
       const what = grow ? "load" : "tombstones and entries";
       this.begin(
@@ -424,7 +439,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** Begins a migration to the other backend. */
   private start(to: BackendName, reason: string): void {
     const n = this.active.size;
-    const p = this.policy;
+    const p = this.current;
     // Sized so the moved entries fill it to about half its limit: no rebuild mid-migration.
     const capacity = to === "robinhood"
       ? pow2AtLeast(Math.max(p.initialCapacityRh, 2 * n))
@@ -443,7 +458,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     const target: Backend<V> = to === "robinhood"
       ? RobinHoodMap.withCapacity<V>(
         capacity,
-        { maxLoadFactor: RH_MAX_LOAD, deletion: this.policy.rhDeletion },
+        { maxLoadFactor: RH_MAX_LOAD, deletion: this.current.rhDeletion },
         true,
       )
       : ChainingMap.withCapacity<V>(capacity, 2 * this.active.size + 16, {
@@ -460,7 +475,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** One bounded unit of migration work. */
   private step(): void {
     // Ramp up: the first step of a cold process ran 1.4-1.9 ms at full size (unoptimised code).
-    const batch = Math.min(this.policy.incrementalBatch, 64 << Math.min(this.steps++ >> 2, 16));
+    const batch = Math.min(this.current.incrementalBatch, 64 << Math.min(this.steps++ >> 2, 16));
     this.cursor = this.active.drain(this.cursor, batch, this.sink);
     if (this.active.size === 0) this.finish();
   }
@@ -476,7 +491,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.sink = () => {};
     if (t.backend !== source.backend) {
       this.migrationCount++;
-      this.rest = Math.max(t.size, this.policy.incrementalBatch);
+      this.rest = Math.max(t.size, this.current.incrementalBatch);
       this.emit("switch", source.backend, t.backend, "migration complete", t.capacity);
     } else if (t.capacity > source.capacity) {
       this.emit("resize", t.backend, t.backend, this.reason, t.capacity);
@@ -583,7 +598,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   exportState(): AdaptiveState {
     return {
       kind: "adaptive",
-      policy: { ...this.policy },
+      policy: { ...this.current },
       active: this.active.exportState(),
       target: this.target === null ? null : this.target.exportState(),
       migrations: this.migrationCount,

@@ -121,6 +121,48 @@ Deno.test("validatePolicy() names the bad field", () => {
   );
 });
 
+Deno.test("AdaptiveMap.policy is frozen: a field cannot be changed around validation", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 64 });
+  assert.throws(() => {
+    (m.policy as { incrementalBatch: number }).incrementalBatch = 0;
+  }, TypeError);
+  assert.equal(m.policy.incrementalBatch, 64);
+});
+
+Deno.test("AdaptiveMap.setPolicy() rejects a bad field and keeps the policy in force", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 64 });
+  for (let i = 0; i < 2_000; i++) m.set(`K${i}`, i);
+  const before = m.policy;
+  assert.throws(() => m.setPolicy({ maxGroupLen: 4, incrementalBatch: 0 }), {
+    name: "RangeError",
+    message: /policy\.incrementalBatch .*received 0/,
+  });
+  assert.equal(m.policy, before);
+  assert.equal(m.policy.maxGroupLen, DEFAULT_POLICY.maxGroupLen);
+  assert.equal([...m.keys()].length, 2_000); // a migration under way still finishes
+});
+
+Deno.test("AdaptiveMap.setPolicy() applies new limits from the next write", () => {
+  const m = new AdaptiveMap<number>({ maxLfChaining: 4, maxGroupLen: 1_000, incrementalBatch: 64 });
+  const events: MapEvent[] = [];
+  m.onEvent((e) => events.push(e));
+  for (let i = 0; i < 1_000; i++) m.set(`K${i}`, i);
+  assert.equal(m.backend, "chaining");
+  assert.equal(events.filter((e) => e.type === "start").length, 0);
+  m.setPolicy({ maxLfChaining: 0.5 });
+  assert.equal(m.policy.maxLfChaining, 0.5);
+  assert.ok(Object.isFrozen(m.policy));
+  m.set("one more", -1);
+  const start = events.find((e) => e.type === "start");
+  assert.ok(start, "no migration started");
+  assert.match(start.reason, /load factor [\d.]+ > 0\.5/);
+  m.finishMigration();
+  assert.equal(m.backend, "robinhood");
+  assert.equal(m.size, 1_001);
+  assert.deepEqual(m.checkInvariants(), []);
+  assert.equal(m.exportState().policy.maxLfChaining, 0.5);
+});
+
 Deno.test("AdaptiveMap grows and compacts by incremental migrations, never a whole-table rebuild", () => {
   type Rebuilds = { rebuild: (...a: unknown[]) => unknown; relink: (...a: unknown[]) => unknown };
   const rh = RobinHoodMap.prototype as unknown as Rebuilds;
