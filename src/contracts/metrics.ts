@@ -6,30 +6,41 @@
 
 import { z } from "zod";
 
+// Every schema has an explicit type: JSR checks a published API fast only when it need not infer
+// types. `exact()` makes each type exactly what its schema builds, so a field added to a schema
+// and not to its type fails to compile.
 type Num = z.ZodNumber;
 type Opt<T extends z.ZodType> = z.ZodOptional<T>;
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
 
-/** Shape of {@linkcode Percentiles}. Explicit types keep the published API fast to check (JSR). */
-export type PercentilesSchema = z.ZodObject<{ p50: Num; p90: Num; p99: Num }, z.core.$strip>;
+function exact<T>(): <S extends T>(schema: S & (Same<S, T> extends true ? unknown : never)) => T {
+  return (schema) => schema;
+}
+
+type PercentilesSchema = z.ZodObject<{ p50: Num; p90: Num; p99: Num }, z.core.$strip>;
 
 /** p50/p90/p99 of a latency sample. */
-export const Percentiles: PercentilesSchema = z.object({
-  p50: z.number().nonnegative(),
-  p90: z.number().nonnegative(),
-  p99: z.number().nonnegative(),
-}).meta({ id: "Percentiles" });
+export const Percentiles: PercentilesSchema = exact<PercentilesSchema>()(
+  z.object({
+    p50: z.number().nonnegative(),
+    p90: z.number().nonnegative(),
+    p99: z.number().nonnegative(),
+  }).meta({ id: "Percentiles" }),
+);
 
-/** One cumulative histogram bucket; the last has `le: "+Inf"`. */
-export const HistogramBucket: z.ZodObject<
+type HistogramBucketSchema = z.ZodObject<
   { le: z.ZodUnion<readonly [Num, z.ZodLiteral<"+Inf">]>; count: Num },
   z.core.$strip
-> = z.object({
+>;
+
+/** One cumulative histogram bucket; the last has `le: "+Inf"`. */
+export const HistogramBucket: HistogramBucketSchema = exact<HistogramBucketSchema>()(z.object({
   le: z.union([z.number().positive(), z.literal("+Inf")]),
   count: z.number().int().nonnegative(),
-});
+}));
 
-/** Something that happened since the previous tick. */
-export const TickEvent: z.ZodObject<
+type TickEventSchema = z.ZodObject<
   {
     type: z.ZodString;
     t: Num;
@@ -38,18 +49,22 @@ export const TickEvent: z.ZodObject<
     reason: Opt<z.ZodString>;
   },
   z.core.$loose
-> = z.object({
-  type: z.string().min(1).describe(
-    "start | complete (the run), migration_start | switch | compaction | resize (the map), idle | resume",
-  ),
-  t: z.number().nonnegative().describe("seconds since the run started"),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  reason: z.string().optional(),
-}).loose();
+>;
 
-/** A watchdog threshold crossed at this tick. */
-export const Alert: z.ZodObject<
+/** Something that happened since the previous tick. */
+export const TickEvent: TickEventSchema = exact<TickEventSchema>()(
+  z.object({
+    type: z.string().min(1).describe(
+      "start | complete (the run), migration_start | switch | compaction | resize (the map), idle | resume",
+    ),
+    t: z.number().nonnegative().describe("seconds since the run started"),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    reason: z.string().optional(),
+  }).loose(),
+);
+
+type AlertSchema = z.ZodObject<
   {
     metric: z.ZodString;
     value: Num;
@@ -59,17 +74,19 @@ export const Alert: z.ZodObject<
     message: z.ZodString;
   },
   z.core.$strip
-> = z.object({
+>;
+
+/** A watchdog threshold crossed at this tick. */
+export const Alert: AlertSchema = exact<AlertSchema>()(z.object({
   metric: z.string(),
   value: z.number(),
   threshold: z.number(),
   severity: z.enum(["warning", "critical"]),
   backend: z.string(),
   message: z.string(),
-});
+}));
 
-/** Density of occupied slots: `matrix[r][c]` counts live entries in that slice of the table. */
-export const KeyHeatmap: z.ZodObject<
+type KeyHeatmapSchema = z.ZodObject<
   {
     rows: Num;
     cols: Num;
@@ -80,7 +97,10 @@ export const KeyHeatmap: z.ZodObject<
     original_slots: Num;
   },
   z.core.$strip
-> = z.object({
+>;
+
+/** Density of occupied slots: `matrix[r][c]` counts live entries in that slice of the table. */
+export const KeyHeatmap: KeyHeatmapSchema = exact<KeyHeatmapSchema>()(z.object({
   rows: z.number().int().positive(),
   cols: z.number().int().positive(),
   matrix: z.array(z.array(z.number().int().nonnegative())),
@@ -88,10 +108,9 @@ export const KeyHeatmap: z.ZodObject<
   total: z.number().int().nonnegative(),
   slot_span: z.number().int().positive().describe("table slots summarised by one cell"),
   original_slots: z.number().int().nonnegative().describe("slots in the table"),
-});
+}));
 
-/** p50/p90/p99 overall and per operation. */
-export const OpLatency: z.ZodObject<
+type OpLatencySchema = z.ZodObject<
   {
     overall: PercentilesSchema;
     put: PercentilesSchema;
@@ -99,15 +118,17 @@ export const OpLatency: z.ZodObject<
     del: PercentilesSchema;
   },
   z.core.$strip
-> = z.object({
+>;
+
+/** p50/p90/p99 overall and per operation. */
+export const OpLatency: OpLatencySchema = exact<OpLatencySchema>()(z.object({
   overall: Percentiles,
   put: Percentiles,
   get: Percentiles,
   del: Percentiles,
-});
+}));
 
-/** The `metrics.v1` tick. */
-export const MetricsTick: z.ZodObject<
+type MetricsTickSchema = z.ZodObject<
   {
     schema: z.ZodLiteral<"metrics.v1">;
     t: Num;
@@ -121,12 +142,12 @@ export const MetricsTick: z.ZodObject<
     avg_probe_estimate: Num;
     tombstone_ratio: Num;
     probe_hist: z.ZodArray<z.ZodTuple<[Num, Num], null>>;
-    key_heatmap: Opt<typeof KeyHeatmap>;
-    latency_ms: typeof OpLatency;
-    latency_hist_ms: z.ZodRecord<z.ZodString, z.ZodArray<typeof HistogramBucket>>;
+    key_heatmap: Opt<KeyHeatmapSchema>;
+    latency_ms: OpLatencySchema;
+    latency_hist_ms: z.ZodRecord<z.ZodString, z.ZodArray<HistogramBucketSchema>>;
     latency_ns: PercentilesSchema;
-    events: z.ZodArray<typeof TickEvent>;
-    alerts: z.ZodArray<typeof Alert>;
+    events: z.ZodArray<TickEventSchema>;
+    alerts: z.ZodArray<AlertSchema>;
     alerts_active: Opt<z.ZodArray<z.ZodString>>;
     size: Opt<Num>;
     capacity: Opt<Num>;
@@ -135,40 +156,45 @@ export const MetricsTick: z.ZodObject<
     ops_per_second: Opt<Num>;
   },
   z.core.$loose
-> = z.object({
-  schema: z.literal("metrics.v1"),
-  t: z.number().nonnegative().describe("seconds since the run started"),
-  backend: z.string(),
-  ops: z.number().int().nonnegative(),
-  ops_by_type: z.object({
-    put: z.number().int().nonnegative(),
-    get: z.number().int().nonnegative(),
-    del: z.number().int().nonnegative(),
-  }),
-  migrations: z.number().int().nonnegative(),
-  compactions: z.number().int().nonnegative(),
-  load_factor: z.number().nonnegative(),
-  max_group_len: z.number().nonnegative(),
-  avg_probe_estimate: z.number().nonnegative(),
-  tombstone_ratio: z.number().min(0).max(1),
-  probe_hist: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
-  key_heatmap: KeyHeatmap.optional(),
-  latency_ms: OpLatency,
-  latency_hist_ms: z.record(z.string(), z.array(HistogramBucket)),
-  latency_ns: Percentiles,
-  events: z.array(TickEvent),
-  alerts: z.array(Alert),
-  alerts_active: z.array(z.string()).optional().describe(
-    "watchdog metrics above their threshold at this tick (alerts lists only new crossings)",
-  ),
-  size: z.number().int().nonnegative().optional(),
-  capacity: z.number().int().nonnegative().optional(),
-  tombstones: z.number().int().nonnegative().optional(),
-  bytes_per_entry: z.number().nonnegative().optional(),
-  ops_per_second: z.number().nonnegative().optional().describe(
-    "throughput since the previous tick",
-  ),
-}).loose().meta({ id: "metrics.v1", title: "metrics.v1 tick" });
+>;
+
+/** The `metrics.v1` tick. */
+export const MetricsTick: MetricsTickSchema = exact<MetricsTickSchema>()(
+  z.object({
+    schema: z.literal("metrics.v1"),
+    t: z.number().nonnegative().describe("seconds since the run started"),
+    backend: z.string(),
+    ops: z.number().int().nonnegative(),
+    ops_by_type: z.object({
+      put: z.number().int().nonnegative(),
+      get: z.number().int().nonnegative(),
+      del: z.number().int().nonnegative(),
+    }),
+    migrations: z.number().int().nonnegative(),
+    compactions: z.number().int().nonnegative(),
+    load_factor: z.number().nonnegative(),
+    max_group_len: z.number().nonnegative(),
+    avg_probe_estimate: z.number().nonnegative(),
+    tombstone_ratio: z.number().min(0).max(1),
+    probe_hist: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+    key_heatmap: KeyHeatmap.optional(),
+    latency_ms: OpLatency,
+    latency_hist_ms: z.record(z.string(), z.array(HistogramBucket)),
+    latency_ns: Percentiles,
+    events: z.array(TickEvent),
+    alerts: z.array(Alert),
+    alerts_active: z.array(z.string()).optional().describe(
+      "watchdog metrics above their threshold at this tick (alerts lists only new crossings)",
+    ),
+    size: z.number().int().nonnegative().optional(),
+    capacity: z.number().int().nonnegative().optional(),
+    tombstones: z.number().int().nonnegative().optional(),
+    bytes_per_entry: z.number().nonnegative().optional(),
+    ops_per_second: z.number().nonnegative().optional().describe(
+      "throughput since the previous tick",
+    ),
+  }).loose().meta({ id: "metrics.v1", title: "metrics.v1 tick" }),
+);
 
 /** A parsed `metrics.v1` tick. */
 export type MetricsTick = z.infer<typeof MetricsTick>;

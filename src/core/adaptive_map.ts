@@ -109,11 +109,17 @@ const RH_GROW_AT = 0.8;
 /** Share of a chaining table's own doubling limit at which it is regrown. */
 const CHAIN_GROW_AT = 0.9;
 
-/** Checks a policy, throwing RangeError naming the first bad field. */
+/** Checks a policy, throwing RangeError naming the first bad or unknown field. */
 export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
   const bad = (field: string, want: string, got: unknown): never => {
     throw new RangeError(`policy.${field} must be ${want}: received ${JSON.stringify(got)}`);
   };
+  for (const f of Object.keys(p)) {
+    // An unknown field would be saved in snapshots that then fail to load.
+    if (!Object.hasOwn(DEFAULT_POLICY, f)) {
+      throw new RangeError(`policy.${f} is not a policy field`);
+    }
+  }
   if (p.startBackend !== "chaining" && p.startBackend !== "robinhood") {
     bad("startBackend", `"chaining" or "robinhood"`, p.startBackend);
   }
@@ -249,12 +255,19 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /**
    * Changes thresholds of a live map; throws RangeError naming the first bad field, and then
-   * changes nothing. Limits apply from the next write (a migration under way finishes),
-   * `incrementalBatch` from the next step of a migration, `rhDeletion` to the Robin Hood tables
-   * made from then on, and the starting backend and sizes at the next {@linkcode clear}.
+   * changes nothing. Fields not in `changes` keep their values. Limits apply from the next write
+   * after any rest period (a migration under way finishes first), `incrementalBatch` from the
+   * next step of a migration, `rhDeletion` and `initialCapacityRh` to the Robin Hood tables made
+   * from then on, and the starting backend and sizes at the next {@linkcode clear}.
    */
   setPolicy(changes: Partial<AdaptivePolicy>): void {
     this.current = Object.freeze(validatePolicy({ ...this.current, ...changes }));
+    // A chaining table doubles itself at chainingLoad(). Raised with the trigger, it still holds
+    // until the map migrates or grows incrementally, instead of relinking in one operation.
+    const load = this.chainingLoad();
+    for (const t of [this.active, this.target]) {
+      if (t instanceof ChainingMap && t.maxLoadFactor < load) t.setMaxLoadFactor(load);
+    }
   }
 
   /** Subscribes to events; returns a function that unsubscribes. */

@@ -39,6 +39,13 @@ const PAGE_BITS = 14;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
 
+function checkLoadFactor(lf: number): number {
+  if (!(lf >= 0.1 && lf <= 16)) {
+    throw new RangeError(`maxLoadFactor must be in [0.1, 16]: received ${lf}`);
+  }
+  return lf;
+}
+
 /**
  * A separate-chaining hash map with `Map`'s interface. Iteration follows slab order, which is
  * insertion order until deletions free entries that later insertions reuse.
@@ -52,11 +59,14 @@ const PAGE_MASK = PAGE_SIZE - 1;
  * ```
  */
 export class ChainingMap<V> implements HashMapLike<V> {
-  /** Entries per chain that double the chains. */
-  readonly maxLoadFactor: number;
+  /** Entries per chain that double the chains (see {@linkcode setMaxLoadFactor}). */
+  get maxLoadFactor(): number {
+    return this.lf;
+  }
   /** Called after the chains are doubled; used by {@linkcode AdaptiveMap} to report events. */
   onRebuild: RebuildHook | undefined = undefined;
 
+  private lf: number;
   private heads: Int32Array;
   /** Entry `s` links to `link[2s]` (index + 1, 0 = end) and has hash `link[2s + 1]`. */
   private link: Int32Array;
@@ -80,11 +90,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** An empty table; throws RangeError for options out of range. */
   constructor(options: ChainingOptions = {}) {
-    const lf = options.maxLoadFactor ?? 1.0;
-    if (!(lf >= 0.1 && lf <= 16)) {
-      throw new RangeError(`maxLoadFactor must be in [0.1, 16]: received ${lf}`);
-    }
-    this.maxLoadFactor = lf;
+    this.lf = checkLoadFactor(options.maxLoadFactor ?? 1.0);
     const initial = options.initialBuckets ?? 64;
     if (!(initial >= 1 && initial <= 2 ** 30)) {
       throw new RangeError(`initialBuckets must be in [1, 2^30]: received ${initial}`);
@@ -250,9 +256,19 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.version++;
   }
 
+  /**
+   * Changes the load at which the table doubles its chains, from the next insertion; throws
+   * RangeError outside [0.1, 16]. A table already above the new limit doubles its chains, as
+   * often as it takes, at the next insertion of a new key.
+   */
+  setMaxLoadFactor(lf: number): void {
+    this.lf = checkLoadFactor(lf);
+    this.growAt = this.thresholdFor(1 << this.bits);
+  }
+
   /** Entries that double the chains of a table of `chains` chains (at least 1). */
   private thresholdFor(chains: number): number {
-    return Math.max(1, Math.floor(chains * this.maxLoadFactor));
+    return Math.max(1, Math.floor(chains * this.lf));
   }
 
   /** A free slab index (its link is 0). */

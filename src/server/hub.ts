@@ -40,7 +40,7 @@ function checkLimit(name: string, value: number): number {
  * bounded whatever the length of the run.
  */
 export class MetricsHub {
-  /** Ticks kept for `/api/history`. */
+  /** Ticks kept for `/api/metrics/history`. */
   readonly historyLimit: number;
   /** Events kept for `/api/events`. */
   readonly eventLimit: number;

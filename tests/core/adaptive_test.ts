@@ -131,18 +131,24 @@ Deno.test("AdaptiveMap.policy is frozen: a field cannot be changed around valida
 
 Deno.test("AdaptiveMap.setPolicy() rejects a bad field and keeps the policy in force", () => {
   const m = new AdaptiveMap<number>({ incrementalBatch: 64 });
-  for (let i = 0; i < 2_000; i++) m.set(`K${i}`, i);
+  let i = 0;
+  while (!m.migrating) m.set(`K${i++}`, i);
   const before = m.policy;
   assert.throws(() => m.setPolicy({ maxGroupLen: 4, incrementalBatch: 0 }), {
     name: "RangeError",
     message: /policy\.incrementalBatch .*received 0/,
   });
+  assert.throws(() => m.setPolicy({ maxLfChainig: 0.5 } as never), {
+    name: "RangeError",
+    message: /policy\.maxLfChainig is not a policy field/,
+  });
   assert.equal(m.policy, before);
   assert.equal(m.policy.maxGroupLen, DEFAULT_POLICY.maxGroupLen);
-  assert.equal([...m.keys()].length, 2_000); // a migration under way still finishes
+  assert.equal([...m.keys()].length, i); // the migration under way finishes
+  assert.equal(m.migrating, false);
 });
 
-Deno.test("AdaptiveMap.setPolicy() applies new limits from the next write", () => {
+Deno.test("AdaptiveMap.setPolicy() applies new limits from the next write and keeps the rest", () => {
   const m = new AdaptiveMap<number>({ maxLfChaining: 4, maxGroupLen: 1_000, incrementalBatch: 64 });
   const events: MapEvent[] = [];
   m.onEvent((e) => events.push(e));
@@ -151,6 +157,8 @@ Deno.test("AdaptiveMap.setPolicy() applies new limits from the next write", () =
   assert.equal(events.filter((e) => e.type === "start").length, 0);
   m.setPolicy({ maxLfChaining: 0.5 });
   assert.equal(m.policy.maxLfChaining, 0.5);
+  assert.equal(m.policy.maxGroupLen, 1_000);
+  assert.equal(m.policy.incrementalBatch, 64);
   assert.ok(Object.isFrozen(m.policy));
   m.set("one more", -1);
   const start = events.find((e) => e.type === "start");
@@ -161,6 +169,38 @@ Deno.test("AdaptiveMap.setPolicy() applies new limits from the next write", () =
   assert.equal(m.size, 1_001);
   assert.deepEqual(m.checkInvariants(), []);
   assert.equal(m.exportState().policy.maxLfChaining, 0.5);
+});
+
+Deno.test("AdaptiveMap.setPolicy() raising the chaining trigger keeps the table from rebuilding itself", () => {
+  const proto = ChainingMap.prototype as unknown as { relink: (...a: unknown[]) => unknown };
+  const { relink } = proto;
+  let whole = 0;
+  proto.relink = function (this: unknown, ...a: unknown[]) {
+    whole++;
+    return relink.apply(this, a);
+  };
+  try {
+    const m = new AdaptiveMap<number>({ maxGroupLen: 1_000, incrementalBatch: 64 });
+    for (let i = 0; i < 300; i++) m.set(`K${i}`, i);
+    m.setPolicy({ maxLfChaining: 8 });
+    const switches: string[] = [];
+    m.onEvent((e) => {
+      if (e.type === "switch") switches.push(`${e.from}->${e.to}`);
+    });
+    for (let i = 300; i < 20_000; i++) m.set(`K${i}`, i);
+    assert.equal(whole, 0, "the chaining table rebuilt itself inside one operation");
+    assert.deepEqual(switches, ["chaining->robinhood"]);
+    assert.equal(m.size, 20_000);
+  } finally {
+    proto.relink = relink;
+  }
+});
+
+Deno.test("validatePolicy() rejects a field that is not a policy field", () => {
+  assert.throws(
+    () => new AdaptiveMap({ incrementalBatch: 64, batch: 1 } as never),
+    { name: "RangeError", message: "policy.batch is not a policy field" },
+  );
 });
 
 Deno.test("AdaptiveMap grows and compacts by incremental migrations, never a whole-table rebuild", () => {

@@ -133,3 +133,20 @@ Deno.test("constructors and fromState() refuse load factors that would make grow
     assert.ok(m.stats().loadFactor <= 0.1);
   }
 });
+
+Deno.test("ChainingMap.setMaxLoadFactor() checks the load and moves the doubling point", () => {
+  const m = new ChainingMap<number>({ initialBuckets: 64, maxLoadFactor: 1 });
+  assert.throws(() => m.setMaxLoadFactor(16.5), /\[0\.1, 16\]: received 16\.5/);
+  assert.equal(m.maxLoadFactor, 1);
+  m.setMaxLoadFactor(4);
+  for (let i = 0; i < 256; i++) m.set(i, i);
+  assert.equal(m.capacity, 64); // 4 per chain, not doubled
+  m.set(256, 256);
+  assert.equal(m.capacity, 128);
+  m.setMaxLoadFactor(0.5); // already above: doubles at the next new key, as often as it takes
+  m.set(-1, -1);
+  assert.equal(m.capacity, 1024);
+  assert.equal(m.exportState().maxLoadFactor, 0.5);
+  assert.equal(m.size, 258);
+  assert.deepEqual(m.checkInvariants(), []);
+});

@@ -29,8 +29,11 @@ Deno.test("deno publish --dry-run accepts the package and ships only the library
 });
 
 Deno.test("deno doc --lint finds every public symbol documented", async () => {
-  const { out } = await deno("doc", "--lint", "mod.ts", "server.ts");
+  const { code, out } = await deno("doc", "--lint", "mod.ts", "server.ts");
   const problems = [...out.matchAll(/^error\[([\w-]+)\]: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+  // Every problem parsed, and a crash of `deno doc` does not pass for a clean run.
+  const found = /Found (\d+) documentation lint errors?\./.exec(out);
+  assert.equal(code === 0 ? 0 : Number(found?.[1]), problems.length, out);
   // Left: the zod-inferred metrics.v1 types (documented in docs/metrics_schema.md and its JSON
   // Schema) and Hono's own class.
   const known = /^private-type-ref: .* references private type '(MetricsTick|TickEvent|Hono)'$/;
