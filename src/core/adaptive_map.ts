@@ -197,7 +197,10 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private migrationCount = 0;
   private compactionCount = 0;
 
-  /** An empty map; fields missing from `policy` take {@linkcode DEFAULT_POLICY}'s. Throws RangeError for a bad field. */
+  /**
+   * An empty map; fields missing from `policy` take {@linkcode DEFAULT_POLICY}'s. Throws
+   * RangeError for a bad or unknown field.
+   */
   constructor(policy: Partial<AdaptivePolicy> = {}) {
     this.current = Object.freeze(validatePolicy({ ...DEFAULT_POLICY, ...policy }));
     this.active = this.initialTable();
@@ -254,8 +257,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * Changes thresholds of a live map; throws RangeError naming the first bad field, and then
-   * changes nothing. Fields not in `changes` keep their values. Limits apply from the next write
+   * Changes thresholds of a live map; throws RangeError naming the first bad or unknown field,
+   * and then changes nothing. Fields not in `changes` keep their values. Limits apply from the next write
    * after any rest period (a migration under way finishes first), `incrementalBatch` from the
    * next step of a migration, `rhDeletion` and `initialCapacityRh` to the Robin Hood tables made
    * from then on, and the starting backend and sizes at the next {@linkcode clear}.
