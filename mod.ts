@@ -39,3 +39,12 @@ export {
   restoreMap,
 } from "./src/core/factory.ts";
 export * from "./src/snapshot/mod.ts";
+export {
+  AdhashError,
+  BadInputError,
+  type ErrorCode,
+  EXIT_CODES,
+  InvariantError,
+  IOError,
+  PolicyError,
+} from "./src/errors.ts";

@@ -26,9 +26,10 @@ export class AdhashError extends Error {
   /** Optional advice for the user. */
   readonly hint: string | undefined;
 
+  /** An error with envelope code `code`; `options.hint` says what to do about it. */
   constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = `AdhashError(${code})`;
+    this.name = new.target.name;
     this.code = code;
     this.hint = options?.hint;
   }
@@ -41,6 +42,7 @@ export class AdhashError extends Error {
 
 /** Bad input from the user: flags, files, config (exit 2). */
 export class BadInputError extends AdhashError {
+  /** An error with envelope code `BadInput`. */
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super("BadInput", message, options);
   }
@@ -48,6 +50,7 @@ export class BadInputError extends AdhashError {
 
 /** A well-formed structure whose contents break an invariant (exit 3). */
 export class InvariantError extends AdhashError {
+  /** An error with envelope code `Invariant`. */
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super("Invariant", message, options);
   }
@@ -55,6 +58,7 @@ export class InvariantError extends AdhashError {
 
 /** A request refused by policy: limits, permissions (exit 4). */
 export class PolicyError extends AdhashError {
+  /** An error with envelope code `Policy`. */
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super("Policy", message, options);
   }
@@ -62,6 +66,7 @@ export class PolicyError extends AdhashError {
 
 /** A file that cannot be read or written, or is corrupt (exit 5). */
 export class IOError extends AdhashError {
+  /** An error with envelope code `IO`. */
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super("IO", message, options);
   }

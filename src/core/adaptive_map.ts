@@ -29,6 +29,7 @@
 
 import { ChainingMap } from "./chaining_map.ts";
 import { RobinHoodMap } from "./robin_hood_map.ts";
+import { numberKey, showValue } from "./storage.ts";
 import type {
   BackendName,
   BackendState,
@@ -112,7 +113,7 @@ const CHAIN_GROW_AT = 0.9;
 /** Checks a policy, throwing RangeError naming the first bad or unknown field. */
 export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
   const bad = (field: string, want: string, got: unknown): never => {
-    throw new RangeError(`policy.${field} must be ${want}: received ${JSON.stringify(got)}`);
+    throw new RangeError(`policy.${field} must be ${want}: received ${showValue(got)}`);
   };
   for (const f of Object.keys(p)) {
     // An unknown field would be saved in snapshots that then fail to load.
@@ -140,12 +141,20 @@ export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
       bad(f, "an integer in [1, 2^30]", v);
     }
   }
-  if (!(p.maxLfChaining > 0 && p.maxLfChaining <= 8)) {
-    bad("maxLfChaining", "in (0, 8]", p.maxLfChaining);
+  if (p.initialBuckets * p.groupsPerBucket > 2 ** 30) {
+    bad("initialBuckets", "at most 2^30 / groupsPerBucket", p.initialBuckets);
   }
-  if (!(p.maxAvgProbeRobinhood > 0)) bad("maxAvgProbeRobinhood", "> 0", p.maxAvgProbeRobinhood);
-  if (!(p.maxTombstoneRatio > 0 && p.maxTombstoneRatio <= 1)) {
-    bad("maxTombstoneRatio", "in (0, 1]", p.maxTombstoneRatio);
+  // Typed as numbers, but callers from JavaScript can pass strings, which the comparisons
+  // below would coerce and snapshots would then store as strings.
+  const num = (v: unknown): number => typeof v === "number" ? v : NaN;
+  if (!(num(p.maxLfChaining) > 0 && p.maxLfChaining <= 8)) {
+    bad("maxLfChaining", "a number in (0, 8]", p.maxLfChaining);
+  }
+  if (!(num(p.maxAvgProbeRobinhood) > 0 && p.maxAvgProbeRobinhood < Infinity)) {
+    bad("maxAvgProbeRobinhood", "a finite number > 0", p.maxAvgProbeRobinhood);
+  }
+  if (!(num(p.maxTombstoneRatio) > 0 && p.maxTombstoneRatio <= 1)) {
+    bad("maxTombstoneRatio", "a number in (0, 1]", p.maxTombstoneRatio);
   }
   return p;
 }
@@ -187,9 +196,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private steps = 0;
   /**
    * Moves one entry into the target. Made once per migration: a closure made per step was
-   * measured 6% slower per moved entry (chaining -> Robin Hood, 4 alternating runs).
+   * measured 6% slower per moved entry (chaining -> Robin Hood, 4 alternating runs). `value`
+   * is `unknown`, not `V`: a field with `V` in a parameter would make `AdaptiveMap<number>`
+   * unassignable to `AdaptiveMap<unknown>`.
    */
-  private sink: (key: Key, value: V, hash: number) => void = () => {};
+  private sink: (key: Key, value: unknown, hash: number) => void = () => {};
   /** Why the migration under way started (for its closing event). */
   private reason = "";
   private rest = 0;
@@ -434,15 +445,16 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     const a = this.active;
     if (a instanceof RobinHoodMap) {
       const used = a.size + a.tombstones;
-      if (used < Math.floor(a.capacity * RH_GROW_AT)) return false;
+      const limit = Math.floor(a.capacity * RH_GROW_AT);
+      if (used < limit) return false;
       // A table no bigger than one step rebuilds itself in one operation, faster than moving.
       if (a.size <= this.current.incrementalBatch) return false;
-      const grow = a.size >= Math.floor(a.capacity * RH_GROW_AT) / 2;
-      const what = grow ? "load" : "tombstones and entries";
+      const grow = a.size >= limit / 2;
+      const what = grow ? "entries" : "tombstones and entries";
       this.begin(
         "robinhood",
         grow ? a.capacity * 2 : a.capacity,
-        `${what} ${(used / a.capacity).toFixed(3)} >= ${RH_GROW_AT}`,
+        `${what} fill ${used} of ${a.capacity} slots >= ${limit} (${RH_GROW_AT} of the slots)`,
       );
       return true;
     }
@@ -482,7 +494,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       });
     this.target = this.hook(target);
     this.settle();
-    this.sink = (k, v, h) => target.insertAbsent(k, v, h);
+    this.sink = (k, v, h) => target.insertAbsent(k, v as V, h);
     this.cursor = 0;
     this.steps = 0;
     this.reason = reason;
@@ -524,35 +536,66 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Removes every entry and starts again on the starting backend; counters are kept. */
   clear(): void {
-    if (this.target !== null) this.target.onRebuild = undefined;
+    // Clearing the old tables, not just dropping them, makes their open iterators throw.
+    if (this.target !== null) {
+      this.target.onRebuild = undefined;
+      this.target.clear();
+    }
     this.active.onRebuild = undefined;
+    this.active.clear();
     this.target = null;
     this.rest = 0;
     this.active = this.initialTable();
     this.settle();
   }
 
-  /** Keys (completes a migration under way first). */
-  keys(): IterableIterator<Key> {
+  // The iterators start on their first `next()`, not when made: a migration in between would
+  // leave them on the emptied source table.
+
+  /** Keys (the first `next()` completes a migration under way). */
+  *keys(): MapIterator<Key> {
     this.finishMigration();
-    return this.active.keys();
+    yield* this.active.keys();
   }
 
-  /** Values (completes a migration under way first). */
-  values(): IterableIterator<V> {
+  /** Values (the first `next()` completes a migration under way). */
+  *values(): MapIterator<V> {
     this.finishMigration();
-    return this.active.values();
+    yield* this.active.values();
   }
 
-  /** `[key, value]` pairs (completes a migration under way first). */
-  entries(): IterableIterator<[Key, V]> {
+  /** `[key, value]` pairs (the first `next()` completes a migration under way). */
+  *entries(): MapIterator<[Key, V]> {
     this.finishMigration();
-    return this.active.entries();
+    yield* this.active.entries();
   }
 
   /** Same as {@linkcode entries}. */
-  [Symbol.iterator](): IterableIterator<[Key, V]> {
+  [Symbol.iterator](): MapIterator<[Key, V]> {
     return this.entries();
+  }
+
+  /** The value under `key`; if absent, stores `value` under it first (as `Map`'s). */
+  getOrInsert(key: Key, value: V): V {
+    return this.getOrInsertComputed(key, () => value);
+  }
+
+  /**
+   * The value under `key`; if absent, stores `callback(key)` under it first (as `Map`'s). Throws
+   * TypeError, before calling `callback`, for a key that is not a string or number, or NaN.
+   */
+  getOrInsertComputed(key: Key, callback: (key: Key) => V): V {
+    if (typeof key !== "string") key = numberKey(key);
+    const v = this.get(key);
+    if (v !== undefined || this.has(key)) return v as V;
+    const value = callback(key);
+    this.set(key, value);
+    return value;
+  }
+
+  /** `"AdaptiveMap"`, for `Object.prototype.toString`. */
+  get [Symbol.toStringTag](): string {
+    return "AdaptiveMap";
   }
 
   /** Calls `callback(value, key, map)` for each entry. */
@@ -561,13 +604,15 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * Statistics of the backend the map is on; while migrating, `size` and `bytesEstimate`
-   * cover both tables.
+   * Statistics of the backend the map is on. While migrating, `size` counts the entries of
+   * both tables (so `loadFactor` is that over the source's capacity) and `bytesEstimate` adds
+   * the target's; the other fields describe the source table.
    */
   stats(): MapStats {
     const s = this.active.stats();
     if (this.target !== null) {
       s.size = this.size;
+      s.loadFactor = s.size / s.capacity;
       s.bytesEstimate += this.target.stats().bytesEstimate;
     }
     return s;
@@ -610,7 +655,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return this.active;
   }
 
-  /** The exact state, mid-migration included. */
+  /** The exact tables and policy, mid-migration included (not the rest period after a switch). */
   exportState(): AdaptiveState {
     return {
       kind: "adaptive",
@@ -630,7 +675,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       const t = m.hook(restoreBackend<V>(state.target));
       m.target = t;
       m.cursor = 0;
-      m.sink = (k, v, h) => t.insertAbsent(k, v, h);
+      m.sink = (k, v, h) => t.insertAbsent(k, v as V, h);
     }
     if (!(Number.isInteger(state.migrations) && state.migrations >= 0)) {
       throw new RangeError(

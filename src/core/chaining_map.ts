@@ -14,7 +14,14 @@
  */
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
-import { Histogram, log2Ceil, modifiedDuringIteration, numberKey, REF_BYTES } from "./storage.ts";
+import {
+  Histogram,
+  log2Ceil,
+  modifiedDuringIteration,
+  numberKey,
+  REF_BYTES,
+  showValue,
+} from "./storage.ts";
 import type {
   ChainingState,
   ChainingTrace,
@@ -40,10 +47,18 @@ const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
 
 function checkLoadFactor(lf: number): number {
-  if (!(lf >= 0.1 && lf <= 16)) {
-    throw new RangeError(`maxLoadFactor must be in [0.1, 16]: received ${lf}`);
+  if (typeof lf !== "number" || !(lf >= 0.1 && lf <= 16)) {
+    throw new RangeError(`maxLoadFactor must be a number in [0.1, 16]: received ${showValue(lf)}`);
   }
   return lf;
+}
+
+/** `page` (or a new array) lengthened to `n` items, the new ones `undefined`. */
+function extended<T>(page: Array<T | undefined> | undefined, n: number): Array<T | undefined> {
+  const a = page ?? [];
+  const from = a.length;
+  a.length = n;
+  return a.fill(undefined, from);
 }
 
 /**
@@ -70,9 +85,14 @@ export class ChainingMap<V> implements HashMapLike<V> {
   private heads: Int32Array;
   /** Entry `s` links to `link[2s]` (index + 1, 0 = end) and has hash `link[2s + 1]`. */
   private link: Int32Array;
-  /** Keys and values of slab entries, in pages of PAGE_SIZE; a free entry's key is undefined. */
+  /**
+   * Keys and values of slab entries, in pages of PAGE_SIZE; a free entry's key is undefined.
+   * The first page starts small and doubles, so a small map stays small.
+   */
   private kp: Array<Array<Key | undefined>> = [];
   private vp: Array<Array<V | undefined>> = [];
+  /** Slab entries the pages hold. */
+  private room = 0;
   private bits: number;
   private shift: number;
   private count = 0;
@@ -92,8 +112,10 @@ export class ChainingMap<V> implements HashMapLike<V> {
   constructor(options: ChainingOptions = {}) {
     this.lf = checkLoadFactor(options.maxLoadFactor ?? 1.0);
     const initial = options.initialBuckets ?? 64;
-    if (!(initial >= 1 && initial <= 2 ** 30)) {
-      throw new RangeError(`initialBuckets must be in [1, 2^30]: received ${initial}`);
+    if (typeof initial !== "number" || !(initial >= 1 && initial <= 2 ** 30)) {
+      throw new RangeError(
+        `initialBuckets must be a number in [1, 2^30]: received ${showValue(initial)}`,
+      );
     }
     this.initialBits = Math.max(MIN_BITS, log2Ceil(initial));
     this.bits = this.initialBits;
@@ -176,6 +198,29 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** Whether `key` is present. */
   has(key: Key): boolean {
     return this.find(key) >= 0;
+  }
+
+  /** The value under `key`; if absent, stores `value` under it first (as `Map`'s). */
+  getOrInsert(key: Key, value: V): V {
+    return this.getOrInsertComputed(key, () => value);
+  }
+
+  /**
+   * The value under `key`; if absent, stores `callback(key)` under it first (as `Map`'s). Throws
+   * TypeError, before calling `callback`, for a key that is not a string or number, or NaN.
+   */
+  getOrInsertComputed(key: Key, callback: (key: Key) => V): V {
+    if (typeof key !== "string") key = numberKey(key);
+    const s = this.find(key);
+    if (s >= 0) return this.valueAt(s);
+    const value = callback(key);
+    this.set(key, value);
+    return value;
+  }
+
+  /** `"ChainingMap"`, for `Object.prototype.toString`. */
+  get [Symbol.toStringTag](): string {
+    return "ChainingMap";
   }
 
   /** Replaces the value of `key` if present; returns whether it was. */
@@ -281,11 +326,22 @@ export class ChainingMap<V> implements HashMapLike<V> {
     }
     const s = this.top++;
     if (s << 1 >= this.link.length) this.growSlab();
-    if ((s & PAGE_MASK) === 0) {
-      this.kp.push(new Array<Key | undefined>(PAGE_SIZE).fill(undefined));
-      this.vp.push(new Array<V | undefined>(PAGE_SIZE).fill(undefined));
-    }
+    if (s >= this.room) this.addRoom();
     return s;
+  }
+
+  /** Doubles the first page up to PAGE_SIZE entries, then adds whole pages. */
+  private addRoom(): void {
+    if (this.room < PAGE_SIZE) {
+      const n = Math.min(PAGE_SIZE, Math.max(16, 2 * this.room));
+      this.kp[0] = extended(this.kp[0], n);
+      this.vp[0] = extended(this.vp[0], n);
+      this.room = n;
+      return;
+    }
+    this.kp.push(new Array<Key | undefined>(PAGE_SIZE).fill(undefined));
+    this.vp.push(new Array<V | undefined>(PAGE_SIZE).fill(undefined));
+    this.room += PAGE_SIZE;
   }
 
   /** Doubles the link slab when the free list is empty. */
@@ -433,6 +489,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.link = new Int32Array(32);
     this.kp = [];
     this.vp = [];
+    this.room = 0;
     this.count = 0;
     this.top = 0;
     this.free = 0;
@@ -446,29 +503,29 @@ export class ChainingMap<V> implements HashMapLike<V> {
   private *indexes(): Generator<number, void, undefined> {
     const v = this.version;
     for (let s = 0; s < this.top; s++) {
-      if (this.version !== v) throw modifiedDuringIteration("ChainingMap");
+      if (this.version !== v) throw modifiedDuringIteration();
       if (this.keyAt(s) !== undefined) yield s;
     }
-    if (this.version !== v) throw modifiedDuringIteration("ChainingMap");
+    if (this.version !== v) throw modifiedDuringIteration();
   }
 
   /** Keys in slab order. */
-  *keys(): IterableIterator<Key> {
+  *keys(): MapIterator<Key> {
     for (const s of this.indexes()) yield this.keyAt(s)!;
   }
 
   /** Values in slab order. */
-  *values(): IterableIterator<V> {
+  *values(): MapIterator<V> {
     for (const s of this.indexes()) yield this.valueAt(s);
   }
 
   /** `[key, value]` pairs in slab order. */
-  *entries(): IterableIterator<[Key, V]> {
+  *entries(): MapIterator<[Key, V]> {
     for (const s of this.indexes()) yield [this.keyAt(s)!, this.valueAt(s)];
   }
 
   /** Same as {@linkcode entries}. */
-  [Symbol.iterator](): IterableIterator<[Key, V]> {
+  [Symbol.iterator](): MapIterator<[Key, V]> {
     return this.entries();
   }
 
@@ -507,7 +564,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       tombstoneRatio: 0,
       probeHistogram: hist,
       bytesEstimate: this.heads.byteLength + this.link.byteLength +
-        this.kp.length * PAGE_SIZE * 2 * REF_BYTES + this.lens.counts.byteLength + 200,
+        this.room * 2 * REF_BYTES + this.lens.counts.byteLength + 200,
     };
   }
 

@@ -13,7 +13,14 @@
  */
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
-import { Histogram, log2Ceil, modifiedDuringIteration, numberKey, REF_BYTES } from "./storage.ts";
+import {
+  Histogram,
+  log2Ceil,
+  modifiedDuringIteration,
+  numberKey,
+  REF_BYTES,
+  showValue,
+} from "./storage.ts";
 import type {
   DeletionStrategy,
   HashMapLike,
@@ -49,8 +56,10 @@ const FLAT_MAX_BITS = 17;
 const FLAT_LIMIT_BITS = 25;
 
 function checkLoadFactor(lf: number): number {
-  if (!(lf >= 0.1 && lf <= 0.97)) {
-    throw new RangeError(`maxLoadFactor must be in [0.1, 0.97]: received ${lf}`);
+  if (typeof lf !== "number" || !(lf >= 0.1 && lf <= 0.97)) {
+    throw new RangeError(
+      `maxLoadFactor must be a number in [0.1, 0.97]: received ${showValue(lf)}`,
+    );
   }
   return lf;
 }
@@ -112,8 +121,10 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     }
     this.maxLoadFactor = checkLoadFactor(options.maxLoadFactor ?? 0.85);
     const initial = options.initialCapacity ?? 64;
-    if (!(initial >= 1 && initial <= 2 ** 30)) {
-      throw new RangeError(`initialCapacity must be in [1, 2^30]: received ${initial}`);
+    if (typeof initial !== "number" || !(initial >= 1 && initial <= 2 ** 30)) {
+      throw new RangeError(
+        `initialCapacity must be a number in [1, 2^30]: received ${showValue(initial)}`,
+      );
     }
     this.initialBits = Math.max(MIN_BITS, log2Ceil(initial));
     this.bits = this.initialBits;
@@ -262,6 +273,29 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** Whether `key` is present. */
   has(key: Key): boolean {
     return this.find(key) >= 0;
+  }
+
+  /** The value under `key`; if absent, stores `value` under it first (as `Map`'s). */
+  getOrInsert(key: Key, value: V): V {
+    return this.getOrInsertComputed(key, () => value);
+  }
+
+  /**
+   * The value under `key`; if absent, stores `callback(key)` under it first (as `Map`'s). Throws
+   * TypeError, before calling `callback`, for a key that is not a string or number, or NaN.
+   */
+  getOrInsertComputed(key: Key, callback: (key: Key) => V): V {
+    if (typeof key !== "string") key = numberKey(key);
+    const i = this.find(key);
+    if (i >= 0) return this.valueAt(i);
+    const value = callback(key);
+    this.set(key, value);
+    return value;
+  }
+
+  /** `"RobinHoodMap"`, for `Object.prototype.toString`. */
+  get [Symbol.toStringTag](): string {
+    return "RobinHoodMap";
   }
 
   /** Replaces the value of `key` if present; returns whether it was. */
@@ -548,29 +582,29 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     const v = this.version;
     const meta = this.meta;
     for (let i = 0; i < meta.length; i++) {
-      if (this.version !== v) throw modifiedDuringIteration("RobinHoodMap");
+      if (this.version !== v) throw modifiedDuringIteration();
       if ((meta[i]! & 0xff) !== 0) yield i;
     }
-    if (this.version !== v) throw modifiedDuringIteration("RobinHoodMap");
+    if (this.version !== v) throw modifiedDuringIteration();
   }
 
   /** Keys in slot order. */
-  *keys(): IterableIterator<Key> {
+  *keys(): MapIterator<Key> {
     for (const i of this.slots()) yield this.keyAt(i);
   }
 
   /** Values in slot order. */
-  *values(): IterableIterator<V> {
+  *values(): MapIterator<V> {
     for (const i of this.slots()) yield this.valueAt(i);
   }
 
   /** `[key, value]` pairs in slot order. */
-  *entries(): IterableIterator<[Key, V]> {
+  *entries(): MapIterator<[Key, V]> {
     for (const i of this.slots()) yield [this.keyAt(i), this.valueAt(i)];
   }
 
   /** Same as {@linkcode entries}. */
-  [Symbol.iterator](): IterableIterator<[Key, V]> {
+  [Symbol.iterator](): MapIterator<[Key, V]> {
     return this.entries();
   }
 

@@ -64,6 +64,11 @@ export class Histogram {
   }
 }
 
+/** A value as quoted in error messages: strings JSON-quoted, anything else as `String()` shows it. */
+export function showValue(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
 /** Throws a TypeError for keys adhash cannot store. */
 function badKey(key: unknown): never {
   if (typeof key === "number") throw new TypeError(`Cannot use NaN as a key`);
@@ -81,8 +86,8 @@ export function numberKey(key: unknown): number {
 }
 
 /** The error thrown by an iterator whose map changed shape under it. */
-export function modifiedDuringIteration(name: string): TypeError {
+export function modifiedDuringIteration(): TypeError {
   return new TypeError(
-    `${name} was modified during iteration (insertions and deletions invalidate iterators; updates do not)`,
+    "Map modified during iteration: insertions, deletions and clear() invalidate iterators; updates do not",
   );
 }

@@ -70,7 +70,7 @@ export type RebuildHook = (
 export type MapEventListener = (event: MapEvent) => void;
 
 /** The interface every adhash map implements, shaped like the built-in `Map`. */
-export interface HashMapLike<V> extends Iterable<[Key, V]> {
+export interface HashMapLike<V> extends ReadonlyMap<Key, V> {
   /** Live entries. */
   readonly size: number;
   /** The backend holding the entries now. */
@@ -86,13 +86,22 @@ export interface HashMapLike<V> extends Iterable<[Key, V]> {
   /** Removes every entry. */
   clear(): void;
   /** Keys, in the table's order (not insertion order). */
-  keys(): IterableIterator<Key>;
+  keys(): MapIterator<Key>;
   /** Values, in the order of {@linkcode HashMapLike.keys}. */
-  values(): IterableIterator<V>;
+  values(): MapIterator<V>;
   /** `[key, value]` pairs, in the order of {@linkcode HashMapLike.keys}. */
-  entries(): IterableIterator<[Key, V]>;
+  entries(): MapIterator<[Key, V]>;
+  /** Same as {@linkcode HashMapLike.entries}. */
+  [Symbol.iterator](): MapIterator<[Key, V]>;
   /** Calls `callback(value, key, map)` for each entry, in the order of {@linkcode HashMapLike.keys}. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void;
+  /** The value under `key`; if absent, stores `value` under it first and returns `value`. */
+  getOrInsert(key: Key, value: V): V;
+  /**
+   * The value under `key`; if absent, stores `callback(key)` under it first and returns that.
+   * The callback runs before the map is changed, so it may use the map.
+   */
+  getOrInsertComputed(key: Key, callback: (key: Key) => V): V;
   /** Current statistics; never scans the table. */
   stats(): MapStats;
 }

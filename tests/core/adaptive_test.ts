@@ -82,6 +82,9 @@ Deno.test("AdaptiveMap keeps every write, delete and read exact during a migrati
     }
     assert.equal(m.size, ref.size);
     assert.equal(m.get(k), ref.get(k));
+    const s = m.stats();
+    assert.equal(s.size, ref.size);
+    assert.equal(s.loadFactor, s.size / s.capacity);
   }
   assert.deepEqual(m.checkInvariants(), []);
   assert.deepEqual(new Map(m), ref);
@@ -119,6 +122,41 @@ Deno.test("validatePolicy() names the bad field", () => {
     () => new AdaptiveMap({ startBackend: "btree" as never }),
     /policy\.startBackend.*"btree"/,
   );
+});
+
+Deno.test("validatePolicy() refuses numbers passed as strings and quotes the value as given", () => {
+  // Accepted before, such a policy was saved in snapshots that could not be loaded.
+  for (const f of ["maxLfChaining", "maxAvgProbeRobinhood", "maxTombstoneRatio"]) {
+    assert.throws(() => new AdaptiveMap({ [f]: "0.5" }), {
+      name: "RangeError",
+      message: new RegExp(`policy\\.${f} must be a (finite )?number .*received "0\\.5"$`),
+    });
+  }
+  const m = new AdaptiveMap();
+  assert.throws(() => m.setPolicy({ maxLfChaining: "2" as never }), /received "2"/);
+  assert.equal(m.policy.maxLfChaining, DEFAULT_POLICY.maxLfChaining);
+  assert.throws(() => new AdaptiveMap({ incrementalBatch: Infinity }), /received Infinity$/);
+  assert.throws(() => new AdaptiveMap({ maxTombstoneRatio: NaN }), /received NaN$/);
+  assert.throws(() => new AdaptiveMap({ maxAvgProbeRobinhood: Infinity }), /received Infinity$/);
+  assert.throws(
+    () => new AdaptiveMap({ initialBuckets: 65536, groupsPerBucket: 65536 }),
+    /policy\.initialBuckets must be at most 2\^30 \/ groupsPerBucket: received 65536$/,
+  );
+  assert.throws(() => new RobinHoodMap({ initialCapacity: "100" as never }), /received "100"/);
+  assert.throws(() => new ChainingMap({ maxLoadFactor: "2" as never }), /received "2"/);
+});
+
+Deno.test("AdaptiveMap regrow events state a true inequality", () => {
+  const m = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    initialCapacityRh: 8,
+    incrementalBatch: 4,
+  });
+  const reasons: string[] = [];
+  m.onEvent((e) => reasons.push(e.reason));
+  for (let i = 0; i < 6; i++) m.set(i, i);
+  m.finishMigration();
+  assert.deepEqual(reasons, ["entries fill 6 of 8 slots >= 6 (0.8 of the slots)"]);
 });
 
 Deno.test("AdaptiveMap.policy is frozen: a field cannot be changed around validation", () => {

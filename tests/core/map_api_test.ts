@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   AdaptiveMap,
+  type AnyMap,
   ChainingMap,
   createMap,
   type HashMapLike,
@@ -51,6 +52,77 @@ Deno.test("entries() throws TypeError when the map gains or loses keys during it
   }
 });
 
+Deno.test("clear() during iteration makes the iterator throw, on every map", () => {
+  for (const m of all()) {
+    for (let i = 0; i < 5; i++) m.set(i, i);
+    const seen: Key[] = [];
+    assert.throws(() => {
+      for (const [k] of m) {
+        if (seen.length === 0) m.clear();
+        seen.push(k);
+      }
+    }, { name: "TypeError", message: /modified during iteration/ });
+    assert.equal(seen.length, 1, `${m}: no entry yielded after clear()`);
+  }
+});
+
+Deno.test("AdaptiveMap iterators made before a migration see the table it ends on", () => {
+  const m = new AdaptiveMap<number>({
+    initialBuckets: 1,
+    groupsPerBucket: 8,
+    maxLfChaining: 0.5,
+    incrementalBatch: 1,
+  });
+  for (let i = 0; i < 4; i++) m.set(`k${i}`, i);
+  const keys = m.keys();
+  const values = m.values();
+  const entries = m.entries();
+  m.set("k4", 4); // starts chaining -> Robin Hood
+  assert.ok(m.migrating);
+  for (let i = 0; i < 20 && m.migrating; i++) m.get("k0");
+  assert.equal(m.backend, "robinhood");
+  assert.ok(!m.migrating);
+  const want = ["k0", "k1", "k2", "k3", "k4"];
+  assert.deepEqual([...keys].sort(), want);
+  assert.deepEqual([...values].sort(), [0, 1, 2, 3, 4]);
+  assert.deepEqual([...entries].map(([k]) => k).sort(), want);
+});
+
+Deno.test("getOrInsert() and getOrInsertComputed() behave as Map's", () => {
+  for (const m of all()) {
+    const ref = new Map<Key, number>();
+    assert.equal(m.getOrInsert("a", 1), 1);
+    assert.equal(m.getOrInsert("a", 2), 1);
+    assert.equal(m.getOrInsert(-0, 3), 3);
+    assert.ok(m.has(0));
+    let calls = 0;
+    assert.equal(m.getOrInsertComputed("b", (k) => (calls++, String(k).length + 9)), 10);
+    assert.equal(m.getOrInsertComputed("b", () => (calls++, 0)), 10);
+    assert.equal(calls, 1);
+    // The callback may write the key itself; its result still wins, as with Map.
+    const cb = (t: { set(k: Key, v: number): unknown }) => (k: Key) => (t.set(k, 7), 8);
+    assert.equal(m.getOrInsertComputed("c", cb(m)), ref.getOrInsertComputed("c", cb(ref)));
+    assert.equal(m.get("c"), ref.get("c"));
+    assert.equal(m.size, 4);
+    assert.throws(() => m.getOrInsertComputed(NaN, () => assert.fail("called")), TypeError);
+    assert.throws(() => m.getOrInsert({} as unknown as Key, 1), /received object/);
+  }
+});
+
+Deno.test("the maps are ReadonlyMaps, with MapIterator iterators and a toStringTag", () => {
+  for (const m of all()) {
+    m.set("x", 1).set(2, 2);
+    const r: ReadonlyMap<Key, number> = m;
+    assert.deepEqual(r.keys().toArray().sort(), [2, "x"].sort());
+    assert.deepEqual(r.values().map((v) => v * 10).toArray().sort(), [10, 20]);
+    assert.deepEqual(new Map(r), new Map<Key, number>([["x", 1], [2, 2]]));
+    assert.equal(
+      Object.prototype.toString.call(m),
+      `[object ${m.constructor.name}]`,
+    );
+  }
+});
+
 Deno.test("stats() reports load, probes and bytes without scanning", () => {
   for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
     for (let i = 0; i < 1000; i++) m.set(`K${i}`, i);
@@ -66,6 +138,30 @@ Deno.test("stats() reports load, probes and bytes without scanning", () => {
     );
     assert.ok(s.bytesEstimate > 1000 * 8);
   }
+});
+
+Deno.test("a map of numbers passes where a map of unknown values is expected", () => {
+  // A type error here fails the test run: deno test type-checks this file.
+  const maps: Array<AnyMap<unknown>> = [
+    new AdaptiveMap<number>(),
+    new RobinHoodMap<number>(),
+    new ChainingMap<number>(),
+  ];
+  const like: HashMapLike<unknown> = new AdaptiveMap<number>();
+  assert.equal(maps.length + like.size, 3);
+});
+
+Deno.test("a small map stays small: a one-entry map holds a few KB, not a whole page", () => {
+  for (const m of all()) {
+    m.set("a", 1);
+    const bytes = m.stats().bytesEstimate;
+    assert.ok(bytes < 4096, `${m}: ${bytes} bytes for one entry`);
+  }
+  // Past the first page's doubling, whole pages: every entry still readable.
+  const m = new ChainingMap<number>();
+  for (let i = 0; i < 40_000; i++) m.set(i, i);
+  for (let i = 0; i < 40_000; i += 997) assert.equal(m.get(i), i);
+  assert.deepEqual(m.checkInvariants(), []);
 });
 
 Deno.test("occupancy() counts every live entry once", () => {

@@ -156,7 +156,7 @@ Deno.test("decodeSnapshot(encodeSnapshot()) restores a migrating map that later 
   while (!m.migrating) m.set(`M${i}`, i++);
   m.set(`M${i}`, i++);
   assert.ok(m.migrating);
-  const back = roundTrip(m as AnyMap<unknown>, false) as AdaptiveMap<unknown>;
+  const back = roundTrip(m, false) as AdaptiveMap<unknown>;
   assert.ok(back.migrating);
   back.finishMigration();
   assert.equal(back.migrating, false);

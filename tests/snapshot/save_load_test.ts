@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { BadInputError, InvariantError, IOError } from "../../src/errors.ts";
+// The error classes as a library user imports them.
+import { BadInputError, InvariantError, IOError } from "../../mod.ts";
 import { ChainingMap } from "../../src/core/chaining_map.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
@@ -78,7 +79,9 @@ Deno.test("loadSnapshot() reports missing, empty and oversized files as IOError"
   await inTempDir(async (dir) => {
     await assert.rejects(
       () => loadSnapshot(`${dir}/none`),
-      (e: unknown) => e instanceof IOError && /not found/.test(e.message),
+      (e: unknown) =>
+        e instanceof IOError && e.name === "IOError" && e.code === "IO" && e.exitCode === 5 &&
+        /not found/.test(e.message),
     );
     await Deno.writeFile(`${dir}/empty`, new Uint8Array());
     await assert.rejects(
