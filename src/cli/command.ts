@@ -37,6 +37,9 @@ export class InvalidArgumentError extends Error {
 /** Converts an option's text (and the value so far, for repeatable options) to its value. */
 export type ValueParser = (value: string, previous: unknown) => unknown;
 
+/** Placeholders naming a file system path, whose value cannot be empty. */
+const PATH_PLACEHOLDER = /^(path|dir|file)$/;
+
 /** An option: `--name`, `--name <value>`, or `-x, --name ...`. */
 export class Option {
   /** The flags as written, e.g. `--csv <path>` (shown in help and messages). */
@@ -60,6 +63,8 @@ export class Option {
   envVar: string | undefined = undefined;
   parser: ValueParser | undefined = undefined;
   mandatory = false;
+  /** Whether the value is a file system path (`<path>`, `<dir>`, `<file>`): never empty. */
+  readonly namesPath: boolean;
 
   constructor(flags: string, description = "") {
     const m = /^(?:(-[A-Za-z]),\s*)?(--[a-z][a-z0-9-]*)(?:\s+<([^>]+)>)?$/.exec(flags);
@@ -71,6 +76,7 @@ export class Option {
     this.takesValue = m[3] !== undefined;
     this.variadic = m[3]?.endsWith("...") ?? false;
     this.key = this.long.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    this.namesPath = PATH_PLACEHOLDER.test(m[3] ?? "");
   }
 
   /** Restricts the value to `values`. */
@@ -111,6 +117,9 @@ export class Option {
     const what = fromEnv
       ? `option '${this.flags}' value '${text}' from env '${this.envVar}'`
       : `option '${this.flags}' argument '${text}'`;
+    if (text === "" && this.namesPath) {
+      throw new UsageError(`${what} is invalid. A path cannot be empty.`);
+    }
     if (this.choiceList !== undefined && !this.choiceList.includes(text)) {
       throw new UsageError(
         `${what} is invalid. Allowed choices are ${this.choiceList.join(", ")}.`,
@@ -353,6 +362,11 @@ export class Command {
         } but got ${positional.length}: ${positional.join(", ")}.`,
       );
     }
+    this.#arguments.forEach((a, i) => {
+      if (positional[i] === "" && PATH_PLACEHOLDER.test(a.name)) {
+        throw new UsageError(`argument '${a.name}' is invalid. A path cannot be empty.`);
+      }
+    });
     const action = this.#action;
     if (action === undefined) return { kind: "help", text: this.helpText() };
     const opts = this.opts();

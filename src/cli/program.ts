@@ -46,6 +46,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { AdhashError, EXIT_CODES } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { setupLogging, shutdownLogging } from "../log/setup.ts";
+import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
 
 /** The package version printed by `--version`. */
@@ -231,6 +232,7 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
  */
 export async function runCli(args: string[], registrars: readonly Registrar[]): Promise<number> {
   const program = buildProgram(registrars);
+  removeTempFilesOnSignal(); // an interrupted write leaves no hidden temporary file
   try {
     const parsed = program.parse(args);
     if (parsed.kind === "help" || parsed.kind === "version") {
@@ -252,6 +254,11 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
     currentConfig = await loadConfig(g.config);
     await parsed.run();
   } catch (err) {
+    // A reader that stopped early (`items | head`): stop quietly, as Unix tools do.
+    if (err instanceof Deno.errors.BrokenPipe) {
+      await shutdownLogging().catch(() => {});
+      return 0;
+    }
     const { envelope, exitCode } = toEnvelope(err);
     await shutdownLogging().catch(() => {});
     if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);

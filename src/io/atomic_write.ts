@@ -12,11 +12,53 @@ export function dirOf(path: string): string {
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }
 
-function tempPathFor(path: string): string {
+/** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
+const pending = new Set<string>();
+const SIGNALS = [["SIGINT", 130], ["SIGTERM", 143]] as const;
+let onSignal: Array<() => void> | null = null;
+let cleanUpOnSignal = false;
+
+/**
+ * Makes SIGINT and SIGTERM remove the temporary files of writes under way, then exit with the
+ * conventional 130 or 143. Without it (a library user's process) signals are left alone; the
+ * CLI turns it on. The listeners exist only while a temporary file does: a signal arriving
+ * at any other time gets the default or the program's own handling.
+ */
+export function removeTempFilesOnSignal(): void {
+  cleanUpOnSignal = true;
+}
+
+/** Records (or with `done`, forgets) a temporary file. */
+export function trackTempFile(path: string, done = false): void {
+  if (done) pending.delete(path);
+  else pending.add(path);
+  if (!cleanUpOnSignal || Deno.build.os === "windows") return;
+  if (pending.size > 0 && onSignal === null) {
+    onSignal = SIGNALS.map(([, code]) => () => {
+      for (const p of pending) {
+        try {
+          Deno.removeSync(p);
+        } catch {
+          // already gone
+        }
+      }
+      Deno.exit(code);
+    });
+    SIGNALS.forEach(([sig], i) => Deno.addSignalListener(sig, onSignal![i]!));
+  } else if (pending.size === 0 && onSignal !== null) {
+    SIGNALS.forEach(([sig], i) => Deno.removeSignalListener(sig, onSignal![i]!));
+    onSignal = null;
+  }
+}
+
+/** A new temporary path beside `path` (recorded by {@linkcode trackTempFile}). */
+export function tempPathFor(path: string): string {
   const i = path.lastIndexOf("/");
   const base = i < 0 ? path : path.slice(i + 1);
   const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
-  return `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
+  const tmp = `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
+  trackTempFile(tmp);
+  return tmp;
 }
 
 /**
@@ -37,6 +79,64 @@ export function syncDirSync(dir: string): void {
   }
 }
 
+/** A complete, fsynced file under a temporary name, waiting to replace its target. */
+export interface StagedFile {
+  /** The target path. */
+  readonly path: string;
+  /** Renames the file over its target (and fsyncs the directory). */
+  commit(): void;
+  /** Removes the temporary file; the target is left as it was. */
+  discard(): void;
+}
+
+/** A staged file at `tmp` for `path`. */
+export function stagedFile(path: string, tmp: string): StagedFile {
+  return {
+    path,
+    commit(): void {
+      Deno.renameSync(tmp, path);
+      trackTempFile(tmp, true);
+      syncDirSync(dirOf(path));
+    },
+    discard(): void {
+      try {
+        Deno.removeSync(tmp);
+      } catch {
+        // already gone
+      }
+      trackTempFile(tmp, true);
+    },
+  };
+}
+
+/**
+ * Writes `data` to a temporary file beside `path` and fsyncs it, creating the directory if
+ * needed; `commit()` then replaces `path`. Several outputs of one run are staged first and
+ * committed together, so a failure while writing any of them commits none.
+ */
+export async function stageFile(
+  path: string,
+  data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<StagedFile> {
+  await Deno.mkdir(dirOf(path), { recursive: true }); // outputs may name a new directory
+  const tmp = tempPathFor(path);
+  const staged = stagedFile(path, tmp);
+  let file: Deno.FsFile | null = null;
+  try {
+    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
+    else if (data instanceof Uint8Array) await writeAll(file, data);
+    else for await (const chunk of data) await writeAll(file, chunk);
+    await file.sync();
+  } catch (err) {
+    staged.discard();
+    throw err;
+  } finally {
+    file?.close();
+  }
+  return staged;
+}
+
 /**
  * Writes `data` (bytes or chunks of bytes, or text) to `path` atomically.
  *
@@ -49,26 +149,13 @@ export async function atomicWrite(
   path: string,
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<void> {
-  const tmp = tempPathFor(path);
-  await Deno.mkdir(dirOf(path), { recursive: true }); // outputs may name a new directory
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+  const staged = await stageFile(path, data);
   try {
-    if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
-    else if (data instanceof Uint8Array) await writeAll(file, data);
-    else for await (const chunk of data) await writeAll(file, chunk);
-    await file.sync();
-    file.close();
-    await Deno.rename(tmp, path);
+    staged.commit();
   } catch (err) {
-    try {
-      file.close();
-    } catch {
-      // already closed
-    }
-    await Deno.remove(tmp).catch(() => {});
+    staged.discard();
     throw err;
   }
-  syncDirSync(dirOf(path));
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

@@ -11,7 +11,7 @@
  */
 
 import type { MetricsTick } from "../contracts/metrics.ts";
-import { atomicWrite, dirOf, syncDirSync } from "../io/atomic_write.ts";
+import { type StagedFile, stagedFile, stageFile, tempPathFor } from "../io/atomic_write.ts";
 
 const encoder = new TextEncoder();
 
@@ -46,9 +46,13 @@ export class MetricsNdjsonWriter {
     Deno.mkdirSync(dir, { recursive: true });
     const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
     if (maxTicks === 0) {
-      const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
-      w.#tmp = `${dir}/.metrics.ndjson.${Deno.pid}.${rand}.tmp`;
-      w.#file = Deno.openSync(w.#tmp, { write: true, createNew: true, mode: 0o644 });
+      w.#tmp = tempPathFor(w.path);
+      try {
+        w.#file = Deno.openSync(w.#tmp, { write: true, createNew: true, mode: 0o644 });
+      } catch (err) {
+        stagedFile(w.path, w.#tmp).discard();
+        throw err;
+      }
     }
     return w;
   }
@@ -81,23 +85,33 @@ export class MetricsNdjsonWriter {
 
   /** Makes the file visible as `metrics.ndjson` (replacing an older one). */
   async commit(): Promise<void> {
+    const staged = await this.stage();
+    try {
+      staged.commit();
+    } catch (err) {
+      staged.discard();
+      throw err;
+    }
+  }
+
+  /** Completes and fsyncs the file; its `commit()` renames it over `metrics.ndjson`. */
+  async stage(): Promise<StagedFile> {
     if (this.#maxTicks > 0) {
       const lines = [...this.#ring.slice(this.#ringStart), ...this.#ring.slice(0, this.#ringStart)];
-      await atomicWrite(this.path, lines.join(""));
-      return;
+      return await stageFile(this.path, lines.join(""));
     }
     const file = this.#file!;
     this.#flush();
     file.syncSync();
     file.close();
     this.#file = null;
-    Deno.renameSync(this.#tmp!, this.path);
+    const staged = stagedFile(this.path, this.#tmp!);
     this.#tmp = null;
-    syncDirSync(dirOf(this.path));
+    return staged;
   }
 
   /** Discards everything written; an existing `metrics.ndjson` is left as it was. */
-  async abort(): Promise<void> {
+  abort(): void {
     this.#ring = [];
     this.#buffer = [];
     if (this.#file !== null) {
@@ -109,7 +123,7 @@ export class MetricsNdjsonWriter {
       this.#file = null;
     }
     if (this.#tmp !== null) {
-      await Deno.remove(this.#tmp).catch(() => {});
+      stagedFile(this.path, this.#tmp).discard();
       this.#tmp = null;
     }
   }

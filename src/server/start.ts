@@ -6,6 +6,7 @@
 
 import type { Hono } from "hono";
 import { createApp, type CreateAppOptions } from "./app.ts";
+import { BadInputError, IOError } from "../errors.ts";
 
 /** Options of {@linkcode startMetricsServer}: the app's options plus where to listen. */
 export interface StartMetricsServerOptions extends CreateAppOptions {
@@ -59,7 +60,7 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
         onError: () => new Response("internal server error", { status: 500 }),
       }, (req, info) => app.fetch(req, info));
     } catch (err) {
-      reject(err);
+      reject(listenError(err, host, port));
       return;
     }
     const bound = server.addr.port;
@@ -73,5 +74,27 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
         await server.shutdown();
       },
     });
+  });
+}
+
+/**
+ * Why binding failed, in the error contract's terms: a port in use is IO naming the address; a
+ * host that does not resolve or is not this machine's is BadInput naming the host. Permission
+ * denials pass through (Policy).
+ */
+function listenError(err: unknown, host: string, port: number): unknown {
+  if (err instanceof Deno.errors.AddrInUse) {
+    return new IOError(`Address ${host}:${port} is already in use`, {
+      hint: "Stop the other server or choose another port (auto picks a free one)",
+      cause: err,
+    });
+  }
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return err;
+  }
+  const why = err instanceof Error ? err.message : String(err);
+  return new BadInputError(`Cannot listen on host ${JSON.stringify(host)}: ${why}`, {
+    hint: "Give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0",
+    cause: err,
   });
 }

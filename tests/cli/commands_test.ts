@@ -217,6 +217,69 @@ Deno.test("run-csv failing part-way leaves no metrics or summary that look compl
   );
 });
 
+Deno.test("run-csv that cannot write one output commits none of them", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,a,1\nput,b,2\n");
+  Deno.mkdirSync(`${dir}/out`);
+  Deno.mkdirSync(`${dir}/locked`);
+  // Writes are allowed under out/ only: the summary, staged after the snapshot, is refused.
+  const r = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/w.csv`,
+    "--metrics-out-dir",
+    `${dir}/out/m`,
+    "--snapshot-out",
+    `${dir}/out/s.snap`,
+    "--json-summary-out",
+    `${dir}/locked/summary.json`,
+  ], {
+    perms: ["--allow-read", `--allow-write=${dir}/out`, "--allow-env", "--allow-sys"],
+  });
+  assert.equal(r.code, 4, r.stderr);
+  assert.equal(r.envelope?.error, "Policy");
+  assert.match(r.stderr, /Run could not write its outputs; 0 of them written/);
+  assert.deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["m"]);
+  assert.deepEqual([...Deno.readDirSync(`${dir}/out/m`)], [], "no temporary files left");
+  assert.deepEqual([...Deno.readDirSync(`${dir}/locked`)], []);
+});
+
+Deno.test("run-csv refuses outputs that would overwrite its input, each other or a directory", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 100);
+  const original = await Deno.readFile(csv);
+  Deno.mkdirSync(`${dir}/adir`);
+  const cases: Array<[string[], RegExp]> = [
+    [["--json-summary-out", `${dir}/./w.csv`], /--csv and --json-summary-out name the same file/],
+    [["--snapshot-out", csv], /--csv and --snapshot-out name the same file/],
+    [
+      ["--snapshot-out", `${dir}/o`, "--json-summary-out", `${dir}/o`],
+      /--json-summary-out and --snapshot-out name the same file/,
+    ],
+    [
+      ["--metrics-out-dir", dir, "--json-summary-out", `${dir}/metrics.ndjson`],
+      /--metrics-out-dir and --json-summary-out name the same file/,
+    ],
+    [["--json-summary-out", `${dir}/adir`], /--json-summary-out ".*adir" is a directory/],
+    [["--json-summary-out", ""], /A path cannot be empty/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await runCli(["run-csv", "--csv", csv, ...flags]);
+    assert.equal(r.code, 2, `${flags.join(" ")}: ${r.stderr}`);
+    assert.equal(r.envelope?.error, "BadInput");
+    assert.match(String(r.envelope?.detail), message);
+  }
+  assert.deepEqual(await Deno.readFile(csv), original);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["adir", "w.csv"]);
+  // Saving the continued map back over its own snapshot is allowed.
+  const first = await runCli(["run-csv", "--csv", csv, "--snapshot-out", `${dir}/s.snap`]);
+  assert.equal(first.code, 0, first.stderr);
+  const again = await runCli(
+    ["run-csv", "--csv", csv, "--snapshot-in", `${dir}/s.snap`, "--snapshot-out", `${dir}/s.snap`],
+  );
+  assert.equal(again.code, 0, again.stderr);
+});
+
 Deno.test("run-csv input failures map to the documented exit codes", async () => {
   const dir = tempDir();
   await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,a,1\nput,b,2\n");
@@ -388,6 +451,57 @@ Deno.test("generate-csv --outfile - stops quietly when the reader closes the pip
     child.status,
     new Response(child.stderr).text(),
   ]);
+  assert.equal(status.code, 0, stderr);
+  assert.equal(stderr, "");
+});
+
+Deno.test("an interrupted generate-csv exits 130 and leaves no temporary file", async () => {
+  const dir = tempDir();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}cli.ts`,
+      "generate-csv",
+      "--outfile",
+      `${dir}/g.csv`,
+      "--ops",
+      "1000000000",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const names = () => [...Deno.readDirSync(dir)].map((e) => e.name);
+  for (let i = 0; i < 200 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.match(names()[0] ?? "", /^\.g\.csv\.\d+\.\d+\.tmp$/, "the write is under way");
+  child.kill("SIGINT");
+  assert.equal((await child.status).code, 130);
+  assert.deepEqual(names(), []);
+});
+
+Deno.test("items stops quietly when the reader closes the pipe (items | head)", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 300_000, ["--key-space", "100000"]);
+  const run = await runCli(["run-csv", "--csv", csv, "--snapshot-out", `${dir}/s.snap`]);
+  assert.equal(run.code, 0, run.stderr);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      `${ROOT}cli.ts`,
+      "items",
+      "--snapshot",
+      `${dir}/s.snap`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  assert.ok(first.value && first.value.length > 0);
+  await reader.cancel();
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
   assert.equal(status.code, 0, stderr);
   assert.equal(stderr, "");
 });

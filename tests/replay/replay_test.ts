@@ -343,7 +343,7 @@ Deno.test("MetricsNdjsonWriter commits atomically and abort leaves the old file"
   assert.equal(committed.trimEnd().split("\n").length, ticks.length);
   const again = MetricsNdjsonWriter.open(dir);
   again.write(ticks[0]!);
-  await again.abort();
+  again.abort();
   assert.equal(await Deno.readTextFile(`${dir}/metrics.ndjson`), committed);
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["metrics.ndjson"]);
 });

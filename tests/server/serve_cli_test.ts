@@ -135,6 +135,8 @@ Deno.test("hashmap-cli serve reports bad arguments with the error envelope", asy
     [["--compare", "/nonexistent/ab.json"], {}, 5, /not found/],
     [["--port", "auto"], { ADHASH_RATE_LIMIT: "lots" }, 2, /ADHASH_RATE_LIMIT/],
     [["--port", "auto"], { ADHASH_CORS_ORIGINS: "not an origin" }, 2, /ADHASH_CORS_ORIGINS/],
+    [["--port", "auto", "--host", "999.1.1.1"], {}, 2, /^Cannot listen on host "999\.1\.1\.1"/],
+    [["--port", "auto", "--host", "nope.invalid"], {}, 2, /^Cannot listen on host "nope/],
   ];
   for (const [args, env, exit, detail] of cases) {
     const out = await runToEnd(args, env);
@@ -143,5 +145,19 @@ Deno.test("hashmap-cli serve reports bad arguments with the error envelope", asy
     assert.match(last.detail, detail);
     assert.doesNotMatch(out.stderr, /\n\s+at /, "no stack trace");
     assert.equal(out.stdout, "");
+  }
+});
+
+Deno.test("hashmap-cli serve on a port in use is IO naming the address", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String((busy.addr as Deno.NetAddr).port);
+    const out = await runToEnd(["--port", port]);
+    assert.equal(out.code, 5, out.stderr);
+    const last = JSON.parse(out.stderr.trimEnd().split("\n").at(-1)!);
+    assert.equal(last.error, "IO");
+    assert.equal(last.detail, `Address 127.0.0.1:${port} is already in use`);
+  } finally {
+    busy.close();
   }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { IOError } from "../../src/errors.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { parsePort, startMetricsServer } from "../../src/server/start.ts";
@@ -149,7 +150,12 @@ Deno.test("startMetricsServer() rejects a port that is taken", async () => {
   const hub = new MetricsHub();
   const a = await startMetricsServer({ hub, port: "auto" });
   try {
-    await assert.rejects(startMetricsServer({ hub, port: a.port }), Deno.errors.AddrInUse);
+    await assert.rejects(startMetricsServer({ hub, port: a.port }), (e: unknown) => {
+      assert.ok(e instanceof IOError);
+      assert.equal(e.message, `Address 127.0.0.1:${a.port} is already in use`);
+      assert.ok(e.cause instanceof Deno.errors.AddrInUse);
+      return true;
+    });
   } finally {
     await a.close();
   }

@@ -158,6 +158,21 @@ Deno.test("verify-snapshot verifies, reports broken tables with exit 3, and repa
       "BadInput",
       /--repair needs --out/,
     );
+    const brokenBytes = await Deno.readFile(broken);
+    fails(
+      await cli([
+        "verify-snapshot",
+        "--in",
+        broken,
+        "--repair",
+        "--out",
+        `${dir}/./broken.adhsnap`,
+      ]),
+      2,
+      "BadInput",
+      /--in and --out name the same file/,
+    );
+    assert.deepEqual(await Deno.readFile(broken), brokenBytes, "the input is never modified");
     r = await cli(["verify-snapshot", "--in", broken, "--repair", "--out", `${dir}/fixed.adhsnap`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Found \d+ problem\(s\):\n/);
@@ -428,6 +443,23 @@ Deno.test("probe-visualize --apply saves the put to the snapshot; bad flags are 
       /not KEY=VALUE/,
     );
     fails(await cli(["probe-visualize", "--key", "A"]), 2, "BadInput", /--operation/);
+    fails(
+      await cli([
+        "probe-visualize",
+        "--operation",
+        "get",
+        "--key",
+        "A",
+        "--snapshot",
+        snap,
+        "--export-json",
+        snap,
+      ]),
+      2,
+      "BadInput",
+      /--snapshot and --export-json name the same file/,
+    );
+    assert.equal((await cli(["get", "A", "--snapshot", snap])).stdout, "1\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

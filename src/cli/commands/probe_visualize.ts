@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkDistinctPaths } from "../paths.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import type { ProbeTrace } from "../../core/types.ts";
@@ -89,6 +90,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       if (f.apply === true && f.operation !== "put") {
         throw new BadInputError("--apply only applies to --operation put");
       }
+      checkDistinctPaths([["--snapshot", f.snapshot], ["--export-json", f.exportJson]]);
       const seeds = (f.seed ?? []).map(parseSeed);
       const { map } = await openStore(cmd, f.snapshot);
       for (const [k, v] of seeds) map.set(k, v);

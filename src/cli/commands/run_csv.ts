@@ -4,9 +4,10 @@
  * @module
  */
 
+import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
+import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
-import { atomicWrite } from "../../io/atomic_write.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
 import { type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
 import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
@@ -118,6 +119,15 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     asyncReads: ctx.servesRequests === true,
   };
   const stats: ReadStats = { rows: 0, bytes: 0, lines: 0 };
+  // --snapshot-in may equal --snapshot-out: continuing a map and saving it back is a use.
+  const outputs: Array<[string, string | undefined]> = [
+    ["--metrics-out-dir", flags.metricsOutDir && `${flags.metricsOutDir}/metrics.ndjson`],
+    ["--json-summary-out", flags.jsonSummaryOut],
+    ["--snapshot-out", flags.snapshotOut],
+  ];
+  checkDistinctPaths([["--csv", flags.csv], ...outputs]);
+  checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
+  checkOutputFiles(outputs);
   if (flags.dryRun) {
     for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {
       // validation only
@@ -157,7 +167,12 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   const writer = flags.metricsOutDir !== undefined
     ? MetricsNdjsonWriter.open(flags.metricsOutDir, flags.metricsMaxTicks ?? 0)
     : null;
-  let result: ReplayResult;
+  let result: ReplayResult | undefined;
+  let summary: RunSummary;
+  // Every output is written and fsynced under a temporary name first, then all are renamed:
+  // a run that fails, reading its input or writing any output, commits none of them.
+  const staged: StagedFile[] = [];
+  let committed = 0;
   try {
     const onTick = ctx.onTick;
     result = await replay(map as ReplayMap, readWorkload(flags.csv, readOptions, stats), {
@@ -186,55 +201,69 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
         : {}),
     });
     if (flags.snapshotOut !== undefined) {
-      // Before the metrics commit: a run whose snapshot cannot be saved has failed.
-      await snapshots!.saveSnapshot(flags.snapshotOut, result.finalMap as AnyMap<unknown>, {
-        ...(flags.compress ? { compress: true } : {}),
-      });
+      const compress = snapshots!.resolveCompression(
+        flags.snapshotOut,
+        flags.compress || undefined,
+      );
+      const bytes = snapshots!.encodeSnapshot(result.finalMap as AnyMap<unknown>, { compress });
+      staged.push(await stageFile(flags.snapshotOut, bytes));
     }
-    await writer?.commit();
+    const finalMap = result.finalMap as AnyMap<unknown>;
+    const fs = result.finalStats;
+    summary = {
+      schema: "run_summary.v1",
+      csv: flags.csv,
+      mode: flags.snapshotIn !== undefined ? `snapshot:${finalMap.backend}` : ctx.mode,
+      elapsed_seconds: round(result.elapsedSeconds, 6),
+      total_ops: result.totalOps,
+      ops_per_second: round(result.opsPerSecond, 1),
+      ops_by_type: result.opsByType,
+      final_backend: result.finalBackend,
+      migrations_triggered: result.migrations,
+      compactions_triggered: result.compactions,
+      latency_ms: result.latencyMs,
+      latency_sample: result.latencySample,
+      latency_histogram_preset: result.latencyPreset,
+      final_stats: {
+        backend: fs.backend,
+        size: fs.size,
+        capacity: fs.capacity,
+        load_factor: round(fs.loadFactor, 6),
+        max_group_len: fs.maxGroupLen,
+        avg_probe_distance: round(fs.avgProbeDistance, 6),
+        tombstones: fs.tombstones,
+        tombstone_ratio: round(fs.tombstoneRatio, 6),
+        bytes_estimate: fs.bytesEstimate,
+      },
+      bytes_per_entry: fs.size === 0 ? 0 : round(fs.bytesEstimate / fs.size, 3),
+      ticks: result.ticks,
+      alerts: result.alerts,
+      metrics_file: writer?.path ?? null,
+      snapshot_in: flags.snapshotIn ?? null,
+      snapshot_out: flags.snapshotOut ?? null,
+    };
+    if (flags.jsonSummaryOut !== undefined) {
+      staged.push(
+        await stageFile(flags.jsonSummaryOut, `${JSON.stringify(summary, null, 2)}\n`),
+      );
+    }
+    if (writer !== null) staged.push(await writer.stage());
+    while (staged.length > 0) {
+      staged[0]!.commit();
+      staged.shift();
+      committed++;
+    }
   } catch (err) {
-    await writer?.abort();
-    logger.error("Run failed at data row {rows}; no metrics, summary or snapshot written", {
-      rows: stats.rows,
-    });
+    for (const f of staged) f.discard();
+    writer?.abort();
+    if (result === undefined) {
+      logger.error("Run failed at data row {rows}; no metrics, summary or snapshot written", {
+        rows: stats.rows,
+      });
+    } else {
+      logger.error("Run could not write its outputs; {committed} of them written", { committed });
+    }
     throw err;
-  }
-  const finalMap = result.finalMap as AnyMap<unknown>;
-  const fs = result.finalStats;
-  const summary: RunSummary = {
-    schema: "run_summary.v1",
-    csv: flags.csv,
-    mode: flags.snapshotIn !== undefined ? `snapshot:${finalMap.backend}` : ctx.mode,
-    elapsed_seconds: round(result.elapsedSeconds, 6),
-    total_ops: result.totalOps,
-    ops_per_second: round(result.opsPerSecond, 1),
-    ops_by_type: result.opsByType,
-    final_backend: result.finalBackend,
-    migrations_triggered: result.migrations,
-    compactions_triggered: result.compactions,
-    latency_ms: result.latencyMs,
-    latency_sample: result.latencySample,
-    latency_histogram_preset: result.latencyPreset,
-    final_stats: {
-      backend: fs.backend,
-      size: fs.size,
-      capacity: fs.capacity,
-      load_factor: round(fs.loadFactor, 6),
-      max_group_len: fs.maxGroupLen,
-      avg_probe_distance: round(fs.avgProbeDistance, 6),
-      tombstones: fs.tombstones,
-      tombstone_ratio: round(fs.tombstoneRatio, 6),
-      bytes_estimate: fs.bytesEstimate,
-    },
-    bytes_per_entry: fs.size === 0 ? 0 : round(fs.bytesEstimate / fs.size, 3),
-    ticks: result.ticks,
-    alerts: result.alerts,
-    metrics_file: writer?.path ?? null,
-    snapshot_in: flags.snapshotIn ?? null,
-    snapshot_out: flags.snapshotOut ?? null,
-  };
-  if (flags.jsonSummaryOut !== undefined) {
-    await atomicWrite(flags.jsonSummaryOut, `${JSON.stringify(summary, null, 2)}\n`);
   }
   return { kind: "summary", summary, result };
 }

@@ -36,7 +36,7 @@ async function readCompare(path: string): Promise<unknown> {
     return JSON.parse(text);
   } catch (err) {
     throw new BadInputError(`--compare ${JSON.stringify(path)} is not valid JSON`, {
-      hint: "Pass the JSON written by ab-compare --json-out",
+      hint: "Pass an A/B comparison as JSON (docs/dashboard.md, Compare)",
       cause: err,
     });
   }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkDistinctPaths } from "../paths.ts";
 import type { Command } from "../command.ts";
 import { BadInputError, InvariantError } from "../../errors.ts";
 import type { MapStats } from "../../core/types.ts";
@@ -42,6 +43,7 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
   if (f.out !== undefined && f.repair !== true) {
     throw new BadInputError("--out is only used with --repair", { hint: "Add --repair" });
   }
+  checkDistinctPaths([["--in", f.in], ["--out", f.out]]);
   const codec = await snapshotCodec();
   const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
   // Loaded with the codec already; imported from its module, as it is not part of the library.
