@@ -30,6 +30,7 @@ import { historyCsv } from "./history_csv.ts";
 import type { MetricsHub } from "./hub.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 import { TickCache } from "./tick_cache.ts";
+import { log } from "../log/setup.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
 import {
@@ -95,7 +96,12 @@ export function createApp(options: CreateAppOptions): Hono {
         : "Error";
       return errorResponse(c, status, code, err.message);
     }
-    // No stack trace or internals in the body; the message is enough for the operator.
+    // No stack trace or internals in the body; the operator finds the cause in the log.
+    log("server").error("{method} {path} failed: {error}", {
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
     return errorResponse(c, 500, "Internal", "internal server error");
   });
   app.notFound((c) => errorResponse(c, 404, "NotFound", `no route ${c.req.method} ${c.req.path}`));
@@ -246,6 +252,13 @@ export function createApp(options: CreateAppOptions): Hono {
   });
 
   app.get("/api/stream", (c) => {
+    const headers = {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "X-Accel-Buffering": "no",
+    };
+    // HEAD runs this GET handler and drops the body without cancelling it: a stream made
+    // here would keep its subscription, timer and queue for good.
+    if (c.req.method === "HEAD") return c.body(null, 200, headers);
     const keepAliveMs = options.keepAliveMs ?? 15_000;
     let cleanup = (): void => {};
     const stream = new ReadableStream<Uint8Array>({
@@ -301,10 +314,7 @@ export function createApp(options: CreateAppOptions): Hono {
         cleanup();
       },
     });
-    return c.body(stream, 200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "X-Accel-Buffering": "no",
-    });
+    return c.body(stream, 200, headers);
   });
 
   app.route(

@@ -61,8 +61,29 @@ export function serverEnv(): ServerEnv {
   const snapshotDir = env("ADHASH_SNAPSHOT_DIR");
   const rateLimit = parseRateLimit(env("ADHASH_RATE_LIMIT"));
   const corsOrigins = parseCorsOrigins(env("ADHASH_CORS_ORIGINS"));
-  if (token !== undefined) out.token = token;
-  if (snapshotDir !== undefined) out.snapshotDir = snapshotDir;
+  if (token !== undefined) {
+    // The Authorization header carries one word after "Bearer": such a token could never match.
+    if (/\s/.test(token)) {
+      throw new BadInputError("ADHASH_TOKEN contains whitespace, so no request could send it", {
+        hint: "Use a token without spaces, e.g. openssl rand -hex 32",
+      });
+    }
+    out.token = token;
+  }
+  if (snapshotDir !== undefined) {
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(snapshotDir).isDirectory;
+    } catch {
+      // reported below
+    }
+    if (!isDir) {
+      throw new BadInputError(
+        `ADHASH_SNAPSHOT_DIR ${JSON.stringify(snapshotDir)} is not a readable directory`,
+      );
+    }
+    out.snapshotDir = snapshotDir;
+  }
   if (rateLimit !== undefined) out.rateLimit = rateLimit;
   if (corsOrigins !== undefined) out.corsOrigins = corsOrigins;
   return out;

@@ -11,6 +11,7 @@ import type { ApiProbe, ApiSnapshot, ApiSnapshotList } from "../contracts/api.ts
 import type { Key, ProbeTrace } from "../core/types.ts";
 import type { z } from "zod";
 import { errorResponse } from "./security.ts";
+import { AdhashError } from "../errors.ts";
 
 /**
  * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
@@ -120,7 +121,18 @@ export function probeRoutes(options: ProbeOptions): Hono {
       if (options.loadSnapshotMap === undefined) {
         return errorResponse(c, 404, "NotFound", "this server cannot load snapshot maps");
       }
-      map = await options.loadSnapshotMap(path);
+      try {
+        map = await options.loadSnapshotMap(path);
+      } catch (err) {
+        // A corrupt snapshot is the user's file, not a server fault (as in /api/snapshot).
+        if (!(err instanceof AdhashError)) throw err;
+        return errorResponse(
+          c,
+          400,
+          "BadInput",
+          `snapshot ${JSON.stringify(snapshot)}: ${err.message}`,
+        );
+      }
       source = `snapshot:${snapshot}`;
     } else {
       map = options.liveMap?.() ?? null;

@@ -107,7 +107,9 @@ export function renderPrometheus(tick: MetricsTick | null): string {
     "1 when the watchdog alert on this metric is active at the latest tick.",
   );
   // Watched metrics always appear (0 when quiet) so a rate/alert rule has a series to read.
-  const alerting = new Set(tick.alerts.map((a) => a.metric));
+  // `alerts` holds only the crossings at this tick; `alerts_active` every metric still above its
+  // threshold (ticks written before it existed fall back to the crossings).
+  const alerting = new Set(tick.alerts_active ?? tick.alerts.map((a) => a.metric));
   const watched = new Set(["load_factor", "avg_probe_estimate", "tombstone_ratio", ...alerting]);
   for (const metric of [...watched].sort()) {
     w.sample("hashmap_watchdog_alert_active", { metric }, alerting.has(metric) ? 1 : 0);

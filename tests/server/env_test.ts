@@ -25,23 +25,30 @@ Deno.test("parseCorsOrigins() reads a list of origins, * or none", () => {
 Deno.test("serverEnv() reads the ADHASH_* settings", () => {
   const keys = ["ADHASH_TOKEN", "ADHASH_SNAPSHOT_DIR", "ADHASH_RATE_LIMIT", "ADHASH_CORS_ORIGINS"];
   const saved = keys.map((k) => Deno.env.get(k));
+  const dir = Deno.makeTempDirSync();
   try {
     Deno.env.set("ADHASH_TOKEN", "t");
-    Deno.env.set("ADHASH_SNAPSHOT_DIR", "/snaps");
+    Deno.env.set("ADHASH_SNAPSHOT_DIR", dir);
     Deno.env.set("ADHASH_RATE_LIMIT", "10:20");
     Deno.env.set("ADHASH_CORS_ORIGINS", "none");
     assert.deepEqual(serverEnv(), {
       token: "t",
-      snapshotDir: "/snaps",
+      snapshotDir: dir,
       rateLimit: { perSecond: 10, burst: 20 },
       corsOrigins: false,
     });
     for (const k of keys) Deno.env.delete(k);
     assert.deepEqual(serverEnv(), {});
+    Deno.env.set("ADHASH_TOKEN", "two words");
+    assert.throws(() => serverEnv(), { name: "BadInputError", message: /ADHASH_TOKEN/ });
+    Deno.env.delete("ADHASH_TOKEN");
+    Deno.env.set("ADHASH_SNAPSHOT_DIR", `${dir}/absent`);
+    assert.throws(() => serverEnv(), /ADHASH_SNAPSHOT_DIR ".*absent" is not a readable directory/);
   } finally {
     keys.forEach((
       k,
       i,
     ) => (saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!)));
+    Deno.removeSync(dir, { recursive: true });
   }
 });

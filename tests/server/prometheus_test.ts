@@ -119,20 +119,32 @@ Deno.test("renderPrometheus() exposes latency_hist_ms as a cumulative histogram"
   }
 });
 
-Deno.test("renderPrometheus() marks active watchdog alerts", () => {
-  const tick = structuredClone(last);
-  tick.alerts = [{
+Deno.test("renderPrometheus() marks a watchdog alert active for as long as alerts_active lists it", () => {
+  const active = (t: typeof last): Map<string, number> =>
+    samples(renderPrometheus(t), "hashmap_watchdog_alert_active");
+  const crossing = structuredClone(last);
+  crossing.alerts = [{
     metric: "load_factor",
     value: 0.95,
     threshold: 0.9,
     severity: "warning",
-    backend: tick.backend,
+    backend: crossing.backend,
     message: "high",
   }];
-  const text = renderPrometheus(tick);
-  const active = samples(text, "hashmap_watchdog_alert_active");
-  assert.equal(active.get('hashmap_watchdog_alert_active{metric="load_factor"}'), 1);
-  assert.equal(active.get('hashmap_watchdog_alert_active{metric="tombstone_ratio"}'), 0);
+  crossing.alerts_active = ["load_factor"];
+  // The next tick: no new crossing, but the load is still above the threshold.
+  const still = structuredClone(last);
+  still.alerts = [];
+  still.alerts_active = ["load_factor"];
+  for (const t of [crossing, still]) {
+    assert.equal(active(t).get('hashmap_watchdog_alert_active{metric="load_factor"}'), 1);
+    assert.equal(active(t).get('hashmap_watchdog_alert_active{metric="tombstone_ratio"}'), 0);
+  }
+  still.alerts_active = [];
+  assert.equal(active(still).get('hashmap_watchdog_alert_active{metric="load_factor"}'), 0);
+  // A tick from before alerts_active existed: the crossings are what it has.
+  delete crossing.alerts_active;
+  assert.equal(active(crossing).get('hashmap_watchdog_alert_active{metric="load_factor"}'), 1);
 });
 
 Deno.test("createApp() serves /metrics in the Prometheus text format", async () => {

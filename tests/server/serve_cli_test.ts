@@ -161,3 +161,25 @@ Deno.test("hashmap-cli serve on a port in use is IO naming the address", async (
     busy.close();
   }
 });
+
+Deno.test("hashmap-cli serve logs the cause of a 500 that the client sees only as Internal", async () => {
+  const dir = await Deno.makeTempDir();
+  // A snapshot directory that is not there is refused at start-up ...
+  const bad = await runToEnd(["--port", "auto"], { ADHASH_SNAPSHOT_DIR: `${dir}/snaps` });
+  assert.equal(bad.code, 2, bad.stderr);
+  const detail = JSON.parse(bad.stderr.trimEnd().split("\n").at(-1)!).detail;
+  assert.match(detail, /ADHASH_SNAPSHOT_DIR ".*snaps" is not a readable directory/);
+  Deno.mkdirSync(`${dir}/snaps`);
+  const s = await startServe(["--port", "auto"], { ADHASH_SNAPSHOT_DIR: `${dir}/snaps` });
+  try {
+    // ... and one removed while serving is a server fault, logged for the operator.
+    Deno.removeSync(`${dir}/snaps`);
+    const res = await fetch(`http://127.0.0.1:${s.port}/api/snapshots`);
+    assert.equal(res.status, 500);
+    assert.deepEqual((await res.json()).detail, "internal server error");
+  } finally {
+    const { stderr } = await stop(s);
+    assert.match(stderr, /GET"? "?\/api\/snapshots"? failed: "?NotFound: /);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

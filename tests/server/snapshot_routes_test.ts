@@ -99,6 +99,12 @@ Deno.test("createApp() traces a probe on a snapshot's map", async () => {
     assert.equal(trace.backend, "robinhood");
     assert.equal(trace.found, true);
     assert.ok(trace.path.length >= 1);
+    // A corrupt file is the user's problem, reported as such, as /api/snapshot does.
+    const bad = await app.request("/api/probe?op=get&key=K3&snapshot=broken.adhsnap");
+    assert.equal(bad.status, 400);
+    const e = await json(bad);
+    assert.equal(e.error, "BadInput");
+    assert.match(String(e.detail), /^snapshot "broken\.adhsnap": /);
   });
 });
 

@@ -160,3 +160,19 @@ Deno.test("startMetricsServer() rejects a port that is taken", async () => {
     await a.close();
   }
 });
+
+Deno.test("HEAD /api/stream answers with the headers and subscribes nothing", async () => {
+  const hub = new MetricsHub();
+  const server = await startMetricsServer({ hub, port: "auto" });
+  try {
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/stream`, { method: "HEAD" });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+      await res.body?.cancel();
+    }
+    assert.equal(hub.subscriberCount, 0);
+  } finally {
+    await server.close();
+  }
+});
