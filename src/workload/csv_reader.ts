@@ -93,10 +93,22 @@ function bad(message: string): BadInputError {
   return new BadInputError(message, { hint: WORKLOAD_HINT });
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** String of `buf[s..e)`; a char-code loop for short ASCII, TextDecoder otherwise. */
-function decode(buf: Uint8Array, s: number, e: number): string {
+/**
+ * `bytes` as UTF-8, or BadInput naming `line`: replacing invalid bytes with U+FFFD would merge
+ * distinct keys (`\xff` and `\xfe` would both become "\uFFFD").
+ */
+function utf8At(bytes: Uint8Array, line: number): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw bad(`Invalid UTF-8 at line ${line}`);
+  }
+}
+
+/** String of `buf[s..e)` on `line`; a char-code loop for short ASCII, TextDecoder otherwise. */
+function decode(buf: Uint8Array, s: number, e: number, line: number): string {
   if (e - s <= 24) {
     let ascii = true;
     for (let i = s; i < e; i++) {
@@ -107,7 +119,7 @@ function decode(buf: Uint8Array, s: number, e: number): string {
     }
     if (ascii) return fromAscii(buf, s, e);
   }
-  return utf8.decode(buf.subarray(s, e));
+  return utf8At(buf.subarray(s, e), line);
 }
 
 /** String of `buf[s..e)`, known to be ASCII. */
@@ -276,10 +288,10 @@ class Scanner {
       }
       if (!this.headerDone) {
         const names: string[] = [];
-        for (let f = 0; f < Math.min(n, 4); f++) names.push(decode(buf, fs[f]!, fe[f]!));
+        for (let f = 0; f < Math.min(n, 4); f++) names.push(decode(buf, fs[f]!, fe[f]!, this.line));
         if (n > 4) {
           // Report every extra column by name.
-          const all = utf8.decode(buf.subarray(pos, lineEnd)).split(",");
+          const all = utf8At(buf.subarray(pos, lineEnd), this.line).split(",");
           names.length = 0;
           names.push(...all);
         }
@@ -368,7 +380,7 @@ class Scanner {
     const op = n > this.colOp ? opCode(buf, fs[this.colOp]!, fe[this.colOp]!) : -2;
     if (op === -2) throw bad(`Missing op at line ${line}`);
     if (op === -1) {
-      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!).trim();
+      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!, line).trim();
       throw bad(`Unknown op '${shown}' at line ${line}`);
     }
     let ks = n > this.colKey ? fs[this.colKey]! : 0;
@@ -388,9 +400,9 @@ class Scanner {
         }
       }
       if (blank) throw bad(`PUT missing value at line ${line}`);
-      value = decode(buf, vs, ve);
+      value = decode(buf, vs, ve, line);
     }
-    this.#push(op, decode(buf, ks, ke), value);
+    this.#push(op, decode(buf, ks, ke, line), value);
     this.line++;
   }
 
@@ -441,7 +453,7 @@ class Scanner {
           joined.set(p, o);
           o += p.length;
         }
-        fields.push(utf8.decode(joined));
+        fields.push(utf8At(joined, startLine));
         // After the closing quote: whitespace, then a comma, a line end or the end of input.
         while (k < end && isSpace(buf[k]!)) k++;
         if (k < end && buf[k] === C_CR) k++;
@@ -474,7 +486,7 @@ class Scanner {
       if (k >= end && !eof) return -1;
       let fe = k;
       if (fe > i && buf[fe - 1] === C_CR && (k >= end || buf[k] === C_LF)) fe--;
-      fields.push(decode(buf, i, fe));
+      fields.push(decode(buf, i, fe, startLine));
       if (k < end && buf[k] === C_COMMA) {
         i = k + 1;
         continue;

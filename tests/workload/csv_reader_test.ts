@@ -121,6 +121,29 @@ Deno.test("readWorkload() reports the reference messages with line numbers", asy
   await rejects('op,key,value\nput,"a"b,1\n', "Invalid character after quoted field at line 2");
 });
 
+Deno.test("readWorkload() refuses invalid UTF-8 with its line instead of merging keys", async () => {
+  const enc = new TextEncoder();
+  const bytes = (...parts: Array<string | number[]>): Uint8Array =>
+    new Uint8Array(parts.flatMap((p) => typeof p === "string" ? [...enc.encode(p)] : p));
+  const cases: Array<[Uint8Array, string]> = [
+    [bytes("op,key,value\nput,a,1\nput,", [0xff], ",1\n"), "Invalid UTF-8 at line 3"],
+    [bytes("op,key,value\nput,a,", [0xc3], "\n"), "Invalid UTF-8 at line 2"],
+    // A row is numbered by the line it starts on, quoted line breaks or not.
+    [bytes('op,key,value\nput,"x\ny', [0xfe], '",1\n'), "Invalid UTF-8 at line 2"],
+    [bytes("op,k", [0xff], "y,value\n"), "Invalid UTF-8 at line 1"],
+  ];
+  for (const [input, message] of cases) {
+    await assert.rejects(() => readAll(input), (err: unknown) => {
+      assert.ok(err instanceof BadInputError, String(err));
+      assert.equal(err.message, message);
+      return true;
+    });
+  }
+  // Valid multi-byte UTF-8 still reads, quoted or not.
+  const { rows } = await readAll('op,key,value\nput,café,1\nput,"été",2\n');
+  assert.deepEqual(rows, [["put", "café", "1"], ["put", "été", "2"]]);
+});
+
 Deno.test("readWorkload() enforces the row and byte limits", async () => {
   await rejects("op,key,value\nput,a,1\nput,b,2\n", "CSV row limit exceeded (2 > 1)", {
     maxRows: 1,
