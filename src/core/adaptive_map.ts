@@ -29,7 +29,7 @@
 
 import { ChainingMap } from "./chaining_map.ts";
 import { RobinHoodMap } from "./robin_hood_map.ts";
-import { numberKey, showValue } from "./storage.ts";
+import { getOrInsertVia, showValue } from "./storage.ts";
 import type {
   BackendName,
   BackendState,
@@ -585,12 +585,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * TypeError, before calling `callback`, for a key that is not a string or number, or NaN.
    */
   getOrInsertComputed(key: Key, callback: (key: Key) => V): V {
-    if (typeof key !== "string") key = numberKey(key);
-    const v = this.get(key);
-    if (v !== undefined || this.has(key)) return v as V;
-    const value = callback(key);
-    this.set(key, value);
-    return value;
+    return getOrInsertVia(this, key, callback);
   }
 
   /** `"AdaptiveMap"`, for `Object.prototype.toString`. */

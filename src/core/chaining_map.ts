@@ -15,6 +15,7 @@
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
+  getOrInsertVia,
   Histogram,
   log2Ceil,
   modifiedDuringIteration,
@@ -210,12 +211,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
    * TypeError, before calling `callback`, for a key that is not a string or number, or NaN.
    */
   getOrInsertComputed(key: Key, callback: (key: Key) => V): V {
-    if (typeof key !== "string") key = numberKey(key);
-    const s = this.find(key);
-    if (s >= 0) return this.valueAt(s);
-    const value = callback(key);
-    this.set(key, value);
-    return value;
+    return getOrInsertVia(this, key, callback);
   }
 
   /** `"ChainingMap"`, for `Object.prototype.toString`. */

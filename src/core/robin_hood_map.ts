@@ -14,6 +14,7 @@
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
+  getOrInsertVia,
   Histogram,
   log2Ceil,
   modifiedDuringIteration,
@@ -285,12 +286,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
    * TypeError, before calling `callback`, for a key that is not a string or number, or NaN.
    */
   getOrInsertComputed(key: Key, callback: (key: Key) => V): V {
-    if (typeof key !== "string") key = numberKey(key);
-    const i = this.find(key);
-    if (i >= 0) return this.valueAt(i);
-    const value = callback(key);
-    this.set(key, value);
-    return value;
+    return getOrInsertVia(this, key, callback);
   }
 
   /** `"RobinHoodMap"`, for `Object.prototype.toString`. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Key } from "./types.ts";
+
 /** Bytes of one reference in a plain array (V8 in Deno does not compress pointers). */
 export const REF_BYTES = 8;
 
@@ -83,6 +85,24 @@ function badKey(key: unknown): never {
 export function numberKey(key: unknown): number {
   if (typeof key !== "number" || key !== key) badKey(key);
   return key === 0 ? 0 : key;
+}
+
+/**
+ * `Map.prototype.getOrInsertComputed` over a map's own `get`, `has` and `set`: one lookup for
+ * a key present with a defined value. Throws TypeError, before calling `callback`, for a key
+ * the map cannot store.
+ */
+export function getOrInsertVia<V>(
+  map: { get(key: Key): V | undefined; has(key: Key): boolean; set(key: Key, value: V): unknown },
+  key: Key,
+  callback: (key: Key) => V,
+): V {
+  if (typeof key !== "string") key = numberKey(key);
+  const v = map.get(key);
+  if (v !== undefined || map.has(key)) return v as V;
+  const value = callback(key);
+  map.set(key, value);
+  return value;
 }
 
 /** The error thrown by an iterator whose map changed shape under it. */
