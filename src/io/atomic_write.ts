@@ -83,7 +83,7 @@ export function syncDirSync(dir: string): void {
 export interface StagedFile {
   /** The target path. */
   readonly path: string;
-  /** Renames the file over its target (and fsyncs the directory). */
+  /** Renames the file over its target (and fsyncs the directory); on failure, discards it. */
   commit(): void;
   /** Removes the temporary file; the target is left as it was. */
   discard(): void;
@@ -91,10 +91,15 @@ export interface StagedFile {
 
 /** A staged file at `tmp` for `path`. */
 export function stagedFile(path: string, tmp: string): StagedFile {
-  return {
+  const staged: StagedFile = {
     path,
     commit(): void {
-      Deno.renameSync(tmp, path);
+      try {
+        Deno.renameSync(tmp, path);
+      } catch (err) {
+        staged.discard();
+        throw err;
+      }
       trackTempFile(tmp, true);
       syncDirSync(dirOf(path));
     },
@@ -107,6 +112,7 @@ export function stagedFile(path: string, tmp: string): StagedFile {
       trackTempFile(tmp, true);
     },
   };
+  return staged;
 }
 
 /**
@@ -149,13 +155,7 @@ export async function atomicWrite(
   path: string,
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<void> {
-  const staged = await stageFile(path, data);
-  try {
-    staged.commit();
-  } catch (err) {
-    staged.discard();
-    throw err;
-  }
+  (await stageFile(path, data)).commit();
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

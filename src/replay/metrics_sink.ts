@@ -85,13 +85,7 @@ export class MetricsNdjsonWriter {
 
   /** Makes the file visible as `metrics.ndjson` (replacing an older one). */
   async commit(): Promise<void> {
-    const staged = await this.stage();
-    try {
-      staged.commit();
-    } catch (err) {
-      staged.discard();
-      throw err;
-    }
+    (await this.stage()).commit();
   }
 
   /** Completes and fsyncs the file; its `commit()` renames it over `metrics.ndjson`. */

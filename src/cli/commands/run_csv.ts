@@ -248,13 +248,12 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
       );
     }
     if (writer !== null) staged.push(await writer.stage());
-    while (staged.length > 0) {
-      staged[0]!.commit();
-      staged.shift();
+    for (const f of staged) {
+      f.commit();
       committed++;
     }
   } catch (err) {
-    for (const f of staged) f.discard();
+    for (const f of staged.slice(committed)) f.discard();
     writer?.abort();
     if (result === undefined) {
       logger.error("Run failed at data row {rows}; no metrics, summary or snapshot written", {
