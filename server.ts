@@ -35,6 +35,13 @@ export {
 export type { Traceable } from "./src/server/probe_routes.ts";
 export { type LiveMetrics, type LiveMetricsOptions, startLiveMetrics } from "./src/server/live.ts";
 export { type ServerEnv, serverEnv } from "./src/server/env.ts";
+export {
+  type JobError,
+  type JobRecord,
+  JobService,
+  type JobServiceOptions,
+  type JobStatus,
+} from "./src/server/jobs.ts";
 export type { ProbeOptions } from "./src/server/probe_routes.ts";
 export type { RateLimitOptions } from "./src/server/security.ts";
 

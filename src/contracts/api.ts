@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { KeyHeatmap, MetricsTick, TickEvent } from "./metrics.ts";
+import { MODES } from "../core/factory.ts";
 
 const bucket = z.object({
   le: z.union([z.number().positive(), z.literal("+Inf")]),
@@ -17,7 +18,7 @@ const bucket = z.object({
 export const ApiError = z.object({
   schema: z.literal("api.error.v1"),
   error: z.string().describe(
-    "BadInput | Unauthorized | NotFound | NotReady | RateLimited | TooLarge | Policy | IO | Internal",
+    "BadInput | Unauthorized | NotFound | Conflict | NotReady | Busy | RateLimited | TooLarge | Policy | IO | Internal",
   ),
   detail: z.string(),
   hint: z.string().optional(),
@@ -122,6 +123,63 @@ export const ApiStreamHello = z.object({
   history_limit: z.number().int().positive(),
 }).meta({ id: "api.stream_hello.v1" });
 
+/** `POST /api/jobs/run-csv`: a replay run by the job service (paths relative to its input dir). */
+export const ApiJobRunCsvRequest = z.strictObject({
+  csv: z.string().min(1).describe("workload CSV, relative to the service's input directory"),
+  mode: z.enum(MODES as [string, ...string[]]).optional().describe("map mode (default adaptive)"),
+  dry_run: z.boolean().optional().describe("validate the CSV only"),
+  metrics: z.boolean().optional().describe("write the artifact metrics.ndjson (default true)"),
+  snapshot: z.boolean().optional().describe("write the artifact snapshot.bin (default false)"),
+  compress: z.boolean().optional().describe("gzip the snapshot (snapshot.bin.gz)"),
+  snapshot_in: z.string().min(1).optional().describe("start from this snapshot (input dir)"),
+  csv_max_rows: z.number().int().min(0).optional(),
+  csv_max_bytes: z.number().int().min(0).optional(),
+  tick_every: z.number().int().min(1).max(1_000_000_000).optional(),
+  latency_buckets: z.enum(["default", "micro"]).optional(),
+  timeout_seconds: z.number().positive().max(604_800).optional().describe(
+    "fail the job (Timeout) when it runs longer; default: no limit",
+  ),
+}).meta({ id: "api.job_run_csv_request.v1" });
+
+/** Why a job failed: the CLI's error envelope, or Timeout / Interrupted / Internal. */
+export const ApiJobError = z.object({
+  error: z.string().describe(
+    "BadInput | Invariant | Policy | IO | Internal | Timeout | Interrupted",
+  ),
+  detail: z.string(),
+  hint: z.string().optional(),
+});
+
+/** A job of the job service (`/api/jobs/{id}`, and its `status.json`). */
+export const ApiJob = z.object({
+  schema: z.literal("api.job.v1"),
+  id: z.string(),
+  kind: z.string().describe("run-csv"),
+  status: z.enum(["pending", "running", "completed", "failed", "cancelled"]),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  duration_seconds: z.number().nonnegative().nullable().describe("running time, once finished"),
+  request: z.record(z.string(), z.unknown()),
+  cancel_requested: z.boolean(),
+  exit_code: z.number().int().nullable(),
+  error: ApiJobError.nullable(),
+  result: z.record(z.string(), z.unknown()).nullable().describe(
+    "the command's --json result (run_summary.v1 for run-csv) once completed",
+  ),
+  artifacts: z.array(z.string()).describe("files under /api/jobs/{id}/artifacts/"),
+}).meta({ id: "api.job.v1" });
+
+/** `GET /api/jobs`: jobs, newest first. */
+export const ApiJobList = z.object({
+  schema: z.literal("api.job_list.v1"),
+  count: z.number().int().nonnegative(),
+  running: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+  max_jobs: z.number().int().positive(),
+  jobs: z.array(ApiJob),
+}).meta({ id: "api.job_list.v1" });
+
 /** Every server body schema by name, for schema generation (`schemas/<name>.json`). */
 export const API_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   "api.error.v1": ApiError,
@@ -138,7 +196,12 @@ export const API_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
   "api.snapshot.v1": ApiSnapshot,
   "api.snapshot_list.v1": ApiSnapshotList,
   "api.stream_hello.v1": ApiStreamHello,
+  "api.job.v1": ApiJob,
+  "api.job_list.v1": ApiJobList,
 });
+
+/** A `POST /api/jobs/run-csv` body. */
+export type RunCsvRequest = z.infer<typeof ApiJobRunCsvRequest>;
 
 /** An error body. */
 export type ApiError = z.infer<typeof ApiError>;

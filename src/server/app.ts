@@ -32,6 +32,8 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 import { TickCache } from "./tick_cache.ts";
 import { log } from "../log/setup.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
+import { jobRoutes } from "./job_routes.ts";
+import type { JobService } from "./jobs.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
 import {
   bearerAuth,
@@ -55,6 +57,8 @@ export interface CreateAppOptions extends ProbeOptions {
   maxBodyBytes?: number;
   /** Interval of SSE keep-alive comments in milliseconds (default 15000). */
   keepAliveMs?: number;
+  /** The job service behind `/api/jobs`; without it those routes answer 404. */
+  jobs?: JobService | undefined;
   /** When aborted, every open SSE stream is ended (so a graceful shutdown does not wait on them). */
   shutdownSignal?: AbortSignal;
 }
@@ -116,8 +120,8 @@ export function createApp(options: CreateAppOptions): Hono {
   );
   const gzip = compress();
   app.use("*", async (c, next) => {
-    // SSE must reach the client event by event, not buffered in a gzip stream.
-    if (c.req.path === "/api/stream") return await next();
+    // SSE and followed job logs must reach the client line by line, not buffered in gzip.
+    if (c.req.path === "/api/stream" || c.req.path.endsWith("/logs")) return await next();
     return await gzip(c, next);
   });
   if (options.corsOrigins !== false) {
@@ -125,7 +129,7 @@ export function createApp(options: CreateAppOptions): Hono {
     const corsMw = cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type"],
-      allowMethods: ["GET", "HEAD", "OPTIONS"],
+      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
       maxAge: 600,
     });
     app.use("/api/*", corsMw);
@@ -326,6 +330,8 @@ export function createApp(options: CreateAppOptions): Hono {
       loadSnapshotMap: options.loadSnapshotMap ?? ((path) => loadSnapshot(path)),
     }),
   );
+
+  app.route("/", jobRoutes(options.jobs));
 
   // The dashboard shell holds no data, so it loads without the token; the login form asks for it.
   const serveAsset = (c: Context, name: string): Response => {

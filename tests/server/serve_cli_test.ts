@@ -21,9 +21,13 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
 const SERVE = ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", CLI, "serve"];
 
 /** Starts `hashmap-cli serve ...` and waits for its first stdout line. */
-async function startServe(args: string[], env: Record<string, string> = {}): Promise<Running> {
+async function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+  extraPerms: string[] = [],
+): Promise<Running> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...SERVE, ...args],
+    args: ["run", ...extraPerms, ...SERVE.slice(1), ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -54,9 +58,13 @@ async function stop(r: Running): Promise<{ code: number; stdout: string; stderr:
   return { code, stdout: await r.stdout, stderr: await r.stderr };
 }
 
-async function runToEnd(args: string[], env: Record<string, string> = {}) {
+async function runToEnd(
+  args: string[],
+  env: Record<string, string> = {},
+  extraPerms: string[] = [],
+) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...SERVE, ...args],
+    args: ["run", ...extraPerms, ...SERVE.slice(1), ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -180,6 +188,88 @@ Deno.test("hashmap-cli serve logs the cause of a 500 that the client sees only a
   } finally {
     const { stderr } = await stop(s);
     assert.match(stderr, /GET"? "?\/api\/snapshots"? failed: "?NotFound: /);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  try {
+    const gen = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", CLI, "generate-csv"].concat(
+        ["--outfile", `${dir}/w.csv`, "--ops", "2000"],
+      ),
+    }).output();
+    assert.equal(gen.code, 0);
+    // The serve task's permissions plus what the job service needs.
+    const r = await startServe(
+      ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir, "--max-jobs", "2"],
+      {},
+      [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
+    );
+    assert.ok(r.port > 0, r.firstLine);
+    const base = `http://127.0.0.1:${r.port}`;
+    const res = await fetch(`${base}/api/jobs/run-csv`, {
+      method: "POST",
+      body: JSON.stringify({ csv: "w.csv" }),
+    });
+    assert.equal(res.status, 202);
+    const { id } = await res.json();
+    let job: Record<string, unknown> = {};
+    await waitFor(async () => {
+      job = await (await fetch(`${base}/api/jobs/${id}`)).json();
+      return job.status !== "pending" && job.status !== "running";
+    });
+    assert.equal(job.status, "completed", JSON.stringify(job));
+    assert.equal((job.result as { total_ops: number }).total_ops, 2000);
+    const list = await (await fetch(`${base}/api/jobs`)).json();
+    assert.equal(list.max_jobs, 2);
+    const out = await stop(r);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /jobs ".*\/jobs"/);
+    const saved = JSON.parse(await Deno.readTextFile(`${dir}/jobs/${id}/status.json`));
+    assert.equal(saved.status, "completed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashmap-cli serve --job-root refuses to start unsafely or without its permissions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  try {
+    const open = await runToEnd(["--host", "0.0.0.0", "--job-root", dir], {}, [
+      `--allow-write=${dir}`,
+      "--allow-run=deno",
+    ]);
+    assert.equal(open.code, 2);
+    assert.match(
+      open.stderr,
+      /"error":"BadInput","detail":"The job service on host \\"0.0.0.0\\" needs ADHASH_TOKEN"/,
+    );
+    const noRun = await runToEnd(["--port", "auto", "--job-root", dir], {}, [
+      `--allow-write=${dir}`,
+    ]);
+    assert.equal(noRun.code, 4);
+    assert.match(
+      noRun.stderr,
+      /"error":"Policy","detail":"The job service needs --allow-run=.*\(or =deno\)"/,
+    );
+    const noWrite = await runToEnd(["--port", "auto", "--job-root", dir], {}, ["--allow-run=deno"]);
+    assert.equal(noWrite.code, 4);
+    assert.match(noWrite.stderr, /The job service needs --allow-write=/);
+    const file = `${dir}/file`;
+    await Deno.writeTextFile(file, "");
+    const notDir = await runToEnd(
+      ["--port", "auto", "--job-root", dir, "--job-input-dir", file],
+      {},
+      [
+        `--allow-write=${dir}`,
+        "--allow-run=deno",
+      ],
+    );
+    assert.equal(notDir.code, 2);
+    assert.match(notDir.stderr, /Job input directory \\".*\/file\\" is not a directory/);
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -19,7 +19,12 @@ interface ServeOptions {
   historyLimit: number;
   pollInterval: number;
   compare?: string;
+  jobRoot?: string;
+  jobInputDir: string;
+  maxJobs: number;
 }
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Reads the comparison JSON given to `--compare`. */
 async function readCompare(path: string): Promise<unknown> {
@@ -81,6 +86,18 @@ export function registerServeCommands(program: Command): void {
       1.0,
     )
     .option("--compare <path>", "A/B comparison JSON shown in the Compare view")
+    .addOption(
+      new Option("--job-root <dir>", "run the job service (/api/jobs), keeping jobs in DIR")
+        .env("ADHASH_JOB_ROOT"),
+    )
+    .addOption(
+      new Option("--job-input-dir <dir>", "job requests name files inside this directory")
+        .env("ADHASH_JOB_INPUT_DIR").default("."),
+    )
+    .addOption(
+      new Option("--max-jobs <n>", "jobs running at once").env("ADHASH_MAX_JOBS")
+        .argParser(intArg(1, 64)).default(4),
+    )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const logger = log("server");
       if (opts.follow && opts.source === undefined) {
@@ -97,6 +114,13 @@ export function registerServeCommands(program: Command): void {
           import("../../server/env.ts"),
         ]);
       const settings = serverEnv();
+      // Jobs run commands for whoever can reach the server: never for anyone on the network.
+      if (opts.jobRoot !== undefined && settings.token === undefined && !LOOPBACK.has(opts.host)) {
+        throw new BadInputError(
+          `The job service on host ${JSON.stringify(opts.host)} needs ADHASH_TOKEN`,
+          { hint: "Set ADHASH_TOKEN, or serve jobs on 127.0.0.1 only" },
+        );
+      }
       const compare = opts.compare === undefined ? undefined : await readCompare(opts.compare);
       const hub = new MetricsHub({ historyLimit: opts.historyLimit, compare });
       let source: SourceHandle | undefined;
@@ -115,23 +139,46 @@ export function registerServeCommands(program: Command): void {
           throw err;
         }
       }
-      const server = await startMetricsServer({
-        ...settings,
-        hub,
-        host: opts.host,
-        port: opts.port,
+      const jobs = opts.jobRoot === undefined ? undefined : await (
+        await import("../../server/jobs.ts")
+      ).JobService.open({
+        root: opts.jobRoot,
+        inputDir: opts.jobInputDir,
+        maxJobs: opts.maxJobs,
+        // Jobs run this program: the compiled binary itself, or the script this process runs
+        // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
+        ...(Deno.build.standalone
+          ? { script: null }
+          : Deno.mainModule.endsWith("/server.ts")
+          ? {}
+          : { script: Deno.mainModule }),
       });
+      let server;
+      try {
+        server = await startMetricsServer({
+          ...settings,
+          hub,
+          host: opts.host,
+          port: opts.port,
+          jobs,
+        });
+      } catch (err) {
+        await jobs?.close();
+        throw err;
+      }
       writeStdout(`Dashboard: ${server.url}\n`);
       // Never log the token itself, only whether auth is on.
-      logger.info("serving on {host}:{port} (auth {auth}, source {source})", {
+      logger.info("serving on {host}:{port} (auth {auth}, source {source}, jobs {jobs})", {
         host: opts.host,
         port: server.port,
         auth: settings.token === undefined ? "off" : "on",
         source: opts.source ?? "none",
+        jobs: opts.jobRoot ?? "off",
       });
       const signal = await waitForSignal();
       logger.info("{signal} received; shutting down", { signal });
       await source?.stop();
+      await jobs?.close();
       await server.close();
       emitSuccess(
         cmd,

@@ -1,0 +1,203 @@
+/**
+ * `/api/jobs`: the REST face of the {@linkcode JobService}. Without a service (no `--job-root`)
+ * every route answers 404 with a hint to enable it.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AdhashError, BadInputError } from "../errors.ts";
+import type { JobService, JobStatus } from "./jobs.ts";
+import { errorResponse } from "./security.ts";
+
+const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
+/** How often a followed log is checked for new lines. */
+const LOG_POLL_MS = 200;
+
+const CONTENT_TYPES: Record<string, string> = {
+  "result.json": "application/json",
+  "metrics.ndjson": "application/x-ndjson",
+  "snapshot.bin": "application/octet-stream",
+  "snapshot.bin.gz": "application/gzip",
+};
+
+function notFound(c: Context, id: string): Response {
+  return errorResponse(c, 404, "NotFound", `no job ${JSON.stringify(id)}`);
+}
+
+function limitQuery(c: Context): number {
+  const raw = c.req.query("limit");
+  if (raw === undefined || raw === "") return 50;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) {
+    throw new HTTPException(400, {
+      message: `query limit=${JSON.stringify(raw)} is not a positive integer`,
+    });
+  }
+  return Math.min(1000, Number(raw));
+}
+
+/**
+ * A job's log as a stream: what is there now and, with `follow`, the lines appended until the
+ * job ends. The file is opened on the first read, so a response never read holds nothing.
+ */
+function logStream(
+  jobs: JobService,
+  id: string,
+  path: string,
+  follow: boolean,
+): ReadableStream<Uint8Array> {
+  let file: Deno.FsFile | null = null;
+  const buf = new Uint8Array(64 * 1024);
+  const close = (): void => {
+    try {
+      file?.close();
+    } catch { /* closed */ }
+    file = null;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      file ??= await Deno.open(path, { read: true });
+      for (;;) {
+        // Read whether the job has ended before reading, so lines written just before the end
+        // are not missed.
+        const ended = jobs.isFinished(id) !== false;
+        const n = await file.read(buf);
+        if (n !== null && n > 0) {
+          controller.enqueue(buf.slice(0, n));
+          return;
+        }
+        if (!follow || ended) {
+          close();
+          controller.close();
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
+      }
+    },
+    cancel() {
+      close();
+    },
+  });
+}
+
+/** The `/api/jobs` routes over `jobs` (or 404s when it is undefined). */
+export function jobRoutes(jobs: JobService | undefined): Hono {
+  const app = new Hono();
+  if (jobs === undefined) {
+    const off = (c: Context): Response =>
+      errorResponse(
+        c,
+        404,
+        "NotFound",
+        "the job service is off",
+        "Start the server with --job-root DIR (or ADHASH_JOB_ROOT)",
+      );
+    app.all("/api/jobs", off);
+    app.all("/api/jobs/*", off);
+    return app;
+  }
+  app.get("/api/jobs", (c) => {
+    const limit = limitQuery(c);
+    const status = c.req.query("status");
+    if (status !== undefined && !STATUSES.includes(status as JobStatus)) {
+      throw new HTTPException(400, {
+        message: `query status=${JSON.stringify(status)} is not one of ${STATUSES.join(", ")}`,
+      });
+    }
+    const list = jobs.list(limit, status as JobStatus | undefined);
+    return c.json({
+      schema: "api.job_list.v1",
+      count: list.length,
+      running: jobs.running,
+      pending: jobs.pending,
+      max_jobs: jobs.maxJobs,
+      jobs: list,
+    });
+  });
+
+  app.post("/api/jobs/:kind", async (c) => {
+    const kind = c.req.param("kind");
+    if (!jobs.kinds.includes(kind)) {
+      return errorResponse(
+        c,
+        404,
+        "NotFound",
+        `no job kind ${JSON.stringify(kind)}`,
+        `Kinds: ${jobs.kinds.join(", ")}`,
+      );
+    }
+    let request: unknown;
+    try {
+      request = await c.req.json();
+    } catch {
+      throw new HTTPException(400, { message: "request body is not JSON" });
+    }
+    try {
+      const record = await jobs.submit(kind, request);
+      c.header("Location", `/api/jobs/${record.id}`);
+      return c.json(record, 202);
+    } catch (err) {
+      if (err instanceof BadInputError) {
+        return errorResponse(c, 400, "BadInput", err.message, err.hint);
+      }
+      if (err instanceof AdhashError && err.code === "IO") {
+        c.header("Retry-After", "5");
+        return errorResponse(c, 503, "Busy", err.message, err.hint);
+      }
+      throw err;
+    }
+  });
+
+  app.get("/api/jobs/:id", (c) => {
+    const record = jobs.get(c.req.param("id"));
+    return record === undefined ? notFound(c, c.req.param("id")) : c.json(record);
+  });
+
+  app.delete("/api/jobs/:id", (c) => {
+    const id = c.req.param("id");
+    const before = jobs.get(id);
+    if (before === undefined) return notFound(c, id);
+    if (
+      before.status === "completed" || before.status === "failed" || before.status === "cancelled"
+    ) {
+      return errorResponse(c, 409, "Conflict", `job ${id} has already ended (${before.status})`);
+    }
+    const record = jobs.cancel(id)!;
+    // A pending job is cancelled now; a running one once its process has exited.
+    return c.json(record, record.status === "cancelled" ? 200 : 202);
+  });
+
+  app.get("/api/jobs/:id/logs", (c) => {
+    const id = c.req.param("id");
+    const path = jobs.logPath(id);
+    if (path === undefined) return notFound(c, id);
+    const headers = { "Content-Type": "application/x-ndjson; charset=utf-8" };
+    if (c.req.method === "HEAD") return c.body(null, 200, headers);
+    const follow = c.req.query("follow") !== "0";
+    return c.body(logStream(jobs, id, path, follow), 200, headers);
+  });
+
+  app.get("/api/jobs/:id/artifacts/:name", async (c) => {
+    const id = c.req.param("id");
+    const name = c.req.param("name");
+    if (jobs.get(id) === undefined) return notFound(c, id);
+    const path = jobs.artifactPath(id, name);
+    if (path === undefined) {
+      return errorResponse(c, 404, "NotFound", `job ${id} has no artifact ${JSON.stringify(name)}`);
+    }
+    const file = await Deno.open(path, { read: true });
+    const headers = {
+      "Content-Type": CONTENT_TYPES[name] ?? "application/octet-stream",
+      "Content-Disposition": `attachment; filename="${id}-${name}"`,
+    };
+    if (c.req.method === "HEAD") {
+      file.close();
+      return c.body(null, 200, headers);
+    }
+    return c.body(file.readable, 200, headers);
+  });
+
+  return app;
+}

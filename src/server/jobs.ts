@@ -1,0 +1,783 @@
+/**
+ * The job service behind `/api/jobs`: runs `hashmap-cli` commands (today `run-csv`) for HTTP
+ * clients, one child process per job, at most `maxJobs` at a time, and keeps each job's files in
+ * its own directory under the job root: `request.json`, `status.json` (the `api.job.v1` record,
+ * rewritten atomically at every change), `logs.ndjson` (the child's JSON log lines and the
+ * service's own lifecycle lines), `result.json` and the artifacts the job wrote.
+ *
+ * A child process, not a worker: a job that runs out of memory or crashes takes only itself
+ * down, its output files get the CLI's own atomic writes and clean-up on SIGTERM, and from the
+ * source tree it runs with permissions scoped to the input directory and its job directory.
+ *
+ * @module
+ */
+
+import { BadInputError, IOError, PolicyError } from "../errors.ts";
+import { atomicWrite } from "../io/atomic_write.ts";
+import { log } from "../log/setup.ts";
+import { ApiJob, ApiJobRunCsvRequest, type RunCsvRequest } from "../contracts/api.ts";
+
+/** Where a job is in its life. */
+export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+
+/** Why a job failed: the CLI's error envelope, or `Timeout`, `Interrupted` or `Internal`. */
+export interface JobError {
+  /** Error code. */
+  error: string;
+  /** What went wrong. */
+  detail: string;
+  /** What to do about it. */
+  hint?: string;
+}
+
+/** A job as `/api/jobs/{id}` reports it and `status.json` stores it (`api.job.v1`). */
+export interface JobRecord {
+  /** Always `api.job.v1`. */
+  schema: "api.job.v1";
+  /** Sortable by creation: `20261123T120501Z-a1b2c3`. */
+  id: string;
+  /** The command, e.g. `run-csv`. */
+  kind: string;
+  /** Where the job is in its life. */
+  status: JobStatus;
+  /** ISO time of submission. */
+  created_at: string;
+  /** ISO time the child process started. */
+  started_at: string | null;
+  /** ISO time the job ended (any end). */
+  finished_at: string | null;
+  /** Running time, once finished. */
+  duration_seconds: number | null;
+  /** The request as submitted (validated). */
+  request: Record<string, unknown>;
+  /** Whether a cancel was asked for. */
+  cancel_requested: boolean;
+  /** The child's exit code, once it exited. */
+  exit_code: number | null;
+  /** Why it failed, when it failed. */
+  error: JobError | null;
+  /** The command's `--json` result once completed (`run_summary.v1` for run-csv). */
+  result: Record<string, unknown> | null;
+  /** Files that can be fetched from `/api/jobs/{id}/artifacts/{name}`. */
+  artifacts: string[];
+}
+
+/** Options of {@linkcode JobService.open}. */
+export interface JobServiceOptions {
+  /** Directory of the job directories (created when missing). */
+  root: string;
+  /** Request paths are resolved in, and must stay inside, this directory (default `.`). */
+  inputDir?: string;
+  /** Jobs running at once (default 4). */
+  maxJobs?: number;
+  /** Jobs waiting to run before submissions are refused (default 64). */
+  maxPending?: number;
+  /** Finished jobs remembered in memory; older ones stay on disk (default 1000). */
+  maxRecords?: number;
+  /**
+   * The `hashmap-cli` entry module to run with `deno run`, or `null` when this executable is
+   * `hashmap-cli` itself (`deno compile`). Default: `null` when compiled, else `cli.ts` beside
+   * this package.
+   */
+  script?: string | null;
+  /** Grace between SIGTERM and SIGKILL when cancelling (default 5000 ms). */
+  killAfterMs?: number;
+}
+
+/** Files a job may leave for clients, besides the logs. */
+const ARTIFACTS = ["result.json", "metrics.ndjson", "snapshot.bin", "snapshot.bin.gz"];
+/** Largest log a job keeps; later lines are dropped (the last line is still read for errors). */
+const MAX_LOG_BYTES = 16 << 20;
+/** Largest stdout read from a child: its `--json` result line. */
+const MAX_STDOUT_BYTES = 4 << 20;
+const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+const ENV_NOT_PASSED = ["ADHASH_TOKEN", "ADHASH_METRICS_PORT", "ADHASH_METRICS_HOST"];
+
+interface Running {
+  child: Deno.ChildProcess;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  killTimer: ReturnType<typeof setTimeout> | undefined;
+  timedOut: boolean;
+}
+
+interface Job {
+  record: JobRecord;
+  dir: string;
+  running: Running | null;
+  /** Resolves when the job reaches an end state. */
+  ended: Promise<void>;
+  end: () => void;
+  /** Writes of status.json, in order. */
+  saving: Promise<void>;
+}
+
+function isoNow(): string {
+  return new Date().toISOString();
+}
+
+function newId(): string {
+  const stamp = isoNow().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const rnd = crypto.getRandomValues(new Uint8Array(3));
+  return `${stamp}-${Array.from(rnd, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function join(dir: string, name: string): string {
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+function isTerminal(status: JobStatus): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled";
+}
+
+/** Runs `hashmap-cli` commands as jobs; see the module documentation. */
+export class JobService {
+  /** Jobs running at once. */
+  readonly maxJobs: number;
+  readonly #root: string;
+  readonly #inputDir: string;
+  readonly #executable: string;
+  readonly #maxPending: number;
+  readonly #maxRecords: number;
+  readonly #script: string | null;
+  readonly #killAfterMs: number;
+  readonly #jobs = new Map<string, Job>();
+  readonly #queue: Job[] = [];
+  #running = 0;
+  #closed = false;
+
+  private constructor(
+    root: string,
+    inputDir: string,
+    executable: string,
+    options: JobServiceOptions,
+  ) {
+    this.#root = root;
+    this.#executable = executable;
+    this.#inputDir = inputDir;
+    this.maxJobs = options.maxJobs ?? 4;
+    this.#maxPending = options.maxPending ?? 64;
+    this.#maxRecords = options.maxRecords ?? 1000;
+    this.#script = options.script !== undefined
+      ? options.script
+      : Deno.build.standalone
+      ? null
+      : new URL("../../cli.ts", import.meta.url).href;
+    this.#killAfterMs = options.killAfterMs ?? 5000;
+  }
+
+  /**
+   * Opens the service: checks its permissions, creates the job root and loads the jobs found
+   * there. Jobs a previous server left pending or running are marked failed (`Interrupted`).
+   */
+  static async open(options: JobServiceOptions): Promise<JobService> {
+    if (!(Number.isInteger(options.maxJobs ?? 1) && (options.maxJobs ?? 1) >= 1)) {
+      throw new RangeError(`maxJobs must be an integer >= 1, got ${options.maxJobs}`);
+    }
+    // `--allow-run=deno` grants the name on PATH, not the path of this executable.
+    let executable: string | undefined;
+    for (const command of [Deno.execPath(), "deno"]) {
+      if ((await Deno.permissions.query({ name: "run", command })).state === "granted") {
+        executable = command;
+        break;
+      }
+    }
+    if (executable === undefined) {
+      throw new PolicyError(`The job service needs --allow-run=${Deno.execPath()} (or =deno)`, {
+        hint: "Grant it, or start the server without --job-root",
+      });
+    }
+    if ((await Deno.permissions.query({ name: "write", path: options.root })).state !== "granted") {
+      throw new PolicyError(`The job service needs --allow-write=${options.root}`, {
+        hint: "Grant it, or start the server without --job-root",
+      });
+    }
+    let inputDir: string;
+    try {
+      inputDir = await Deno.realPath(options.inputDir ?? ".");
+      if (!(await Deno.stat(inputDir)).isDirectory) throw new Deno.errors.NotADirectory();
+    } catch (err) {
+      if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+        throw err;
+      }
+      throw new BadInputError(
+        `Job input directory ${JSON.stringify(options.inputDir ?? ".")} is not a directory`,
+        { cause: err },
+      );
+    }
+    try {
+      await Deno.mkdir(options.root, { recursive: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) {
+        throw new BadInputError(`Job root ${JSON.stringify(options.root)} is not a directory`);
+      }
+      throw err;
+    }
+    const service = new JobService(
+      await Deno.realPath(options.root),
+      inputDir,
+      Deno.build.standalone ? Deno.execPath() : executable,
+      options,
+    );
+    await service.#load();
+    return service;
+  }
+
+  /** Reads the newest `maxRecords` job directories; marks unfinished ones as interrupted. */
+  async #load(): Promise<void> {
+    const ids: string[] = [];
+    for await (const e of Deno.readDir(this.#root)) {
+      if (e.isDirectory && ID_PATTERN.test(e.name)) ids.push(e.name);
+    }
+    ids.sort().reverse();
+    for (const id of ids.slice(0, this.#maxRecords).reverse()) {
+      const dir = join(this.#root, id);
+      let record: JobRecord;
+      try {
+        const parsed = ApiJob.safeParse(
+          JSON.parse(await Deno.readTextFile(join(dir, "status.json"))),
+        );
+        if (!parsed.success || parsed.data.id !== id) throw new Error("not an api.job.v1 record");
+        record = parsed.data as JobRecord;
+      } catch (err) {
+        log("jobs").warn("Skipping job directory {dir}: {error}", {
+          dir,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        continue;
+      }
+      const job = this.#track(record, dir);
+      if (!isTerminal(record.status)) {
+        this.#finish(job, "failed", null, {
+          error: "Interrupted",
+          detail: `The server stopped while the job was ${record.status}`,
+          hint: "Submit it again",
+        });
+      } else {
+        job.end();
+      }
+    }
+  }
+
+  #track(record: JobRecord, dir: string): Job {
+    let end = (): void => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const job: Job = { record, dir, running: null, ended, end, saving: Promise.resolve() };
+    this.#jobs.set(record.id, job);
+    return job;
+  }
+
+  /** The kinds of job that can be submitted. */
+  get kinds(): string[] {
+    return ["run-csv"];
+  }
+
+  /** Jobs waiting to run. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /**
+   * Validates and queues a job. Throws BadInputError for a bad request or path, and IOError
+   * (`Busy`) when `maxPending` jobs already wait.
+   */
+  async submit(kind: string, body: unknown): Promise<JobRecord> {
+    if (this.#closed) throw new IOError("The job service is shutting down");
+    if (kind !== "run-csv") {
+      throw new BadInputError(`Unknown job kind ${JSON.stringify(kind)}`, {
+        hint: `Kinds: ${this.kinds.join(", ")}`,
+      });
+    }
+    const parsed = ApiJobRunCsvRequest.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      throw new BadInputError(`Invalid ${kind} request: ${where}${issue?.message ?? "invalid"}`, {
+        hint: "See docs/server.md (Job service)",
+      });
+    }
+    const request = parsed.data;
+    await this.#inputPath("csv", request.csv);
+    if (request.snapshot_in !== undefined) {
+      await this.#inputPath("snapshot_in", request.snapshot_in);
+    }
+    if (this.#queue.length >= this.#maxPending) {
+      throw new IOError(`The job queue is full (${this.#maxPending} jobs waiting)`, {
+        hint: "Retry later, or cancel waiting jobs",
+      });
+    }
+    let id = newId();
+    let dir = join(this.#root, id);
+    for (let tries = 0;; tries++) {
+      try {
+        await Deno.mkdir(dir);
+        break;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists) || tries > 8) throw err;
+        id = newId();
+        dir = join(this.#root, id);
+      }
+    }
+    const record: JobRecord = {
+      schema: "api.job.v1",
+      id,
+      kind,
+      status: "pending",
+      created_at: isoNow(),
+      started_at: null,
+      finished_at: null,
+      duration_seconds: null,
+      request: { ...request },
+      cancel_requested: false,
+      exit_code: null,
+      error: null,
+      result: null,
+      artifacts: [],
+    };
+    await atomicWrite(join(dir, "request.json"), `${JSON.stringify(request, null, 2)}\n`);
+    const job = this.#track(record, dir);
+    await this.#save(job);
+    this.#forgetOld();
+    this.#queue.push(job);
+    this.#pump();
+    return { ...record };
+  }
+
+  /**
+   * The absolute path of a request path: relative, inside the input directory once symbolic
+   * links are resolved, and existing. Anything else is BadInput naming the field.
+   */
+  async #inputPath(field: string, path: string): Promise<string> {
+    if (path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
+      throw new BadInputError(
+        `${field} ${JSON.stringify(path)} must be a relative path inside the input directory`,
+      );
+    }
+    let real: string;
+    try {
+      real = await Deno.realPath(join(this.#inputDir, path));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new BadInputError(`${field} ${JSON.stringify(path)} does not exist`, {
+          hint: "Paths are relative to the job service's input directory",
+        });
+      }
+      throw err;
+    }
+    if (!real.startsWith(`${this.#inputDir}/`) || !(await Deno.stat(real)).isFile) {
+      throw new BadInputError(
+        `${field} ${JSON.stringify(path)} is not a file inside the input directory`,
+      );
+    }
+    return real;
+  }
+
+  /** Drops the oldest finished jobs from memory beyond `maxRecords` (their files stay). */
+  #forgetOld(): void {
+    for (const [id, job] of this.#jobs) {
+      if (this.#jobs.size <= this.#maxRecords) break;
+      if (isTerminal(job.record.status)) this.#jobs.delete(id);
+    }
+  }
+
+  /** A copy of the job's record, or undefined for an unknown (or forgotten) id. */
+  get(id: string): JobRecord | undefined {
+    const job = this.#jobs.get(id);
+    return job === undefined ? undefined : { ...job.record };
+  }
+
+  /** Up to `limit` jobs, newest first, optionally only those with `status`. */
+  list(limit: number, status?: JobStatus): JobRecord[] {
+    const out: JobRecord[] = [];
+    for (const job of [...this.#jobs.values()].reverse()) {
+      if (out.length >= limit) break;
+      if (status === undefined || job.record.status === status) out.push({ ...job.record });
+    }
+    return out;
+  }
+
+  /** Resolves with the record once the job has ended (tests, and the log stream). */
+  async settled(id: string): Promise<JobRecord | undefined> {
+    const job = this.#jobs.get(id);
+    if (job === undefined) return undefined;
+    await job.ended;
+    await job.saving;
+    return { ...job.record };
+  }
+
+  /**
+   * Cancels a job: a pending one ends at once; a running one gets SIGTERM (the CLI removes its
+   * temporary files and exits), then SIGKILL after the grace period. Returns the record, or
+   * undefined for an unknown id; a finished job is returned unchanged.
+   */
+  cancel(id: string): JobRecord | undefined {
+    const job = this.#jobs.get(id);
+    if (job === undefined) return undefined;
+    if (isTerminal(job.record.status)) return { ...job.record };
+    job.record.cancel_requested = true;
+    if (job.running === null) {
+      this.#queue.splice(this.#queue.indexOf(job), 1);
+      this.#finish(job, "cancelled", null, null);
+    } else {
+      this.#stop(job.running);
+      void this.#save(job);
+    }
+    return { ...job.record };
+  }
+
+  #stop(running: Running): void {
+    try {
+      running.child.kill("SIGTERM");
+    } catch {
+      return; // already exited
+    }
+    running.killTimer ??= setTimeout(() => {
+      try {
+        running.child.kill("SIGKILL");
+      } catch { /* exited meanwhile */ }
+    }, this.#killAfterMs);
+  }
+
+  /** The path of a job's log file, or undefined for an unknown id. */
+  logPath(id: string): string | undefined {
+    const job = this.#jobs.get(id);
+    return job === undefined ? undefined : join(job.dir, "logs.ndjson");
+  }
+
+  /** Whether the job has ended; undefined for an unknown id. */
+  isFinished(id: string): boolean | undefined {
+    const job = this.#jobs.get(id);
+    return job === undefined ? undefined : isTerminal(job.record.status);
+  }
+
+  /** The path of one of a job's artifacts, or undefined when it has no such artifact. */
+  artifactPath(id: string, name: string): string | undefined {
+    const job = this.#jobs.get(id);
+    if (job === undefined || !job.record.artifacts.includes(name)) return undefined;
+    return join(job.dir, name);
+  }
+
+  /** Cancels every job and waits (up to the kill grace) for the running ones to exit. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of [...this.#queue]) this.cancel(job.record.id);
+    const ends: Promise<void>[] = [];
+    for (const job of this.#jobs.values()) {
+      if (job.running !== null) {
+        this.cancel(job.record.id);
+        ends.push(job.ended.then(() => job.saving));
+      }
+    }
+    await Promise.all(ends);
+  }
+
+  #pump(): void {
+    while (this.#running < this.maxJobs && this.#queue.length > 0) {
+      const job = this.#queue.shift()!;
+      this.#running++;
+      this.#run(job).catch((err) => {
+        log("jobs").error("Job {id} could not be run: {error}", {
+          id: job.record.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        if (!isTerminal(job.record.status)) {
+          this.#finish(job, "failed", null, { error: "Internal", detail: String(err) });
+        }
+      }).finally(() => {
+        this.#running--;
+        this.#pump();
+      });
+    }
+  }
+
+  /** The command line of a job: the CLI's global flags, the command and its flags. */
+  async #commandLine(job: Job): Promise<{ args: string[]; readPaths: string[] }> {
+    const r = job.record.request as RunCsvRequest;
+    const csv = await this.#inputPath("csv", r.csv);
+    const args = ["--json", "--log-json", "--mode", r.mode ?? "adaptive", "run-csv", "--csv", csv];
+    const readPaths = [csv];
+    if (r.dry_run === true) args.push("--dry-run");
+    if (r.metrics !== false) args.push("--metrics-out-dir", job.dir);
+    if (r.snapshot === true) {
+      args.push("--snapshot-out", join(job.dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
+      if (r.compress === true) args.push("--compress");
+    }
+    if (r.snapshot_in !== undefined) {
+      const snap = await this.#inputPath("snapshot_in", r.snapshot_in);
+      args.push("--snapshot-in", snap);
+      readPaths.push(snap);
+    }
+    if (r.csv_max_rows !== undefined) args.push("--csv-max-rows", String(r.csv_max_rows));
+    if (r.csv_max_bytes !== undefined) args.push("--csv-max-bytes", String(r.csv_max_bytes));
+    if (r.tick_every !== undefined) args.push("--tick-every", String(r.tick_every));
+    if (r.latency_buckets !== undefined) args.push("--latency-buckets", r.latency_buckets);
+    return { args, readPaths };
+  }
+
+  async #run(job: Job): Promise<void> {
+    const logFile = await Deno.open(join(job.dir, "logs.ndjson"), {
+      create: true,
+      append: true,
+    });
+    const logs = new JobLog(logFile);
+    try {
+      let line: { args: string[]; readPaths: string[] };
+      try {
+        line = await this.#commandLine(job);
+      } catch (err) {
+        // An input removed or replaced since submission.
+        const detail = err instanceof Error ? err.message : String(err);
+        await logs.note("error", `Job not started: ${detail}`);
+        this.#finish(job, "failed", null, { error: "BadInput", detail });
+        return;
+      }
+      const env = Deno.env.toObject();
+      for (const name of ENV_NOT_PASSED) delete env[name];
+      const config = env.ADHASH_CONFIG;
+      const readPaths = [...line.readPaths, job.dir, ...(config ? [config] : [])];
+      const argv = this.#script === null ? line.args : [
+        "run",
+        "--no-prompt",
+        `--allow-read=${readPaths.join(",")}`,
+        `--allow-write=${job.dir}`,
+        "--allow-env",
+        this.#script,
+        ...line.args,
+      ];
+      const child = new Deno.Command(this.#executable, {
+        args: argv,
+        cwd: this.#inputDir,
+        clearEnv: true,
+        env: { ...env, NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const running: Running = { child, timer: undefined, killTimer: undefined, timedOut: false };
+      job.running = running;
+      const started = performance.now();
+      job.record.status = "running";
+      job.record.started_at = isoNow();
+      void this.#save(job);
+      await logs.note("info", `Started ${job.record.kind} (pid ${child.pid})`);
+      const timeout = (job.record.request as { timeout_seconds?: number }).timeout_seconds;
+      if (timeout !== undefined) {
+        running.timer = setTimeout(() => {
+          running.timedOut = true;
+          this.#stop(running);
+        }, timeout * 1000);
+      }
+      if (job.record.cancel_requested) this.#stop(running);
+      const [stdout, lastLine] = await Promise.all([
+        readCapped(child.stdout, MAX_STDOUT_BYTES),
+        logs.copy(child.stderr),
+      ]);
+      const status = await child.status;
+      clearTimeout(running.timer);
+      clearTimeout(running.killTimer);
+      job.running = null;
+      const seconds = (performance.now() - started) / 1000;
+      job.record.duration_seconds = Math.round(seconds * 1e6) / 1e6;
+      job.record.exit_code = status.code;
+      const result = status.success ? parseResult(stdout) : null;
+      if (result !== null) {
+        await atomicWrite(join(job.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+      }
+      const artifacts = await artifactsIn(job.dir);
+      const how = status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`;
+      if (status.success) {
+        job.record.result = result;
+        await logs.note("info", `Completed in ${seconds.toFixed(3)} s`);
+        this.#finish(job, "completed", status.code, null, artifacts);
+      } else if (running.timedOut) {
+        const detail = `The job ran longer than its timeout_seconds (${timeout}) and was stopped`;
+        await logs.note("error", detail);
+        this.#finish(job, "failed", status.code, { error: "Timeout", detail }, artifacts);
+      } else if (job.record.cancel_requested) {
+        await logs.note("info", `Cancelled (${how})`);
+        this.#finish(job, "cancelled", status.code, null, artifacts);
+      } else {
+        const error = parseEnvelope(lastLine) ??
+          { error: "Internal", detail: `hashmap-cli ended with ${how}` };
+        await logs.note("error", `Failed (${how}): ${error.detail}`);
+        this.#finish(job, "failed", status.code, error, artifacts);
+      }
+    } finally {
+      logFile.close();
+    }
+  }
+
+  /** Records the end of a job; `artifacts` are the files it left (none if it never ran). */
+  #finish(
+    job: Job,
+    status: JobStatus,
+    exitCode: number | null,
+    error: JobError | null,
+    artifacts: string[] = [],
+  ): void {
+    const r = job.record;
+    r.status = status;
+    r.finished_at = isoNow();
+    if (exitCode !== null) r.exit_code = exitCode;
+    r.error = error;
+    r.artifacts = artifacts;
+    void this.#save(job);
+    job.end();
+  }
+
+  /** Queues a write of status.json after the writes before it. */
+  #save(job: Job): Promise<void> {
+    job.saving = job.saving.then(() =>
+      atomicWrite(join(job.dir, "status.json"), `${JSON.stringify(job.record, null, 2)}\n`)
+    ).catch((err) => {
+      log("jobs").error("Could not save the status of job {id}: {error}", {
+        id: job.record.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+    return job.saving;
+  }
+}
+
+/** The artifacts a job left in its directory. */
+async function artifactsIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of ARTIFACTS) {
+    try {
+      if ((await Deno.stat(join(dir, name))).isFile) found.push(name);
+    } catch { /* not written */ }
+  }
+  return found;
+}
+
+/** A job's logs.ndjson: the child's stderr lines plus the service's own lines. */
+class JobLog {
+  #file: Deno.FsFile;
+  #bytes = 0;
+  #truncated = false;
+  #encoder = new TextEncoder();
+
+  constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  /** Writes a line of the service itself. */
+  note(level: "info" | "error", message: string): Promise<void> {
+    return this.#write({
+      "@timestamp": isoNow(),
+      level: level.toUpperCase(),
+      logger: "adhash.jobs",
+      message,
+    });
+  }
+
+  async #write(record: Record<string, unknown>): Promise<void> {
+    const bytes = this.#encoder.encode(`${JSON.stringify(record)}\n`);
+    if (this.#bytes + bytes.length > MAX_LOG_BYTES) {
+      if (this.#truncated) return;
+      this.#truncated = true;
+      const note = this.#encoder.encode(
+        `${
+          JSON.stringify({
+            "@timestamp": isoNow(),
+            level: "WARNING",
+            logger: "adhash.jobs",
+            message: `Log truncated at ${MAX_LOG_BYTES} bytes`,
+          })
+        }\n`,
+      );
+      await writeAll(this.#file, note);
+      return;
+    }
+    this.#bytes += bytes.length;
+    await writeAll(this.#file, bytes);
+  }
+
+  /**
+   * Copies a child's stderr, line by line: JSON objects as they are, other lines wrapped as a
+   * record. Resolves with the last non-empty line (the error envelope of a failed command).
+   */
+  async copy(stream: ReadableStream<Uint8Array>): Promise<string> {
+    const decoder = new TextDecoder();
+    let rest = "";
+    let last = "";
+    const take = async (line: string): Promise<void> => {
+      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+      if (text.trim() === "") return;
+      last = text;
+      let value: unknown = null;
+      try {
+        value = JSON.parse(text);
+      } catch { /* not JSON */ }
+      await this.#write(
+        value !== null && typeof value === "object" && !Array.isArray(value)
+          ? value as Record<string, unknown>
+          : { "@timestamp": isoNow(), level: "INFO", logger: "adhash.jobs.stderr", message: text },
+      );
+    };
+    for await (const chunk of stream) {
+      rest += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        await take(rest.slice(0, nl));
+        rest = rest.slice(nl + 1);
+      }
+    }
+    await take(rest + decoder.decode());
+    return last;
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+}
+
+/** Reads a stream up to `max` bytes, discarding the rest so the child never blocks on it. */
+async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    if (size + chunk.length <= max) {
+      parts.push(chunk);
+      size += chunk.length;
+    }
+  }
+  const all = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** The data of the `{"ok":true,"command":...}` line a `--json` command printed last. */
+function parseResult(stdout: string): Record<string, unknown> | null {
+  const line = stdout.trimEnd().split("\n").pop() ?? "";
+  try {
+    const value = JSON.parse(line);
+    if (value === null || typeof value !== "object" || value.ok !== true) return null;
+    const { ok: _ok, command: _command, ...data } = value as Record<string, unknown>;
+    return data;
+  } catch {
+    return null;
+  }
+}
+
+/** The error envelope on a failed command's last stderr line, if it is one. */
+function parseEnvelope(line: string): JobError | null {
+  try {
+    const v = JSON.parse(line);
+    if (typeof v?.error !== "string" || typeof v?.detail !== "string") return null;
+    return typeof v.hint === "string"
+      ? { error: v.error, detail: v.detail, hint: v.hint }
+      : { error: v.error, detail: v.detail };
+  } catch {
+    return null;
+  }
+}

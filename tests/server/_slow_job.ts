@@ -1,0 +1,16 @@
+// Stands in for hashmap-cli in the job service tests: a job that runs until it is stopped.
+// It logs one JSON line, then waits. SIGTERM ends it with 143, as the CLI does, unless
+// SLOW_JOB_IGNORE_TERM=1, when only SIGKILL ends it.
+const line = (message: string): string =>
+  `${JSON.stringify({ "@timestamp": new Date().toISOString(), level: "INFO", message })}\n`;
+const stderr = (text: string): void => {
+  Deno.stderr.writeSync(new TextEncoder().encode(text));
+};
+Deno.addSignalListener("SIGTERM", () => {
+  if (Deno.env.get("SLOW_JOB_IGNORE_TERM") === "1") return;
+  stderr(line("stopping on SIGTERM"));
+  Deno.exit(143);
+});
+stderr(line(`working on ${Deno.args.join(" ")}`));
+stderr("a plain text line\n");
+setInterval(() => {}, 1000);

@@ -1,0 +1,333 @@
+import assert from "node:assert/strict";
+import { createApp } from "../../src/server/app.ts";
+import { MetricsHub } from "../../src/server/hub.ts";
+import { JobService, type JobServiceOptions } from "../../src/server/jobs.ts";
+import { ApiError, ApiJob, ApiJobList } from "../../src/contracts/api.ts";
+import { RunSummary } from "../../src/contracts/run_summary.ts";
+import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
+
+const SLOW = new URL("./_slow_job.ts", import.meta.url).href;
+const ROWS = 3000;
+
+interface Fixture {
+  dir: string;
+  root: string;
+  jobs: JobService;
+  app: ReturnType<typeof createApp>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A job service over a temp dir holding `in/w.csv` (ROWS generated rows) and `in/bad.csv`. */
+async function fixture(options: Partial<JobServiceOptions> = {}, token?: string): Promise<Fixture> {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  await Deno.mkdir(`${dir}/in`);
+  const chunks = [...generateCsvChunks({ ...GENERATE_DEFAULTS, ops: ROWS, keySpace: 500 })];
+  await Deno.writeFile(`${dir}/in/w.csv`, ReadableStream.from(chunks));
+  await Deno.writeTextFile(`${dir}/in/bad.csv`, "op,key,value\nget,K1,\nbad,K2,\n");
+  await Deno.writeTextFile(`${dir}/secret.csv`, "op,key,value\nget,K1,\n");
+  await Deno.symlink(`${dir}/secret.csv`, `${dir}/in/link.csv`);
+  const root = `${dir}/jobs`;
+  const jobs = await JobService.open({ root, inputDir: `${dir}/in`, ...options });
+  const app = createApp({ hub: new MetricsHub(), jobs, rateLimit: false, token });
+  return {
+    dir,
+    root,
+    jobs,
+    app,
+    async [Symbol.asyncDispose]() {
+      await jobs.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+function post(f: Fixture, body: unknown, kind = "run-csv"): Promise<Response> {
+  return Promise.resolve(f.app.request(`/api/jobs/${kind}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  }));
+}
+
+async function submit(f: Fixture, body: unknown): Promise<string> {
+  const res = await post(f, body);
+  assert.equal(res.status, 202, await res.clone().text());
+  const job = ApiJob.parse(await res.json());
+  assert.equal(res.headers.get("Location"), `/api/jobs/${job.id}`);
+  return job.id;
+}
+
+async function getJob(f: Fixture, id: string): Promise<ApiJob> {
+  const res = await f.app.request(`/api/jobs/${id}`);
+  assert.equal(res.status, 200);
+  return ApiJob.parse(await res.json());
+}
+
+type ApiJob = ReturnType<typeof ApiJob.parse>;
+
+async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("POST /api/jobs/run-csv runs the replay and keeps its result, metrics and logs", async () => {
+  await using f = await fixture();
+  const id = await submit(f, { csv: "w.csv", snapshot: true });
+  await f.jobs.settled(id);
+  const job = await getJob(f, id);
+  assert.equal(job.status, "completed", JSON.stringify(job.error));
+  assert.equal(job.exit_code, 0);
+  assert.equal(job.error, null);
+  assert.ok(job.started_at !== null && job.finished_at !== null && job.duration_seconds! > 0);
+  const summary = RunSummary.parse(job.result);
+  assert.equal(summary.total_ops, ROWS);
+  assert.equal(summary.mode, "adaptive");
+  assert.deepEqual(job.artifacts, ["result.json", "metrics.ndjson", "snapshot.bin"]);
+  // status.json on disk is the record the API serves; result.json is the result.
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${f.root}/${id}/status.json`)), job);
+  const res = await f.app.request(`/api/jobs/${id}/artifacts/result.json`);
+  assert.deepEqual(await res.json(), job.result);
+  const metrics = await (await f.app.request(`/api/jobs/${id}/artifacts/metrics.ndjson`)).text();
+  const ticks = metrics.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(ticks.length, summary.ticks);
+  assert.equal(ticks.at(-1).ops, ROWS);
+  const snap = await f.app.request(`/api/jobs/${id}/artifacts/snapshot.bin`);
+  assert.equal(snap.headers.get("Content-Type"), "application/octet-stream");
+  assert.equal(
+    new TextDecoder().decode((await snap.bytes()).subarray(0, 8)),
+    "ADHSNAP1",
+  );
+  const missing = await f.app.request(`/api/jobs/${id}/artifacts/status.json`);
+  assert.equal(missing.status, 404);
+  const logs = (await (await f.app.request(`/api/jobs/${id}/logs`)).text()).trimEnd().split("\n")
+    .map((l) => JSON.parse(l));
+  assert.match(logs[0].message, /^Started run-csv \(pid \d+\)$/);
+  assert.match(logs.at(-1).message, /^Completed in /);
+});
+
+Deno.test("POST /api/jobs/run-csv passes the request's flags to run-csv", async () => {
+  await using f = await fixture();
+  const id = await submit(f, {
+    csv: "w.csv",
+    mode: "fast-insert",
+    metrics: false,
+    tick_every: 500,
+    latency_buckets: "micro",
+  });
+  const job = await f.jobs.settled(id);
+  const summary = RunSummary.parse(job!.result);
+  assert.equal(summary.mode, "fast-insert");
+  assert.equal(summary.final_backend, "chaining");
+  assert.equal(summary.ticks, Math.ceil(ROWS / 500) + 1);
+  assert.equal(summary.latency_histogram_preset, "micro");
+  assert.deepEqual(job!.artifacts, ["result.json"]);
+  const dry = await f.jobs.settled(await submit(f, { csv: "w.csv", dry_run: true }));
+  assert.equal(dry!.result!.status, "validated");
+  assert.equal(dry!.result!.rows, ROWS);
+  const limited = await f.jobs.settled(await submit(f, { csv: "w.csv", csv_max_rows: 10 }));
+  assert.equal(limited!.status, "failed");
+  assert.equal(limited!.error!.detail, `CSV row limit exceeded (11 > 10)`);
+});
+
+Deno.test("a failing run-csv job carries the CLI's error envelope and leaves no outputs", async () => {
+  await using f = await fixture();
+  const id = await submit(f, { csv: "bad.csv", snapshot: true });
+  const job = await f.jobs.settled(id);
+  assert.equal(job!.status, "failed");
+  assert.equal(job!.exit_code, 2);
+  assert.deepEqual(job!.error, {
+    error: "BadInput",
+    detail: "Unknown op 'bad' at line 3",
+    hint: "See docs/workload_schema.md",
+  });
+  assert.equal(job!.result, null);
+  assert.deepEqual(job!.artifacts, []);
+  const logs = await (await f.app.request(`/api/jobs/${id}/logs`)).text();
+  assert.match(logs, /"error":"BadInput"/);
+  assert.match(logs, /Failed \(exit code 2\): Unknown op 'bad' at line 3/);
+});
+
+Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothing", async () => {
+  await using f = await fixture();
+  const cases: Array<[unknown, RegExp]> = [
+    [{ csv: "../secret.csv" }, /must be a relative path inside the input directory/],
+    [{ csv: `${f.dir}/secret.csv` }, /must be a relative path inside the input directory/],
+    [{ csv: "link.csv" }, /is not a file inside the input directory/],
+    [{ csv: "nope.csv" }, /"nope.csv" does not exist/],
+    [{ csv: "w.csv", snapshot_in: "nope.bin" }, /snapshot_in "nope.bin" does not exist/],
+    [{ csv: "w.csv", extra: 1 }, /Unrecognized key: "extra"/],
+    [{ csv: "w.csv", mode: "fast" }, /^Invalid run-csv request: mode: /],
+    [{ csv: "w.csv", timeout_seconds: 0 }, /timeout_seconds/],
+    [{}, /csv/],
+    ["{not json", /request body is not JSON/],
+  ];
+  for (const [body, detail] of cases) {
+    const res = await post(f, body);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    const err = ApiError.parse(await res.json());
+    assert.equal(err.error, "BadInput");
+    assert.match(err.detail, detail);
+  }
+  const kind = await post(f, { csv: "w.csv" }, "rm-rf");
+  assert.equal(kind.status, 404);
+  assert.equal((await kind.json()).hint, "Kinds: run-csv");
+  assert.deepEqual([...Deno.readDirSync(f.root)], []);
+  const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
+  assert.equal(list.count, 0);
+});
+
+Deno.test("jobs wait for a free slot, and DELETE cancels waiting and running jobs", async () => {
+  await using f = await fixture({ script: SLOW, maxJobs: 1, killAfterMs: 5000 });
+  const first = await submit(f, { csv: "w.csv" });
+  const second = await submit(f, { csv: "w.csv" });
+  // Cancel once the job has set up its SIGTERM handler, as the CLI has by its first log line.
+  await waitFor(async () =>
+    /working on/.test(await (await f.app.request(`/api/jobs/${first}/logs?follow=0`)).text())
+  );
+  assert.equal((await getJob(f, first)).status, "running");
+  assert.equal((await getJob(f, second)).status, "pending");
+  const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
+  assert.deepEqual([list.running, list.pending, list.max_jobs], [1, 1, 1]);
+  assert.deepEqual(list.jobs.map((j) => j.id), [second, first]);
+  const pending = await f.app.request(`/api/jobs/${second}`, { method: "DELETE" });
+  assert.equal(pending.status, 200);
+  assert.equal(ApiJob.parse(await pending.json()).status, "cancelled");
+  const running = await f.app.request(`/api/jobs/${first}`, { method: "DELETE" });
+  assert.equal(running.status, 202);
+  assert.equal(ApiJob.parse(await running.json()).cancel_requested, true);
+  const job = await f.jobs.settled(first);
+  assert.equal(job!.status, "cancelled");
+  assert.equal(job!.exit_code, 143);
+  const again = await f.app.request(`/api/jobs/${first}`, { method: "DELETE" });
+  assert.equal(again.status, 409);
+  assert.equal((await again.json()).error, "Conflict");
+  const logs = await (await f.app.request(`/api/jobs/${first}/logs`)).text();
+  assert.match(logs, /stopping on SIGTERM/);
+  assert.match(logs, /"logger":"adhash.jobs.stderr","message":"a plain text line"/);
+  assert.match(logs, /Cancelled \(exit code 143\)/);
+  const none = await f.app.request(`/api/jobs/20260101T000000Z-000000`, { method: "DELETE" });
+  assert.equal(none.status, 404);
+});
+
+Deno.test("a job past its timeout_seconds fails with Timeout; one ignoring SIGTERM is killed", async () => {
+  Deno.env.set("SLOW_JOB_IGNORE_TERM", "1");
+  try {
+    await using f = await fixture({ script: SLOW, killAfterMs: 200 });
+    const id = await submit(f, { csv: "w.csv", timeout_seconds: 0.3 });
+    const job = await f.jobs.settled(id);
+    assert.equal(job!.status, "failed");
+    assert.equal(job!.error!.error, "Timeout");
+    assert.match(job!.error!.detail, /timeout_seconds \(0.3\)/);
+    assert.ok(job!.duration_seconds! >= 0.45, String(job!.duration_seconds));
+  } finally {
+    Deno.env.delete("SLOW_JOB_IGNORE_TERM");
+  }
+});
+
+Deno.test("GET /api/jobs/{id}/logs follows a running job until it ends", async () => {
+  await using f = await fixture({ script: SLOW });
+  const id = await submit(f, { csv: "w.csv" });
+  const res = await f.app.request(`/api/jobs/${id}/logs`);
+  assert.equal(res.headers.get("Content-Type"), "application/x-ndjson; charset=utf-8");
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("a plain text line")) text += (await reader.read()).value ?? "";
+  assert.match(text, /working on --json --log-json --mode adaptive run-csv --csv /);
+  f.jobs.cancel(id);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  assert.match(text, /Cancelled/);
+  const now = await f.app.request(`/api/jobs/${id}/logs?follow=0`);
+  assert.equal(await now.text(), text);
+});
+
+Deno.test("the job queue is bounded: a full queue answers 503 Busy", async () => {
+  await using f = await fixture({ script: SLOW, maxJobs: 1, maxPending: 1 });
+  await submit(f, { csv: "w.csv" });
+  await submit(f, { csv: "w.csv" });
+  const res = await post(f, { csv: "w.csv" });
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("Retry-After"), "5");
+  assert.equal((await res.json()).error, "Busy");
+});
+
+Deno.test("JobService.open() marks jobs a stopped server left running as Interrupted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  try {
+    const id = "20261123T120000Z-abcdef";
+    await Deno.mkdir(`${dir}/${id}`, { recursive: true });
+    const left = {
+      schema: "api.job.v1",
+      id,
+      kind: "run-csv",
+      status: "running",
+      created_at: "2026-11-23T12:00:00.000Z",
+      started_at: "2026-11-23T12:00:00.100Z",
+      finished_at: null,
+      duration_seconds: null,
+      request: { csv: "w.csv" },
+      cancel_requested: false,
+      exit_code: null,
+      error: null,
+      result: null,
+      artifacts: [],
+    };
+    await Deno.writeTextFile(`${dir}/${id}/status.json`, JSON.stringify(left));
+    await Deno.mkdir(`${dir}/20261123T120001Z-000000`); // no status.json: skipped
+    await Deno.mkdir(`${dir}/not-a-job`);
+    const jobs = await JobService.open({ root: dir });
+    const job = await jobs.settled(id);
+    assert.equal(job!.status, "failed");
+    assert.equal(job!.error!.error, "Interrupted");
+    assert.match(job!.error!.detail, /while the job was running/);
+    assert.deepEqual(jobs.list(10).map((j) => j.id), [id]);
+    const saved = ApiJob.parse(JSON.parse(await Deno.readTextFile(`${dir}/${id}/status.json`)));
+    assert.equal(saved.status, "failed");
+    await jobs.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("/api/jobs needs the token like every /api route, and is 404 when the service is off", async () => {
+  await using f = await fixture({}, "s3cret");
+  assert.equal((await f.app.request("/api/jobs")).status, 401);
+  assert.equal((await post(f, { csv: "w.csv" })).status, 401);
+  const ok = await f.app.request("/api/jobs", { headers: { Authorization: "Bearer s3cret" } });
+  assert.equal(ok.status, 200);
+  const off = createApp({ hub: new MetricsHub(), rateLimit: false });
+  for (const [path, method] of [["/api/jobs", "GET"], ["/api/jobs/run-csv", "POST"]] as const) {
+    const res = await off.request(path, { method });
+    assert.equal(res.status, 404);
+    const err = ApiError.parse(await res.json());
+    assert.equal(err.detail, "the job service is off");
+    assert.match(err.hint!, /--job-root/);
+  }
+});
+
+Deno.test("GET /api/jobs validates its query", async () => {
+  await using f = await fixture();
+  assert.equal((await f.app.request("/api/jobs?status=done")).status, 400);
+  assert.equal((await f.app.request("/api/jobs?limit=0")).status, 400);
+  assert.equal((await f.app.request("/api/jobs?limit=x")).status, 400);
+  assert.equal((await f.app.request("/api/jobs?limit=5000&status=failed")).status, 200);
+});
+
+Deno.test("JobService.close() cancels running and waiting jobs and refuses new ones", async () => {
+  await using f = await fixture({ script: SLOW, maxJobs: 1 });
+  const first = await submit(f, { csv: "w.csv" });
+  const second = await submit(f, { csv: "w.csv" });
+  await waitFor(async () => (await getJob(f, first)).status === "running");
+  await f.jobs.close();
+  assert.equal((await getJob(f, first)).status, "cancelled");
+  assert.equal((await getJob(f, second)).status, "cancelled");
+  const res = await post(f, { csv: "w.csv" });
+  assert.equal(res.status, 503);
+  assert.match((await res.json()).detail, /shutting down/);
+});
