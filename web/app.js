@@ -54,6 +54,26 @@
     return body;
   }
 
+  /** A JSON request with a body (POST, DELETE); errors as in api(). */
+  async function send(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: { ...headers(), "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status === 401) {
+      showLogin("The token was refused.");
+      throw new Unauthorized("401");
+    }
+    const json = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = new Error(json && json.detail ? json.detail : `HTTP ${res.status}`);
+      err.status = res.status;
+      throw err;
+    }
+    return json;
+  }
+
   // ---------- login ----------
   function showLogin(message) {
     $("login").hidden = false;
@@ -97,7 +117,7 @@
   });
 
   // ---------- tabs ----------
-  const tabs = ["telemetry", "probe", "snapshot", "compare"];
+  const tabs = ["telemetry", "probe", "snapshot", "compare", "jobs"];
   function selectTab(name, focus) {
     for (const t of tabs) {
       const on = t === name;
@@ -111,6 +131,7 @@
     if (name === "snapshot") loadSnapshotList();
     if (name === "compare") loadCompare();
     if (name === "probe") loadSnapshotList();
+    if (name === "jobs") loadJobs();
   }
   tabs.forEach((t, i) => {
     const tab = $(`tab-${t}`);
@@ -909,6 +930,115 @@
         : err.message;
     }
   }
+
+  // ---------- jobs view ----------
+  let jobsTimer = null;
+  let shownJob = null;
+  async function loadJobs() {
+    clearTimeout(jobsTimer);
+    jobsTimer = null;
+    if ($("panel-jobs").hidden) return;
+    let active = false;
+    try {
+      const list = await api("/api/jobs?limit=50");
+      const rows = $("job-rows");
+      rows.textContent = "";
+      for (const job of list.jobs) {
+        const tr = rows.insertRow();
+        tr.dataset.id = job.id;
+        tr.dataset.status = job.status;
+        const r = job.result || {};
+        const cells = [
+          job.id,
+          job.status,
+          job.request.csv,
+          job.request.mode || "adaptive",
+          typeof r.ops_per_second === "number" ? fmt(r.ops_per_second, 0) : "–",
+          job.duration_seconds === null ? "–" : job.duration_seconds.toFixed(2),
+        ];
+        cells.forEach((v, i) => {
+          const td = tr.insertCell();
+          td.textContent = v;
+          if (i === 1) td.className = `job-${job.status}`;
+          if (i >= 4) td.classList.add("num");
+        });
+        const actions = tr.insertCell();
+        const logs = document.createElement("button");
+        logs.type = "button";
+        logs.textContent = "Details";
+        logs.addEventListener("click", () => showJob(job.id));
+        actions.append(logs);
+        if (job.status === "pending" || job.status === "running") {
+          active = true;
+          const cancel = document.createElement("button");
+          cancel.type = "button";
+          cancel.textContent = "Cancel";
+          cancel.className = "cancel";
+          cancel.addEventListener("click", async () => {
+            try {
+              await send("DELETE", `/api/jobs/${encodeURIComponent(job.id)}`);
+            } catch (err) {
+              $("job-error").textContent = err.message;
+            }
+            loadJobs();
+          });
+          actions.append(cancel);
+        }
+      }
+      if (shownJob) await showJob(shownJob);
+    } catch (err) {
+      if (err instanceof Unauthorized) return;
+      $("job-rows").textContent = "";
+      $("job-error").textContent = err.status === 404
+        ? "The job service is off. Start the server with --job-root DIR."
+        : err.message;
+      return;
+    }
+    // Refresh while anything can still change; a finished list stays as it is.
+    if (active) jobsTimer = setTimeout(loadJobs, 1000);
+  }
+  async function showJob(id) {
+    shownJob = id;
+    const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
+    $("job-detail").hidden = false;
+    $("job-title").textContent = `${job.kind} ${job.id}: ${job.status}`;
+    $("job-outcome").textContent = job.error
+      ? `${job.error.error}: ${job.error.detail}`
+      : job.result
+      ? `${fmt(job.result.total_ops ?? job.result.rows ?? 0, 0)} ${
+        job.result.total_ops === undefined ? "rows validated" : "ops"
+      }; artifacts: ${job.artifacts.join(", ") || "none"}`
+      : "";
+    const res = await fetch(`/api/jobs/${encodeURIComponent(id)}/logs?follow=0`, {
+      headers: headers(),
+      cache: "no-store",
+    });
+    const lines = (await res.text()).split("\n").filter((l) => l !== "");
+    $("job-logs").textContent = lines.map((l) => {
+      try {
+        const r = JSON.parse(l);
+        const when = String(r["@timestamp"] || "").slice(11, 23);
+        return r.message !== undefined
+          ? `${when} ${r.level || ""} ${r.message}`
+          : `${r.error}: ${r.detail}`;
+      } catch {
+        return l;
+      }
+    }).join("\n");
+  }
+  $("job-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("job-error").textContent = "";
+    const body = { csv: $("job-csv").value.trim(), mode: $("job-mode").value };
+    if ($("job-snapshot").checked) body.snapshot = true;
+    try {
+      const job = await send("POST", "/api/jobs/run-csv", body);
+      shownJob = job.id;
+    } catch (err) {
+      if (!(err instanceof Unauthorized)) $("job-error").textContent = err.message;
+    }
+    loadJobs();
+  });
 
   // ---------- boot ----------
   const savedTheme = localStorage.getItem(THEME_KEY);

@@ -12,6 +12,7 @@ const EXPECTED_SHOTS = [
   "probe.png",
   "snapshot.png",
   "compare.png",
+  "jobs.png",
   "login.png",
 ];
 

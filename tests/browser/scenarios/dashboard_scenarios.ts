@@ -6,6 +6,8 @@ import { MetricsHub } from "../../../src/server/hub.ts";
 import { startMetricsServer } from "../../../src/server/start.ts";
 import { replay } from "../../../src/replay/replay.ts";
 import { saveSnapshot } from "../../../src/snapshot/mod.ts";
+import { JobService } from "../../../src/server/jobs.ts";
+import { GENERATE_DEFAULTS, generateCsvChunks } from "../../../src/workload/generate.ts";
 import { makeBatches } from "../../server/_fixtures.ts";
 import { launchBrowser } from "./_browser.ts";
 
@@ -68,11 +70,16 @@ Deno.test({
     const snapMap = createMap<unknown>("fast-lookup");
     for (let i = 0; i < 200; i++) snapMap.set(`K${i}`, i * 10);
     await saveSnapshot(`${dir}/demo.adhsnap`, snapMap);
+    await Deno.mkdir(`${dir}/work`);
+    const csv = generateCsvChunks({ ...GENERATE_DEFAULTS, ops: 20_000, keySpace: 2000 });
+    await Deno.writeFile(`${dir}/work/workload.csv`, ReadableStream.from(csv));
+    const jobs = await JobService.open({ root: `${dir}/jobs`, inputDir: `${dir}/work` });
     const server = await startMetricsServer({
       hub,
       port: "auto",
       liveMap: () => live?.map ?? null,
       snapshotDir: dir,
+      jobs,
     });
     const browser = await launchBrowser();
     try {
@@ -245,6 +252,39 @@ Deno.test({
         await page.screenshot({ path: `${SHOTS}compare.png`, fullPage: true });
       });
 
+      await t.step("the jobs view runs a replay on the server and shows its result", async () => {
+        await page.click("#tab-jobs");
+        await page.fill("#job-csv", "missing.csv");
+        await page.click("#job-form button[type=submit]");
+        await page.waitForFunction(() =>
+          /"missing.csv" does not exist/.test(document.getElementById("job-error")!.textContent!)
+        );
+        // Chromium logs the refused request itself; that one console error is expected.
+        const refused = errors.findIndex((e) => /status of 400 \(Bad Request\)/.test(e));
+        assert.ok(refused >= 0, JSON.stringify(errors));
+        errors.splice(refused, 1);
+        await page.fill("#job-csv", "workload.csv");
+        await page.selectOption("#job-mode", "fast-lookup");
+        await page.check("#job-snapshot");
+        await page.click("#job-form button[type=submit]");
+        await page.waitForSelector("#job-rows tr[data-status=completed]", { timeout: 20_000 });
+        assert.equal(await page.textContent("#job-error"), "");
+        const [job] = jobs.list(1);
+        const cells = await page.locator("#job-rows tr").first().locator("td").allTextContents();
+        assert.deepEqual(cells.slice(0, 4), [job!.id, "completed", "workload.csv", "fast-lookup"]);
+        const opsPerSecond = (job!.result as { ops_per_second: number }).ops_per_second;
+        assert.equal(cells[4], Math.round(opsPerSecond).toLocaleString("en-US"));
+        await page.waitForFunction(() =>
+          /Completed in/.test(document.getElementById("job-logs")!.textContent!)
+        );
+        assert.match(await page.textContent("#job-title") ?? "", /completed$/);
+        assert.match(
+          await page.textContent("#job-outcome") ?? "",
+          /^20,000 ops; artifacts: result.json, metrics.ndjson, snapshot.bin$/,
+        );
+        await page.screenshot({ path: `${SHOTS}jobs.png`, fullPage: true });
+      });
+
       await t.step("the layout fits a phone screen", async () => {
         await page.setViewportSize({ width: 390, height: 844 });
         await page.click("#tab-telemetry");
@@ -259,6 +299,7 @@ Deno.test({
     } finally {
       await browser.close();
       await server.close();
+      await jobs.close();
       await live?.done.catch(() => {});
       await Deno.remove(dir, { recursive: true });
     }
