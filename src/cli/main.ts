@@ -8,6 +8,8 @@ import { type Registrar, runCli } from "./program.ts";
 import { registerGenerateCsvCommand } from "./commands/generate_csv.ts";
 import { registerRunCsvCommand } from "./commands/run_csv.ts";
 import { registerValidateMetricsCommand } from "./commands/validate_metrics.ts";
+import { registerWorkloadDnaCommand } from "./commands/workload_dna.ts";
+import { registerAbCompareCommand } from "./commands/ab_compare.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerSnapshotCommands } from "./commands/snapshot.ts";
 import { registerServeCommands } from "./commands/serve.ts";
@@ -17,6 +19,8 @@ export const REGISTRARS: readonly Registrar[] = [
   registerGenerateCsvCommand,
   registerRunCsvCommand,
   registerValidateMetricsCommand,
+  registerWorkloadDnaCommand,
+  registerAbCompareCommand,
   registerDemoCommand,
   registerSnapshotCommands,
   registerServeCommands,

@@ -5,18 +5,11 @@
  */
 
 import { z } from "zod";
+import { exact } from "./exact.ts";
 
-// Every schema has an explicit type: JSR checks a published API fast only when it need not infer
-// types. `exact()` makes each type exactly what its schema builds, so a field added to a schema
-// and not to its type fails to compile.
+// Every schema has an explicit type (see exact.ts).
 type Num = z.ZodNumber;
 type Opt<T extends z.ZodType> = z.ZodOptional<T>;
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
-  : false;
-
-function exact<T>(): <S extends T>(schema: S & (Same<S, T> extends true ? unknown : never)) => T {
-  return (schema) => schema;
-}
 
 type PercentilesSchema = z.ZodObject<{ p50: Num; p90: Num; p99: Num }, z.core.$strip>;
 

@@ -12,7 +12,9 @@ import { ErrorEnvelope, SuccessEnvelope } from "./error_envelope.ts";
 import { ConfigFile } from "./config.ts";
 import { ProbeTraceSchema } from "./probe_trace.ts";
 import { SnapshotInspectionSchema } from "./snapshot.ts";
-import { API_SCHEMAS } from "./api.ts";
+import { API_SCHEMAS, ApiJobRunCsvRequest } from "./api.ts";
+import { AbCompareReport } from "./ab_compare.ts";
+import { WorkloadDna } from "./workload_dna.ts";
 
 /** File name (in schemas/) -> zod schema and which side of defaults/transforms it describes. */
 export const SCHEMA_FILES: Readonly<
@@ -26,6 +28,10 @@ export const SCHEMA_FILES: Readonly<
   "config.schema.json": { schema: ConfigFile, io: "input" },
   "probe_trace.schema.json": { schema: ProbeTraceSchema, io: "output" },
   "snapshot_inspect.v1.schema.json": { schema: SnapshotInspectionSchema, io: "output" },
+  "ab_compare.v1.schema.json": { schema: AbCompareReport, io: "output" },
+  "workload_dna.v1.schema.json": { schema: WorkloadDna, io: "output" },
+  // What a client sends to POST /api/jobs/run-csv.
+  "api.job_run_csv_request.v1.schema.json": { schema: ApiJobRunCsvRequest, io: "input" },
   // Metrics server bodies: schemas/api.<name>.v1.schema.json.
   ...Object.fromEntries(
     Object.entries(API_SCHEMAS).map((
