@@ -948,19 +948,25 @@
         tr.dataset.id = job.id;
         tr.dataset.status = job.status;
         const r = job.result || {};
+        const q = job.request;
         const cells = [
           job.id,
+          job.kind,
           job.status,
-          job.request.csv,
-          job.request.mode || "adaptive",
+          q.csv,
+          job.kind === "run-csv"
+            ? q.mode || "adaptive"
+            : job.kind === "ab-compare"
+            ? `${q.baseline_mode || "adaptive"} vs ${q.candidate_mode || "fast-lookup"}`
+            : "–",
           typeof r.ops_per_second === "number" ? fmt(r.ops_per_second, 0) : "–",
           job.duration_seconds === null ? "–" : job.duration_seconds.toFixed(2),
         ];
         cells.forEach((v, i) => {
           const td = tr.insertCell();
           td.textContent = v;
-          if (i === 1) td.className = `job-${job.status}`;
-          if (i >= 4) td.classList.add("num");
+          if (i === 2) td.className = `job-${job.status}`;
+          if (i >= 5) td.classList.add("num");
         });
         const actions = tr.insertCell();
         const logs = document.createElement("button");

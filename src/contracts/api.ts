@@ -123,23 +123,53 @@ export const ApiStreamHello = z.object({
   history_limit: z.number().int().positive(),
 }).meta({ id: "api.stream_hello.v1" });
 
+const mode = z.enum(MODES as [string, ...string[]]);
+const limits = {
+  csv_max_rows: z.number().int().min(0).optional(),
+  csv_max_bytes: z.number().int().min(0).optional(),
+  timeout_seconds: z.number().positive().max(604_800).optional().describe(
+    "fail the job (Timeout) when it runs longer; default: no limit",
+  ),
+};
+const csv = z.string().min(1).describe("workload CSV, relative to the service's input directory");
+
 /** `POST /api/jobs/run-csv`: a replay run by the job service (paths relative to its input dir). */
 export const ApiJobRunCsvRequest = z.strictObject({
-  csv: z.string().min(1).describe("workload CSV, relative to the service's input directory"),
-  mode: z.enum(MODES as [string, ...string[]]).optional().describe("map mode (default adaptive)"),
+  csv,
+  mode: mode.optional().describe("map mode (default adaptive)"),
   dry_run: z.boolean().optional().describe("validate the CSV only"),
   metrics: z.boolean().optional().describe("write the artifact metrics.ndjson (default true)"),
   snapshot: z.boolean().optional().describe("write the artifact snapshot.bin (default false)"),
   compress: z.boolean().optional().describe("gzip the snapshot (snapshot.bin.gz)"),
   snapshot_in: z.string().min(1).optional().describe("start from this snapshot (input dir)"),
-  csv_max_rows: z.number().int().min(0).optional(),
-  csv_max_bytes: z.number().int().min(0).optional(),
   tick_every: z.number().int().min(1).max(1_000_000_000).optional(),
   latency_buckets: z.enum(["default", "micro"]).optional(),
-  timeout_seconds: z.number().positive().max(604_800).optional().describe(
-    "fail the job (Timeout) when it runs longer; default: no limit",
-  ),
+  ...limits,
 }).meta({ id: "api.job_run_csv_request.v1" });
+
+/** `POST /api/jobs/workload-dna`: a workload analysis run by the job service. */
+export const ApiJobWorkloadDnaRequest = z.strictObject({
+  csv,
+  top_keys: z.number().int().min(0).max(10_000).optional(),
+  max_tracked_keys: z.number().int().min(1).max(10_000_000).optional(),
+  ...limits,
+}).meta({ id: "api.job_workload_dna_request.v1" });
+
+const label = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
+
+/** `POST /api/jobs/ab-compare`: an A/B comparison run by the job service. */
+export const ApiJobAbCompareRequest = z.strictObject({
+  csv,
+  baseline_mode: mode.optional().describe("default adaptive"),
+  candidate_mode: mode.optional().describe("default fast-lookup"),
+  baseline_label: label.optional(),
+  candidate_label: label.optional(),
+  baseline_config: z.string().min(1).optional().describe("TOML config (input dir)"),
+  candidate_config: z.string().min(1).optional().describe("TOML config (input dir)"),
+  repeat: z.number().int().min(1).max(100).optional(),
+  warmup_rows: z.number().int().min(0).optional(),
+  ...limits,
+}).meta({ id: "api.job_ab_compare_request.v1" });
 
 /** Why a job failed: the CLI's error envelope, or Timeout / Interrupted / Internal. */
 export const ApiJobError = z.object({
@@ -154,7 +184,7 @@ export const ApiJobError = z.object({
 export const ApiJob = z.object({
   schema: z.literal("api.job.v1"),
   id: z.string(),
-  kind: z.string().describe("run-csv"),
+  kind: z.string().describe("run-csv | workload-dna | ab-compare"),
   status: z.enum(["pending", "running", "completed", "failed", "cancelled"]),
   created_at: z.string(),
   started_at: z.string().nullable(),
@@ -165,7 +195,7 @@ export const ApiJob = z.object({
   exit_code: z.number().int().nullable(),
   error: ApiJobError.nullable(),
   result: z.record(z.string(), z.unknown()).nullable().describe(
-    "the command's --json result (run_summary.v1 for run-csv) once completed",
+    "the command's --json result (run_summary.v1, workload_dna.v1, ab_compare.v1) once completed",
   ),
   artifacts: z.array(z.string()).describe("files under /api/jobs/{id}/artifacts/"),
 }).meta({ id: "api.job.v1" });
@@ -202,6 +232,10 @@ export const API_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
 
 /** A `POST /api/jobs/run-csv` body. */
 export type RunCsvRequest = z.infer<typeof ApiJobRunCsvRequest>;
+/** A `POST /api/jobs/workload-dna` body. */
+export type WorkloadDnaRequest = z.infer<typeof ApiJobWorkloadDnaRequest>;
+/** A `POST /api/jobs/ab-compare` body. */
+export type AbCompareRequest = z.infer<typeof ApiJobAbCompareRequest>;
 
 /** An error body. */
 export type ApiError = z.infer<typeof ApiError>;

@@ -12,7 +12,12 @@ import { ErrorEnvelope, SuccessEnvelope } from "./error_envelope.ts";
 import { ConfigFile } from "./config.ts";
 import { ProbeTraceSchema } from "./probe_trace.ts";
 import { SnapshotInspectionSchema } from "./snapshot.ts";
-import { API_SCHEMAS, ApiJobRunCsvRequest } from "./api.ts";
+import {
+  API_SCHEMAS,
+  ApiJobAbCompareRequest,
+  ApiJobRunCsvRequest,
+  ApiJobWorkloadDnaRequest,
+} from "./api.ts";
 import { AbCompareReport } from "./ab_compare.ts";
 import { WorkloadDna } from "./workload_dna.ts";
 
@@ -30,8 +35,10 @@ export const SCHEMA_FILES: Readonly<
   "snapshot_inspect.v1.schema.json": { schema: SnapshotInspectionSchema, io: "output" },
   "ab_compare.v1.schema.json": { schema: AbCompareReport, io: "output" },
   "workload_dna.v1.schema.json": { schema: WorkloadDna, io: "output" },
-  // What a client sends to POST /api/jobs/run-csv.
+  // What a client sends to POST /api/jobs/<kind>.
   "api.job_run_csv_request.v1.schema.json": { schema: ApiJobRunCsvRequest, io: "input" },
+  "api.job_workload_dna_request.v1.schema.json": { schema: ApiJobWorkloadDnaRequest, io: "input" },
+  "api.job_ab_compare_request.v1.schema.json": { schema: ApiJobAbCompareRequest, io: "input" },
   // Metrics server bodies: schemas/api.<name>.v1.schema.json.
   ...Object.fromEntries(
     Object.entries(API_SCHEMAS).map((

@@ -17,10 +17,10 @@ const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "fail
 const LOG_POLL_MS = 200;
 
 const CONTENT_TYPES: Record<string, string> = {
-  "result.json": "application/json",
-  "metrics.ndjson": "application/x-ndjson",
-  "snapshot.bin": "application/octet-stream",
-  "snapshot.bin.gz": "application/gzip",
+  json: "application/json",
+  ndjson: "application/x-ndjson",
+  md: "text/markdown; charset=utf-8",
+  gz: "application/gzip",
 };
 
 function notFound(c: Context, id: string): Response {
@@ -189,7 +189,8 @@ export function jobRoutes(jobs: JobService | undefined): Hono {
     }
     const file = await Deno.open(path, { read: true });
     const headers = {
-      "Content-Type": CONTENT_TYPES[name] ?? "application/octet-stream",
+      "Content-Type": CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1)] ??
+        "application/octet-stream",
       "Content-Disposition": `attachment; filename="${id}-${name}"`,
     };
     if (c.req.method === "HEAD") {

@@ -15,7 +15,16 @@
 import { BadInputError, IOError, PolicyError } from "../errors.ts";
 import { atomicWrite } from "../io/atomic_write.ts";
 import { log } from "../log/setup.ts";
-import { ApiJob, ApiJobRunCsvRequest, type RunCsvRequest } from "../contracts/api.ts";
+import type { z } from "zod";
+import {
+  type AbCompareRequest,
+  ApiJob,
+  ApiJobAbCompareRequest,
+  ApiJobRunCsvRequest,
+  ApiJobWorkloadDnaRequest,
+  type RunCsvRequest,
+  type WorkloadDnaRequest,
+} from "../contracts/api.ts";
 
 /** Where a job is in its life. */
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
@@ -56,7 +65,7 @@ export interface JobRecord {
   exit_code: number | null;
   /** Why it failed, when it failed. */
   error: JobError | null;
-  /** The command's `--json` result once completed (`run_summary.v1` for run-csv). */
+  /** The command's `--json` result once completed (e.g. `run_summary.v1` for run-csv). */
   result: Record<string, unknown> | null;
   /** Files that can be fetched from `/api/jobs/{id}/artifacts/{name}`. */
   artifacts: string[];
@@ -84,8 +93,86 @@ export interface JobServiceOptions {
   killAfterMs?: number;
 }
 
-/** Files a job may leave for clients, besides the logs. */
-const ARTIFACTS = ["result.json", "metrics.ndjson", "snapshot.bin", "snapshot.bin.gz"];
+/** Files of a job directory that are the service's own, not the job's artifacts. */
+const OWN_FILES = new Set(["request.json", "status.json", "logs.ndjson"]);
+
+/** A kind of job: its request schema, the request fields naming input files, its command line. */
+interface JobKind {
+  schema: z.ZodType<Record<string, unknown>>;
+  inputs: readonly string[];
+  /** The CLI arguments after `--json --log-json`; `input` maps input fields to real paths. */
+  args(request: Record<string, unknown>, dir: string, input: Record<string, string>): string[];
+}
+
+/** `--flag value` for each request field that is set. */
+function flags(request: Record<string, unknown>, names: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [field, flag] of Object.entries(names)) {
+    const value = request[field];
+    if (value !== undefined) out.push(flag, String(value));
+  }
+  return out;
+}
+
+const LIMIT_FLAGS = { csv_max_rows: "--csv-max-rows", csv_max_bytes: "--csv-max-bytes" };
+
+/** Every kind of job, by the name in `POST /api/jobs/{kind}`. */
+const KINDS: Readonly<Record<string, JobKind>> = {
+  "run-csv": {
+    schema: ApiJobRunCsvRequest,
+    inputs: ["csv", "snapshot_in"],
+    args(request, dir, input) {
+      const r = request as RunCsvRequest;
+      const args = ["--mode", r.mode ?? "adaptive", "run-csv", "--csv", input.csv!];
+      if (r.dry_run === true) args.push("--dry-run");
+      if (r.metrics !== false) args.push("--metrics-out-dir", dir);
+      if (r.snapshot === true) {
+        args.push("--snapshot-out", join(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
+        if (r.compress === true) args.push("--compress");
+      }
+      if (input.snapshot_in !== undefined) args.push("--snapshot-in", input.snapshot_in);
+      return args.concat(flags(r, {
+        ...LIMIT_FLAGS,
+        tick_every: "--tick-every",
+        latency_buckets: "--latency-buckets",
+      }));
+    },
+  },
+  "workload-dna": {
+    schema: ApiJobWorkloadDnaRequest,
+    inputs: ["csv"],
+    args(request, _dir, input) {
+      const r = request as WorkloadDnaRequest;
+      return ["workload-dna", "--csv", input.csv!].concat(flags(r, {
+        ...LIMIT_FLAGS,
+        top_keys: "--top-keys",
+        max_tracked_keys: "--max-tracked-keys",
+      }));
+    },
+  },
+  "ab-compare": {
+    schema: ApiJobAbCompareRequest,
+    inputs: ["csv", "baseline_config", "candidate_config"],
+    args(request, dir, input) {
+      const r = request as AbCompareRequest;
+      return ["ab-compare", "--csv", input.csv!, "--out-dir", dir].concat(
+        flags(input, {
+          baseline_config: "--baseline-config",
+          candidate_config: "--candidate-config",
+        }),
+        flags(r, {
+          ...LIMIT_FLAGS,
+          baseline_mode: "--baseline-mode",
+          candidate_mode: "--candidate-mode",
+          baseline_label: "--baseline-label",
+          candidate_label: "--candidate-label",
+          repeat: "--repeat",
+          warmup_rows: "--warmup-rows",
+        }),
+      );
+    },
+  },
+};
 /** Largest log a job keeps; later lines are dropped (the last line is still read for errors). */
 const MAX_LOG_BYTES = 16 << 20;
 /** Largest stdout read from a child: its `--json` result line. */
@@ -268,7 +355,7 @@ export class JobService {
 
   /** The kinds of job that can be submitted. */
   get kinds(): string[] {
-    return ["run-csv"];
+    return Object.keys(KINDS);
   }
 
   /** Jobs waiting to run. */
@@ -287,12 +374,13 @@ export class JobService {
    */
   async submit(kind: string, body: unknown): Promise<JobRecord> {
     if (this.#closed) throw new IOError("The job service is shutting down");
-    if (kind !== "run-csv") {
+    const spec = KINDS[kind];
+    if (spec === undefined) {
       throw new BadInputError(`Unknown job kind ${JSON.stringify(kind)}`, {
         hint: `Kinds: ${this.kinds.join(", ")}`,
       });
     }
-    const parsed = ApiJobRunCsvRequest.safeParse(body);
+    const parsed = spec.schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
@@ -301,10 +389,7 @@ export class JobService {
       });
     }
     const request = parsed.data;
-    await this.#inputPath("csv", request.csv);
-    if (request.snapshot_in !== undefined) {
-      await this.#inputPath("snapshot_in", request.snapshot_in);
-    }
+    await this.#inputPaths(spec, request);
     if (this.#queue.length >= this.#maxPending) {
       throw new IOError(`The job queue is full (${this.#maxPending} jobs waiting)`, {
         hint: "Retry later, or cancel waiting jobs",
@@ -494,28 +579,27 @@ export class JobService {
     }
   }
 
-  /** The command line of a job: the CLI's global flags, the command and its flags. */
+  /** The real paths of a request's input files, by field. */
+  async #inputPaths(
+    spec: JobKind,
+    request: Record<string, unknown>,
+  ): Promise<Record<string, string>> {
+    const paths: Record<string, string> = {};
+    for (const field of spec.inputs) {
+      const value = request[field];
+      if (typeof value === "string") paths[field] = await this.#inputPath(field, value);
+    }
+    return paths;
+  }
+
+  /** The command line of a job and the files it reads. */
   async #commandLine(job: Job): Promise<{ args: string[]; readPaths: string[] }> {
-    const r = job.record.request as RunCsvRequest;
-    const csv = await this.#inputPath("csv", r.csv);
-    const args = ["--json", "--log-json", "--mode", r.mode ?? "adaptive", "run-csv", "--csv", csv];
-    const readPaths = [csv];
-    if (r.dry_run === true) args.push("--dry-run");
-    if (r.metrics !== false) args.push("--metrics-out-dir", job.dir);
-    if (r.snapshot === true) {
-      args.push("--snapshot-out", join(job.dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
-      if (r.compress === true) args.push("--compress");
-    }
-    if (r.snapshot_in !== undefined) {
-      const snap = await this.#inputPath("snapshot_in", r.snapshot_in);
-      args.push("--snapshot-in", snap);
-      readPaths.push(snap);
-    }
-    if (r.csv_max_rows !== undefined) args.push("--csv-max-rows", String(r.csv_max_rows));
-    if (r.csv_max_bytes !== undefined) args.push("--csv-max-bytes", String(r.csv_max_bytes));
-    if (r.tick_every !== undefined) args.push("--tick-every", String(r.tick_every));
-    if (r.latency_buckets !== undefined) args.push("--latency-buckets", r.latency_buckets);
-    return { args, readPaths };
+    const spec = KINDS[job.record.kind]!;
+    const input = await this.#inputPaths(spec, job.record.request);
+    return {
+      args: ["--json", "--log-json", ...spec.args(job.record.request, job.dir, input)],
+      readPaths: Object.values(input),
+    };
   }
 
   async #run(job: Job): Promise<void> {
@@ -643,15 +727,13 @@ export class JobService {
   }
 }
 
-/** The artifacts a job left in its directory. */
+/** The artifacts a job left in its directory: its files but the service's own and temporaries. */
 async function artifactsIn(dir: string): Promise<string[]> {
   const found: string[] = [];
-  for (const name of ARTIFACTS) {
-    try {
-      if ((await Deno.stat(join(dir, name))).isFile) found.push(name);
-    } catch { /* not written */ }
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && !OWN_FILES.has(e.name) && !e.name.startsWith(".")) found.push(e.name);
   }
-  return found;
+  return found.sort();
 }
 
 /** A job's logs.ndjson: the child's stderr lines plus the service's own lines. */

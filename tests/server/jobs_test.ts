@@ -4,6 +4,8 @@ import { MetricsHub } from "../../src/server/hub.ts";
 import { JobService, type JobServiceOptions } from "../../src/server/jobs.ts";
 import { ApiError, ApiJob, ApiJobList } from "../../src/contracts/api.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
+import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
+import { AbCompareReport } from "../../src/contracts/ab_compare.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
 
 const SLOW = new URL("./_slow_job.ts", import.meta.url).href;
@@ -49,8 +51,8 @@ function post(f: Fixture, body: unknown, kind = "run-csv"): Promise<Response> {
   }));
 }
 
-async function submit(f: Fixture, body: unknown): Promise<string> {
-  const res = await post(f, body);
+async function submit(f: Fixture, body: unknown, kind = "run-csv"): Promise<string> {
+  const res = await post(f, body, kind);
   assert.equal(res.status, 202, await res.clone().text());
   const job = ApiJob.parse(await res.json());
   assert.equal(res.headers.get("Location"), `/api/jobs/${job.id}`);
@@ -85,7 +87,7 @@ Deno.test("POST /api/jobs/run-csv runs the replay and keeps its result, metrics 
   const summary = RunSummary.parse(job.result);
   assert.equal(summary.total_ops, ROWS);
   assert.equal(summary.mode, "adaptive");
-  assert.deepEqual(job.artifacts, ["result.json", "metrics.ndjson", "snapshot.bin"]);
+  assert.deepEqual(job.artifacts, ["metrics.ndjson", "result.json", "snapshot.bin"]);
   // status.json on disk is the record the API serves; result.json is the result.
   assert.deepEqual(JSON.parse(await Deno.readTextFile(`${f.root}/${id}/status.json`)), job);
   const res = await f.app.request(`/api/jobs/${id}/artifacts/result.json`);
@@ -173,7 +175,7 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
   }
   const kind = await post(f, { csv: "w.csv" }, "rm-rf");
   assert.equal(kind.status, 404);
-  assert.equal((await kind.json()).hint, "Kinds: run-csv");
+  assert.equal((await kind.json()).hint, "Kinds: run-csv, workload-dna, ab-compare");
   assert.deepEqual([...Deno.readDirSync(f.root)], []);
   const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
   assert.equal(list.count, 0);
@@ -330,4 +332,54 @@ Deno.test("JobService.close() cancels running and waiting jobs and refuses new o
   const res = await post(f, { csv: "w.csv" });
   assert.equal(res.status, 503);
   assert.match((await res.json()).detail, /shutting down/);
+});
+
+Deno.test("POST /api/jobs/workload-dna analyses the workload and returns its report", async () => {
+  await using f = await fixture();
+  const id = await submit(f, { csv: "w.csv", top_keys: 3 }, "workload-dna");
+  const job = await f.jobs.settled(id);
+  assert.equal(job!.status, "completed", JSON.stringify(job!.error));
+  const report = WorkloadDna.parse(job!.result);
+  assert.equal(report.rows, ROWS);
+  assert.equal(report.top_keys.length, 3);
+  assert.deepEqual(job!.artifacts, ["result.json"]);
+  const bad = await f.jobs.settled(await submit(f, { csv: "bad.csv" }, "workload-dna"));
+  assert.equal(bad!.error!.detail, "Unknown op 'bad' at line 3");
+  const res = await post(f, { csv: "w.csv", top_keys: -1 }, "workload-dna");
+  assert.equal(res.status, 400);
+  assert.match((await res.json()).detail, /^Invalid workload-dna request: top_keys: /);
+});
+
+Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and metrics", async () => {
+  await using f = await fixture();
+  await Deno.writeTextFile(`${f.dir}/in/tight.toml`, "[adaptive]\nmax_lf_chaining = 0.5\n");
+  const id = await submit(f, {
+    csv: "w.csv",
+    candidate_mode: "fast-insert",
+    candidate_label: "chain",
+    candidate_config: "tight.toml",
+    warmup_rows: 0,
+  }, "ab-compare");
+  const job = await f.jobs.settled(id);
+  assert.equal(job!.status, "completed", JSON.stringify(job!.error));
+  const report = AbCompareReport.parse(job!.result);
+  assert.equal(report.candidate.label, "chain");
+  assert.equal(report.candidate.summary.final_backend, "chaining");
+  assert.match(String(report.candidate.config), /tight\.toml$/);
+  assert.deepEqual(job!.artifacts, [
+    "ab.json",
+    "ab.md",
+    "baseline.metrics.ndjson",
+    "chain.metrics.ndjson",
+    "result.json",
+  ]);
+  const md = await f.app.request(`/api/jobs/${id}/artifacts/ab.md`);
+  assert.equal(md.headers.get("Content-Type"), "text/markdown; charset=utf-8");
+  assert.match(await md.text(), /chain/);
+  const escape = await post(f, { csv: "w.csv", baseline_config: "../secret.csv" }, "ab-compare");
+  assert.equal(escape.status, 400);
+  assert.match(
+    (await escape.json()).detail,
+    /^baseline_config "..\/secret.csv" must be a relative/,
+  );
 });

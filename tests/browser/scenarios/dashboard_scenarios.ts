@@ -271,16 +271,22 @@ Deno.test({
         assert.equal(await page.textContent("#job-error"), "");
         const [job] = jobs.list(1);
         const cells = await page.locator("#job-rows tr").first().locator("td").allTextContents();
-        assert.deepEqual(cells.slice(0, 4), [job!.id, "completed", "workload.csv", "fast-lookup"]);
+        assert.deepEqual(cells.slice(0, 5), [
+          job!.id,
+          "run-csv",
+          "completed",
+          "workload.csv",
+          "fast-lookup",
+        ]);
         const opsPerSecond = (job!.result as { ops_per_second: number }).ops_per_second;
-        assert.equal(cells[4], Math.round(opsPerSecond).toLocaleString("en-US"));
+        assert.equal(cells[5], Math.round(opsPerSecond).toLocaleString("en-US"));
         await page.waitForFunction(() =>
           /Completed in/.test(document.getElementById("job-logs")!.textContent!)
         );
         assert.match(await page.textContent("#job-title") ?? "", /completed$/);
         assert.match(
           await page.textContent("#job-outcome") ?? "",
-          /^20,000 ops; artifacts: result.json, metrics.ndjson, snapshot.bin$/,
+          /^20,000 ops; artifacts: metrics.ndjson, result.json, snapshot.bin$/,
         );
         await page.screenshot({ path: `${SHOTS}jobs.png`, fullPage: true });
       });
