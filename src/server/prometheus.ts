@@ -97,8 +97,17 @@ export function renderPrometheus(tick: MetricsTick | null): string {
     "gauge",
     "Live entries at each probe distance.",
   );
+  // A tick from a file may list a distance twice or out of order; one series per distance.
+  const byDistance = new Map<number, number>();
   for (const [distance, count] of tick.probe_hist) {
-    w.sample("hashmap_probe_length_count", { distance: String(distance) }, count);
+    byDistance.set(distance, (byDistance.get(distance) ?? 0) + count);
+  }
+  for (const distance of [...byDistance.keys()].sort((a, b) => a - b)) {
+    w.sample(
+      "hashmap_probe_length_count",
+      { distance: String(distance) },
+      byDistance.get(distance)!,
+    );
   }
 
   w.family(

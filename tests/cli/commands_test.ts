@@ -299,6 +299,9 @@ Deno.test("run-csv input failures map to the documented exit codes", async () =>
   const dirAsCsv = await runCli(["run-csv", "--csv", dir]);
   assert.equal(dirAsCsv.code, 2);
   assert.match(String(dirAsCsv.envelope?.detail), /is a directory/);
+  const compress = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--compress"]);
+  assert.equal(compress.code, 2);
+  assert.equal(compress.envelope?.detail, "--compress gzips --snapshot-out, which is not given");
 });
 
 Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved map", async () => {

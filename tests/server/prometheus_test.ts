@@ -51,6 +51,18 @@ Deno.test("renderPrometheus() passes promtool check metrics", async () => {
   }
 });
 
+Deno.test("renderPrometheus() gives one series per probe distance, in order, for any probe_hist", async () => {
+  const text = renderPrometheus({ ...last, probe_hist: [[2, 1], [0, 5], [2, 3], [1, 0]] });
+  const lines = text.split("\n").filter((l) => l.startsWith("hashmap_probe_length_count{"));
+  assert.deepEqual(lines, [
+    'hashmap_probe_length_count{distance="0"} 5',
+    'hashmap_probe_length_count{distance="1"} 0',
+    'hashmap_probe_length_count{distance="2"} 4',
+  ]);
+  const { code, out } = await promtool(text);
+  assert.ok(code === 0 || code === 3, `promtool exit ${code}: ${out}`);
+});
+
 Deno.test("renderPrometheus() fails promtool when the text is broken (the check can fail)", async () => {
   const broken = renderPrometheus(last).replace("hashmap_ops_total ", "hashmap_ops_total{ ");
   const { code } = await promtool(broken);

@@ -141,6 +141,7 @@ Deno.test("hashmap-cli serve reports bad arguments with the error envelope", asy
     [["--port", "70000"], {}, 2, /70000/],
     [["--source", "/nonexistent/m.ndjson"], {}, 5, /not found/],
     [["--compare", "/nonexistent/ab.json"], {}, 5, /not found/],
+    [["--source", "/tmp"], {}, 2, /^--source "\/tmp" is a directory$/],
     [["--port", "auto"], { ADHASH_RATE_LIMIT: "lots" }, 2, /ADHASH_RATE_LIMIT/],
     [["--port", "auto"], { ADHASH_CORS_ORIGINS: "not an origin" }, 2, /ADHASH_CORS_ORIGINS/],
     [["--port", "auto", "--host", "999.1.1.1"], {}, 2, /^Cannot listen on host "999\.1\.1\.1"/],

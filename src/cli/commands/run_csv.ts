@@ -125,6 +125,11 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     ["--json-summary-out", flags.jsonSummaryOut],
     ["--snapshot-out", flags.snapshotOut],
   ];
+  if (flags.compress && flags.snapshotOut === undefined) {
+    throw new BadInputError("--compress gzips --snapshot-out, which is not given", {
+      hint: "Add --snapshot-out PATH, or drop --compress",
+    });
+  }
   checkDistinctPaths([["--csv", flags.csv], ...outputs]);
   checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
   checkOutputFiles(outputs);

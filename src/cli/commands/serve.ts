@@ -47,6 +47,14 @@ async function readCompare(path: string): Promise<unknown> {
   }
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false; // a missing file is reported when it is opened
+  }
+}
+
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -124,6 +132,11 @@ export function registerServeCommands(program: Command): void {
       const compare = opts.compare === undefined ? undefined : await readCompare(opts.compare);
       const hub = new MetricsHub({ historyLimit: opts.historyLimit, compare });
       let source: SourceHandle | undefined;
+      if (opts.source !== undefined && (await isDirectory(opts.source))) {
+        throw new BadInputError(`--source ${JSON.stringify(opts.source)} is a directory`, {
+          hint: "Name a metrics.v1 NDJSON file, e.g. runs/m/metrics.ndjson",
+        });
+      }
       if (opts.source !== undefined) {
         try {
           source = await followSource(opts.source, hub, {
