@@ -18,6 +18,7 @@
  */
 
 import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
+import { dirOf } from "../io/atomic_write.ts";
 
 type Logtape = typeof import("@logtape/logtape");
 
@@ -97,6 +98,7 @@ async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
     // Not wrapped: dispose() flushes this sink through its own Symbol.dispose. A record queued
     // while logtape loads at set-up carries the time it is written in the file.
     const { getRotatingFileSink } = await import("@logtape/file");
+    Deno.mkdirSync(dirOf(o.file), { recursive: true });
     sinks.file = getRotatingFileSink(o.file, {
       maxSize: o.maxBytes ?? 5_000_000,
       maxFiles: o.backupCount ?? 5,

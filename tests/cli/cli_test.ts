@@ -163,7 +163,7 @@ Deno.test("cli --log-json writes JSON log lines and --log-file writes a log file
   const r = await runCli([
     "--log-json",
     "--log-file",
-    `${dir}/adhash.log`,
+    `${dir}/logs/today/adhash.log`, // directories created as generate-csv creates its own
     "generate-csv",
     "--outfile",
     `${dir}/a.csv`,
@@ -176,7 +176,7 @@ Deno.test("cli --log-json writes JSON log lines and --log-file writes a log file
   const rec = JSON.parse(logLine);
   assert.equal(rec.level, "INFO");
   assert.match(rec.message, /Wrote 10 rows/);
-  const file = await Deno.readTextFile(`${dir}/adhash.log`);
+  const file = await Deno.readTextFile(`${dir}/logs/today/adhash.log`);
   assert.match(file, /Wrote 10 rows/);
 });
 
