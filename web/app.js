@@ -991,7 +991,6 @@
           actions.append(cancel);
         }
       }
-      if (shownJob) await showJob(shownJob);
     } catch (err) {
       if (err instanceof Unauthorized) return;
       $("job-rows").textContent = "";
@@ -999,6 +998,12 @@
         ? "The job service is off. Start the server with --job-root DIR."
         : err.message;
       return;
+    }
+    // The detail's own failure (say a job forgotten meanwhile) must not empty the list.
+    if (shownJob) {
+      showJob(shownJob).catch((err) => {
+        if (!(err instanceof Unauthorized)) $("job-error").textContent = err.message;
+      });
     }
     // Refresh while anything can still change; a finished list stays as it is.
     if (active) jobsTimer = setTimeout(loadJobs, 1000);

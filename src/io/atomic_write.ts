@@ -28,6 +28,19 @@ export function removeTempFilesOnSignal(): void {
   cleanUpOnSignal = true;
 }
 
+/**
+ * Undoes {@linkcode removeTempFilesOnSignal} for a program that handles SIGINT and SIGTERM
+ * itself (`serve`): it lets writes under way finish and shuts down in order, which an exit from
+ * the middle of a write would prevent.
+ */
+export function leaveSignalsToProgram(): void {
+  cleanUpOnSignal = false;
+  if (onSignal !== null) {
+    SIGNALS.forEach(([sig], i) => Deno.removeSignalListener(sig, onSignal![i]!));
+    onSignal = null;
+  }
+}
+
 /** Records (or with `done`, forgets) a temporary file. */
 export function trackTempFile(path: string, done = false): void {
   if (done) pending.delete(path);

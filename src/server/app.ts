@@ -129,7 +129,7 @@ export function createApp(options: CreateAppOptions): Hono {
     const corsMw = cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type"],
-      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
+      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"], // job routes check Origin
       maxAge: 600,
     });
     app.use("/api/*", corsMw);
@@ -331,7 +331,15 @@ export function createApp(options: CreateAppOptions): Hono {
     }),
   );
 
-  app.route("/", jobRoutes(options.jobs));
+  app.route(
+    "/",
+    jobRoutes(options.jobs, {
+      tokenRequired: options.token !== undefined && options.token !== "",
+      corsOrigins: options.corsOrigins === false
+        ? []
+        : (options.corsOrigins ?? []).filter((o) => o !== "*"),
+    }),
+  );
 
   // The dashboard shell holds no data, so it loads without the token; the login form asks for it.
   const serveAsset = (c: Context, name: string): Response => {

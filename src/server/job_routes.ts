@@ -6,10 +6,10 @@
  */
 
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AdhashError, BadInputError } from "../errors.ts";
-import type { JobService, JobStatus } from "./jobs.ts";
+import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
 import { errorResponse } from "./security.ts";
 
 const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
@@ -82,8 +82,52 @@ function logStream(
   });
 }
 
+/** What the job routes need to know of the server's security settings. */
+export interface JobRouteOptions {
+  /** Whether requests need a bearer token. */
+  tokenRequired: boolean;
+  /** Origins explicitly allowed cross-origin requests (`*` does not count here). */
+  corsOrigins: string[];
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Jobs run commands, so a page on another site must not start them through a visitor's browser:
+ * a request with an `Origin` other than the server's own (or one listed explicitly) is refused,
+ * and without a token only requests addressed to a loopback name are served, which a DNS
+ * rebinding page cannot forge.
+ */
+function guard(options: JobRouteOptions): MiddlewareHandler {
+  return async (c, next): Promise<Response | void> => {
+    const url = new URL(c.req.url);
+    const origin = c.req.header("origin");
+    if (origin !== undefined && origin !== url.origin && !options.corsOrigins.includes(origin)) {
+      return errorResponse(
+        c,
+        403,
+        "Policy",
+        `job requests from origin ${JSON.stringify(origin)} are refused`,
+        "List the origin in ADHASH_CORS_ORIGINS to allow it",
+      );
+    }
+    if (!options.tokenRequired && !LOOPBACK_HOSTS.has(url.hostname)) {
+      return errorResponse(
+        c,
+        403,
+        "Policy",
+        `without ADHASH_TOKEN the job service answers only loopback addresses, not ${
+          JSON.stringify(url.hostname)
+        }`,
+        "Set ADHASH_TOKEN, or use http://127.0.0.1:<port>/",
+      );
+    }
+    await next();
+  };
+}
+
 /** The `/api/jobs` routes over `jobs` (or 404s when it is undefined). */
-export function jobRoutes(jobs: JobService | undefined): Hono {
+export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions): Hono {
   const app = new Hono();
   if (jobs === undefined) {
     const off = (c: Context): Response =>
@@ -98,6 +142,8 @@ export function jobRoutes(jobs: JobService | undefined): Hono {
     app.all("/api/jobs/*", off);
     return app;
   }
+  app.use("/api/jobs", guard(options));
+  app.use("/api/jobs/*", guard(options));
   app.get("/api/jobs", (c) => {
     const limit = limitQuery(c);
     const status = c.req.query("status");
@@ -128,6 +174,15 @@ export function jobRoutes(jobs: JobService | undefined): Hono {
         `Kinds: ${jobs.kinds.join(", ")}`,
       );
     }
+    // A cross-site form or "simple" request cannot send this type without a preflight.
+    if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+      return errorResponse(
+        c,
+        415,
+        "UnsupportedMediaType",
+        "a job request must be sent as Content-Type: application/json",
+      );
+    }
     let request: unknown;
     try {
       request = await c.req.json();
@@ -142,9 +197,12 @@ export function jobRoutes(jobs: JobService | undefined): Hono {
       if (err instanceof BadInputError) {
         return errorResponse(c, 400, "BadInput", err.message, err.hint);
       }
-      if (err instanceof AdhashError && err.code === "IO") {
+      if (err instanceof JobQueueFullError) {
         c.header("Retry-After", "5");
         return errorResponse(c, 503, "Busy", err.message, err.hint);
+      }
+      if (err instanceof AdhashError && err.code === "IO") {
+        return errorResponse(c, 503, "IO", err.message, err.hint);
       }
       throw err;
     }
@@ -157,16 +215,15 @@ export function jobRoutes(jobs: JobService | undefined): Hono {
 
   app.delete("/api/jobs/:id", (c) => {
     const id = c.req.param("id");
-    const before = jobs.get(id);
-    if (before === undefined) return notFound(c, id);
-    if (
-      before.status === "completed" || before.status === "failed" || before.status === "cancelled"
-    ) {
-      return errorResponse(c, 409, "Conflict", `job ${id} has already ended (${before.status})`);
-    }
+    const finished = jobs.isFinished(id);
+    if (finished === undefined) return notFound(c, id);
     const record = jobs.cancel(id)!;
-    // A pending job is cancelled now; a running one once its process has exited.
-    return c.json(record, record.status === "cancelled" ? 200 : 202);
+    // A pending job is cancelled now (200); a running one once its process has exited (202).
+    if (!finished && record.cancel_requested) {
+      return c.json(record, record.status === "cancelled" ? 200 : 202);
+    }
+    const what = finished ? `has already ended (${record.status})` : "has already finished running";
+    return errorResponse(c, 409, "Conflict", `job ${id} ${what}`);
   });
 
   app.get("/api/jobs/:id/logs", (c) => {
@@ -187,7 +244,13 @@ export function jobRoutes(jobs: JobService | undefined): Hono {
     if (path === undefined) {
       return errorResponse(c, 404, "NotFound", `job ${id} has no artifact ${JSON.stringify(name)}`);
     }
-    const file = await Deno.open(path, { read: true });
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      return errorResponse(c, 404, "NotFound", `job ${id}'s artifact ${name} was removed`);
+    }
     const headers = {
       "Content-Type": CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1)] ??
         "application/octet-stream",

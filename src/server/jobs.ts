@@ -91,7 +91,12 @@ export interface JobServiceOptions {
   script?: string | null;
   /** Grace between SIGTERM and SIGKILL when cancelling (default 5000 ms). */
   killAfterMs?: number;
+  /** TOML config the jobs run with (their `ADHASH_CONFIG`); default none. */
+  config?: string | undefined;
 }
+
+/** A submission refused because `maxPending` jobs already wait. */
+export class JobQueueFullError extends IOError {}
 
 /** Files of a job directory that are the service's own, not the job's artifacts. */
 const OWN_FILES = new Set(["request.json", "status.json", "logs.ndjson"]);
@@ -178,7 +183,13 @@ const MAX_LOG_BYTES = 16 << 20;
 /** Largest stdout read from a child: its `--json` result line. */
 const MAX_STDOUT_BYTES = 4 << 20;
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
-const ENV_NOT_PASSED = ["ADHASH_TOKEN", "ADHASH_METRICS_PORT", "ADHASH_METRICS_HOST"];
+/** The service's own settings, not its jobs'; ADHASH_CONFIG is set from `config`. */
+const ENV_NOT_PASSED = [
+  "ADHASH_TOKEN",
+  "ADHASH_METRICS_PORT",
+  "ADHASH_METRICS_HOST",
+  "ADHASH_CONFIG",
+];
 
 interface Running {
   child: Deno.ChildProcess;
@@ -187,10 +198,19 @@ interface Running {
   timedOut: boolean;
 }
 
+/**
+ * Where a job is, finer than its status: `starting` (left the queue, no process yet) and
+ * `finishing` (process exited, end not yet recorded) are `running` to clients, but a cancel
+ * must treat them apart.
+ */
+type Phase = "queued" | "starting" | "running" | "finishing" | "ended";
+
 interface Job {
   record: JobRecord;
   dir: string;
-  running: Running | null;
+  phase: Phase;
+  /** The child process while `running`. */
+  process: Running | null;
   /** Resolves when the job reaches an end state. */
   ended: Promise<void>;
   end: () => void;
@@ -227,6 +247,9 @@ export class JobService {
   readonly #maxRecords: number;
   readonly #script: string | null;
   readonly #killAfterMs: number;
+  readonly #config: string | undefined;
+  /** Submissions past the queue check and not yet queued (they count against maxPending). */
+  #admitting = 0;
   readonly #jobs = new Map<string, Job>();
   readonly #queue: Job[] = [];
   #running = 0;
@@ -236,8 +259,10 @@ export class JobService {
     root: string,
     inputDir: string,
     executable: string,
+    config: string | undefined,
     options: JobServiceOptions,
   ) {
+    this.#config = config;
     this.#root = root;
     this.#executable = executable;
     this.#inputDir = inputDir;
@@ -303,6 +328,7 @@ export class JobService {
       await Deno.realPath(options.root),
       inputDir,
       Deno.build.standalone ? Deno.execPath() : executable,
+      options.config === undefined ? undefined : await realFile("config", options.config),
       options,
     );
     await service.#load();
@@ -348,7 +374,15 @@ export class JobService {
   #track(record: JobRecord, dir: string): Job {
     let end = (): void => {};
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const job: Job = { record, dir, running: null, ended, end, saving: Promise.resolve() };
+    const job: Job = {
+      record,
+      dir,
+      phase: isTerminal(record.status) ? "ended" : "queued",
+      process: null,
+      ended,
+      end,
+      saving: Promise.resolve(),
+    };
     this.#jobs.set(record.id, job);
     return job;
   }
@@ -390,46 +424,64 @@ export class JobService {
     }
     const request = parsed.data;
     await this.#inputPaths(spec, request);
-    if (this.#queue.length >= this.#maxPending) {
-      throw new IOError(`The job queue is full (${this.#maxPending} jobs waiting)`, {
+    if (this.#queue.length + this.#admitting >= this.#maxPending) {
+      throw new JobQueueFullError(`The job queue is full (${this.#maxPending} jobs waiting)`, {
         hint: "Retry later, or cancel waiting jobs",
       });
     }
-    let id = newId();
-    let dir = join(this.#root, id);
-    for (let tries = 0;; tries++) {
-      try {
-        await Deno.mkdir(dir);
-        break;
-      } catch (err) {
-        if (!(err instanceof Deno.errors.AlreadyExists) || tries > 8) throw err;
-        id = newId();
-        dir = join(this.#root, id);
+    this.#admitting++;
+    let dir: string | undefined;
+    try {
+      const record: JobRecord = {
+        schema: "api.job.v1",
+        id: "",
+        kind,
+        status: "pending",
+        created_at: isoNow(),
+        started_at: null,
+        finished_at: null,
+        duration_seconds: null,
+        request: { ...request },
+        cancel_requested: false,
+        exit_code: null,
+        error: null,
+        result: null,
+        artifacts: [],
+      };
+      for (let tries = 0; dir === undefined; tries++) {
+        const id = newId();
+        try {
+          await Deno.mkdir(join(this.#root, id));
+          record.id = id;
+          dir = join(this.#root, id);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.AlreadyExists) || tries > 8) throw err;
+        }
       }
+      await atomicWrite(join(dir, "request.json"), `${JSON.stringify(request, null, 2)}\n`);
+      await atomicWrite(join(dir, "status.json"), `${JSON.stringify(record, null, 2)}\n`);
+      // Exists from the start, so a waiting job's log can be read (and followed).
+      await Deno.writeFile(join(dir, "logs.ndjson"), new Uint8Array());
+      if (this.#closed) throw new IOError("The job service is shutting down");
+      const job = this.#track(record, dir);
+      this.#forgetOld();
+      this.#queue.push(job);
+      this.#pump();
+      return { ...record };
+    } catch (err) {
+      // No half-made job directory is left to be listed after a restart.
+      if (dir !== undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (err instanceof IOError) throw err;
+      if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+        throw err;
+      }
+      throw new IOError(`Could not store the job: ${err instanceof Error ? err.message : err}`, {
+        hint: "Check the job root's disk space and permissions",
+        cause: err,
+      });
+    } finally {
+      this.#admitting--;
     }
-    const record: JobRecord = {
-      schema: "api.job.v1",
-      id,
-      kind,
-      status: "pending",
-      created_at: isoNow(),
-      started_at: null,
-      finished_at: null,
-      duration_seconds: null,
-      request: { ...request },
-      cancel_requested: false,
-      exit_code: null,
-      error: null,
-      result: null,
-      artifacts: [],
-    };
-    await atomicWrite(join(dir, "request.json"), `${JSON.stringify(request, null, 2)}\n`);
-    const job = this.#track(record, dir);
-    await this.#save(job);
-    this.#forgetOld();
-    this.#queue.push(job);
-    this.#pump();
-    return { ...record };
   }
 
   /**
@@ -451,7 +503,11 @@ export class JobService {
           hint: "Paths are relative to the job service's input directory",
         });
       }
-      throw err;
+      if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+        throw err;
+      }
+      // e.g. a NUL byte, which no file name holds
+      throw new BadInputError(`${field} ${JSON.stringify(path)} is not a usable path`);
     }
     if (!real.startsWith(`${this.#inputDir}/`) || !(await Deno.stat(real)).isFile) {
       throw new BadInputError(
@@ -502,14 +558,24 @@ export class JobService {
   cancel(id: string): JobRecord | undefined {
     const job = this.#jobs.get(id);
     if (job === undefined) return undefined;
-    if (isTerminal(job.record.status)) return { ...job.record };
-    job.record.cancel_requested = true;
-    if (job.running === null) {
-      this.#queue.splice(this.#queue.indexOf(job), 1);
-      this.#finish(job, "cancelled", null, null);
-    } else {
-      this.#stop(job.running);
-      void this.#save(job);
+    switch (job.phase) {
+      case "queued":
+        job.record.cancel_requested = true;
+        this.#queue.splice(this.#queue.indexOf(job), 1);
+        this.#finish(job, "cancelled", null, null);
+        break;
+      case "starting": // #run sees the request before and after it spawns the process
+        job.record.cancel_requested = true;
+        void this.#save(job);
+        break;
+      case "running":
+        job.record.cancel_requested = true;
+        this.#stop(job.process!);
+        void this.#save(job);
+        break;
+      case "finishing": // the process has exited: too late to cancel
+      case "ended":
+        break;
     }
     return { ...job.record };
   }
@@ -549,27 +615,26 @@ export class JobService {
   /** Cancels every job and waits (up to the kill grace) for the running ones to exit. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of [...this.#queue]) this.cancel(job.record.id);
     const ends: Promise<void>[] = [];
     for (const job of this.#jobs.values()) {
-      if (job.running !== null) {
-        this.cancel(job.record.id);
-        ends.push(job.ended.then(() => job.saving));
-      }
+      if (job.phase === "ended") continue;
+      this.cancel(job.record.id);
+      ends.push(job.ended.then(() => job.saving));
     }
     await Promise.all(ends);
   }
 
   #pump(): void {
-    while (this.#running < this.maxJobs && this.#queue.length > 0) {
+    while (!this.#closed && this.#running < this.maxJobs && this.#queue.length > 0) {
       const job = this.#queue.shift()!;
+      job.phase = "starting";
       this.#running++;
       this.#run(job).catch((err) => {
         log("jobs").error("Job {id} could not be run: {error}", {
           id: job.record.id,
           error: err instanceof Error ? err.message : String(err),
         });
-        if (!isTerminal(job.record.status)) {
+        if (job.phase !== "ended") {
           this.#finish(job, "failed", null, { error: "Internal", detail: String(err) });
         }
       }).finally(() => {
@@ -619,10 +684,15 @@ export class JobService {
         this.#finish(job, "failed", null, { error: "BadInput", detail });
         return;
       }
+      if (job.record.cancel_requested) {
+        await logs.note("info", "Cancelled before it started");
+        this.#finish(job, "cancelled", null, null);
+        return;
+      }
       const env = Deno.env.toObject();
       for (const name of ENV_NOT_PASSED) delete env[name];
-      const config = env.ADHASH_CONFIG;
-      const readPaths = [...line.readPaths, job.dir, ...(config ? [config] : [])];
+      if (this.#config !== undefined) env.ADHASH_CONFIG = this.#config;
+      const readPaths = [...line.readPaths, job.dir, ...(this.#config ? [this.#config] : [])];
       const argv = this.#script === null ? line.args : [
         "run",
         "--no-prompt",
@@ -642,7 +712,8 @@ export class JobService {
         stderr: "piped",
       }).spawn();
       const running: Running = { child, timer: undefined, killTimer: undefined, timedOut: false };
-      job.running = running;
+      job.process = running;
+      job.phase = "running";
       const started = performance.now();
       job.record.status = "running";
       job.record.started_at = isoNow();
@@ -663,7 +734,8 @@ export class JobService {
       const status = await child.status;
       clearTimeout(running.timer);
       clearTimeout(running.killTimer);
-      job.running = null;
+      job.process = null;
+      job.phase = "finishing";
       const seconds = (performance.now() - started) / 1000;
       job.record.duration_seconds = Math.round(seconds * 1e6) / 1e6;
       job.record.exit_code = status.code;
@@ -709,6 +781,7 @@ export class JobService {
     if (exitCode !== null) r.exit_code = exitCode;
     r.error = error;
     r.artifacts = artifacts;
+    job.phase = "ended";
     void this.#save(job);
     job.end();
   }
@@ -725,6 +798,19 @@ export class JobService {
     });
     return job.saving;
   }
+}
+
+/** The real path of an existing file named by a setting; BadInput otherwise. */
+async function realFile(setting: string, path: string): Promise<string> {
+  try {
+    const real = await Deno.realPath(path);
+    if ((await Deno.stat(real)).isFile) return real;
+  } catch (err) {
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+      throw err;
+    }
+  }
+  throw new BadInputError(`The jobs' ${setting} ${JSON.stringify(path)} is not a readable file`);
 }
 
 /** The artifacts a job left in its directory: its files but the service's own and temporaries. */
@@ -823,11 +909,14 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const parts: Uint8Array[] = [];
   let size = 0;
+  let full = false;
   for await (const chunk of stream) {
-    if (size + chunk.length <= max) {
-      parts.push(chunk);
-      size += chunk.length;
+    if (full || size + chunk.length > max) {
+      full = true; // keep a prefix, never a spliced text
+      continue;
     }
+    parts.push(chunk);
+    size += chunk.length;
   }
   const all = new Uint8Array(size);
   let off = 0;

@@ -12,7 +12,7 @@ import type { ApiError } from "../contracts/api.ts";
 /** A JSON error response with the `api.error.v1` body. */
 export function errorResponse(
   c: Context,
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 500 | 503,
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503,
   error: string,
   detail: string,
   hint?: string,

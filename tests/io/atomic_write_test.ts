@@ -30,3 +30,33 @@ Deno.test("atomicWrite() keeps the old file when writing fails part-way", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("leaveSignalsToProgram() lets a program that handles SIGTERM finish its writes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = new URL("./_signal_script.ts", import.meta.url).pathname;
+    const run = async (mode: string) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          `--allow-write=${dir}`,
+          `--allow-read=${dir}`,
+          script,
+          `${dir}/${mode}.txt`,
+          mode,
+        ],
+        stdout: "piped",
+      }).output();
+      return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+    };
+    const cleanup = await run("cleanup");
+    assert.equal(cleanup.code, 143);
+    assert.deepEqual([...Deno.readDirSync(dir)], []); // the temporary file was removed
+    const leave = await run("leave");
+    assert.equal(leave.code, 0);
+    assert.equal(leave.stdout, "handled by the program\n");
+    assert.equal(await Deno.readTextFile(`${dir}/leave.txt`), "data\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

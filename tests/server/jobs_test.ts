@@ -43,10 +43,15 @@ async function fixture(options: Partial<JobServiceOptions> = {}, token?: string)
   };
 }
 
-function post(f: Fixture, body: unknown, kind = "run-csv"): Promise<Response> {
+function post(
+  f: Fixture,
+  body: unknown,
+  kind = "run-csv",
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return Promise.resolve(f.app.request(`/api/jobs/${kind}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   }));
 }
@@ -159,6 +164,7 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
     [{ csv: `${f.dir}/secret.csv` }, /must be a relative path inside the input directory/],
     [{ csv: "link.csv" }, /is not a file inside the input directory/],
     [{ csv: "nope.csv" }, /"nope.csv" does not exist/],
+    [{ csv: "w.csv\u0000x" }, /is not a usable path/],
     [{ csv: "w.csv", snapshot_in: "nope.bin" }, /snapshot_in "nope.bin" does not exist/],
     [{ csv: "w.csv", extra: 1 }, /Unrecognized key: "extra"/],
     [{ csv: "w.csv", mode: "fast" }, /^Invalid run-csv request: mode: /],
@@ -382,4 +388,107 @@ Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and
     (await escape.json()).detail,
     /^baseline_config "..\/secret.csv" must be a relative/,
   );
+});
+
+Deno.test("DELETE right after POST cancels the job before its process starts", async () => {
+  await using f = await fixture({ script: SLOW, maxJobs: 1 });
+  const id = await submit(f, { csv: "w.csv" });
+  const res = await f.app.request(`/api/jobs/${id}`, { method: "DELETE" });
+  assert.equal(res.status, 202);
+  assert.equal(ApiJob.parse(await res.json()).cancel_requested, true);
+  const job = await f.jobs.settled(id);
+  assert.equal(job!.status, "cancelled");
+  assert.equal(job!.started_at, null);
+  const logs = await (await f.app.request(`/api/jobs/${id}/logs`)).text();
+  assert.match(logs, /Cancelled before it started/);
+  assert.doesNotMatch(logs, /Started/);
+});
+
+Deno.test("cancelling one waiting job leaves the others queued", async () => {
+  await using f = await fixture({ script: SLOW, maxJobs: 1 });
+  const [a, b, c] = [await submit(f, { csv: "w.csv" }), await submit(f, { csv: "w.csv" })].concat(
+    await submit(f, { csv: "w.csv" }),
+  );
+  assert.equal((await f.app.request(`/api/jobs/${b}`, { method: "DELETE" })).status, 200);
+  assert.equal((await getJob(f, c!)).status, "pending");
+  const list = ApiJobList.parse(await (await f.app.request("/api/jobs?status=pending")).json());
+  assert.deepEqual(list.jobs.map((j) => j.id), [c]);
+  assert.equal(list.pending, 1);
+  // A waiting job's log exists (empty) and can be read.
+  const logs = await f.app.request(`/api/jobs/${c}/logs?follow=0`);
+  assert.equal(logs.status, 200);
+  assert.equal(await logs.text(), "");
+  f.jobs.cancel(a!);
+  await waitFor(async () => (await getJob(f, c!)).status === "running");
+});
+
+Deno.test("the queue bound holds under concurrent submissions", async () => {
+  await using f = await fixture({ script: SLOW, maxJobs: 1, maxPending: 5 });
+  await submit(f, { csv: "w.csv" }); // runs
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => post(f, { csv: "w.csv" }).then((r) => r.status)),
+  );
+  assert.deepEqual(answers.filter((s) => s === 202).length, 5, String(answers));
+  assert.deepEqual(answers.filter((s) => s === 503).length, 15);
+  const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
+  assert.equal(list.pending, 5);
+  assert.equal([...Deno.readDirSync(f.root)].length, 6);
+});
+
+Deno.test("job routes refuse other sites' pages, non-JSON bodies and, without a token, non-loopback hosts", async () => {
+  await using f = await fixture();
+  const evil = await post(f, { csv: "w.csv" }, "run-csv", { Origin: "http://evil.example" });
+  assert.equal(evil.status, 403);
+  assert.match((await evil.json()).detail, /origin "http:\/\/evil.example" are refused/);
+  const evilGet = await f.app.request("/api/jobs", { headers: { Origin: "http://evil.example" } });
+  assert.equal(evilGet.status, 403);
+  const same = await post(f, { csv: "w.csv", dry_run: true }, "run-csv", {
+    Origin: "http://localhost",
+  });
+  assert.equal(same.status, 202);
+  const plain = await post(f, { csv: "w.csv" }, "run-csv", { "Content-Type": "text/plain" });
+  assert.equal(plain.status, 415);
+  assert.equal((await plain.json()).error, "UnsupportedMediaType");
+  const rebound = await f.app.request("http://attacker.example:9090/api/jobs");
+  assert.equal(rebound.status, 403);
+  assert.match((await rebound.json()).detail, /only loopback addresses, not "attacker.example"/);
+  await using t = await fixture({}, "s3cret");
+  const withToken = await t.app.request("http://metrics.internal/api/jobs", {
+    headers: { Authorization: "Bearer s3cret" },
+  });
+  assert.equal(withToken.status, 200);
+});
+
+Deno.test("a job root that cannot be written gets 503 IO and leaves nothing behind", async () => {
+  await using f = await fixture();
+  await Deno.remove(f.root, { recursive: true });
+  await Deno.writeTextFile(f.root, "not a directory");
+  const res = await post(f, { csv: "w.csv" });
+  assert.equal(res.status, 503);
+  const err = ApiError.parse(await res.json());
+  assert.equal(err.error, "IO");
+  assert.match(err.detail, /^Could not store the job: /);
+  assert.equal(f.jobs.list(10).length, 0);
+});
+
+Deno.test("jobs run with the service's config; a removed artifact is 404", async () => {
+  const config = await Deno.makeTempFile({ suffix: ".toml" });
+  try {
+    // A policy the CLI refuses shows that the config reached the job's process.
+    await Deno.writeTextFile(config, '[adaptive]\nmax_lf_chaining = "high"\n');
+    await using f = await fixture({ config });
+    const bad = await f.jobs.settled(await submit(f, { csv: "w.csv" }));
+    assert.equal(bad!.status, "failed");
+    assert.equal(bad!.error!.error, "BadInput");
+    assert.match(bad!.error!.detail, /max_lf_chaining/);
+    await Deno.writeTextFile(config, "[watchdog]\nenabled = false\n");
+    const ok = await f.jobs.settled(await submit(f, { csv: "w.csv" }));
+    assert.equal(ok!.status, "completed");
+    await Deno.remove(`${f.root}/${ok!.id}/metrics.ndjson`);
+    const gone = await f.app.request(`/api/jobs/${ok!.id}/artifacts/metrics.ndjson`);
+    assert.equal(gone.status, 404);
+    assert.match((await gone.json()).detail, /was removed/);
+  } finally {
+    await Deno.remove(config);
+  }
 });

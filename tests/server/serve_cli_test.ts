@@ -212,6 +212,7 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     const base = `http://127.0.0.1:${r.port}`;
     const res = await fetch(`${base}/api/jobs/run-csv`, {
       method: "POST",
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ csv: "w.csv" }),
     });
     assert.equal(res.status, 202);
@@ -270,6 +271,52 @@ Deno.test("hashmap-cli serve --job-root refuses to start unsafely or without its
     );
     assert.equal(notDir.code, 2);
     assert.match(notDir.stderr, /Job input directory \\".*\/file\\" is not a directory/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashmap-cli serve stopped with running and waiting jobs cancels them and leaves no process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  try {
+    const gen = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", CLI, "generate-csv"].concat(
+        ["--outfile", `${dir}/big.csv`, "--ops", "1000000"],
+      ),
+    }).output();
+    assert.equal(gen.code, 0);
+    const r = await startServe(
+      ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir, "--max-jobs", "1"],
+      {},
+      [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
+    );
+    const base = `http://127.0.0.1:${r.port}`;
+    // A tick per op keeps each job busy for seconds.
+    const body = JSON.stringify({ csv: "big.csv", metrics: false, tick_every: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${base}/api/jobs/run-csv`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+      assert.equal(res.status, 202);
+      ids.push((await res.json()).id);
+    }
+    await waitFor(async () =>
+      /Started run-csv/.test(await (await fetch(`${base}/api/jobs/${ids[0]}/logs?follow=0`)).text())
+    );
+    const out = await stop(r);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /shutting down/);
+    const statuses = ids.map((id) =>
+      JSON.parse(Deno.readTextFileSync(`${dir}/jobs/${id}/status.json`)).status
+    );
+    assert.deepEqual(statuses, ["cancelled", "cancelled", "cancelled"]);
+    const log = Deno.readTextFileSync(`${dir}/jobs/${ids[0]}/logs.ndjson`);
+    const pid = Number(/pid (\d+)/.exec(log)![1]);
+    const ps = await new Deno.Command("ps", { args: ["-p", String(pid)], stdout: "null" }).output();
+    assert.equal(ps.code, 1, `the job's process ${pid} still exists`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,7 +8,8 @@
 import { type Command, Option } from "../command.ts";
 import { BadInputError, IOError } from "../../errors.ts";
 import { log } from "../../log/setup.ts";
-import { emitSuccess, floatArg, intArg, portArg, writeStdout } from "../program.ts";
+import { emitSuccess, floatArg, globalOptions, intArg, portArg, writeStdout } from "../program.ts";
+import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
 import type { SourceHandle } from "../../server/source.ts";
 
 interface ServeOptions {
@@ -108,6 +109,7 @@ export function registerServeCommands(program: Command): void {
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const logger = log("server");
+      leaveSignalsToProgram(); // waitForSignal() below shuts down in order, jobs included
       if (opts.follow && opts.source === undefined) {
         throw new BadInputError("--follow needs --source", {
           hint: "e.g. --source runs/metrics.ndjson --follow",
@@ -158,6 +160,7 @@ export function registerServeCommands(program: Command): void {
         root: opts.jobRoot,
         inputDir: opts.jobInputDir,
         maxJobs: opts.maxJobs,
+        config: globalOptions(cmd).config, // --config or ADHASH_CONFIG, as this server read it
         // Jobs run this program: the compiled binary itself, or the script this process runs
         // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
         ...(Deno.build.standalone
