@@ -236,6 +236,14 @@ function isTerminal(status: JobStatus): boolean {
   return status === "completed" || status === "failed" || status === "cancelled";
 }
 
+/** What {@linkcode JobService.open} resolved: real paths and the executable to spawn. */
+interface Resolved {
+  root: string;
+  inputDir: string;
+  executable: string;
+  config: string | undefined;
+}
+
 /** Runs `hashmap-cli` commands as jobs; see the module documentation. */
 export class JobService {
   /** Jobs running at once. */
@@ -255,17 +263,11 @@ export class JobService {
   #running = 0;
   #closed = false;
 
-  private constructor(
-    root: string,
-    inputDir: string,
-    executable: string,
-    config: string | undefined,
-    options: JobServiceOptions,
-  ) {
-    this.#config = config;
-    this.#root = root;
-    this.#executable = executable;
-    this.#inputDir = inputDir;
+  private constructor(resolved: Resolved, options: JobServiceOptions) {
+    this.#root = resolved.root;
+    this.#inputDir = resolved.inputDir;
+    this.#executable = resolved.executable;
+    this.#config = resolved.config;
     this.maxJobs = options.maxJobs ?? 4;
     this.#maxPending = options.maxPending ?? 64;
     this.#maxRecords = options.maxRecords ?? 1000;
@@ -324,13 +326,12 @@ export class JobService {
       }
       throw err;
     }
-    const service = new JobService(
-      await Deno.realPath(options.root),
+    const service = new JobService({
+      root: await Deno.realPath(options.root),
       inputDir,
-      Deno.build.standalone ? Deno.execPath() : executable,
-      options.config === undefined ? undefined : await realFile("config", options.config),
-      options,
-    );
+      executable: Deno.build.standalone ? Deno.execPath() : executable,
+      config: options.config === undefined ? undefined : await realFile("config", options.config),
+    }, options);
     await service.#load();
     return service;
   }

@@ -73,6 +73,15 @@ async function runToEnd(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** Writes a generated workload of `ops` rows to `path`. */
+async function generate(path: string, ops: number): Promise<void> {
+  const args = ["run", "--allow-read", "--allow-write", "--allow-env", CLI, "generate-csv"];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...args, "--outfile", path, "--ops", String(ops)],
+  }).output();
+  assert.equal(out.code, 0);
+}
+
 async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -196,12 +205,7 @@ Deno.test("hashmap-cli serve logs the cause of a 500 that the client sees only a
 Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on SIGTERM", async () => {
   const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
   try {
-    const gen = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", CLI, "generate-csv"].concat(
-        ["--outfile", `${dir}/w.csv`, "--ops", "2000"],
-      ),
-    }).output();
-    assert.equal(gen.code, 0);
+    await generate(`${dir}/w.csv`, 2_000);
     // The serve task's permissions plus what the job service needs.
     const r = await startServe(
       ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir, "--max-jobs", "2"],
@@ -279,12 +283,7 @@ Deno.test("hashmap-cli serve --job-root refuses to start unsafely or without its
 Deno.test("hashmap-cli serve stopped with running and waiting jobs cancels them and leaves no process", async () => {
   const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
   try {
-    const gen = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", CLI, "generate-csv"].concat(
-        ["--outfile", `${dir}/big.csv`, "--ops", "1000000"],
-      ),
-    }).output();
-    assert.equal(gen.code, 0);
+    await generate(`${dir}/big.csv`, 1_000_000);
     const r = await startServe(
       ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir, "--max-jobs", "1"],
       {},

@@ -16,7 +16,13 @@ import { log, loggingPending } from "../../log/setup.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AbCompareReport } from "../../contracts/ab_compare.ts";
 import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
-import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags } from "./run_csv.ts";
+import {
+  addCsvLimitOptions,
+  newMap,
+  RUN_CSV_DEFAULTS,
+  runCsv,
+  type RunCsvFlags,
+} from "./run_csv.ts";
 import { firstRows } from "./demo.ts";
 import {
   AB_ROLES,
@@ -80,9 +86,11 @@ function join(dir: string, name: string): string {
 
 /** Registers `ab-compare`. */
 export function registerAbCompareCommand(program: Command): void {
-  program.command("ab-compare")
-    .description("Replay one workload on two map configurations and compare them side by side")
-    .requiredOption("--csv <path>", "workload CSV (op,key,value), replayed once per run")
+  addCsvLimitOptions(
+    program.command("ab-compare")
+      .description("Replay one workload on two map configurations and compare them side by side")
+      .requiredOption("--csv <path>", "workload CSV (op,key,value), replayed once per run"),
+  )
     .option("--baseline-label <name>", "name of the baseline side (names its files)", "baseline")
     .option("--candidate-label <name>", "name of the candidate side", "candidate")
     .addOption(
@@ -101,18 +109,6 @@ export function registerAbCompareCommand(program: Command): void {
       "rows replayed on each side first, not measured (0 disables)",
       intArg(0, 2 ** 40),
       AB_WARMUP_ROWS,
-    )
-    .option(
-      "--csv-max-rows <n>",
-      "refuse more data rows (0 disables)",
-      intArg(0, 2 ** 40),
-      RUN_CSV_DEFAULTS.csvMaxRows,
-    )
-    .option(
-      "--csv-max-bytes <n>",
-      "refuse larger inputs (0 disables)",
-      intArg(0, Number.MAX_SAFE_INTEGER),
-      RUN_CSV_DEFAULTS.csvMaxBytes,
     )
     .option("--out-dir <dir>", "where ab.json, ab.md and LABEL.metrics.ndjson go", "results/ab")
     .option("--json-out <path>", "write the report here instead of OUT_DIR/ab.json")

@@ -315,13 +315,9 @@ export function formatSummary(s: RunSummary): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Registers `run-csv`. */
-export function registerRunCsvCommand(program: Command): void {
-  program.command("run-csv")
-    .description("Replay a workload CSV on a map and report throughput, latency and behaviour")
-    .requiredOption("--csv <path>", "workload CSV (op,key,value), or - for stdin")
-    .option("--metrics-out-dir <dir>", "write DIR/metrics.ndjson (metrics.v1 ticks)")
-    .option("--dry-run", "validate the CSV without replaying it")
+/** Adds `--csv-max-rows` and `--csv-max-bytes` (run-csv's limits and defaults) to `cmd`. */
+export function addCsvLimitOptions(cmd: Command): Command {
+  return cmd
     .option(
       "--csv-max-rows <n>",
       "refuse more data rows (0 disables)",
@@ -333,7 +329,18 @@ export function registerRunCsvCommand(program: Command): void {
       "refuse larger inputs (0 disables)",
       intArg(0, Number.MAX_SAFE_INTEGER),
       RUN_CSV_DEFAULTS.csvMaxBytes,
-    )
+    );
+}
+
+/** Registers `run-csv`. */
+export function registerRunCsvCommand(program: Command): void {
+  addCsvLimitOptions(
+    program.command("run-csv")
+      .description("Replay a workload CSV on a map and report throughput, latency and behaviour")
+      .requiredOption("--csv <path>", "workload CSV (op,key,value), or - for stdin"),
+  )
+    .option("--metrics-out-dir <dir>", "write DIR/metrics.ndjson (metrics.v1 ticks)")
+    .option("--dry-run", "validate the CSV without replaying it")
     .option("--metrics-max-ticks <n>", "keep only the last N ticks", intArg(1, 100_000_000))
     .option(
       "--tick-every <n>",

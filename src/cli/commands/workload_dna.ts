@@ -13,7 +13,7 @@ import { atomicWrite } from "../../io/atomic_write.ts";
 import { readWorkload } from "../../workload/csv_reader.ts";
 import { analyseWorkload, DNA_DEFAULTS } from "../../workload/dna.ts";
 import type { WorkloadDna } from "../../contracts/workload_dna.ts";
-import { RUN_CSV_DEFAULTS, thousands } from "./run_csv.ts";
+import { addCsvLimitOptions, thousands } from "./run_csv.ts";
 import { emitSuccess, intArg } from "../program.ts";
 
 /** Flags of `workload-dna`. */
@@ -120,9 +120,13 @@ export function formatDna(r: WorkloadDna, jsonOut?: string): string {
 
 /** Registers `workload-dna`. */
 export function registerWorkloadDnaCommand(program: Command): void {
-  program.command("workload-dna")
-    .description("Analyse a workload CSV: op mix, key skew, live keys, hash pressure, best --mode")
-    .requiredOption("--csv <path>", "workload CSV (op,key,value), or - for stdin")
+  addCsvLimitOptions(
+    program.command("workload-dna")
+      .description(
+        "Analyse a workload CSV: op mix, key skew, live keys, hash pressure, best --mode",
+      )
+      .requiredOption("--csv <path>", "workload CSV (op,key,value), or - for stdin"),
+  )
     .option("--top-keys <n>", "hottest keys listed", intArg(0, 10_000), DNA_DEFAULTS.topKeys)
     .option(
       "--max-tracked-keys <n>",
@@ -132,18 +136,6 @@ export function registerWorkloadDnaCommand(program: Command): void {
     )
     .option("--json-out <path>", "also write the report JSON to this file")
     .option("--pretty", "indent the --json-out file")
-    .option(
-      "--csv-max-rows <n>",
-      "refuse more data rows (0 disables)",
-      intArg(0, 2 ** 40),
-      RUN_CSV_DEFAULTS.csvMaxRows,
-    )
-    .option(
-      "--csv-max-bytes <n>",
-      "refuse larger inputs (0 disables)",
-      intArg(0, Number.MAX_SAFE_INTEGER),
-      RUN_CSV_DEFAULTS.csvMaxBytes,
-    )
     .action(async (flags: WorkloadDnaFlags, cmd: Command) => {
       const report = await workloadDna(flags);
       emitSuccess(cmd, { ...report }, () => formatDna(report, flags.jsonOut));
