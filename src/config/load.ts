@@ -120,6 +120,12 @@ export async function loadConfig(
       if (err instanceof Deno.errors.NotFound) {
         throw new BadInputError(`Config file not found: '${path}'`, { hint: HINT });
       }
+      if (err instanceof Deno.errors.IsADirectory) {
+        throw new BadInputError(`Config '${path}' is a directory, not a TOML file`, { hint: HINT });
+      }
+      if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+        throw err; // Policy, as for every other path
+      }
       throw new IOError(`Cannot read config file '${path}': ${(err as Error).message}`, {
         hint: HINT,
       });

@@ -116,6 +116,7 @@ Deno.test("cli config errors are BadInput envelopes naming the key", async () =>
     [["--config", `${dir}/section.toml`], {}, /'turbo'/],
     [["--config", `${dir}/syntax.toml`], {}, /Invalid TOML/],
     [["--config", `${dir}/missing.toml`], {}, /not found/],
+    [["--config", dir], {}, /is a directory, not a TOML file$/],
     [[], { ADHASH_CONFIG: `${dir}/unknown.toml` }, /adaptive\.max_lf/],
     [[], { ADAPTIVE_MAX_LF_CHAINING: "lots" }, /ADAPTIVE_MAX_LF_CHAINING/],
     [[], { WATCHDOG_NOPE: "1" }, /WATCHDOG_NOPE/],
@@ -187,6 +188,12 @@ Deno.test("cli a denied permission is a Policy envelope with exit 4", async () =
   });
   assertEnvelope(r, "Policy", 4, /write access/);
   assert.deepEqual([...Deno.readDirSync(dir)], []);
+  const config = await Deno.makeTempFile({ suffix: ".toml" });
+  const denied = await runCli(["--config", config, "get", "--snapshot", `${dir}/s.bin`, "K"], {
+    perms: [`--allow-read=${dir}`, "--allow-env"],
+  });
+  assertEnvelope(denied, "Policy", 4, /read access/);
+  await Deno.remove(config);
 });
 
 Deno.test("cli --log-file rotates at --log-max-bytes keeping --log-backup-count files", async () => {
