@@ -208,7 +208,9 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     await generate(`${dir}/w.csv`, 2_000);
     // The serve task's permissions plus what the job service needs.
     const r = await startServe(
-      ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir, "--max-jobs", "2"],
+      ["--json", "--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir].concat(
+        ["--max-jobs", "2"],
+      ),
       {},
       [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
     );
@@ -233,6 +235,9 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     const out = await stop(r);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stderr, /jobs ".*\/jobs"/);
+    // --json: the Dashboard line first, the success line last (docs/error_envelope.md).
+    const last = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual([last.ok, last.command, last.port], [true, "serve", r.port]);
     const saved = JSON.parse(await Deno.readTextFile(`${dir}/jobs/${id}/status.json`));
     assert.equal(saved.status, "completed");
   } finally {
