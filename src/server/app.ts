@@ -57,6 +57,8 @@ export interface CreateAppOptions extends ProbeOptions {
   maxBodyBytes?: number;
   /** Interval of SSE keep-alive comments in milliseconds (default 15000). */
   keepAliveMs?: number;
+  /** Open SSE streams at most; more get 503 `Busy` (default 256). */
+  maxStreams?: number;
   /** The job service behind `/api/jobs`; without it those routes answer 404. */
   jobs?: JobService | undefined;
   /** When aborted, every open SSE stream is ended (so a graceful shutdown does not wait on them). */
@@ -85,6 +87,7 @@ export function createApp(options: CreateAppOptions): Hono {
   const hub = options.hub;
   const app = new Hono();
   const encoder = new TextEncoder();
+  let openStreams = 0;
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
@@ -263,6 +266,12 @@ export function createApp(options: CreateAppOptions): Hono {
     // HEAD runs this GET handler and drops the body without cancelling it: a stream made
     // here would keep its subscription, timer and queue for good.
     if (c.req.method === "HEAD") return c.body(null, 200, headers);
+    // Each stream holds a subscription, a timer and up to MAX_SSE_BACKLOG ticks: bound them.
+    const maxStreams = options.maxStreams ?? 256;
+    if (openStreams >= maxStreams) {
+      c.header("Retry-After", "5");
+      return errorResponse(c, 503, "Busy", `${maxStreams} streams are open, the most served`);
+    }
     const keepAliveMs = options.keepAliveMs ?? 15_000;
     let cleanup = (): void => {};
     const stream = new ReadableStream<Uint8Array>({
@@ -288,6 +297,7 @@ export function createApp(options: CreateAppOptions): Hono {
           send(`event: tick\ndata: ${JSON.stringify(tick)}\n\n`)
         );
         const timer = setInterval(() => send(": keep-alive\n\n"), keepAliveMs);
+        openStreams++;
         const onAbort = (): void => {
           cleanup();
           try {
@@ -297,6 +307,7 @@ export function createApp(options: CreateAppOptions): Hono {
         cleanup = () => {
           if (closed) return;
           closed = true;
+          openStreams--;
           unsubscribe();
           clearInterval(timer);
           options.shutdownSignal?.removeEventListener("abort", onAbort);

@@ -176,3 +176,27 @@ Deno.test("HEAD /api/stream answers with the headers and subscribes nothing", as
     await server.close();
   }
 });
+
+Deno.test("createApp() serves at most maxStreams SSE streams and frees a slot when one closes", async () => {
+  const hub = new MetricsHub();
+  const server = await startMetricsServer({ hub, port: "auto", maxStreams: 2 });
+  const url = `http://127.0.0.1:${server.port}/api/stream`;
+  try {
+    const [a, b] = [await fetch(url), await fetch(url)];
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    const refused = await fetch(url);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get("Retry-After"), "5");
+    const body = await refused.json();
+    assert.deepEqual([body.error, body.detail], ["Busy", "2 streams are open, the most served"]);
+    await a.body!.cancel();
+    await waitFor(() => hub.subscriberCount === 1);
+    const again = await fetch(url);
+    assert.equal(again.status, 200);
+    await again.body!.cancel();
+    await b.body!.cancel();
+  } finally {
+    await server.close();
+  }
+});
