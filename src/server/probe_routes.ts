@@ -48,6 +48,7 @@ const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
  * (through symlinks) outside the directory.
  */
 export async function resolveInDir(dir: string, name: string): Promise<string> {
+  if (name === "") throw new HTTPException(400, { message: "query name is required" });
   if (!NAME_RE.test(name) || name.includes("..")) {
     throw new HTTPException(403, {
       message: `snapshot name ${

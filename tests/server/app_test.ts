@@ -58,6 +58,8 @@ Deno.test("createApp() bounds and clamps /api/metrics/history", async () => {
   assert.deepEqual(two.ticks, ticks.slice(-2));
   const big = await body(await app.request("/api/metrics/history?limit=999999"));
   assert.equal(big.limit, 5);
+  const huge = await body(await app.request("/api/events?limit=99999999999999999999"));
+  assert.equal(huge.limit, 512); // clamped, not refused
   const zero = await body(await app.request("/api/metrics/history?limit=0"));
   assert.equal(zero.count, 1);
 });

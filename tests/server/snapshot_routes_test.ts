@@ -76,6 +76,11 @@ Deno.test("createApp() refuses snapshot paths outside ADHASH_SNAPSHOT_DIR", asyn
     const probe = await app.request("/api/probe?key=K1&snapshot=..%2Fsecret.adhsnap");
     assert.equal(probe.status, 403);
     await probe.body?.cancel();
+    for (const path of ["/api/snapshot", "/api/snapshot?name="]) {
+      const noName = await app.request(path);
+      assert.equal(noName.status, 400, path);
+      assert.deepEqual([(await json(noName)).detail], ["query name is required"]);
+    }
     const missing = await app.request("/api/snapshot?name=none.adhsnap");
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
