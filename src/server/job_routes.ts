@@ -92,6 +92,14 @@ export interface JobRouteOptions {
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
+function sameHost(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false; // "null" and other opaque origins
+  }
+}
+
 /**
  * Jobs run commands, so a page on another site must not start them through a visitor's browser:
  * a request with an `Origin` other than the server's own (or one listed explicitly) is refused,
@@ -102,7 +110,10 @@ function guard(options: JobRouteOptions): MiddlewareHandler {
   return async (c, next): Promise<Response | void> => {
     const url = new URL(c.req.url);
     const origin = c.req.header("origin");
-    if (origin !== undefined && origin !== url.origin && !options.corsOrigins.includes(origin)) {
+    // Same host is same site: behind a TLS proxy the page is https:// and the request http://.
+    if (
+      origin !== undefined && !sameHost(origin, url.host) && !options.corsOrigins.includes(origin)
+    ) {
       return errorResponse(
         c,
         403,
@@ -250,6 +261,10 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       return errorResponse(c, 404, "NotFound", `job ${id}'s artifact ${name} was removed`);
+    }
+    if (!(await file.stat()).isFile) {
+      file.close();
+      return errorResponse(c, 404, "NotFound", `job ${id}'s artifact ${name} is not a file`);
     }
     const headers = {
       "Content-Type": CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1)] ??

@@ -635,6 +635,10 @@ export class JobService {
           id: job.record.id,
           error: err instanceof Error ? err.message : String(err),
         });
+        // Never leave a process behind a job recorded as ended.
+        try {
+          job.process?.child.kill("SIGKILL");
+        } catch { /* exited */ }
         if (job.phase !== "ended") {
           this.#finish(job, "failed", null, { error: "Internal", detail: String(err) });
         }
@@ -669,11 +673,9 @@ export class JobService {
   }
 
   async #run(job: Job): Promise<void> {
-    const logFile = await Deno.open(join(job.dir, "logs.ndjson"), {
-      create: true,
-      append: true,
-    });
-    const logs = new JobLog(logFile);
+    const logPath = join(job.dir, "logs.ndjson");
+    const logFile = await Deno.open(logPath, { create: true, append: true });
+    const logs = new JobLog(logFile, logPath);
     try {
       let line: { args: string[]; readPaths: string[] };
       try {
@@ -824,14 +826,17 @@ async function artifactsIn(dir: string): Promise<string[]> {
 }
 
 /** A job's logs.ndjson: the child's stderr lines plus the service's own lines. */
-class JobLog {
+export class JobLog {
   #file: Deno.FsFile;
+  #path: string;
   #bytes = 0;
   #truncated = false;
+  #broken = false;
   #encoder = new TextEncoder();
 
-  constructor(file: Deno.FsFile) {
+  constructor(file: Deno.FsFile, path: string) {
     this.#file = file;
+    this.#path = path;
   }
 
   /** Writes a line of the service itself. */
@@ -844,26 +849,34 @@ class JobLog {
     });
   }
 
+  /**
+   * Appends a record. A log that cannot be written (disk full) stops taking lines but never
+   * fails the job: the child's output must still be drained and its end recorded.
+   */
   async #write(record: Record<string, unknown>): Promise<void> {
-    const bytes = this.#encoder.encode(`${JSON.stringify(record)}\n`);
+    if (this.#broken) return;
+    let bytes = this.#encoder.encode(`${JSON.stringify(record)}\n`);
     if (this.#bytes + bytes.length > MAX_LOG_BYTES) {
       if (this.#truncated) return;
       this.#truncated = true;
-      const note = this.#encoder.encode(
-        `${
-          JSON.stringify({
-            "@timestamp": isoNow(),
-            level: "WARNING",
-            logger: "adhash.jobs",
-            message: `Log truncated at ${MAX_LOG_BYTES} bytes`,
-          })
-        }\n`,
-      );
-      await writeAll(this.#file, note);
-      return;
+      const note = {
+        "@timestamp": isoNow(),
+        level: "WARNING",
+        logger: "adhash.jobs",
+        message: `Log truncated at ${MAX_LOG_BYTES} bytes`,
+      };
+      bytes = this.#encoder.encode(`${JSON.stringify(note)}\n`);
     }
     this.#bytes += bytes.length;
-    await writeAll(this.#file, bytes);
+    try {
+      await writeAll(this.#file, bytes);
+    } catch (err) {
+      this.#broken = true;
+      log("jobs").error("Job log {path} cannot be written, later lines are dropped: {error}", {
+        path: this.#path,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
-import { JobService, type JobServiceOptions } from "../../src/server/jobs.ts";
+import { JobLog, JobService, type JobServiceOptions } from "../../src/server/jobs.ts";
 import { ApiError, ApiJob, ApiJobList } from "../../src/contracts/api.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
@@ -491,4 +491,42 @@ Deno.test("jobs run with the service's config; a removed artifact is 404", async
   } finally {
     await Deno.remove(config);
   }
+});
+
+Deno.test("JobLog never fails a job when its file cannot be written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/logs.ndjson`, "");
+    // Opened read-only, every write fails, as on a full disk.
+    const file = await Deno.open(`${dir}/logs.ndjson`, { read: true });
+    const logs = new JobLog(file, `${dir}/logs.ndjson`);
+    await logs.note("info", "Started");
+    const last = await logs.copy(ReadableStream.from([new TextEncoder().encode("a\nb\n")]));
+    assert.equal(last, "b"); // the output was still drained to its end
+    file.close();
+    assert.equal(await Deno.readTextFile(`${dir}/logs.ndjson`), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("job routes take a same-host origin of either scheme, and serve artifacts that are files", async () => {
+  await using f = await fixture({}, "s3cret");
+  const auth = { Authorization: "Bearer s3cret" };
+  // Behind a TLS proxy the page is https:// while the request reaches the server as http://.
+  const proxied = await f.app.request("http://adhash.example.com/api/jobs", {
+    headers: { ...auth, Origin: "https://adhash.example.com" },
+  });
+  assert.equal(proxied.status, 200);
+  const other = await f.app.request("http://adhash.example.com/api/jobs", {
+    headers: { ...auth, Origin: "https://evil.example.com" },
+  });
+  assert.equal(other.status, 403);
+  const id = (await (await post(f, { csv: "w.csv" }, "run-csv", auth)).json()).id;
+  await f.jobs.settled(id);
+  await Deno.remove(`${f.root}/${id}/metrics.ndjson`);
+  await Deno.mkdir(`${f.root}/${id}/metrics.ndjson`);
+  const dir = await f.app.request(`/api/jobs/${id}/artifacts/metrics.ndjson`, { headers: auth });
+  assert.equal(dir.status, 404);
+  assert.match((await dir.json()).detail, /is not a file/);
 });
