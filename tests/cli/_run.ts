@@ -71,3 +71,15 @@ export function runCli(
 export function tempDir(): string {
   return Deno.makeTempDirSync({ prefix: "adhash_cli_test_" });
 }
+
+/**
+ * The data of the one `--json` success line `{"ok":true,"command":...}` on `stdout`, checked to
+ * come from `command`.
+ */
+export function successData(stdout: string, command: string): Record<string, unknown> {
+  const lines = stdout.trimEnd().split("\n");
+  if (lines.length !== 1) throw new Error(`expected one stdout line, got: ${stdout}`);
+  const { ok, command: name, ...data } = JSON.parse(lines[0]!);
+  if (ok !== true || name !== command) throw new Error(`not a ${command} success line: ${stdout}`);
+  return data;
+}

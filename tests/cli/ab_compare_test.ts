@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ROOT, runCli, runScript, tempDir } from "./_run.ts";
+import { ROOT, runCli, runScript, successData, tempDir } from "./_run.ts";
 import { AbCompareReport } from "../../src/contracts/ab_compare.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import type { RunSummary } from "../../src/contracts/run_summary.ts";
@@ -37,12 +37,7 @@ function names(dir: string): string[] {
 
 /** The report in a `--json` success line. */
 function reportOf(stdout: string): AbCompareReport {
-  const lines = stdout.trimEnd().split("\n");
-  assert.equal(lines.length, 1, stdout);
-  const { ok, command, ...report } = JSON.parse(lines[0]!);
-  assert.equal(ok, true);
-  assert.equal(command, "ab-compare");
-  return AbCompareReport.parse(report);
+  return AbCompareReport.parse(successData(stdout, "ab-compare"));
 }
 
 /** The dashboard's Compare view flattens each side to dotted keys (web/app.js flatten). */

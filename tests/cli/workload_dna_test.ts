@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli } from "./_run.ts";
+import { runCli, successData } from "./_run.ts";
 import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
 import { thousands } from "../../src/cli/commands/run_csv.ts";
 import {
@@ -22,12 +22,7 @@ function workload(dir: string, name: string, o: Partial<GenerateOptions>): strin
 
 /** The report in a `--json` success line. */
 function envelopeReport(stdout: string): WorkloadDna {
-  const lines = stdout.trimEnd().split("\n");
-  assert.equal(lines.length, 1, stdout);
-  const { ok, command, ...report } = JSON.parse(lines[0]!);
-  assert.equal(ok, true);
-  assert.equal(command, "workload-dna");
-  return WorkloadDna.parse(report);
+  return WorkloadDna.parse(successData(stdout, "workload-dna"));
 }
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
