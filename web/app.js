@@ -947,19 +947,13 @@
         const tr = rows.insertRow();
         tr.dataset.id = job.id;
         tr.dataset.status = job.status;
-        const r = job.result || {};
-        const q = job.request;
         const cells = [
           job.id,
           job.kind,
           job.status,
-          q.csv,
-          job.kind === "run-csv"
-            ? q.mode || "adaptive"
-            : job.kind === "ab-compare"
-            ? `${q.baseline_mode || "adaptive"} vs ${q.candidate_mode || "fast-lookup"}`
-            : "–",
-          typeof r.ops_per_second === "number" ? fmt(r.ops_per_second, 0) : "–",
+          job.request.csv,
+          jobMode(job),
+          typeof jobOps(job) === "number" ? fmt(jobOps(job), 0) : "–",
           job.duration_seconds === null ? "–" : job.duration_seconds.toFixed(2),
         ];
         cells.forEach((v, i) => {
@@ -1008,18 +1002,79 @@
     // Refresh while anything can still change; a finished list stays as it is.
     if (active) jobsTimer = setTimeout(loadJobs, 1000);
   }
+  // The Mode column: the mode asked for, or for profile and workload-dna the one they found.
+  function jobMode(job) {
+    const q = job.request;
+    const r = job.result;
+    switch (job.kind) {
+      case "run-csv":
+        return q.mode || "adaptive";
+      case "ab-compare":
+        return `${q.baseline_mode || "adaptive"} vs ${q.candidate_mode || "fast-lookup"}`;
+      case "profile":
+        return r ? `best: ${r.recommended_mode}` : "all";
+      case "workload-dna":
+        return r ? `suggests ${r.recommendation.mode}` : "–";
+      default:
+        return "–";
+    }
+  }
+  // The ops/s column: a replay's, or the recommended mode's median for a profile.
+  function jobOps(job) {
+    const r = job.result;
+    if (!r) return undefined;
+    if (job.kind === "profile") return r.modes[0].ops_per_second;
+    return r.ops_per_second;
+  }
+  function jobOutcome(job) {
+    if (job.error) return `${job.error.error}: ${job.error.detail}`;
+    const r = job.result;
+    if (!r) return "";
+    const files = `artifacts: ${job.artifacts.join(", ") || "none"}`;
+    switch (job.kind) {
+      case "profile":
+        return `Recommended --mode ${r.recommended_mode}, ${r.margin.toFixed(2)}x the runner-up` +
+          `${r.close ? " (within the run-to-run spread)" : ""}; ${fmt(r.sample_rows, 0)} rows, ` +
+          `${r.repeat} runs per mode; ${files}`;
+      case "workload-dna":
+        return `${fmt(r.rows, 0)} rows; suggests --mode ${r.recommendation.mode}: ` +
+          `${r.recommendation.reason}; ${files}`;
+      case "ab-compare": {
+        const c = r.comparison;
+        return `${r.candidate.label}/${r.baseline.label} ops/s ${fmt(c.ops_per_second_ratio, 3)}x` +
+          `${c.ranges_overlap ? " (ranges overlap)" : ""}; ${files}`;
+      }
+      default:
+        return `${fmt(r.total_ops ?? r.rows ?? 0, 0)} ${
+          r.total_ops === undefined ? "rows validated" : "ops"
+        }; ${files}`;
+    }
+  }
   async function showJob(id) {
     shownJob = id;
     const job = await api(`/api/jobs/${encodeURIComponent(id)}`);
     $("job-detail").hidden = false;
     $("job-title").textContent = `${job.kind} ${job.id}: ${job.status}`;
-    $("job-outcome").textContent = job.error
-      ? `${job.error.error}: ${job.error.detail}`
-      : job.result
-      ? `${fmt(job.result.total_ops ?? job.result.rows ?? 0, 0)} ${
-        job.result.total_ops === undefined ? "rows validated" : "ops"
-      }; artifacts: ${job.artifacts.join(", ") || "none"}`
-      : "";
+    $("job-outcome").textContent = jobOutcome(job);
+    const profile = job.kind === "profile" && job.result ? job.result : null;
+    $("job-profile").hidden = profile === null;
+    const prows = $("job-profile-rows");
+    prows.textContent = "";
+    for (const m of profile ? profile.modes : []) {
+      const tr = prows.insertRow();
+      [
+        m.mode,
+        fmt(m.ops_per_second, 0),
+        `${m.relative.toFixed(2)}x`,
+        fmt(m.p99_ms, 5),
+        m
+          .final_backend,
+      ].forEach((v, i) => {
+        const td = tr.insertCell();
+        td.textContent = v;
+        if (i >= 1 && i <= 3) td.className = "num";
+      });
+    }
     const res = await fetch(`/api/jobs/${encodeURIComponent(id)}/logs?follow=0`, {
       headers: headers(),
       cache: "no-store",
@@ -1037,13 +1092,29 @@
       }
     }).join("\n");
   }
+  // Each kind shows only the fields its request takes.
+  function showJobFields() {
+    const kind = $("job-kind").value;
+    $("job-mode-label").hidden = kind === "profile" || kind === "workload-dna";
+    $("job-mode-name").textContent = kind === "ab-compare" ? "Baseline" : "Mode";
+    $("job-candidate-label").hidden = kind !== "ab-compare";
+    $("job-snapshot-label").hidden = kind !== "run-csv";
+  }
+  $("job-kind").addEventListener("change", showJobFields);
   $("job-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("job-error").textContent = "";
-    const body = { csv: $("job-csv").value.trim(), mode: $("job-mode").value };
-    if ($("job-snapshot").checked) body.snapshot = true;
+    const kind = $("job-kind").value;
+    const body = { csv: $("job-csv").value.trim() };
+    if (kind === "run-csv") {
+      body.mode = $("job-mode").value;
+      if ($("job-snapshot").checked) body.snapshot = true;
+    } else if (kind === "ab-compare") {
+      body.baseline_mode = $("job-mode").value;
+      body.candidate_mode = $("job-candidate").value;
+    }
     try {
-      const job = await send("POST", "/api/jobs/run-csv", body);
+      const job = await send("POST", `/api/jobs/${kind}`, body);
       shownJob = job.id;
     } catch (err) {
       if (!(err instanceof Unauthorized)) $("job-error").textContent = err.message;

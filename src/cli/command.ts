@@ -65,6 +65,11 @@ export class Option {
   mandatory = false;
   /** Whether the value is a file system path (`<path>`, `<dir>`, `<file>`): never empty. */
   readonly namesPath: boolean;
+  /**
+   * Whether it takes every argument after it, options included, as its value (a command line
+   * of its own, as `profile --then run-csv --csv w.csv`): set by {@linkcode Option.remainder}.
+   */
+  takesRest = false;
 
   constructor(flags: string, description = "") {
     const m = /^(?:(-[A-Za-z]),\s*)?(--[a-z][a-z0-9-]*)(?:\s+<([^>]+)>)?$/.exec(flags);
@@ -100,6 +105,16 @@ export class Option {
   /** Converts (and validates) the value; throw {@linkcode InvalidArgumentError} to reject it. */
   argParser(parser: ValueParser): this {
     this.parser = parser;
+    return this;
+  }
+
+  /**
+   * Makes a variadic option (`--then <args...>`) take every argument after it as its value,
+   * including ones starting with `-` and `--help`; it must have at least one.
+   */
+  remainder(): this {
+    if (!this.variadic) throw new TypeError(`A remainder option must be variadic: "${this.flags}"`);
+    this.takesRest = true;
     return this;
   }
 
@@ -296,9 +311,14 @@ export class Command {
    */
   parse(args: readonly string[]): ParseResult {
     this.#values = {};
-    const end = args.indexOf("--") < 0 ? args.length : args.indexOf("--");
+    let end = args.indexOf("--") < 0 ? args.length : args.indexOf("--");
     // The command whose help a --help shows: the first subcommand named, if any.
     const named = args.slice(0, end).map((a) => this.#findCommand(a)).find((c) => c);
+    // A remainder option's arguments are another command line: its --help is not ours.
+    const rest = named === undefined
+      ? -1
+      : args.findIndex((a) => named.#findOption(a.split("=", 1)[0]!)?.takesRest);
+    if (rest >= 0 && rest < end) end = rest;
     for (const arg of args.slice(0, end)) {
       if (arg === "-h" || arg === "--help") {
         return { kind: "help", text: (named ?? this).helpText() };
@@ -391,6 +411,12 @@ export class Command {
     else if (i + 1 < args.length) text = args[++i]!;
     else throw new UsageError(`option '${opt.flags}' argument missing`);
     this.#values[opt.key] = opt.parse(text, this.#values[opt.key]);
+    if (opt.takesRest) {
+      for (i++; i < args.length; i++) {
+        this.#values[opt.key] = opt.parse(args[i]!, this.#values[opt.key]);
+      }
+      return args.length - 1;
+    }
     while (opt.variadic && i + 1 < args.length && !args[i + 1]!.startsWith("-")) {
       this.#values[opt.key] = opt.parse(args[++i]!, this.#values[opt.key]);
     }

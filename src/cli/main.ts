@@ -9,6 +9,7 @@ import { registerGenerateCsvCommand } from "./commands/generate_csv.ts";
 import { registerRunCsvCommand } from "./commands/run_csv.ts";
 import { registerValidateMetricsCommand } from "./commands/validate_metrics.ts";
 import { registerWorkloadDnaCommand } from "./commands/workload_dna.ts";
+import { registerProfileCommand } from "./commands/profile.ts";
 import { registerAbCompareCommand } from "./commands/ab_compare.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerSnapshotCommands } from "./commands/snapshot.ts";
@@ -20,6 +21,7 @@ export const REGISTRARS: readonly Registrar[] = [
   registerRunCsvCommand,
   registerValidateMetricsCommand,
   registerWorkloadDnaCommand,
+  registerProfileCommand,
   registerAbCompareCommand,
   registerDemoCommand,
   registerSnapshotCommands,

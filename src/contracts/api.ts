@@ -155,6 +155,16 @@ export const ApiJobWorkloadDnaRequest = z.strictObject({
   ...limits,
 }).meta({ id: "api.job_workload_dna_request.v1" });
 
+/** `POST /api/jobs/profile`: every mode replayed on a sample of the workload, by the job service. */
+export const ApiJobProfileRequest = z.strictObject({
+  csv,
+  sample_rows: z.number().int().min(0).optional().describe("rows per run (0: all; default 200000)"),
+  repeat: z.number().int().min(1).max(100).optional().describe(
+    "measured runs per mode (default 5)",
+  ),
+  ...limits,
+}).meta({ id: "api.job_profile_request.v1" });
+
 const label = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
 
 /** `POST /api/jobs/ab-compare`: an A/B comparison run by the job service. */
@@ -184,7 +194,7 @@ export const ApiJobError = z.object({
 export const ApiJob = z.object({
   schema: z.literal("api.job.v1"),
   id: z.string(),
-  kind: z.string().describe("run-csv | workload-dna | ab-compare"),
+  kind: z.string().describe("run-csv | workload-dna | ab-compare | profile"),
   status: z.enum(["pending", "running", "completed", "failed", "cancelled"]),
   created_at: z.string(),
   started_at: z.string().nullable(),
@@ -195,7 +205,8 @@ export const ApiJob = z.object({
   exit_code: z.number().int().nullable(),
   error: ApiJobError.nullable(),
   result: z.record(z.string(), z.unknown()).nullable().describe(
-    "the command's --json result (run_summary.v1, workload_dna.v1, ab_compare.v1) once completed",
+    "the command's --json result (run_summary.v1, workload_dna.v1, ab_compare.v1, profile.v1) " +
+      "once completed",
   ),
   artifacts: z.array(z.string()).describe("files under /api/jobs/{id}/artifacts/"),
 }).meta({ id: "api.job.v1" });
@@ -236,6 +247,8 @@ export type RunCsvRequest = z.infer<typeof ApiJobRunCsvRequest>;
 export type WorkloadDnaRequest = z.infer<typeof ApiJobWorkloadDnaRequest>;
 /** A `POST /api/jobs/ab-compare` body. */
 export type AbCompareRequest = z.infer<typeof ApiJobAbCompareRequest>;
+/** A validated `POST /api/jobs/profile` body. */
+export type ProfileRequest = z.infer<typeof ApiJobProfileRequest>;
 
 /** An error body. */
 export type ApiError = z.infer<typeof ApiError>;

@@ -15,11 +15,13 @@ import { SnapshotInspectionSchema } from "./snapshot.ts";
 import {
   API_SCHEMAS,
   ApiJobAbCompareRequest,
+  ApiJobProfileRequest,
   ApiJobRunCsvRequest,
   ApiJobWorkloadDnaRequest,
 } from "./api.ts";
 import { AbCompareReport } from "./ab_compare.ts";
 import { WorkloadDna } from "./workload_dna.ts";
+import { ProfileReport } from "./profile.ts";
 
 /** File name (in schemas/) -> zod schema and which side of defaults/transforms it describes. */
 export const SCHEMA_FILES: Readonly<
@@ -35,10 +37,12 @@ export const SCHEMA_FILES: Readonly<
   "snapshot_inspect.v1.schema.json": { schema: SnapshotInspectionSchema, io: "output" },
   "ab_compare.v1.schema.json": { schema: AbCompareReport, io: "output" },
   "workload_dna.v1.schema.json": { schema: WorkloadDna, io: "output" },
+  "profile.v1.schema.json": { schema: ProfileReport, io: "output" },
   // What a client sends to POST /api/jobs/<kind>.
   "api.job_run_csv_request.v1.schema.json": { schema: ApiJobRunCsvRequest, io: "input" },
   "api.job_workload_dna_request.v1.schema.json": { schema: ApiJobWorkloadDnaRequest, io: "input" },
   "api.job_ab_compare_request.v1.schema.json": { schema: ApiJobAbCompareRequest, io: "input" },
+  "api.job_profile_request.v1.schema.json": { schema: ApiJobProfileRequest, io: "input" },
   // Metrics server bodies: schemas/api.<name>.v1.schema.json.
   ...Object.fromEntries(
     Object.entries(API_SCHEMAS).map((

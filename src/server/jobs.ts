@@ -1,5 +1,6 @@
 /**
- * The job service behind `/api/jobs`: runs `hashmap-cli` commands (today `run-csv`) for HTTP
+ * The job service behind `/api/jobs`: runs `hashmap-cli` commands (`run-csv`, `workload-dna`,
+ * `ab-compare`, `profile`) for HTTP
  * clients, one child process per job, at most `maxJobs` at a time, and keeps each job's files in
  * its own directory under the job root: `request.json`, `status.json` (the `api.job.v1` record,
  * rewritten atomically at every change), `logs.ndjson` (the child's JSON log lines and the
@@ -20,8 +21,10 @@ import {
   type AbCompareRequest,
   ApiJob,
   ApiJobAbCompareRequest,
+  ApiJobProfileRequest,
   ApiJobRunCsvRequest,
   ApiJobWorkloadDnaRequest,
+  type ProfileRequest,
   type RunCsvRequest,
   type WorkloadDnaRequest,
 } from "../contracts/api.ts";
@@ -174,6 +177,16 @@ const KINDS: Readonly<Record<string, JobKind>> = {
           repeat: "--repeat",
           warmup_rows: "--warmup-rows",
         }),
+      );
+    },
+  },
+  profile: {
+    schema: ApiJobProfileRequest,
+    inputs: ["csv"],
+    args(request, dir, input) {
+      const r = request as ProfileRequest;
+      return ["profile", "--csv", input.csv!, "--json-out", join(dir, "profile.json")].concat(
+        flags(r, { ...LIMIT_FLAGS, sample_rows: "--sample-rows", repeat: "--repeat" }),
       );
     },
   },

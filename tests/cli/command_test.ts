@@ -241,3 +241,22 @@ Deno.test("Command refuses an option repeated across levels and nested subcomman
   assert.throws(() => sub.option("--json", "again"), /Option --json declared twice for 'go'/);
   assert.throws(() => sub.command("deeper"), /'go' is a subcommand/);
 });
+
+Deno.test("Option.remainder() takes every later argument, options and --help included", () => {
+  const root = new Command("tool").option("--json", "JSON output");
+  let got: unknown;
+  root.command("wrap")
+    .option("--n <n>", "a number")
+    .addOption(new Option("--then <args...>", "a command line").remainder())
+    .action((opts: Record<string, unknown>) => {
+      got = opts;
+    });
+  const r = root.parse(["wrap", "--n", "1", "--then", "run", "--n", "2", "--help", "--", "-x"]);
+  assert.equal(r.kind, "action");
+  void (r as Extract<ParseResult, { kind: "action" }>).run();
+  assert.deepEqual(got, { n: "1", then: ["run", "--n", "2", "--help", "--", "-x"] });
+  // A --help before the remainder is still this command's.
+  assert.equal(root.parse(["wrap", "--help", "--then", "run"]).kind, "help");
+  assert.throws(() => root.parse(["wrap", "--then"]), /argument missing/);
+  assert.throws(() => new Option("--then <arg>").remainder(), TypeError);
+});

@@ -4,6 +4,7 @@ import { MetricsHub } from "../../src/server/hub.ts";
 import { JobLog, JobService, type JobServiceOptions } from "../../src/server/jobs.ts";
 import { ApiError, ApiJob, ApiJobList } from "../../src/contracts/api.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
+import { ProfileReport } from "../../src/contracts/profile.ts";
 import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
 import { AbCompareReport } from "../../src/contracts/ab_compare.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
@@ -181,7 +182,7 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
   }
   const kind = await post(f, { csv: "w.csv" }, "rm-rf");
   assert.equal(kind.status, 404);
-  assert.equal((await kind.json()).hint, "Kinds: run-csv, workload-dna, ab-compare");
+  assert.equal((await kind.json()).hint, "Kinds: run-csv, workload-dna, ab-compare, profile");
   assert.deepEqual([...Deno.readDirSync(f.root)], []);
   const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
   assert.equal(list.count, 0);
@@ -388,6 +389,22 @@ Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and
     (await escape.json()).detail,
     /^baseline_config "..\/secret.csv" must be a relative/,
   );
+});
+
+Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", async () => {
+  await using f = await fixture();
+  const id = await submit(f, { csv: "w.csv", sample_rows: 500, repeat: 1 }, "profile");
+  const job = await f.jobs.settled(id);
+  assert.equal(job!.status, "completed", JSON.stringify(job!.error));
+  const report = ProfileReport.parse(job!.result);
+  assert.equal(report.sample_rows, Math.min(500, ROWS));
+  assert.equal(report.modes.length, 4);
+  assert.deepEqual(job!.artifacts, ["profile.json", "result.json"]);
+  const file = await f.app.request(`/api/jobs/${id}/artifacts/profile.json`);
+  assert.deepEqual(await file.json(), report);
+  const res = await post(f, { csv: "w.csv", repeat: 0 }, "profile");
+  assert.equal(res.status, 400);
+  assert.match((await res.json()).detail, /^Invalid profile request: repeat: /);
 });
 
 Deno.test("DELETE right after POST cancels the job before its process starts", async () => {

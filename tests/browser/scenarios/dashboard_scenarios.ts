@@ -7,6 +7,7 @@ import { startMetricsServer } from "../../../src/server/start.ts";
 import { replay } from "../../../src/replay/replay.ts";
 import { saveSnapshot } from "../../../src/snapshot/mod.ts";
 import { JobService } from "../../../src/server/jobs.ts";
+import { ProfileReport } from "../../../src/contracts/profile.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../../src/workload/generate.ts";
 import { makeBatches } from "../../server/_fixtures.ts";
 import { launchBrowser } from "./_browser.ts";
@@ -288,7 +289,89 @@ Deno.test({
           await page.textContent("#job-outcome") ?? "",
           /^20,000 ops; artifacts: metrics.ndjson, result.json, snapshot.bin$/,
         );
+        assert.equal(await page.isVisible("#job-profile"), false);
+      });
+
+      await t.step("the jobs view profiles every mode and shows the ranking", async () => {
+        await page.selectOption("#job-kind", "profile");
+        assert.equal(await page.isVisible("#job-mode"), false); // profile tries every mode
+        assert.equal(await page.isVisible("#job-snapshot"), false);
+        await page.click("#job-form button[type=submit]");
+        await page.waitForFunction(
+          () =>
+            document.querySelector("#job-rows tr")?.getAttribute("data-status") === "completed" &&
+            document.querySelector("#job-rows tr td:nth-child(2)")?.textContent === "profile",
+          undefined,
+          { timeout: 30_000 },
+        );
+        const [job] = jobs.list(1);
+        const report = ProfileReport.parse(job!.result);
+        const cells = await page.locator("#job-rows tr").first().locator("td").allTextContents();
+        assert.deepEqual(cells.slice(1, 6), [
+          "profile",
+          "completed",
+          "workload.csv",
+          `best: ${report.recommended_mode}`,
+          report.modes[0]!.ops_per_second.toLocaleString("en-US"),
+        ]);
+        await page.waitForFunction(
+          (id) => document.getElementById("job-title")!.textContent!.includes(id),
+          job!.id,
+        );
+        await page.waitForSelector("#job-profile", { state: "visible" });
+        const ranked = await page.locator("#job-profile-rows tr td:first-child").allTextContents();
+        assert.deepEqual(ranked, report.modes.map((m) => m.mode));
+        assert.match(
+          await page.textContent("#job-outcome") ?? "",
+          new RegExp(
+            `^Recommended --mode ${report.recommended_mode}, .* 20,000 rows, 5 runs per mode`,
+          ),
+        );
         await page.screenshot({ path: `${SHOTS}jobs.png`, fullPage: true });
+      });
+
+      await t.step("the jobs view compares two modes and analyses a workload", async () => {
+        await page.selectOption("#job-kind", "ab-compare");
+        assert.equal(await page.textContent("#job-mode-name"), "Baseline");
+        await page.selectOption("#job-mode", "fast-insert");
+        await page.selectOption("#job-candidate", "memory-tight");
+        await page.click("#job-form button[type=submit]");
+        await page.waitForFunction(
+          () =>
+            document.querySelector("#job-rows tr")?.getAttribute("data-status") === "completed" &&
+            document.querySelector("#job-rows tr td:nth-child(2)")?.textContent === "ab-compare",
+          undefined,
+          { timeout: 60_000 },
+        );
+        const [ab] = jobs.list(1);
+        assert.deepEqual(ab!.request, {
+          csv: "workload.csv",
+          baseline_mode: "fast-insert",
+          candidate_mode: "memory-tight",
+        });
+        await page.selectOption("#job-kind", "workload-dna");
+        assert.equal(await page.isVisible("#job-mode"), false);
+        await page.click("#job-form button[type=submit]");
+        await page.waitForFunction(
+          () =>
+            document.querySelector("#job-rows tr")?.getAttribute("data-status") === "completed" &&
+            document.querySelector("#job-rows tr td:nth-child(2)")?.textContent === "workload-dna",
+          undefined,
+          { timeout: 30_000 },
+        );
+        const [dna] = jobs.list(1);
+        const suggested = (dna!.result as { recommendation: { mode: string } }).recommendation.mode;
+        const cells = await page.locator("#job-rows tr").first().locator("td").allTextContents();
+        assert.equal(cells[4], `suggests ${suggested}`);
+        await page.waitForFunction(
+          (id) => document.getElementById("job-title")!.textContent!.includes(id),
+          dna!.id,
+        );
+        assert.match(
+          await page.textContent("#job-outcome") ?? "",
+          /^20,000 rows; suggests --mode /,
+        );
+        assert.equal(await page.isVisible("#job-profile"), false);
       });
 
       await t.step("the layout fits a phone screen", async () => {

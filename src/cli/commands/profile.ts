@@ -1,0 +1,237 @@
+/**
+ * `profile`: replays a sample of a workload on every map mode, recommends the fastest, and with
+ * `--then` runs another command with that `--mode` (the original's `profile --csv P --then ...`).
+ *
+ * The sample is read into memory once, so the runs measure the maps, not the CSV parser; each
+ * mode is warmed up on it first, then the modes take turns for `--repeat` rounds and each one's
+ * median run is reported, as `ab-compare` does for two sides.
+ *
+ * @module
+ */
+
+import { type Command, Option, type ParseResult } from "../command.ts";
+import { BadInputError } from "../../errors.ts";
+import { MODES } from "../../core/factory.ts";
+import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
+import { replay } from "../../replay/replay.ts";
+import { buildProfileReport, formatProfileText, type ProfileRun } from "../../replay/profile.ts";
+import type { ProfileReport } from "../../contracts/profile.ts";
+import { atomicWrite } from "../../io/atomic_write.ts";
+import { log, loggingPending } from "../../log/setup.ts";
+import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
+import { addCsvLimitOptions, newMap } from "./run_csv.ts";
+import {
+  buildProgram,
+  commandConfig,
+  emitSuccess,
+  type GlobalOptions,
+  globalOptions,
+  intArg,
+  writeStdout,
+} from "../program.ts";
+
+/** Flags of `profile`. */
+interface ProfileFlags {
+  csv: string;
+  sampleRows: number;
+  repeat: number;
+  jsonOut?: string;
+  then?: string[];
+  csvMaxRows: number;
+  csvMaxBytes: number;
+}
+
+/** Rows replayed per run when `--sample-rows` is not given. */
+export const PROFILE_SAMPLE_ROWS = 200_000;
+
+/** Rows of a workload held in memory, as batches the replay reads. */
+interface Sample {
+  batches: OpBatch[];
+  rows: number;
+  /** No row of the workload was left out. */
+  wholeFile: boolean;
+}
+
+/** Reads the first `rows` rows (all with 0) into batches of their own. */
+async function readSample(
+  csv: string,
+  rows: number,
+  limits: { maxRows: number; maxBytes: number },
+): Promise<Sample> {
+  const batches: OpBatch[] = [];
+  let n = 0;
+  let wholeFile = true;
+  for await (const b of readWorkload(csv, limits)) {
+    if (rows > 0 && n >= rows) {
+      wholeFile = false; // a row past the sample: stop reading (the reader closes the file)
+      break;
+    }
+    const take = rows > 0 ? Math.min(b.length, rows - n) : b.length;
+    // The reader reuses its batch object: keep copies.
+    batches.push({
+      length: take,
+      ops: b.ops.slice(0, take),
+      keys: b.keys.slice(0, take),
+      values: b.values.slice(0, take),
+    });
+    n += take;
+    if (take < b.length) {
+      wholeFile = false;
+      break;
+    }
+  }
+  return { batches, rows: n, wholeFile };
+}
+
+/** Registers `profile`. */
+export function registerProfileCommand(program: Command): void {
+  addCsvLimitOptions(
+    program.command("profile")
+      .description(
+        "Replay a sample of a workload on every mode, recommend one, optionally run with it",
+      )
+      .requiredOption("--csv <path>", "workload CSV (op,key,value), or - for stdin"),
+  )
+    .option(
+      "--sample-rows <n>",
+      "rows replayed per run, from the start (0: the whole workload)",
+      intArg(0, 2 ** 40),
+      PROFILE_SAMPLE_ROWS,
+    )
+    .option("--repeat <n>", "measured runs per mode; the median is reported", intArg(1, 100), 5)
+    .option("--json-out <path>", "also write the profile.v1 report here")
+    .addOption(
+      new Option(
+        "--then <args...>",
+        "then run this command with --mode set to the recommendation (must come last)",
+      ).remainder(),
+    )
+    .action(async (opts: ProfileFlags, cmd: Command) => {
+      const logger = log("profile");
+      const g = globalOptions(cmd);
+      const then = opts.then === undefined ? undefined : await checkThen(opts.then, opts.csv, g);
+      if (then?.kind === "help") {
+        writeStdout(then.text);
+        return;
+      }
+      if (opts.jsonOut === "-") {
+        throw new BadInputError(`--json-out "-" is not a file`, {
+          hint: "Use the global --json flag to print the report on stdout",
+        });
+      }
+      checkDistinctPaths([["--csv", opts.csv], ["--config", g.config], [
+        "--json-out",
+        opts.jsonOut,
+      ]]);
+      checkOutputFiles([["--json-out", opts.jsonOut]]);
+      const config = commandConfig();
+      for (const mode of MODES) newMap(mode, config); // a refused policy fails before any work
+
+      const sample = await readSample(opts.csv, opts.sampleRows, {
+        maxRows: opts.csvMaxRows,
+        maxBytes: opts.csvMaxBytes,
+      });
+      if (sample.rows === 0) {
+        throw new BadInputError(`Workload '${opts.csv}' has no rows to profile`, {
+          hint: "See docs/workload_schema.md",
+        });
+      }
+      for (const mode of MODES) await replay(newMap(mode, config), sample.batches); // warm-up
+      await loggingPending(); // the first log record loads logtape: not during a measured run
+      const runs = new Map<(typeof MODES)[number], ProfileRun[]>(MODES.map((m) => [m, []]));
+      for (let round = 0; round < opts.repeat; round++) {
+        for (const mode of MODES) {
+          const r = await replay(newMap(mode, config), sample.batches);
+          const size = r.finalStats.size;
+          runs.get(mode)!.push({
+            opsPerSecond: r.opsPerSecond,
+            p99Ms: r.latencyMs.overall.p99,
+            finalBackend: r.finalBackend,
+            migrations: r.migrations,
+            bytesPerEntry: size > 0 ? r.finalStats.bytesEstimate / size : 0,
+          });
+        }
+      }
+      const report = buildProfileReport({
+        csv: opts.csv,
+        sampleRows: sample.rows,
+        wholeFile: sample.wholeFile,
+        repeat: opts.repeat,
+        runs,
+      });
+      if (opts.jsonOut !== undefined) {
+        await atomicWrite(opts.jsonOut, `${JSON.stringify(report, null, 2)}\n`);
+      }
+      if (then === undefined) {
+        emitSuccess(cmd, { ...report }, () => formatProfileText(report));
+        return;
+      }
+      // stdout belongs to the command run next; the profile goes to the log.
+      logRecommendation(logger, report);
+      await then.parse(report.recommended_mode).run();
+    });
+}
+
+/** The `--then` command line, parsed with a `--mode` to come; or the help it asks for. */
+type Then =
+  | { kind: "help"; text: string }
+  | { kind: "command"; parse: (mode: string) => { run: () => Promise<void> } };
+
+/**
+ * Parses the `--then` command line before any profiling, so that a mistake in it fails at once;
+ * it is parsed again with the recommended mode once known.
+ */
+async function checkThen(
+  then: string[],
+  csv: string,
+  g: GlobalOptions,
+): Promise<Then> {
+  const line = JSON.stringify(then.join(" "));
+  const bad = (why: string, hint: string): BadInputError =>
+    new BadInputError(`--then ${line}: ${why}`, { hint });
+  if (then.some((a) => a === "--mode" || a.startsWith("--mode="))) {
+    throw bad("sets --mode, which profile chooses", "Drop --mode from the --then command");
+  }
+  if (then.some((a) => a === "--config" || a.startsWith("--config="))) {
+    throw bad(
+      "sets --config, but the profile ran with another",
+      "Give --config before profile: it then applies to both",
+    );
+  }
+  if (csv === "-") {
+    throw bad(
+      "cannot follow a profile of stdin: the sample consumed it",
+      "Save the workload to a file and pass its path",
+    );
+  }
+  const { REGISTRARS } = await import("../main.ts"); // late: main.ts imports this module
+  // The global flags a command reads through globalOptions(); logging is already set up.
+  const globals = [...(g.json ? ["--json"] : []), ...(g.config ? ["--config", g.config] : [])];
+  const parse = (mode: string): ParseResult =>
+    buildProgram(REGISTRARS).parse(["--mode", mode, ...globals, ...then]);
+  const first = parse("adaptive");
+  if (first.kind === "help" || first.kind === "version") return { kind: "help", text: first.text };
+  if (first.kind === "none" || first.command.name() === "profile") {
+    throw bad(
+      "names no command to run after the profile",
+      "Name the command to run with the recommended mode, e.g. --then run-csv --csv F",
+    );
+  }
+  return {
+    kind: "command",
+    parse(mode) {
+      const next = parse(mode);
+      if (next.kind !== "action") throw new Error(`--then parsed as ${next.kind} the second time`);
+      return next;
+    },
+  };
+}
+
+function logRecommendation(logger: ReturnType<typeof log>, r: ProfileReport): void {
+  logger.info("Recommended --mode {mode}: {margin}x the runner-up, {runnerUp}", {
+    mode: r.recommended_mode,
+    margin: r.margin,
+    runnerUp: r.modes[1]?.mode ?? "none",
+  });
+  if (r.close) logger.info("The runner-up is within the run-to-run spread: either will do");
+}

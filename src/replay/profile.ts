@@ -1,0 +1,121 @@
+/**
+ * The pure part of `profile`: from each mode's runs on a workload sample to the `profile.v1`
+ * report and its text. The command (src/cli/commands/profile.ts) reads the sample and runs the
+ * replays.
+ *
+ * @module
+ */
+
+import type { Mode } from "../core/factory.ts";
+import type { ProfileReport } from "../contracts/profile.ts";
+import { medianIndex, ratio } from "./ab_compare.ts";
+
+/** What one measured run of one mode gave. */
+export interface ProfileRun {
+  opsPerSecond: number;
+  p99Ms: number;
+  finalBackend: string;
+  migrations: number;
+  bytesPerEntry: number;
+}
+
+/** Below this margin the runner-up is reported as about as good. */
+export const CLOSE_MARGIN = 1.05;
+
+/** What {@linkcode buildProfileReport} needs. */
+export interface ProfileInput {
+  csv: string;
+  sampleRows: number;
+  wholeFile: boolean;
+  repeat: number;
+  /** Every mode's measured runs, in run order (at least one each). */
+  runs: ReadonlyMap<Mode, readonly ProfileRun[]>;
+}
+
+/** The report: modes fastest first, the fastest recommended. */
+export function buildProfileReport(input: ProfileInput): ProfileReport {
+  const measured = [...input.runs].map(([mode, runs]) => {
+    const ops = runs.map((r) => r.opsPerSecond);
+    const median = runs[medianIndex(ops)]!;
+    return { mode, median, min: Math.min(...ops), max: Math.max(...ops) };
+  });
+  if (measured.length === 0) throw new RangeError("buildProfileReport() needs at least one mode");
+  measured.sort((a, b) => b.median.opsPerSecond - a.median.opsPerSecond);
+  const best = measured[0]!;
+  const second = measured[1];
+  const margin = second === undefined
+    ? 1
+    : ratio(best.median.opsPerSecond, second.median.opsPerSecond) ?? 1;
+  return {
+    schema: "profile.v1",
+    csv: input.csv,
+    sample_rows: input.sampleRows,
+    whole_file: input.wholeFile,
+    repeat: input.repeat,
+    modes: measured.map((m) => ({
+      mode: m.mode,
+      ops_per_second: Math.round(m.median.opsPerSecond),
+      ops_per_second_min: Math.round(m.min),
+      ops_per_second_max: Math.round(m.max),
+      relative: ratio(m.median.opsPerSecond, best.median.opsPerSecond) ?? 0,
+      p99_ms: m.median.p99Ms,
+      final_backend: m.median.finalBackend,
+      migrations: m.median.migrations,
+      bytes_per_entry: Math.round(m.median.bytesPerEntry * 100) / 100,
+    })),
+    recommended_mode: best.mode,
+    margin,
+    close: second !== undefined &&
+      (margin < CLOSE_MARGIN || second.median.opsPerSecond >= best.min),
+  };
+}
+
+/** The report as a table and a recommendation. */
+export function formatProfileText(r: ProfileReport): string {
+  const sample = r.whole_file
+    ? `all ${r.sample_rows.toLocaleString("en-US")} rows`
+    : `the first ${r.sample_rows.toLocaleString("en-US")} rows`;
+  const head = [
+    "mode".padEnd(13),
+    "ops/s".padStart(11),
+    "min-max ops/s".padStart(21),
+    "rel".padStart(6),
+    "p99 ms".padStart(9),
+    "final backend".padStart(14),
+    "migrations".padStart(11),
+    "bytes/entry".padStart(12),
+  ].join(" ");
+  const lines = [
+    `Profile of ${r.csv}: ${sample}, ${r.repeat} measured run${r.repeat === 1 ? "" : "s"} per mode`,
+    "",
+    head,
+    "-".repeat(head.length),
+  ];
+  for (const m of r.modes) {
+    lines.push([
+      m.mode.padEnd(13),
+      m.ops_per_second.toLocaleString("en-US").padStart(11),
+      `${m.ops_per_second_min.toLocaleString("en-US")}-${
+        m.ops_per_second_max.toLocaleString("en-US")
+      }`.padStart(21),
+      m.relative.toFixed(2).padStart(6),
+      m.p99_ms.toFixed(5).padStart(9),
+      m.final_backend.padStart(14),
+      String(m.migrations).padStart(11),
+      m.bytes_per_entry.toFixed(1).padStart(12),
+    ].join(" "));
+  }
+  lines.push("");
+  const runnerUp = r.modes[1];
+  lines.push(
+    `Recommended: --mode ${r.recommended_mode}` +
+      (runnerUp === undefined ? "" : ` (${r.margin.toFixed(2)}x ${runnerUp.mode})`),
+  );
+  if (r.close && runnerUp !== undefined) {
+    lines.push(
+      `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
+        "larger --sample-rows separates them",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { runCli, successData } from "./_run.ts";
+import { ProfileReport } from "../../src/contracts/profile.ts";
+import { RunSummary } from "../../src/contracts/run_summary.ts";
+import { MODES } from "../../src/core/factory.ts";
+import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
+
+async function withWorkload(
+  ops: number,
+  fn: (dir: string, csv: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_profile_test_" });
+  try {
+    const csv = `${dir}/w.csv`;
+    const f = Deno.openSync(csv, { write: true, create: true });
+    for (const chunk of generateCsvChunks({ ...GENERATE_DEFAULTS, ops, keySpace: 2000 })) {
+      f.writeSync(chunk);
+    }
+    f.close();
+    await fn(dir, csv);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("profile replays every mode and recommends the fastest", async () => {
+  await withWorkload(6000, async (_dir, csv) => {
+    const r = await runCli(["profile", "--csv", csv, "--repeat", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const mode of MODES) assert.match(r.stdout, new RegExp(`^${mode} `, "m"));
+    assert.match(r.stdout, /Profile of .*w\.csv: all 6,000 rows, 2 measured runs per mode/);
+    const rec = /^Recommended: --mode (\S+) \(\d+\.\d\dx (\S+)\)$/m.exec(r.stdout);
+    assert.ok(rec, r.stdout);
+    // The table lists the fastest first: the recommended mode.
+    const first = r.stdout.split("\n").find((l) => MODES.some((m) => l.startsWith(`${m} `)));
+    assert.ok(first?.startsWith(`${rec[1]} `), r.stdout);
+
+    const j = await runCli(["--json", "profile", "--csv", csv, "--repeat", "3"]);
+    assert.equal(j.code, 0, j.stderr);
+    const report = ProfileReport.parse(successData(j.stdout, "profile"));
+    assert.equal(report.sample_rows, 6000);
+    assert.equal(report.whole_file, true);
+    assert.equal(report.repeat, 3);
+    assert.deepEqual(report.modes.map((m) => m.mode).sort(), [...MODES].sort());
+    const ops = report.modes.map((m) => m.ops_per_second);
+    assert.deepEqual(ops, [...ops].sort((a, b) => b - a));
+    assert.equal(report.recommended_mode, report.modes[0]!.mode);
+    for (const m of report.modes) {
+      assert.ok(
+        m.ops_per_second_min <= m.ops_per_second && m.ops_per_second <= m.ops_per_second_max,
+      );
+      assert.ok(m.ops_per_second > 0 && m.bytes_per_entry > 0);
+    }
+    assert.equal(report.modes.find((m) => m.mode === "fast-insert")!.final_backend, "chaining");
+  });
+});
+
+Deno.test("profile --sample-rows replays only the start, --json-out writes the report", async () => {
+  await withWorkload(20_000, async (dir, csv) => {
+    const out = `${dir}/profile.json`;
+    const r = await runCli([
+      "--json",
+      "profile",
+      "--csv",
+      csv,
+      "--sample-rows",
+      "5000",
+      "--repeat",
+      "1",
+      "--json-out",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const printed = ProfileReport.parse(successData(r.stdout, "profile"));
+    assert.equal(printed.sample_rows, 5000);
+    assert.equal(printed.whole_file, false);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(out)), printed);
+    // A bad row is the workload's error, as run-csv reports it.
+    await Deno.writeTextFile(csv, "op,key,value\nput,a,1\nget,a,\nnoop,b,\n");
+    const inside = await runCli(["profile", "--csv", csv, "--repeat", "1"]);
+    assert.equal(inside.code, 2);
+    assert.deepEqual(inside.envelope, {
+      error: "BadInput",
+      detail: "Unknown op 'noop' at line 4",
+      hint: "See docs/workload_schema.md",
+    });
+    await Deno.writeTextFile(csv, "op,key,value\n");
+    const empty = await runCli(["profile", "--csv", csv]);
+    assert.equal(empty.code, 2);
+    assert.match(String(empty.envelope?.detail), /has no rows to profile/);
+  });
+});
+
+Deno.test("profile --then runs the command with the recommended mode", async () => {
+  await withWorkload(4000, async (dir, csv) => {
+    const out = `${dir}/profile.json`;
+    const r = await runCli([
+      "--json",
+      "profile",
+      "--csv",
+      csv,
+      "--repeat",
+      "1",
+      "--json-out",
+      out,
+      "--then",
+      "run-csv",
+      "--csv",
+      csv,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const profile = ProfileReport.parse(JSON.parse(await Deno.readTextFile(out)));
+    // stdout is the run's alone; the recommendation is logged.
+    const summary = RunSummary.parse(successData(r.stdout, "run-csv"));
+    assert.equal(summary.mode, profile.recommended_mode);
+    assert.equal(summary.total_ops, 4000);
+    assert.match(r.stderr, new RegExp(`Recommended --mode "?${profile.recommended_mode}"?`));
+
+    // The --then command's own failure is the exit code and envelope.
+    const failing = await runCli([
+      "profile",
+      "--csv",
+      csv,
+      "--repeat",
+      "1",
+      "--then",
+      "run-csv",
+      "--csv",
+      `${dir}/missing.csv`,
+    ]);
+    assert.equal(failing.code, 5);
+    assert.equal(failing.envelope?.error, "IO");
+  });
+});
+
+Deno.test("profile --then refuses a command line it cannot run, before profiling", async () => {
+  await withWorkload(1000, async (dir, csv) => {
+    const out = `${dir}/profile.json`;
+    const cases: Array<[string[], RegExp]> = [
+      [["run-csv", "--mode", "adaptive", "--csv", csv], /sets --mode, which profile chooses/],
+      [["run-csv", "--config", "x.toml", "--csv", csv], /sets --config/],
+      [["profile", "--csv", csv], /names no command to run/],
+      [["--json"], /names no command to run/],
+      [["nope"], /unknown command 'nope'/],
+      [["run-csv", "--bogus"], /unknown option '--bogus'/],
+    ];
+    for (const [then, detail] of cases) {
+      const r = await runCli(["profile", "--csv", csv, "--json-out", out, "--then", ...then]);
+      assert.equal(r.code, 2, `${then.join(" ")}: ${r.stderr}`);
+      assert.match(String(r.envelope?.detail), detail);
+      await assert.rejects(Deno.stat(out), Deno.errors.NotFound); // nothing was profiled
+    }
+    const stdin = await runCli(["profile", "--csv", "-", "--then", "run-csv", "--csv", csv], {
+      stdin: await Deno.readTextFile(csv),
+    });
+    assert.equal(stdin.code, 2);
+    assert.match(String(stdin.envelope?.detail), /cannot follow a profile of stdin/);
+    // --help in the --then command line is that command's help, and nothing runs.
+    const help = await runCli([
+      "profile",
+      "--csv",
+      csv,
+      "--json-out",
+      out,
+      "--then",
+      "run-csv",
+      "--help",
+    ]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Usage: hashmap-cli run-csv/);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  });
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import {
+  buildProfileReport,
+  formatProfileText,
+  type ProfileRun,
+} from "../../src/replay/profile.ts";
+import { ProfileReport } from "../../src/contracts/profile.ts";
+import type { Mode } from "../../src/core/factory.ts";
+
+function runs(...ops: number[]): ProfileRun[] {
+  return ops.map((o, i) => ({
+    opsPerSecond: o,
+    p99Ms: 0.001 * (i + 1),
+    finalBackend: "robinhood",
+    migrations: i,
+    bytesPerEntry: 25 + i,
+  }));
+}
+
+function report(m: Array<[Mode, ProfileRun[]]>) {
+  return buildProfileReport({
+    csv: "w.csv",
+    sampleRows: 1000,
+    wholeFile: false,
+    repeat: m[0]?.[1].length ?? 1,
+    runs: new Map(m),
+  });
+}
+
+Deno.test("buildProfileReport() ranks modes by median run and reports that run's figures", () => {
+  const r = report([
+    ["adaptive", runs(100, 300, 200)],
+    ["fast-lookup", runs(400, 390, 410)],
+    ["fast-insert", runs(250, 260, 240)],
+  ]);
+  ProfileReport.parse(r);
+  assert.deepEqual(r.modes.map((m) => m.mode), ["fast-lookup", "fast-insert", "adaptive"]);
+  assert.equal(r.recommended_mode, "fast-lookup");
+  const best = r.modes[0]!;
+  assert.equal(best.ops_per_second, 400); // median of 400, 390, 410: the first run
+  assert.equal(best.migrations, 0);
+  assert.equal(best.p99_ms, 0.001);
+  assert.equal(best.ops_per_second_min, 390);
+  assert.equal(best.ops_per_second_max, 410);
+  assert.equal(best.relative, 1);
+  assert.equal(r.modes[1]!.relative, 0.625);
+  assert.equal(r.margin, 1.6);
+  assert.equal(r.close, false);
+  const text = formatProfileText(r);
+  assert.match(text, /Recommended: --mode fast-lookup \(1\.60x fast-insert\)/);
+  assert.doesNotMatch(text, /either will do/);
+});
+
+Deno.test("buildProfileReport() calls a runner-up close when within 5% or the best's spread", () => {
+  const within5 = report([["adaptive", runs(103)], ["fast-lookup", runs(100)]]);
+  assert.equal(within5.margin, 1.03);
+  assert.equal(within5.close, true);
+  assert.match(formatProfileText(within5), /fast-lookup is within the run-to-run spread/);
+  // 1.2x apart, but the best's slowest run is below the runner-up's median.
+  const spread = report([["adaptive", runs(120, 95, 130)], ["fast-lookup", runs(100, 100, 100)]]);
+  assert.equal(spread.margin, 1.2);
+  assert.equal(spread.close, true);
+  const single = report([["memory-tight", runs(50)]]);
+  assert.equal(single.margin, 1);
+  assert.equal(single.close, false);
+  assert.throws(() => report([]), RangeError);
+});
