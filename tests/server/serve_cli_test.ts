@@ -25,9 +25,10 @@ async function startServe(
   args: string[],
   env: Record<string, string> = {},
   extraPerms: string[] = [],
+  command = "serve",
 ): Promise<Running> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...extraPerms, ...SERVE.slice(1), ...args],
+    args: ["run", ...extraPerms, ...SERVE.slice(1, -1), command, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -139,6 +140,19 @@ Deno.test("hashmap-cli serve takes its port from ADHASH_METRICS_PORT", async () 
     assert.ok(r.port > 0, r.firstLine);
     const res = await fetch(`http://127.0.0.1:${r.port}/healthz`);
     assert.equal((await res.json()).status, "ok");
+  } finally {
+    assert.equal((await stop(r)).code, 0);
+  }
+});
+
+Deno.test("hashmap-cli mission-control is serve under the original's name", async () => {
+  // The original's runbook starts Mission Control with `mission-control`; here it is the
+  // dashboard that serve already hosts.
+  const r = await startServe(["--port", "auto"], {}, [], "mission-control");
+  try {
+    assert.ok(r.port > 0, r.firstLine);
+    const page = await fetch(`http://127.0.0.1:${r.port}/`);
+    assert.match(await page.text(), /Mission Control/);
   } finally {
     assert.equal((await stop(r)).code, 0);
   }

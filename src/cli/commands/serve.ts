@@ -73,6 +73,7 @@ function waitForSignal(): Promise<string> {
 /** Adds the `serve` command to `program`. */
 export function registerServeCommands(program: Command): void {
   program.command("serve")
+    .alias("mission-control") // the original's name for its dashboard
     .description("Serve /metrics, the JSON API and the Mission Control dashboard")
     .addOption(
       new Option("--host <host>", "interface to bind").env("ADHASH_METRICS_HOST").default(
