@@ -40,7 +40,11 @@ export function toPolicy(adaptive: AdaptiveConfig): PolicyOverrides {
   return out as PolicyOverrides;
 }
 
-function envValue(raw: string): unknown {
+/**
+ * An override's text as a value: `true`/`false`, a finite number, else the trimmed string
+ * (the zod schema then says whether it fits the key). `config-edit --set` reads values so too.
+ */
+export function envValue(raw: string): unknown {
   const t = raw.trim();
   if (t === "true") return true;
   if (t === "false") return false;

@@ -22,6 +22,7 @@ import {
 import { AbCompareReport } from "./ab_compare.ts";
 import { WorkloadDna } from "./workload_dna.ts";
 import { ProfileReport } from "./profile.ts";
+import { ConfigPresets, ConfigResult } from "./config_edit.ts";
 
 /** File name (in schemas/) -> zod schema and which side of defaults/transforms it describes. */
 export const SCHEMA_FILES: Readonly<
@@ -38,6 +39,8 @@ export const SCHEMA_FILES: Readonly<
   "ab_compare.v1.schema.json": { schema: AbCompareReport, io: "output" },
   "workload_dna.v1.schema.json": { schema: WorkloadDna, io: "output" },
   "profile.v1.schema.json": { schema: ProfileReport, io: "output" },
+  "config_result.v1.schema.json": { schema: ConfigResult, io: "output" },
+  "config_presets.v1.schema.json": { schema: ConfigPresets, io: "output" },
   // What a client sends to POST /api/jobs/<kind>.
   "api.job_run_csv_request.v1.schema.json": { schema: ApiJobRunCsvRequest, io: "input" },
   "api.job_workload_dna_request.v1.schema.json": { schema: ApiJobWorkloadDnaRequest, io: "input" },

@@ -1,0 +1,115 @@
+/**
+ * The `config-wizard` dialogue: one question per key, section by section, the value in effect
+ * in brackets. An empty answer keeps it; an answer that does not fit is explained and the
+ * question asked again; the end of the input before the last answer aborts (nothing is
+ * written from half a dialogue). The result sets only the keys that differ from the defaults.
+ *
+ * @module
+ */
+
+import { BadInputError } from "../errors.ts";
+import {
+  CONFIG_KEYS,
+  type ConfigKey,
+  type ConfigSections,
+  type ConfigValue,
+  emptySections,
+  parseValue,
+  SECTION_HELP,
+  SECTIONS,
+  showValue,
+  valueOf,
+} from "./keys.ts";
+import { checkSections, mergeSections } from "./edit.ts";
+
+/** Where the dialogue talks and listens. */
+export interface WizardIO {
+  /** Shows a prompt or a remark (the CLI writes it on stderr, keeping stdout for results). */
+  say(text: string): void;
+  /** The next answer, without its line end; null at the end of the input. */
+  answer(): Promise<string | null>;
+}
+
+function question(key: ConfigKey, sections: ConfigSections): string {
+  const options = key.kind === "choice"
+    ? ` (${key.choices.join(" | ")})`
+    : key.kind === "boolean"
+    ? " (true | false)"
+    : "";
+  // Unquoted: the answer is typed without quotes too.
+  const show = (v: ConfigValue): string => typeof v === "string" ? v : showValue(key, v);
+  const current = valueOf(sections, key);
+  const def = current === key.defaultValue ? "" : `, default ${show(key.defaultValue)}`;
+  return `${key.name}: ${key.help}${options}${def} [${show(current)}]: `;
+}
+
+/** `sections` reduced to the keys whose value differs from the default. */
+function nonDefault(sections: ConfigSections): ConfigSections {
+  const out = emptySections();
+  for (const key of CONFIG_KEYS) {
+    const v = valueOf(sections, key);
+    if (v !== key.defaultValue) out[key.section][key.name] = v;
+  }
+  return out;
+}
+
+/** Asks for every key, starting from `start`; resolves to the keys that differ from defaults. */
+export async function runWizard(io: WizardIO, start: ConfigSections): Promise<ConfigSections> {
+  io.say(
+    "config-wizard: one question per key (docs/config.md). Enter keeps the value in " +
+      "[brackets].\n",
+  );
+  let current = mergeSections(emptySections(), start);
+  let answered = 0;
+  for (const section of SECTIONS) {
+    io.say(`\n[${section}] ${SECTION_HELP[section]}\n`);
+    for (const key of CONFIG_KEYS.filter((k) => k.section === section)) {
+      for (;;) {
+        io.say(question(key, current));
+        const line = await io.answer();
+        if (line === null) {
+          io.say("\n");
+          throw new BadInputError(
+            `config-wizard: the input ended before '${key.id}' was answered (${answered} of ` +
+              `${CONFIG_KEYS.length} keys answered); nothing was written`,
+            { hint: "Answer every question; an empty line keeps the value in [brackets]" },
+          );
+        }
+        if (line.trim() === "") break;
+        const parsed = parseValue(key, line);
+        let problem = parsed.ok ? null : parsed.problem;
+        if (parsed.ok) {
+          const next = mergeSections(current, emptySections());
+          next[key.section][key.name] = parsed.value;
+          try {
+            await checkSections(next);
+            current = next;
+          } catch (err) {
+            if (!(err instanceof BadInputError)) throw err;
+            problem = err.message;
+          }
+        }
+        if (problem === null) break;
+        io.say(`  ${JSON.stringify(line.trim())} does not fit ${key.id}: ${problem}\n`);
+      }
+      answered++;
+    }
+  }
+  return nonDefault(current);
+}
+
+/** The lines of `stream` (UTF-8), without `\n` or `\r\n`; a last unterminated line counts. */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl).replace(/\r$/, "");
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered !== "") yield buffered;
+}
