@@ -474,6 +474,36 @@ Deno.test("an interrupted generate-csv exits 130 and leaves no temporary file", 
   assert.deepEqual(names(), []);
 });
 
+Deno.test("an interrupted run-csv writing metrics exits 143 at once and leaves no file", async () => {
+  // The metrics file's clean-up listener replaces SIGTERM's default action; it runs only when
+  // the replay gives the event loop a turn, which it must do while replaying.
+  const dir = tempDir();
+  const csv = await workload(dir, 3_000_000, ["--key-space", "100000"]);
+  const out = `${dir}/m`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}cli.ts`, "run-csv", "--csv", csv, "--metrics-out-dir", out],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const names = () => {
+    try {
+      return [...Deno.readDirSync(out)].map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  for (let i = 0; i < 400 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.match(names()[0] ?? "", /^\.metrics\.ndjson\.\d+\.\d+\.tmp$/, "the replay is under way");
+  const sent = performance.now();
+  child.kill("SIGTERM");
+  const status = await child.status;
+  const ms = performance.now() - sent;
+  // A replay of 3M rows takes about a second here; 143 means it stopped before its end.
+  assert.equal(status.code, 143, `exited ${status.code} ${ms.toFixed(0)} ms after SIGTERM`);
+  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms to stop`);
+  assert.deepEqual(names(), []);
+});
+
 Deno.test("items stops quietly when the reader closes the pipe (items | head)", async () => {
   const dir = tempDir();
   const csv = await workload(dir, 300_000, ["--key-space", "100000"]);
