@@ -12,6 +12,7 @@ import { registerWorkloadDnaCommand } from "./commands/workload_dna.ts";
 import { registerProfileCommand } from "./commands/profile.ts";
 import { registerAbCompareCommand } from "./commands/ab_compare.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
+import { registerBatchCommand } from "./commands/batch.ts";
 import { registerConfigCommands } from "./commands/config_edit.ts";
 import { registerSnapshotCommands } from "./commands/snapshot.ts";
 import { registerServeCommands } from "./commands/serve.ts";
@@ -25,6 +26,7 @@ export const REGISTRARS: readonly Registrar[] = [
   registerProfileCommand,
   registerAbCompareCommand,
   registerDemoCommand,
+  registerBatchCommand,
   registerConfigCommands,
   registerSnapshotCommands,
   registerServeCommands,

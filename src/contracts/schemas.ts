@@ -22,6 +22,7 @@ import {
 import { AbCompareReport } from "./ab_compare.ts";
 import { WorkloadDna } from "./workload_dna.ts";
 import { ProfileReport } from "./profile.ts";
+import { BatchReport } from "./batch.ts";
 import { ConfigPresets, ConfigResult } from "./config_edit.ts";
 
 /** File name (in schemas/) -> zod schema and which side of defaults/transforms it describes. */
@@ -39,6 +40,7 @@ export const SCHEMA_FILES: Readonly<
   "ab_compare.v1.schema.json": { schema: AbCompareReport, io: "output" },
   "workload_dna.v1.schema.json": { schema: WorkloadDna, io: "output" },
   "profile.v1.schema.json": { schema: ProfileReport, io: "output" },
+  "batch_report.v1.schema.json": { schema: BatchReport, io: "output" },
   "config_result.v1.schema.json": { schema: ConfigResult, io: "output" },
   "config_presets.v1.schema.json": { schema: ConfigPresets, io: "output" },
   // What a client sends to POST /api/jobs/<kind>.

@@ -16,18 +16,8 @@
 import { BadInputError, IOError, PolicyError } from "../errors.ts";
 import { atomicWrite } from "../io/atomic_write.ts";
 import { log } from "../log/setup.ts";
-import type { z } from "zod";
-import {
-  type AbCompareRequest,
-  ApiJob,
-  ApiJobAbCompareRequest,
-  ApiJobProfileRequest,
-  ApiJobRunCsvRequest,
-  ApiJobWorkloadDnaRequest,
-  type ProfileRequest,
-  type RunCsvRequest,
-  type WorkloadDnaRequest,
-} from "../contracts/api.ts";
+import { ApiJob } from "../contracts/api.ts";
+import { inputPath, JOB_KINDS, type JobKind, join } from "./job_kinds.ts";
 
 /** Where a job is in its life. */
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
@@ -104,93 +94,6 @@ export class JobQueueFullError extends IOError {}
 /** Files of a job directory that are the service's own, not the job's artifacts. */
 const OWN_FILES = new Set(["request.json", "status.json", "logs.ndjson"]);
 
-/** A kind of job: its request schema, the request fields naming input files, its command line. */
-interface JobKind {
-  schema: z.ZodType<Record<string, unknown>>;
-  inputs: readonly string[];
-  /** The CLI arguments after `--json --log-json`; `input` maps input fields to real paths. */
-  args(request: Record<string, unknown>, dir: string, input: Record<string, string>): string[];
-}
-
-/** `--flag value` for each request field that is set. */
-function flags(request: Record<string, unknown>, names: Record<string, string>): string[] {
-  const out: string[] = [];
-  for (const [field, flag] of Object.entries(names)) {
-    const value = request[field];
-    if (value !== undefined) out.push(flag, String(value));
-  }
-  return out;
-}
-
-const LIMIT_FLAGS = { csv_max_rows: "--csv-max-rows", csv_max_bytes: "--csv-max-bytes" };
-
-/** Every kind of job, by the name in `POST /api/jobs/{kind}`. */
-const KINDS: Readonly<Record<string, JobKind>> = {
-  "run-csv": {
-    schema: ApiJobRunCsvRequest,
-    inputs: ["csv", "snapshot_in"],
-    args(request, dir, input) {
-      const r = request as RunCsvRequest;
-      const args = ["--mode", r.mode ?? "adaptive", "run-csv", "--csv", input.csv!];
-      if (r.dry_run === true) args.push("--dry-run");
-      if (r.metrics !== false) args.push("--metrics-out-dir", dir);
-      if (r.snapshot === true) {
-        args.push("--snapshot-out", join(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
-        if (r.compress === true) args.push("--compress");
-      }
-      if (input.snapshot_in !== undefined) args.push("--snapshot-in", input.snapshot_in);
-      return args.concat(flags(r, {
-        ...LIMIT_FLAGS,
-        tick_every: "--tick-every",
-        latency_buckets: "--latency-buckets",
-      }));
-    },
-  },
-  "workload-dna": {
-    schema: ApiJobWorkloadDnaRequest,
-    inputs: ["csv"],
-    args(request, _dir, input) {
-      const r = request as WorkloadDnaRequest;
-      return ["workload-dna", "--csv", input.csv!].concat(flags(r, {
-        ...LIMIT_FLAGS,
-        top_keys: "--top-keys",
-        max_tracked_keys: "--max-tracked-keys",
-      }));
-    },
-  },
-  "ab-compare": {
-    schema: ApiJobAbCompareRequest,
-    inputs: ["csv", "baseline_config", "candidate_config"],
-    args(request, dir, input) {
-      const r = request as AbCompareRequest;
-      return ["ab-compare", "--csv", input.csv!, "--out-dir", dir].concat(
-        flags(input, {
-          baseline_config: "--baseline-config",
-          candidate_config: "--candidate-config",
-        }),
-        flags(r, {
-          ...LIMIT_FLAGS,
-          baseline_mode: "--baseline-mode",
-          candidate_mode: "--candidate-mode",
-          baseline_label: "--baseline-label",
-          candidate_label: "--candidate-label",
-          repeat: "--repeat",
-          warmup_rows: "--warmup-rows",
-        }),
-      );
-    },
-  },
-  profile: {
-    schema: ApiJobProfileRequest,
-    inputs: ["csv"],
-    args(request, dir, input) {
-      const r = request as ProfileRequest;
-      return ["profile", "--csv", input.csv!, "--json-out", join(dir, "profile.json")].concat(
-        flags(r, { ...LIMIT_FLAGS, sample_rows: "--sample-rows", repeat: "--repeat" }),
-      );
-    },
-  },
-};
 /** Largest log a job keeps; later lines are dropped (the last line is still read for errors). */
 const MAX_LOG_BYTES = 16 << 20;
 /** Largest stdout read from a child: its `--json` result line. */
@@ -239,10 +142,6 @@ function newId(): string {
   const stamp = isoNow().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const rnd = crypto.getRandomValues(new Uint8Array(3));
   return `${stamp}-${Array.from(rnd, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
-function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
 }
 
 function isTerminal(status: JobStatus): boolean {
@@ -403,7 +302,7 @@ export class JobService {
 
   /** The kinds of job that can be submitted. */
   get kinds(): string[] {
-    return Object.keys(KINDS);
+    return Object.keys(JOB_KINDS);
   }
 
   /** Jobs waiting to run. */
@@ -422,7 +321,8 @@ export class JobService {
    */
   async submit(kind: string, body: unknown): Promise<JobRecord> {
     if (this.#closed) throw new IOError("The job service is shutting down");
-    const spec = KINDS[kind];
+    // Own properties only: "constructor" is no kind.
+    const spec = Object.hasOwn(JOB_KINDS, kind) ? JOB_KINDS[kind] : undefined;
     if (spec === undefined) {
       throw new BadInputError(`Unknown job kind ${JSON.stringify(kind)}`, {
         hint: `Kinds: ${this.kinds.join(", ")}`,
@@ -502,33 +402,8 @@ export class JobService {
    * The absolute path of a request path: relative, inside the input directory once symbolic
    * links are resolved, and existing. Anything else is BadInput naming the field.
    */
-  async #inputPath(field: string, path: string): Promise<string> {
-    if (path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
-      throw new BadInputError(
-        `${field} ${JSON.stringify(path)} must be a relative path inside the input directory`,
-      );
-    }
-    let real: string;
-    try {
-      real = await Deno.realPath(join(this.#inputDir, path));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        throw new BadInputError(`${field} ${JSON.stringify(path)} does not exist`, {
-          hint: "Paths are relative to the job service's input directory",
-        });
-      }
-      if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
-        throw err;
-      }
-      // e.g. a NUL byte, which no file name holds
-      throw new BadInputError(`${field} ${JSON.stringify(path)} is not a usable path`);
-    }
-    if (!real.startsWith(`${this.#inputDir}/`) || !(await Deno.stat(real)).isFile) {
-      throw new BadInputError(
-        `${field} ${JSON.stringify(path)} is not a file inside the input directory`,
-      );
-    }
-    return real;
+  #inputPath(field: string, path: string): Promise<string> {
+    return inputPath(this.#inputDir, field, path);
   }
 
   /** Drops the oldest finished jobs from memory beyond `maxRecords` (their files stay). */
@@ -677,7 +552,7 @@ export class JobService {
 
   /** The command line of a job and the files it reads. */
   async #commandLine(job: Job): Promise<{ args: string[]; readPaths: string[] }> {
-    const spec = KINDS[job.record.kind]!;
+    const spec = JOB_KINDS[job.record.kind]!;
     const input = await this.#inputPaths(spec, job.record.request);
     return {
       args: ["--json", "--log-json", ...spec.args(job.record.request, job.dir, input)],

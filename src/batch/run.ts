@@ -1,0 +1,190 @@
+/**
+ * Runs a validated batch on the job service (src/server/jobs.ts): one job service with its job
+ * root in `<out_dir>/jobs`, the spec's directory as its input directory and `parallel` jobs at
+ * once, so every job gets the service's child process, permissions, timeout, cancellation and
+ * job directory. SIGINT and SIGTERM cancel the jobs and the batch waits for their processes to
+ * end; the caller then ends with the signal.
+ *
+ * @module
+ */
+
+import { BadInputError, PolicyError } from "../errors.ts";
+import { leaveSignalsToProgram, stageFile } from "../io/atomic_write.ts";
+import { log } from "../log/setup.ts";
+import type { JobRecord, JobService } from "../server/jobs.ts";
+import type { BatchJob, BatchReport } from "../contracts/batch.ts";
+import { batchJob, buildReport } from "./summary.ts";
+import { renderHtml, renderMarkdown } from "./report.ts";
+import { type BatchPlan, REPORT_FILES, SPEC_HINT } from "./spec.ts";
+import { JOB_KINDS } from "../server/job_kinds.ts";
+
+/** A job's command line as the job service will run it (its directory not yet known). */
+export interface PlannedCommand {
+  name: string;
+  kind: string;
+  /** The request the job service gets. */
+  request: Record<string, unknown>;
+  /** `timeout_seconds` of the request; null: no limit. */
+  timeout_seconds: number | null;
+  /** `hashmap-cli` and its arguments; `<id>` stands for the job's id. */
+  argv: string[];
+}
+
+/** What `--dry-run` shows: each job's command line. */
+export function planCommands(plan: BatchPlan): PlannedCommand[] {
+  const dir = `${plan.outDir}/jobs/<id>`;
+  return plan.jobs.map((job) => ({
+    name: job.name,
+    kind: job.kind,
+    request: job.request,
+    timeout_seconds: (job.request.timeout_seconds as number | undefined) ?? null,
+    argv: [
+      "hashmap-cli",
+      "--json",
+      "--log-json",
+      ...JOB_KINDS[job.kind]!.args(job.request, dir, job.inputs),
+    ],
+  }));
+}
+
+/** Throws PolicyError unless this process may spawn the job processes and write `outDir`. */
+async function checkPermissions(outDir: string): Promise<void> {
+  let canRun = false;
+  // `--allow-run=deno` grants the name on PATH, not the path of this executable.
+  for (const command of [Deno.execPath(), "deno"]) {
+    if ((await Deno.permissions.query({ name: "run", command })).state === "granted") {
+      canRun = true;
+      break;
+    }
+  }
+  if (!canRun) {
+    throw new PolicyError(
+      `batch runs each job as a child process and needs --allow-run=deno (or --allow-run=${Deno.execPath()})`,
+      { hint: "Grant it, or check the spec without running it: batch --dry-run" },
+    );
+  }
+  if ((await Deno.permissions.query({ name: "write", path: outDir })).state !== "granted") {
+    throw new PolicyError(`batch needs --allow-write=${outDir} for its reports and jobs`, {
+      hint: "Grant it, or choose another --out-dir",
+    });
+  }
+}
+
+/** Options of {@linkcode runBatch}. */
+export interface RunBatchOptions {
+  /** TOML config the jobs run with (the global `--config`). */
+  config: string | undefined;
+  /** Called as each job ends. */
+  onJobEnd?: (job: BatchJob) => void;
+}
+
+/** Writes `batch.json`, `report.md` and `report.html`: all three, or none. */
+async function writeReports(report: BatchReport): Promise<string[]> {
+  const texts: Array<[string, string]> = [
+    [REPORT_FILES.json, `${JSON.stringify(report, null, 2)}\n`],
+    [REPORT_FILES.markdown, renderMarkdown(report)],
+    [REPORT_FILES.html, renderHtml(report)],
+  ];
+  const staged = [];
+  try {
+    for (const [name, text] of texts) {
+      staged.push(await stageFile(`${report.out_dir}/${name}`, text));
+    }
+  } catch (err) {
+    for (const s of staged) s.discard();
+    throw err;
+  }
+  for (const s of staged) s.commit();
+  return staged.map((s) => s.path);
+}
+
+/** The report of a batch run and the files it was written to. */
+export interface BatchRun {
+  report: BatchReport;
+  /** The report files written. */
+  files: string[];
+}
+
+/**
+ * Runs every job of `plan` and writes the reports. A signal cancels the jobs; the report then
+ * says so in `interrupted` (and the caller ends the process with that signal).
+ */
+export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promise<BatchRun> {
+  await checkPermissions(plan.outDir);
+  const { JobService } = await import("../server/jobs.ts");
+  const logger = log("batch");
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  // Set by the signal handlers, so read through an object: a local would stay narrowed to null.
+  const stop: { signal: "SIGINT" | "SIGTERM" | null } = { signal: null };
+  let service: JobService | undefined;
+  const signals: Array<"SIGINT" | "SIGTERM"> = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => (): void => {
+    if (stop.signal !== null) return; // already stopping; the kill grace bounds the wait
+    stop.signal = signal;
+    logger.warn("{signal} received: cancelling the batch's jobs", { signal });
+    void service?.close();
+  });
+  signals.forEach((s, i) => Deno.addSignalListener(s, handlers[i]!));
+  // The batch stops its jobs before it exits: an exit from the middle of a write would not.
+  leaveSignalsToProgram();
+  try {
+    service = await JobService.open({
+      root: `${plan.outDir}/jobs`,
+      inputDir: plan.specDir,
+      maxJobs: plan.parallel,
+      maxPending: plan.jobs.length,
+      maxRecords: plan.jobs.length,
+      config: options.config,
+      // Jobs run this program: the compiled binary itself, or the script this process runs.
+      script: Deno.build.standalone ? null : Deno.mainModule,
+    });
+    const ended: Array<Promise<JobRecord | null>> = [];
+    try {
+      for (const job of plan.jobs) {
+        if (stop.signal !== null) {
+          ended.push(Promise.resolve(null));
+          continue;
+        }
+        let id: string;
+        try {
+          id = (await service.submit(job.kind, job.request)).id;
+        } catch (err) {
+          if (stop.signal !== null) { // refused because the service is closing
+            ended.push(Promise.resolve(null));
+            continue;
+          }
+          // An input removed since validation: the spec is no longer valid.
+          if (err instanceof BadInputError) {
+            throw new BadInputError(`job ${JSON.stringify(job.name)}: ${err.message}`, {
+              hint: SPEC_HINT,
+            });
+          }
+          throw err;
+        }
+        ended.push(
+          service.settled(id).then((record) => {
+            options.onJobEnd?.(batchJob(job, record!));
+            return record!;
+          }),
+        );
+      }
+      if (stop.signal !== null) await service.close();
+      const records = await Promise.all(ended);
+      const report = buildReport(plan, {
+        records,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        durationSeconds: (performance.now() - started) / 1000,
+        interrupted: stop.signal,
+      });
+      return { report, files: await writeReports(report) };
+    } finally {
+      await service.close(); // never leaves a job process behind, whatever failed
+    }
+  } finally {
+    signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
+  }
+}

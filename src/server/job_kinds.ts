@@ -1,0 +1,162 @@
+/**
+ * The kinds of job the job service runs (`POST /api/jobs/<kind>`) and the batch runner plans:
+ * each kind's request schema, the request fields that name input files, and its `hashmap-cli`
+ * command line. Shared so that `batch` can validate a whole spec, and show its command lines,
+ * before it starts any job.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import { BadInputError } from "../errors.ts";
+import {
+  type AbCompareRequest,
+  ApiJobAbCompareRequest,
+  ApiJobProfileRequest,
+  ApiJobRunCsvRequest,
+  ApiJobWorkloadDnaRequest,
+  type ProfileRequest,
+  type RunCsvRequest,
+  type WorkloadDnaRequest,
+} from "../contracts/api.ts";
+
+/** A kind of job: its request schema, the request fields naming input files, its command line. */
+export interface JobKind {
+  /** The request body's schema (`api.job_<kind>_request.v1`). */
+  schema: z.ZodType<Record<string, unknown>>;
+  /** Request fields that name input files, relative to the input directory. */
+  inputs: readonly string[];
+  /** The CLI arguments after `--json --log-json`; `input` maps input fields to real paths. */
+  args(request: Record<string, unknown>, dir: string, input: Record<string, string>): string[];
+}
+
+/** `--flag value` for each request field that is set. */
+function flags(request: Record<string, unknown>, names: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [field, flag] of Object.entries(names)) {
+    const value = request[field];
+    if (value !== undefined) out.push(flag, String(value));
+  }
+  return out;
+}
+
+/** `dir/name`, without doubling a trailing slash. */
+export function join(dir: string, name: string): string {
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+const LIMIT_FLAGS = { csv_max_rows: "--csv-max-rows", csv_max_bytes: "--csv-max-bytes" };
+
+/** Every kind of job, by the name in `POST /api/jobs/{kind}`. */
+export const JOB_KINDS: Readonly<Record<string, JobKind>> = {
+  "run-csv": {
+    schema: ApiJobRunCsvRequest,
+    inputs: ["csv", "snapshot_in"],
+    args(request, dir, input) {
+      const r = request as RunCsvRequest;
+      const args = ["--mode", r.mode ?? "adaptive", "run-csv", "--csv", input.csv!];
+      if (r.dry_run === true) args.push("--dry-run");
+      if (r.metrics !== false) args.push("--metrics-out-dir", dir);
+      if (r.snapshot === true) {
+        args.push("--snapshot-out", join(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
+        if (r.compress === true) args.push("--compress");
+      }
+      if (input.snapshot_in !== undefined) args.push("--snapshot-in", input.snapshot_in);
+      return args.concat(flags(r, {
+        ...LIMIT_FLAGS,
+        tick_every: "--tick-every",
+        latency_buckets: "--latency-buckets",
+      }));
+    },
+  },
+  "workload-dna": {
+    schema: ApiJobWorkloadDnaRequest,
+    inputs: ["csv"],
+    args(request, _dir, input) {
+      const r = request as WorkloadDnaRequest;
+      return ["workload-dna", "--csv", input.csv!].concat(flags(r, {
+        ...LIMIT_FLAGS,
+        top_keys: "--top-keys",
+        max_tracked_keys: "--max-tracked-keys",
+      }));
+    },
+  },
+  "ab-compare": {
+    schema: ApiJobAbCompareRequest,
+    inputs: ["csv", "baseline_config", "candidate_config"],
+    args(request, dir, input) {
+      const r = request as AbCompareRequest;
+      return ["ab-compare", "--csv", input.csv!, "--out-dir", dir].concat(
+        flags(input, {
+          baseline_config: "--baseline-config",
+          candidate_config: "--candidate-config",
+        }),
+        flags(r, {
+          ...LIMIT_FLAGS,
+          baseline_mode: "--baseline-mode",
+          candidate_mode: "--candidate-mode",
+          baseline_label: "--baseline-label",
+          candidate_label: "--candidate-label",
+          repeat: "--repeat",
+          warmup_rows: "--warmup-rows",
+        }),
+      );
+    },
+  },
+  profile: {
+    schema: ApiJobProfileRequest,
+    inputs: ["csv"],
+    args(request, dir, input) {
+      const r = request as ProfileRequest;
+      return ["profile", "--csv", input.csv!, "--json-out", join(dir, "profile.json")].concat(
+        flags(r, { ...LIMIT_FLAGS, sample_rows: "--sample-rows", repeat: "--repeat" }),
+      );
+    },
+  },
+};
+
+/** How {@linkcode inputPath} names things in its messages. */
+export interface InputPathWording {
+  /** Before the field, e.g. `job "a": ` (default none). */
+  where?: string;
+  /** The input directory (default `the input directory`). */
+  dirName?: string;
+  /** The hint of a missing file. */
+  hint?: string;
+}
+
+/**
+ * The real path of a request's input file: relative, inside `inputDir` (a real path) once
+ * symbolic links are resolved, and an existing file, as the job service requires. Anything else
+ * is BadInput naming the field.
+ */
+export async function inputPath(
+  inputDir: string,
+  field: string,
+  path: string,
+  wording: InputPathWording = {},
+): Promise<string> {
+  const what = `${wording.where ?? ""}${field} ${JSON.stringify(path)}`;
+  const dirName = wording.dirName ?? "the input directory";
+  if (path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
+    throw new BadInputError(`${what} must be a relative path inside ${dirName}`);
+  }
+  let real: string;
+  try {
+    real = await Deno.realPath(join(inputDir, path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new BadInputError(`${what} does not exist in ${dirName}`, {
+        hint: wording.hint ?? "Paths are relative to the job service's input directory",
+      });
+    }
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+      throw err;
+    }
+    throw new BadInputError(`${what} is not a usable path`); // e.g. a NUL byte
+  }
+  if (!real.startsWith(`${inputDir}/`) || !(await Deno.stat(real)).isFile) {
+    throw new BadInputError(`${what} is not a file inside ${dirName}`);
+  }
+  return real;
+}
