@@ -18,7 +18,7 @@ const bucket = z.object({
 export const ApiError = z.object({
   schema: z.literal("api.error.v1"),
   error: z.string().describe(
-    "BadInput | Unauthorized | NotFound | Conflict | UnsupportedMediaType | NotReady | Busy | RateLimited | TooLarge | Policy | IO | Internal",
+    "BadInput | Unauthorized | NotFound | MethodNotAllowed | Conflict | UnsupportedMediaType | NotReady | Busy | RateLimited | TooLarge | Policy | IO | Internal",
   ),
   detail: z.string(),
   hint: z.string().optional(),

@@ -83,6 +83,27 @@ function intQuery(c: Context, name: string, fallback: number, min: number, max: 
   return Math.min(max, Math.max(min, Number(raw)));
 }
 
+/**
+ * The methods `app`'s routes answer on `path` (middleware, registered for every method, aside);
+ * GET implies HEAD, as Hono serves it.
+ */
+function allowedMethods(app: Hono, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const pattern = route.path.split("/").map((part) =>
+      part === "*"
+        ? ".*"
+        : part.startsWith(":")
+        ? "[^/]+"
+        : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    ).join("/");
+    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}
+
 /** Builds the metrics server app around `options.hub`. */
 export function createApp(options: CreateAppOptions): Hono {
   const hub = options.hub;
@@ -112,7 +133,20 @@ export function createApp(options: CreateAppOptions): Hono {
     });
     return errorResponse(c, 500, "Internal", "internal server error");
   });
-  app.notFound((c) => errorResponse(c, 404, "NotFound", `no route ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length === 0) {
+      return errorResponse(c, 404, "NotFound", `no route ${c.req.method} ${c.req.path}`);
+    }
+    c.header("Allow", allowed.join(", "));
+    return errorResponse(
+      c,
+      405,
+      "MethodNotAllowed",
+      `${c.req.method} is not allowed on ${c.req.path}`,
+      `Allowed: ${allowed.join(", ")}`,
+    );
+  });
 
   app.use("*", securityHeaders());
   app.use(

@@ -161,6 +161,24 @@ Deno.test("createApp() answers unknown routes with a 404 JSON error", async () =
   assert.match(String((await body(res)).detail), /\/api\/nope/);
 });
 
+Deno.test("createApp() answers a known route's other methods with 405 and Allow", async () => {
+  const { app } = appWith();
+  const post = await app.request("/api/metrics", { method: "POST" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("Allow"), "GET, HEAD");
+  assert.deepEqual(await body(post), {
+    schema: "api.error.v1",
+    error: "MethodNotAllowed",
+    detail: "POST is not allowed on /api/metrics",
+    hint: "Allowed: GET, HEAD",
+  });
+  // Routes with parameters match too; unknown paths stay 404.
+  const put = await app.request("/api/metrics/histogram/latency", { method: "PUT" });
+  assert.equal(put.status, 405);
+  assert.equal((await app.request("/api/nothing", { method: "POST" })).status, 404);
+  assert.equal((await app.request("/api/metrics")).status, 200);
+});
+
 Deno.test("createApp() gzips large bodies when accepted and not otherwise", async () => {
   const { app } = appWith();
   const gz = await app.request("/api/metrics/history", { headers: { "Accept-Encoding": "gzip" } });

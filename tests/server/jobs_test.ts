@@ -391,6 +391,17 @@ Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and
   );
 });
 
+Deno.test("/api/jobs answers a method it does not take with 405 and Allow", async () => {
+  await using f = await fixture();
+  const list = await f.app.request("/api/jobs", { method: "POST" });
+  assert.equal(list.status, 405);
+  assert.equal(list.headers.get("Allow"), "GET, HEAD");
+  const one = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", { method: "PUT" });
+  assert.equal(one.status, 405);
+  assert.equal(one.headers.get("Allow"), "DELETE, GET, HEAD, POST");
+  assert.equal(ApiError.parse(await one.json()).error, "MethodNotAllowed");
+});
+
 Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", async () => {
   await using f = await fixture();
   const id = await submit(f, { csv: "w.csv", sample_rows: 500, repeat: 1 }, "profile");
