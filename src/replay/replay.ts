@@ -319,6 +319,13 @@ export async function replay(
     // Ops left before the next timed op; `every` 0 disables sampling.
     let untilSample = every > 0 ? every - 1 : Infinity;
     for await (const batch of batches) {
+      // Signal listeners (the CLI's temporary-file clean-up on SIGTERM) and timers run only when
+      // the event loop gets a turn, which a replay of a synchronously read file never gives it:
+      // one short turn every YIELD_MS, checked at every batch (ticks can be rare, --tick-every).
+      if (performance.now() - lastYield >= YIELD_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
       const n = batch.length;
       const ops = batch.ops;
       const keys = batch.keys;
@@ -329,13 +336,6 @@ export async function replay(
           // Deferred so that a tick at the very end becomes the completion tick.
           tickDue = false;
           options.signal?.throwIfAborted();
-          // Signal listeners (the CLI's temporary-file clean-up on SIGTERM) and timers run only
-          // when the event loop gets a turn, which a replay of a synchronously read file never
-          // gives it: one short turn every YIELD_MS. Measured cost: below the noise (docs).
-          if (performance.now() - lastYield >= YIELD_MS) {
-            await new Promise((resolve) => setTimeout(resolve, 0));
-            lastYield = performance.now();
-          }
           maintain();
           // Awaited only when the consumer returned a promise: the NDJSON writer is
           // synchronous, and each await suspends and resumes this whole function.
