@@ -205,6 +205,9 @@ Deno.test("ab-compare refuses bad labels, stdin and bad CSVs with the right enve
       [["--csv", `${dir}/bad.csv`, "--warmup-rows", "0"], 2, "BadInput", /at line 3$/],
       [["--csv", "-"], 2, "BadInput", /^--csv - \(stdin\) cannot be replayed twice$/],
       [["--csv-max-rows", "10"], 2, "BadInput", /^CSV row limit exceeded \(11 > 10\)$/],
+      // The measured runs hold to the limits too, not only the warm-up.
+      [["--csv-max-rows", "10", "--warmup-rows", "0"], 2, "BadInput", /row limit exceeded/],
+      [["--csv-max-bytes", "100", "--warmup-rows", "0"], 2, "BadInput", /exceeds limit 100$/],
       [["--repeat", "0"], 2, "BadInput", /'--repeat <n>' argument '0' is invalid/],
       [["--candidate-mode", "turbo"], 2, "BadInput", /Allowed choices are adaptive, /],
     ];

@@ -199,7 +199,12 @@ export function registerAbCompareCommand(program: Command): void {
       }
       // The first log record loads logtape; its load is not charged to the first measured run.
       await loggingPending();
-      const flags: RunCsvFlags = { ...RUN_CSV_DEFAULTS, ...read, csv: opts.csv };
+      const flags: RunCsvFlags = {
+        ...RUN_CSV_DEFAULTS,
+        csvMaxRows: opts.csvMaxRows,
+        csvMaxBytes: opts.csvMaxBytes,
+        csv: opts.csv,
+      };
       // Every run's metrics are staged; the median runs' are committed with ab.md and ab.json.
       const staged: StagedFile[] = [];
       const committed = new Set<StagedFile>();
