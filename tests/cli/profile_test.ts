@@ -139,6 +139,8 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
     const cases: Array<[string[], RegExp]> = [
       [["run-csv", "--mode", "adaptive", "--csv", csv], /sets --mode, which profile chooses/],
       [["run-csv", "--config", "x.toml", "--csv", csv], /sets --config/],
+      [["--log-file", `${dir}/then.log`, "run-csv", "--csv", csv], /sets --log-file, but logging/],
+      [["run-csv", "--log-json", "--csv", csv], /sets --log-json/],
       [["profile", "--csv", csv], /names no command to run/],
       [["--json"], /names no command to run/],
       [["nope"], /unknown command 'nope'/],

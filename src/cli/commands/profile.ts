@@ -198,6 +198,13 @@ async function checkThen(
       "Give --config before profile: it then applies to both",
     );
   }
+  const logging = then.find((a) => /^--log-(json|file|max-bytes|backup-count)(=|$)/.test(a));
+  if (logging !== undefined) {
+    throw bad(
+      `sets ${logging.split("=", 1)[0]}, but logging was set up before the profile`,
+      "Give the logging flags before profile: they then apply to both",
+    );
+  }
   if (csv === "-") {
     throw bad(
       "cannot follow a profile of stdin: the sample consumed it",
