@@ -130,7 +130,7 @@ function jobCells(j: BatchJob): string[] {
  * (`zipf_1.csv`) is left alone: it cannot start emphasis, and the raw text stays readable.
  */
 function mdText(s: string): string {
-  return s.replace(/\s*\n\s*/g, " ").replace(
+  return s.replace(/\s*[\r\n]\s*/g, " ").replace(
     /[\\`*[\]<>|&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g,
     (c) => `\\${c}`,
   );
@@ -138,7 +138,7 @@ function mdText(s: string): string {
 
 /** A code span holding `s` literally (a table cell's `|` still needs its backslash). */
 function mdCode(s: string): string {
-  const text = s.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
+  const text = s.replace(/\s*[\r\n]\s*/g, " ").replace(/\|/g, "\\|");
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
   const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
@@ -356,7 +356,9 @@ function textTable(head: string[], right: boolean[], rows: string[][]): string[]
 /** The table `batch` prints: one line per job, then the reports' paths. */
 export function renderText(r: BatchReport, files: readonly string[]): string {
   const head = JOBS_HEAD.slice(0, 6);
-  const rows = r.jobs.map((j) => jobCells(j).slice(0, 6).map((c) => c.replace(/\s*\n\s*/g, " ")));
+  const rows = r.jobs.map((j) =>
+    jobCells(j).slice(0, 6).map((c) => c.replace(/\s*[\r\n]\s*/g, " "))
+  );
   const lines = [
     `batch${r.title === null ? "" : ` ${JSON.stringify(r.title)}`}: ${
       headline(r)

@@ -9,7 +9,7 @@
  */
 
 import { BadInputError, PolicyError } from "../errors.ts";
-import { leaveSignalsToProgram, stageFile } from "../io/atomic_write.ts";
+import { leaveSignalsToProgram, writeTogether } from "../io/atomic_write.ts";
 import { log } from "../log/setup.ts";
 import type { JobRecord, JobService } from "../server/jobs.ts";
 import type { BatchJob, BatchReport } from "../contracts/batch.ts";
@@ -79,23 +79,12 @@ export interface RunBatchOptions {
 }
 
 /** Writes `batch.json`, `report.md` and `report.html`: all three, or none. */
-async function writeReports(report: BatchReport): Promise<string[]> {
-  const texts: Array<[string, string]> = [
-    [REPORT_FILES.json, `${JSON.stringify(report, null, 2)}\n`],
-    [REPORT_FILES.markdown, renderMarkdown(report)],
-    [REPORT_FILES.html, renderHtml(report)],
-  ];
-  const staged = [];
-  try {
-    for (const [name, text] of texts) {
-      staged.push(await stageFile(`${report.out_dir}/${name}`, text));
-    }
-  } catch (err) {
-    for (const s of staged) s.discard();
-    throw err;
-  }
-  for (const s of staged) s.commit();
-  return staged.map((s) => s.path);
+function writeReports(report: BatchReport): Promise<string[]> {
+  return writeTogether([
+    [`${report.out_dir}/${REPORT_FILES.json}`, `${JSON.stringify(report, null, 2)}\n`],
+    [`${report.out_dir}/${REPORT_FILES.markdown}`, renderMarkdown(report)],
+    [`${report.out_dir}/${REPORT_FILES.html}`, renderHtml(report)],
+  ]);
 }
 
 /** The report of a batch run and the files it was written to. */

@@ -10,7 +10,7 @@
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
-import { checkOutputFiles } from "../cli/paths.ts";
+import { checkDistinctPaths, checkOutputFiles } from "../cli/paths.ts";
 import { dirOf } from "../io/atomic_write.ts";
 import { inputPath, JOB_KINDS } from "../server/job_kinds.ts";
 
@@ -194,6 +194,22 @@ async function planJob(
 }
 
 /**
+ * `rel` resolved in `dir` (a real path) when it is relative, has no `..` and, where it exists,
+ * stays inside `dir` through symbolic links; null otherwise.
+ */
+async function insideDir(dir: string, rel: string): Promise<string | null> {
+  if (rel.startsWith("/") || rel.split(/[\\/]/).includes("..")) return null;
+  const full = `${dir}/${rel}`;
+  try {
+    const real = await Deno.realPath(full);
+    return real === dir || real.startsWith(`${dir}/`) ? full : null;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return full; // created by the batch
+    throw err;
+  }
+}
+
+/**
  * Reads and validates the spec at `path`: every problem (TOML, unknown key or kind, bad request
  * field, duplicate name, missing input file, output directory) is reported at once as one
  * BadInputError, and nothing is written.
@@ -245,17 +261,36 @@ export async function loadBatchSpec(
   }
   let outDir: string | undefined = overrides.outDir;
   if (outDir === undefined && file.out_dir !== undefined) {
-    outDir = file.out_dir.startsWith("/") ? file.out_dir : `${specDir}/${file.out_dir}`;
+    // Like its inputs, a spec's outputs stay beside it; --out-dir is the way elsewhere.
+    const where = await insideDir(specDir, file.out_dir);
+    if (where === null) {
+      problems.push(
+        `out_dir ${JSON.stringify(file.out_dir)} must be a relative path inside the spec's ` +
+          "directory (pass --out-dir to write elsewhere)",
+      );
+    } else outDir = where;
   }
   if (outDir === undefined) {
-    problems.push("no output directory: set out_dir in the spec or pass --out-dir");
+    if (file.out_dir === undefined) {
+      problems.push("no output directory: set out_dir in the spec or pass --out-dir");
+    }
   } else if ((await isDirectory(outDir)) === false) {
     problems.push(`out_dir ${JSON.stringify(outDir)} is not a directory`);
   }
   if (problems.length > 0) fail(problems);
-  checkOutputFiles(
-    Object.values(REPORT_FILES).map((name) => [`report file`, `${outDir}/${name}`]),
-  );
+  const reports = Object.values(REPORT_FILES).map((name): [string, string] => [
+    "report file",
+    `${outDir}/${name}`,
+  ]);
+  checkOutputFiles(reports);
+  // A report must not replace the spec or a workload (a spec named report.md in out_dir).
+  const inputs = new Map<string, string>([[path, "--spec"]]);
+  for (const job of jobs) {
+    for (const [field, real] of Object.entries(job.inputs)) {
+      if (!inputs.has(real)) inputs.set(real, `job ${JSON.stringify(job.name)} ${field}`);
+    }
+  }
+  checkDistinctPaths([...[...inputs].map(([p, role]): [string, string] => [role, p]), ...reports]);
   return {
     spec: path,
     specDir,

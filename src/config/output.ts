@@ -8,7 +8,6 @@
 
 import { BadInputError, PolicyError } from "../errors.ts";
 import { checkOutputFiles } from "../cli/paths.ts";
-import { type StagedFile, stageFile } from "../io/atomic_write.ts";
 import { findKey, showValue } from "./keys.ts";
 import type { ConfigChange } from "./edit.ts";
 
@@ -55,21 +54,6 @@ export function fileHeader(command: string, sources: readonly string[]): string[
     ...(sources.length > 0 ? [`From ${sources.join(", ")}.`] : []),
     "Keys not listed take their defaults; every key is described in docs/config.md.",
   ];
-}
-
-/**
- * Writes every `[path, text]` atomically and together: all are staged (written and fsynced
- * under temporary names) before any is renamed into place, so a failure leaves none behind.
- */
-export async function writeTogether(files: ReadonlyArray<[string, string]>): Promise<void> {
-  const staged: StagedFile[] = [];
-  try {
-    for (const [path, text] of files) staged.push(await stageFile(path, text));
-  } catch (err) {
-    for (const s of staged) s.discard();
-    throw err;
-  }
-  for (const s of staged) s.commit();
 }
 
 function show(id: string, value: ConfigChange["before"]): string {

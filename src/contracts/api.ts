@@ -125,7 +125,7 @@ export const ApiStreamHello = z.object({
 
 const mode = z.enum(MODES as [string, ...string[]]);
 const limits = {
-  csv_max_rows: z.number().int().min(0).optional(),
+  csv_max_rows: z.number().int().min(0).max(2 ** 40).optional(),
   csv_max_bytes: z.number().int().min(0).optional(),
   timeout_seconds: z.number().positive().max(604_800).optional().describe(
     "fail the job (Timeout) when it runs longer; default: no limit",
@@ -158,7 +158,9 @@ export const ApiJobWorkloadDnaRequest = z.strictObject({
 /** `POST /api/jobs/profile`: every mode replayed on a sample of the workload, by the job service. */
 export const ApiJobProfileRequest = z.strictObject({
   csv,
-  sample_rows: z.number().int().min(0).optional().describe("rows per run (0: all; default 200000)"),
+  sample_rows: z.number().int().min(0).max(2 ** 40).optional().describe(
+    "rows per run (0: all; default 200000)",
+  ),
   repeat: z.number().int().min(1).max(100).optional().describe(
     "measured runs per mode (default 5)",
   ),
@@ -177,7 +179,7 @@ export const ApiJobAbCompareRequest = z.strictObject({
   baseline_config: z.string().min(1).optional().describe("TOML config (input dir)"),
   candidate_config: z.string().min(1).optional().describe("TOML config (input dir)"),
   repeat: z.number().int().min(1).max(100).optional(),
-  warmup_rows: z.number().int().min(0).optional(),
+  warmup_rows: z.number().int().min(0).max(2 ** 40).optional(),
   ...limits,
 }).meta({ id: "api.job_ab_compare_request.v1" });
 

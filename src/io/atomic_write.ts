@@ -175,3 +175,22 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
+
+/**
+ * Writes every `[path, text]` atomically and together: all are staged (written and fsynced
+ * under temporary names) before any is renamed into place, so a failure while writing leaves
+ * none of them behind.
+ */
+export async function writeTogether(
+  files: ReadonlyArray<readonly [string, string]>,
+): Promise<string[]> {
+  const staged: StagedFile[] = [];
+  try {
+    for (const [path, text] of files) staged.push(await stageFile(path, text));
+  } catch (err) {
+    for (const s of staged) s.discard();
+    throw err;
+  }
+  for (const s of staged) s.commit();
+  return staged.map((s) => s.path);
+}

@@ -151,6 +151,7 @@ function isTerminal(status: JobStatus): boolean {
 /** What {@linkcode JobService.open} resolved: real paths and the executable to spawn. */
 interface Resolved {
   root: string;
+  lock: Deno.FsFile;
   inputDir: string;
   executable: string;
   config: string | undefined;
@@ -174,9 +175,12 @@ export class JobService {
   readonly #queue: Job[] = [];
   #running = 0;
   #closed = false;
+  /** The open `.lock` of the job root, held (flock) while the service is open. */
+  readonly #lock: Deno.FsFile;
 
   private constructor(resolved: Resolved, options: JobServiceOptions) {
     this.#root = resolved.root;
+    this.#lock = resolved.lock;
     this.#inputDir = resolved.inputDir;
     this.#executable = resolved.executable;
     this.#config = resolved.config;
@@ -238,13 +242,24 @@ export class JobService {
       }
       throw err;
     }
+    const root = await Deno.realPath(options.root);
+    const config = options.config === undefined
+      ? undefined
+      : await realFile("config", options.config);
+    const lock = await lockRoot(root);
     const service = new JobService({
-      root: await Deno.realPath(options.root),
+      root,
+      lock,
       inputDir,
       executable: Deno.build.standalone ? Deno.execPath() : executable,
-      config: options.config === undefined ? undefined : await realFile("config", options.config),
+      config,
     }, options);
-    await service.#load();
+    try {
+      await service.#load();
+    } catch (err) {
+      lock.close();
+      throw err;
+    }
     return service;
   }
 
@@ -511,6 +526,9 @@ export class JobService {
       ends.push(job.ended.then(() => job.saving));
     }
     await Promise.all(ends);
+    try {
+      this.#lock.close(); // releases the job root
+    } catch { /* closed by an earlier close() */ }
   }
 
   #pump(): void {
@@ -689,6 +707,22 @@ export class JobService {
     });
     return job.saving;
   }
+}
+
+/**
+ * Takes the job root's lock, `ROOT/.lock` (an advisory flock, released when the process ends
+ * however it ends): two services on one root would each mark the other's running jobs
+ * `Interrupted` and overwrite their records.
+ */
+async function lockRoot(root: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(join(root, ".lock"), { write: true, create: true });
+  if (!(await file.tryLock(true))) {
+    file.close();
+    throw new IOError(`Job root ${JSON.stringify(root)} is in use by another job service`, {
+      hint: "Give each server and each batch a job root of its own",
+    });
+  }
+  return file;
 }
 
 /** The real path of an existing file named by a setting; BadInput otherwise. */

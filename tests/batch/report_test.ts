@@ -172,6 +172,27 @@ Deno.test("renderMarkdown() says when no replay completed and keeps the jobs tab
   assert.match(md, /\| only \| run-csv \| cancelled \| 1\.000 \| 2 \| cancelled \|/);
 });
 
+Deno.test("renderMarkdown() and renderText() keep a detail with line breaks on its row", () => {
+  // A workload line can carry a lone CR into an error's detail; CommonMark ends a line there.
+  const detail = "Unknown op 'x\r## INJECTED\r\n<b>hi</b>' at line 2";
+  const r = reportOf([
+    [
+      planned("cr", "run-csv", { csv: "w.csv" }),
+      record("run-csv", "failed", null, {
+        error: "BadInput",
+        detail,
+      }),
+    ],
+  ]);
+  const md = renderMarkdown(r);
+  assert.doesNotMatch(md, /\r/);
+  assert.doesNotMatch(md, /^## INJECTED/m);
+  assert.match(md, /\| cr \| run-csv \| failed \| .*Unknown op 'x ## INJECTED \\<b\\>hi/);
+  const text = renderText(r, []);
+  assert.doesNotMatch(text, /\r/);
+  assert.equal(text.split("\n").filter((l) => l.startsWith("cr ")).length, 1);
+});
+
 Deno.test("renderHtml() is a well-formed, self-contained page that escapes every user text", () => {
   const hostile = `<b>Nightly</b> & "co" <script>alert(1)</script>`;
   const report = sampleReport(hostile);

@@ -282,6 +282,37 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
       String(noOut.envelope?.detail),
       /no output directory: set out_dir in the spec or pass --out-dir/,
     );
+    // The spec's out_dir stays beside it, as its inputs do.
+    for (const out of ["../elsewhere", "/tmp/adhash_batch_out"]) {
+      await Deno.writeTextFile(
+        `${dir}/spec.toml`,
+        `out_dir = "${out}"\n${job({ name: "a", kind: "run-csv", csv: "w.csv" })}`,
+      );
+      const r = await runCli(["batch", "--spec", `${dir}/spec.toml`], { perms: RUN_PERMS });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        String(r.envelope?.detail),
+        new RegExp(`out_dir "${out}" must be a relative path inside the spec's directory`),
+      );
+    }
+    // A report never replaces the spec or a workload.
+    await Deno.mkdir(`${dir}/here`);
+    await workload(`${dir}/here`, "report.html", 100);
+    await Deno.writeTextFile(
+      `${dir}/here/report.md`,
+      `out_dir = "."\n${job({ name: "a", kind: "run-csv", csv: "report.html" })}`,
+    );
+    const clash = await runCli(["batch", "--spec", `${dir}/here/report.md`], { perms: RUN_PERMS });
+    assert.equal(clash.code, 2, clash.stderr);
+    assert.match(String(clash.envelope?.detail), /^--spec and report file name the same file/);
+    assert.match(await Deno.readTextFile(`${dir}/here/report.md`), /^out_dir = "\."/);
+    await Deno.writeTextFile(
+      `${dir}/here/spec.toml`,
+      `out_dir = "."\n${job({ name: "a", kind: "run-csv", csv: "report.html" })}`,
+    );
+    const input = await runCli(["batch", "--spec", `${dir}/here/spec.toml`], { perms: RUN_PERMS });
+    assert.equal(input.code, 2, input.stderr);
+    assert.match(String(input.envelope?.detail), /^job "a" csv and report file name the same file/);
     const missing = await runCli(["batch", "--spec", `${dir}/nope.toml`], { perms: RUN_PERMS });
     assert.equal(missing.code, 5);
     assert.equal(missing.envelope?.detail, `Batch spec not found: "${dir}/nope.toml"`);
@@ -381,6 +412,7 @@ Deno.test("batch --dry-run validates the spec, prints each job's command line an
 function jobPids(jobsDir: string): number[] {
   const pids: number[] = [];
   for (const e of Deno.readDirSync(jobsDir)) {
+    if (!e.isDirectory) continue; // the job root's .lock
     const log = Deno.readTextFileSync(`${jobsDir}/${e.name}/logs.ndjson`);
     for (const m of log.matchAll(/Started [\w-]+ \(pid (\d+)\)/g)) pids.push(Number(m[1]));
   }

@@ -3,6 +3,7 @@ import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { JobLog, JobService, type JobServiceOptions } from "../../src/server/jobs.ts";
 import { ApiError, ApiJob, ApiJobList } from "../../src/contracts/api.ts";
+import { IOError } from "../../src/errors.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { ProfileReport } from "../../src/contracts/profile.ts";
 import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
@@ -63,6 +64,11 @@ async function submit(f: Fixture, body: unknown, kind = "run-csv"): Promise<stri
   const job = ApiJob.parse(await res.json());
   assert.equal(res.headers.get("Location"), `/api/jobs/${job.id}`);
   return job.id;
+}
+
+/** The job directories in the job root (its `.lock` aside). */
+function jobDirs(f: Fixture): string[] {
+  return [...Deno.readDirSync(f.root)].filter((e) => e.isDirectory).map((e) => e.name);
 }
 
 async function getJob(f: Fixture, id: string): Promise<ApiJob> {
@@ -183,7 +189,7 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
   const kind = await post(f, { csv: "w.csv" }, "rm-rf");
   assert.equal(kind.status, 404);
   assert.equal((await kind.json()).hint, "Kinds: run-csv, workload-dna, ab-compare, profile");
-  assert.deepEqual([...Deno.readDirSync(f.root)], []);
+  assert.deepEqual(jobDirs(f), []);
   const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
   assert.equal(list.count, 0);
 });
@@ -304,6 +310,32 @@ Deno.test("JobService.open() marks jobs a stopped server left running as Interru
   }
 });
 
+Deno.test("JobService.open() refuses a job root another service holds, until it closes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  try {
+    const first = await JobService.open({ root: dir });
+    await assert.rejects(
+      JobService.open({ root: dir }),
+      (err: unknown) =>
+        err instanceof IOError && /is in use by another job service$/.test(err.message),
+    );
+    // Another process (a second server, a batch) is refused as well.
+    const other = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${JSON.stringify(`${dir}/.lock`)}, { write: true });` +
+        "console.log(await f.tryLock(true));",
+      ],
+    }).output();
+    assert.equal(new TextDecoder().decode(other.stdout).trim(), "false");
+    await first.close();
+    const second = await JobService.open({ root: dir });
+    await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("/api/jobs needs the token like every /api route, and is 404 when the service is off", async () => {
   await using f = await fixture({}, "s3cret");
   assert.equal((await f.app.request("/api/jobs")).status, 401);
@@ -416,6 +448,10 @@ Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", a
   const res = await post(f, { csv: "w.csv", repeat: 0 }, "profile");
   assert.equal(res.status, 400);
   assert.match((await res.json()).detail, /^Invalid profile request: repeat: /);
+  // A request the command line would refuse is refused at submission, not as a failed job.
+  const huge = await post(f, { csv: "w.csv", sample_rows: 2 ** 41 }, "profile");
+  assert.equal(huge.status, 400);
+  assert.match((await huge.json()).detail, /^Invalid profile request: sample_rows: /);
 });
 
 Deno.test("a cancel while a job starts ends it before its process starts", async () => {
@@ -463,7 +499,7 @@ Deno.test("the queue bound holds under concurrent submissions", async () => {
   assert.deepEqual(answers.filter((s) => s === 503).length, 15);
   const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
   assert.equal(list.pending, 5);
-  assert.equal([...Deno.readDirSync(f.root)].length, 6);
+  assert.equal(jobDirs(f).length, 6);
 });
 
 Deno.test("job routes refuse other sites' pages, non-JSON bodies and, without a token, non-loopback hosts", async () => {

@@ -11,6 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import { checkDistinctPaths } from "../paths.ts";
 import { emitSuccess, globalOptions, writeStdout } from "../program.ts";
 import { log } from "../../log/setup.ts";
+import { writeTogether } from "../../io/atomic_write.ts";
 import type { Preset } from "../../config/presets.ts";
 import type { ConfigPresets, ConfigResult } from "../../contracts/config_edit.ts";
 import { registerConfigWizardCommand } from "./config_wizard.ts";
@@ -100,7 +101,7 @@ export async function configEdit(
     ];
     files.push([presetFile, renderToml(edited, header)]);
   }
-  await output.writeTogether(files);
+  await writeTogether(files);
   const result: ConfigResult = {
     schema: "config_result.v1",
     infile: f.infile ?? null,

@@ -9,6 +9,7 @@
 import type { Command } from "../command.ts";
 import { emitSuccess, globalOptions, writeStderr, writeStdout } from "../program.ts";
 import type { ConfigResult } from "../../contracts/config_edit.ts";
+import { writeTogether } from "../../io/atomic_write.ts";
 
 /** Flags of `config-wizard`. */
 export interface ConfigWizardFlags {
@@ -54,7 +55,7 @@ export function registerConfigWizardCommand(program: Command): void {
         writeStdout(toml);
         return;
       }
-      await output.writeTogether([[f.outfile, toml]]);
+      await writeTogether([[f.outfile, toml]]);
       const result: ConfigResult = {
         schema: "config_result.v1",
         infile: f.infile ?? null,
