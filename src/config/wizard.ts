@@ -1,7 +1,8 @@
 /**
  * The `config-wizard` dialogue: one question per key, section by section, the value in effect
  * in brackets. An empty answer keeps it; an answer that does not fit is explained and the
- * question asked again; the end of the input before the last answer aborts (nothing is
+ * question asked again, and a section whose answers do not fit together is asked again as a
+ * whole; the end of the input before the last answer aborts (nothing is
  * written from half a dialogue). The result sets only the keys that differ from the defaults.
  *
  * @module
@@ -63,36 +64,44 @@ export async function runWizard(io: WizardIO, start: ConfigSections): Promise<Co
   let answered = 0;
   for (const section of SECTIONS) {
     io.say(`\n[${section}] ${SECTION_HELP[section]}\n`);
-    for (const key of CONFIG_KEYS.filter((k) => k.section === section)) {
-      for (;;) {
-        io.say(question(key, current));
-        const line = await io.answer();
-        if (line === null) {
-          io.say("\n");
-          throw new BadInputError(
-            `config-wizard: the input ended before '${key.id}' was answered (${answered} of ` +
-              `${CONFIG_KEYS.length} keys answered); nothing was written`,
-            { hint: "Answer every question; an empty line keeps the value in [brackets]" },
-          );
-        }
-        if (line.trim() === "") break;
-        const parsed = parseValue(key, line);
-        let problem = parsed.ok ? null : parsed.problem;
-        if (parsed.ok) {
-          const next = mergeSections(current, emptySections());
-          next[key.section][key.name] = parsed.value;
-          try {
-            await checkSections(next);
-            current = next;
-          } catch (err) {
-            if (!(err instanceof BadInputError)) throw err;
-            problem = err.message;
+    const keys = CONFIG_KEYS.filter((k) => k.section === section);
+    // Keys limit each other (initial_buckets x groups_per_bucket), so a section is checked as a
+    // whole once all of its answers are in, and asked again, current answers kept, if it fails.
+    const proposed = mergeSections(current, emptySections()); // kept across rounds
+    for (;;) {
+      for (const [i, key] of keys.entries()) {
+        for (;;) {
+          io.say(question(key, proposed));
+          const line = await io.answer();
+          if (line === null) {
+            io.say("\n");
+            throw new BadInputError(
+              `config-wizard: the input ended before '${key.id}' was answered (${
+                answered + i
+              } of ` +
+                `${CONFIG_KEYS.length} keys answered); nothing was written`,
+              { hint: "Answer every question; an empty line keeps the value in [brackets]" },
+            );
           }
+          if (line.trim() === "") break;
+          const parsed = parseValue(key, line);
+          if (parsed.ok) {
+            proposed[key.section][key.name] = parsed.value;
+            break;
+          }
+          io.say(`  ${JSON.stringify(line.trim())} does not fit ${key.id}: ${parsed.problem}\n`);
         }
-        if (problem === null) break;
-        io.say(`  ${JSON.stringify(line.trim())} does not fit ${key.id}: ${problem}\n`);
       }
-      answered++;
+      try {
+        await checkSections(proposed);
+        current = proposed;
+        answered += keys.length;
+        break;
+      } catch (err) {
+        if (!(err instanceof BadInputError)) throw err;
+        io.say(`  These [${section}] answers do not fit together: ${err.message}\n`);
+        io.say(`  [${section}] again; Enter keeps your answer.\n`);
+      }
     }
   }
   return nonDefault(current);

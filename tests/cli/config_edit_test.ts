@@ -539,11 +539,18 @@ Deno.test("config-wizard asks every key, re-asks after a bad answer and writes t
   });
 });
 
-Deno.test("config-wizard offers --infile's values and checks answers across keys", async () => {
+Deno.test("config-wizard offers --infile's values and checks a section's answers together", async () => {
   await withDir(async (dir) => {
     const infile = `${dir}/in.toml`;
     Deno.writeTextFileSync(infile, "[adaptive]\ngroups_per_bucket = 2048\n");
-    const stdin = answers({ "adaptive.initial_buckets": ["1048576", "512"] });
+    const adaptive = CONFIG_KEYS.filter((k) => k.section === "adaptive");
+    const section = (o: Record<string, string>) => adaptive.map((k) => o[k.id] ?? "");
+    // 2^20 buckets x 2048 groups breaks the 2^30 limit: the section is asked again, answers kept.
+    const stdin = [
+      ...section({ "adaptive.initial_buckets": "1048576" }),
+      ...section({ "adaptive.initial_buckets": "512" }),
+      ...CONFIG_KEYS.filter((k) => k.section === "watchdog").map(() => ""),
+    ].map((a) => `${a}\n`).join("");
     const r = await runCli(["config-wizard", "--infile", infile, "--outfile", "-"], { stdin });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(toml(r.stdout), {
@@ -556,8 +563,27 @@ Deno.test("config-wizard offers --infile's values and checks answers across keys
     assert.match(r.stderr, /\ngroups_per_bucket: .*, default 8 \[2048\]: \n/);
     assert.match(
       r.stderr,
-      /\n {2}"1048576" does not fit adaptive\.initial_buckets: .*policy\.initialBuckets must be at most 2\^30 \/ groupsPerBucket/,
+      /\n {2}These \[adaptive\] answers do not fit together: .*policy\.initialBuckets must be at most 2\^30 \/ groupsPerBucket/,
     );
+    // The second round offers the first round's answer.
+    assert.match(r.stderr, /\ninitial_buckets: .*\[1048576\]: 512\n/);
+  });
+});
+
+Deno.test("config-wizard takes limits that hold once a later key is answered", async () => {
+  await withDir(async (dir) => {
+    // initial_buckets is asked before groups_per_bucket; 2^29 x 8 (the default) breaks 2^30,
+    // 2^29 x 2 does not.
+    const stdin = answers({
+      "adaptive.initial_buckets": ["536870912"],
+      "adaptive.groups_per_bucket": ["2"],
+    });
+    const r = await runCli(["config-wizard", "--outfile", "-"], { stdin });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(toml(r.stdout), {
+      adaptive: { initial_buckets: 536870912, groups_per_bucket: 2 },
+    });
+    assert.doesNotMatch(r.stderr, /do not fit/);
   });
 });
 
