@@ -195,7 +195,10 @@ export function createApp(options: CreateAppOptions): Hono {
     return c.json(body, body.ready ? 200 : 503);
   });
 
-  const promCache = new TickCache(renderPrometheus, PROMETHEUS_CONTENT_TYPE);
+  const promCache = new TickCache(
+    (tick) => renderPrometheus(tick, hub.latestAt),
+    PROMETHEUS_CONTENT_TYPE,
+  );
   app.get("/metrics", (c) => promCache.respond(c, hub.latest()));
 
   app.get("/api/version", (c) =>

@@ -48,6 +48,7 @@ export class MetricsHub {
   #events: HubEvent[] = [];
   #seq = 0;
   #received = 0;
+  #latestAt: number | null = null;
   #subscribers = new Set<TickSubscriber>();
   #compare: unknown;
 
@@ -61,6 +62,7 @@ export class MetricsHub {
   /** Records `tick` and pushes it to every subscriber. */
   publish(tick: MetricsTick): void {
     this.#received++;
+    this.#latestAt = Date.now();
     this.#history.push(tick);
     // Trim in batches so a long run does not pay an O(n) shift per tick.
     if (this.#history.length > this.historyLimit * 2) {
@@ -80,6 +82,11 @@ export class MetricsHub {
         this.#subscribers.delete(fn);
       }
     }
+  }
+
+  /** When (ms since the epoch) the latest tick was published; null before the first. */
+  get latestAt(): number | null {
+    return this.#latestAt;
   }
 
   /** The most recent tick, or null before the first. */

@@ -38,12 +38,16 @@ class Writer {
 }
 
 /**
- * Renders `tick` (or, before the first tick, zeroed counters) as Prometheus text.
+ * Renders `tick` (or, before the first tick, zeroed counters) as Prometheus text;
+ * `receivedAtMs`, when given, is exposed as `hashmap_last_tick_timestamp_seconds`.
  *
  * `hashmap_latency_ms` is exposed as a summary (its `quantile` label is reserved for summaries);
  * `hashmap_latency_ms_hist` is a real cumulative histogram built from `latency_hist_ms`.
  */
-export function renderPrometheus(tick: MetricsTick | null): string {
+export function renderPrometheus(
+  tick: MetricsTick | null,
+  receivedAtMs: number | null = null,
+): string {
   const w = new Writer();
   const counters: Array<[string, string, number]> = [
     ["hashmap_ops_total", "Operations replayed.", tick?.ops ?? 0],
@@ -76,6 +80,16 @@ export function renderPrometheus(tick: MetricsTick | null): string {
     w.sample(name, {}, value);
   }
   if (tick === null) return w.lines.join("\n") + "\n";
+
+  if (receivedAtMs !== null) {
+    // Counters of a finished run stay flat forever; this tells a stalled run from a served file.
+    w.family(
+      "hashmap_last_tick_timestamp_seconds",
+      "gauge",
+      "Unix time at which this server received the latest tick.",
+    );
+    w.sample("hashmap_last_tick_timestamp_seconds", {}, Math.round(receivedAtMs) / 1000);
+  }
 
   w.family("hashmap_backend_info", "gauge", "Active backend (value is always 1).");
   w.sample("hashmap_backend_info", { name: tick.backend }, 1);

@@ -43,7 +43,7 @@ function samples(text: string, name: string): Map<string, number> {
 }
 
 Deno.test("renderPrometheus() passes promtool check metrics", async () => {
-  for (const text of [renderPrometheus(last), renderPrometheus(null)]) {
+  for (const text of [renderPrometheus(last, Date.now()), renderPrometheus(null)]) {
     const { code, out } = await promtool(text);
     assert.ok(code === 0 || code === 3, `promtool exit ${code}: ${out}`);
     const findings = out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
@@ -161,9 +161,19 @@ Deno.test("renderPrometheus() marks a watchdog alert active for as long as alert
 
 Deno.test("createApp() serves /metrics in the Prometheus text format", async () => {
   const hub = new MetricsHub();
+  const app = createApp({ hub });
+  const before = await (await app.request("/metrics")).text();
+  assert.doesNotMatch(before, /hashmap_last_tick_timestamp_seconds/);
+  const published = Date.now();
   hub.publish(last);
-  const res = await createApp({ hub }).request("/metrics");
+  const res = await app.request("/metrics");
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  assert.equal(await res.text(), renderPrometheus(last));
+  const text = await res.text();
+  assert.equal(text, renderPrometheus(last, hub.latestAt));
+  // When the tick arrived, so a flat counter can be told from a stalled run.
+  assert.match(text, /^# TYPE hashmap_last_tick_timestamp_seconds gauge$/m);
+  const at = samples(text, "hashmap_last_tick_timestamp_seconds")
+    .get("hashmap_last_tick_timestamp_seconds")!;
+  assert.ok(Math.abs(at * 1000 - published) < 1000, `${at} vs ${published / 1000}`);
 });
