@@ -49,15 +49,8 @@ export function planCommands(plan: BatchPlan): PlannedCommand[] {
 
 /** Throws PolicyError unless this process may spawn the job processes and write `outDir`. */
 async function checkPermissions(outDir: string): Promise<void> {
-  let canRun = false;
-  // `--allow-run=deno` grants the name on PATH, not the path of this executable.
-  for (const command of [Deno.execPath(), "deno"]) {
-    if ((await Deno.permissions.query({ name: "run", command })).state === "granted") {
-      canRun = true;
-      break;
-    }
-  }
-  if (!canRun) {
+  const { runnableExecutable } = await import("../server/jobs.ts");
+  if (await runnableExecutable() === undefined) {
     throw new PolicyError(
       `batch runs each job as a child process and needs --allow-run=deno (or --allow-run=${Deno.execPath()})`,
       { hint: "Grant it, or check the spec without running it: batch --dry-run" },

@@ -203,14 +203,7 @@ export class JobService {
     if (!(Number.isInteger(options.maxJobs ?? 1) && (options.maxJobs ?? 1) >= 1)) {
       throw new RangeError(`maxJobs must be an integer >= 1, got ${options.maxJobs}`);
     }
-    // `--allow-run=deno` grants the name on PATH, not the path of this executable.
-    let executable: string | undefined;
-    for (const command of [Deno.execPath(), "deno"]) {
-      if ((await Deno.permissions.query({ name: "run", command })).state === "granted") {
-        executable = command;
-        break;
-      }
-    }
+    const executable = await runnableExecutable();
     if (executable === undefined) {
       throw new PolicyError(`The job service needs --allow-run=${Deno.execPath()} (or =deno)`, {
         hint: "Grant it, or start the server without --job-root",
@@ -707,6 +700,20 @@ export class JobService {
     });
     return job.saving;
   }
+}
+
+/**
+ * The executable this process may spawn to run `hashmap-cli` jobs: its own path, or `deno`
+ * (`--allow-run=deno` grants the name on PATH, not the path of this executable); undefined
+ * when neither is granted.
+ */
+export async function runnableExecutable(): Promise<string | undefined> {
+  for (const command of [Deno.execPath(), "deno"]) {
+    if ((await Deno.permissions.query({ name: "run", command })).state === "granted") {
+      return command;
+    }
+  }
+  return undefined;
 }
 
 /**
