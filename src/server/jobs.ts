@@ -562,13 +562,34 @@ export class JobService {
   }
 
   /** The command line of a job and the files it reads. */
-  async #commandLine(job: Job): Promise<{ args: string[]; readPaths: string[] }> {
+  async #commandLine(
+    job: Job,
+  ): Promise<{ args: string[]; readPaths: string[]; input: Record<string, string> }> {
     const spec = JOB_KINDS[job.record.kind]!;
     const input = await this.#inputPaths(spec, job.record.request);
     return {
       args: ["--json", "--log-json", ...spec.args(job.record.request, job.dir, input)],
       readPaths: Object.values(input),
+      input,
     };
+  }
+
+  /**
+   * Rewrites the server's paths in a job's output as its client knows them: an input by the
+   * path in the request, the job's own files by name, the server's config by file name. The
+   * child is given real paths (its read permission names exactly those files); clients of the
+   * API need not learn where the server keeps things.
+   */
+  #clientPaths(job: Job, input: Record<string, string>): (text: string) => string {
+    const pairs: Array<[string, string]> = [[`${job.dir}/`, ""], [job.dir, "."]];
+    for (const [field, real] of Object.entries(input)) {
+      pairs.push([real, String(job.record.request[field])]);
+    }
+    if (this.#config !== undefined) {
+      pairs.push([this.#config, this.#config.slice(this.#config.lastIndexOf("/") + 1)]);
+    }
+    pairs.sort((a, b) => b[0].length - a[0].length); // a longer path before its prefix
+    return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text);
   }
 
   async #run(job: Job): Promise<void> {
@@ -576,7 +597,7 @@ export class JobService {
     const logFile = await Deno.open(logPath, { create: true, append: true });
     const logs = new JobLog(logFile, logPath);
     try {
-      let line: { args: string[]; readPaths: string[] };
+      let line: { args: string[]; readPaths: string[]; input: Record<string, string> };
       try {
         line = await this.#commandLine(job);
       } catch (err) {
@@ -586,6 +607,8 @@ export class JobService {
         this.#finish(job, "failed", null, { error: "BadInput", detail });
         return;
       }
+      const clientPaths = this.#clientPaths(job, line.input);
+      logs.rewrite = clientPaths;
       if (job.record.cancel_requested) {
         await logs.note("info", "Cancelled before it started");
         this.#finish(job, "cancelled", null, null);
@@ -641,7 +664,7 @@ export class JobService {
       const seconds = (performance.now() - started) / 1000;
       job.record.duration_seconds = Math.round(seconds * 1e6) / 1e6;
       job.record.exit_code = status.code;
-      const result = status.success ? parseResult(stdout) : null;
+      const result = status.success ? parseResult(clientPaths(stdout)) : null;
       if (result !== null) {
         await atomicWrite(join(job.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
       }
@@ -659,7 +682,7 @@ export class JobService {
         await logs.note("info", `Cancelled (${how})`);
         this.#finish(job, "cancelled", status.code, null, artifacts);
       } else {
-        const error = parseEnvelope(lastLine) ??
+        const error = parseEnvelope(clientPaths(lastLine)) ??
           { error: "Internal", detail: `hashmap-cli ended with ${how}` };
         await logs.note("error", `Failed (${how}): ${error.detail}`);
         this.#finish(job, "failed", status.code, error, artifacts);
@@ -762,6 +785,8 @@ export class JobLog {
   #truncated = false;
   #broken = false;
   #encoder = new TextEncoder();
+  /** Applied to each line copied from the child (the service's path rewriting). */
+  rewrite: (text: string) => string = (text) => text;
 
   constructor(file: Deno.FsFile, path: string) {
     this.#file = file;
@@ -817,7 +842,7 @@ export class JobLog {
     let rest = "";
     let last = "";
     const take = async (line: string): Promise<void> => {
-      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+      const text = this.rewrite(line.endsWith("\r") ? line.slice(0, -1) : line);
       if (text.trim() === "") return;
       last = text;
       let value: unknown = null;

@@ -120,6 +120,13 @@ Deno.test("POST /api/jobs/run-csv runs the replay and keeps its result, metrics 
     .map((l) => JSON.parse(l));
   assert.match(logs[0].message, /^Started run-csv \(pid \d+\)$/);
   assert.match(logs.at(-1).message, /^Completed in /);
+  // The child got real paths; clients see theirs: the input as requested, outputs by name.
+  assert.equal(summary.csv, "w.csv");
+  assert.equal(summary.metrics_file, "metrics.ndjson");
+  assert.equal(summary.snapshot_out, "snapshot.bin");
+  const real = await Deno.realPath(f.dir);
+  assert.ok(!JSON.stringify(job).includes(real), JSON.stringify(job));
+  assert.ok(!JSON.stringify(logs).includes(real), JSON.stringify(logs));
 });
 
 Deno.test("POST /api/jobs/run-csv passes the request's flags to run-csv", async () => {
@@ -443,8 +450,13 @@ Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", a
   assert.equal(report.sample_rows, Math.min(500, ROWS));
   assert.equal(report.modes.length, 4);
   assert.deepEqual(job!.artifacts, ["profile.json", "result.json"]);
+  // The artifact is the command's file as written (real paths); the result names the input
+  // as the request did.
+  assert.equal(report.csv, "w.csv");
   const file = await f.app.request(`/api/jobs/${id}/artifacts/profile.json`);
-  assert.deepEqual(await file.json(), report);
+  const artifact = await file.json();
+  assert.equal(artifact.csv, `${await Deno.realPath(f.dir)}/in/w.csv`);
+  assert.deepEqual({ ...artifact, csv: "w.csv" }, report);
   const res = await post(f, { csv: "w.csv", repeat: 0 }, "profile");
   assert.equal(res.status, 400);
   assert.match((await res.json()).detail, /^Invalid profile request: repeat: /);
