@@ -75,6 +75,21 @@ Deno.test("profile --sample-rows replays only the start, --json-out writes the r
     assert.equal(printed.sample_rows, 5000);
     assert.equal(printed.whole_file, false);
     assert.deepEqual(JSON.parse(await Deno.readTextFile(out)), printed);
+    // The limits apply to the rows read, and no row past the sample is read.
+    for (const [sample, max] of [["4096", "4096"], ["1000", "2000"]] as const) {
+      const limited = await runCli([
+        "profile",
+        "--csv",
+        csv,
+        "--sample-rows",
+        sample,
+        "--csv-max-rows",
+        max,
+        "--repeat",
+        "1",
+      ]);
+      assert.equal(limited.code, 0, limited.stderr);
+    }
     // A bad row is the workload's error, as run-csv reports it.
     await Deno.writeTextFile(csv, "op,key,value\nput,a,1\nget,a,\nnoop,b,\n");
     const inside = await runCli(["profile", "--csv", csv, "--repeat", "1"]);

@@ -3,6 +3,7 @@ import {
   buildProfileReport,
   formatProfileText,
   type ProfileRun,
+  roundOrder,
 } from "../../src/replay/profile.ts";
 import { ProfileReport } from "../../src/contracts/profile.ts";
 import type { Mode } from "../../src/core/factory.ts";
@@ -64,4 +65,14 @@ Deno.test("buildProfileReport() calls a runner-up close when within 5% or the be
   assert.equal(single.margin, 1);
   assert.equal(single.close, false);
   assert.throws(() => report([]), RangeError);
+});
+
+Deno.test("roundOrder() starts each round one mode later, so every mode takes every slot", () => {
+  const modes = ["a", "b", "c", "d"];
+  const rounds = [0, 1, 2, 3].map((r) => roundOrder(modes, r));
+  assert.deepEqual(rounds[1], ["b", "c", "d", "a"]);
+  for (let slot = 0; slot < modes.length; slot++) {
+    assert.deepEqual(rounds.map((o) => o[slot]).sort(), modes);
+  }
+  assert.deepEqual(roundOrder(modes, 4), modes);
 });

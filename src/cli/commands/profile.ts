@@ -14,7 +14,12 @@ import { BadInputError } from "../../errors.ts";
 import { MODES } from "../../core/factory.ts";
 import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
 import { replay } from "../../replay/replay.ts";
-import { buildProfileReport, formatProfileText, type ProfileRun } from "../../replay/profile.ts";
+import {
+  buildProfileReport,
+  formatProfileText,
+  type ProfileRun,
+  roundOrder,
+} from "../../replay/profile.ts";
 import type { ProfileReport } from "../../contracts/profile.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { log, loggingPending } from "../../log/setup.ts";
@@ -52,7 +57,10 @@ interface Sample {
   wholeFile: boolean;
 }
 
-/** Reads the first `rows` rows (all with 0) into batches of their own. */
+/**
+ * Reads the first `rows` rows (all with 0) into batches of their own, and no row more: the
+ * workload's limits and validation apply to what is read, as `run-csv` applies them.
+ */
 async function readSample(
   csv: string,
   rows: number,
@@ -60,12 +68,9 @@ async function readSample(
 ): Promise<Sample> {
   const batches: OpBatch[] = [];
   let n = 0;
-  let wholeFile = true;
-  for await (const b of readWorkload(csv, limits)) {
-    if (rows > 0 && n >= rows) {
-      wholeFile = false; // a row past the sample: stop reading (the reader closes the file)
-      break;
-    }
+  // Batches no larger than the sample, so the reader never scans a row past it.
+  const batchSize = rows > 0 ? Math.min(4096, rows) : 4096;
+  for await (const b of readWorkload(csv, { ...limits, batchSize })) {
     const take = rows > 0 ? Math.min(b.length, rows - n) : b.length;
     // The reader reuses its batch object: keep copies.
     batches.push({
@@ -75,12 +80,10 @@ async function readSample(
       values: b.values.slice(0, take),
     });
     n += take;
-    if (take < b.length) {
-      wholeFile = false;
-      break;
-    }
+    // Full: stop without looking further (a file of exactly `rows` rows reads as a sample).
+    if (rows > 0 && n >= rows) return { batches, rows: n, wholeFile: false };
   }
-  return { batches, rows: n, wholeFile };
+  return { batches, rows: n, wholeFile: true };
 }
 
 /** Registers `profile`. */
@@ -140,7 +143,7 @@ export function registerProfileCommand(program: Command): void {
       await loggingPending(); // the first log record loads logtape: not during a measured run
       const runs = new Map<(typeof MODES)[number], ProfileRun[]>(MODES.map((m) => [m, []]));
       for (let round = 0; round < opts.repeat; round++) {
-        for (const mode of MODES) {
+        for (const mode of roundOrder(MODES, round)) {
           const r = await replay(newMap(mode, config), sample.batches);
           const size = r.finalStats.size;
           runs.get(mode)!.push({
