@@ -357,7 +357,13 @@ function textTable(head: string[], right: boolean[], rows: string[][]): string[]
 export function renderText(r: BatchReport, files: readonly string[]): string {
   const head = JOBS_HEAD.slice(0, 6);
   const rows = r.jobs.map((j) =>
-    jobCells(j).slice(0, 6).map((c) => c.replace(/\s*[\r\n]\s*/g, " "))
+    jobCells(j).slice(0, 6).map((c) =>
+      // One line per job, and no terminal escape from a workload's text reaches the terminal.
+      c.replace(/\s*[\r\n]\s*/g, " ").replace(
+        /[\x00-\x1f\x7f]/g,
+        (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`,
+      )
+    )
   );
   const lines = [
     `batch${r.title === null ? "" : ` ${JSON.stringify(r.title)}`}: ${

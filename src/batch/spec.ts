@@ -72,6 +72,8 @@ export interface SpecOverrides {
   outDir?: string | undefined;
   /** `--parallel`. */
   parallel?: number | undefined;
+  /** The global `--config` the jobs run with: no report may replace it either. */
+  config?: string | undefined;
 }
 
 /** A value as the user wrote it, for a message. */
@@ -194,18 +196,21 @@ async function planJob(
 }
 
 /**
- * `rel` resolved in `dir` (a real path) when it is relative, has no `..` and, where it exists,
- * stays inside `dir` through symbolic links; null otherwise.
+ * `rel` resolved in `dir` (a real path) when it is relative, has no `..` and stays inside `dir`
+ * through symbolic links: the part of it that exists is resolved (its nearest existing
+ * ancestor, for a directory the batch will create); null otherwise.
  */
 async function insideDir(dir: string, rel: string): Promise<string | null> {
   if (rel.startsWith("/") || rel.split(/[\\/]/).includes("..")) return null;
   const full = `${dir}/${rel}`;
-  try {
-    const real = await Deno.realPath(full);
-    return real === dir || real.startsWith(`${dir}/`) ? full : null;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return full; // created by the batch
-    throw err;
+  for (let existing = full;; existing = dirOf(existing)) {
+    try {
+      const real = await Deno.realPath(existing);
+      return real === dir || real.startsWith(`${dir}/`) ? full : null;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (existing === dir) return full;
+    }
   }
 }
 
@@ -285,6 +290,7 @@ export async function loadBatchSpec(
   checkOutputFiles(reports);
   // A report must not replace the spec or a workload (a spec named report.md in out_dir).
   const inputs = new Map<string, string>([[path, "--spec"]]);
+  if (overrides.config !== undefined) inputs.set(overrides.config, "--config");
   for (const job of jobs) {
     for (const [field, real] of Object.entries(job.inputs)) {
       if (!inputs.has(real)) inputs.set(real, `job ${JSON.stringify(job.name)} ${field}`);

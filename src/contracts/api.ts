@@ -181,7 +181,13 @@ export const ApiJobAbCompareRequest = z.strictObject({
   repeat: z.number().int().min(1).max(100).optional(),
   warmup_rows: z.number().int().min(0).max(2 ** 40).optional(),
   ...limits,
-}).meta({ id: "api.job_ab_compare_request.v1" });
+}).refine(
+  // The labels name the sides' files, so they must differ in more than case (as the CLI checks).
+  (r) =>
+    (r.baseline_label ?? "baseline").toLowerCase() !==
+      (r.candidate_label ?? "candidate").toLowerCase(),
+  { message: "baseline_label and candidate_label must differ in more than case" },
+).meta({ id: "api.job_ab_compare_request.v1" });
 
 /** Why a job failed: the CLI's error envelope, or Timeout / Interrupted / Internal. */
 export const ApiJobError = z.object({

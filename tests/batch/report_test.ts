@@ -172,9 +172,9 @@ Deno.test("renderMarkdown() says when no replay completed and keeps the jobs tab
   assert.match(md, /\| only \| run-csv \| cancelled \| 1\.000 \| 2 \| cancelled \|/);
 });
 
-Deno.test("renderMarkdown() and renderText() keep a detail with line breaks on its row", () => {
+Deno.test("renderMarkdown() and renderText() keep a detail with line breaks or escapes on its row", () => {
   // A workload line can carry a lone CR into an error's detail; CommonMark ends a line there.
-  const detail = "Unknown op 'x\r## INJECTED\r\n<b>hi</b>' at line 2";
+  const detail = "Unknown op 'x\r## INJECTED\r\n<b>hi</b>\x1b[31mRED' at line 2";
   const r = reportOf([
     [
       planned("cr", "run-csv", { csv: "w.csv" }),
@@ -190,6 +190,8 @@ Deno.test("renderMarkdown() and renderText() keep a detail with line breaks on i
   assert.match(md, /\| cr \| run-csv \| failed \| .*Unknown op 'x ## INJECTED \\<b\\>hi/);
   const text = renderText(r, []);
   assert.doesNotMatch(text, /\r/);
+  assert.doesNotMatch(text, /\x1b/); // a terminal escape from a workload is shown, not obeyed
+  assert.match(text, /<b>hi<\/b>\\x1b\[31mRED/);
   assert.equal(text.split("\n").filter((l) => l.startsWith("cr ")).length, 1);
 });
 

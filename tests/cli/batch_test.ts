@@ -295,7 +295,19 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
         new RegExp(`out_dir "${out}" must be a relative path inside the spec's directory`),
       );
     }
-    // A report never replaces the spec or a workload.
+    // Nor through a symbolic link, even to a directory the batch would create under it.
+    const outside = await Deno.makeTempDir({ prefix: "adhash_batch_outside_" });
+    await Deno.symlink(outside, `${dir}/esc`);
+    await Deno.writeTextFile(
+      `${dir}/spec.toml`,
+      `out_dir = "esc/sub"\n${job({ name: "a", kind: "run-csv", csv: "w.csv" })}`,
+    );
+    const esc = await runCli(["batch", "--spec", `${dir}/spec.toml`], { perms: RUN_PERMS });
+    assert.equal(esc.code, 2, esc.stderr);
+    assert.match(String(esc.envelope?.detail), /out_dir "esc\/sub" must be a relative path inside/);
+    assert.deepEqual([...Deno.readDirSync(outside)], []);
+    await Deno.remove(outside);
+    // A report never replaces the spec, a workload or the global --config.
     await Deno.mkdir(`${dir}/here`);
     await workload(`${dir}/here`, "report.html", 100);
     await Deno.writeTextFile(
@@ -313,6 +325,22 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
     const input = await runCli(["batch", "--spec", `${dir}/here/spec.toml`], { perms: RUN_PERMS });
     assert.equal(input.code, 2, input.stderr);
     assert.match(String(input.envelope?.detail), /^job "a" csv and report file name the same file/);
+    await Deno.writeTextFile(`${dir}/here/report.html`, "[adaptive]\n");
+    await workload(`${dir}/here`, "w.csv", 100);
+    await Deno.writeTextFile(
+      `${dir}/here/spec.toml`,
+      `out_dir = "."\n${job({ name: "a", kind: "run-csv", csv: "w.csv" })}`,
+    );
+    const config = await runCli([
+      "--config",
+      `${dir}/here/report.html`,
+      "batch",
+      "--spec",
+      `${dir}/here/spec.toml`,
+    ], { perms: RUN_PERMS });
+    assert.equal(config.code, 2, config.stderr);
+    assert.match(String(config.envelope?.detail), /^--config and report file name the same file/);
+    assert.equal(await Deno.readTextFile(`${dir}/here/report.html`), "[adaptive]\n");
     const missing = await runCli(["batch", "--spec", `${dir}/nope.toml`], { perms: RUN_PERMS });
     assert.equal(missing.code, 5);
     assert.equal(missing.envelope?.detail, `Batch spec not found: "${dir}/nope.toml"`);

@@ -422,6 +422,14 @@ Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and
   const md = await f.app.request(`/api/jobs/${id}/artifacts/ab.md`);
   assert.equal(md.headers.get("Content-Type"), "text/markdown; charset=utf-8");
   assert.match(await md.text(), /chain/);
+  // Labels name the sides' files: equal ones (in any case) are refused at submission.
+  const same = await post(
+    f,
+    { csv: "w.csv", baseline_label: "X", candidate_label: "x" },
+    "ab-compare",
+  );
+  assert.equal(same.status, 400);
+  assert.match((await same.json()).detail, /baseline_label and candidate_label must differ/);
   const escape = await post(f, { csv: "w.csv", baseline_config: "../secret.csv" }, "ab-compare");
   assert.equal(escape.status, 400);
   assert.match(

@@ -71,6 +71,7 @@ export function registerBatchCommand(program: Command): void {
       const plan = await loadBatchSpec(flags.spec, {
         outDir: flags.outDir,
         parallel: flags.parallel,
+        config: globalOptions(cmd).config,
       });
       if (flags.dryRun) {
         const jobs = planCommands(plan);
