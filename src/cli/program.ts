@@ -47,6 +47,7 @@ import { AdhashError, EXIT_CODES } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
+import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
 
 /** The package version printed by `--version`. */
@@ -233,6 +234,7 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
 export async function runCli(args: string[], registrars: readonly Registrar[]): Promise<number> {
   const program = buildProgram(registrars);
   removeTempFilesOnSignal(); // an interrupted write leaves no hidden temporary file
+  stopWhenOrphaned();
   try {
     const parsed = program.parse(args);
     if (parsed.kind === "help" || parsed.kind === "version") {

@@ -41,22 +41,28 @@ export function leaveSignalsToProgram(): void {
   }
 }
 
+/**
+ * Removes the temporary files of writes under way and exits with `code`: what SIGINT and
+ * SIGTERM do to the CLI, for a process that must stop for another reason (an orphaned job).
+ */
+export function exitRemovingTempFiles(code: number): never {
+  for (const p of pending) {
+    try {
+      Deno.removeSync(p);
+    } catch {
+      // already gone
+    }
+  }
+  Deno.exit(code);
+}
+
 /** Records (or with `done`, forgets) a temporary file. */
 export function trackTempFile(path: string, done = false): void {
   if (done) pending.delete(path);
   else pending.add(path);
   if (!cleanUpOnSignal || Deno.build.os === "windows") return;
   if (pending.size > 0 && onSignal === null) {
-    onSignal = SIGNALS.map(([, code]) => () => {
-      for (const p of pending) {
-        try {
-          Deno.removeSync(p);
-        } catch {
-          // already gone
-        }
-      }
-      Deno.exit(code);
-    });
+    onSignal = SIGNALS.map(([, code]) => () => exitRemovingTempFiles(code));
     SIGNALS.forEach(([sig], i) => Deno.addSignalListener(sig, onSignal![i]!));
   } else if (pending.size === 0 && onSignal !== null) {
     SIGNALS.forEach(([sig], i) => Deno.removeSignalListener(sig, onSignal![i]!));

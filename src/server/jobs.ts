@@ -18,6 +18,7 @@ import { atomicWrite } from "../io/atomic_write.ts";
 import { log } from "../log/setup.ts";
 import { ApiJob } from "../contracts/api.ts";
 import { inputPath, JOB_KINDS, type JobKind, join } from "./job_kinds.ts";
+import { JOB_PARENT_ENV } from "../cli/parent_watch.ts";
 
 /** Where a job is in its life. */
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
@@ -617,6 +618,7 @@ export class JobService {
       const env = Deno.env.toObject();
       for (const name of ENV_NOT_PASSED) delete env[name];
       if (this.#config !== undefined) env.ADHASH_CONFIG = this.#config;
+      env[JOB_PARENT_ENV] = String(Deno.pid); // the job stops if this process dies first
       const readPaths = [...line.readPaths, job.dir, ...(this.#config ? [this.#config] : [])];
       const argv = this.#script === null ? line.args : [
         "run",

@@ -516,6 +516,53 @@ Deno.test("an interrupted run-csv writing metrics exits 143 at once and leaves n
   assert.deepEqual(names(), []);
 });
 
+Deno.test("a job's run-csv stops, removing its temporary files, when its job service dies", async () => {
+  // The job service sets ADHASH_JOB_PARENT_PID to its pid; here a shell stands in for it and is
+  // killed with SIGKILL, as the OOM killer would.
+  const dir = tempDir();
+  const csv = await workload(dir, 3_000_000, ["--key-space", "100000"]);
+  const out = `${dir}/m`;
+  const parent = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ADHASH_JOB_PARENT_PID=$$ "$0" run -A "$1" run-csv --csv "$2" --metrics-out-dir "$3" ` +
+      "--tick-every 1000000000 >/dev/null 2>&1 & echo $!; wait",
+      Deno.execPath(),
+      `${ROOT}cli.ts`,
+      csv,
+      out,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const pid = Number((await reader.read()).value!.trim());
+  const alive = () => {
+    try {
+      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("cli.ts");
+    } catch {
+      return false;
+    }
+  };
+  const names = () => {
+    try {
+      return [...Deno.readDirSync(out)].map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  for (let i = 0; i < 400 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.match(names()[0] ?? "", /\.tmp$/, "the replay is under way");
+  parent.kill("SIGKILL");
+  await parent.status;
+  await reader.cancel();
+  const killed = performance.now();
+  while (alive() && performance.now() - killed < 3000) await new Promise((r) => setTimeout(r, 20));
+  const ms = performance.now() - killed;
+  assert.ok(!alive(), "the orphaned job still runs");
+  assert.ok(ms < 1000, `stopped ${ms.toFixed(0)} ms after its parent died`);
+  assert.deepEqual(names(), [], "no temporary file, no metrics file");
+});
+
 Deno.test("items stops quietly when the reader closes the pipe (items | head)", async () => {
   const dir = tempDir();
   const csv = await workload(dir, 300_000, ["--key-space", "100000"]);

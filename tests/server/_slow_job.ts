@@ -12,5 +12,6 @@ Deno.addSignalListener("SIGTERM", () => {
   Deno.exit(143);
 });
 stderr(line(`working on ${Deno.args.join(" ")}`));
+stderr(line(`parent ${Deno.env.get("ADHASH_JOB_PARENT_PID")}`));
 stderr("a plain text line\n");
 setInterval(() => {}, 1000);
