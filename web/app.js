@@ -932,7 +932,9 @@
   }
 
   // ---------- jobs view ----------
+  const IDLE_JOBS_MS = 5000;
   let jobsTimer = null;
+  let listFailed = false;
   let shownJob = null;
   async function loadJobs() {
     clearTimeout(jobsTimer);
@@ -941,6 +943,8 @@
     let active = false;
     try {
       const list = await api("/api/jobs?limit=50");
+      if (listFailed) $("job-error").textContent = ""; // the list's own error, now past
+      listFailed = false;
       const rows = $("job-rows");
       rows.textContent = "";
       for (const job of list.jobs) {
@@ -991,6 +995,8 @@
       $("job-error").textContent = err.status === 404
         ? "The job service is off. Start the server with --job-root DIR."
         : err.message;
+      listFailed = true;
+      jobsTimer = setTimeout(loadJobs, IDLE_JOBS_MS); // a server restarting comes back
       return;
     }
     // The detail's own failure (say a job forgotten meanwhile) must not empty the list.
@@ -999,8 +1005,9 @@
         if (!(err instanceof Unauthorized)) $("job-error").textContent = err.message;
       });
     }
-    // Refresh while anything can still change; a finished list stays as it is.
-    if (active) jobsTimer = setTimeout(loadJobs, 1000);
+    // Every second while a listed job can still change; less often otherwise, to show jobs
+    // submitted elsewhere (curl, a batch, another tab).
+    jobsTimer = setTimeout(loadJobs, active ? 1000 : IDLE_JOBS_MS);
   }
   // The Mode column: the mode asked for, or for profile and workload-dna the one they found.
   function jobMode(job) {

@@ -372,6 +372,9 @@ Deno.test({
           /^20,000 rows; suggests --mode /,
         );
         assert.equal(await page.isVisible("#job-profile"), false);
+        // A job submitted elsewhere (curl, a batch) shows up while the view sits idle.
+        const other = await jobs.submit("workload-dna", { csv: "workload.csv", top_keys: 1 });
+        await page.waitForSelector(`#job-rows tr[data-id="${other.id}"]`, { timeout: 15_000 });
       });
 
       await t.step("the layout fits a phone screen", async () => {
