@@ -360,6 +360,7 @@ export function renderText(r: BatchReport, files: readonly string[]): string {
     jobCells(j).slice(0, 6).map((c) =>
       // One line per job, and no terminal escape from a workload's text reaches the terminal.
       c.replace(/\s*[\r\n]\s*/g, " ").replace(
+        // deno-lint-ignore no-control-regex -- control characters are what this finds
         /[\x00-\x1f\x7f]/g,
         (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`,
       )

@@ -19,6 +19,23 @@ async function workload(dir: string, ops: number, extra: string[] = []): Promise
   return path;
 }
 
+/** The names in `dir`, none when it does not exist (yet). */
+function names(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Waits (up to 5 s) for a first file in `dir`: a write under way. */
+async function firstFile(dir: string): Promise<string> {
+  for (let i = 0; i < 1000 && names(dir).length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return names(dir)[0] ?? "";
+}
+
 Deno.test("generate-csv writes the same bytes for the same flags, to a file or stdout", async () => {
   const dir = tempDir();
   const flags = ["--ops", "20000", "--key-skew", "1.1", "--adversarial-ratio", "0.05"];
@@ -466,12 +483,10 @@ Deno.test("an interrupted generate-csv exits 130 and leaves no temporary file", 
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const names = () => [...Deno.readDirSync(dir)].map((e) => e.name);
-  for (let i = 0; i < 200 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-  assert.match(names()[0] ?? "", /^\.g\.csv\.\d+\.\d+\.tmp$/, "the write is under way");
+  assert.match(await firstFile(dir), /^\.g\.csv\.\d+\.\d+\.tmp$/, "the write is under way");
   child.kill("SIGINT");
   assert.equal((await child.status).code, 130);
-  assert.deepEqual(names(), []);
+  assert.deepEqual(names(dir), []);
 });
 
 Deno.test("an interrupted run-csv writing metrics exits 143 at once and leaves no file", async () => {
@@ -497,15 +512,11 @@ Deno.test("an interrupted run-csv writing metrics exits 143 at once and leaves n
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const names = () => {
-    try {
-      return [...Deno.readDirSync(out)].map((e) => e.name);
-    } catch {
-      return [];
-    }
-  };
-  for (let i = 0; i < 400 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-  assert.match(names()[0] ?? "", /^\.metrics\.ndjson\.\d+\.\d+\.tmp$/, "the replay is under way");
+  assert.match(
+    await firstFile(out),
+    /^\.metrics\.ndjson\.\d+\.\d+\.tmp$/,
+    "the replay is under way",
+  );
   const sent = performance.now();
   child.kill("SIGTERM");
   const status = await child.status;
@@ -513,7 +524,7 @@ Deno.test("an interrupted run-csv writing metrics exits 143 at once and leaves n
   // A replay of 3M rows takes about a second here; 143 means it stopped before its end.
   assert.equal(status.code, 143, `exited ${status.code} ${ms.toFixed(0)} ms after SIGTERM`);
   assert.ok(ms < 500, `took ${ms.toFixed(0)} ms to stop`);
-  assert.deepEqual(names(), []);
+  assert.deepEqual(names(out), []);
 });
 
 Deno.test("a job's run-csv stops, removing its temporary files, when its job service dies", async () => {
@@ -543,15 +554,7 @@ Deno.test("a job's run-csv stops, removing its temporary files, when its job ser
       return false;
     }
   };
-  const names = () => {
-    try {
-      return [...Deno.readDirSync(out)].map((e) => e.name);
-    } catch {
-      return [];
-    }
-  };
-  for (let i = 0; i < 400 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-  assert.match(names()[0] ?? "", /\.tmp$/, "the replay is under way");
+  assert.match(await firstFile(out), /\.tmp$/, "the replay is under way");
   parent.kill("SIGKILL");
   await parent.status;
   await reader.cancel();
@@ -560,7 +563,7 @@ Deno.test("a job's run-csv stops, removing its temporary files, when its job ser
   const ms = performance.now() - killed;
   assert.ok(!alive(), "the orphaned job still runs");
   assert.ok(ms < 1000, `stopped ${ms.toFixed(0)} ms after its parent died`);
-  assert.deepEqual(names(), [], "no temporary file, no metrics file");
+  assert.deepEqual(names(out), [], "no temporary file, no metrics file");
 });
 
 Deno.test("items stops quietly when the reader closes the pipe (items | head)", async () => {

@@ -571,7 +571,7 @@ Deno.test("config-wizard offers --infile's values and checks a section's answers
 });
 
 Deno.test("config-wizard takes limits that hold once a later key is answered", async () => {
-  await withDir(async (dir) => {
+  await withDir(async () => {
     // initial_buckets is asked before groups_per_bucket; 2^29 x 8 (the default) breaks 2^30,
     // 2^29 x 2 does not.
     const stdin = answers({
