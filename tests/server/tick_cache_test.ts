@@ -26,7 +26,7 @@ Deno.test("createApp() gzips /metrics and /api/metrics and follows each new tick
       const prom = await app.request("/metrics", { headers: { "Accept-Encoding": "gzip" } });
       assert.equal(prom.headers.get("content-encoding"), "gzip");
       const text = new TextDecoder().decode(gunzipSync(new Uint8Array(await prom.arrayBuffer())));
-      assert.equal(text, renderPrometheus(tick));
+      assert.equal(text, renderPrometheus(tick, hub.latestAt));
       const api = await app.request("/api/metrics", { headers: { "Accept-Encoding": "gzip" } });
       assert.equal(api.headers.get("content-encoding"), "gzip");
       const json = JSON.parse(
@@ -36,6 +36,6 @@ Deno.test("createApp() gzips /metrics and /api/metrics and follows each new tick
     }
     const plain = await app.request("/metrics");
     assert.equal(plain.headers.get("content-encoding"), null);
-    assert.equal(await plain.text(), renderPrometheus(tick));
+    assert.equal(await plain.text(), renderPrometheus(tick, hub.latestAt));
   }
 });
