@@ -24,10 +24,11 @@ const HINT = "See docs/config.md";
 
 /**
  * The keys `path` sets, after the loader has accepted the file: a file that `--config` would
- * refuse is refused here with the same message.
+ * refuse is refused here with the same message. A `partial` file (a preset) is checked key by
+ * key; the configuration it is merged into is checked whole.
  */
-export async function readConfigFile(path: string): Promise<ConfigSections> {
-  const loaded = await loadConfig(path, {});
+export async function readConfigFile(path: string, partial = false): Promise<ConfigSections> {
+  const loaded = await loadConfig(path, {}, { partial });
   const raw = parseToml(await Deno.readTextFile(path)) as Record<string, Record<string, unknown>>;
   const out = emptySections();
   for (const section of SECTIONS) {

@@ -100,10 +100,13 @@ function readableOverrides(
  *
  * @param path TOML file, or undefined for none (defaults and env only).
  * @param env Environment to read overrides from (defaults to `Deno.env.toObject()`).
+ * @param options `partial`: the file is a part of a configuration (a preset), so limits across
+ *   keys are not checked.
  */
 export async function loadConfig(
   path: string | undefined,
   env?: Record<string, string>,
+  options: { partial?: boolean } = {},
 ): Promise<AdhashConfig> {
   const hasPath = path !== undefined && path !== "";
   const vars = env ?? wholeEnv();
@@ -185,15 +188,19 @@ export async function loadConfig(
     );
   }
   const policy = toPolicy(result.data.adaptive);
-  try {
-    // The core's own check, so both agree on what a valid policy is.
-    validatePolicy({ ...DEFAULT_POLICY, ...policy });
-  } catch (err) {
-    const field = /policy\.(\w+)/.exec((err as Error).message)?.[1] ?? "";
-    const snake = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    throw new BadInputError(`Invalid config key 'adaptive.${snake}': ${(err as Error).message}`, {
-      hint: HINT,
-    });
+  // A part of a configuration (a preset) is checked key by key; its limits across keys hold
+  // only once it is merged into a whole one.
+  if (!options.partial) {
+    try {
+      // The core's own check, so both agree on what a valid policy is.
+      validatePolicy({ ...DEFAULT_POLICY, ...policy });
+    } catch (err) {
+      const field = /policy\.(\w+)/.exec((err as Error).message)?.[1] ?? "";
+      const snake = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      throw new BadInputError(`Invalid config key 'adaptive.${snake}': ${(err as Error).message}`, {
+        hint: HINT,
+      });
+    }
   }
   return {
     policy,

@@ -106,7 +106,7 @@ export async function presetConfig(name: string, dir: string | undefined): Promi
       { hint: "Run config-edit --list-presets to see the presets" },
     );
   }
-  const config = await readConfigFile(path);
+  const config = await readConfigFile(path, true);
   return { name, source: "directory", path, description: null, config, problem: null };
 }
 
@@ -158,7 +158,7 @@ export async function listPresets(
       entry.problem = "a built-in preset has this name, so the file is never used";
     } else {
       try {
-        entry.config = await readConfigFile(path);
+        entry.config = await readConfigFile(path, true);
       } catch (err) {
         // Unreadable or invalid: one bad file does not hide the others.
         if (!(err instanceof AdhashError)) throw err;

@@ -344,6 +344,48 @@ Deno.test("config-edit applies presets in order over --infile, then --set", asyn
   });
 });
 
+Deno.test("config-edit checks a directory preset's limits across keys only once it is merged", async () => {
+  await withDir(async (dir) => {
+    const presets = `${dir}/presets`;
+    Deno.mkdirSync(presets);
+    // 2^29 buckets: too many for the default 8 groups each, fine for 2.
+    Deno.writeTextFileSync(`${presets}/big.toml`, "[adaptive]\ninitial_buckets = 536870912\n");
+    Deno.writeTextFileSync(`${dir}/g2.toml`, "[adaptive]\ngroups_per_bucket = 2\n");
+    const listed = await runCli(["config-edit", "--list-presets", "--presets-dir", presets]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.doesNotMatch(listed.stdout, /cannot|invalid/i);
+    const merged = await runCli([
+      "config-edit",
+      "--infile",
+      `${dir}/g2.toml`,
+      "--apply-preset",
+      "big",
+      "--presets-dir",
+      presets,
+      "--outfile",
+      "-",
+    ]);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.deepEqual(toml(merged.stdout), {
+      adaptive: { initial_buckets: 536870912, groups_per_bucket: 2 },
+    });
+    const alone = await runCli([
+      "config-edit",
+      "--apply-preset",
+      "big",
+      "--presets-dir",
+      presets,
+      "--outfile",
+      "-",
+    ]);
+    assert.equal(alone.code, 2);
+    assert.match(
+      String(alone.envelope?.detail),
+      /^The edited configuration is invalid: .*initialBuckets must be at most 2\^30 \/ groupsPerBucket/,
+    );
+  });
+});
+
 Deno.test("config-edit --save-preset writes a directory preset that --apply-preset and --list-presets read", async () => {
   await withDir(async (dir) => {
     const presets = `${dir}/presets`;

@@ -172,6 +172,21 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
     });
     assert.equal(stdin.code, 2);
     assert.match(String(stdin.envelope?.detail), /cannot follow a profile of stdin/);
+    // After "--" a word is a value, even one spelled like a refused flag.
+    const value = await runCli([
+      "profile",
+      "--csv",
+      csv,
+      "--repeat",
+      "1",
+      "--then",
+      "put",
+      "--",
+      "K",
+      "--mode",
+    ]);
+    assert.equal(value.code, 0, value.stderr);
+    assert.equal(value.stdout, "OK\n");
     // --help in the --then command line is that command's help, and nothing runs.
     const help = await runCli([
       "profile",

@@ -192,16 +192,19 @@ async function checkThen(
   const line = JSON.stringify(then.join(" "));
   const bad = (why: string, hint: string): BadInputError =>
     new BadInputError(`--then ${line}: ${why}`, { hint });
-  if (then.some((a) => a === "--mode" || a.startsWith("--mode="))) {
+  // Flags end at "--": what follows is values (`--then put -- K --mode`).
+  const end = then.indexOf("--");
+  const flags = end < 0 ? then : then.slice(0, end);
+  if (flags.some((a) => a === "--mode" || a.startsWith("--mode="))) {
     throw bad("sets --mode, which profile chooses", "Drop --mode from the --then command");
   }
-  if (then.some((a) => a === "--config" || a.startsWith("--config="))) {
+  if (flags.some((a) => a === "--config" || a.startsWith("--config="))) {
     throw bad(
       "sets --config, but the profile ran with another",
       "Give --config before profile: it then applies to both",
     );
   }
-  const logging = then.find((a) => /^--log-(json|file|max-bytes|backup-count)(=|$)/.test(a));
+  const logging = flags.find((a) => /^--log-(json|file|max-bytes|backup-count)(=|$)/.test(a));
   if (logging !== undefined) {
     throw bad(
       `sets ${logging.split("=", 1)[0]}, but logging was set up before the profile`,
