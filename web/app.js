@@ -1049,7 +1049,8 @@
       case "ab-compare": {
         const c = r.comparison;
         return `${r.candidate.label}/${r.baseline.label} ops/s ${fmt(c.ops_per_second_ratio, 3)}x` +
-          `${c.ranges_overlap ? " (ranges overlap)" : ""}; ${files}`;
+          `${c.ranges_overlap ? " (ranges overlap)" : ""}` +
+          `${typeof c.p_value === "number" ? `, Mann-Whitney p=${c.p_value}` : ""}; ${files}`;
       }
       default:
         return `${fmt(r.total_ops ?? r.rows ?? 0, 0)} ${

@@ -57,7 +57,7 @@ export function jobOutcome(job: BatchJob): string {
         s.ops_per_second_ratio === null ? "n/a" : s.ops_per_second_ratio.toFixed(4)
       }, ${s.faster === null ? "a tie" : `${s.faster} faster`}${
         s.ranges_overlap ? " (within run-to-run spread)" : ""
-      }`;
+      }${s.p_value == null ? "" : `, p=${s.p_value}`}`;
     case "profile":
       return `recommends ${s.recommended_mode} (margin ${s.margin.toFixed(4)}${
         s.close ? ", close" : ""

@@ -84,6 +84,7 @@ export function summarizeResult(
       ops_per_second_ratio: a.comparison.ops_per_second_ratio,
       faster: a.comparison.faster,
       ranges_overlap: a.comparison.ranges_overlap,
+      p_value: a.comparison.p_value ?? null,
     };
   }
   if (kind === "profile") {

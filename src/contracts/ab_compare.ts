@@ -71,6 +71,7 @@ type ComparisonSchema = z.ZodObject<
     final_backend: z.ZodObject<{ baseline: z.ZodString; candidate: z.ZodString }, z.core.$strict>;
     faster: NullStr;
     ranges_overlap: z.ZodBoolean;
+    p_value: z.ZodOptional<NullNum>;
   },
   z.core.$strict
 >;
@@ -94,6 +95,11 @@ export const AbComparison: ComparisonSchema = exact<ComparisonSchema>()(
     faster: z.string().nullable().describe("label of the side with more ops/s; null on a tie"),
     ranges_overlap: z.boolean().describe(
       "the sides' min-max ops/s ranges overlap: the difference is within the run-to-run spread",
+    ),
+    // Optional: reports written before it was added lack it and still parse.
+    p_value: z.number().min(0).max(1).nullable().optional().describe(
+      "two-sided Mann-Whitney U p-value of the sides' runs' ops/s (null with --repeat 1); " +
+        "below 0.05: a difference unlikely to be noise",
     ),
   }).strict(),
 );

@@ -116,6 +116,7 @@ type AbSummarySchema = Strict<{
   ops_per_second_ratio: NullNum;
   faster: NullStr;
   ranges_overlap: Bool;
+  p_value: z.ZodOptional<NullNum>;
 }>;
 
 /** An `ab-compare` job's `ab_compare.v1`, in brief. */
@@ -127,6 +128,9 @@ export const BatchAbSummary: AbSummarySchema = exact<AbSummarySchema>()(
     ops_per_second_ratio: rate().nullable().describe("candidate / baseline"),
     faster: z.string().nullable().describe("label of the faster side; null on a tie"),
     ranges_overlap: z.boolean(),
+    p_value: z.number().min(0).max(1).nullable().optional().describe(
+      "the report's Mann-Whitney p-value (absent from reports written before it was added)",
+    ),
   }).strict(),
 );
 

@@ -10,6 +10,7 @@ import { BadInputError } from "../errors.ts";
 import type { Mode } from "../core/factory.ts";
 import type { RunSummary } from "../contracts/run_summary.ts";
 import type { AbCompareReport, AbSide } from "../contracts/ab_compare.ts";
+import { mannWhitney } from "./mann_whitney.ts";
 
 /** A side's label: it names the side's metrics file, so file-name characters only. */
 export const AB_LABEL_PATTERN: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
@@ -161,6 +162,7 @@ export function buildAbReport(input: AbReportInput): AbCompareReport {
       final_backend: { baseline: a.summary.final_backend, candidate: b.summary.final_backend },
       faster: ob.median > oa.median ? b.label : oa.median > ob.median ? a.label : null,
       ranges_overlap: oa.min <= ob.max && ob.min <= oa.max,
+      p_value: input.repeat > 1 ? Number(mannWhitney(oa.runs, ob.runs).p.toPrecision(4)) : null,
     },
     artifacts: {
       json: input.json,
@@ -203,6 +205,7 @@ function rows(r: AbCompareReport): Array<[string, string, string, string]> {
       ...both((s) => `${thousands(s.ops_per_second.min)}-${thousands(s.ops_per_second.max)}`),
       "",
     ]);
+    if (c.p_value != null) out.push(["ops/s p-value (Mann-Whitney)", "", "", String(c.p_value)]);
   }
   for (const op of LATENCY_OPS) {
     out.push([
@@ -224,15 +227,24 @@ function rows(r: AbCompareReport): Array<[string, string, string, string]> {
   return out;
 }
 
+/** Below this p-value a difference is called clear (the usual 5%). */
+const SIGNIFICANCE = 0.05;
+
 function verdict(r: AbCompareReport): string {
   const c = r.comparison;
   if (c.faster === null) return "neither side is faster";
-  const noise = r.repeat > 1 && c.ranges_overlap
-    ? " (within the run-to-run spread: not a clear difference)"
-    : r.repeat === 1
-    ? " (one run per side: use --repeat to see the spread)"
-    : "";
-  return `${c.faster} is faster${noise}`;
+  if (r.repeat === 1) {
+    return `${c.faster} is faster (one run per side: use --repeat to see the spread)`;
+  }
+  const p = c.p_value ?? null; // absent from reports written before it was added
+  const test = p === null ? "" : `, Mann-Whitney p=${p}`;
+  if (p !== null && p < SIGNIFICANCE) return `${c.faster} is faster (a clear difference${test})`;
+  if (c.ranges_overlap) {
+    return `${c.faster} is faster (within the run-to-run spread: not a clear difference${test})`;
+  }
+  if (p === null) return `${c.faster} is faster`;
+  // Apart but not significant: too few runs for the test to tell (3 per side give p >= 0.1).
+  return `${c.faster} is faster (ranges apart, but too few runs to be sure${test}: use --repeat 4 or more)`;
 }
 
 function runsLine(r: AbCompareReport): string {

@@ -8,6 +8,7 @@ import {
   renderText,
 } from "../../src/batch/report.ts";
 import { summarizeResult } from "../../src/batch/summary.ts";
+import { buildAbReport } from "../../src/replay/ab_compare.ts";
 import { BatchReport } from "../../src/contracts/batch.ts";
 import { batchFailure } from "../../src/cli/commands/batch.ts";
 import { planned, record, reportOf, runSummary } from "./_reports.ts";
@@ -129,6 +130,37 @@ Deno.test("summarizeResult() copies the result's numbers and refuses a result of
   );
   assert.equal(summarizeResult("workload-dna", { ...s }), null);
   assert.equal(summarizeResult("run-csv", null), null);
+});
+
+Deno.test("summarizeResult() keeps an ab-compare's p-value, and jobOutcome() shows it", () => {
+  const side = (label: string, runs: number[]) => ({
+    label,
+    mode: "adaptive" as const,
+    config: null,
+    summaries: runs.map((ops) => runSummary("/in/w.csv", "adaptive", ops, 0.004)),
+    metricsFile: null,
+  });
+  const ab = buildAbReport({
+    csv: "/in/w.csv",
+    repeat: 4,
+    warmupRows: 0,
+    baseline: side("a", [1000, 2000, 3000, 4000]),
+    candidate: side("b", [5000, 6000, 7000, 8000]),
+    json: null,
+    markdown: null,
+  });
+  const summary = summarizeResult("ab-compare", ab);
+  assert.equal(summary?.type === "ab_compare" && summary.p_value, 0.02857);
+  const r = reportOf([[
+    planned("ab", "ab-compare", { csv: "w.csv" }),
+    record("ab-compare", "completed", ab),
+  ]]);
+  BatchReport.parse(r);
+  assert.equal(jobOutcome(r.jobs[0]!), "b / a ops/s 3.0000, b faster, p=0.02857");
+  // A report from before p_value existed summarises with null.
+  const { p_value: _, ...older } = ab.comparison;
+  const old = summarizeResult("ab-compare", { ...ab, comparison: older });
+  assert.equal(old?.type === "ab_compare" && old.p_value, null);
 });
 
 Deno.test("renderMarkdown() has a row per job and a table per workload, fastest first", () => {

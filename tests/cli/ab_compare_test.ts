@@ -418,8 +418,10 @@ Deno.test("buildAbReport() reports each side's median run and the ratios of thei
     final_backend: { baseline: "robinhood", candidate: "robinhood" },
     faster: "b",
     ranges_overlap: true,
+    p_value: 0.7, // U = 3 of 9: 14 of the 20 arrangements are at least as extreme
   });
-  assert.match(formatAbText(report), /\nb is faster \(within the run-to-run spread/);
+  assert.match(formatAbText(report), /\nb is faster \(within the run-to-run spread: .*p=0\.7\)/);
+  assert.match(formatAbText(report), /\nops\/s p-value \(Mann-Whitney\) +0\.7\n/);
   assert.match(formatAbText(report), /\nops\/s \(min-max\) +100-300 +150-350\n/);
   const md = formatAbMarkdown({ ...report, csv: "runs/a|b_c.csv" });
   assert.match(md, /Workload runs\/a\\\|b\\_c\.csv: 10 ops, 3 runs per side/);
@@ -440,4 +442,45 @@ Deno.test("buildAbReport() reports each side's median run and the ratios of thei
     () => buildAbReport(input),
     /The CSV 'w\.csv' changed during the comparison: one run replayed 10 ops \(put 6, get 3, del 1\), another 11 ops/,
   );
+});
+
+Deno.test("buildAbReport() calls a difference clear only when the runs' p-value is below 0.05", () => {
+  const side = (label: string, runs: number[]) => ({
+    label,
+    mode: "adaptive" as const,
+    config: null,
+    summaries: runs.map((ops) => summary(ops)),
+    metricsFile: null,
+  });
+  const report = (a: number[], b: number[]) =>
+    buildAbReport({
+      csv: "w.csv",
+      repeat: a.length,
+      warmupRows: 0,
+      baseline: side("a", a),
+      candidate: side("b", b),
+      json: null,
+      markdown: null,
+    });
+  // Four runs each, all of b's above a's: 2 of the 70 arrangements are this extreme.
+  const clear = report([1, 2, 3, 4], [5, 6, 7, 8]);
+  assert.equal(clear.comparison.p_value, 0.02857);
+  assert.equal(clear.comparison.ranges_overlap, false);
+  assert.match(
+    formatAbText(clear),
+    /\nb is faster \(a clear difference, Mann-Whitney p=0\.02857\)/,
+  );
+  // Three runs each cannot go below p = 0.1, however far apart.
+  const few = report([1, 2, 3], [7, 8, 9]);
+  assert.equal(few.comparison.p_value, 0.1);
+  assert.match(formatAbText(few), /\(ranges apart, but too few runs to be sure, .*--repeat 4/);
+  assert.match(formatAbMarkdown(few), /too few runs to be sure/);
+  // One run per side has no spread to test.
+  const one = report([1], [2]);
+  assert.equal(one.comparison.p_value, null);
+  assert.doesNotMatch(formatAbText(one), /p-value/);
+  // A report written before p_value existed still parses and prints.
+  const { p_value: _, ...old } = clear.comparison;
+  const older = AbCompareReport.parse({ ...clear, comparison: old });
+  assert.match(formatAbText(older), /\nb is faster: b\/a ops\/s x3\.000\n/);
 });

@@ -349,6 +349,24 @@ Deno.test({
           baseline_mode: "fast-insert",
           candidate_mode: "memory-tight",
         });
+        // A comparison of several runs per side shows its Mann-Whitney p-value.
+        const repeated = await jobs.submit("ab-compare", { csv: "workload.csv", repeat: 2 });
+        const row = page.locator(`#job-rows tr[data-id="${repeated.id}"]`);
+        await page.waitForSelector(
+          `#job-rows tr[data-id="${repeated.id}"][data-status=completed]`,
+          {
+            timeout: 60_000,
+          },
+        );
+        await row.locator("button", { hasText: "Details" }).click();
+        await page.waitForFunction(
+          (id) => document.getElementById("job-title")!.textContent!.includes(id),
+          repeated.id,
+        );
+        assert.match(
+          await page.textContent("#job-outcome") ?? "",
+          /^candidate\/baseline ops\/s [\d.]+x( \(ranges overlap\))?, Mann-Whitney p=(0\.3333|0\.6667|1);/,
+        );
         await page.selectOption("#job-kind", "workload-dna");
         assert.equal(await page.isVisible("#job-mode"), false);
         await page.click("#job-form button[type=submit]");
