@@ -43,6 +43,9 @@ export function hash32(key: Key): number {
     for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
     return fmix(h ^ n);
   }
+  // Not a key `set` accepts (a symbol or bigint would throw on `| 0` below): any hash will do,
+  // since no stored key equals it and a lookup finds nothing, as `Map`'s does.
+  if (typeof key !== "number") return 0;
   if ((key | 0) === key) return fmix(key ^ 0x9e3779b9);
   scratch.setFloat64(0, key, true);
   return fmix(scratch.getUint32(0, true) ^ fmix(scratch.getUint32(4, true) ^ 0x7f4a7c15));

@@ -30,6 +30,20 @@ Deno.test("set() refuses NaN and keys that are not strings or numbers", () => {
   }
 });
 
+Deno.test("get(), has() and delete() find nothing for keys set() refuses, as Map does", () => {
+  const odd = [Symbol("s"), 10n, {}, null, undefined, true, NaN] as unknown as Key[];
+  for (const m of all()) {
+    m.set(0, 1).set("0", 2);
+    for (const k of odd) {
+      assert.equal(m.get(k), undefined, String(k));
+      assert.equal(m.has(k), false, String(k));
+      assert.equal(m.delete(k), false, String(k));
+      assert.throws(() => m.set(k, 1), TypeError, String(k));
+    }
+    assert.equal(m.size, 2);
+  }
+});
+
 Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {
   for (const m of all()) {
     m.set(-0, 1).set("1", 2).set(1, 3);
