@@ -71,3 +71,24 @@ export class IOError extends AdhashError {
     super("IO", message, options);
   }
 }
+
+/**
+ * Runs `fn`, putting `path` in the hint of an {@linkcode AdhashError} that names no file: the
+ * decoders report what is wrong inside a file ("Truncated snapshot") without knowing its name.
+ * The message (the envelope's `detail`) stays as it is.
+ */
+export async function withFileHint<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (
+      err instanceof AdhashError && !err.message.includes(path) && !err.hint?.includes(path)
+    ) {
+      const where = `In '${path}'`;
+      (err as { hint: string | undefined }).hint = err.hint === undefined
+        ? where
+        : `${where}: ${err.hint}`;
+    }
+    throw err;
+  }
+}

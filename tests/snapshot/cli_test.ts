@@ -190,6 +190,49 @@ Deno.test("verify-snapshot verifies, reports broken tables with exit 3, and repa
   }
 });
 
+Deno.test("snapshot readers name the file in the hint of an error found inside it", async () => {
+  const dir = await tempDir();
+  try {
+    const good = `${dir}/good.adhsnap`;
+    assert.equal((await cli(["put", "a", "1", "--snapshot", good])).code, 0);
+    const bytes = await Deno.readFile(good);
+    const trunc = `${dir}/trunc.adhsnap`;
+    await Deno.writeFile(trunc, bytes.subarray(0, bytes.length - 3));
+    const text = `${dir}/notes.txt`;
+    await Deno.writeTextFile(text, "not a snapshot at all, just some text\n");
+    const csv = `${dir}/w.csv`;
+    await Deno.writeTextFile(csv, "op,key,value\nPUT,a,1\n");
+    for (
+      const args of [
+        ["inspect-snapshot", "--in"],
+        ["verify-snapshot", "--in"],
+        ["compact-snapshot", "--out", `${dir}/out.adhsnap`, "--in"],
+        ["get", "a", "--snapshot"],
+        ["run-csv", "--csv", csv, "--snapshot-in"],
+      ]
+    ) {
+      let r = await cli([...args, trunc]);
+      fails(r, 5, "IO", /^Truncated snapshot$/);
+      assert.equal(r.envelope!.hint, `In '${trunc}'`, args[0]);
+      r = await cli([...args, text]);
+      fails(r, 5, "IO", /^Bad magic$/);
+      assert.equal(r.envelope!.hint, `In '${text}': This is not an adhash snapshot`, args[0]);
+    }
+    // A message that names the file already gets no hint about it.
+    const r = await cli(["inspect-snapshot", "--in", `${dir}/absent`]);
+    fails(r, 5, "IO", /^Snapshot not found: '.*absent'$/);
+    assert.equal(r.envelope!.hint, undefined);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "good.adhsnap",
+      "notes.txt",
+      "trunc.adhsnap",
+      "w.csv",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("verify-snapshot honours ADHASH_SNAPSHOT_KEY", async () => {
   const dir = await tempDir();
   try {

@@ -7,7 +7,7 @@
 import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { type Command, Option } from "../command.ts";
-import { BadInputError } from "../../errors.ts";
+import { BadInputError, withFileHint } from "../../errors.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
 import { type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
 import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
@@ -159,7 +159,8 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     ? await snapshotCodec()
     : null;
   if (flags.snapshotIn !== undefined) {
-    map = await snapshots!.loadSnapshot(flags.snapshotIn);
+    const path = flags.snapshotIn;
+    map = await withFileHint(path, () => snapshots!.loadSnapshot(path));
     logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
       size: map.size,
       backend: map.backend,

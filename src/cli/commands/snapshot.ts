@@ -9,6 +9,7 @@
 
 import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
+import { withFileHint } from "../../errors.ts";
 import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
@@ -36,7 +37,8 @@ export async function openStore(
   if (path !== undefined) {
     try {
       await Deno.lstat(path);
-      return { map: await (await snapshotCodec()).loadSnapshot(path), created: false };
+      const codec = await snapshotCodec();
+      return { map: await withFileHint(path, () => codec.loadSnapshot(path)), created: false };
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }

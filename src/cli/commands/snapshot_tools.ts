@@ -6,7 +6,7 @@
 
 import { checkDistinctPaths } from "../paths.ts";
 import type { Command } from "../command.ts";
-import { BadInputError, InvariantError } from "../../errors.ts";
+import { BadInputError, InvariantError, withFileHint } from "../../errors.ts";
 import type { MapStats } from "../../core/types.ts";
 import { keyRepr } from "../../core/hash.ts";
 import { emitSuccess, globalOptions, intArg } from "../program.ts";
@@ -48,18 +48,18 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
   const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
   // Loaded with the codec already; imported from its module, as it is not part of the library.
   const { statsJson } = await import("../../snapshot/inspect.ts");
-  const bytes = await readSnapshotFile(f.in);
-  const raw = decodeSnapshotState(bytes);
-  let problems: string[];
-  let stats: MapStats | null = null;
-  try {
-    const decoded = decodeSnapshot(bytes, { checkInvariants: false });
-    problems = decoded.problems;
-    stats = decoded.map.stats();
-  } catch (err) {
-    if (!(err instanceof InvariantError)) throw err;
-    problems = [err.message.replace(/^Snapshot map breaks its invariants: /, "")];
-  }
+  const { raw, problems, stats } = await withFileHint(f.in, async () => {
+    const bytes = await readSnapshotFile(f.in);
+    const raw = decodeSnapshotState(bytes);
+    try {
+      const decoded = decodeSnapshot(bytes, { checkInvariants: false });
+      return { raw, problems: decoded.problems, stats: decoded.map.stats() as MapStats | null };
+    } catch (err) {
+      if (!(err instanceof InvariantError)) throw err;
+      const problem = err.message.replace(/^Snapshot map breaks its invariants: /, "");
+      return { raw, problems: [problem], stats: null };
+    }
+  });
   if (f.repair !== true) {
     if (problems.length > 0) {
       throw new InvariantError(
@@ -126,8 +126,10 @@ async function compact(f: CompactFlags, cmd: Command): Promise<void> {
   const { compactMap, decodeSnapshot, readSnapshotFile, resolveCompression, saveSnapshot } =
     await snapshotCodec();
   const compress = resolveCompression(f.out, f.compress === true ? true : undefined);
-  const bytes = await readSnapshotFile(f.in);
-  const { map } = decodeSnapshot(bytes);
+  const [bytes, { map }] = await withFileHint(f.in, async () => {
+    const bytes = await readSnapshotFile(f.in);
+    return [bytes, decodeSnapshot(bytes)] as const;
+  });
   const before = map.stats();
   const compacted = compactMap(map, { finishMigration: true });
   const after = compacted.map.stats();
@@ -248,7 +250,8 @@ export function registerSnapshotToolCommands(program: Command): void {
       const opts: { key?: string; contains?: string; limit: number } = { limit: f.limit };
       if (f.key !== undefined) opts.key = f.key;
       if (f.contains !== undefined) opts.contains = f.contains;
-      const r = await (await snapshotCodec()).inspectSnapshot(f.in, opts);
+      const codec = await snapshotCodec();
+      const r = await withFileHint(f.in, () => codec.inspectSnapshot(f.in, opts));
       if (globalOptions(cmd).json) emitSuccess(cmd, { ...r });
       else emitSuccess(cmd, {}, inspectionText(r));
     });
