@@ -1041,7 +1041,9 @@
     switch (job.kind) {
       case "profile":
         return `Recommended --mode ${r.recommended_mode}, ${r.margin.toFixed(2)}x the runner-up` +
-          `${r.close ? " (within the run-to-run spread)" : ""}; ${fmt(r.sample_rows, 0)} rows, ` +
+          `${r.close ? " (close: either will do)" : ""}` +
+          `${typeof r.p_value === "number" ? `, Mann-Whitney p=${r.p_value}` : ""}; ` +
+          `${fmt(r.sample_rows, 0)} rows, ` +
           `${r.repeat} runs per mode; ${files}`;
       case "workload-dna":
         return `${fmt(r.rows, 0)} rows; suggests --mode ${r.recommendation.mode}: ` +

@@ -61,7 +61,7 @@ export function jobOutcome(job: BatchJob): string {
     case "profile":
       return `recommends ${s.recommended_mode} (margin ${s.margin.toFixed(4)}${
         s.close ? ", close" : ""
-      })`;
+      }${s.p_value == null ? "" : `, p=${s.p_value}`})`;
   }
 }
 

@@ -96,6 +96,7 @@ export function summarizeResult(
       recommended_mode: p.recommended_mode,
       margin: p.margin,
       close: p.close,
+      p_value: p.p_value ?? null,
       modes: p.modes.map((m) => ({
         mode: m.mode,
         ops_per_second: m.ops_per_second,

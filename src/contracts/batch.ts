@@ -140,6 +140,7 @@ type ProfileSummarySchema = Strict<{
   recommended_mode: Str;
   margin: Num;
   close: Bool;
+  p_value: z.ZodOptional<NullNum>;
   modes: z.ZodArray<ProfileModeSchema>;
 }>;
 
@@ -150,6 +151,9 @@ export const BatchProfileSummary: ProfileSummarySchema = exact<ProfileSummarySch
     recommended_mode: z.string(),
     margin: rate(),
     close: z.boolean(),
+    p_value: z.number().min(0).max(1).nullable().optional().describe(
+      "the report's Mann-Whitney p-value (absent from reports written before it was added)",
+    ),
     modes: z.array(
       z.object({ mode: z.string(), ops_per_second: rate(), p99_ms: rate() }).strict(),
     ).describe("fastest first"),

@@ -62,6 +62,7 @@ type ProfileReportSchema = z.ZodObject<
     recommended_mode: ModeEnum;
     margin: Num;
     close: z.ZodBoolean;
+    p_value: z.ZodOptional<z.ZodNullable<Num>>;
   },
   z.core.$strict
 >;
@@ -82,6 +83,11 @@ export const ProfileReport: ProfileReportSchema = exact<ProfileReportSchema>()(
     close: z.boolean().describe(
       "margin below 1.05, or the runner-up's median at least the recommended mode's slowest run: " +
         "the runner-up would do about as well",
+    ),
+    // Optional: reports written before it was added lack it and still parse.
+    p_value: z.number().min(0).max(1).nullable().optional().describe(
+      "two-sided Mann-Whitney U p-value of the recommended and runner-up modes' runs (null with " +
+        "one mode or --repeat 1); below 0.05: the recommendation is unlikely to be noise",
     ),
   }).strict().meta({ id: "profile.v1", title: "profile report" }),
 );

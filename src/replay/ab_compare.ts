@@ -228,7 +228,7 @@ function rows(r: AbCompareReport): Array<[string, string, string, string]> {
 }
 
 /** Below this p-value a difference is called clear (the usual 5%). */
-const SIGNIFICANCE = 0.05;
+export const SIGNIFICANCE = 0.05;
 
 function verdict(r: AbCompareReport): string {
   const c = r.comparison;

@@ -8,7 +8,8 @@
 
 import type { Mode } from "../core/factory.ts";
 import type { ProfileReport } from "../contracts/profile.ts";
-import { medianIndex, ratio } from "./ab_compare.ts";
+import { medianIndex, ratio, SIGNIFICANCE } from "./ab_compare.ts";
+import { mannWhitney } from "./mann_whitney.ts";
 
 /** What one measured run of one mode gave. */
 export interface ProfileRun {
@@ -47,7 +48,7 @@ export function buildProfileReport(input: ProfileInput): ProfileReport {
   const measured = [...input.runs].map(([mode, runs]) => {
     const ops = runs.map((r) => r.opsPerSecond);
     const median = runs[medianIndex(ops)]!;
-    return { mode, median, min: Math.min(...ops), max: Math.max(...ops) };
+    return { mode, ops, median, min: Math.min(...ops), max: Math.max(...ops) };
   });
   if (measured.length === 0) throw new RangeError("buildProfileReport() needs at least one mode");
   measured.sort((a, b) => b.median.opsPerSecond - a.median.opsPerSecond);
@@ -77,6 +78,9 @@ export function buildProfileReport(input: ProfileInput): ProfileReport {
     margin,
     close: second !== undefined &&
       (margin < CLOSE_MARGIN || second.median.opsPerSecond >= best.min),
+    p_value: second === undefined || input.repeat < 2
+      ? null
+      : Number(mannWhitney(best.ops, second.ops).p.toPrecision(4)),
   };
 }
 
@@ -119,12 +123,18 @@ export function formatProfileText(r: ProfileReport): string {
   const runnerUp = r.modes[1];
   lines.push(
     `Recommended: --mode ${r.recommended_mode}` +
-      (runnerUp === undefined ? "" : ` (${r.margin.toFixed(2)}x ${runnerUp.mode})`),
+      (runnerUp === undefined
+        ? ""
+        : ` (${r.margin.toFixed(2)}x ${runnerUp.mode}${
+          r.p_value == null ? "" : `, Mann-Whitney p=${r.p_value}`
+        })`),
   );
   if (r.close && runnerUp !== undefined) {
     lines.push(
-      `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
-        "larger --sample-rows separates them",
+      r.p_value != null && r.p_value < SIGNIFICANCE
+        ? `${runnerUp.mode} is clearly but only slightly slower: either will do`
+        : `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
+          "larger --sample-rows separates them",
     );
   }
   return `${lines.join("\n")}\n`;

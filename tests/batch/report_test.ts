@@ -9,6 +9,7 @@ import {
 } from "../../src/batch/report.ts";
 import { summarizeResult } from "../../src/batch/summary.ts";
 import { buildAbReport } from "../../src/replay/ab_compare.ts";
+import { buildProfileReport } from "../../src/replay/profile.ts";
 import { BatchReport } from "../../src/contracts/batch.ts";
 import { batchFailure } from "../../src/cli/commands/batch.ts";
 import { planned, record, reportOf, runSummary } from "./_reports.ts";
@@ -132,7 +133,7 @@ Deno.test("summarizeResult() copies the result's numbers and refuses a result of
   assert.equal(summarizeResult("run-csv", null), null);
 });
 
-Deno.test("summarizeResult() keeps an ab-compare's p-value, and jobOutcome() shows it", () => {
+Deno.test("summarizeResult() keeps the p-values of ab-compare and profile, and jobOutcome() shows them", () => {
   const side = (label: string, runs: number[]) => ({
     label,
     mode: "adaptive" as const,
@@ -161,6 +162,26 @@ Deno.test("summarizeResult() keeps an ab-compare's p-value, and jobOutcome() sho
   const { p_value: _, ...older } = ab.comparison;
   const old = summarizeResult("ab-compare", { ...ab, comparison: older });
   assert.equal(old?.type === "ab_compare" && old.p_value, null);
+  const run = (opsPerSecond: number) => ({
+    opsPerSecond,
+    p99Ms: 0.001,
+    finalBackend: "robinhood",
+    migrations: 0,
+    bytesPerEntry: 30,
+  });
+  const profile = buildProfileReport({
+    csv: "/in/w.csv",
+    sampleRows: 1000,
+    wholeFile: true,
+    repeat: 3,
+    runs: new Map([["fast-lookup", [9, 8, 7].map(run)], ["adaptive", [3, 2, 1].map(run)]]),
+  });
+  const p = reportOf([[
+    planned("p", "profile", { csv: "w.csv" }),
+    record("profile", "completed", profile),
+  ]]);
+  BatchReport.parse(p);
+  assert.equal(jobOutcome(p.jobs[0]!), "recommends fast-lookup (margin 4.0000, p=0.1)");
 });
 
 Deno.test("renderMarkdown() has a row per job and a table per workload, fastest first", () => {

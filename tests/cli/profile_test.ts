@@ -29,7 +29,9 @@ Deno.test("profile replays every mode and recommends the fastest", async () => {
     assert.equal(r.code, 0, r.stderr);
     for (const mode of MODES) assert.match(r.stdout, new RegExp(`^${mode} `, "m"));
     assert.match(r.stdout, /Profile of .*w\.csv: all 6,000 rows, 2 measured runs per mode/);
-    const rec = /^Recommended: --mode (\S+) \(\d+\.\d\dx (\S+)\)$/m.exec(r.stdout);
+    const rec = /^Recommended: --mode (\S+) \(\d+\.\d\dx (\S+), Mann-Whitney p=[\d.e-]+\)$/m.exec(
+      r.stdout,
+    );
     assert.ok(rec, r.stdout);
     // The table lists the fastest first: the recommended mode.
     const first = r.stdout.split("\n").find((l) => MODES.some((m) => l.startsWith(`${m} `)));

@@ -48,7 +48,8 @@ Deno.test("buildProfileReport() ranks modes by median run and reports that run's
   assert.equal(r.margin, 1.6);
   assert.equal(r.close, false);
   const text = formatProfileText(r);
-  assert.match(text, /Recommended: --mode fast-lookup \(1\.60x fast-insert\)/);
+  assert.equal(r.p_value, 0.1, "3 runs each, all apart: the smallest p that 3 runs can give");
+  assert.match(text, /Recommended: --mode fast-lookup \(1\.60x fast-insert, Mann-Whitney p=0\.1\)/);
   assert.doesNotMatch(text, /either will do/);
 });
 
@@ -64,6 +65,20 @@ Deno.test("buildProfileReport() calls a runner-up close when within 5% or the be
   const single = report([["memory-tight", runs(50)]]);
   assert.equal(single.margin, 1);
   assert.equal(single.close, false);
+  assert.equal(single.p_value, null);
+  assert.equal(within5.p_value, null, "one run each: nothing to test");
+  assert.match(formatProfileText(within5), /\(1\.03x fast-lookup\)\n/);
+  // Under 5% apart, but every run apart: a real difference too small to matter.
+  const slight = report([
+    ["adaptive", runs(104, 105, 106, 104.5, 105.5)],
+    ["fast-lookup", runs(100, 101, 100.5, 101.5, 102)],
+  ]);
+  assert.equal(slight.close, true);
+  assert.equal(slight.p_value, 0.007937); // 2 of the 252 arrangements are this extreme
+  assert.match(formatProfileText(slight), /fast-lookup is clearly but only slightly slower/);
+  // A report written before p_value existed still parses.
+  const { p_value: _, ...older } = slight;
+  assert.match(formatProfileText(ProfileReport.parse(older)), /\(1\.04x fast-lookup\)\n/);
   assert.throws(() => report([]), RangeError);
 });
 

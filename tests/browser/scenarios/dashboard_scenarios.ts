@@ -324,7 +324,7 @@ Deno.test({
         assert.match(
           await page.textContent("#job-outcome") ?? "",
           new RegExp(
-            `^Recommended --mode ${report.recommended_mode}, .* 20,000 rows, 5 runs per mode`,
+            `^Recommended --mode ${report.recommended_mode}, .*, Mann-Whitney p=[\\d.e-]+; 20,000 rows, 5 runs per mode`,
           ),
         );
         await page.screenshot({ path: `${SHOTS}jobs.png`, fullPage: true });
