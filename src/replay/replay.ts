@@ -200,6 +200,9 @@ export async function replay(
   };
   if (adaptive !== null) unsubscribe = adaptive.onEvent(listener);
   let lastMaintenance = 0;
+  // An adaptive map counts its compactions; a plain table does not, so maintenance counts them.
+  let tableCompactions = 0;
+  const compactions = (): number => adaptive?.compactions ?? tableCompactions;
   const maintain = (): void => {
     const m = options.maintenance;
     if (m === undefined || seconds() - lastMaintenance < m.everySeconds) return;
@@ -207,6 +210,7 @@ export async function replay(
     const out = m.run(map);
     if (out.compacted) {
       pending.push({ type: "compaction", t: round(seconds(), 6), reason: out.note });
+      if (!isAdaptive(out.map)) tableCompactions++;
     }
     if (out.map !== map) {
       unsubscribe?.();
@@ -283,7 +287,7 @@ export async function replay(
       ops: done,
       ops_by_type: { put: counts[0]!, get: counts[1]!, del: counts[2]! },
       migrations: adaptive?.migrations ?? 0,
-      compactions: adaptive?.compactions ?? 0,
+      compactions: compactions(),
       load_factor: round(stats.loadFactor, 6),
       max_group_len: stats.maxGroupLen,
       avg_probe_estimate: round(stats.avgProbeDistance, 6),
@@ -388,7 +392,7 @@ export async function replay(
       finalStats: map.stats(),
       finalBackend: map.backend,
       migrations: adaptive?.migrations ?? 0,
-      compactions: adaptive?.compactions ?? 0,
+      compactions: compactions(),
       ticks,
       alerts: alertsRaised,
       finalMap: map,
