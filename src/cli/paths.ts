@@ -1,11 +1,13 @@
 /**
- * Refusing a command line that names one file for two roles, e.g. `run-csv --csv w.csv
- * --json-summary-out w.csv`, which would replace the workload with the summary.
+ * Refusing output paths before the work: one file named for two roles (`run-csv --csv w.csv
+ * --json-summary-out w.csv` would replace the workload with the summary), a directory where a
+ * file goes, a file where a directory goes.
  *
  * @module
  */
 
 import { BadInputError } from "../errors.ts";
+import { dirOf } from "../io/atomic_write.ts";
 
 /** `path` made absolute with `.` and `..` resolved, through symlinks where it exists. */
 function identity(path: string): string {
@@ -43,23 +45,60 @@ export function checkDistinctPaths(roles: ReadonlyArray<[string, string | undefi
   }
 }
 
+/** What `path` is, or null when it is missing or cannot be looked at (the write reports it). */
+function kindOf(path: string): "directory" | "other" | null {
+  try {
+    return Deno.statSync(path).isDirectory ? "directory" : "other";
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Throws BadInputError when an output path of `roles` is an existing directory: found before
- * the work, not when its result is renamed into place.
+ * Throws BadInputError when a directory that would hold `path` (its parent, or the nearest
+ * ancestor that exists) is a file: `mkdir` would fail with "File exists" only at the write.
+ */
+function checkAncestors(flag: string, path: string): void {
+  for (let dir = dirOf(path);; dir = dirOf(dir)) {
+    const kind = kindOf(dir);
+    if (kind === "directory") return;
+    if (kind === "other") {
+      throw new BadInputError(`${flag} "${path}": "${dir}" is not a directory`, {
+        hint: "Name a path inside a directory (missing directories are created)",
+      });
+    }
+    if (dir === "." || dir === "/" || dirOf(dir) === dir) return;
+  }
+}
+
+/**
+ * Throws BadInputError when an output path of `roles` is an existing directory, or lies under
+ * a file: found before the work, not when its result is renamed into place.
  */
 export function checkOutputFiles(roles: ReadonlyArray<[string, string | undefined]>): void {
   for (const [flag, path] of roles) {
     if (path === undefined || path === "-") continue;
-    let isDir = false;
-    try {
-      isDir = Deno.statSync(path).isDirectory;
-    } catch {
-      // missing (to be created) or unreadable: the write reports it
-    }
-    if (isDir) {
+    if (kindOf(path) === "directory") {
       throw new BadInputError(`${flag} "${path}" is a directory`, {
         hint: "Name a file to write",
       });
     }
+    checkAncestors(flag, path);
+  }
+}
+
+/**
+ * Throws BadInputError when an output directory of `roles` exists as something else, or lies
+ * under a file (missing directories are fine: they are created).
+ */
+export function checkOutputDirs(roles: ReadonlyArray<[string, string | undefined]>): void {
+  for (const [flag, path] of roles) {
+    if (path === undefined) continue;
+    if (kindOf(path) === "other") {
+      throw new BadInputError(`${flag} "${path}" is not a directory`, {
+        hint: "Name a directory (created if missing)",
+      });
+    }
+    checkAncestors(flag, path);
   }
 }

@@ -49,6 +49,7 @@ import { setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
+import { checkOutputFiles } from "./paths.ts";
 
 /** The package version printed by `--version`. */
 export const VERSION: string = denoJson.version;
@@ -246,6 +247,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       throw new UsageError("no command given");
     }
     const g = globalOptions(parsed.command);
+    checkOutputFiles([["--log-file", g.logFile]]);
     await setupLogging({
       json: g.logJson,
       file: g.logFile,

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { IOError } from "../errors.ts";
+
 /** The directory part of `path` (`.` for a bare name). */
 export function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
@@ -117,7 +119,7 @@ export function stagedFile(path: string, tmp: string): StagedFile {
         Deno.renameSync(tmp, path);
       } catch (err) {
         staged.discard();
-        throw err;
+        throw writeError(path, err);
       }
       trackTempFile(tmp, true);
       syncDirSync(dirOf(path));
@@ -135,6 +137,19 @@ export function stagedFile(path: string, tmp: string): StagedFile {
 }
 
 /**
+ * The operating system's refusal to write `path` as an IOError naming `path`: its own message
+ * names the temporary file, or no file at all (`File name too long`). Permission refusals and
+ * errors that are not the system's pass unchanged.
+ */
+function writeError(path: string, err: unknown): unknown {
+  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+    return err;
+  }
+  const os = err instanceof Error ? /^(.*?\(os error \d+\))/.exec(err.message) : null;
+  return os === null ? err : new IOError(`Cannot write '${path}': ${os[1]}`, { cause: err });
+}
+
+/**
  * Writes `data` to a temporary file beside `path` and fsyncs it, creating the directory if
  * needed; `commit()` then replaces `path`. Several outputs of one run are staged first and
  * committed together, so a failure while writing any of them commits none.
@@ -143,11 +158,11 @@ export async function stageFile(
   path: string,
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<StagedFile> {
-  await Deno.mkdir(dirOf(path), { recursive: true }); // outputs may name a new directory
   const tmp = tempPathFor(path);
   const staged = stagedFile(path, tmp);
   let file: Deno.FsFile | null = null;
   try {
+    await Deno.mkdir(dirOf(path), { recursive: true }); // outputs may name a new directory
     file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
@@ -155,7 +170,7 @@ export async function stageFile(
     await file.sync();
   } catch (err) {
     staged.discard();
-    throw err;
+    throw writeError(path, err);
   } finally {
     file?.close();
   }

@@ -65,12 +65,13 @@ Deno.test("generate-csv creates a missing output directory", async () => {
 
 Deno.test("generate-csv failures: unwritable path is IO (5), bad values BadInput (2)", async () => {
   const dir = tempDir();
-  Deno.writeTextFileSync(`${dir}/a-file`, "");
-  const io = await runCli(["generate-csv", "--outfile", `${dir}/a-file/x.csv`]);
-  assert.equal(io.code, 5);
+  // A name longer than the file system allows (255 bytes), which root cannot write either.
+  const long = `${dir}/${"x".repeat(300)}.csv`;
+  const io = await runCli(["generate-csv", "--outfile", long]);
+  assert.equal(io.code, 5, io.stderr);
   assert.equal(io.envelope?.error, "IO");
-  assert.match(String(io.envelope?.detail), /a-file/);
-  Deno.removeSync(`${dir}/a-file`);
+  assert.equal(io.envelope?.detail, `Cannot write '${long}': File name too long (os error 36)`);
+  assert.deepEqual(names(dir), []);
   const zipf = await runCli([
     "generate-csv",
     "--outfile",
@@ -295,6 +296,51 @@ Deno.test("run-csv refuses outputs that would overwrite its input, each other or
     ["run-csv", "--csv", csv, "--snapshot-in", `${dir}/s.snap`, "--snapshot-out", `${dir}/s.snap`],
   );
   assert.equal(again.code, 0, again.stderr);
+});
+
+Deno.test("every writer refuses a directory for a file and a file for a directory, before any work", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 100);
+  Deno.mkdirSync(`${dir}/adir`);
+  const file = `${dir}/afile`;
+  Deno.writeTextFileSync(file, "not a directory");
+  const snap = `${dir}/s.snap`;
+  assert.equal((await runCli(["put", "a", "1", "--snapshot", snap])).code, 0);
+  const before = names(dir).sort();
+  const adir = `${dir}/adir`;
+  const cases: Array<[string[], RegExp]> = [
+    [["generate-csv", "--ops", "10", "--outfile", adir], /^--outfile ".*adir" is a directory$/],
+    [
+      ["generate-csv", "--ops", "10", "--outfile", `${file}/w.csv`],
+      /^--outfile ".*afile\/w\.csv": ".*afile" is not a directory$/,
+    ],
+    [
+      ["probe-visualize", "--operation", "get", "--key", "a", "--export-json", adir],
+      /^--export-json ".*adir" is a directory$/,
+    ],
+    [["compact-snapshot", "--in", snap, "--out", adir], /^--out ".*adir" is a directory$/],
+    [
+      ["verify-snapshot", "--in", snap, "--repair", "--out", `${file}/x/r.snap`],
+      /^--out ".*r\.snap": ".*afile" is not a directory$/,
+    ],
+    [["run-csv", "--csv", csv, "--metrics-out-dir", file], /^--metrics-out-dir ".*afile" is not/],
+    [
+      ["run-csv", "--csv", csv, "--json-summary-out", `${file}/s.json`],
+      /^--json-summary-out ".*s\.json": ".*afile" is not a directory$/,
+    ],
+    [["--log-file", `${file}/x.log`, "run-csv", "--csv", csv], /^--log-file ".*x\.log": /],
+    [["demo", "--ops", "10", "--out-dir", file], /^--out-dir ".*afile" is not a directory$/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.envelope?.error, "BadInput");
+    assert.match(String(r.envelope?.detail), message);
+    assert.equal(r.stdout, "");
+  }
+  assert.deepEqual(names(dir).sort(), before, "nothing written");
+  assert.deepEqual(names(adir), []);
+  assert.equal(Deno.readTextFileSync(file), "not a directory");
 });
 
 Deno.test("run-csv input failures map to the documented exit codes", async () => {

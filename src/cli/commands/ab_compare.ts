@@ -15,7 +15,7 @@ import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AbCompareReport } from "../../contracts/ab_compare.ts";
-import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
+import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
 import {
   addCsvLimitOptions,
   newMap,
@@ -152,20 +152,8 @@ export function registerAbCompareCommand(program: Command): void {
         ["--candidate-config", opts.candidateConfig],
         ...outputs,
       ]);
+      if (artifacts) checkOutputDirs([["--out-dir", opts.outDir]]);
       checkOutputFiles(outputs);
-      if (artifacts) {
-        let notDir = false;
-        try {
-          notDir = !Deno.statSync(opts.outDir).isDirectory;
-        } catch {
-          // missing: created with the first file
-        }
-        if (notDir) {
-          throw new BadInputError(`--out-dir "${opts.outDir}" is not a directory`, {
-            hint: "Name a directory (created if missing)",
-          });
-        }
-      }
       const sides: Side[] = [];
       for (const role of AB_ROLES) {
         const label = role === "baseline" ? opts.baselineLabel : opts.candidateLabel;

@@ -16,6 +16,7 @@ import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts
 import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, writeStderr } from "../program.ts";
+import { checkOutputDirs } from "../paths.ts";
 
 /** The demo workload: Zipf(1.1) over 100k keys, 50% get, 20% of writes are deletes. */
 export const DEMO_WORKLOAD = Object.freeze({
@@ -106,6 +107,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--out-dir <dir>", "where the workload and metrics go", "runs/demo")
     .option("--ops <n>", "workload size", intArg(1, 100_000_000), DEMO_WORKLOAD.ops)
     .action(async (opts: { outDir: string; ops: number }, cmd: Command) => {
+      checkOutputDirs([["--out-dir", opts.outDir]]);
       const dir = opts.outDir.replace(/\/+$/, "") || ".";
       await Deno.mkdir(dir, { recursive: true });
       const csv = `${dir}/workload.csv`;

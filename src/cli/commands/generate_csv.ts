@@ -15,6 +15,7 @@ import {
 import { emitSuccess, floatArg, intArg } from "../program.ts";
 import { progressBar } from "../progress.ts";
 import { log } from "../../log/setup.ts";
+import { checkOutputFiles } from "../paths.ts";
 
 type GenerateFlags = GenerateOptions & { outfile: string };
 
@@ -67,6 +68,7 @@ export function registerGenerateCsvCommand(program: Command): void {
         adversarialRatio: f.adversarialRatio,
         adversarialLowbits: f.adversarialLowbits,
       };
+      checkOutputFiles([["--outfile", f.outfile]]);
       const started = performance.now();
       let bytes = 0;
       if (f.outfile === "-") {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkDistinctPaths } from "../paths.ts";
+import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import type { ProbeTrace } from "../../core/types.ts";
@@ -91,6 +91,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
         throw new BadInputError("--apply only applies to --operation put");
       }
       checkDistinctPaths([["--snapshot", f.snapshot], ["--export-json", f.exportJson]]);
+      checkOutputFiles([["--export-json", f.exportJson]]);
       const seeds = (f.seed ?? []).map(parseSeed);
       const { map } = await openStore(cmd, f.snapshot);
       for (const [k, v] of seeds) map.set(k, v);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
+import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
 import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
@@ -132,6 +132,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   }
   checkDistinctPaths([["--csv", flags.csv], ...outputs]);
   checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
+  checkOutputDirs([["--metrics-out-dir", flags.metricsOutDir]]);
   checkOutputFiles(outputs);
   if (flags.dryRun) {
     for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkDistinctPaths } from "../paths.ts";
+import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import type { Command } from "../command.ts";
 import { BadInputError, InvariantError, withFileHint } from "../../errors.ts";
 import type { MapStats } from "../../core/types.ts";
@@ -44,6 +44,7 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     throw new BadInputError("--out is only used with --repair", { hint: "Add --repair" });
   }
   checkDistinctPaths([["--in", f.in], ["--out", f.out]]);
+  checkOutputFiles([["--out", f.out]]);
   const codec = await snapshotCodec();
   const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
   // Loaded with the codec already; imported from its module, as it is not part of the library.
@@ -123,6 +124,7 @@ interface CompactFlags {
 }
 
 async function compact(f: CompactFlags, cmd: Command): Promise<void> {
+  checkOutputFiles([["--out", f.out]]);
   const { compactMap, decodeSnapshot, readSnapshotFile, resolveCompression, saveSnapshot } =
     await snapshotCodec();
   const compress = resolveCompression(f.out, f.compress === true ? true : undefined);
