@@ -149,13 +149,18 @@ export function createApp(options: CreateAppOptions): Hono {
   });
 
   app.use("*", securityHeaders());
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 64 * 1024,
-      onError: (c) => errorResponse(c, 413, "TooLarge", "request body too large"),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: options.maxBodyBytes ?? 64 * 1024,
+    onError: (c) => errorResponse(c, 413, "TooLarge", "request body too large"),
+  });
+  app.use("*", async (c, next) => {
+    // A request with neither header has no body (RFC 9112, 6.3). bodyLimit would read Deno's
+    // empty stream and copy the Request, reading its signal: Deno then prints a deprecation
+    // warning on stderr, raw text among --log-json lines (a DELETE, a CORS preflight).
+    const h = c.req.raw.headers;
+    if (!h.has("content-length") && !h.has("transfer-encoding")) return await next();
+    return await limitBody(c, next);
+  });
   const gzip = compress();
   app.use("*", async (c, next) => {
     // SSE and followed job logs must reach the client line by line, not buffered in gzip.

@@ -199,6 +199,15 @@ Deno.test("createApp() refuses request bodies over the size limit", async () => 
   });
   assert.equal(res.status, 413);
   assert.equal((await body(res)).error, "TooLarge");
+  // A chunked body has no length to check beforehand: it is counted as it arrives.
+  const chunked = await app.request("/api/metrics", {
+    method: "POST",
+    body: ReadableStream.from([new TextEncoder().encode("x".repeat(4096))]),
+    headers: { "Transfer-Encoding": "chunked" },
+    duplex: "half",
+  } as RequestInit);
+  assert.equal(chunked.status, 413);
+  assert.equal((await body(chunked)).error, "TooLarge");
 });
 
 Deno.test("createApp() sends CORS headers for the configured origins", async () => {

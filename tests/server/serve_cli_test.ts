@@ -222,8 +222,8 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     await generate(`${dir}/w.csv`, 2_000);
     // The serve task's permissions plus what the job service needs.
     const r = await startServe(
-      ["--json", "--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir].concat(
-        ["--max-jobs", "2"],
+      ["--json", "--log-json", "--port", "auto", "--job-root", `${dir}/jobs`].concat(
+        ["--job-input-dir", dir, "--max-jobs", "2"],
       ),
       {},
       [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
@@ -246,9 +246,20 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     assert.equal((job.result as { total_ops: number }).total_ops, 2000);
     const list = await (await fetch(`${base}/api/jobs`)).json();
     assert.equal(list.max_jobs, 2);
+    // Requests without a body (a DELETE, a CORS preflight) keep stderr JSON lines only.
+    const gone = await fetch(`${base}/api/jobs/nope`, { method: "DELETE" });
+    assert.equal(gone.status, 404);
+    await gone.body?.cancel();
+    const preflight = await fetch(`${base}/api/jobs`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://example.test", "Access-Control-Request-Method": "POST" },
+    });
+    assert.equal(preflight.status, 204);
+    await preflight.body?.cancel();
     const out = await stop(r);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stderr, /jobs ".*\/jobs"/);
+    const logs = out.stderr.trimEnd().split("\n").map((line) => JSON.parse(line)); // --log-json
+    assert.equal(logs[0].properties.jobs, `${dir}/jobs`);
     // --json: the Dashboard line first, the success line last (docs/error_envelope.md).
     const last = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
     assert.deepEqual([last.ok, last.command, last.port], [true, "serve", r.port]);
