@@ -327,6 +327,59 @@ Deno.test("compact-snapshot reports before/after and writes a compacted snapshot
   }
 });
 
+Deno.test("put, del, compact-snapshot and repair keep a gzipped snapshot gzipped, whatever its name", async () => {
+  const dir = await tempDir();
+  try {
+    const gz = (path: string) => Deno.readFileSync(path)[10]! & 1;
+    const snap = `${dir}/store.snap`; // gzipped, but the name does not say so
+    assert.equal((await cli(["put", "a", "1", "--snapshot", `${snap}.gz`])).code, 0);
+    await Deno.rename(`${snap}.gz`, snap);
+    assert.equal(gz(snap), 1);
+    assert.equal((await cli(["put", "b", "2", "--snapshot", snap])).code, 0);
+    assert.equal(gz(snap), 1, "put");
+    assert.equal((await cli(["del", "a", "--snapshot", snap])).stdout, "1\n");
+    assert.equal(gz(snap), 1, "del");
+    const compact = async (out: string, ...flags: string[]) => {
+      const r = await cli(["--json", "compact-snapshot", "--in", snap, "--out", out, ...flags]);
+      return json(r, "compact-snapshot").compressed;
+    };
+    assert.equal(await compact(`${dir}/c1.snap`), true);
+    assert.equal(gz(`${dir}/c1.snap`), 1);
+    assert.equal(await compact(`${dir}/c2.snap`, "--no-compress"), false);
+    assert.equal(gz(`${dir}/c2.snap`), 0);
+    // An uncompressed input stays uncompressed unless asked.
+    const plain = `${dir}/c2.snap`;
+    assert.equal((await cli(["put", "c", "3", "--snapshot", plain])).code, 0);
+    assert.equal(gz(plain), 0);
+    fails(
+      await cli(["compact-snapshot", "--in", snap, "--out", `${dir}/x.gz`, "--no-compress"]),
+      2,
+      "BadInput",
+      /ends in \.gz but compression is off/,
+    );
+    fails(
+      await cli([
+        "compact-snapshot",
+        "--in",
+        snap,
+        "--out",
+        `${dir}/y`,
+        "--compress",
+        "--no-compress",
+      ]),
+      2,
+      "BadInput",
+      /contradict/,
+    );
+    const r = await cli(["verify-snapshot", "--in", snap, "--repair", "--out", `${dir}/r.snap`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(gz(`${dir}/r.snap`), 1, "repair");
+    assert.equal((await cli(["get", "b", "--snapshot", `${dir}/r.snap`])).stdout, "2\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("inspect-snapshot prints header, checksum, stats, preview and lookup", async () => {
   const dir = await tempDir();
   try {

@@ -26,25 +26,44 @@ interface StoreFlags {
   snapshot?: string;
 }
 
+/** The map a key-value command works on, and how to save it back. */
+export interface Store {
+  map: AnyMap<unknown>;
+  /** No snapshot existed: the map is new. */
+  created: boolean;
+  /** The snapshot read was gzipped: saving it back keeps it so, whatever its name. */
+  compressed: boolean;
+}
+
 /**
  * The map a key-value command works on: the snapshot at `path` when it exists, a new map of
  * the global `--mode` (with the configured policy) otherwise.
  */
-export async function openStore(
-  cmd: Command,
-  path: string | undefined,
-): Promise<{ map: AnyMap<unknown>; created: boolean }> {
+export async function openStore(cmd: Command, path: string | undefined): Promise<Store> {
   if (path !== undefined) {
     try {
       await Deno.lstat(path);
       const codec = await snapshotCodec();
-      return { map: await withFileHint(path, () => codec.loadSnapshot(path)), created: false };
+      return await withFileHint(path, async () => {
+        const { map, header } = codec.decodeSnapshot(await codec.readSnapshotFile(path));
+        return { map, created: false, compressed: header.compressed };
+      });
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
   }
   const { mode } = globalOptions(cmd);
-  return { map: createMap<unknown>(mode, commandConfig().policy), created: true };
+  return {
+    map: createMap<unknown>(mode, commandConfig().policy),
+    created: true,
+    compressed: false,
+  };
+}
+
+/** Saves a store's map back to `path`, gzipped when it was read so or `path` ends in `.gz`. */
+async function saveStore(path: string, store: Store): Promise<void> {
+  const codec = await snapshotCodec();
+  await codec.saveSnapshot(path, store.map, store.compressed ? { compress: true } : {});
 }
 
 /** Text of a value in `get`/`items` output: strings as they are, anything else as JSON. */
@@ -59,10 +78,11 @@ function registerKvCommands(program: Command): void {
     .argument("<value>", "value (stored as a string)")
     .option("--snapshot <path>", "snapshot to load (created if missing) and save")
     .action(async (key: string, value: string, f: StoreFlags, cmd: Command) => {
-      const { map, created } = await openStore(cmd, f.snapshot);
+      const store = await openStore(cmd, f.snapshot);
+      const { map, created } = store;
       const existed = map.has(key);
       map.set(key, value);
-      if (f.snapshot !== undefined) await (await snapshotCodec()).saveSnapshot(f.snapshot, map);
+      if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
       emitSuccess(cmd, {
         key,
         value,
@@ -90,12 +110,12 @@ function registerKvCommands(program: Command): void {
     .argument("<key>", "key (a string)")
     .option("--snapshot <path>", "snapshot to load (created if missing) and save")
     .action(async (key: string, f: StoreFlags, cmd: Command) => {
-      const { map } = await openStore(cmd, f.snapshot);
-      const deleted = map.delete(key);
-      if (f.snapshot !== undefined) await (await snapshotCodec()).saveSnapshot(f.snapshot, map);
+      const store = await openStore(cmd, f.snapshot);
+      const deleted = store.map.delete(key);
+      if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
       emitSuccess(
         cmd,
-        { key, deleted, snapshot: f.snapshot ?? null, size: map.size },
+        { key, deleted, snapshot: f.snapshot ?? null, size: store.map.size },
         deleted ? "1" : "0",
       );
     });

@@ -89,7 +89,7 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     return;
   }
   const out = f.out as string;
-  const compress = codec.resolveCompression(out, undefined);
+  const compress = codec.resolveCompression(out, raw.header.compressed || undefined);
   const repaired = rebuildFromState(raw.state);
   const remaining = repaired.map.checkInvariants();
   if (remaining.length > 0) {
@@ -121,17 +121,25 @@ interface CompactFlags {
   in: string;
   out: string;
   compress?: boolean;
+  noCompress?: boolean;
 }
 
 async function compact(f: CompactFlags, cmd: Command): Promise<void> {
   checkOutputFiles([["--out", f.out]]);
+  if (f.compress === true && f.noCompress === true) {
+    throw new BadInputError("--compress and --no-compress contradict each other");
+  }
   const { compactMap, decodeSnapshot, readSnapshotFile, resolveCompression, saveSnapshot } =
     await snapshotCodec();
-  const compress = resolveCompression(f.out, f.compress === true ? true : undefined);
-  const [bytes, { map }] = await withFileHint(f.in, async () => {
+  const [bytes, { map, header }] = await withFileHint(f.in, async () => {
     const bytes = await readSnapshotFile(f.in);
     return [bytes, decodeSnapshot(bytes)] as const;
   });
+  // Unless told otherwise, the output is compressed as the input was (or as its name says).
+  const compress = resolveCompression(
+    f.out,
+    f.compress === true ? true : f.noCompress === true ? false : header.compressed || undefined,
+  );
   const before = map.stats();
   const compacted = compactMap(map, { finishMigration: true });
   const after = compacted.map.stats();
@@ -239,7 +247,8 @@ export function registerSnapshotToolCommands(program: Command): void {
     .description("Rewrite a snapshot with its Robin Hood table compacted (tombstones dropped)")
     .requiredOption("--in <path>", "snapshot to read")
     .requiredOption("--out <path>", "snapshot to write (.gz implies --compress)")
-    .option("--compress", "gzip the payload")
+    .option("--compress", "gzip the payload (default: as the input is)")
+    .option("--no-compress", "write the payload uncompressed")
     .action((f: CompactFlags, cmd: Command) => compact(f, cmd));
 
   program.command("inspect-snapshot")
