@@ -61,6 +61,8 @@ Deno.test("cli bad flag values are BadInput envelopes", async () => {
     [["generate-csv"], /--outfile/],
     [["run-csv", "--csv", "x.csv", "--latency-buckets", "nano"], /nano/],
     [["run-csv", "--csv", "x.csv", "--tick-every", "0"], /'0'/],
+    // An empty reservoir would report latencies of 0 for ops it timed.
+    [["run-csv", "--csv", "x.csv", "--latency-sample-k", "0"], /'0' is not an integer in \[1,/],
     [["validate-metrics"], /missing required argument/],
   ];
   for (const [args, detail] of cases) {

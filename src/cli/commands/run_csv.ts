@@ -362,7 +362,7 @@ export function registerRunCsvCommand(program: Command): void {
     .option(
       "--latency-sample-k <n>",
       "latency reservoir size",
-      intArg(0, 1_000_000),
+      intArg(1, 1_000_000),
       RUN_CSV_DEFAULTS.latencySampleK,
     )
     .option(
