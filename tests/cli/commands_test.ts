@@ -473,6 +473,11 @@ Deno.test("validate-metrics accepts run-csv output and reports invalid lines", a
   assert.equal(empty.code, 2);
   const none = await runCli(["validate-metrics", `${dir}/none.ndjson`]);
   assert.equal(none.code, 5);
+  assert.equal(none.envelope?.detail, `Metrics file not found: '${dir}/none.ndjson'`);
+  // A directory is the wrong argument, as for run-csv --csv (not an unreadable file).
+  const folder = await runCli(["validate-metrics", dir]);
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.equal(folder.envelope?.detail, `Metrics path '${dir}' is a directory`);
 });
 
 Deno.test("demo generates a workload and compares the three backends", async () => {

@@ -24,6 +24,12 @@ async function* lines(path: string): AsyncGenerator<string> {
     }
     throw err;
   }
+  if ((await file.stat()).isDirectory) {
+    file.close();
+    throw new BadInputError(`Metrics path '${path}' is a directory`, {
+      hint: "Name a metrics.ndjson file (run-csv writes DIR/metrics.ndjson)",
+    });
+  }
   const decoder = new TextDecoder();
   let rest = "";
   try {
