@@ -225,7 +225,7 @@ Deno.test("run-csv failing part-way leaves no metrics or summary that look compl
   assert.equal(r.envelope?.detail, "PUT missing value at line 5002");
   assert.equal(r.envelope?.hint, "See docs/workload_schema.md");
   assert.equal(r.stdout, "");
-  assert.match(r.stderr, /Run failed at data row 5001/);
+  assert.match(r.stderr, /Run failed; no metrics, summary or snapshot written\n/);
   assert.equal(await Deno.readTextFile(`${dir}/m/metrics.ndjson`), before);
   assert.equal(await Deno.readTextFile(`${dir}/m/summary.json`), summaryBefore);
   assert.deepEqual(
