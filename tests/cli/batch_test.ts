@@ -129,6 +129,32 @@ Deno.test("batch runs 2 workloads x 2 modes and reports the numbers of each job'
   });
 });
 
+Deno.test("bench/nightly.toml is the spec docs/batch.md shows, and it plans its five jobs", async () => {
+  const spec = await Deno.readTextFile(`${ROOT}/bench/nightly.toml`);
+  const doc = await Deno.readTextFile(`${ROOT}/docs/batch.md`);
+  assert.equal(/## Example\n\n```toml\n([^]*?)```/.exec(doc)?.[1], spec);
+  await withDir(async (dir) => {
+    // Its workload is generated, not committed: a small one stands in.
+    await Deno.mkdir(`${dir}/workloads`);
+    await workload(dir, "workloads/zipf.csv", 100, 1.1);
+    await Deno.writeTextFile(`${dir}/nightly.toml`, spec);
+    const r = await runCli(["batch", "--spec", `${dir}/nightly.toml`, "--dry-run", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = successData(r.stdout, "batch");
+    assert.deepEqual(
+      (plan.jobs as Array<{ name: string; kind: string }>).map((j) => `${j.name}:${j.kind}`),
+      [
+        "zipf-adaptive:run-csv",
+        "zipf-lookup:run-csv",
+        "zipf-dna:workload-dna",
+        "zipf-ab:ab-compare",
+        "zipf-profile:profile",
+      ],
+    );
+    assert.equal(plan.out_dir, `${Deno.realPathSync(dir)}/results/nightly`);
+  });
+});
+
 Deno.test("batch with a failing job still completes the others, writes the report and exits with that job's code", async () => {
   await withDir(async (dir) => {
     await workload(dir, "w.csv", 3000);
