@@ -392,6 +392,18 @@ Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved ma
   ]);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(JSON.parse(second.stdout).final_stats.size, 2, "a, b + c - a");
+  // Continued into a file whose name does not say gzip, it stays gzipped as its input was.
+  const third = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/b.csv`,
+    "--snapshot-in",
+    `${dir}/s.adhsnap.gz`,
+    "--snapshot-out",
+    `${dir}/next.snap`,
+  ]);
+  assert.equal(third.code, 0, third.stderr);
+  assert.equal(Deno.readFileSync(`${dir}/next.snap`)[10]! & 1, 1);
   const missing = await runCli(["run-csv", "--csv", `${dir}/b.csv`, "--snapshot-in", `${dir}/x`]);
   assert.equal(missing.code, 5);
 });

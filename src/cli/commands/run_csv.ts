@@ -154,6 +154,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     logger.info("--snapshot-out equals --snapshot-in: the snapshot is replaced atomically");
   }
   let map: AnyMap<unknown>;
+  let gzippedInput = false; // --snapshot-out keeps --snapshot-in's compression
   // The snapshot codec loads only for runs that use it: start-up time counts in every run.
   const snapshots = flags.snapshotIn !== undefined || flags.snapshotOut !== undefined ||
       (flags.compactInterval ?? 0) > 0
@@ -161,7 +162,13 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     : null;
   if (flags.snapshotIn !== undefined) {
     const path = flags.snapshotIn;
-    map = await withFileHint(path, () => snapshots!.loadSnapshot(path));
+    const codec = snapshots!;
+    const loaded = await withFileHint(
+      path,
+      async () => codec.decodeSnapshot(await codec.readSnapshotFile(path)),
+    );
+    map = loaded.map;
+    gzippedInput = loaded.header.compressed;
     logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
       size: map.size,
       backend: map.backend,
@@ -210,7 +217,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     if (flags.snapshotOut !== undefined) {
       const compress = snapshots!.resolveCompression(
         flags.snapshotOut,
-        flags.compress || undefined,
+        flags.compress || gzippedInput || undefined,
       );
       const bytes = snapshots!.encodeSnapshot(result.finalMap as AnyMap<unknown>, { compress });
       staged.push(await stageFile(flags.snapshotOut, bytes));
