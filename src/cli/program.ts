@@ -45,7 +45,7 @@ import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./co
 import denoJson from "../../deno.json" with { type: "json" };
 import { AdhashError, EXIT_CODES } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
-import { setupLogging, shutdownLogging } from "../log/setup.ts";
+import { log, setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
@@ -86,6 +86,15 @@ export function writeStdout(text: string): void {
 /** Writes text to stderr synchronously. */
 export function writeStderr(text: string): void {
   writeAllSync(Deno.stderr, text);
+}
+
+/**
+ * A line for the person at the terminal (progress, a URL) on stderr: as it is, or with
+ * `--log-json` an info record of `category`, so that stderr stays JSON lines.
+ */
+export function notice(cmd: Command, category: string, text: string): void {
+  if (!globalOptions(cmd).logJson) writeStderr(`${text}\n`);
+  else log(category).info(text.replaceAll("{", "{{").replaceAll("}", "}}")); // not placeholders
 }
 
 /** The global flags as seen from `cmd` (the command passed to an action). */

@@ -510,7 +510,12 @@ Deno.test("demo generates a workload and compares the three backends", async () 
     );
     assert.equal(summary.total_ops, 20000); // the warm-up is not in the measured run
   }
-  const json = await runCli(["--json", "demo", "--out-dir", dir, "--ops", "2000"]);
+  const json = await runCli(["--json", "--log-json", "demo", "--out-dir", dir, "--ops", "2000"]);
+  // With --log-json the progress lines are log records too: stderr is JSON lines only.
+  const logs = json.stderr.trimEnd().split("\n").map((line) => JSON.parse(line));
+  assert.ok(
+    logs.some((r) => r.logger === "adhash.demo" && r.message === "demo: replaying on adaptive"),
+  );
   const env = JSON.parse(json.stdout);
   assert.equal(env.command, "demo");
   assert.deepEqual(env.runs.map((x: { mode: string }) => x.mode), [

@@ -64,7 +64,7 @@ async function startRunCsv(csv: string, extra: string[] = []): Promise<{
 Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
   const dir = await Deno.makeTempDir();
   const OPS = 600_000;
-  const run = await startRunCsv(await generate(dir, OPS, 100_000));
+  const run = await startRunCsv(await generate(dir, OPS, 100_000), ["--log-json"]);
   try {
     const res = await fetch(`http://127.0.0.1:${run.port}/api/stream`);
     assert.equal(res.status, 200);
@@ -82,6 +82,9 @@ Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/st
     const { code, stderr, summary } = await run.finish();
     assert.equal(code, 0, stderr);
     assert.equal(summary.total_ops, OPS);
+    // --log-json: the Dashboard line is a log record like the others.
+    const logs = stderr.trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.match(logs[0].message, /^Dashboard: http:\/\/localhost:\d+\/$/);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -15,7 +15,7 @@ import { atomicWrite } from "../../io/atomic_write.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
 import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
-import { commandConfig, emitSuccess, intArg, writeStderr } from "../program.ts";
+import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
 import { checkOutputDirs } from "../paths.ts";
 
 /** The demo workload: Zipf(1.1) over 100k keys, 50% get, 20% of writes are deletes. */
@@ -112,19 +112,21 @@ export function registerDemoCommand(program: Command): void {
       await Deno.mkdir(dir, { recursive: true });
       const csv = `${dir}/workload.csv`;
       const workload = { ...DEMO_WORKLOAD, ops: opts.ops };
-      writeStderr(
-        `demo: generating ${opts.ops} ops (Zipf ${workload.keySkew} over ${workload.keySpace} keys) -> ${csv}\n`,
+      notice(
+        cmd,
+        "demo",
+        `demo: generating ${opts.ops} ops (Zipf ${workload.keySkew} over ${workload.keySpace} keys) -> ${csv}`,
       );
       await atomicWrite(csv, generateCsvChunks(workload));
       const config = commandConfig();
       const warmRows = Math.min(opts.ops, DEMO_WARMUP_ROWS);
-      writeStderr(`demo: warming up: ${warmRows} rows on each mode, not measured\n`);
+      notice(cmd, "demo", `demo: warming up: ${warmRows} rows on each mode, not measured`);
       await warmUp(csv, warmRows, config);
       const rows: Array<{ label: string; mode: Mode; s: RunSummary }> = [];
       // Alerts stay in each run's ticks; one line after the table beats a warning per crossing.
       const alerts: string[] = [];
       for (const { mode, label } of DEMO_MODES) {
-        writeStderr(`demo: replaying on ${label}\n`);
+        notice(cmd, "demo", `demo: replaying on ${label}`);
         const flags: RunCsvFlags = {
           ...RUN_CSV_DEFAULTS,
           csv,

@@ -23,8 +23,8 @@ import {
   floatArg,
   globalOptions,
   intArg,
+  notice,
   portArg,
-  writeStderr,
 } from "../program.ts";
 
 /** Flags of `run-csv`. */
@@ -400,7 +400,7 @@ export function registerRunCsvCommand(program: Command): void {
         const live = metricsPort === undefined || flags.dryRun ? null : await (
           await import("../../server/live.ts")
         ).startLiveMetrics({ port: metricsPort, host: metricsHost, liveMap: () => map });
-        if (live !== null) writeStderr(`Dashboard: ${live.server.url}\n`);
+        if (live !== null) notice(cmd, "run-csv", `Dashboard: ${live.server.url}`);
         let outcome: RunCsvOutcome;
         try {
           outcome = await runCsv(flags, {
