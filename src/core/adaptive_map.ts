@@ -29,7 +29,7 @@
 
 import { ChainingMap } from "./chaining_map.ts";
 import { RobinHoodMap } from "./robin_hood_map.ts";
-import { getOrInsertVia, showValue } from "./storage.ts";
+import { checkCallback, getOrInsertVia, showValue } from "./storage.ts";
 import type {
   BackendName,
   BackendState,
@@ -284,11 +284,26 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     }
   }
 
-  /** Subscribes to events; returns a function that unsubscribes. */
+  /**
+   * Subscribes to events; returns a function that removes this subscription (once, even when
+   * the same function is subscribed twice). Throws TypeError when `listener` is not a function.
+   *
+   * A listener runs inside the operation that caused the event. If it throws, the operation
+   * still completes (no write is lost) and the error is rethrown on a microtask, as an uncaught
+   * error, as an `EventTarget` listener's is.
+   */
   onEvent(listener: MapEventListener): () => void {
-    this.listeners.push(listener);
+    if (typeof listener !== "function") {
+      throw new TypeError(`onEvent() needs a function: received ${showValue(listener)}`);
+    }
+    // Copied on write, so an emit under way goes on over the listeners it started with.
+    this.listeners = [...this.listeners, listener];
+    let subscribed = true;
     return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
+      if (!subscribed) return;
+      subscribed = false;
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners = [...this.listeners.slice(0, i), ...this.listeners.slice(i + 1)];
     };
   }
 
@@ -302,7 +317,15 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   ): void {
     if (this.listeners.length === 0) return;
     const event: MapEvent = { type, from, to, reason, time: Date.now(), size: this.size, capacity };
-    for (const l of this.listeners) l(event);
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   /** Live entries. */
@@ -595,6 +618,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Calls `callback(value, key, map)` for each entry. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
+    checkCallback("forEach", callback);
     for (const [k, v] of this.entries()) callback.call(thisArg, v, k, this);
   }
 

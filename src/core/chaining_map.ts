@@ -15,6 +15,8 @@
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
+  checkCallback,
+  checkOptionFields,
   getOrInsertVia,
   Histogram,
   log2Ceil,
@@ -111,8 +113,10 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** An empty table; throws RangeError for options out of range. */
   constructor(options: ChainingOptions = {}) {
-    this.lf = checkLoadFactor(options.maxLoadFactor ?? 1.0);
-    const initial = options.initialBuckets ?? 64;
+    checkOptionFields("ChainingMap", options, ["initialBuckets", "maxLoadFactor"]);
+    // `=== undefined`, not `??`: a null is a bad value to report, not a default.
+    this.lf = checkLoadFactor(options.maxLoadFactor === undefined ? 1.0 : options.maxLoadFactor);
+    const initial = options.initialBuckets === undefined ? 64 : options.initialBuckets;
     if (typeof initial !== "number" || !(initial >= 1 && initial <= 2 ** 30)) {
       throw new RangeError(
         `initialBuckets must be a number in [1, 2^30]: received ${showValue(initial)}`,
@@ -527,6 +531,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Calls `callback(value, key, map)` for each entry in slab order. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
+    checkCallback("forEach", callback);
     for (const s of this.indexes()) callback.call(thisArg, this.valueAt(s), this.keyAt(s)!, this);
   }
 

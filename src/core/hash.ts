@@ -8,7 +8,8 @@
  *
  * The result is an unsigned 32-bit integer, identical on every run and platform. Tables take
  * their index from the high bits (`hash >>> (32 - log2(capacity))`) and a Robin Hood
- * fingerprint from the low 8 bits, so the two never overlap.
+ * fingerprint from the low 7 bits (`(hash & 0x7f) | 0x80`, so it is never 0), so the two never
+ * overlap.
  *
  * @module
  */

@@ -14,6 +14,8 @@
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
+  checkCallback,
+  checkOptionFields,
   getOrInsertVia,
   Histogram,
   log2Ceil,
@@ -114,14 +116,18 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** An empty table; throws RangeError for options out of range. */
   constructor(options: RobinHoodOptions = {}) {
-    this.deletion = options.deletion ?? "backshift";
+    checkOptionFields("RobinHoodMap", options, ["initialCapacity", "maxLoadFactor", "deletion"]);
+    // `=== undefined`, not `??`: a null is a bad value to report, not a default.
+    this.deletion = options.deletion === undefined ? "backshift" : options.deletion;
     if (this.deletion !== "backshift" && this.deletion !== "tombstone") {
       throw new RangeError(
-        `deletion must be "backshift" or "tombstone": received "${this.deletion}"`,
+        `deletion must be "backshift" or "tombstone": received ${showValue(this.deletion)}`,
       );
     }
-    this.maxLoadFactor = checkLoadFactor(options.maxLoadFactor ?? 0.85);
-    const initial = options.initialCapacity ?? 64;
+    this.maxLoadFactor = checkLoadFactor(
+      options.maxLoadFactor === undefined ? 0.85 : options.maxLoadFactor,
+    );
+    const initial = options.initialCapacity === undefined ? 64 : options.initialCapacity;
     if (typeof initial !== "number" || !(initial >= 1 && initial <= 2 ** 30)) {
       throw new RangeError(
         `initialCapacity must be a number in [1, 2^30]: received ${showValue(initial)}`,
@@ -606,6 +612,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Calls `callback(value, key, map)` for each entry in slot order. */
   forEach(callback: (value: V, key: Key, map: this) => void, thisArg?: unknown): void {
+    checkCallback("forEach", callback);
     for (const i of this.slots()) callback.call(thisArg, this.valueAt(i), this.keyAt(i), this);
   }
 
@@ -728,7 +735,12 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return this.trace("put", key);
   }
 
-  /** The probe path of `operation` on `key`; changes nothing. */
+  /**
+   * The probe path of `operation` on `key`; changes nothing. A put first looks for the key as
+   * `set` does; when it is absent, it goes back to the first tombstone at the key's own
+   * distance if it passed one (a second step on that slot), else places the key from where
+   * the search stopped, displacing richer entries.
+   */
   private trace(operation: "get" | "put", key: Key): RobinHoodTrace {
     const h = hash32(key);
     const home = h >>> this.shift;
@@ -736,49 +748,70 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     const path: RobinHoodTraceStep[] = [];
     let i = home;
     let d = 0;
-    let carrying = false; // after a swap, the put carries a displaced entry
+    let searching = true; // until the key is found or known absent; then a put places it
+    let reuse = -1; // the first tombstone exactly `d` from the key's home, as set() keeps it
     let terminal: RobinHoodTrace["terminal"] = "stop";
     let found = false;
     const cap = this.mask + 1;
-    for (let step = 0; step <= cap; step++) {
-      const m = this.meta[i]!;
+    const record = (slot: number, dist: number, matchKey: boolean): RobinHoodTraceStep => {
+      const m = this.meta[slot]!;
       const isTomb = m !== 0 && (m & 0xff) === 0;
       const md = m === 0 ? null : (m >> 8) - 1;
-      const k = m !== 0 && !isTomb ? this.keyAt(i) : null;
-      const matches = !carrying && m === (((d + 1) << 8) | fp) && k === key;
-      const s: RobinHoodTraceStep = {
-        step,
-        slot: i,
+      const k = m !== 0 && !isTomb ? this.keyAt(slot) : null;
+      const step: RobinHoodTraceStep = {
+        step: path.length,
+        slot,
         state: m === 0 ? "empty" : isTomb ? "tombstone" : "occupied",
-        ideal_slot: md === null ? null : (i - md) & this.mask,
+        ideal_slot: md === null ? null : (slot - md) & this.mask,
         probe_distance: md,
-        carried_distance: d,
+        carried_distance: dist,
         key_repr: k === null ? null : keyRepr(k),
-        matches,
+        matches: matchKey && m === (((dist + 1) << 8) | fp) && k === key,
         action: "advance",
       };
-      path.push(s);
-      if (matches) {
-        found = true;
-        s.action = operation === "get" ? "match" : "update";
-        terminal = operation === "get" ? "match" : "update";
-        break;
-      }
-      if (operation === "get") {
-        if (m === 0 || md! < d) {
-          s.action = "stop";
-          terminal = m === 0 ? "empty" : "stop";
+      path.push(step);
+      return step;
+    };
+    for (let n = 0; n <= cap; n++) {
+      const m = this.meta[i]!;
+      const isTomb = m !== 0 && (m & 0xff) === 0;
+      const md = (m >> 8) - 1;
+      const s = record(i, d, searching);
+      if (searching) {
+        if (s.matches) {
+          found = true;
+          s.action = terminal = operation === "get" ? "match" : "update";
           break;
         }
-      } else if (m === 0 || (isTomb && md! <= d)) {
-        s.action = "insert";
-        terminal = "insert";
+        if (m === 0 || md < d) {
+          // The key is absent: a get stops; a put places it.
+          if (operation === "get") {
+            s.action = "stop";
+            terminal = m === 0 ? "empty" : "stop";
+            break;
+          }
+          searching = false;
+          if (reuse >= 0) {
+            s.action = "stop";
+            record(reuse, (reuse - home) & this.mask, false).action = "insert";
+            terminal = "insert";
+            break;
+          }
+        } else {
+          if (isTomb && md === d && reuse < 0) reuse = i;
+          i = (i + 1) & this.mask;
+          d++;
+          continue;
+        }
+      }
+      if (m === 0 || (isTomb && md <= d)) {
+        s.action = terminal = "insert";
         break;
-      } else if (!isTomb && md! < d) {
-        s.action = "swap";
-        carrying = true;
+      }
+      if (!isTomb && md < d) {
+        s.action = "swap"; // from here the put carries the evicted entry
         fp = m & 0xff;
-        d = md!;
+        d = md;
       }
       i = (i + 1) & this.mask;
       d++;

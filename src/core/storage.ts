@@ -66,9 +66,44 @@ export class Histogram {
   }
 }
 
-/** A value as quoted in error messages: strings JSON-quoted, anything else as `String()` shows it. */
+/**
+ * A value as quoted in error messages: strings JSON-quoted, bigints with their `n`, arrays in
+ * brackets, anything else as `String()` shows it (or its tag, for an object `String()` refuses).
+ */
 export function showValue(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map(showValue)}]`;
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v); // Object.create(null) has no toString
+  }
+}
+
+/**
+ * Checks a constructor's `options`: an object whose every field is one of `fields` (a typo
+ * would otherwise be ignored). Throws TypeError for a non-object, RangeError for an unknown
+ * field.
+ */
+export function checkOptionFields(
+  name: string,
+  options: object,
+  fields: readonly string[],
+): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `${name} options must be an object: received ${showValue(options)}` +
+        (Array.isArray(options) ? " (to add entries, call set() on the new map)" : ""),
+    );
+  }
+  for (const f of Object.keys(options)) {
+    if (!fields.includes(f)) {
+      throw new RangeError(
+        `${name} has no option ${JSON.stringify(f)}: its options are ${fields.join(", ")}`,
+      );
+    }
+  }
 }
 
 /** Throws a TypeError for keys adhash cannot store. */
@@ -97,12 +132,20 @@ export function getOrInsertVia<V>(
   key: Key,
   callback: (key: Key) => V,
 ): V {
+  checkCallback("getOrInsertComputed", callback);
   if (typeof key !== "string") key = numberKey(key);
   const v = map.get(key);
   if (v !== undefined || map.has(key)) return v as V;
   const value = callback(key);
   map.set(key, value);
   return value;
+}
+
+/** Throws TypeError, as `Map`'s methods do, when a callback is not a function. */
+export function checkCallback(method: string, callback: unknown): void {
+  if (typeof callback !== "function") {
+    throw new TypeError(`${method}() needs a function: received ${showValue(callback)}`);
+  }
 }
 
 /** The error thrown by an iterator whose map changed shape under it. */

@@ -112,6 +112,57 @@ Deno.test("AdaptiveMap.onEvent() returns an unsubscribe function", () => {
   assert.ok(m.migrations >= 1);
 });
 
+Deno.test("AdaptiveMap.onEvent() unsubscribes one registration at a time and refuses a non-function", () => {
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", initialCapacityRh: 8 });
+  let n = 0;
+  const count = () => n++;
+  const first = m.onEvent(count);
+  m.onEvent(count);
+  first();
+  first(); // a second call removes nothing more
+  m.set(0, 0);
+  for (let i = 0; i < 20; i++) m.set(i, i); // resizes the 8-slot table
+  assert.ok(n >= 1, "the second subscription still hears");
+  assert.throws(() => m.onEvent(null as never), {
+    name: "TypeError",
+    message: "onEvent() needs a function: received null",
+  });
+});
+
+Deno.test("AdaptiveMap listener that throws loses no write; its error is rethrown outside the map", async () => {
+  const uncaught: unknown[] = [];
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    uncaught.push(e.error);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    // Every kind of event, from set() (resize, start, switch) and from get() (a step ending a
+    // migration), with a listener that always throws.
+    const m = new AdaptiveMap<number>({ incrementalBatch: 1 });
+    const seen = new Set<string>();
+    m.onEvent((e) => {
+      seen.add(e.type);
+      throw new Error(`boom ${e.type}`);
+    });
+    const model = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      m.set(`K${i}`, i);
+      model.set(`K${i}`, i);
+      assert.equal(m.get(`K${i >> 1}`), i >> 1);
+    }
+    for (let j = 0; j < 5000 && m.migrating; j++) m.get("K1");
+    assert.deepEqual(new Map(m), model);
+    assert.deepEqual(m.checkInvariants(), []);
+    for (const t of ["resize", "start", "switch"]) assert.ok(seen.has(t), t);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(uncaught.length >= seen.size);
+    assert.match(String(uncaught[0]), /^Error: boom /);
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+});
+
 Deno.test("validatePolicy() names the bad field", () => {
   assert.throws(
     () => validatePolicy({ ...DEFAULT_POLICY, maxLfChaining: 0 }),

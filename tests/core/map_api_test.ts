@@ -44,6 +44,53 @@ Deno.test("get(), has() and delete() find nothing for keys set() refuses, as Map
   }
 });
 
+Deno.test("constructors refuse unknown options, nulls and entries, quoting the value", () => {
+  const cases: Array<[() => unknown, string, RegExp]> = [
+    [
+      () => new ChainingMap([["a", 1]] as never),
+      "TypeError",
+      /options must be an object: received \[\["a",1\]\]/,
+    ],
+    [() => new RobinHoodMap(null as never), "TypeError", /received null$/],
+    [
+      () => new RobinHoodMap({ intialCapacity: 1024 } as never),
+      "RangeError",
+      /^RobinHoodMap has no option "intialCapacity": its options are initialCapacity, /,
+    ],
+    [() => new ChainingMap({ buckets: 8 } as never), "RangeError", /no option "buckets"/],
+    [() => new RobinHoodMap({ deletion: null } as never), "RangeError", /received null$/],
+    [() => new RobinHoodMap({ deletion: 5 } as never), "RangeError", /received 5$/],
+    [
+      () => new RobinHoodMap({ deletion: Symbol("x") } as never),
+      "RangeError",
+      /received Symbol\(x\)$/,
+    ],
+    [() => new ChainingMap({ maxLoadFactor: [2] } as never), "RangeError", /received \[2\]$/],
+    [() => new ChainingMap({ maxLoadFactor: 2n } as never), "RangeError", /received 2n$/],
+    [
+      () => new ChainingMap({ maxLoadFactor: Object.create(null) } as never),
+      "RangeError",
+      /received \[object Object\]$/,
+    ],
+    [() => new ChainingMap({ initialBuckets: null } as never), "RangeError", /received null$/],
+  ];
+  for (const [make, name, message] of cases) assert.throws(make, { name, message });
+  assert.equal(new RobinHoodMap({ deletion: undefined } as never).deletion, "backshift");
+});
+
+Deno.test("forEach() and getOrInsertComputed() refuse a callback that is not a function, as Map's do", () => {
+  for (const m of all()) {
+    m.set("a", 1);
+    assert.throws(() => m.forEach(5 as never), {
+      name: "TypeError",
+      message: /forEach\(\) needs a function: received 5/,
+    });
+    assert.throws(() => m.getOrInsertComputed("a", 5 as never), TypeError);
+    assert.throws(() => m.getOrInsertComputed("b", "x" as never), /received "x"/);
+    assert.equal(m.size, 1);
+  }
+});
+
 Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {
   for (const m of all()) {
     m.set(-0, 1).set("1", 2).set(1, 3);

@@ -40,6 +40,58 @@ Deno.test("RobinHoodMap.tracePut() predicts where set() puts the key, without ch
   }
 });
 
+Deno.test("RobinHoodMap.tracePut() on a tombstone table finds keys past tombstones and reuses them as set() does", () => {
+  // The smallest case: b shares a's home; deleting a leaves a tombstone before b.
+  const home = new Map<number, string>();
+  let a = "";
+  let b = "";
+  for (let i = 0; b === ""; i++) {
+    const k = `k${i}`;
+    const h = indexFor(hashKey(k), 6);
+    if (home.has(h)) [a, b] = [home.get(h)!, k];
+    else home.set(h, k);
+  }
+  const m = new RobinHoodMap<number>({ deletion: "tombstone", initialCapacity: 64 });
+  m.set(a, 1).set(b, 2).delete(a);
+  const t = m.tracePut(b, 3);
+  assert.deepEqual([t.found, t.terminal], [true, "update"]);
+  assert.deepEqual(t.path.map((s) => [s.state, s.action]), [
+    ["tombstone", "advance"],
+    ["occupied", "update"],
+  ]);
+  // An absent key with a's home searches past the tombstone, then goes back to it.
+  let c = "";
+  for (let i = 0; c === ""; i++) {
+    if (`c${i}` !== a && indexFor(hashKey(`c${i}`), 6) === indexFor(hashKey(a), 6)) c = `c${i}`;
+  }
+  const put = m.tracePut(c, 4);
+  assert.equal(put.terminal, "insert");
+  assert.equal(put.path.at(-1)!.slot, put.path[0]!.slot, "the tombstone at home is reused");
+  assert.equal(put.path.at(-2)!.action, "stop");
+  m.set(c, 4);
+  assert.equal(m.traceGet(c).path.at(-1)!.slot, put.path[0]!.slot);
+  // Random sets and deletes: every trace agrees with has() and with where set() puts the key.
+  let x = 1;
+  const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const r = new RobinHoodMap<number>({ deletion: "tombstone", maxLoadFactor: 0.9 });
+  for (let op = 0; op < 20_000; op++) {
+    const k = `k${Math.floor(rnd() * 60)}`;
+    if (rnd() < 0.45) {
+      r.delete(k);
+      continue;
+    }
+    const trace = r.tracePut(k, op);
+    const had = r.has(k);
+    assert.equal(trace.found, had);
+    assert.equal(trace.terminal, had ? "update" : "insert");
+    const capacity = r.capacity;
+    r.set(k, op);
+    if (had || r.capacity !== capacity) continue; // a rebuild is not traced
+    const first = trace.path.find((s) => s.action === "swap" || s.action === "insert")!;
+    assert.equal(r.traceGet(k).path.at(-1)!.slot, first.slot);
+  }
+});
+
 Deno.test("ChainingMap.traceGet() lists the chain positions up to the key", () => {
   const m = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 16 });
   for (let i = 0; i < 64; i++) m.set(`K${i}`, i);
