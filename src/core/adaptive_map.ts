@@ -29,7 +29,14 @@
 
 import { ChainingMap } from "./chaining_map.ts";
 import { RobinHoodMap } from "./robin_hood_map.ts";
-import { checkCallback, getOrInsertVia, showValue } from "./storage.ts";
+import {
+  checkCallback,
+  DENO_INSPECT,
+  getOrInsertVia,
+  inspectEntries,
+  NODE_INSPECT,
+  showValue,
+} from "./storage.ts";
 import type {
   BackendName,
   BackendState,
@@ -614,6 +621,28 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /** `"AdaptiveMap"`, for `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return "AdaptiveMap";
+  }
+
+  /** `{}`, as for a `Map`: the entries are `Object.fromEntries(map)`, not the internal arrays. */
+  toJSON(): Record<string, never> {
+    return {};
+  }
+
+  /** `console.log` and `Deno.inspect` show the entries, as for a `Map`. */
+  [DENO_INSPECT](
+    inspect: (value: unknown, options?: unknown) => string,
+    options?: unknown,
+  ): string {
+    return inspectEntries("AdaptiveMap", this, inspect, options);
+  }
+
+  /** Node's `util.inspect` shows the entries, as for a `Map`. */
+  [NODE_INSPECT](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options?: unknown) => string,
+  ): string {
+    return inspectEntries("AdaptiveMap", this, inspect, options);
   }
 
   /** Calls `callback(value, key, map)` for each entry. */

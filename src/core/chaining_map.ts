@@ -17,10 +17,13 @@ import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
   checkCallback,
   checkOptionFields,
+  DENO_INSPECT,
   getOrInsertVia,
   Histogram,
+  inspectEntries,
   log2Ceil,
   modifiedDuringIteration,
+  NODE_INSPECT,
   numberKey,
   REF_BYTES,
   showValue,
@@ -221,6 +224,28 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** `"ChainingMap"`, for `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return "ChainingMap";
+  }
+
+  /** `{}`, as for a `Map`: the entries are `Object.fromEntries(map)`, not the internal arrays. */
+  toJSON(): Record<string, never> {
+    return {};
+  }
+
+  /** `console.log` and `Deno.inspect` show the entries, as for a `Map`. */
+  [DENO_INSPECT](
+    inspect: (value: unknown, options?: unknown) => string,
+    options?: unknown,
+  ): string {
+    return inspectEntries("ChainingMap", this, inspect, options);
+  }
+
+  /** Node's `util.inspect` shows the entries, as for a `Map`. */
+  [NODE_INSPECT](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options?: unknown) => string,
+  ): string {
+    return inspectEntries("ChainingMap", this, inspect, options);
   }
 
   /** Replaces the value of `key` if present; returns whether it was. */

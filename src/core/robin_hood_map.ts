@@ -16,10 +16,13 @@ import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
   checkCallback,
   checkOptionFields,
+  DENO_INSPECT,
   getOrInsertVia,
   Histogram,
+  inspectEntries,
   log2Ceil,
   modifiedDuringIteration,
+  NODE_INSPECT,
   numberKey,
   REF_BYTES,
   showValue,
@@ -298,6 +301,28 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** `"RobinHoodMap"`, for `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return "RobinHoodMap";
+  }
+
+  /** `{}`, as for a `Map`: the entries are `Object.fromEntries(map)`, not the internal arrays. */
+  toJSON(): Record<string, never> {
+    return {};
+  }
+
+  /** `console.log` and `Deno.inspect` show the entries, as for a `Map`. */
+  [DENO_INSPECT](
+    inspect: (value: unknown, options?: unknown) => string,
+    options?: unknown,
+  ): string {
+    return inspectEntries("RobinHoodMap", this, inspect, options);
+  }
+
+  /** Node's `util.inspect` shows the entries, as for a `Map`. */
+  [NODE_INSPECT](
+    _depth: number,
+    options: unknown,
+    inspect: (value: unknown, options?: unknown) => string,
+  ): string {
+    return inspectEntries("RobinHoodMap", this, inspect, options);
   }
 
   /** Replaces the value of `key` if present; returns whether it was. */

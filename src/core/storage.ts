@@ -141,6 +141,28 @@ export function getOrInsertVia<V>(
   return value;
 }
 
+/** The key `Deno.inspect` (and so `console.log` in Deno) looks up for a custom rendering. */
+export const DENO_INSPECT: unique symbol = Symbol.for("Deno.customInspect");
+/** The key Node's `util.inspect` looks up for a custom rendering. */
+export const NODE_INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom");
+
+/** An inspect function as Deno and Node pass it to a custom rendering. */
+export type InspectFn = (value: unknown, options?: unknown) => string;
+
+/**
+ * A map rendered as `Map`'s are, under its own class name: `ChainingMap(2) { "a" => 1, ... }`,
+ * not its internal arrays.
+ */
+export function inspectEntries(
+  name: string,
+  map: Iterable<[Key, unknown]> & { readonly size: number },
+  inspect: InspectFn,
+  options: unknown,
+): string {
+  const shown = inspect(new Map(map), options); // `Map(2) { ... }`
+  return `${name}(${map.size})${shown.slice(shown.indexOf(" "))}`;
+}
+
 /** Throws TypeError, as `Map`'s methods do, when a callback is not a function. */
 export function checkCallback(method: string, callback: unknown): void {
   if (typeof callback !== "function") {

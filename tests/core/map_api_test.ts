@@ -91,6 +91,18 @@ Deno.test("forEach() and getOrInsertComputed() refuse a callback that is not a f
   }
 });
 
+Deno.test("console.log and JSON.stringify show a map as they show a Map, not its internals", () => {
+  for (const m of all()) {
+    m.set("a", 1).set(2, 3);
+    const name = Object.prototype.toString.call(m).slice(8, -1);
+    assert.equal(Deno.inspect(m), `${name}(2) ${Deno.inspect(new Map(m)).slice("Map(2) ".length)}`);
+    assert.match(Deno.inspect(m), /^\w+Map\(2\) \{ (("a" => 1|2 => 3)(, )?){2} \}$/);
+    assert.equal(JSON.stringify(m), JSON.stringify(new Map(m)));
+    m.clear();
+    assert.equal(Deno.inspect(m), `${name}(0) {}`);
+  }
+});
+
 Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {
   for (const m of all()) {
     m.set(-0, 1).set("1", 2).set(1, 3);
