@@ -7,7 +7,6 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
@@ -38,6 +37,7 @@ import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
 import {
   bearerAuth,
   errorResponse,
+  limitBody,
   rateLimit,
   type RateLimitOptions,
   securityHeaders,
@@ -149,18 +149,7 @@ export function createApp(options: CreateAppOptions): Hono {
   });
 
   app.use("*", securityHeaders());
-  const limitBody = bodyLimit({
-    maxSize: options.maxBodyBytes ?? 64 * 1024,
-    onError: (c) => errorResponse(c, 413, "TooLarge", "request body too large"),
-  });
-  app.use("*", async (c, next) => {
-    // A request with neither header has no body (RFC 9112, 6.3). bodyLimit would read Deno's
-    // empty stream and copy the Request, reading its signal: Deno then prints a deprecation
-    // warning on stderr, raw text among --log-json lines (a DELETE, a CORS preflight).
-    const h = c.req.raw.headers;
-    if (!h.has("content-length") && !h.has("transfer-encoding")) return await next();
-    return await limitBody(c, next);
-  });
+  app.use("*", limitBody(options.maxBodyBytes ?? 64 * 1024));
   const gzip = compress();
   app.use("*", async (c, next) => {
     // SSE and followed job logs must reach the client line by line, not buffered in gzip.

@@ -130,3 +130,44 @@ export function securityHeaders(): MiddlewareHandler {
     h.set("Cross-Origin-Opener-Policy", "same-origin");
   };
 }
+
+/**
+ * Refuses request bodies over `maxBytes` with 413 `TooLarge`: by the declared length when there
+ * is one, else (chunked, HTTP/2) by counting the body as it arrives. Hono's `bodyLimit` does the
+ * same but copies the Request with `new Request(raw, ...)`, which reads `raw.signal`: Deno then
+ * prints a deprecation warning on stderr, raw text among `--log-json` lines. The copy here is
+ * made from the URL, method and headers instead; the routes never use the request's signal.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  const tooLarge = (c: Context) => errorResponse(c, 413, "TooLarge", "request body too large");
+  return async (c, next) => {
+    const raw = c.req.raw;
+    // GET and HEAD bodies are never read (and a Request of those methods cannot carry one).
+    if (raw.body === null || raw.method === "GET" || raw.method === "HEAD") return await next();
+    const declared = raw.headers.get("content-length");
+    if (declared !== null && !raw.headers.has("transfer-encoding")) {
+      return Number(declared) > maxBytes ? tooLarge(c) : await next();
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = raw.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return tooLarge(c);
+      }
+      chunks.push(value);
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      body.set(chunk, at);
+      at += chunk.length;
+    }
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body });
+    return await next();
+  };
+}

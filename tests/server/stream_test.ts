@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import { IOError } from "../../src/errors.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
@@ -196,6 +197,44 @@ Deno.test("createApp() serves at most maxStreams SSE streams and frees a slot wh
     assert.equal(again.status, 200);
     await again.body!.cancel();
     await b.body!.cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+/** POSTs `body` over cleartext HTTP/2 (no content-length: the body is a stream of frames). */
+function postHttp2(port: number, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const client = http2.connect(`http://127.0.0.1:${port}`);
+    client.on("error", reject);
+    const req = client.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/json",
+    });
+    req.on("response", (headers) => {
+      resolve(Number(headers[":status"]));
+      req.close();
+      client.close();
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+Deno.test("startMetricsServer() refuses an HTTP/2 body over the limit, which declares no length", async () => {
+  const server = await startMetricsServer({
+    hub: new MetricsHub(),
+    port: "auto",
+    maxBodyBytes: 1024,
+  });
+  try {
+    assert.equal(
+      await postHttp2(server.port, "/api/jobs/run-csv", `"${"x".repeat(200_000)}"`),
+      413,
+    );
+    // A small one passes the limit (and meets the job service, off here).
+    assert.equal(await postHttp2(server.port, "/api/jobs/run-csv", '{"csv":"w.csv"}'), 404);
   } finally {
     await server.close();
   }
