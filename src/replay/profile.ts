@@ -129,13 +129,16 @@ export function formatProfileText(r: ProfileReport): string {
           r.p_value == null ? "" : `, Mann-Whitney p=${r.p_value}`
         })`),
   );
-  if (r.close && runnerUp !== undefined) {
+  // A clear difference (p < 0.05) is worth a word only when it is small; one that is close by
+  // the spread alone is no longer "either will do", and the Recommended line gives its p.
+  const clear = r.p_value != null && r.p_value < SIGNIFICANCE;
+  if (r.close && runnerUp !== undefined && !clear) {
     lines.push(
-      r.p_value != null && r.p_value < SIGNIFICANCE
-        ? `${runnerUp.mode} is clearly but only slightly slower: either will do`
-        : `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
-          "larger --sample-rows separates them",
+      `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
+        "larger --sample-rows separates them",
     );
+  } else if (r.close && runnerUp !== undefined && r.margin < CLOSE_MARGIN) {
+    lines.push(`${runnerUp.mode} is clearly but only slightly slower: either will do`);
   }
   return `${lines.join("\n")}\n`;
 }

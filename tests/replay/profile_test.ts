@@ -76,6 +76,14 @@ Deno.test("buildProfileReport() calls a runner-up close when within 5% or the be
   assert.equal(slight.close, true);
   assert.equal(slight.p_value, 0.007937); // 2 of the 252 arrangements are this extreme
   assert.match(formatProfileText(slight), /fast-lookup is clearly but only slightly slower/);
+  // Close by the spread (one slow run of the best), yet clearly apart: no "either will do".
+  const outlier = report([
+    ["adaptive", runs(132, 60, 131, 133, 130, 134, 129, 135, 131, 132)],
+    ["memory-tight", runs(100, 101, 99, 100, 102, 98, 100, 101, 99, 100)],
+  ]);
+  assert.equal(outlier.close, true);
+  assert.ok(outlier.p_value! < 0.05 && outlier.margin > 1.05);
+  assert.doesNotMatch(formatProfileText(outlier), /either will do/);
   // A report written before p_value existed still parses.
   const { p_value: _, ...older } = slight;
   assert.match(formatProfileText(ProfileReport.parse(older)), /\(1\.04x fast-lookup\)\n/);
