@@ -81,8 +81,10 @@ export async function withFileHint<T>(path: string, fn: () => Promise<T>): Promi
   try {
     return await fn();
   } catch (err) {
+    // Messages quote the files they name: `Snapshot not found: 'x.snap'`.
+    const quoted = `'${path}'`;
     if (
-      err instanceof AdhashError && !err.message.includes(path) && !err.hint?.includes(path)
+      err instanceof AdhashError && !err.message.includes(quoted) && !err.hint?.includes(quoted)
     ) {
       const where = `In '${path}'`;
       (err as { hint: string | undefined }).hint = err.hint === undefined

@@ -78,7 +78,8 @@ function checkAncestors(flag: string, path: string): void {
 export function checkOutputFiles(roles: ReadonlyArray<[string, string | undefined]>): void {
   for (const [flag, path] of roles) {
     if (path === undefined || path === "-") continue;
-    if (kindOf(path) === "directory") {
+    // "out/" or "out/." names a directory even before it exists: the rename would fail late.
+    if (kindOf(path) === "directory" || /(^|\/)\.{0,2}$/.test(path)) {
       throw new BadInputError(`${flag} "${path}" is a directory`, {
         hint: "Name a file to write",
       });

@@ -75,7 +75,9 @@ export function trackTempFile(path: string, done = false): void {
 /** A new temporary path beside `path` (recorded by {@linkcode trackTempFile}). */
 export function tempPathFor(path: string): string {
   const i = path.lastIndexOf("/");
-  const base = i < 0 ? path : path.slice(i + 1);
+  // At most 100 characters of the name: file systems allow 255 bytes, and the pid and random
+  // number add up to 33 more, so a long name that is valid itself stays writable.
+  const base = (i < 0 ? path : path.slice(i + 1)).slice(0, 100);
   const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
   const tmp = `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
   trackTempFile(tmp);
@@ -138,13 +140,11 @@ export function stagedFile(path: string, tmp: string): StagedFile {
 
 /**
  * The operating system's refusal to write `path` as an IOError naming `path`: its own message
- * names the temporary file, or no file at all (`File name too long`). Permission refusals and
- * errors that are not the system's pass unchanged.
+ * names the temporary file, or no file at all (`File name too long`). Deno's own permission
+ * refusals (`NotCapable`, Policy) and errors that are not the system's pass unchanged.
  */
-function writeError(path: string, err: unknown): unknown {
-  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-    return err;
-  }
+export function writeError(path: string, err: unknown): unknown {
+  if (err instanceof Deno.errors.NotCapable) return err;
   const os = err instanceof Error ? /^(.*?\(os error \d+\))/.exec(err.message) : null;
   return os === null ? err : new IOError(`Cannot write '${path}': ${os[1]}`, { cause: err });
 }

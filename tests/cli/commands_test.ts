@@ -65,7 +65,17 @@ Deno.test("generate-csv creates a missing output directory", async () => {
 
 Deno.test("generate-csv failures: unwritable path is IO (5), bad values BadInput (2)", async () => {
   const dir = tempDir();
-  // A name longer than the file system allows (255 bytes), which root cannot write either.
+  // A name of 240 bytes is valid (its temporary file's name is shortened); one of 300 is not,
+  // even for root.
+  const ok = await runCli([
+    "generate-csv",
+    "--ops",
+    "5",
+    "--outfile",
+    `${dir}/${"y".repeat(236)}.csv`,
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  Deno.removeSync(`${dir}/${"y".repeat(236)}.csv`);
   const long = `${dir}/${"x".repeat(300)}.csv`;
   const io = await runCli(["generate-csv", "--outfile", long]);
   assert.equal(io.code, 5, io.stderr);
@@ -306,6 +316,8 @@ Deno.test("every writer refuses a directory for a file and a file for a director
   Deno.writeTextFileSync(file, "not a directory");
   const snap = `${dir}/s.snap`;
   assert.equal((await runCli(["put", "a", "1", "--snapshot", snap])).code, 0);
+  Deno.mkdirSync(`${dir}/demo`);
+  Deno.writeTextFileSync(`${dir}/demo/fast-lookup`, "in the way");
   const before = names(dir).sort();
   const adir = `${dir}/adir`;
   const cases: Array<[string[], RegExp]> = [
@@ -330,6 +342,20 @@ Deno.test("every writer refuses a directory for a file and a file for a director
     ],
     [["--log-file", `${file}/x.log`, "run-csv", "--csv", csv], /^--log-file ".*x\.log": /],
     [["demo", "--ops", "10", "--out-dir", file], /^--out-dir ".*afile" is not a directory$/],
+    // A trailing slash names a directory even before it exists.
+    [
+      ["generate-csv", "--ops", "10", "--outfile", `${dir}/new/`],
+      /^--outfile ".*new\/" is a directory$/,
+    ],
+    [
+      ["run-csv", "--csv", csv, "--json-summary-out", `${dir}/sums/.`],
+      /^--json-summary-out ".*sums\/\." is a directory$/,
+    ],
+    // demo checks the directories it writes under --out-dir too.
+    [
+      ["demo", "--ops", "10", "--out-dir", `${dir}/demo`],
+      /^--out-dir \(fast-lookup\) ".*demo\/fast-lookup" is not a directory$/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(args);
@@ -340,6 +366,7 @@ Deno.test("every writer refuses a directory for a file and a file for a director
   }
   assert.deepEqual(names(dir).sort(), before, "nothing written");
   assert.deepEqual(names(adir), []);
+  assert.deepEqual(names(`${dir}/demo`), ["fast-lookup"], "demo wrote no workload");
   assert.equal(Deno.readTextFileSync(file), "not a directory");
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { atomicWrite } from "../../src/io/atomic_write.ts";
+import { atomicWrite, writeError } from "../../src/io/atomic_write.ts";
+import { IOError } from "../../src/errors.ts";
 
 Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
@@ -59,4 +60,18 @@ Deno.test("leaveSignalsToProgram() lets a program that handles SIGTERM finish it
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("writeError() names the output, not its temporary file, and leaves Deno's refusals alone", () => {
+  const denied = new Deno.errors.PermissionDenied(
+    "Permission denied (os error 13): open 'ro/.out.csv.1.2.tmp'",
+  );
+  const io = writeError("ro/out.csv", denied);
+  assert.ok(io instanceof IOError);
+  assert.equal(io.message, "Cannot write 'ro/out.csv': Permission denied (os error 13)");
+  assert.equal(io.cause, denied);
+  const refused = new Deno.errors.NotCapable('Requires write access to "ro"');
+  assert.equal(writeError("ro/out.csv", refused), refused, "Policy, naming the flag");
+  const bug = new TypeError("not the system's");
+  assert.equal(writeError("ro/out.csv", bug), bug);
 });

@@ -16,7 +16,11 @@ interface Run {
   envelope: ErrorEnvelope | null;
 }
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<Run> {
   const base: Record<string, string> = {};
   for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
     const v = Deno.env.get(k);
@@ -26,6 +30,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Ru
     args: ["run", "-A", "--quiet", CLI, ...args],
     env: { ...base, NO_COLOR: "1", ...env },
     clearEnv: true,
+    ...(cwd === undefined ? {} : { cwd }),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -218,6 +223,14 @@ Deno.test("snapshot readers name the file in the hint of an error found inside i
       fails(r, 5, "IO", /^Bad magic$/);
       assert.equal(r.envelope!.hint, `In '${text}': This is not an adhash snapshot`, args[0]);
     }
+    // A file named by a word of the message still gets the hint (the quoted path is looked for).
+    for (const name of ["snapshot", "s"]) {
+      Deno.copyFileSync(trunc, `${dir}/${name}`);
+      const r = await cli(["verify-snapshot", "--in", name], {}, dir);
+      fails(r, 5, "IO", /^Truncated snapshot$/);
+      assert.equal(r.envelope!.hint, `In '${name}'`);
+      Deno.removeSync(`${dir}/${name}`);
+    }
     // A message that names the file already gets no hint about it.
     const r = await cli(["inspect-snapshot", "--in", `${dir}/absent`]);
     fails(r, 5, "IO", /^Snapshot not found: '.*absent'$/);
@@ -327,7 +340,7 @@ Deno.test("compact-snapshot reports before/after and writes a compacted snapshot
   }
 });
 
-Deno.test("put, del, compact-snapshot and repair keep a gzipped snapshot gzipped, whatever its name", async () => {
+Deno.test("put, del, probe-visualize, compact-snapshot and repair keep a gzipped snapshot gzipped, whatever its name", async () => {
   const dir = await tempDir();
   try {
     const gz = (path: string) => Deno.readFileSync(path)[10]! & 1;
@@ -374,6 +387,9 @@ Deno.test("put, del, compact-snapshot and repair keep a gzipped snapshot gzipped
     const r = await cli(["verify-snapshot", "--in", snap, "--repair", "--out", `${dir}/r.snap`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(gz(`${dir}/r.snap`), 1, "repair");
+    const pv = ["probe-visualize", "--operation", "put", "--key", "z", "--value", "9", "--apply"];
+    assert.equal((await cli([...pv, "--snapshot", snap])).code, 0);
+    assert.equal(gz(snap), 1, "probe-visualize --apply");
     assert.equal((await cli(["get", "b", "--snapshot", `${dir}/r.snap`])).stdout, "2\n");
   } finally {
     await Deno.remove(dir, { recursive: true });

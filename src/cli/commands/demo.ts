@@ -16,7 +16,7 @@ import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts
 import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
-import { checkOutputDirs } from "../paths.ts";
+import { checkOutputDirs, checkOutputFiles } from "../paths.ts";
 
 /** The demo workload: Zipf(1.1) over 100k keys, 50% get, 20% of writes are deletes. */
 export const DEMO_WORKLOAD = Object.freeze({
@@ -107,10 +107,22 @@ export function registerDemoCommand(program: Command): void {
     .option("--out-dir <dir>", "where the workload and metrics go", "runs/demo")
     .option("--ops <n>", "workload size", intArg(1, 100_000_000), DEMO_WORKLOAD.ops)
     .action(async (opts: { outDir: string; ops: number }, cmd: Command) => {
-      checkOutputDirs([["--out-dir", opts.outDir]]);
-      const dir = opts.outDir.replace(/\/+$/, "") || ".";
+      const dir = opts.outDir.replace(/(.)\/+$/, "$1"); // "runs/" -> "runs", "/" stays
+      const under = (name: string) => (dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`);
+      const csv = under("workload.csv");
+      // Everything the demo writes, checked before minutes of work rather than after.
+      checkOutputDirs([
+        ["--out-dir", dir],
+        ...DEMO_MODES.map(({ mode }): [string, string] => [`--out-dir (${mode})`, under(mode)]),
+      ]);
+      checkOutputFiles([
+        ["--out-dir (workload)", csv],
+        ...DEMO_MODES.flatMap(({ mode }): Array<[string, string]> => [
+          [`--out-dir (${mode} metrics)`, under(`${mode}/metrics.ndjson`)],
+          [`--out-dir (${mode} summary)`, under(`${mode}/summary.json`)],
+        ]),
+      ]);
       await Deno.mkdir(dir, { recursive: true });
-      const csv = `${dir}/workload.csv`;
       const workload = { ...DEMO_WORKLOAD, ops: opts.ops };
       notice(
         cmd,
@@ -130,8 +142,8 @@ export function registerDemoCommand(program: Command): void {
         const flags: RunCsvFlags = {
           ...RUN_CSV_DEFAULTS,
           csv,
-          metricsOutDir: `${dir}/${mode}`,
-          jsonSummaryOut: `${dir}/${mode}/summary.json`,
+          metricsOutDir: under(mode),
+          jsonSummaryOut: under(`${mode}/summary.json`),
           csvMaxRows: 0, // the demo's own file: no guards
           csvMaxBytes: 0,
         };
@@ -166,10 +178,10 @@ export function registerDemoCommand(program: Command): void {
               : []),
             `workload: ${csv}`,
             ...rows.map(({ mode, s }) =>
-              `metrics (${mode}): ${s.metrics_file}  summary: ${dir}/${mode}/summary.json`
+              `metrics (${mode}): ${s.metrics_file}  summary: ${under(`${mode}/summary.json`)}`
             ),
-            `validate:  deno task cli validate-metrics ${dir}/adaptive/metrics.ndjson`,
-            `dashboard: deno task serve --source ${dir}/adaptive/metrics.ndjson`,
+            `validate:  deno task cli validate-metrics ${under("adaptive/metrics.ndjson")}`,
+            `dashboard: deno task serve --source ${under("adaptive/metrics.ndjson")}`,
           ].join("\n"),
       );
     });

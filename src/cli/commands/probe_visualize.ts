@@ -11,7 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import type { ProbeTrace } from "../../core/types.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { emitSuccess } from "../program.ts";
-import { openStore, snapshotCodec } from "./snapshot.ts";
+import { openStore, saveStore } from "./snapshot.ts";
 
 interface ProbeFlags {
   operation: "get" | "put";
@@ -93,7 +93,8 @@ export function registerProbeVisualizeCommand(program: Command): void {
       checkDistinctPaths([["--snapshot", f.snapshot], ["--export-json", f.exportJson]]);
       checkOutputFiles([["--export-json", f.exportJson]]);
       const seeds = (f.seed ?? []).map(parseSeed);
-      const { map } = await openStore(cmd, f.snapshot);
+      const store = await openStore(cmd, f.snapshot);
+      const { map } = store;
       for (const [k, v] of seeds) map.set(k, v);
       const trace: ProbeTrace = f.operation === "get"
         ? map.traceGet(f.key)
@@ -105,7 +106,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       if (f.apply === true) {
         map.set(f.key, f.value as string);
         applied = true;
-        if (f.snapshot !== undefined) await (await snapshotCodec()).saveSnapshot(f.snapshot, map);
+        if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
       }
       emitSuccess(
         cmd,

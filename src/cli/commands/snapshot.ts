@@ -61,7 +61,7 @@ export async function openStore(cmd: Command, path: string | undefined): Promise
 }
 
 /** Saves a store's map back to `path`, gzipped when it was read so or `path` ends in `.gz`. */
-async function saveStore(path: string, store: Store): Promise<void> {
+export async function saveStore(path: string, store: Store): Promise<void> {
   const codec = await snapshotCodec();
   await codec.saveSnapshot(path, store.map, store.compressed ? { compress: true } : {});
 }
