@@ -31,6 +31,7 @@ import { ChainingMap } from "./chaining_map.ts";
 import { RobinHoodMap } from "./robin_hood_map.ts";
 import {
   checkCallback,
+  checkOptionsObject,
   DENO_INSPECT,
   getOrInsertVia,
   inspectEntries,
@@ -220,6 +221,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * RangeError for a bad or unknown field.
    */
   constructor(policy: Partial<AdaptivePolicy> = {}) {
+    checkOptionsObject("AdaptiveMap", policy); // its fields are checked with the policy
     this.current = Object.freeze(validatePolicy({ ...DEFAULT_POLICY, ...policy }));
     this.active = this.initialTable();
     this.settle();

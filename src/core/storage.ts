@@ -82,6 +82,20 @@ export function showValue(v: unknown): string {
 }
 
 /**
+ * Throws TypeError unless a constructor's `options` is a plain options object: not null, a
+ * number, or entries (an array or a `Map`, which `Map`'s constructor takes but these do not).
+ */
+export function checkOptionsObject(name: string, options: unknown): void {
+  const iterable = typeof options === "object" && options !== null && Symbol.iterator in options;
+  if (typeof options !== "object" || options === null || iterable) {
+    throw new TypeError(
+      `${name} options must be an object: received ${showValue(options)}` +
+        (iterable ? " (to add entries, call set() on the new map)" : ""),
+    );
+  }
+}
+
+/**
  * Checks a constructor's `options`: an object whose every field is one of `fields` (a typo
  * would otherwise be ignored). Throws TypeError for a non-object, RangeError for an unknown
  * field.
@@ -91,12 +105,7 @@ export function checkOptionFields(
   options: object,
   fields: readonly string[],
 ): void {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `${name} options must be an object: received ${showValue(options)}` +
-        (Array.isArray(options) ? " (to add entries, call set() on the new map)" : ""),
-    );
-  }
+  checkOptionsObject(name, options);
   for (const f of Object.keys(options)) {
     if (!fields.includes(f)) {
       throw new RangeError(
@@ -159,9 +168,21 @@ export function inspectEntries(
   inspect: InspectFn,
   options: unknown,
 ): string {
-  const shown = inspect(new Map(map), options); // `Map(2) { ... }`
-  return `${name}(${map.size})${shown.slice(shown.indexOf(" "))}`;
+  // One copy per map while it is shown: a map among its own values then meets the copy the
+  // inspector is already showing and prints as circular, instead of a new copy each level.
+  let copy = shownCopies.get(map);
+  const outermost = copy === undefined;
+  if (copy === undefined) shownCopies.set(map, copy = new Map(map));
+  try {
+    // `Map(2) { ... }`, `<ref *1> Map(2) { ... }` or, for the copy met again, `[Circular *1]`.
+    const shown = inspect(copy, options);
+    return shown.replace(/^(<ref \*\d+> )?Map\(\d+\)/, `$1${name}(${map.size})`);
+  } finally {
+    if (outermost) shownCopies.delete(map);
+  }
 }
+
+const shownCopies = new WeakMap<object, Map<Key, unknown>>();
 
 /** Throws TypeError, as `Map`'s methods do, when a callback is not a function. */
 export function checkCallback(method: string, callback: unknown): void {

@@ -73,6 +73,14 @@ Deno.test("constructors refuse unknown options, nulls and entries, quoting the v
       /received \[object Object\]$/,
     ],
     [() => new ChainingMap({ initialBuckets: null } as never), "RangeError", /received null$/],
+    [
+      () => new ChainingMap(new Map([["a", 1]]) as never),
+      "TypeError",
+      /\(to add entries, call set/,
+    ],
+    [() => new AdaptiveMap(null as never), "TypeError", /^AdaptiveMap options .*received null$/],
+    [() => new AdaptiveMap(5 as never), "TypeError", /received 5$/],
+    [() => new AdaptiveMap(new Map() as never), "TypeError", /\(to add entries, call set/],
   ];
   for (const [make, name, message] of cases) assert.throws(make, { name, message });
   assert.equal(new RobinHoodMap({ deletion: undefined } as never).deletion, "backshift");
@@ -101,6 +109,14 @@ Deno.test("console.log and JSON.stringify show a map as they show a Map, not its
     m.clear();
     assert.equal(Deno.inspect(m), `${name}(0) {}`);
   }
+  // A map among its own values prints as circular, as a Map does, instead of running away.
+  const self = new ChainingMap<unknown>().set("self", null);
+  self.set("self", self);
+  assert.equal(Deno.inspect(self), 'ChainingMap(1) { "self" => [Circular *1] }');
+  const holder: { map?: unknown } = {};
+  const adaptive = new AdaptiveMap<unknown>().set("o", holder);
+  holder.map = adaptive;
+  assert.equal(Deno.inspect(adaptive), 'AdaptiveMap(1) { "o" => { map: [Circular *1] } }');
 });
 
 Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {
