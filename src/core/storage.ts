@@ -70,10 +70,14 @@ export class Histogram {
  * A value as quoted in error messages: strings JSON-quoted, bigints with their `n`, arrays in
  * brackets, anything else as `String()` shows it (or its tag, for an object `String()` refuses).
  */
-export function showValue(v: unknown): string {
+export function showValue(v: unknown, depth = 0): string {
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "bigint") return `${v}n`;
-  if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map(showValue)}]`;
+  if (Array.isArray(v)) {
+    // Nested arrays are cut short: an array may contain itself.
+    if (v.length > 8 || depth > 2) return `an array of ${v.length}`;
+    return `[${v.map((x) => showValue(x, depth + 1))}]`;
+  }
   try {
     return String(v);
   } catch {

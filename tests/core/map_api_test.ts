@@ -45,6 +45,8 @@ Deno.test("get(), has() and delete() find nothing for keys set() refuses, as Map
 });
 
 Deno.test("constructors refuse unknown options, nulls and entries, quoting the value", () => {
+  const selfArray: unknown[] = [];
+  selfArray.push(selfArray);
   const cases: Array<[() => unknown, string, RegExp]> = [
     [
       () => new ChainingMap([["a", 1]] as never),
@@ -67,6 +69,11 @@ Deno.test("constructors refuse unknown options, nulls and entries, quoting the v
     ],
     [() => new ChainingMap({ maxLoadFactor: [2] } as never), "RangeError", /received \[2\]$/],
     [() => new ChainingMap({ maxLoadFactor: 2n } as never), "RangeError", /received 2n$/],
+    [
+      () => new ChainingMap({ maxLoadFactor: selfArray } as never),
+      "RangeError",
+      /received \[\[\[an array of 1\]\]\]$/,
+    ],
     [
       () => new ChainingMap({ maxLoadFactor: Object.create(null) } as never),
       "RangeError",
