@@ -1041,7 +1041,7 @@
     switch (job.kind) {
       case "profile":
         return `Recommended --mode ${r.recommended_mode}, ${r.margin.toFixed(2)}x the runner-up` +
-          `${r.close ? " (close: either will do)" : ""}` +
+          `${profileAdvice(r)}` +
           `${typeof r.p_value === "number" ? `, Mann-Whitney p=${r.p_value}` : ""}; ` +
           `${fmt(r.sample_rows, 0)} rows, ` +
           `${r.repeat} runs per mode; ${files}`;
@@ -1059,6 +1059,14 @@
           r.total_ops === undefined ? "rows validated" : "ops"
         }; ${files}`;
     }
+  }
+  // As closeAdvice() in src/replay/profile.ts: "either will do" only within the noise, or for a
+  // clear (p < 0.05) difference under 5%.
+  function profileAdvice(r) {
+    if (!r.close) return "";
+    const clear = typeof r.p_value === "number" && r.p_value < 0.05;
+    if (!clear) return " (close: either will do)";
+    return r.margin < 1.05 ? " (clearly but only slightly ahead: either will do)" : "";
   }
   async function showJob(id) {
     shownJob = id;

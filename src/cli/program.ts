@@ -173,7 +173,18 @@ export function toEnvelope(err: unknown): { envelope: ErrorEnvelope; exitCode: n
     if (err.hint !== undefined) envelope.hint = err.hint;
     return { envelope, exitCode: err.exitCode };
   }
-  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+  // NotCapable is Deno's permission system; PermissionDenied is the system's EACCES on a file.
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return {
+      envelope: {
+        error: "IO",
+        detail: (err as Error).message,
+        hint: "The system refused access: check the permissions of the file and its directory",
+      },
+      exitCode: EXIT_CODES.IO,
+    };
+  }
+  if (err instanceof Deno.errors.NotCapable) {
     return {
       envelope: {
         error: "Policy",

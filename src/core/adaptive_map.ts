@@ -33,9 +33,10 @@ import {
   checkCallback,
   checkOptionsObject,
   DENO_INSPECT,
+  denoInspect,
   getOrInsertVia,
-  inspectEntries,
   NODE_INSPECT,
+  nodeInspect,
   showValue,
 } from "./storage.ts";
 import type {
@@ -284,6 +285,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * from then on, and the starting backend and sizes at the next {@linkcode clear}.
    */
   setPolicy(changes: Partial<AdaptivePolicy>): void {
+    checkOptionsObject("setPolicy()", changes);
     this.current = Object.freeze(validatePolicy({ ...this.current, ...changes }));
     // A chaining table doubles itself at chainingLoad(). Raised with the trigger, it still holds
     // until the map migrates or grows incrementally, instead of relinking in one operation.
@@ -635,16 +637,16 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     inspect: (value: unknown, options?: unknown) => string,
     options?: unknown,
   ): string {
-    return inspectEntries("AdaptiveMap", this, inspect, options);
+    return denoInspect("AdaptiveMap", this, inspect, options);
   }
 
   /** Node's `util.inspect` shows the entries, as for a `Map`. */
   [NODE_INSPECT](
-    _depth: number,
+    depth: number,
     options: unknown,
     inspect: (value: unknown, options?: unknown) => string,
   ): string {
-    return inspectEntries("AdaptiveMap", this, inspect, options);
+    return nodeInspect("AdaptiveMap", this, depth, options, inspect);
   }
 
   /** Calls `callback(value, key, map)` for each entry. */

@@ -18,12 +18,13 @@ import {
   checkCallback,
   checkOptionFields,
   DENO_INSPECT,
+  denoInspect,
   getOrInsertVia,
   Histogram,
-  inspectEntries,
   log2Ceil,
   modifiedDuringIteration,
   NODE_INSPECT,
+  nodeInspect,
   numberKey,
   REF_BYTES,
   showValue,
@@ -236,16 +237,16 @@ export class ChainingMap<V> implements HashMapLike<V> {
     inspect: (value: unknown, options?: unknown) => string,
     options?: unknown,
   ): string {
-    return inspectEntries("ChainingMap", this, inspect, options);
+    return denoInspect("ChainingMap", this, inspect, options);
   }
 
   /** Node's `util.inspect` shows the entries, as for a `Map`. */
   [NODE_INSPECT](
-    _depth: number,
+    depth: number,
     options: unknown,
     inspect: (value: unknown, options?: unknown) => string,
   ): string {
-    return inspectEntries("ChainingMap", this, inspect, options);
+    return nodeInspect("ChainingMap", this, depth, options, inspect);
   }
 
   /** Replaces the value of `key` if present; returns whether it was. */

@@ -17,12 +17,13 @@ import {
   checkCallback,
   checkOptionFields,
   DENO_INSPECT,
+  denoInspect,
   getOrInsertVia,
   Histogram,
-  inspectEntries,
   log2Ceil,
   modifiedDuringIteration,
   NODE_INSPECT,
+  nodeInspect,
   numberKey,
   REF_BYTES,
   showValue,
@@ -313,16 +314,16 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     inspect: (value: unknown, options?: unknown) => string,
     options?: unknown,
   ): string {
-    return inspectEntries("RobinHoodMap", this, inspect, options);
+    return denoInspect("RobinHoodMap", this, inspect, options);
   }
 
   /** Node's `util.inspect` shows the entries, as for a `Map`. */
   [NODE_INSPECT](
-    _depth: number,
+    depth: number,
     options: unknown,
     inspect: (value: unknown, options?: unknown) => string,
   ): string {
-    return inspectEntries("RobinHoodMap", this, inspect, options);
+    return nodeInspect("RobinHoodMap", this, depth, options, inspect);
   }
 
   /** Replaces the value of `key` if present; returns whether it was. */

@@ -188,6 +188,40 @@ export function inspectEntries(
 
 const shownCopies = new WeakMap<object, Map<Key, unknown>>();
 
+/**
+ * `Deno.inspect`'s rendering of a map ({@linkcode inspectEntries}); nested deeper than the
+ * `depth` option it is `[Name]`, as a nested `Map` is `[Map]`.
+ */
+export function denoInspect(
+  name: string,
+  map: Iterable<[Key, unknown]> & { readonly size: number },
+  inspect: InspectFn,
+  options: unknown,
+): string {
+  const o = options as { depth?: unknown; currentDepth?: unknown } | undefined;
+  if (typeof o?.depth !== "number" || typeof o.currentDepth !== "number") {
+    return inspectEntries(name, map, inspect, options);
+  }
+  if (o.currentDepth > o.depth) return `[${name}]`;
+  // The inspector counts depth from 0 again at the copy: pass on what remains.
+  return inspectEntries(name, map, inspect, { ...o, depth: o.depth - o.currentDepth });
+}
+
+/**
+ * Node's `util.inspect` rendering of a map: `[Name]` once no depth is left (`depth` < 0), else
+ * its entries, inspected with the depth that is left (Node starts counting again at the copy).
+ */
+export function nodeInspect(
+  name: string,
+  map: Iterable<[Key, unknown]> & { readonly size: number },
+  depth: number,
+  options: unknown,
+  inspect: InspectFn,
+): string {
+  if (depth < 0) return `[${name}]`;
+  return inspectEntries(name, map, inspect, { ...(options as object), depth });
+}
+
 /** Throws TypeError, as `Map`'s methods do, when a callback is not a function. */
 export function checkCallback(method: string, callback: unknown): void {
   if (typeof callback !== "function") {

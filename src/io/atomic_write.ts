@@ -72,12 +72,25 @@ export function trackTempFile(path: string, done = false): void {
   }
 }
 
+/** The longest prefix of `s` whose UTF-8 encoding fits in `bytes`, cut between characters. */
+function utf8Prefix(s: string, bytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    used += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (used > bytes) break;
+    end += ch.length;
+  }
+  return s.slice(0, end);
+}
+
 /** A new temporary path beside `path` (recorded by {@linkcode trackTempFile}). */
 export function tempPathFor(path: string): string {
   const i = path.lastIndexOf("/");
-  // At most 100 characters of the name: file systems allow 255 bytes, and the pid and random
-  // number add up to 33 more, so a long name that is valid itself stays writable.
-  const base = (i < 0 ? path : path.slice(i + 1)).slice(0, 100);
+  // At most 100 bytes of the name: file systems allow 255 bytes, and the pid and random number
+  // add up to 33 more, so a long name that is valid itself stays writable.
+  const base = utf8Prefix(i < 0 ? path : path.slice(i + 1), 100);
   const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
   const tmp = `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
   trackTempFile(tmp);

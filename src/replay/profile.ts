@@ -129,16 +129,25 @@ export function formatProfileText(r: ProfileReport): string {
           r.p_value == null ? "" : `, Mann-Whitney p=${r.p_value}`
         })`),
   );
-  // A clear difference (p < 0.05) is worth a word only when it is small; one that is close by
-  // the spread alone is no longer "either will do", and the Recommended line gives its p.
-  const clear = r.p_value != null && r.p_value < SIGNIFICANCE;
-  if (r.close && runnerUp !== undefined && !clear) {
-    lines.push(
-      `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
-        "larger --sample-rows separates them",
-    );
-  } else if (r.close && runnerUp !== undefined && r.margin < CLOSE_MARGIN) {
-    lines.push(`${runnerUp.mode} is clearly but only slightly slower: either will do`);
-  }
+  const advice = closeAdvice(r);
+  if (advice !== null) lines.push(advice);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What to say of a `close` runner-up, or null: "either will do" when the difference is within
+ * the noise, or clear (p < 0.05) but under 5%. A clear difference that is close only by the
+ * spread gets nothing: the recommendation line gives its p.
+ */
+export function closeAdvice(r: ProfileReport): string | null {
+  const runnerUp = r.modes[1];
+  if (!r.close || runnerUp === undefined) return null;
+  if (r.p_value == null || r.p_value >= SIGNIFICANCE) {
+    return `${runnerUp.mode} is within the run-to-run spread: either will do; more --repeat or a ` +
+      "larger --sample-rows separates them";
+  }
+  if (r.margin < CLOSE_MARGIN) {
+    return `${runnerUp.mode} is clearly but only slightly slower: either will do`;
+  }
+  return null;
 }

@@ -76,6 +76,10 @@ Deno.test("generate-csv failures: unwritable path is IO (5), bad values BadInput
   ]);
   assert.equal(ok.code, 0, ok.stderr);
   Deno.removeSync(`${dir}/${"y".repeat(236)}.csv`);
+  const wide = `${dir}/${"漢".repeat(80)}.csv`; // 244 bytes in UTF-8
+  const okWide = await runCli(["generate-csv", "--ops", "5", "--outfile", wide]);
+  assert.equal(okWide.code, 0, okWide.stderr);
+  Deno.removeSync(wide);
   const long = `${dir}/${"x".repeat(300)}.csv`;
   const io = await runCli(["generate-csv", "--outfile", long]);
   assert.equal(io.code, 5, io.stderr);

@@ -11,6 +11,8 @@ Deno.test("toEnvelope() maps every error class to its code and exit code", () =>
     [new IOError("o"), "IO", 5],
     [new Deno.errors.NotFound("nf"), "IO", 5],
     [new Deno.errors.NotCapable("nc"), "Policy", 4],
+    // The system's EACCES (a read-only directory), not Deno's permissions: no flag would help.
+    [new Deno.errors.PermissionDenied("Permission denied (os error 13): mkdir 'ro/m'"), "IO", 5],
     [new UsageError("unknown option '--x'"), "BadInput", 2],
     [new TypeError("t"), "Internal", 1],
     ["a string", "Internal", 1],

@@ -88,6 +88,11 @@ Deno.test("constructors refuse unknown options, nulls and entries, quoting the v
     [() => new AdaptiveMap(null as never), "TypeError", /^AdaptiveMap options .*received null$/],
     [() => new AdaptiveMap(5 as never), "TypeError", /received 5$/],
     [() => new AdaptiveMap(new Map() as never), "TypeError", /\(to add entries, call set/],
+    [
+      () => new AdaptiveMap().setPolicy(null as never),
+      "TypeError",
+      /^setPolicy\(\) options .*null$/,
+    ],
   ];
   for (const [make, name, message] of cases) assert.throws(make, { name, message });
   assert.equal(new RobinHoodMap({ deletion: undefined } as never).deletion, "backshift");
@@ -124,6 +129,13 @@ Deno.test("console.log and JSON.stringify show a map as they show a Map, not its
   const adaptive = new AdaptiveMap<unknown>().set("o", holder);
   holder.map = adaptive;
   assert.equal(Deno.inspect(adaptive), 'AdaptiveMap(1) { "o" => { map: [Circular *1] } }');
+  // The depth option holds as for a Map: deeper maps are [Name], so a long chain prints short.
+  const inner = new RobinHoodMap<unknown>().set("a", { b: { c: 1 } });
+  assert.equal(Deno.inspect(inner, { depth: 0 }), 'RobinHoodMap(1) { "a" => [Object] }');
+  assert.equal(Deno.inspect({ x: { y: inner } }, { depth: 1 }), "{ x: { y: [RobinHoodMap] } }");
+  let chain = new ChainingMap<unknown>();
+  for (let i = 0; i < 20_000; i++) chain = new ChainingMap<unknown>().set("k", chain);
+  assert.ok(Deno.inspect(chain).length < 500);
 });
 
 Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   buildProfileReport,
+  closeAdvice,
   formatProfileText,
   type ProfileRun,
   roundOrder,
@@ -84,6 +85,9 @@ Deno.test("buildProfileReport() calls a runner-up close when within 5% or the be
   assert.equal(outlier.close, true);
   assert.ok(outlier.p_value! < 0.05 && outlier.margin > 1.05);
   assert.doesNotMatch(formatProfileText(outlier), /either will do/);
+  assert.equal(closeAdvice(outlier), null, "the CLI's log line says the same");
+  assert.match(closeAdvice(slight)!, /clearly but only slightly slower/);
+  assert.match(closeAdvice(within5)!, /within the run-to-run spread/);
   // A report written before p_value existed still parses.
   const { p_value: _, ...older } = slight;
   assert.match(formatProfileText(ProfileReport.parse(older)), /\(1\.04x fast-lookup\)\n/);

@@ -16,6 +16,7 @@ import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
 import { replay } from "../../replay/replay.ts";
 import {
   buildProfileReport,
+  closeAdvice,
   formatProfileText,
   type ProfileRun,
   roundOrder,
@@ -246,5 +247,6 @@ function logRecommendation(logger: ReturnType<typeof log>, r: ProfileReport): vo
     margin: r.margin,
     runnerUp: r.modes[1]?.mode ?? "none",
   });
-  if (r.close) logger.info("The runner-up is within the run-to-run spread: either will do");
+  const advice = closeAdvice(r);
+  if (advice !== null) logger.info(advice); // mode names hold no braces (placeholders)
 }
