@@ -80,6 +80,7 @@
     $("main").hidden = true;
     $("tabs").hidden = true;
     $("login-error").textContent = message || "";
+    $("logout").hidden = true;
     setMode("offline", "sign-in required");
     $("token").focus();
   }
@@ -102,6 +103,7 @@
   function applyTheme(theme) {
     if (theme) document.documentElement.dataset.theme = theme;
     else delete document.documentElement.dataset.theme;
+    $("theme").setAttribute("aria-pressed", String(currentTheme() === "dark"));
     rebuildCharts();
     renderCurrent();
   }
@@ -164,6 +166,9 @@
     return Number(v.toFixed(d)).toString();
   };
 
+  // Latencies of 0.000581 and 0.000621 ms must not both read 0.0006: 4 significant digits.
+  const fmtSig = (v) => (Math.abs(v) >= 1000 ? fmt(v) : String(+v.toPrecision(4)));
+
   // ---------- charts ----------
   function cssVar(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -216,6 +221,12 @@
     }
     return out;
   }
+  const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+  function axisLabels(_u, splits) {
+    return splits.map((v) =>
+      v === null ? "" : Math.abs(v) >= 1000 ? compact.format(v) : String(+v.toPrecision(4))
+    );
+  }
   function makePlot(el, series, yMin) {
     if (typeof uPlot === "undefined") return null;
     const fg = cssVar("--fg");
@@ -230,7 +241,8 @@
         x: { time: false },
         y: { range: (_u, _min, max) => [0, Math.max(max || 0, yMin)] },
       },
-      axes: [{ ...axis, label: "t (s)" }, { ...axis, size: 60 }],
+      // Compact labels (4.2M, 350k) fit the axis; a fixed width cut 4,000,000 to "000,000".
+      axes: [{ ...axis, label: "t (s)" }, { ...axis, size: 60, values: axisLabels }],
       series: [
         { label: "t" },
         ...series.map(([label, color]) => ({ label, stroke: color, width: 2 })),
@@ -361,7 +373,8 @@
     const n = state.ticks.length;
     const scrub = $("scrub");
     scrub.max = String(Math.max(0, n - 1));
-    if (state.selected < 0) scrub.value = String(Math.max(0, n - 1));
+    // Also when trimming old ticks moved the selected one down.
+    scrub.value = String(state.selected < 0 ? Math.max(0, n - 1) : state.selected);
     $("live").setAttribute("aria-pressed", String(state.selected < 0));
     if (!t) return;
     const idx = state.selected < 0 ? n - 1 : state.selected;
@@ -592,6 +605,8 @@
     } catch (e) {
       if (e instanceof Unauthorized) return;
     }
+    // A refresh stopped by a 401 (signed out) starts again with the view.
+    if (!$("panel-jobs").hidden) loadJobs();
     streamLoop();
   }
 
@@ -750,6 +765,7 @@
       const body = await api(`/api/probe?${q}`);
       loadTrace(body.trace);
     } catch (err) {
+      $("probe-view").hidden = true; // the last trace answered another question
       $("probe-error").textContent = err.message;
     }
   });
@@ -766,19 +782,20 @@
   });
 
   // ---------- snapshot view ----------
-  let snapshotsLoaded = false;
+  // Reloaded each time the Snapshot or Probe tab opens: files come and go in the directory.
   async function loadSnapshotList() {
-    if (snapshotsLoaded) return;
     try {
       const body = await api("/api/snapshots");
-      snapshotsLoaded = true;
       for (const sel of [$("snap-name"), $("probe-source")]) {
+        const chosen = sel.value;
+        for (const o of [...sel.options]) if (o.value !== "") o.remove();
         for (const n of body.names) {
           const o = document.createElement("option");
           o.value = n;
           o.textContent = sel.id === "probe-source" ? `snapshot ${n}` : n;
           sel.append(o);
         }
+        if ([...sel.options].some((o) => o.value === chosen)) sel.value = chosen;
       }
       if (body.names.length === 0) {
         $("snap-error").textContent = "No snapshots in ADHASH_SNAPSHOT_DIR.";
@@ -909,7 +926,7 @@
             td.textContent = v === undefined
               ? "–"
               : typeof v === "number"
-              ? fmt(v, 4)
+              ? fmtSig(v)
               : JSON.stringify(v);
             if (typeof v === "number") td.className = "num";
           }
@@ -970,6 +987,7 @@
         const logs = document.createElement("button");
         logs.type = "button";
         logs.textContent = "Details";
+        logs.setAttribute("aria-label", `Details of job ${job.id}`);
         logs.addEventListener("click", () => showJob(job.id));
         actions.append(logs);
         if (job.status === "pending" || job.status === "running") {
@@ -977,6 +995,7 @@
           const cancel = document.createElement("button");
           cancel.type = "button";
           cancel.textContent = "Cancel";
+          cancel.setAttribute("aria-label", `Cancel job ${job.id}`);
           cancel.className = "cancel";
           cancel.addEventListener("click", async () => {
             try {
@@ -1143,6 +1162,7 @@
   // ---------- boot ----------
   const savedTheme = localStorage.getItem(THEME_KEY);
   if (savedTheme) document.documentElement.dataset.theme = savedTheme;
+  $("theme").setAttribute("aria-pressed", String(currentTheme() === "dark"));
   rebuildCharts();
   // Exposed for the browser tests and for debugging in the console.
   globalThis.adhashDashboard = {
