@@ -450,7 +450,10 @@ Deno.test({
     const hub = new MetricsHub();
     let live: ReturnType<typeof liveReplay> | undefined;
     const token = "browser-token-123";
-    const server = await startMetricsServer({ hub, port: "auto", token });
+    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_token_" });
+    await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,a,1\nget,a,\n");
+    const jobs = await JobService.open({ root: `${dir}/jobs`, inputDir: dir });
+    const server = await startMetricsServer({ hub, port: "auto", token, jobs });
     const browser = await launchBrowser();
     try {
       const page = await browser.ctx.newPage();
@@ -483,13 +486,23 @@ Deno.test({
       assert.ok((await dash(page, "chartPoints('throughput')") as number) >= 2);
       assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), token);
       assert.ok(requests.every((u) => !u.includes(token)), "the token never goes into a URL");
+      await page.click("#tab-jobs");
+      await page.waitForSelector("#job-table");
       await page.click("#logout");
       await page.waitForSelector("#login:not([hidden])");
       assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), null);
       assert.equal(await page.isVisible("#logout"), false, "no Sign out on the sign-in screen");
+      // Signed out, the Jobs view's refresh meets a 401; signed back in, it refreshes again.
+      await page.waitForTimeout(5500);
+      await page.fill("#token", token);
+      await page.click("#login-form button[type=submit]");
+      const job = await jobs.submit("workload-dna", { csv: "w.csv" });
+      await page.waitForSelector(`#job-rows tr[data-id="${job.id}"]`, { timeout: 12_000 });
     } finally {
       await browser.close();
       await server.close();
+      await jobs.close();
+      await Deno.remove(dir, { recursive: true });
       await live?.done.catch(() => {});
     }
   },
