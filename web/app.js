@@ -710,7 +710,11 @@
     [...$("p-steps").children].forEach((li, i) => {
       li.className = i < k - 1 ? "done" : i === k - 1 ? "now" : "";
     });
-    $("p-desc").textContent = k === 0
+    $("p-desc").textContent = n === 0
+      ? `Nothing to walk: the ${
+        trace.backend === "chaining" ? "bucket" : "home slot"
+      } is empty, so the probe ends there (${trace.terminal ?? "not found"}).`
+      : k === 0
       ? "Press Next or Play to walk the probe."
       : describeStep(trace, trace.path[k - 1]);
     $("p-prev").disabled = k === 0;

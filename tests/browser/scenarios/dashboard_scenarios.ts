@@ -237,6 +237,19 @@ Deno.test({
           (n) => document.getElementById("p-step")?.textContent === `Step 0 / ${n}`,
           trace.path.length,
         );
+        // A put into an empty chaining bucket has no step: the view says so.
+        const empty = createMap<number>("fast-insert").tracePut("x", 1);
+        assert.equal(empty.path.length, 0);
+        await page.setInputFiles("#probe-file", {
+          name: "empty.json",
+          mimeType: "application/json",
+          buffer: Buffer.from(JSON.stringify(empty)),
+        });
+        await page.waitForFunction(() =>
+          /Nothing to walk: the bucket is empty/.test(
+            document.getElementById("p-desc")?.textContent ?? "",
+          )
+        );
         await page.setInputFiles("#probe-file", {
           name: "bad.json",
           mimeType: "application/json",
