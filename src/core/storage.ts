@@ -160,13 +160,13 @@ export const DENO_INSPECT: unique symbol = Symbol.for("Deno.customInspect");
 export const NODE_INSPECT: unique symbol = Symbol.for("nodejs.util.inspect.custom");
 
 /** An inspect function as Deno and Node pass it to a custom rendering. */
-export type InspectFn = (value: unknown, options?: unknown) => string;
+type InspectFn = (value: unknown, options?: unknown) => string;
 
 /**
  * A map rendered as `Map`'s are, under its own class name: `ChainingMap(2) { "a" => 1, ... }`,
  * not its internal arrays.
  */
-export function inspectEntries(
+function inspectEntries(
   name: string,
   map: Iterable<[Key, unknown]> & { readonly size: number },
   inspect: InspectFn,

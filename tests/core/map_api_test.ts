@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inspect as nodeInspect } from "node:util";
 import {
   AdaptiveMap,
   type AnyMap,
@@ -136,6 +137,17 @@ Deno.test("console.log and JSON.stringify show a map as they show a Map, not its
   let chain = new ChainingMap<unknown>();
   for (let i = 0; i < 20_000; i++) chain = new ChainingMap<unknown>().set("k", chain);
   assert.ok(Deno.inspect(chain).length < 500);
+  // Node's util.inspect calls its own hook with the depth left, its options and itself.
+  const own = new ChainingMap<unknown>().set("a", { b: { c: 1 } });
+  own.set("self", own);
+  const hook = (own as unknown as Record<symbol, (...a: unknown[]) => string>)[
+    Symbol.for("nodejs.util.inspect.custom")
+  ]!.bind(own);
+  assert.equal(hook(-1, { depth: 2 }, nodeInspect), "[ChainingMap]");
+  assert.equal(
+    hook(0, { depth: 0 }, nodeInspect),
+    "ChainingMap(2) { 'a' => [Object], 'self' => [ChainingMap] }",
+  );
 });
 
 Deno.test("set() treats -0 as 0 and keeps '1' and 1 apart, as Map does", () => {

@@ -7,7 +7,7 @@
 import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
 import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { type Command, Option } from "../command.ts";
-import { BadInputError, withFileHint } from "../../errors.ts";
+import { BadInputError } from "../../errors.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
 import { type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
 import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
@@ -16,7 +16,7 @@ import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
 import { log, loggingPending } from "../../log/setup.ts";
-import { snapshotCodec } from "./snapshot.ts";
+import { readSnapshotAt, snapshotCodec } from "./snapshot.ts";
 import {
   commandConfig,
   emitSuccess,
@@ -161,14 +161,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     ? await snapshotCodec()
     : null;
   if (flags.snapshotIn !== undefined) {
-    const path = flags.snapshotIn;
-    const codec = snapshots!;
-    const loaded = await withFileHint(
-      path,
-      async () => codec.decodeSnapshot(await codec.readSnapshotFile(path)),
-    );
-    map = loaded.map;
-    gzippedInput = loaded.header.compressed;
+    ({ map, compressed: gzippedInput } = await readSnapshotAt(flags.snapshotIn));
     logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
       size: map.size,
       backend: map.backend,

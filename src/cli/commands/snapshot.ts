@@ -36,6 +36,20 @@ export interface Store {
 }
 
 /**
+ * The map saved at `path` and whether the file was gzipped (rewrites keep it so); an error
+ * found inside the file names it in the hint.
+ */
+export async function readSnapshotAt(
+  path: string,
+): Promise<{ map: AnyMap<unknown>; compressed: boolean }> {
+  const codec = await snapshotCodec();
+  return await withFileHint(path, async () => {
+    const { map, header } = codec.decodeSnapshot(await codec.readSnapshotFile(path));
+    return { map, compressed: header.compressed };
+  });
+}
+
+/**
  * The map a key-value command works on: the snapshot at `path` when it exists, a new map of
  * the global `--mode` (with the configured policy) otherwise.
  */
@@ -43,11 +57,7 @@ export async function openStore(cmd: Command, path: string | undefined): Promise
   if (path !== undefined) {
     try {
       await Deno.lstat(path);
-      const codec = await snapshotCodec();
-      return await withFileHint(path, async () => {
-        const { map, header } = codec.decodeSnapshot(await codec.readSnapshotFile(path));
-        return { map, created: false, compressed: header.compressed };
-      });
+      return { ...await readSnapshotAt(path), created: false };
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
