@@ -150,9 +150,13 @@ export async function inputPath(
         hint: wording.hint ?? "Paths are relative to the job service's input directory",
       });
     }
-    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
-      throw err;
+    // The system's EACCES: the file is named right but this process's user may not reach it.
+    if (err instanceof Deno.errors.PermissionDenied) {
+      throw new BadInputError(`${what} cannot be read: the system refused access`, {
+        hint: "Check the permissions of the file and of the directories above it",
+      });
     }
+    if (err instanceof Deno.errors.NotCapable) throw err;
     throw new BadInputError(`${what} is not a usable path`); // e.g. a NUL byte
   }
   if (!real.startsWith(`${inputDir}/`) || !(await Deno.stat(real)).isFile) {

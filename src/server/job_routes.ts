@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { AdhashError, BadInputError } from "../errors.ts";
 import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
 import { errorResponse } from "./security.ts";
+import { log } from "../log/setup.ts";
 
 const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
 /** How often a followed log is checked for new lines. */
@@ -214,6 +215,17 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
       }
       if (err instanceof AdhashError && err.code === "IO") {
         return errorResponse(c, 503, "IO", err.message, err.hint);
+      }
+      // Deno's permissions: the operator's to fix, so the path stays in the server's log.
+      if (err instanceof Deno.errors.NotCapable) {
+        log("server").warn("job refused by Deno's permissions: {error}", { error: err.message });
+        return errorResponse(
+          c,
+          403,
+          "Policy",
+          "the server is not permitted to use this job's files",
+          "The operator must grant the server --allow-read/--allow-write for them",
+        );
       }
       throw err;
     }

@@ -394,10 +394,7 @@ export class JobService {
     } catch (err) {
       // No half-made job directory is left to be listed after a restart.
       if (dir !== undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (err instanceof IOError) throw err;
-      if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
-        throw err;
-      }
+      if (err instanceof IOError || err instanceof Deno.errors.NotCapable) throw err;
       throw new IOError(`Could not store the job: ${err instanceof Error ? err.message : err}`, {
         hint: "Check the job root's disk space and permissions",
         cause: err,

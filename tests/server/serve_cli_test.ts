@@ -26,9 +26,11 @@ async function startServe(
   env: Record<string, string> = {},
   extraPerms: string[] = [],
   command = "serve",
+  launcher: string[] = [],
 ): Promise<Running> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...extraPerms, ...SERVE.slice(1, -1), command, ...args],
+  const deno = ["run", ...extraPerms, ...SERVE.slice(1, -1), command, ...args];
+  const child = new Deno.Command(launcher[0] ?? Deno.execPath(), {
+    args: launcher.length === 0 ? deno : [...launcher.slice(1), Deno.execPath(), ...deno],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -266,6 +268,60 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     const saved = JSON.parse(await Deno.readTextFile(`${dir}/jobs/${id}/status.json`));
     assert.equal(saved.status, "completed");
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * Runs a command subject to the system's file permissions: as root, through `setpriv` without
+ * the capabilities that let root read anything (the files stay root's, so mode 000 locks them).
+ */
+function unprivileged(): string[] {
+  if (Deno.uid() !== 0) return [];
+  const caps = "-dac_override,-dac_read_search";
+  return ["setpriv", `--bounding-set=${caps}`, `--inh-caps=${caps}`];
+}
+
+Deno.test("hashmap-cli serve --job-root answers jobs naming files the system or Deno refuses with 400 or 403", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  try {
+    await Deno.mkdir(`${dir}/locked`);
+    await generate(`${dir}/locked/w.csv`, 100);
+    await Deno.mkdir(`${dir}/denied`);
+    await generate(`${dir}/denied/w.csv`, 100);
+    await Deno.chmod(`${dir}/locked`, 0o000);
+    const r = await startServe(
+      ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir],
+      {},
+      [`--allow-write=${dir}/jobs`, "--allow-run=deno", `--deny-read=${dir}/denied`],
+      "serve",
+      unprivileged(),
+    );
+    assert.ok(r.port > 0, r.firstLine);
+    const job = async (csv: string) => {
+      const res = await fetch(`http://127.0.0.1:${r.port}/api/jobs/run-csv`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ csv }),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const locked = await job("locked/w.csv");
+    // Deno's own refusal is the operator's to fix: Policy, with the path left to the log.
+    const denied = await job("denied/w.csv");
+    const out = await stop(r);
+    assert.equal(locked.status, 400, JSON.stringify(locked.body));
+    assert.deepEqual([locked.body.error, locked.body.detail], [
+      "BadInput",
+      'csv "locked/w.csv" cannot be read: the system refused access',
+    ]);
+    assert.equal(denied.status, 403, JSON.stringify(denied.body));
+    assert.equal(denied.body.error, "Policy");
+    assert.ok(!JSON.stringify(denied.body).includes(dir), JSON.stringify(denied.body));
+    assert.match(out.stderr, /job refused by Deno's permissions: .*denied/);
+    assert.equal(out.code, 0, out.stderr);
+  } finally {
+    await Deno.chmod(`${dir}/locked`, 0o755);
     await Deno.remove(dir, { recursive: true });
   }
 });
