@@ -161,7 +161,13 @@ export type ParseResult =
   | { kind: "help"; text: string }
   | { kind: "version"; text: string }
   | { kind: "none" }
-  | { kind: "action"; command: Command; run: () => Promise<void> };
+  | {
+    kind: "action";
+    command: Command;
+    run: () => Promise<void>;
+    /** The command's cheap checks of its arguments (files, outputs), without its work. */
+    preflight: () => Promise<void>;
+  };
 
 const HELP = new Option("-h, --help", "display help for command");
 
@@ -176,6 +182,7 @@ export class Command {
   readonly #options: Option[] = [];
   readonly #commands: Command[] = [];
   #action: Action | undefined = undefined;
+  #preflight: Action | undefined = undefined;
   #parent: Command | undefined = undefined;
   #values: Record<string, unknown> = {};
 
@@ -271,6 +278,15 @@ export class Command {
   /** Sets what runs when this command is chosen. */
   action(fn: Action): this {
     this.#action = fn;
+    return this;
+  }
+
+  /**
+   * Sets the checks a caller may run before the action, with the action's arguments, so that a
+   * command run later (`profile --then`) fails at once on a missing file or a bad output.
+   */
+  preflight(fn: Action): this {
+    this.#preflight = fn;
     return this;
   }
 
@@ -390,10 +406,12 @@ export class Command {
     const action = this.#action;
     if (action === undefined) return { kind: "help", text: this.helpText() };
     const opts = this.opts();
+    const preflight = this.#preflight;
     return {
       kind: "action",
       command: this,
       run: async () => await action(...positional, opts, this),
+      preflight: async () => await preflight?.(...positional, opts, this),
     };
   }
 

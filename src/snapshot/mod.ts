@@ -26,6 +26,7 @@ export {
 } from "./format.ts";
 export {
   type BackendConfiguration,
+  checkSnapshotFile,
   type DecodedSnapshot,
   type DecodedState,
   type DecodeOptions,

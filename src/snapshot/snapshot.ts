@@ -345,6 +345,38 @@ export async function readSnapshotFile(
   path: string,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): Promise<Uint8Array> {
+  const { file, head, total } = await openSnapshotFile(path, maxPayloadBytes);
+  try {
+    const out = new Uint8Array(total);
+    out.set(head);
+    let got = head.length;
+    while (got < total) {
+      const n = await file.read(out.subarray(got));
+      if (n === null) throw new IOError("Truncated snapshot");
+      got += n;
+    }
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Fails as {@linkcode readSnapshotFile} would on a missing file, a bad header or a size that
+ * disagrees with it, reading only the header.
+ */
+export async function checkSnapshotFile(
+  path: string,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Promise<void> {
+  (await openSnapshotFile(path, maxPayloadBytes)).file.close();
+}
+
+/** The open file, its header's bytes and its whole size, checked against each other. */
+async function openSnapshotFile(
+  path: string,
+  maxPayloadBytes: number,
+): Promise<{ file: Deno.FsFile; head: Uint8Array; total: number }> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -375,16 +407,10 @@ export async function readSnapshotFile(
         `Malformed snapshot: ${info.size - total} trailing bytes after the payload`,
       );
     }
-    const out = new Uint8Array(total);
-    out.set(head.subarray(0, got));
-    while (got < total) {
-      const n = await file.read(out.subarray(got));
-      if (n === null) throw new IOError("Truncated snapshot");
-      got += n;
-    }
-    return out;
-  } finally {
+    return { file, head: head.subarray(0, got), total };
+  } catch (err) {
     file.close();
+    throw err;
   }
 }
 

@@ -544,6 +544,31 @@ function exceeds(size: number, max: number): BadInputError {
  * consume it before the next iteration). `stats` is filled in as the input is read; its totals
  * are final once the iteration ends. Errors are BadInputError with the reference messages.
  */
+/**
+ * Fails as {@linkcode readWorkload} would on a workload path that is missing or a directory,
+ * without opening it (a FIFO's writer would wait).
+ */
+export async function checkWorkloadPath(path: string): Promise<void> {
+  if (path === "-") return;
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    throw openError(path, err);
+  }
+  if (info.isDirectory) throw isDirectory(path);
+}
+
+function openError(path: string, err: unknown): unknown {
+  return err instanceof Deno.errors.NotFound
+    ? new IOError(`CSV file not found: '${path}'`, { hint: WORKLOAD_HINT, cause: err })
+    : err;
+}
+
+function isDirectory(path: string): BadInputError {
+  return bad(`CSV path '${path}' is a directory`);
+}
+
 export async function* readWorkload(
   source: WorkloadSource,
   options: ReadWorkloadOptions = {},
@@ -567,15 +592,12 @@ export async function* readWorkload(
           ? Deno.openSync(source, { read: true })
           : await Deno.open(source, { read: true });
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) {
-          throw new IOError(`CSV file not found: '${source}'`, { hint: WORKLOAD_HINT, cause: err });
-        }
-        throw err;
+        throw openError(source, err);
       }
       const info = regular ?? await file.stat();
       if (info.isDirectory) {
         file.close();
-        throw bad(`CSV path '${source}' is a directory`);
+        throw isDirectory(source);
       }
       if (maxBytes > 0 && info.isFile && info.size > maxBytes) {
         file.close();

@@ -133,7 +133,8 @@ Deno.test("profile --then runs the command with the recommended mode", async () 
     assert.equal(summary.total_ops, 4000);
     assert.match(r.stderr, new RegExp(`Recommended --mode "?${profile.recommended_mode}"?`));
 
-    // The --then command's own failure is the exit code and envelope.
+    // The --then command's own failure, found as it runs, is the exit code and envelope.
+    await Deno.writeTextFile(`${dir}/bad.csv`, "op,key,value\nget,K1,\nbad,K2,\n");
     const failing = await runCli([
       "profile",
       "--csv",
@@ -143,10 +144,11 @@ Deno.test("profile --then runs the command with the recommended mode", async () 
       "--then",
       "run-csv",
       "--csv",
-      `${dir}/missing.csv`,
+      `${dir}/bad.csv`,
     ]);
-    assert.equal(failing.code, 5);
-    assert.equal(failing.envelope?.error, "IO");
+    assert.equal(failing.code, 2, failing.stderr);
+    assert.match(String(failing.envelope?.detail), /line 3/);
+    assert.match(failing.stderr, /Recommended --mode/);
   });
 });
 
@@ -168,6 +170,26 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
       assert.equal(r.code, 2, `${then.join(" ")}: ${r.stderr}`);
       assert.match(String(r.envelope?.detail), detail);
       await assert.rejects(Deno.stat(out), Deno.errors.NotFound); // nothing was profiled
+    }
+    // The --then command's files are checked too, as that command would, before profiling.
+    await Deno.mkdir(`${dir}/d`);
+    await Deno.writeTextFile(`${dir}/cut.snap`, "ADHSNAP");
+    const files: Array<[string[], number, RegExp]> = [
+      [["run-csv", "--csv", `${dir}/missing.csv`], 5, /^CSV file not found: '.*missing\.csv'$/],
+      [["run-csv", "--csv", `${dir}/d`], 2, /^CSV path '.*\/d' is a directory$/],
+      [["run-csv", "--csv", csv, "--snapshot-in", `${dir}/no.snap`], 5, /^Snapshot not found/],
+      [["run-csv", "--csv", csv, "--snapshot-in", `${dir}/cut.snap`], 5, /./],
+      [["run-csv", "--csv", csv, "--snapshot-out", `${dir}/d`], 2, /--snapshot-out .* directory/],
+      [["run-csv", "--csv", csv, "--json-summary-out", csv], 2, /--csv/],
+    ];
+    for (const [then, code, detail] of files) {
+      const r = await runCli(["profile", "--csv", csv, "--json-out", out, "--then", ...then]);
+      // The same envelope as the command alone gives.
+      const alone = await runCli(then);
+      assert.equal(r.code, code, `${then.join(" ")}: ${r.stderr}`);
+      assert.match(String(r.envelope?.detail), detail);
+      assert.deepEqual(r.envelope, alone.envelope);
+      await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
     }
     const stdin = await runCli(["profile", "--csv", "-", "--then", "run-csv", "--csv", csv], {
       stdin: await Deno.readTextFile(csv),

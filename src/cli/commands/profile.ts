@@ -231,6 +231,7 @@ async function checkThen(
       "Name the command to run with the recommended mode, e.g. --then run-csv --csv F",
     );
   }
+  await first.preflight(); // its files, before the profile's minutes
   return {
     kind: "command",
     parse(mode) {

@@ -9,14 +9,14 @@ import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
-import { type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
+import { checkWorkloadPath, type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
 import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
 import { MetricsNdjsonWriter } from "../../replay/metrics_sink.ts";
 import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
 import { log, loggingPending } from "../../log/setup.ts";
-import { readSnapshotAt, snapshotCodec } from "./snapshot.ts";
+import { checkSnapshotAt, readSnapshotAt, snapshotCodec } from "./snapshot.ts";
 import {
   commandConfig,
   emitSuccess,
@@ -107,18 +107,8 @@ export function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
   }
 }
 
-/**
- * Runs (or with `dryRun`, validates) a workload. Outputs (metrics file, summary file, snapshot)
- * appear only when the whole input replayed; a failure part-way leaves none of them behind.
- */
-export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCsvOutcome> {
-  const logger = log("run-csv");
-  const readOptions = {
-    maxBytes: flags.csvMaxBytes,
-    maxRows: flags.csvMaxRows,
-    asyncReads: ctx.servesRequests === true,
-  };
-  const stats: ReadStats = { rows: 0, bytes: 0, lines: 0 };
+/** Refuses outputs that clash with each other or with the inputs, before any work. */
+function checkOutputs(flags: RunCsvFlags): void {
   // --snapshot-in may equal --snapshot-out: continuing a map and saving it back is a use.
   const outputs: Array<[string, string | undefined]> = [
     ["--metrics-out-dir", flags.metricsOutDir && `${flags.metricsOutDir}/metrics.ndjson`],
@@ -134,6 +124,31 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
   checkOutputDirs([["--metrics-out-dir", flags.metricsOutDir]]);
   checkOutputFiles(outputs);
+}
+
+/**
+ * What {@linkcode runCsv} would refuse before replaying, checked without reading the inputs:
+ * for a run that comes later (`profile --then run-csv`).
+ */
+export async function preflightRunCsv(flags: RunCsvFlags): Promise<void> {
+  checkOutputs(flags);
+  await checkWorkloadPath(flags.csv);
+  if (flags.snapshotIn !== undefined) await checkSnapshotAt(flags.snapshotIn);
+}
+
+/**
+ * Runs (or with `dryRun`, validates) a workload. Outputs (metrics file, summary file, snapshot)
+ * appear only when the whole input replayed; a failure part-way leaves none of them behind.
+ */
+export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCsvOutcome> {
+  const logger = log("run-csv");
+  const readOptions = {
+    maxBytes: flags.csvMaxBytes,
+    maxRows: flags.csvMaxRows,
+    asyncReads: ctx.servesRequests === true,
+  };
+  const stats: ReadStats = { rows: 0, bytes: 0, lines: 0 };
+  checkOutputs(flags);
   if (flags.dryRun) {
     for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {
       // validation only
@@ -382,6 +397,7 @@ export function registerRunCsvCommand(program: Command): void {
       new Option("--metrics-host <host>", "interface for --metrics-port")
         .env("ADHASH_METRICS_HOST").default("127.0.0.1"),
     )
+    .preflight(preflightRunCsv)
     .action(
       async (
         parsed: RunCsvFlags & { metricsPort?: number | "auto"; metricsHost: string },

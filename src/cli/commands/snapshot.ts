@@ -49,6 +49,12 @@ export async function readSnapshotAt(
   });
 }
 
+/** Fails as {@linkcode readSnapshotAt} would on a file that is no snapshot, reading its header. */
+export async function checkSnapshotAt(path: string): Promise<void> {
+  const codec = await snapshotCodec();
+  await withFileHint(path, () => codec.checkSnapshotFile(path));
+}
+
 /**
  * The map a key-value command works on: the snapshot at `path` when it exists, a new map of
  * the global `--mode` (with the configured policy) otherwise.
