@@ -172,21 +172,26 @@ function inspectEntries(
   inspect: InspectFn,
   options: unknown,
 ): string {
-  // One copy per map while it is shown: a map among its own values then meets the copy the
-  // inspector is already showing and prints as circular, instead of a new copy each level.
-  let copy = shownCopies.get(map);
-  const outermost = copy === undefined;
-  if (copy === undefined) shownCopies.set(map, copy = new Map(map));
+  // A map met again while it is being shown is among its own values: circular. Saying so here,
+  // instead of leaving the cycle to the inspector, works in Node too, which does not pass on the
+  // objects it is showing to a custom rendering (and would show the copy again, level by level).
+  const shown = shownCopies.get(map);
+  if (shown !== undefined) {
+    shown.metAgain = true;
+    return "[Circular *1]";
+  }
+  const state = { metAgain: false };
+  shownCopies.set(map, state);
   try {
-    // `Map(2) { ... }`, `<ref *1> Map(2) { ... }` or, for the copy met again, `[Circular *1]`.
-    const shown = inspect(copy, options);
-    return shown.replace(/^(<ref \*\d+> )?Map\(\d+\)/, `$1${name}(${map.size})`);
+    const text = inspect(new Map(map), options).replace(/^Map\(\d+\)/, `${name}(${map.size})`);
+    // Marked as `Map`'s own rendering marks the target of a cycle: `<ref *1> Map(1) { ... }`.
+    return state.metAgain ? `<ref *1> ${text}` : text;
   } finally {
-    if (outermost) shownCopies.delete(map);
+    shownCopies.delete(map);
   }
 }
 
-const shownCopies = new WeakMap<object, Map<Key, unknown>>();
+const shownCopies = new WeakMap<object, { metAgain: boolean }>();
 
 /**
  * `Deno.inspect`'s rendering of a map ({@linkcode inspectEntries}); nested deeper than the
@@ -202,7 +207,7 @@ export function denoInspect(
   if (typeof o?.depth !== "number" || typeof o.currentDepth !== "number") {
     return inspectEntries(name, map, inspect, options);
   }
-  if (o.currentDepth > o.depth) return `[${name}]`;
+  if (o.currentDepth > o.depth && !shownCopies.has(map)) return `[${name}]`; // circular first
   // The inspector counts depth from 0 again at the copy: pass on what remains.
   return inspectEntries(name, map, inspect, { ...o, depth: o.depth - o.currentDepth });
 }
@@ -218,7 +223,7 @@ export function nodeInspect(
   options: unknown,
   inspect: InspectFn,
 ): string {
-  if (depth < 0) return `[${name}]`;
+  if (depth < 0 && !shownCopies.has(map)) return `[${name}]`; // circular first, as Node does
   return inspectEntries(name, map, inspect, { ...(options as object), depth });
 }
 

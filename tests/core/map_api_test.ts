@@ -122,14 +122,25 @@ Deno.test("console.log and JSON.stringify show a map as they show a Map, not its
     m.clear();
     assert.equal(Deno.inspect(m), `${name}(0) {}`);
   }
-  // A map among its own values prints as circular, as a Map does, instead of running away.
+  // A map among its own values prints as circular, marked as a Map is, instead of running away.
   const self = new ChainingMap<unknown>().set("self", null);
   self.set("self", self);
-  assert.equal(Deno.inspect(self), 'ChainingMap(1) { "self" => [Circular *1] }');
+  const selfMap = new Map<string, unknown>();
+  selfMap.set("self", selfMap);
+  assert.equal(Deno.inspect(selfMap), '<ref *1> Map(1) { "self" => [Circular *1] }');
+  assert.equal(Deno.inspect(self), '<ref *1> ChainingMap(1) { "self" => [Circular *1] }');
+  assert.equal(Deno.inspect({ self }), `{ self: ${Deno.inspect(self)} }`);
   const holder: { map?: unknown } = {};
   const adaptive = new AdaptiveMap<unknown>().set("o", holder);
   holder.map = adaptive;
-  assert.equal(Deno.inspect(adaptive), 'AdaptiveMap(1) { "o" => { map: [Circular *1] } }');
+  assert.equal(Deno.inspect(adaptive), '<ref *1> AdaptiveMap(1) { "o" => { map: [Circular *1] } }');
+  const other = new RobinHoodMap<unknown>().set("back", adaptive);
+  adaptive.set("o", other);
+  assert.equal(
+    Deno.inspect(adaptive),
+    '<ref *1> AdaptiveMap(1) { "o" => RobinHoodMap(1) { "back" => [Circular *1] } }',
+  );
+  assert.equal(Deno.inspect(other.set("back", 1)), 'RobinHoodMap(1) { "back" => 1 }');
   // The depth option holds as for a Map: deeper maps are [Name], so a long chain prints short.
   const inner = new RobinHoodMap<unknown>().set("a", { b: { c: 1 } });
   assert.equal(Deno.inspect(inner, { depth: 0 }), 'RobinHoodMap(1) { "a" => [Object] }');
@@ -146,7 +157,7 @@ Deno.test("console.log and JSON.stringify show a map as they show a Map, not its
   assert.equal(hook(-1, { depth: 2 }, nodeInspect), "[ChainingMap]");
   assert.equal(
     hook(0, { depth: 0 }, nodeInspect),
-    "ChainingMap(2) { 'a' => [Object], 'self' => [ChainingMap] }",
+    "<ref *1> ChainingMap(2) { 'a' => [Object], 'self' => [Circular *1] }",
   );
 });
 
