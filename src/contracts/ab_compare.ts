@@ -18,7 +18,7 @@ type NullStr = z.ZodNullable<z.ZodString>;
 
 type OpsPerSecondSchema = z.ZodObject<
   { median: Num; min: Num; max: Num; runs: z.ZodArray<Num> },
-  z.core.$strict
+  z.core.$strip
 >;
 
 const OpsPerSecond: OpsPerSecondSchema = exact<OpsPerSecondSchema>()(
@@ -27,7 +27,7 @@ const OpsPerSecond: OpsPerSecondSchema = exact<OpsPerSecondSchema>()(
     min: z.number().nonnegative(),
     max: z.number().nonnegative(),
     runs: z.array(z.number().nonnegative()).min(1).describe("ops/s of every run, in run order"),
-  }).strict(),
+  }),
 );
 
 type AbSideSchema = z.ZodObject<
@@ -43,7 +43,7 @@ type AbSideSchema = z.ZodObject<
     ops_per_second: OpsPerSecondSchema;
     summary: typeof RunSummary;
   },
-  z.core.$strict
+  z.core.$strip
 >;
 
 /** One side of the comparison; both sides have this shape (the dashboard lines them up). */
@@ -55,12 +55,12 @@ export const AbSide: AbSideSchema = exact<AbSideSchema>()(
     ops_per_second: OpsPerSecond,
     // The median run's summary; its metrics_file is this side's metrics artifact.
     summary: RunSummary,
-  }).strict().meta({ id: "AbSide" }),
+  }).meta({ id: "AbSide" }),
 );
 
 type OpRatiosSchema = z.ZodObject<
   { overall: NullNum; put: NullNum; get: NullNum; del: NullNum },
-  z.core.$strict
+  z.core.$strip
 >;
 
 type ComparisonSchema = z.ZodObject<
@@ -68,12 +68,12 @@ type ComparisonSchema = z.ZodObject<
     ops_per_second_ratio: NullNum;
     p99_latency_ratio: OpRatiosSchema;
     bytes_per_entry_ratio: NullNum;
-    final_backend: z.ZodObject<{ baseline: z.ZodString; candidate: z.ZodString }, z.core.$strict>;
+    final_backend: z.ZodObject<{ baseline: z.ZodString; candidate: z.ZodString }, z.core.$strip>;
     faster: NullStr;
     ranges_overlap: z.ZodBoolean;
     p_value: z.ZodOptional<NullNum>;
   },
-  z.core.$strict
+  z.core.$strip
 >;
 
 const ratio = () => z.number().nonnegative().nullable();
@@ -89,9 +89,9 @@ export const AbComparison: ComparisonSchema = exact<ComparisonSchema>()(
       put: ratio(),
       get: ratio(),
       del: ratio(),
-    }).strict().describe("candidate / baseline p99 per op (median runs); null when baseline is 0"),
+    }).describe("candidate / baseline p99 per op (median runs); null when baseline is 0"),
     bytes_per_entry_ratio: ratio(),
-    final_backend: z.object({ baseline: z.string(), candidate: z.string() }).strict(),
+    final_backend: z.object({ baseline: z.string(), candidate: z.string() }),
     faster: z.string().nullable().describe("label of the side with more ops/s; null on a tie"),
     ranges_overlap: z.boolean().describe(
       "the sides' min-max ops/s ranges overlap: the difference is within the run-to-run spread",
@@ -101,16 +101,16 @@ export const AbComparison: ComparisonSchema = exact<ComparisonSchema>()(
       "two-sided Mann-Whitney U p-value of the sides' runs' ops/s (null with --repeat 1); " +
         "below 0.05: a difference unlikely to be noise",
     ),
-  }).strict(),
+  }),
 );
 
 type ArtifactsSchema = z.ZodObject<
   {
     json: NullStr;
     markdown: NullStr;
-    metrics: z.ZodObject<{ baseline: NullStr; candidate: NullStr }, z.core.$strict>;
+    metrics: z.ZodObject<{ baseline: NullStr; candidate: NullStr }, z.core.$strip>;
   },
-  z.core.$strict
+  z.core.$strip
 >;
 
 /** Files written (null: not written, `--no-artifacts`). */
@@ -121,8 +121,8 @@ export const AbArtifacts: ArtifactsSchema = exact<ArtifactsSchema>()(
     metrics: z.object({
       baseline: z.string().nullable(),
       candidate: z.string().nullable(),
-    }).strict().describe("each side's metrics.v1 NDJSON, from its median run"),
-  }).strict(),
+    }).describe("each side's metrics.v1 NDJSON, from its median run"),
+  }),
 );
 
 type AbCompareReportSchema = z.ZodObject<
@@ -137,7 +137,7 @@ type AbCompareReportSchema = z.ZodObject<
     comparison: ComparisonSchema;
     artifacts: ArtifactsSchema;
   },
-  z.core.$strict
+  z.core.$strip
 >;
 
 /** The `ab_compare.v1` report. */
@@ -154,7 +154,7 @@ export const AbCompareReport: AbCompareReportSchema = exact<AbCompareReportSchem
     candidate: AbSide,
     comparison: AbComparison,
     artifacts: AbArtifacts,
-  }).strict().meta({ id: "ab_compare.v1", title: "ab-compare report" }),
+  }).meta({ id: "ab_compare.v1", title: "ab-compare report" }),
 );
 
 /** A parsed `ab_compare.v1` report. */

@@ -124,8 +124,14 @@ export const ApiStreamHello = z.object({
 }).meta({ id: "api.stream_hello.v1" });
 
 const mode = z.enum(MODES as [string, ...string[]]);
+/**
+ * A row count: any safe integer, as first published, taken as at most 2^40 (the CLI's bound,
+ * more rows than any workload has), so that the job's command line is one the CLI accepts.
+ */
+const rows = () =>
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform((n) => Math.min(n, 2 ** 40));
 const limits = {
-  csv_max_rows: z.number().int().min(0).max(2 ** 40).optional(),
+  csv_max_rows: rows().optional(),
   csv_max_bytes: z.number().int().min(0).optional(),
   timeout_seconds: z.number().positive().max(604_800).optional().describe(
     "fail the job (Timeout) when it runs longer; default: no limit",
@@ -158,7 +164,7 @@ export const ApiJobWorkloadDnaRequest = z.strictObject({
 /** `POST /api/jobs/profile`: every mode replayed on a sample of the workload, by the job service. */
 export const ApiJobProfileRequest = z.strictObject({
   csv,
-  sample_rows: z.number().int().min(0).max(2 ** 40).optional().describe(
+  sample_rows: rows().optional().describe(
     "rows per run (0: all; default 200000)",
   ),
   repeat: z.number().int().min(1).max(100).optional().describe(
@@ -179,7 +185,7 @@ export const ApiJobAbCompareRequest = z.strictObject({
   baseline_config: z.string().min(1).optional().describe("TOML config (input dir)"),
   candidate_config: z.string().min(1).optional().describe("TOML config (input dir)"),
   repeat: z.number().int().min(1).max(100).optional(),
-  warmup_rows: z.number().int().min(0).max(2 ** 40).optional(),
+  warmup_rows: rows().optional(),
   ...limits,
 }).refine(
   // The labels name the sides' files, so they must differ in more than case (as the CLI checks).

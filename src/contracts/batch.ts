@@ -16,12 +16,12 @@ type Str = z.ZodString;
 type Bool = z.ZodBoolean;
 type NullNum = z.ZodNullable<Num>;
 type NullStr = z.ZodNullable<Str>;
-type Strict<T extends z.core.$ZodLooseShape> = z.ZodObject<T, z.core.$strict>;
+type Obj<T extends z.core.$ZodLooseShape> = z.ZodObject<T, z.core.$strip>;
 
 const count = (): Num => z.number().int().nonnegative();
 const rate = (): Num => z.number().nonnegative();
 
-type ReplaySummarySchema = Strict<{
+type ReplaySummarySchema = Obj<{
   type: z.ZodLiteral<"replay">;
   csv: Str;
   mode: Str;
@@ -53,10 +53,10 @@ export const BatchReplaySummary: ReplaySummarySchema = exact<ReplaySummarySchema
     compactions: count(),
     bytes_per_entry: rate(),
     alerts: count().describe("watchdog alerts raised"),
-  }).strict(),
+  }),
 );
 
-type ValidationSummarySchema = Strict<{
+type ValidationSummarySchema = Obj<{
   type: z.ZodLiteral<"validation">;
   csv: Str;
   rows: Num;
@@ -70,10 +70,10 @@ export const BatchValidationSummary: ValidationSummarySchema = exact<ValidationS
     csv: z.string(),
     rows: count(),
     size_bytes: count(),
-  }).strict(),
+  }),
 );
 
-type DnaSummarySchema = Strict<{
+type DnaSummarySchema = Obj<{
   type: z.ZodLiteral<"workload_dna">;
   rows: Num;
   distinct_keys: Num;
@@ -95,10 +95,10 @@ export const BatchDnaSummary: DnaSummarySchema = exact<DnaSummarySchema>()(
     zipf_exponent: z.number().nullable(),
     adversarial: z.boolean(),
     recommended_mode: z.string(),
-  }).strict(),
+  }),
 );
 
-type AbSideSchema = Strict<{ label: Str; mode: Str; ops_per_second: Num; p99_ms: Num }>;
+type AbSideSchema = Obj<{ label: Str; mode: Str; ops_per_second: Num; p99_ms: Num }>;
 
 const AbSide: AbSideSchema = exact<AbSideSchema>()(
   z.object({
@@ -106,10 +106,10 @@ const AbSide: AbSideSchema = exact<AbSideSchema>()(
     mode: z.string(),
     ops_per_second: rate().describe("median of the side's runs"),
     p99_ms: rate().describe("overall p99 of the median run"),
-  }).strict(),
+  }),
 );
 
-type AbSummarySchema = Strict<{
+type AbSummarySchema = Obj<{
   type: z.ZodLiteral<"ab_compare">;
   baseline: AbSideSchema;
   candidate: AbSideSchema;
@@ -131,11 +131,11 @@ export const BatchAbSummary: AbSummarySchema = exact<AbSummarySchema>()(
     p_value: z.number().min(0).max(1).nullable().optional().describe(
       "the report's Mann-Whitney p-value (absent from reports written before it was added)",
     ),
-  }).strict(),
+  }),
 );
 
-type ProfileModeSchema = Strict<{ mode: Str; ops_per_second: Num; p99_ms: Num }>;
-type ProfileSummarySchema = Strict<{
+type ProfileModeSchema = Obj<{ mode: Str; ops_per_second: Num; p99_ms: Num }>;
+type ProfileSummarySchema = Obj<{
   type: z.ZodLiteral<"profile">;
   recommended_mode: Str;
   margin: Num;
@@ -155,9 +155,9 @@ export const BatchProfileSummary: ProfileSummarySchema = exact<ProfileSummarySch
       "the report's Mann-Whitney p-value (absent from reports written before it was added)",
     ),
     modes: z.array(
-      z.object({ mode: z.string(), ops_per_second: rate(), p99_ms: rate() }).strict(),
+      z.object({ mode: z.string(), ops_per_second: rate(), p99_ms: rate() }),
     ).describe("fastest first"),
-  }).strict(),
+  }),
 );
 
 type SummarySchema = z.ZodDiscriminatedUnion<
@@ -182,7 +182,7 @@ export const BatchJobSummary: SummarySchema = exact<SummarySchema>()(
   ]),
 );
 
-type JobErrorSchema = Strict<{ error: Str; detail: Str; hint: z.ZodOptional<Str> }>;
+type JobErrorSchema = Obj<{ error: Str; detail: Str; hint: z.ZodOptional<Str> }>;
 
 const JobError: JobErrorSchema = exact<JobErrorSchema>()(
   z.object({
@@ -191,10 +191,10 @@ const JobError: JobErrorSchema = exact<JobErrorSchema>()(
     ),
     detail: z.string(),
     hint: z.string().optional(),
-  }).strict(),
+  }),
 );
 
-type BatchJobSchema = Strict<{
+type BatchJobSchema = Obj<{
   name: Str;
   kind: Str;
   status: z.ZodEnum<{ completed: "completed"; failed: "failed"; cancelled: "cancelled" }>;
@@ -233,11 +233,11 @@ export const BatchJob: BatchJobSchema = exact<BatchJobSchema>()(
       "from the job's result.json; null when the job did not complete",
     ),
     artifacts: z.array(z.string()).describe("files in job_dir written by the command"),
-  }).strict(),
+  }),
 );
 
-type ComparisonRowSchema = Strict<{ job: Str; mode: Str; ops_per_second: Num; ratio: Num }>;
-type ComparisonSchema = Strict<{ csv: Str; rows: z.ZodArray<ComparisonRowSchema> }>;
+type ComparisonRowSchema = Obj<{ job: Str; mode: Str; ops_per_second: Num; ratio: Num }>;
+type ComparisonSchema = Obj<{ csv: Str; rows: z.ZodArray<ComparisonRowSchema> }>;
 
 /** The completed replays of one workload, fastest first. */
 export const BatchComparison: ComparisonSchema = exact<ComparisonSchema>()(
@@ -249,14 +249,14 @@ export const BatchComparison: ComparisonSchema = exact<ComparisonSchema>()(
         mode: z.string(),
         ops_per_second: rate(),
         ratio: rate().describe("ops_per_second / the fastest's, 4 decimals (1 for the fastest)"),
-      }).strict(),
+      }),
     ).min(1),
-  }).strict(),
+  }),
 );
 
-type CountsSchema = Strict<{ jobs: Num; completed: Num; failed: Num; cancelled: Num }>;
+type CountsSchema = Obj<{ jobs: Num; completed: Num; failed: Num; cancelled: Num }>;
 
-type BatchReportSchema = Strict<{
+type BatchReportSchema = Obj<{
   schema: z.ZodLiteral<"batch_report.v1">;
   title: NullStr;
   spec: Str;
@@ -293,12 +293,12 @@ export const BatchReport: BatchReportSchema = exact<BatchReportSchema>()(
       completed: count(),
       failed: count(),
       cancelled: count(),
-    }).strict(),
+    }),
     jobs: z.array(BatchJob).describe("in spec order"),
     comparisons: z.array(BatchComparison).describe(
       "one per workload with completed run-csv replays, in order of first appearance",
     ),
-  }).strict().meta({ id: "batch_report.v1", title: "batch report" }),
+  }).meta({ id: "batch_report.v1", title: "batch report" }),
 );
 
 /** A parsed `batch_report.v1` report. */

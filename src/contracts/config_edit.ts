@@ -19,8 +19,8 @@ export const ConfigKeysSet = z.object({
     load_factor_warn: w.load_factor_warn.unwrap().optional(),
     avg_probe_warn: w.avg_probe_warn.unwrap().optional(),
     tombstone_ratio_warn: w.tombstone_ratio_warn.unwrap().optional(),
-  }).strict(),
-}).strict().meta({ id: "ConfigKeysSet" });
+  }),
+}).meta({ id: "ConfigKeysSet" });
 
 /** What a `config-edit` or `config-wizard` run wrote. */
 export const ConfigResult = z.object({
@@ -35,9 +35,9 @@ export const ConfigResult = z.object({
       key: z.string().describe("section.key"),
       before: Value.nullable().describe("in the infile (null: not set, the default applies)"),
       after: Value.nullable().describe("in the written file (null: not set)"),
-    }).strict(),
+    }),
   ).describe("keys set differently than in the infile, in file order"),
-}).strict().meta({ id: "config_result.v1", title: "config-edit / config-wizard result" });
+}).meta({ id: "config_result.v1", title: "config-edit / config-wizard result" });
 
 /** `config-edit --list-presets`. */
 export const ConfigPresets = z.object({
@@ -52,9 +52,9 @@ export const ConfigPresets = z.object({
       description: z.string().nullable().describe("what a built-in preset is for"),
       config: ConfigKeysSet.nullable().describe("the keys it sets; null when it cannot be read"),
       problem: z.string().nullable().describe("why it cannot be applied, or null"),
-    }).strict(),
+    }),
   ).describe("built-in presets, then the directory's *.toml files by name"),
-}).strict().meta({ id: "config_presets.v1", title: "config-edit --list-presets" });
+}).meta({ id: "config_presets.v1", title: "config-edit --list-presets" });
 
 /** A parsed `config_result.v1`. */
 export type ConfigResult = z.infer<typeof ConfigResult>;

@@ -11,7 +11,7 @@ export const ErrorEnvelope = z.object({
   error: z.enum(["BadInput", "Invariant", "Policy", "IO", "Internal"]),
   detail: z.string(),
   hint: z.string().optional(),
-}).strict().meta({ id: "error_envelope", title: "adhash CLI error envelope" });
+}).meta({ id: "error_envelope", title: "adhash CLI error envelope" });
 
 /** A parsed error envelope. */
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;

@@ -21,7 +21,7 @@ export const RobinHoodTraceStep = z.object({
   key_repr: z.string().nullable(),
   matches: z.boolean(),
   action: z.enum(["advance", "swap", "insert", "update", "match", "stop"]),
-}).strict();
+});
 
 /** The probe path of one operation on a Robin Hood table. */
 export const RobinHoodTrace = z.object({
@@ -35,14 +35,14 @@ export const RobinHoodTrace = z.object({
   found: z.boolean(),
   terminal: z.enum(["match", "empty", "insert", "update", "stop"]),
   path: z.array(RobinHoodTraceStep),
-}).strict();
+});
 
 /** One position visited in a chain. */
 export const ChainingTraceStep = z.object({
   position: nonNegInt,
   key_repr: z.string(),
   matches: z.boolean(),
-}).strict();
+});
 
 /** The probe path of one operation on a chaining table. */
 export const ChainingTrace = z.object({
@@ -56,7 +56,7 @@ export const ChainingTrace = z.object({
   found: z.boolean(),
   terminal: z.enum(["match", "miss", "insert", "update"]),
   path: z.array(ChainingTraceStep),
-}).strict();
+});
 
 /** A probe trace of either backend (`probe_trace.v1`). */
 export const ProbeTraceSchema = z.discriminatedUnion("backend", [RobinHoodTrace, ChainingTrace])

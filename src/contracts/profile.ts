@@ -31,7 +31,7 @@ type ProfileModeSchema = z.ZodObject<
     migrations: Num;
     bytes_per_entry: Num;
   },
-  z.core.$strict
+  z.core.$strip
 >;
 
 /** One mode's runs on the sample. */
@@ -48,7 +48,7 @@ export const ProfileMode: ProfileModeSchema = exact<ProfileModeSchema>()(
     final_backend: z.string(),
     migrations: z.number().int().nonnegative().describe("of the median run"),
     bytes_per_entry: z.number().nonnegative().describe("of the median run's final map"),
-  }).strict(),
+  }),
 );
 
 type ProfileReportSchema = z.ZodObject<
@@ -64,7 +64,7 @@ type ProfileReportSchema = z.ZodObject<
     close: z.ZodBoolean;
     p_value: z.ZodOptional<z.ZodNullable<Num>>;
   },
-  z.core.$strict
+  z.core.$strip
 >;
 
 /** The `profile.v1` report. */
@@ -89,7 +89,7 @@ export const ProfileReport: ProfileReportSchema = exact<ProfileReportSchema>()(
       "two-sided Mann-Whitney U p-value of the recommended and runner-up modes' runs (null with " +
         "one mode or --repeat 1); below 0.05: the recommendation is unlikely to be noise",
     ),
-  }).strict().meta({ id: "profile.v1", title: "profile report" }),
+  }).meta({ id: "profile.v1", title: "profile report" }),
 );
 
 /** A parsed `profile.v1` report. */

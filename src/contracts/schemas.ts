@@ -56,12 +56,27 @@ export const SCHEMA_FILES: Readonly<
   ),
 });
 
-/** The text of every schema file (pretty JSON with a final newline). */
+/**
+ * The text of every schema file (pretty JSON with a final newline). Documents adhash writes are
+ * open: a field added in a later version (the only change a frozen contract allows) must not
+ * make a reader that validates against this version refuse them. Requests and configs stay
+ * closed, so that a misspelt field is refused rather than ignored.
+ */
 export function renderSchemas(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, { schema, io }] of Object.entries(SCHEMA_FILES)) {
     const json = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
-    out[name] = `${JSON.stringify(json, null, 2)}\n`;
+    out[name] = `${JSON.stringify(io === "output" ? open(json) : json, null, 2)}\n`;
   }
   return out;
+}
+
+/** `schema` without `additionalProperties: false` anywhere in it. */
+function open(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(open);
+  if (typeof schema !== "object" || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema).filter(([k, v]) => !(k === "additionalProperties" && v === false))
+      .map(([k, v]) => [k, open(v)]),
+  );
 }

@@ -18,7 +18,7 @@ const BackendConfiguration = z.object({
   deletion: z.enum(["backshift", "tombstone"]).nullable(),
   entries: nonNegInt,
   tombstones: nonNegInt,
-}).strict();
+});
 
 /** Inspection of one snapshot file. */
 export const SnapshotInspectionSchema = z.object({
@@ -33,12 +33,12 @@ export const SnapshotInspectionSchema = z.object({
     keyed: z.boolean(),
     checksum_len: z.literal(64),
     payload_len: nonNegInt,
-  }).strict(),
+  }),
   checksum: z.object({
     algorithm: z.enum(["blake2b-512", "hmac-blake2b-512"]),
     hex: z.string().regex(/^[0-9a-f]{128}$/),
     verified: z.literal(true),
-  }).strict(),
+  }),
   payload_bytes: nonNegInt,
   kind: z.enum(["chaining", "robinhood", "adaptive"]),
   backend,
@@ -49,7 +49,7 @@ export const SnapshotInspectionSchema = z.object({
     policy: z.record(z.string(), z.union([z.string(), z.number()])).nullable(),
     migrations: nonNegInt.nullable(),
     compactions: nonNegInt.nullable(),
-  }).strict(),
+  }),
   stats: z.object({
     size: nonNegInt,
     capacity: z.number().int().min(1),
@@ -60,22 +60,22 @@ export const SnapshotInspectionSchema = z.object({
     tombstone_ratio: z.number(),
     probe_histogram: z.array(z.tuple([nonNegInt, nonNegInt])),
     bytes_estimate: nonNegInt,
-  }).strict(),
-  invariants: z.object({ ok: z.boolean(), problems: z.array(z.string()) }).strict(),
+  }),
+  invariants: z.object({ ok: z.boolean(), problems: z.array(z.string()) }),
   entries: z.object({
     matched: nonNegInt,
     contains: z.string().nullable(),
     limit: nonNegInt,
-    shown: z.array(z.object({ key, key_repr: z.string(), value: z.unknown() }).strict()),
+    shown: z.array(z.object({ key, key_repr: z.string(), value: z.unknown() })),
     truncated: z.boolean(),
-  }).strict(),
+  }),
   lookup: z.object({
     key: z.string(),
     found: z.boolean(),
     matched_key: key.nullable(),
     value: z.unknown(),
-  }).strict().nullable(),
-}).strict().meta({ id: "snapshot_inspect.v1", title: "adhash snapshot inspection" });
+  }).nullable(),
+}).meta({ id: "snapshot_inspect.v1", title: "adhash snapshot inspection" });
 
 /** A parsed inspection. */
 export type SnapshotInspectionJson = z.infer<typeof SnapshotInspectionSchema>;

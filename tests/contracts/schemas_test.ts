@@ -30,10 +30,17 @@ Deno.test("renderSchemas() describes the contract fields", () => {
   assert.deepEqual(e.required.sort(), ["detail", "error"]);
 });
 
-Deno.test("ErrorEnvelope refuses unknown codes and extra fields", () => {
+Deno.test("ErrorEnvelope refuses unknown codes and accepts fields a later version adds", () => {
   assert.ok(ErrorEnvelope.safeParse({ error: "IO", detail: "x" }).success);
   assert.ok(!ErrorEnvelope.safeParse({ error: "Oops", detail: "x" }).success);
-  assert.ok(!ErrorEnvelope.safeParse({ error: "IO", detail: "x", stack: "..." }).success);
+  assert.ok(ErrorEnvelope.safeParse({ error: "IO", detail: "x", since: "v2" }).success);
+});
+
+Deno.test("renderSchemas() leaves the documents adhash writes open and its inputs closed", () => {
+  for (const [name, text] of Object.entries(renderSchemas())) {
+    const closed = text.includes('"additionalProperties": false');
+    assert.equal(closed, SCHEMA_FILES[name]!.io === "input", name);
+  }
 });
 
 Deno.test("MetricsTick refuses a tick without its required fields", () => {

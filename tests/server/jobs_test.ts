@@ -151,6 +151,11 @@ Deno.test("POST /api/jobs/run-csv passes the request's flags to run-csv", async 
   const limited = await f.jobs.settled(await submit(f, { csv: "w.csv", csv_max_rows: 10 }));
   assert.equal(limited!.status, "failed");
   assert.equal(limited!.error!.detail, `CSV row limit exceeded (11 > 10)`);
+  // Any safe integer, as first published; past the CLI's 2^40 it means the same: no limit.
+  const huge = await f.jobs.settled(
+    await submit(f, { csv: "w.csv", csv_max_rows: Number.MAX_SAFE_INTEGER, metrics: false }),
+  );
+  assert.equal(huge!.status, "completed", JSON.stringify(huge!.error));
 });
 
 Deno.test("a failing run-csv job carries the CLI's error envelope and leaves no outputs", async () => {
@@ -470,10 +475,15 @@ Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", a
   const res = await post(f, { csv: "w.csv", repeat: 0 }, "profile");
   assert.equal(res.status, 400);
   assert.match((await res.json()).detail, /^Invalid profile request: repeat: /);
-  // A request the command line would refuse is refused at submission, not as a failed job.
-  const huge = await post(f, { csv: "w.csv", sample_rows: 2 ** 41 }, "profile");
-  assert.equal(huge.status, 400);
-  assert.match((await huge.json()).detail, /^Invalid profile request: sample_rows: /);
+  // Any safe integer, as first published: past the CLI's 2^40 rows it means the same.
+  const huge = await f.jobs.settled(
+    await submit(f, { csv: "w.csv", sample_rows: 2 ** 41, repeat: 1 }, "profile"),
+  );
+  assert.equal(huge!.status, "completed", JSON.stringify(huge!.error));
+  assert.equal(ProfileReport.parse(huge!.result).sample_rows, ROWS);
+  const unsafe = await post(f, { csv: "w.csv", sample_rows: 2 ** 53 }, "profile");
+  assert.equal(unsafe.status, 400);
+  assert.match((await unsafe.json()).detail, /^Invalid profile request: sample_rows: /);
 });
 
 Deno.test("a cancel while a job starts ends it before its process starts", async () => {
