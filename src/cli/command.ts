@@ -167,6 +167,8 @@ export type ParseResult =
     run: () => Promise<void>;
     /** The command's cheap checks of its arguments (files, outputs), without its work. */
     preflight: () => Promise<void>;
+    /** Every file system path on its command line: `[flag or argument name, path]`. */
+    paths: Array<[string, string]>;
   };
 
 const HELP = new Option("-h, --help", "display help for command");
@@ -407,11 +409,20 @@ export class Command {
     if (action === undefined) return { kind: "help", text: this.helpText() };
     const opts = this.opts();
     const preflight = this.#preflight;
+    const paths: Array<[string, string]> = [];
+    this.#arguments.forEach((a, i) => {
+      if (PATH_PLACEHOLDER.test(a.name)) paths.push([a.name, positional[i]!]);
+    });
+    for (const o of this.#options) {
+      const value = opts[o.key];
+      if (o.namesPath && typeof value === "string") paths.push([o.long, value]);
+    }
     return {
       kind: "action",
       command: this,
       run: async () => await action(...positional, opts, this),
       preflight: async () => await preflight?.(...positional, opts, this),
+      paths,
     };
   }
 

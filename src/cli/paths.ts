@@ -9,8 +9,23 @@
 import { BadInputError } from "../errors.ts";
 import { dirOf } from "../io/atomic_write.ts";
 
-/** `path` made absolute with `.` and `..` resolved, through symlinks where it exists. */
+/**
+ * What a path names, for comparing: the file's device and inode when it exists (so hard links
+ * and symbolic links to one file compare equal), else the path made absolute with `.` and `..`
+ * resolved.
+ */
 function identity(path: string): string {
+  try {
+    const info = Deno.statSync(path);
+    if (info.ino !== null) return `inode ${info.dev}:${info.ino}`;
+  } catch {
+    // not there yet (an output), or not ours to look at: compare the spelled path
+  }
+  return spelled(path);
+}
+
+/** `path` made absolute with `.` and `..` resolved, through symlinks where it exists. */
+function spelled(path: string): string {
   const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   const parts: string[] = [];
   for (const p of abs.split("/")) {
@@ -24,6 +39,17 @@ function identity(path: string): string {
   } catch {
     return full; // not there yet (an output), or not readable: compare the spelled path
   }
+}
+
+/**
+ * The global `--config` file, which no command's output may replace (set by the CLI once the
+ * command line is parsed).
+ */
+let configPath: string | undefined;
+
+/** Sets the global `--config` path that {@linkcode checkOutputFiles} keeps outputs away from. */
+export function setConfigPath(path: string | undefined): void {
+  configPath = path;
 }
 
 /**
@@ -46,9 +72,10 @@ export function checkDistinctPaths(roles: ReadonlyArray<[string, string | undefi
 }
 
 /** What `path` is, or null when it is missing or cannot be looked at (the write reports it). */
-function kindOf(path: string): "directory" | "other" | null {
+function kindOf(path: string): "directory" | "file" | "other" | null {
   try {
-    return Deno.statSync(path).isDirectory ? "directory" : "other";
+    const info = Deno.statSync(path);
+    return info.isDirectory ? "directory" : info.isFile ? "file" : "other";
   } catch {
     return null;
   }
@@ -62,7 +89,7 @@ function checkAncestors(flag: string, path: string): void {
   for (let dir = dirOf(path);; dir = dirOf(dir)) {
     const kind = kindOf(dir);
     if (kind === "directory") return;
-    if (kind === "other") {
+    if (kind !== null) {
       throw new BadInputError(`${flag} "${path}": "${dir}" is not a directory`, {
         hint: "Name a path inside a directory (missing directories are created)",
       });
@@ -72,19 +99,36 @@ function checkAncestors(flag: string, path: string): void {
 }
 
 /**
- * Throws BadInputError when an output path of `roles` is an existing directory, or lies under
- * a file: found before the work, not when its result is renamed into place.
+ * Throws BadInputError when an output path of `roles` (`[flag, path, takesStdout]`) is an
+ * existing directory, a FIFO or a device (a rename would replace it), lies under a file, is the
+ * global `--config` file, or is `-` for a flag that cannot write to stdout: found before the
+ * work, not when its result is renamed into place.
  */
-export function checkOutputFiles(roles: ReadonlyArray<[string, string | undefined]>): void {
-  for (const [flag, path] of roles) {
-    if (path === undefined || path === "-") continue;
+export function checkOutputFiles(
+  roles: ReadonlyArray<readonly [string, string | undefined, boolean?]>,
+): void {
+  for (const [flag, path, takesStdout] of roles) {
+    if (path === undefined || (path === "-" && takesStdout === true)) continue;
+    if (path === "-") {
+      throw new BadInputError(`${flag} "-" is not a file: this output cannot go to stdout`, {
+        hint: "Name a file (./- for a file called '-'); --json prints results on stdout",
+      });
+    }
+    const kind = kindOf(path);
     // "out/" or "out/." names a directory even before it exists: the rename would fail late.
-    if (kindOf(path) === "directory" || /(^|\/)\.{0,2}$/.test(path)) {
+    if (kind === "directory" || /(^|\/)\.{0,2}$/.test(path)) {
       throw new BadInputError(`${flag} "${path}" is a directory`, {
         hint: "Name a file to write",
       });
     }
+    if (kind === "other") {
+      throw new BadInputError(`${flag} "${path}" is not a regular file (a FIFO or a device)`, {
+        hint: "Outputs are written whole and renamed into place, which would replace it; " +
+          "name a regular file",
+      });
+    }
     checkAncestors(flag, path);
+    if (configPath !== undefined) checkDistinctPaths([["--config", configPath], [flag, path]]);
   }
 }
 
@@ -95,7 +139,8 @@ export function checkOutputFiles(roles: ReadonlyArray<[string, string | undefine
 export function checkOutputDirs(roles: ReadonlyArray<[string, string | undefined]>): void {
   for (const [flag, path] of roles) {
     if (path === undefined) continue;
-    if (kindOf(path) === "other") {
+    const kind = kindOf(path);
+    if (kind === "file" || kind === "other") {
       throw new BadInputError(`${flag} "${path}" is not a directory`, {
         hint: "Name a directory (created if missing)",
       });

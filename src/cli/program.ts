@@ -49,7 +49,7 @@ import { log, setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
-import { checkOutputFiles } from "./paths.ts";
+import { checkDistinctPaths, checkOutputFiles, setConfigPath } from "./paths.ts";
 
 /** The package version printed by `--version`. */
 export const VERSION: string = denoJson.version;
@@ -268,6 +268,11 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
     }
     const g = globalOptions(parsed.command);
     checkOutputFiles([["--log-file", g.logFile]]);
+    // The log is appended to (and rotated) as the command runs: no file it reads or writes.
+    if (g.logFile !== undefined) {
+      checkDistinctPaths([["--log-file", g.logFile], ["--config", g.config], ...parsed.paths]);
+    }
+    setConfigPath(g.config);
     await setupLogging({
       json: g.logJson,
       file: g.logFile,

@@ -1,7 +1,9 @@
 /**
  * Atomic file replacement: create the target's directory if needed, write a temporary file
- * beside the target, fsync it, rename it over the target, then fsync the directory. A reader sees the old file or the new one, never a
- * partial one; a failure removes the temporary file.
+ * beside the target, fsync it, rename it over the target, then fsync the directory. A reader
+ * sees the old file or the new one, never a partial one; a failure removes the temporary file.
+ * A symbolic link is followed (its target is replaced, the link kept); a FIFO or a device is
+ * refused.
  *
  * @module
  */
@@ -115,6 +117,33 @@ export function syncDirSync(dir: string): void {
   }
 }
 
+/**
+ * The file a write to `path` replaces: `path` itself, or what a symbolic link there leads to,
+ * so that the link stays a link and its target gets the new content. Something other than a
+ * regular file (a FIFO, a device such as `/dev/null`) is an IOError: renaming a file over it
+ * would replace it rather than write to it.
+ */
+export function writeTarget(path: string): string {
+  let target = path;
+  for (let links = 0; links <= 40; links++) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(target);
+    } catch {
+      return target; // not there yet (created by the write), or not ours to look at
+    }
+    if (!info.isSymlink) {
+      if (info.isFile || info.isDirectory) return target; // a directory fails at the rename
+      throw new IOError(`Cannot write '${path}': not a regular file`, {
+        hint: "Outputs are written whole and renamed into place; name a regular file",
+      });
+    }
+    const link = Deno.readLinkSync(target);
+    target = link.startsWith("/") ? link : `${dirOf(target)}/${link}`;
+  }
+  throw new IOError(`Cannot write '${path}': too many levels of symbolic links`);
+}
+
 /** A complete, fsynced file under a temporary name, waiting to replace its target. */
 export interface StagedFile {
   /** The target path. */
@@ -125,19 +154,22 @@ export interface StagedFile {
   discard(): void;
 }
 
-/** A staged file at `tmp` for `path`. */
-export function stagedFile(path: string, tmp: string): StagedFile {
+/**
+ * A staged file at `tmp` for `path`, to be renamed over `target` (`path`, or the file its
+ * symbolic link leads to: {@linkcode writeTarget}).
+ */
+export function stagedFile(path: string, tmp: string, target: string = path): StagedFile {
   const staged: StagedFile = {
     path,
     commit(): void {
       try {
-        Deno.renameSync(tmp, path);
+        Deno.renameSync(tmp, target);
       } catch (err) {
         staged.discard();
         throw writeError(path, err);
       }
       trackTempFile(tmp, true);
-      syncDirSync(dirOf(path));
+      syncDirSync(dirOf(target));
     },
     discard(): void {
       try {
@@ -171,11 +203,12 @@ export async function stageFile(
   path: string,
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<StagedFile> {
-  const tmp = tempPathFor(path);
-  const staged = stagedFile(path, tmp);
+  const target = writeTarget(path);
+  const tmp = tempPathFor(target);
+  const staged = stagedFile(path, tmp, target);
   let file: Deno.FsFile | null = null;
   try {
-    await Deno.mkdir(dirOf(path), { recursive: true }); // outputs may name a new directory
+    await Deno.mkdir(dirOf(target), { recursive: true }); // outputs may name a new directory
     file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);

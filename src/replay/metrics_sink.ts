@@ -11,7 +11,14 @@
  */
 
 import type { MetricsTick } from "../contracts/metrics.ts";
-import { type StagedFile, stagedFile, stageFile, tempPathFor } from "../io/atomic_write.ts";
+import {
+  type StagedFile,
+  stagedFile,
+  stageFile,
+  tempPathFor,
+  writeError,
+  writeTarget,
+} from "../io/atomic_write.ts";
 
 const encoder = new TextEncoder();
 
@@ -22,6 +29,9 @@ export class MetricsNdjsonWriter {
   readonly #maxTicks: number;
   #file: Deno.FsFile | null = null;
   #tmp: string | null = null;
+  #target: string;
+  /** The directory, when this writer created it: a failed run removes it again if empty. */
+  #createdDir: string | null = null;
   #buffer: string[] = [];
   #buffered = 0;
   #ring: string[] = [];
@@ -31,6 +41,7 @@ export class MetricsNdjsonWriter {
 
   private constructor(path: string, maxTicks: number) {
     this.path = path;
+    this.#target = path;
     this.#maxTicks = maxTicks;
   }
 
@@ -43,16 +54,24 @@ export class MetricsNdjsonWriter {
    * 11-15 ms -> ~3 ms).
    */
   static open(dir: string, maxTicks = 0): MetricsNdjsonWriter {
+    let existed = true;
+    try {
+      Deno.statSync(dir);
+    } catch {
+      existed = false;
+    }
     Deno.mkdirSync(dir, { recursive: true });
     const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
-    if (maxTicks === 0) {
-      w.#tmp = tempPathFor(w.path);
-      try {
+    if (!existed) w.#createdDir = dir;
+    try {
+      w.#target = writeTarget(w.path);
+      if (maxTicks === 0) {
+        w.#tmp = tempPathFor(w.#target);
         w.#file = Deno.openSync(w.#tmp, { write: true, createNew: true, mode: 0o644 });
-      } catch (err) {
-        stagedFile(w.path, w.#tmp).discard();
-        throw err;
       }
+    } catch (err) {
+      w.abort();
+      throw writeError(w.path, err);
     }
     return w;
   }
@@ -80,7 +99,11 @@ export class MetricsNdjsonWriter {
     this.#buffer = [];
     this.#buffered = 0;
     let off = 0;
-    while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+    try {
+      while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+    } catch (err) {
+      throw writeError(this.path, err); // e.g. a full disk: name the output, not the temporary
+    }
   }
 
   /** Makes the file visible as `metrics.ndjson` (replacing an older one). */
@@ -90,18 +113,31 @@ export class MetricsNdjsonWriter {
 
   /** Completes and fsyncs the file; its `commit()` renames it over `metrics.ndjson`. */
   async stage(): Promise<StagedFile> {
-    if (this.#maxTicks > 0) {
-      const lines = [...this.#ring.slice(this.#ringStart), ...this.#ring.slice(0, this.#ringStart)];
-      return await stageFile(this.path, lines.join(""));
-    }
+    if (this.#maxTicks > 0) return await stageFile(this.path, this.#ringChunks());
     const file = this.#file!;
     this.#flush();
-    file.syncSync();
+    try {
+      file.syncSync();
+    } catch (err) {
+      throw writeError(this.path, err);
+    }
     file.close();
     this.#file = null;
-    const staged = stagedFile(this.path, this.#tmp!);
+    const staged = stagedFile(this.path, this.#tmp!, this.#target);
     this.#tmp = null;
     return staged;
+  }
+
+  /** The kept lines, oldest first, encoded a batch at a time: one string of them all can pass V8's limit. */
+  *#ringChunks(): Generator<Uint8Array> {
+    const n = this.#ring.length;
+    for (let i = 0; i < n; i += 4096) {
+      const batch: string[] = [];
+      for (let j = i; j < Math.min(n, i + 4096); j++) {
+        batch.push(this.#ring[(this.#ringStart + j) % n]!);
+      }
+      yield encoder.encode(batch.join(""));
+    }
   }
 
   /** Discards everything written; an existing `metrics.ndjson` is left as it was. */
@@ -119,6 +155,14 @@ export class MetricsNdjsonWriter {
     if (this.#tmp !== null) {
       stagedFile(this.path, this.#tmp).discard();
       this.#tmp = null;
+    }
+    if (this.#createdDir !== null) {
+      try {
+        Deno.removeSync(this.#createdDir); // only if empty: nothing else is lost
+      } catch {
+        // not empty, or gone
+      }
+      this.#createdDir = null;
     }
   }
 }

@@ -356,6 +356,27 @@ Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => 
   await w.commit();
   const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");
   assert.deepEqual(lines.map((l) => JSON.parse(l).ops), [4096, 5000]);
+  // More kept lines than one write batch, the ring wrapped: all of them, oldest first.
+  const tick = ticks[0]!;
+  const many = MetricsNdjsonWriter.open(`${dir}/many`, 9000);
+  for (let i = 0; i < 10_000; i++) many.write({ ...tick, ops: i });
+  await many.commit();
+  const kept = (await Deno.readTextFile(`${dir}/many/metrics.ndjson`)).trimEnd().split("\n");
+  assert.deepEqual(
+    kept.map((l) => JSON.parse(l).ops),
+    Array.from({ length: 9000 }, (_, i) => i + 1000),
+  );
+});
+
+Deno.test("MetricsNdjsonWriter.abort() removes the directory it created, when empty", async () => {
+  const dir = await Deno.makeTempDir();
+  const w = MetricsNdjsonWriter.open(`${dir}/new`);
+  w.write((await ticksOf(10))[0]!);
+  w.abort();
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
+  Deno.mkdirSync(`${dir}/old`);
+  MetricsNdjsonWriter.open(`${dir}/old`).abort();
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["old"]);
 });
 
 Deno.test("replay() waits for an asynchronous onTick before applying more ops", async () => {

@@ -68,7 +68,7 @@ export function registerGenerateCsvCommand(program: Command): void {
         adversarialRatio: f.adversarialRatio,
         adversarialLowbits: f.adversarialLowbits,
       };
-      checkOutputFiles([["--outfile", f.outfile]]);
+      checkOutputFiles([["--outfile", f.outfile, true]]);
       const started = performance.now();
       let bytes = 0;
       if (f.outfile === "-") {
