@@ -1,37 +1,102 @@
 /**
  * `deno task smoke`: generate a small workload, replay it with --metrics-out-dir, validate the
- * NDJSON against metrics.v1 (validate-metrics). Exits non-zero on any failure. Everything goes
- * under runs/smoke/.
+ * NDJSON against metrics.v1 (validate-metrics), then start `serve` with the job service, run a
+ * replay job over HTTP and stop the server with SIGTERM. Exits non-zero on any failure.
+ * Everything goes under runs/smoke/.
+ *
+ * `--binary PATH` runs the same steps against a compiled `hashmap-cli` instead of `cli.ts`: the
+ * release workflow runs it on every binary its runner can execute, before uploading any, since
+ * some code (the job service starting itself) takes another path in a compiled binary.
  *
  * @module
  */
 
 const DIR = "runs/smoke";
 const PERMS = ["--allow-read", "--allow-write=runs", "--allow-env"];
-// Relative: the task runs from the project root.
-const CLI = "cli.ts";
 
-async function step(name: string, args: string[]): Promise<string> {
+/** The command line that runs the CLI: `deno run <perms> cli.ts`, or the binary. */
+function cli(binary: string | undefined, perms: string[] = PERMS): [string, string[]] {
+  // Relative: the task runs from the project root.
+  return binary === undefined ? ["deno", ["run", ...perms, "cli.ts"]] : [binary, []];
+}
+
+class SmokeFailure extends Error {}
+
+function fail(message: string): never {
+  throw new SmokeFailure(message);
+}
+
+async function step(binary: string | undefined, name: string, args: string[]): Promise<string> {
   const started = performance.now();
-  const out = await new Deno.Command("deno", {
-    args: ["run", ...PERMS, CLI, ...args],
+  const [command, prefix] = cli(binary);
+  const out = await new Deno.Command(command, {
+    args: [...prefix, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
   const ms = (performance.now() - started).toFixed(0);
-  if (out.code !== 0) {
-    console.error(`smoke: FAIL ${name} (exit ${out.code}, ${ms} ms)\n${stdout}${stderr}`);
-    Deno.exit(1);
-  }
+  if (out.code !== 0) fail(`${name} (exit ${out.code}, ${ms} ms)\n${stdout}${stderr}`);
   console.log(`smoke: ok   ${name} (${ms} ms)`);
   return stdout;
 }
 
-if (import.meta.main) {
+/** `serve` with the job service: one run-csv job over HTTP, then SIGTERM and exit 0. */
+async function serveJob(binary: string | undefined, csv: string): Promise<void> {
+  const started = performance.now();
+  const jobs = `${DIR}/jobs`;
+  await Deno.remove(jobs, { recursive: true }).catch(() => {});
+  const perms = [...PERMS, "--allow-net=127.0.0.1", "--allow-sys", "--allow-run=deno"];
+  const [command, prefix] = cli(binary, perms);
+  const child = new Deno.Command(command, {
+    args: [...prefix, "serve", "--port", "auto", "--job-root", jobs, "--job-input-dir", DIR],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    first += value;
+  }
+  const port = /^Dashboard: http:\/\/localhost:(\d+)\//.exec(first)?.[1];
+  try {
+    if (port === undefined) fail(`serve did not start: ${first}${await stderr}`);
+    const base = `http://127.0.0.1:${port}`;
+    const res = await fetch(`${base}/api/jobs/run-csv`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ csv }),
+    });
+    const { id } = await res.json();
+    if (res.status !== 202) fail(`job submission answered ${res.status}`);
+    let job: { status?: string; result?: { total_ops?: number }; error?: unknown } = {};
+    for (let i = 0; i < 600 && (job.status ?? "pending").match(/^(pending|running)$/); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = await (await fetch(`${base}/api/jobs/${id}`)).json();
+    }
+    if (job.status !== "completed" || job.result?.total_ops !== 20000) {
+      fail(`job ended ${job.status}: ${JSON.stringify(job.error)}`);
+    }
+  } finally {
+    await reader.cancel();
+    child.kill("SIGTERM");
+  }
+  const { code } = await child.status;
+  // Windows has no SIGTERM: the process is ended, not asked to stop.
+  if (code !== 0 && Deno.build.os !== "windows") fail(`serve exited ${code}\n${await stderr}`);
+  console.log(`smoke: ok   serve + run-csv job (${(performance.now() - started).toFixed(0)} ms)`);
+}
+
+async function main(): Promise<void> {
+  const i = Deno.args.indexOf("--binary");
+  const binary = i < 0 ? undefined : Deno.args[i + 1] ?? fail("--binary needs a path");
   await Deno.mkdir(DIR, { recursive: true });
-  await step("generate-csv", [
+  if (binary !== undefined) await step(binary, "--version", ["--version"]);
+  await step(binary, "generate-csv", [
     "generate-csv",
     "--outfile",
     `${DIR}/workload.csv`,
@@ -44,7 +109,7 @@ if (import.meta.main) {
     "--adversarial-ratio",
     "0.05",
   ]);
-  const summary = await step("run-csv", [
+  const summary = await step(binary, "run-csv", [
     "--json",
     "run-csv",
     "--csv",
@@ -56,9 +121,19 @@ if (import.meta.main) {
   ]);
   const parsed = JSON.parse(summary.trim());
   if (parsed.ok !== true || parsed.total_ops !== 20000) {
-    console.error(`smoke: FAIL unexpected run-csv summary: ${summary}`);
+    fail(`unexpected run-csv summary: ${summary}`);
+  }
+  await step(binary, "validate-metrics", ["validate-metrics", `${DIR}/metrics.ndjson`]);
+  await serveJob(binary, "workload.csv");
+  console.log(`smoke: passed (${DIR}/metrics.ndjson, ${parsed.ticks} ticks)`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    if (!(err instanceof SmokeFailure)) throw err;
+    console.error(`smoke: FAIL ${err.message}`);
     Deno.exit(1);
   }
-  await step("validate-metrics", ["validate-metrics", `${DIR}/metrics.ndjson`]);
-  console.log(`smoke: passed (${DIR}/metrics.ndjson, ${parsed.ticks} ticks)`);
 }

@@ -26,6 +26,9 @@ Deno.test("deno publish --dry-run accepts the package and ships only the library
   }
   const stray = files.filter((f) => /^(tests|bench|scripts|web|\.github|\.ci)\//.test(f));
   assert.deepEqual(stray, [], "test, bench and build files stay out of the package");
+  // Of the screenshots, only the README's: the others are ~900 KB the library does not need.
+  const images = files.filter((f) => f.endsWith(".png"));
+  assert.deepEqual(images, ["docs/screenshots/telemetry_light.png"]);
 });
 
 Deno.test("deno doc --lint finds every public symbol documented", async () => {

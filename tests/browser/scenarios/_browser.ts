@@ -1,7 +1,26 @@
-// Launches Debian's chromium through playwright-core with a fresh profile.
+// Launches a system Chromium (Debian's, or Chrome on a macOS runner) through playwright-core
+// with a fresh profile.
 import { type BrowserContext, chromium } from "playwright-core";
 
-export const CHROMIUM = "/usr/bin/chromium";
+/** Where Chromium is looked for when `ADHASH_CHROMIUM` does not name it. */
+const CANDIDATES = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+  "/Applications/Chromium.app/Contents/MacOS/Chromium",
+];
+
+/** The browser the scenarios drive: `ADHASH_CHROMIUM`, else the first of CANDIDATES found. */
+export const CHROMIUM: string = Deno.env.get("ADHASH_CHROMIUM") ??
+  CANDIDATES.find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  }) ??
+  // The launch then fails naming this path: a missing browser fails the scenarios, never skips.
+  CANDIDATES[0]!;
 
 /** A headless browser context with a throwaway profile; close() removes the profile. */
 export async function launchBrowser(): Promise<{ ctx: BrowserContext; close(): Promise<void> }> {
