@@ -193,7 +193,12 @@ export const ApiJobAbCompareRequest = z.strictObject({
     (r.baseline_label ?? "baseline").toLowerCase() !==
       (r.candidate_label ?? "candidate").toLowerCase(),
   { message: "baseline_label and candidate_label must differ in more than case" },
-).meta({ id: "api.job_ab_compare_request.v1" });
+).meta({
+  id: "api.job_ab_compare_request.v1",
+  // JSON Schema cannot say it, so the schema says it in words.
+  description: "baseline_label and candidate_label (default baseline, candidate) must differ " +
+    "in more than case",
+});
 
 /** Why a job failed: the CLI's error envelope, or Timeout / Interrupted / Internal. */
 export const ApiJobError = z.object({
