@@ -107,18 +107,44 @@ export async function runWizard(io: WizardIO, start: ConfigSections): Promise<Co
   return nonDefault(current);
 }
 
-/** The lines of `stream` (UTF-8), without `\n` or `\r\n`; a last unterminated line counts. */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/**
+ * The longest answer line, in characters. A useful answer is a few dozen; the bound keeps input
+ * without line ends from being gathered whole, and searched again after every chunk.
+ */
+export const MAX_ANSWER_CHARS = 4096;
+
+/**
+ * The lines of `stream` (UTF-8), without `\n` or `\r\n`; a last unterminated line counts. A
+ * line longer than `maxChars` is BadInput as soon as that much of it has come.
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxChars: number = MAX_ANSWER_CHARS,
+): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buffered = "";
+  let line = 1;
+  const tooLong = (): BadInputError =>
+    new BadInputError(
+      `config-wizard: answer line ${line} is longer than ${maxChars} characters ` +
+        `(it starts ${JSON.stringify(buffered.slice(0, 40))}); nothing was written`,
+      { hint: "Answer each question on one line: a number, true or false, or a choice" },
+    );
   for await (const chunk of stream) {
+    let from = buffered.length; // what came before holds no line end
     buffered += decoder.decode(chunk, { stream: true });
     let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, nl).replace(/\r$/, "");
+    while ((nl = buffered.indexOf("\n", from)) >= 0) {
+      const text = buffered.slice(0, nl).replace(/\r$/, "");
+      if (text.length > maxChars) throw tooLong();
+      yield text;
+      line++;
       buffered = buffered.slice(nl + 1);
+      from = 0;
     }
+    if (buffered.length > maxChars + 1) throw tooLong(); // one more may be a CRLF's CR
   }
   buffered += decoder.decode();
+  if (buffered.length > maxChars) throw tooLong();
   if (buffered !== "") yield buffered;
 }

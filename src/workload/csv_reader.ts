@@ -180,6 +180,28 @@ function isSpace(c: number): boolean {
   return c === C_SPACE || c === C_TAB;
 }
 
+/**
+ * `s` without surrounding spaces and tabs. Not `trim()`: the byte paths strip only these two,
+ * and a quoted field must give the same key as the same text unquoted (`trim()` would also
+ * drop a no-break space or a quoted line break).
+ */
+function strip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isSpace(s.charCodeAt(a))) a++;
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function afterQuote(line: number): BadInputError {
+  return bad(`Invalid character after quoted field at line ${line}`);
+}
+
+/** Header names for a message; an empty one is shown as `''`. */
+function columnList(names: string[]): string {
+  return names.map((c) => c === "" ? "''" : c).join(", ");
+}
+
 /** Op code of `buf[s..e)` after stripping, case-insensitive; -1 when unknown. */
 function opCode(buf: Uint8Array, s: number, e: number): number {
   while (s < e && isSpace(buf[s]!)) s++;
@@ -306,18 +328,19 @@ class Scanner {
   }
 
   #header(raw: string[]): void {
-    const names = raw.map((s) => s.trim());
+    const names = raw.map(strip);
     const expected = ["key", "op", "value"];
     const missing = expected.filter((c) => !names.includes(c)).sort();
-    const extra = names.filter((c) => !expected.includes(c));
-    if (missing.length > 0) throw bad(`Missing header columns: ${missing.join(", ")}`);
-    if (extra.length > 0) {
-      throw bad(
-        `Unexpected column(s) in header: ${extra.map((c) => c === "" ? "''" : c).join(", ")}`,
-      );
-    }
-    const dup = expected.filter((c) => names.indexOf(c) !== names.lastIndexOf(c));
-    if (dup.length > 0) throw bad(`Duplicate column(s) in header: ${dup.join(", ")}`);
+    const extra = [...new Set(names.filter((c) => !expected.includes(c)))];
+    const dup = [...new Set(names.filter((c, i) => names.indexOf(c) !== i))].sort();
+    // Every problem is reported at once, in the order of the schema's table: a header fixed
+    // one message at a time would take as many runs as it has problems, and the names that
+    // are missing (` OP `, `Key`) are usually the ones that are unexpected.
+    const problems: string[] = [];
+    if (missing.length > 0) problems.push(`Missing header columns: ${missing.join(", ")}`);
+    if (extra.length > 0) problems.push(`Unexpected column(s) in header: ${columnList(extra)}`);
+    if (dup.length > 0) problems.push(`Duplicate column(s) in header: ${columnList(dup)}`);
+    if (problems.length > 0) throw bad(problems.join("; "));
     this.colOp = names.indexOf("op");
     this.colKey = names.indexOf("key");
     this.colValue = names.indexOf("value");
@@ -380,7 +403,7 @@ class Scanner {
     const op = n > this.colOp ? opCode(buf, fs[this.colOp]!, fe[this.colOp]!) : -2;
     if (op === -2) throw bad(`Missing op at line ${line}`);
     if (op === -1) {
-      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!, line).trim();
+      const shown = strip(decode(buf, fs[this.colOp]!, fe[this.colOp]!, line));
       throw bad(`Unknown op '${shown}' at line ${line}`);
     }
     let ks = n > this.colKey ? fs[this.colKey]! : 0;
@@ -411,18 +434,19 @@ class Scanner {
    * continues past `end` and more input may come.
    */
   #quotedRow(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
+    // Every message names the line the row starts on, wherever in the row the fault is.
     const startLine = this.line;
     const fields = this.#quoted;
     fields.length = 0;
     let newlines = 0;
     let i = pos;
     for (;;) {
-      // Start of a field: optional whitespace, then a quote or plain text.
-      let j = i;
-      while (j < end && isSpace(buf[j]!)) j++;
-      if (j < end && buf[j] === C_QUOTE) {
+      // RFC 4180: a field is quoted only when its first character is the quote. ` "a"` is an
+      // unquoted field holding a quote, as `a"b` is; skipping the space would store a value
+      // other than the one written.
+      if (i < end && buf[i] === C_QUOTE) {
         const parts: Uint8Array[] = [];
-        let s = j + 1;
+        let s = i + 1;
         let k = s;
         for (;;) {
           if (k >= end) {
@@ -454,9 +478,13 @@ class Scanner {
           o += p.length;
         }
         fields.push(utf8At(joined, startLine));
-        // After the closing quote: whitespace, then a comma, a line end or the end of input.
-        while (k < end && isSpace(buf[k]!)) k++;
-        if (k < end && buf[k] === C_CR) k++;
+        // After the closing quote: a comma, a line end (LF, CRLF) or the end of input, nothing
+        // else, spaces included: `"1" ` written as a value is not `1`.
+        if (k < end && buf[k] === C_CR) {
+          if (k + 1 >= end && !eof) return -1;
+          if (k + 1 < end && buf[k + 1] !== C_LF) throw afterQuote(startLine);
+          k++;
+        }
         if (k >= end) {
           if (!eof) return -1;
           i = end;
@@ -471,16 +499,14 @@ class Scanner {
           i = k + 1;
           break;
         }
-        throw bad(`Invalid character after quoted field at line ${startLine + newlines}`);
+        throw afterQuote(startLine);
       }
       // Unquoted field: up to a comma or line end; a quote inside it is an error.
       let k = i;
       while (k < end) {
         const c = buf[k]!;
         if (c === C_COMMA || c === C_LF) break;
-        if (c === C_QUOTE) {
-          throw bad(`Invalid quote inside unquoted field at line ${startLine + newlines}`);
-        }
+        if (c === C_QUOTE) throw bad(`Invalid quote inside unquoted field at line ${startLine}`);
         k++;
       }
       if (k >= end && !eof) return -1;
@@ -501,24 +527,25 @@ class Scanner {
 
   /** A row given as decoded fields (quoted path). */
   #fieldsRow(fields: string[], line: number): void {
+    // A lone `""` is a blank line, before the header too, as an empty line is.
+    if (fields.length === 1 && strip(fields[0]!) === "") return;
     if (!this.headerDone) {
       this.#header(fields);
       return;
     }
-    if (fields.length === 1 && fields[0]!.trim() === "") return; // a lone "" is blank
     if (fields.length > 3) {
       throw bad(`Too many fields at line ${line} (expected 3, got ${fields.length})`);
     }
     this.#countRow();
-    const opText = (fields[this.colOp] ?? "").trim();
+    const opText = strip(fields[this.colOp] ?? "");
     if (opText === "") throw bad(`Missing op at line ${line}`);
     const lower = opText.toLowerCase();
     const op = lower === "put" ? OP_PUT : lower === "get" ? OP_GET : lower === "del" ? OP_DEL : -1;
     if (op < 0) throw bad(`Unknown op '${opText}' at line ${line}`);
-    const key = (fields[this.colKey] ?? "").trim();
+    const key = strip(fields[this.colKey] ?? "");
     if (key === "") throw bad(`Missing key at line ${line}`);
     const value = fields[this.colValue] ?? "";
-    if (op === OP_PUT && value.trim() === "") throw bad(`PUT missing value at line ${line}`);
+    if (op === OP_PUT && strip(value) === "") throw bad(`PUT missing value at line ${line}`);
     this.#push(op, key, op === OP_PUT ? value : "");
   }
 

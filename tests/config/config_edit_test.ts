@@ -16,7 +16,7 @@ import {
 import { renderToml } from "../../src/config/toml_write.ts";
 import { checkSections, readConfigFile } from "../../src/config/edit.ts";
 import { BUILTIN_PRESETS, PRESET_NAME } from "../../src/config/presets.ts";
-import { readLines, runWizard } from "../../src/config/wizard.ts";
+import { runWizard } from "../../src/config/wizard.ts";
 import { BadInputError } from "../../src/errors.ts";
 
 Deno.test("CONFIG_KEYS lists every schema key in order with the defaults in force", () => {
@@ -132,23 +132,6 @@ Deno.test("checkSections() refuses what the loader refuses across keys", async (
     assert.match(err.message, /'adaptive\.initial_buckets'/);
     return true;
   });
-});
-
-function stream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(c) {
-      for (const chunk of chunks) c.enqueue(chunk);
-      c.close();
-    },
-  });
-}
-
-Deno.test("readLines() splits lines across chunks, CRLF and UTF-8, keeping a last unterminated one", async () => {
-  const bytes = new TextEncoder().encode("a\r\nb é\n\nlast");
-  const chunks = [...bytes].map((b) => new Uint8Array([b])); // every byte alone
-  const lines: string[] = [];
-  for await (const l of readLines(stream(chunks))) lines.push(l);
-  assert.deepEqual(lines, ["a", "b é", "", "last"]);
 });
 
 Deno.test("runWizard() keeps values on empty answers and returns only keys off their default", async () => {

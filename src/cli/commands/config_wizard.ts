@@ -42,7 +42,13 @@ export function registerConfigWizardCommand(program: Command): void {
       const answers = await wizard.runWizard({
         say: writeStderr,
         answer: async () => {
-          const next = await lines.next();
+          let next: IteratorResult<string>;
+          try {
+            next = await lines.next();
+          } catch (err) {
+            writeStderr("\n"); // ends the prompt's line: the envelope is a line of its own
+            throw err;
+          }
           if (next.done) return null;
           if (echo) writeStderr(`${next.value}\n`);
           return next.value;
