@@ -213,18 +213,46 @@ export function unpackSnapshot(bytes: Uint8Array, options: UnpackOptions = {}): 
         : "The file is corrupt",
     });
   }
-  let payload: Uint8Array = stored;
-  if (header.compressed) {
-    try {
-      payload = new Uint8Array(gunzipSync(stored, { maxOutputLength: max }));
-    } catch (err) {
-      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        throw tooBig("decompressed", max);
-      }
-      throw new IOError("Corrupt gzip payload", { cause: err });
-    }
-  }
+  const payload = header.compressed ? gunzipCapped(stored, max) : stored;
   return { header, checksum, payload };
+}
+
+function isTooLarge(err: unknown): boolean {
+  return (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+}
+
+/**
+ * Gunzips `stored`, refusing more than `max` bytes of output, in about the memory of the
+ * output. gzip's trailer gives the size of its (last) member's output modulo 2^32: when that
+ * is within `max`, the output is inflated into one buffer of that size, not into 16 KiB chunks
+ * joined at the end (which took twice the output, three times with a copy). Otherwise, or when
+ * the output outgrows the trailer's size (several members, or a trailer that lies), it is
+ * inflated in chunks, still capped at `max`. The trailer is only a hint: a corrupt stream is
+ * reported as corrupt, whatever its last bytes say.
+ */
+function gunzipCapped(stored: Uint8Array, max: number): Uint8Array {
+  const trailer = stored.length >= 4
+    ? new DataView(stored.buffer, stored.byteOffset + stored.length - 4, 4).getUint32(0, true)
+    : 0;
+  let out: Uint8Array | null = null;
+  try {
+    if (trailer >= 1 && trailer <= max) {
+      try {
+        out = gunzipSync(stored, {
+          maxOutputLength: trailer,
+          chunkSize: Math.max(64, trailer + 1), // zlib's smallest chunk is 64 bytes
+        });
+      } catch (err) {
+        if (!isTooLarge(err)) throw err;
+      }
+    }
+    out ??= gunzipSync(stored, { maxOutputLength: max });
+  } catch (err) {
+    if (isTooLarge(err)) throw tooBig("decompressed", max);
+    throw new IOError("Corrupt gzip payload", { cause: err });
+  }
+  // A view, not a copy: Buffer is a Uint8Array already.
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** Lower-case hex of `bytes`. */

@@ -27,6 +27,7 @@ export {
 export {
   type BackendConfiguration,
   checkSnapshotFile,
+  checkTableBudget,
   type DecodedSnapshot,
   type DecodedState,
   type DecodeOptions,
@@ -38,6 +39,7 @@ export {
   loadSnapshot,
   readSnapshotFile,
   resolveCompression,
+  restoreDecoded,
   saveSnapshot,
   type SnapshotConfiguration,
   type SnapshotInfo,
@@ -49,6 +51,8 @@ export {
   type CompactResult,
   rebuildFromState,
   type RebuildResult,
+  type SoundState,
+  soundState,
 } from "./repair.ts";
 export {
   type InspectedEntry,

@@ -12,7 +12,7 @@ import {
   type MapState,
 } from "../core/adaptive_map.ts";
 import type { BackendName, BackendState } from "../core/types.ts";
-import { BadInputError, InvariantError, IOError } from "../errors.ts";
+import { BadInputError, InvariantError, IOError, PolicyError } from "../errors.ts";
 import { atomicWrite } from "../io/atomic_write.ts";
 import {
   CHECKSUM_LEN,
@@ -32,9 +32,71 @@ import {
   encodeState,
   MalformedPayloadError,
 } from "./codec.ts";
+import { soundState } from "./repair.ts";
 
-/** Default limit on a table's declared size (buckets or slots) when loading: 2^24. */
-export const DEFAULT_MAX_CAPACITY = 1 << 24;
+/**
+ * Default limit on a table's declared size (buckets or slots) when loading: 2^30, the largest
+ * table the core builds, so that whatever a writer saves reads back. What a snapshot may make
+ * a reader allocate is bounded by {@linkcode checkTableBudget} instead.
+ */
+export const DEFAULT_MAX_CAPACITY: number = 2 ** 30;
+
+/**
+ * Robin Hood slots a snapshot may declare whatever it holds (docs/snapshot_format.md): 2^24,
+ * the former limit on every table, so that every file readers took before still reads.
+ */
+export const FREE_SLOTS: number = 2 ** 24;
+/** Robin Hood slots a snapshot may declare per entry or tombstone it stores, above FREE_SLOTS. */
+export const SLOTS_PER_ENTRY: number = 64;
+
+/**
+ * Why `state` breaks the table budget, or null: every Robin Hood table it declares (and, for
+ * an adaptive map starting on Robin Hood, the policy's initial table, which loading builds too)
+ * has at most max({@linkcode FREE_SLOTS}, {@linkcode SLOTS_PER_ENTRY} x the entries and
+ * tombstones of the whole map) slots. Loading a Robin Hood table sets up storage for each of
+ * its slots, so this keeps what a snapshot costs to load in proportion to what it stores, while
+ * any table a map reaches by growing (never below 1/40 full, at load factor 0.1) passes.
+ */
+export function checkTableBudget(state: MapState, freeSlots = FREE_SLOTS): string | null {
+  const tables: Array<[string, BackendState]> = state.kind === "adaptive"
+    ? [
+      ["active ", state.active],
+      ...(state.target === null
+        ? []
+        : [["target ", state.target]] as Array<[string, BackendState]>),
+    ]
+    : [["", state]];
+  let stored = 0;
+  for (const [, t] of tables) {
+    stored += t.keys.length + (t.kind === "robinhood" ? t.tombstoneSlots.length : 0);
+  }
+  const limit = Math.max(freeSlots, SLOTS_PER_ENTRY * stored);
+  const sizes: Array<[string, number]> = [];
+  for (const [where, t] of tables) {
+    if (t.kind === "robinhood") sizes.push([`${where}Robin Hood table`, t.capacity]);
+  }
+  if (state.kind === "adaptive" && state.policy.startBackend === "robinhood") {
+    sizes.push(["adaptive policy's initial Robin Hood table", state.policy.initialCapacityRh]);
+  }
+  for (const [what, slots] of sizes) {
+    if (slots > limit) {
+      return `${what} of ${slots} slots exceeds the ${limit} slots a snapshot of ${stored} ` +
+        `entries and tombstones may declare (max(${freeSlots}, ${SLOTS_PER_ENTRY} per entry))`;
+    }
+  }
+  return null;
+}
+
+/** Throws PolicyError when `state` is one no reader would load (see checkTableBudget). */
+function checkWritable(state: MapState, freeSlots = FREE_SLOTS): void {
+  const why = checkTableBudget(state, freeSlots);
+  if (why !== null) {
+    throw new PolicyError(`Cannot save the map as a snapshot: its ${why}`, {
+      hint: "Compact the map (RobinHoodMap.compact(), compact-snapshot) or lower its initial " +
+        "Robin Hood capacity (adaptive.initial_capacity_rh): see docs/snapshot_format.md",
+    });
+  }
+}
 
 /** Options for writing a snapshot. */
 export interface EncodeOptions {
@@ -42,6 +104,11 @@ export interface EncodeOptions {
   compress?: boolean;
   /** Checksum key; `undefined` reads `ADHASH_SNAPSHOT_KEY`, `null` forces an unkeyed checksum. */
   key?: ChecksumKey;
+  /**
+   * The free Robin Hood slots of the readers the snapshot is for (default
+   * {@linkcode FREE_SLOTS}): lower it to write only what readers with a tighter `freeSlots` load.
+   */
+  freeSlots?: number;
 }
 
 /** Options for reading a snapshot. */
@@ -50,8 +117,14 @@ export interface DecodeOptions {
   key?: ChecksumKey;
   /** Limit on the stored and on the decompressed payload (default 256 MiB). */
   maxPayloadBytes?: number;
-  /** Limit on a table's declared buckets or slots (default 2^24). */
+  /** Limit on a table's declared buckets or slots (default 2^30). */
   maxCapacity?: number;
+  /**
+   * Robin Hood slots a snapshot may declare whatever it stores (default
+   * {@linkcode FREE_SLOTS}, 2^24; see {@linkcode checkTableBudget}). Raise it only for
+   * snapshots you trust; lower it to bound what a file can make this reader allocate.
+   */
+  freeSlots?: number;
   /** Run the map's full invariant check and throw {@linkcode InvariantError} (default true). */
   checkInvariants?: boolean;
 }
@@ -182,9 +255,13 @@ function toEncodable(state: MapState): EncodableState {
   };
 }
 
-function fromEncodable(state: EncodableState, maxCapacity: number): MapState {
-  if (state.kind !== "adaptive") return state;
-  return { ...state, policy: decodePolicy(state, maxCapacity) } as AdaptiveState;
+function fromEncodable(state: EncodableState, maxCapacity: number, freeSlots: number): MapState {
+  const out = state.kind !== "adaptive"
+    ? state
+    : { ...state, policy: decodePolicy(state, maxCapacity) } as AdaptiveState;
+  const why = checkTableBudget(out, freeSlots);
+  if (why !== null) throw new MalformedPayloadError(why);
+  return out;
 }
 
 function decodePolicy(state: EncodedAdaptiveState, maxCapacity: number): AdaptivePolicy {
@@ -217,7 +294,9 @@ export type SnapshotSource = Pick<AnyMap<unknown>, "exportState">;
  * (numbers of any value): anything else throws a `TypeError` naming its type.
  */
 export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {}): Uint8Array {
-  const payload = encodeState(toEncodable(map.exportState() as MapState));
+  const state = map.exportState() as MapState;
+  checkWritable(state, options.freeSlots);
+  const payload = encodeState(toEncodable(state));
   const pack: { compress?: boolean; key?: ChecksumKey } = { key: options.key };
   if (options.compress !== undefined) pack.compress = options.compress;
   return packSnapshot(payload, pack);
@@ -229,18 +308,31 @@ export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {})
  * {@linkcode InvariantError} when a well-formed snapshot's map breaks its invariants.
  */
 export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): DecodedSnapshot {
-  const raw = decodeSnapshotState(bytes, options);
+  return restoreDecoded(decodeSnapshotState(bytes, options), options);
+}
+
+/**
+ * Builds the map of a decoded state (see {@linkcode decodeSnapshot}). A setting inside the
+ * format's range that the core refuses (a load factor, a policy field) is a problem, as a
+ * broken table is: with `checkInvariants: false` the map is built with the nearest setting the
+ * core accepts so that it can still be described.
+ */
+export function restoreDecoded(
+  raw: DecodedState,
+  options: Pick<DecodeOptions, "checkInvariants"> = {},
+): DecodedSnapshot {
   const { state } = raw;
+  const sound = soundState(state);
   let map: AnyMap<unknown>;
   try {
-    map = restoreMap<unknown>(state);
+    map = restoreMap<unknown>(sound.state);
   } catch (err) {
     throw new InvariantError(
       `Snapshot map breaks its invariants: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err, hint: REPAIR_HINT },
     );
   }
-  const problems = map.checkInvariants();
+  const problems = [...sound.problems, ...map.checkInvariants()];
   if (problems.length > 0 && (options.checkInvariants ?? true)) {
     throw new InvariantError(
       `Snapshot map breaks its invariants: ${problems.slice(0, 5).join("; ")}${
@@ -286,7 +378,11 @@ export function decodeSnapshotState(bytes: Uint8Array, options: DecodeOptions = 
   });
   try {
     const maxCapacity = options.maxCapacity ?? DEFAULT_MAX_CAPACITY;
-    const state = fromEncodable(decodeState(payload, { maxCapacity }), maxCapacity);
+    const state = fromEncodable(
+      decodeState(payload, { maxCapacity }),
+      maxCapacity,
+      options.freeSlots ?? FREE_SLOTS,
+    );
     return { header, checksum: toHex(checksum), payloadBytes: payload.length, state };
   } catch (err) {
     if (err instanceof MalformedPayloadError) {
@@ -320,6 +416,7 @@ export async function saveSnapshot(
 ): Promise<SnapshotInfo> {
   const compress = resolveCompression(path, options.compress);
   const state = map.exportState() as MapState;
+  checkWritable(state, options.freeSlots);
   const payload = encodeState(toEncodable(state));
   const bytes = packSnapshot(payload, { compress, key: options.key });
   await atomicWrite(path, bytes);

@@ -28,7 +28,8 @@ Deno.test("ProbeTraceSchema accepts every trace the maps produce and rejects alt
           const parsed = ProbeTraceSchema.parse(t);
           assert.equal(parsed.found, map.has(`K${probe}`));
           assert.ok(traceText(t, `K${probe}`).startsWith(`Probe visualization [${t.backend}]`));
-          assert.equal(ProbeTraceSchema.safeParse({ ...t, extra: 1 }).success, false);
+          // Outputs are open (docs/contracts.md): readers ignore fields a later version adds.
+          assert.equal(ProbeTraceSchema.safeParse({ ...t, extra: 1 }).success, true);
           assert.equal(
             ProbeTraceSchema.safeParse({ ...t, schema: "probe_trace.v2" }).success,
             false,

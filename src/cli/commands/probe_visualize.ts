@@ -93,7 +93,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       checkDistinctPaths([["--snapshot", f.snapshot], ["--export-json", f.exportJson]]);
       checkOutputFiles([["--export-json", f.exportJson]]);
       const seeds = (f.seed ?? []).map(parseSeed);
-      const store = await openStore(cmd, f.snapshot);
+      const store = await openStore(cmd, f.snapshot, f.apply === true);
       const { map } = store;
       for (const [k, v] of seeds) map.set(k, v);
       const trace: ProbeTrace = f.operation === "get"

@@ -9,7 +9,8 @@
 
 import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
-import { withFileHint } from "../../errors.ts";
+import { BadInputError, withFileHint } from "../../errors.ts";
+import { checkOutputFiles } from "../paths.ts";
 import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
@@ -56,11 +57,42 @@ export async function checkSnapshotAt(path: string): Promise<void> {
 }
 
 /**
- * The map a key-value command works on: the snapshot at `path` when it exists, a new map of
- * the global `--mode` (with the configured policy) otherwise.
+ * Throws BadInputError when `--snapshot` names a directory or a path under a file: the paths
+ * rule of docs/cli.md, found before any work rather than as an IO error at the read or write.
  */
-export async function openStore(cmd: Command, path: string | undefined): Promise<Store> {
+function checkStorePath(path: string, writes: boolean): void {
+  // An output also must not be a FIFO, a device or the --config file.
+  if (writes) checkOutputFiles([["--snapshot", path]]);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new BadInputError(`--snapshot "${path}": a directory on its path is a file`, {
+        hint: "Name a snapshot file inside a directory",
+      });
+    }
+    return; // missing (a new store) or not ours to look at: the read reports it
+  }
+  if (info.isDirectory) {
+    throw new BadInputError(`--snapshot "${path}" is a directory`, {
+      hint: "Name a snapshot file",
+    });
+  }
+}
+
+/**
+ * The map a key-value command works on: the snapshot at `path` when it exists, a new map of
+ * the global `--mode` (with the configured policy) otherwise. `writes`: the command saves the
+ * map back to `path`.
+ */
+export async function openStore(
+  cmd: Command,
+  path: string | undefined,
+  writes = false,
+): Promise<Store> {
   if (path !== undefined) {
+    checkStorePath(path, writes);
     try {
       await Deno.lstat(path);
       return { ...await readSnapshotAt(path), created: false };
@@ -94,7 +126,7 @@ function registerKvCommands(program: Command): void {
     .argument("<value>", "value (stored as a string)")
     .option("--snapshot <path>", "snapshot to load (created if missing) and save")
     .action(async (key: string, value: string, f: StoreFlags, cmd: Command) => {
-      const store = await openStore(cmd, f.snapshot);
+      const store = await openStore(cmd, f.snapshot, true);
       const { map, created } = store;
       const existed = map.has(key);
       map.set(key, value);
@@ -126,7 +158,7 @@ function registerKvCommands(program: Command): void {
     .argument("<key>", "key (a string)")
     .option("--snapshot <path>", "snapshot to load (created if missing) and save")
     .action(async (key: string, f: StoreFlags, cmd: Command) => {
-      const store = await openStore(cmd, f.snapshot);
+      const store = await openStore(cmd, f.snapshot, true);
       const deleted = store.map.delete(key);
       if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
       emitSuccess(

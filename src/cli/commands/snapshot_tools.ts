@@ -46,14 +46,13 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
   checkDistinctPaths([["--in", f.in], ["--out", f.out]]);
   checkOutputFiles([["--out", f.out]]);
   const codec = await snapshotCodec();
-  const { decodeSnapshot, decodeSnapshotState, readSnapshotFile, rebuildFromState } = codec;
+  const { decodeSnapshotState, readSnapshotFile, rebuildFromState, restoreDecoded } = codec;
   // Loaded with the codec already; imported from its module, as it is not part of the library.
   const { statsJson } = await import("../../snapshot/inspect.ts");
   const { raw, problems, stats } = await withFileHint(f.in, async () => {
-    const bytes = await readSnapshotFile(f.in);
-    const raw = decodeSnapshotState(bytes);
+    const raw = decodeSnapshotState(await readSnapshotFile(f.in));
     try {
-      const decoded = decodeSnapshot(bytes, { checkInvariants: false });
+      const decoded = restoreDecoded(raw, { checkInvariants: false });
       return { raw, problems: decoded.problems, stats: decoded.map.stats() as MapStats | null };
     } catch (err) {
       if (!(err instanceof InvariantError)) throw err;
@@ -105,6 +104,7 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
     problems,
     kept: repaired.kept,
     dropped: repaired.dropped,
+    adjusted: repaired.adjusted,
     bytes: info.bytes,
     ...(f.verbose === true ? { stats: { backend: after.backend, ...statsJson(after) } } : {}),
   }, () =>

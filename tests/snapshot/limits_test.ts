@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { PolicyError } from "../../src/errors.ts";
+import { IOError } from "../../src/errors.ts";
+import { ChainingMap } from "../../src/core/chaining_map.ts";
+import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
+import type { RobinHoodState } from "../../src/core/types.ts";
+import {
+  decodeSnapshot,
+  decodeSnapshotState,
+  encodeSnapshot,
+  saveSnapshot,
+} from "../../src/snapshot/mod.ts";
+import { type EncodableState, encodeState } from "../../src/snapshot/codec.ts";
+import { packSnapshot } from "../../src/snapshot/format.ts";
+import { ROOT, runCli, tempDir } from "../cli/_run.ts";
+
+function snapshotBytes(state: EncodableState, compress = false): Uint8Array {
+  return packSnapshot(encodeState(state), { key: null, compress });
+}
+
+function emptyRobinHood(capacity: number): RobinHoodState {
+  return {
+    kind: "robinhood",
+    capacity,
+    maxLoadFactor: 0.85,
+    deletion: "backshift",
+    slots: new Int32Array(0),
+    keys: [],
+    values: [],
+    tombstoneSlots: new Int32Array(0),
+    tombstoneDistances: new Int32Array(0),
+  };
+}
+
+Deno.test("decodeSnapshotState() reads tables above 2^24 slots that their entries justify", () => {
+  // 2^19 entries justify 2^25 slots; the table itself is not built here (about 1 GB).
+  const n = 2 ** 19;
+  const slots = new Int32Array(n);
+  const keys: string[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < n; i++) {
+    slots[i] = i * 64;
+    keys.push(`K${i}`);
+    values.push(i);
+  }
+  const rh: RobinHoodState = { ...emptyRobinHood(2 ** 25), slots, keys, values };
+  const raw = decodeSnapshotState(snapshotBytes(rh), { key: null });
+  assert.equal(raw.state.kind === "robinhood" && raw.state.capacity, 2 ** 25);
+  // A chaining table's buckets cost nothing until used: any size a map can have loads.
+  const ch = decodeSnapshot(
+    snapshotBytes({
+      kind: "chaining",
+      bucketCount: 2 ** 25,
+      maxLoadFactor: 1,
+      keys: [],
+      values: [],
+    }),
+    { key: null },
+  );
+  assert.equal(ch.map.stats().capacity, 2 ** 25);
+});
+
+Deno.test("decodeSnapshot() refuses Robin Hood tables their entries do not justify, before building them", () => {
+  const tiny: EncodableState = {
+    kind: "adaptive",
+    policy: {},
+    active: emptyRobinHood(2 ** 25),
+    target: emptyRobinHood(2 ** 25),
+    migrations: 0,
+    compactions: 0,
+  };
+  const bytes = snapshotBytes(tiny);
+  assert.ok(bytes.length < 200);
+  assert.throws(
+    () => decodeSnapshot(bytes, { key: null }),
+    (e: unknown) =>
+      e instanceof IOError &&
+      /^Malformed payload: active Robin Hood table of 33554432 slots exceeds the 16777216 slots/
+        .test(e.message),
+  );
+  // A reader may keep files to less than that.
+  const small = snapshotBytes({ ...tiny, active: emptyRobinHood(2 ** 21), target: null });
+  assert.throws(() => decodeSnapshot(small, { key: null, freeSlots: 2 ** 20 }), IOError);
+  const policy: EncodableState = {
+    kind: "adaptive",
+    policy: { startBackend: "robinhood", initialCapacityRh: 2 ** 25 },
+    active: emptyRobinHood(64),
+    target: null,
+    migrations: 0,
+    compactions: 0,
+  };
+  assert.throws(
+    () => decodeSnapshot(snapshotBytes(policy), { key: null }),
+    (e: unknown) => e instanceof IOError && /policy's initial Robin Hood table/.test(e.message),
+  );
+});
+
+Deno.test("encodeSnapshot() writes every table a map grows to, and refuses what readers refuse", async () => {
+  // With readers of 2^20 free slots (2^24 by default: a table past it takes a GB to build), the
+  // sparsest table growth makes: load factor 0.1, just past the free slots.
+  const tight = { key: null, freeSlots: 2 ** 20 };
+  const grown = new RobinHoodMap<unknown>({ maxLoadFactor: 0.1, initialCapacity: 8 });
+  for (let i = 0; grown.capacity <= 2 ** 20; i++) grown.set(i, i);
+  const back = decodeSnapshotState(encodeSnapshot(grown, tight), tight);
+  assert.equal(back.state.kind === "robinhood" && back.state.capacity, grown.capacity);
+
+  const sparse = new RobinHoodMap<unknown>({ initialCapacity: 2 ** 21 });
+  sparse.set("k", "v");
+  assert.throws(() => encodeSnapshot(sparse, tight), PolicyError);
+  // Every table up to 2^24 slots is written and read by default, as before the rule.
+  decodeSnapshotState(encodeSnapshot(sparse, { key: null }), { key: null });
+  const dir = tempDir();
+  try {
+    await assert.rejects(() => saveSnapshot(`${dir}/s.adh`, sparse, tight), PolicyError);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // A grown table that lost its entries is refused until compact() shrinks it.
+    for (let i = 1; grown.size > 1; i++) grown.delete(i);
+    assert.throws(() => encodeSnapshot(grown, tight), PolicyError);
+    grown.compact();
+    await saveSnapshot(`${dir}/c.adh`, grown, tight);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  // A chaining table is not limited by its entries.
+  const chains = new ChainingMap<unknown>({ initialBuckets: 2 ** 22 });
+  decodeSnapshotState(encodeSnapshot(chains, { key: null }), { key: null });
+});
+
+Deno.test("run-csv --snapshot-out with initial_capacity_rh above 2^24 writes a snapshot verify-snapshot reads", async () => {
+  const dir = tempDir();
+  try {
+    Deno.writeTextFileSync(`${dir}/c.toml`, "[adaptive]\ninitial_capacity_rh = 33554432\n");
+    Deno.writeTextFileSync(`${dir}/w.csv`, "op,key,value\nPUT,K1,1\nPUT,K2,2\nGET,K1,\n");
+    let r = await runCli([
+      "--config",
+      `${dir}/c.toml`,
+      "run-csv",
+      "--csv",
+      `${dir}/w.csv`,
+      "--snapshot-out",
+      `${dir}/p.adh`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await runCli(["verify-snapshot", "--in", `${dir}/p.adh`]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await runCli(["get", "K2", "--snapshot", `${dir}/p.adh`]);
+    assert.equal(r.stdout, "2\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("verify-snapshot refuses a tiny snapshot that declares huge empty Robin Hood tables", async () => {
+  const dir = tempDir();
+  try {
+    const state: EncodableState = {
+      kind: "adaptive",
+      policy: {},
+      active: emptyRobinHood(2 ** 25),
+      target: emptyRobinHood(2 ** 25),
+      migrations: 0,
+      compactions: 0,
+    };
+    Deno.writeFileSync(`${dir}/t.adh`, snapshotBytes(state));
+    for (const args of [["verify-snapshot", "--in"], ["get", "k", "--snapshot"]]) {
+      const r = await runCli([...args, `${dir}/t.adh`]);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(String(r.envelope?.detail), /^Malformed payload: .* exceeds the 16777216 slots/);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "unpackSnapshot() inflates a gzip payload in about the memory of its output",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = tempDir();
+    try {
+      const size = 64 * 1024 * 1024;
+      const file = `${dir}/z.adh`;
+      Deno.writeFileSync(file, packSnapshot(new Uint8Array(size), { key: null, compress: true }));
+      const out = await new Deno.Command(Deno.execPath(), {
+        // /proc/self needs every permission.
+        args: ["run", "-A", `${ROOT}tests/snapshot/_gunzip_peak.ts`, file],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      const { payload, rise } = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.equal(payload, size);
+      // Chunks joined at the end and then copied took three times the output.
+      assert.ok(rise < 1.5 * size, `peak rose by ${rise} bytes for a ${size}-byte payload`);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("a file written before the table-size rule, with a sparse table, still reads", async () => {
+  const dir = tempDir();
+  try {
+    const old = new RobinHoodMap<unknown>({ initialCapacity: 2 ** 22 });
+    old.set("k", "v");
+    Deno.writeFileSync(`${dir}/old.adh`, snapshotBytes(old.exportState()));
+    let r = await runCli(["verify-snapshot", "--in", `${dir}/old.adh`]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await runCli(["get", "k", "--snapshot", `${dir}/old.adh`]);
+    assert.equal(r.stdout, "v\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { runCli, tempDir } from "../cli/_run.ts";
+
+function badInput(r: { code: number; stdout: string; envelope: Record<string, unknown> | null }) {
+  assert.equal(r.code, 2, JSON.stringify(r.envelope));
+  assert.equal(r.envelope?.error, "BadInput");
+  assert.equal(r.stdout, "");
+  return String(r.envelope?.detail);
+}
+
+Deno.test("put/get/del/items and probe-visualize refuse a --snapshot that is a directory as BadInput", async () => {
+  const dir = tempDir();
+  try {
+    const cases = [
+      ["put", "k", "v", "--snapshot", dir],
+      ["get", "k", "--snapshot", dir],
+      ["del", "k", "--snapshot", dir],
+      ["items", "--snapshot", dir],
+      ["probe-visualize", "--operation", "get", "--key", "k", "--snapshot", dir],
+      [
+        "probe-visualize",
+        "--operation",
+        "put",
+        "--key",
+        "k",
+        "--value",
+        "v",
+        "--apply",
+        "--snapshot",
+        dir,
+      ],
+    ];
+    for (const args of cases) {
+      assert.match(badInput(await runCli(args)), /--snapshot ".*" is a directory/, args[0]);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("put/get/del/items and probe-visualize refuse a --snapshot under a file as BadInput, writing nothing", async () => {
+  const dir = tempDir();
+  try {
+    const file = `${dir}/w.csv`;
+    Deno.writeTextFileSync(file, "op,key,value\n");
+    const under = `${file}/x.adh`;
+    const cases = [
+      ["put", "k", "v", "--snapshot", under],
+      ["get", "k", "--snapshot", under],
+      ["del", "k", "--snapshot", under],
+      ["items", "--snapshot", under],
+      [
+        "probe-visualize",
+        "--operation",
+        "put",
+        "--key",
+        "k",
+        "--value",
+        "v",
+        "--apply",
+        "--snapshot",
+        under,
+      ],
+    ];
+    for (const args of cases) {
+      assert.match(badInput(await runCli(args)), /is not a directory|is a file/, args[0]);
+    }
+    assert.equal(Deno.readTextFileSync(file), "op,key,value\n");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["w.csv"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
