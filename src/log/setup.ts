@@ -52,6 +52,8 @@ interface Queued {
   message: string;
   properties: Record<string, unknown> | undefined;
   timestamp: number;
+  /** For the log file only ({@linkcode logToFileOnly}). */
+  fileOnly?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -87,23 +89,78 @@ function withQueuedTime(sink: Sink): Sink {
     sink(replayedAt === null ? record : { ...record, timestamp: replayedAt });
 }
 
+/**
+ * Set while a record meant for the log file only is being written (see
+ * {@linkcode logToFileOnly}): the stderr sink skips it.
+ */
+let fileOnly = false;
+
+/** A sink that can be closed; logtape's dispose() calls `Symbol.dispose`. */
+type ClosableSink = Sink & Disposable;
+
+/**
+ * Appends each record to `path` as it is logged, rotating before a record would take the file
+ * past `maxBytes` (`path.1` newest ... `path.<backups>`; 0 backups truncates instead).
+ *
+ * Written unbuffered and without fsync: a record is in the kernel once logged, so it survives
+ * SIGKILL or the OOM killer, and a quiet server's last lines are never held in memory. A record
+ * longer than `maxBytes` gets a file of its own; an empty file is never rotated.
+ */
+function rotatingFileSink(
+  path: string,
+  maxBytes: number,
+  backups: number,
+  formatter: TextFormatter,
+): ClosableSink {
+  const open = (): Deno.FsFile => Deno.openSync(path, { create: true, append: true });
+  let file: Deno.FsFile | null = open();
+  let size = file.statSync().size;
+  const rotate = (f: Deno.FsFile): Deno.FsFile => {
+    f.close();
+    if (backups === 0) {
+      Deno.truncateSync(path, 0);
+    } else {
+      for (let i = backups - 1; i >= 1; i--) {
+        try {
+          Deno.renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+      }
+      Deno.renameSync(path, `${path}.1`);
+    }
+    size = 0;
+    return open();
+  };
+  const sink = ((record: LogRecord) => {
+    if (file === null) return;
+    const bytes = encoder.encode(formatter(record));
+    if (size > 0 && size + bytes.length > maxBytes) file = rotate(file);
+    let off = 0;
+    while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+    size += bytes.length;
+  }) as ClosableSink;
+  sink[Symbol.dispose] = () => {
+    file?.close();
+    file = null;
+  };
+  return sink;
+}
+
 async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
   const formatter: TextFormatter = o.json
     ? l.jsonLinesFormatter
     : l.getTextFormatter({ timestamp: "date-time-timezone" });
   const sinks: Record<string, Sink> = {
-    stderr: withQueuedTime((record) => writeStderr(formatter(record))),
+    stderr: withQueuedTime((record) => {
+      if (!fileOnly) writeStderr(formatter(record));
+    }),
   };
   if (o.file !== undefined) {
-    // Not wrapped: dispose() flushes this sink through its own Symbol.dispose. A record queued
-    // while logtape loads at set-up carries the time it is written in the file.
-    const { getRotatingFileSink } = await import("@logtape/file");
     Deno.mkdirSync(dirOf(o.file), { recursive: true });
-    sinks.file = getRotatingFileSink(o.file, {
-      maxSize: o.maxBytes ?? 5_000_000,
-      maxFiles: o.backupCount ?? 5,
-      formatter,
-    });
+    const file = rotatingFileSink(o.file, o.maxBytes ?? 5_000_000, o.backupCount ?? 5, formatter);
+    // Wrapped for the queued time, keeping the file's close for logtape's dispose().
+    sinks.file = Object.assign(withQueuedTime(file), { [Symbol.dispose]: file[Symbol.dispose] });
   }
   await l.configure({
     reset: true,
@@ -117,8 +174,13 @@ async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
 
 function write(l: Logtape, q: Omit<Queued, "timestamp">): void {
   const logger = l.getLogger(["adhash", ...q.category]);
-  if (q.level === "warning") logger.warn(q.message, q.properties);
-  else logger[q.level](q.message, q.properties);
+  fileOnly = q.fileOnly === true;
+  try {
+    if (q.level === "warning") logger.warn(q.message, q.properties);
+    else logger[q.level](q.message, q.properties);
+  } finally {
+    fileOnly = false;
+  }
 }
 
 function writeUnformatted(q: Queued): void {
@@ -171,17 +233,24 @@ async function drain(): Promise<void> {
   }
 }
 
-function record(category: string[], level: Level, message: string, properties?: object): void {
+function record(
+  category: string[],
+  level: Level,
+  message: string,
+  properties?: object,
+  toFileOnly = false,
+): void {
   const props = properties as Record<string, unknown> | undefined;
+  const only = toFileOnly ? { fileOnly: true } : {};
   if (lib !== null && busy === null) {
-    write(lib, { category, level, message, properties: props });
+    write(lib, { category, level, message, properties: props, ...only });
     return;
   }
   const o = options;
   if (o !== null && RANK[level] < RANK[o.level ?? "info"]) return;
-  const q: Queued = { category, level, message, properties: props, timestamp: Date.now() };
+  const q: Queued = { category, level, message, properties: props, timestamp: Date.now(), ...only };
   if (failed) {
-    if (o !== null) writeUnformatted(q);
+    if (o !== null && !toFileOnly) writeUnformatted(q);
     return;
   }
   queue.push(q);
@@ -230,6 +299,20 @@ export function logtapeLoaded(): boolean {
  */
 export function loggingPending(): Promise<void> | undefined {
   return busy ?? undefined;
+}
+
+/**
+ * Logs an error record to the `--log-file` only, for what the caller also reports on stderr
+ * another way (the error envelope of a command that failed): the file then tells the whole
+ * story without the terminal showing it twice. Does nothing without a log file.
+ */
+export function logToFileOnly(
+  category: string[],
+  message: string,
+  properties?: Record<string, unknown>,
+): void {
+  if (options?.file === undefined) return;
+  record(category, "error", message, properties, true);
 }
 
 /** A logger under the `adhash` category, e.g. `log("replay")`. */

@@ -30,10 +30,11 @@ import type { MetricsHub } from "./hub.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 import { TickCache } from "./tick_cache.ts";
 import { log } from "../log/setup.ts";
+import { BadInputError } from "../errors.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { JobService } from "./jobs.ts";
-import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
+import { SnapshotPool, TaskLimiter } from "./snapshot_pool.ts";
 import {
   bearerAuth,
   errorResponse,
@@ -47,7 +48,10 @@ import {
 export interface CreateAppOptions extends ProbeOptions {
   /** Where ticks come from. */
   hub: MetricsHub;
-  /** When set, `/api/*` and `/metrics` need `Authorization: Bearer <token>`. */
+  /**
+   * When set, `/api/*` and `/metrics` need `Authorization: Bearer <token>`. An empty string is
+   * refused (BadInputError) rather than taken as no auth.
+   */
   token?: string | undefined;
   /** Allowed CORS origins (default `["*"]`); `false` sends no CORS headers. */
   corsOrigins?: string[] | false;
@@ -61,8 +65,16 @@ export interface CreateAppOptions extends ProbeOptions {
   maxStreams?: number;
   /** The job service behind `/api/jobs`; without it those routes answer 404. */
   jobs?: JobService | undefined;
-  /** When aborted, every open SSE stream is ended (so a graceful shutdown does not wait on them). */
+  /**
+   * When aborted, every open SSE stream is ended (so a graceful shutdown does not wait on them)
+   * and the snapshot worker is stopped.
+   */
   shutdownSignal?: AbortSignal;
+  /**
+   * Snapshot inspections and snapshot probes run at once (default 1, in a worker thread), and
+   * waiting (default 4); more get 503 `Busy` with `Retry-After`.
+   */
+  snapshotTasks?: { running?: number; waiting?: number };
 }
 
 /** Largest SSE backlog (ticks) a slow client may accumulate before it is disconnected. */
@@ -170,7 +182,13 @@ export function createApp(options: CreateAppOptions): Hono {
   if (options.rateLimit !== false) {
     app.use("/api/*", rateLimit(options.rateLimit ?? { perSecond: 200, burst: 400 }));
   }
-  if (options.token !== undefined && options.token !== "") {
+  // An empty token is a secret that went missing, not a request for an open server.
+  if (options.token === "") {
+    throw new BadInputError("token is empty, which would turn auth off", {
+      hint: "Pass a token, or leave token undefined to serve without auth",
+    });
+  }
+  if (options.token !== undefined) {
     const auth = bearerAuth(options.token);
     app.use("/api/*", auth);
     app.use("/metrics", auth);
@@ -364,20 +382,32 @@ export function createApp(options: CreateAppOptions): Hono {
     return c.body(stream, 200, headers);
   });
 
+  // Decoding a large snapshot takes seconds of CPU and hundreds of MB: never on this thread,
+  // which answers /metrics and /healthz, and never many at once. Started at the first task.
+  let pool: SnapshotPool | null = null;
+  const snapshots = (): SnapshotPool => {
+    if (pool === null) {
+      pool = new SnapshotPool();
+      const p = pool;
+      options.shutdownSignal?.addEventListener("abort", () => p.close(), { once: true });
+      if (options.shutdownSignal?.aborted) p.close();
+    }
+    return pool;
+  };
   app.route(
     "/",
     probeRoutes({
       liveMap: options.liveMap,
       snapshotDir: options.snapshotDir,
-      inspectSnapshot: options.inspectSnapshot ?? inspectSnapshot,
-      loadSnapshotMap: options.loadSnapshotMap ?? ((path) => loadSnapshot(path)),
-    }),
+      inspectSnapshot: options.inspectSnapshot ?? ((path, o) => snapshots().inspect(path, o)),
+      loadSnapshotMap: options.loadSnapshotMap ?? ((path) => snapshots().loadMap(path)),
+    }, new TaskLimiter(options.snapshotTasks?.running ?? 1, options.snapshotTasks?.waiting ?? 4)),
   );
 
   app.route(
     "/",
     jobRoutes(options.jobs, {
-      tokenRequired: options.token !== undefined && options.token !== "",
+      tokenRequired: options.token !== undefined,
       corsOrigins: options.corsOrigins === false
         ? []
         : (options.corsOrigins ?? []).filter((o) => o !== "*"),

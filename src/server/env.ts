@@ -57,10 +57,17 @@ function env(name: string): string | undefined {
 /** Reads the server settings from the environment; throws BadInputError on a bad value. */
 export function serverEnv(): ServerEnv {
   const out: ServerEnv = {};
-  const token = env("ADHASH_TOKEN");
+  // Read raw: `ADHASH_TOKEN=$(cat /missing/file)` sets it empty, and an operator who set a
+  // token must never get a server without auth because the value went missing.
+  const token = Deno.env.get("ADHASH_TOKEN");
   const snapshotDir = env("ADHASH_SNAPSHOT_DIR");
   const rateLimit = parseRateLimit(env("ADHASH_RATE_LIMIT"));
   const corsOrigins = parseCorsOrigins(env("ADHASH_CORS_ORIGINS"));
+  if (token === "") {
+    throw new BadInputError("ADHASH_TOKEN is set but empty, which would turn auth off", {
+      hint: "Give it a token (e.g. openssl rand -hex 32), or unset it to serve without auth",
+    });
+  }
   if (token !== undefined) {
     // The Authorization header carries one word after "Bearer": such a token could never match.
     if (/\s/.test(token)) {

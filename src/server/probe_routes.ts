@@ -5,13 +5,14 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ApiProbe, ApiSnapshot, ApiSnapshotList } from "../contracts/api.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
 import type { z } from "zod";
 import { errorResponse } from "./security.ts";
 import { AdhashError } from "../errors.ts";
+import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
 
 /**
  * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
@@ -94,9 +95,20 @@ function parseKey(raw: string | undefined, numeric: string | undefined): Key {
   return raw;
 }
 
-/** The probe and snapshot routes. */
-export function probeRoutes(options: ProbeOptions): Hono {
+/** 503 `Busy` for a snapshot task refused by the limiter, saying when to come back. */
+function busy(c: Context, err: SnapshotBusyError): Response {
+  c.header("Retry-After", String(err.retryAfter));
+  return errorResponse(c, 503, "Busy", err.message, "Retry after the time in Retry-After");
+}
+
+/**
+ * The probe and snapshot routes; `limiter` bounds the snapshot inspections and snapshot probes
+ * under way (none without it).
+ */
+export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono {
   const app = new Hono();
+  const limited = <T>(task: () => Promise<T>): Promise<T> =>
+    limiter === undefined ? task() : limiter.run(task);
 
   const requireDir = (): string => {
     if (options.snapshotDir === undefined || options.snapshotDir === "") {
@@ -115,16 +127,21 @@ export function probeRoutes(options: ProbeOptions): Hono {
     const key = parseKey(c.req.query("key"), c.req.query("numeric"));
     const value = c.req.query("value") ?? "";
     const snapshot = c.req.query("snapshot");
-    let map: Traceable | null;
+    let trace: ProbeTrace;
     let source: string;
     if (snapshot !== undefined && snapshot !== "") {
       const path = await resolveInDir(requireDir(), snapshot);
-      if (options.loadSnapshotMap === undefined) {
+      const loadSnapshotMap = options.loadSnapshotMap;
+      if (loadSnapshotMap === undefined) {
         return errorResponse(c, 404, "NotFound", "this server cannot load snapshot maps");
       }
       try {
-        map = await options.loadSnapshotMap(path);
+        trace = await limited(async () => {
+          const map = await loadSnapshotMap(path);
+          return await (op === "get" ? map.traceGet(key) : map.tracePut(key, value));
+        });
       } catch (err) {
+        if (err instanceof SnapshotBusyError) return busy(c, err);
         // A corrupt snapshot is the user's file, not a server fault (as in /api/snapshot).
         if (!(err instanceof AdhashError)) throw err;
         return errorResponse(
@@ -136,19 +153,19 @@ export function probeRoutes(options: ProbeOptions): Hono {
       }
       source = `snapshot:${snapshot}`;
     } else {
-      map = options.liveMap?.() ?? null;
+      const map = options.liveMap?.() ?? null;
+      if (map === null) {
+        return errorResponse(
+          c,
+          404,
+          "NotFound",
+          "no live map to probe",
+          "Pass snapshot=NAME, or probe during run-csv",
+        );
+      }
+      trace = await (op === "get" ? map.traceGet(key) : map.tracePut(key, value));
       source = "live";
     }
-    if (map === null) {
-      return errorResponse(
-        c,
-        404,
-        "NotFound",
-        "no live map to probe",
-        "Pass snapshot=NAME, or probe during run-csv",
-      );
-    }
-    const trace = await (op === "get" ? map.traceGet(key) : map.tracePut(key, value));
     const body: z.infer<typeof ApiProbe> = {
       schema: "api.probe.v1",
       source,
@@ -173,7 +190,8 @@ export function probeRoutes(options: ProbeOptions): Hono {
   app.get("/api/snapshot", async (c) => {
     const name = c.req.query("name") ?? "";
     const path = await resolveInDir(requireDir(), name);
-    if (options.inspectSnapshot === undefined) {
+    const inspect = options.inspectSnapshot;
+    if (inspect === undefined) {
       return errorResponse(c, 404, "NotFound", "this server cannot inspect snapshots");
     }
     const opts: { key?: string; contains?: string; limit?: number } = {};
@@ -192,8 +210,10 @@ export function probeRoutes(options: ProbeOptions): Hono {
     }
     let inspection: unknown;
     try {
-      inspection = await options.inspectSnapshot(path, opts);
+      inspection = await limited(() => inspect(path, opts));
     } catch (err) {
+      if (err instanceof SnapshotBusyError) return busy(c, err);
+      if (err instanceof SnapshotWorkerError) throw err; // the server's fault: 500, logged
       // A corrupt snapshot is the user's file, not a server fault: report what is wrong with it.
       const msg = err instanceof Error ? err.message : String(err);
       return errorResponse(c, 400, "BadInput", `snapshot ${JSON.stringify(name)}: ${msg}`);

@@ -24,8 +24,16 @@ export interface MetricsServer {
   url: string;
   /** The app being served. */
   app: Hono;
-  /** Ends open streams and stops listening. */
+  /** Requests being handled now: from the handler's start until the response is sent. */
+  readonly inFlight: number;
+  /** Ends open streams, stops listening and waits for the requests under way to finish. */
   close(): Promise<void>;
+  /**
+   * As {@linkcode close}, waiting at most `graceMs` for the requests under way. Resolves to how
+   * many were still unfinished then (0 when all ended), which the caller cuts off by exiting:
+   * Deno cannot close a served connection from outside.
+   */
+  closeWithin(graceMs: number): Promise<number>;
 }
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "0.0.0.0", "::", "::1", "[::1]"]);
@@ -50,6 +58,10 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
   }
   const shutdown = new AbortController();
   const app = createApp({ ...options, shutdownSignal: shutdown.signal });
+  let inFlight = 0;
+  const settled = (): void => {
+    inFlight--;
+  };
   return new Promise((resolve, reject) => {
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
@@ -58,7 +70,12 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
         port,
         onListen: () => {},
         onError: () => new Response("internal server error", { status: 500 }),
-      }, (req, info) => app.fetch(req, info));
+      }, (req, info) => {
+        // `completed` settles once the body is sent or the client is gone (it rejects then).
+        inFlight++;
+        info.completed.then(settled, settled);
+        return app.fetch(req, info);
+      });
     } catch (err) {
       reject(listenError(err, host, port));
       return;
@@ -69,9 +86,20 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
       port: bound,
       url: `http://${shown}:${bound}/`,
       app,
+      get inFlight(): number {
+        return inFlight;
+      },
       async close(): Promise<void> {
         shutdown.abort();
         await server.shutdown();
+      },
+      async closeWithin(graceMs: number): Promise<number> {
+        shutdown.abort();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const expired = new Promise<"expired">((r) => timer = setTimeout(r, graceMs, "expired"));
+        const outcome = await Promise.race([server.shutdown(), expired]);
+        clearTimeout(timer);
+        return outcome === "expired" ? Math.max(1, inFlight) : 0;
       },
     });
   });

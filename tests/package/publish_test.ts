@@ -20,7 +20,13 @@ Deno.test("deno publish --dry-run accepts the package and ships only the library
   assert.equal(code, 0, out);
   assert.match(out, /Success Dry run complete/);
   const files = [...out.matchAll(/^\s*(file:\S+) \(/gm)].map((m) => m[1]!.slice(root.href.length));
-  const needed = ["mod.ts", "server.ts", "src/core/adaptive_map.ts", "src/server/live_worker.ts"];
+  const needed = [
+    "mod.ts",
+    "server.ts",
+    "src/core/adaptive_map.ts",
+    "src/server/live_worker.ts",
+    "src/server/snapshot_worker.ts",
+  ];
   for (const f of needed) {
     assert.ok(files.includes(f), `${f} missing from the package: ${files.join(", ")}`);
   }

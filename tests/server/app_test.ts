@@ -283,6 +283,14 @@ Deno.test("createApp() requires the bearer token on /api/* and /metrics when set
   }
 });
 
+Deno.test("createApp() refuses an empty token instead of serving without auth", () => {
+  // An embedder passing a secret that went missing must not get an open API.
+  assert.throws(() => appWith(ticks, { token: "" }), {
+    name: "BadInputError",
+    message: "token is empty, which would turn auth off",
+  });
+});
+
 Deno.test("createApp() traces probes on the live map", async () => {
   const { app: none } = appWith();
   const missing = await none.request("/api/probe?op=get&key=K1");

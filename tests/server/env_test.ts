@@ -41,6 +41,12 @@ Deno.test("serverEnv() reads the ADHASH_* settings", () => {
     assert.deepEqual(serverEnv(), {});
     Deno.env.set("ADHASH_TOKEN", "two words");
     assert.throws(() => serverEnv(), { name: "BadInputError", message: /ADHASH_TOKEN/ });
+    // `ADHASH_TOKEN=$(cat /missing/token)`: set but empty must not mean "no auth".
+    Deno.env.set("ADHASH_TOKEN", "");
+    assert.throws(() => serverEnv(), {
+      name: "BadInputError",
+      message: "ADHASH_TOKEN is set but empty, which would turn auth off",
+    });
     Deno.env.delete("ADHASH_TOKEN");
     Deno.env.set("ADHASH_SNAPSHOT_DIR", `${dir}/absent`);
     assert.throws(() => serverEnv(), /ADHASH_SNAPSHOT_DIR ".*absent" is not a readable directory/);

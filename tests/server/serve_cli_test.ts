@@ -168,6 +168,8 @@ Deno.test("hashmap-cli serve reports bad arguments with the error envelope", asy
     [["--compare", "/nonexistent/ab.json"], {}, 5, /not found/],
     [["--source", "/tmp"], {}, 2, /^--source "\/tmp" is a directory$/],
     [["--port", "auto"], { ADHASH_RATE_LIMIT: "lots" }, 2, /ADHASH_RATE_LIMIT/],
+    [["--port", "auto"], { ADHASH_TOKEN: "" }, 2, /^ADHASH_TOKEN is set but empty/],
+    [["--port", "auto"], { ADHASH_TOKEN: " " }, 2, /^ADHASH_TOKEN contains whitespace/],
     [["--port", "auto"], { ADHASH_CORS_ORIGINS: "not an origin" }, 2, /ADHASH_CORS_ORIGINS/],
     [["--port", "auto", "--host", "999.1.1.1"], {}, 2, /^Cannot listen on host "999\.1\.1\.1"/],
     [["--port", "auto", "--host", "nope.invalid"], {}, 2, /^Cannot listen on host "nope/],
@@ -404,5 +406,49 @@ Deno.test("hashmap-cli serve stopped with running and waiting jobs cancels them 
     assert.equal(ps.code, 1, `the job's process ${pid} still exists`);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashmap-cli serve stops on SIGTERM within its grace period while clients hold requests open", async () => {
+  const r = await startServe(["--port", "auto"]);
+  assert.ok(r.port > 0, r.firstLine);
+  const encoder = new TextEncoder();
+  // Two requests that never end on their own: a chunked body whose end never comes, and one
+  // of 100 declared bytes of which 1 is sent.
+  const held: Deno.TcpConn[] = [];
+  for (
+    const head of [
+      "POST /api/jobs/run-csv HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+      "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+      "POST /api/jobs/run-csv HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+      "Content-Length: 100\r\n\r\n{",
+    ]
+  ) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
+    await conn.write(encoder.encode(head));
+    held.push(conn);
+  }
+  // Both reached the server before it is told to stop.
+  await new Promise((res) => setTimeout(res, 300));
+  const sent = Date.now();
+  r.child.kill("SIGTERM");
+  // The clients give up only long after the documented 5 s grace (and a 15 s stop timeout).
+  const giveUp = setTimeout(() => held.forEach((c) => c.close()), 20_000);
+  try {
+    const { code } = await r.child.status;
+    const took = Date.now() - sent;
+    const stderr = await r.stderr;
+    assert.equal(code, 0, stderr);
+    assert.ok(took >= 4_500 && took < 10_000, `stopped ${took} ms after SIGTERM`);
+    // The chunked one may end first, with an error, as the server stops reading bodies.
+    assert.match(stderr, /[12] request\(s\) still unfinished 5 s after "?SIGTERM"?; cutting them/);
+    await r.stdout;
+  } finally {
+    clearTimeout(giveUp);
+    for (const c of held) {
+      try {
+        c.close();
+      } catch { /* closed when the client gave up */ }
+    }
   }
 });

@@ -119,3 +119,89 @@ Deno.test("createApp() answers snapshot routes with 404 when no directory is con
   assert.equal(res.status, 404);
   assert.match(String((await json(res)).detail), /ADHASH_SNAPSHOT_DIR/);
 });
+
+Deno.test("createApp() inspects snapshots off the thread that answers /healthz", async () => {
+  await withSnapshotDir(async (dir) => {
+    const big = createMap<unknown>("fast-lookup");
+    for (let i = 0; i < 300_000; i++) big.set(`key-${i}`, i);
+    await saveSnapshot(`${dir}/big.adhsnap`, big);
+    const stop = new AbortController();
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir, shutdownSignal: stop.signal });
+    try {
+      const started = performance.now();
+      let done = false;
+      const inspection = Promise.resolve(
+        app.request("/api/snapshot?name=big.adhsnap&key=key-7"),
+      ).then((res) => {
+        done = true;
+        return res;
+      });
+      // Decoding 300,000 entries on this thread would hold health checks (and the timers
+      // between them) for its whole time: the longest gap between two answers tells.
+      let slowest = 0;
+      let last = performance.now();
+      while (!done) {
+        await new Promise((r) => setTimeout(r, 5));
+        const res = await app.request("/healthz");
+        await res.body?.cancel();
+        const now = performance.now();
+        slowest = Math.max(slowest, now - last);
+        last = now;
+      }
+      const took = performance.now() - started;
+      const res = await inspection;
+      assert.equal(res.status, 200);
+      const ins = (await json(res)).inspection as { stats: { size: number }; lookup: unknown };
+      assert.equal(ins.stats.size, 300_000);
+      assert.deepEqual(ins.lookup, { key: "key-7", found: true, matched_key: "key-7", value: 7 });
+      assert.ok(slowest < took / 4, `/healthz waited up to ${slowest} ms of ${took} ms`);
+      // Probes on a snapshot's map run there too, and report a corrupt file the same way.
+      const probe = await app.request("/api/probe?op=get&key=key-9&snapshot=big.adhsnap");
+      assert.equal(((await json(probe)).trace as { found: boolean }).found, true);
+      const bad = await app.request("/api/probe?op=get&key=K3&snapshot=broken.adhsnap");
+      assert.equal(bad.status, 400);
+      assert.equal((await json(bad)).error, "BadInput");
+    } finally {
+      stop.abort(); // ends the worker
+    }
+  });
+});
+
+Deno.test("createApp() refuses snapshot work beyond its limit with 503 Busy and Retry-After", async () => {
+  await withSnapshotDir(async (dir) => {
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => release = r);
+    let started = 0;
+    const app = createApp({
+      hub: new MetricsHub(),
+      snapshotDir: dir,
+      snapshotTasks: { running: 1, waiting: 1 },
+      inspectSnapshot: async () => {
+        started++;
+        await gate;
+        return { stats: { size: 0 } };
+      },
+      loadSnapshotMap: async () => {
+        started++;
+        await gate;
+        return { traceGet: () => Promise.reject(new Error("unused")), tracePut: () => null! };
+      },
+    });
+    const first = app.request("/api/snapshot?name=rh.adhsnap");
+    const second = app.request("/api/snapshot?name=rh.adhsnap");
+    await new Promise((r) => setTimeout(r, 50));
+    // One runs, one waits: a third inspection, or a snapshot probe, is turned away at once.
+    for (const path of ["/api/snapshot?name=rh.adhsnap", "/api/probe?key=K1&snapshot=rh.adhsnap"]) {
+      const res = await app.request(path);
+      assert.equal(res.status, 503, path);
+      assert.equal(res.headers.get("retry-after"), "5");
+      const b = await json(res);
+      assert.equal(b.error, "Busy");
+      assert.match(String(b.detail), /1 snapshot task\(s\) are running and 1 waiting/);
+    }
+    assert.equal(started, 1, "the waiting one starts only when the first ends");
+    release();
+    assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+    assert.equal(started, 2);
+  });
+});

@@ -7,8 +7,16 @@
 
 import { type Command, Option } from "../command.ts";
 import { BadInputError, IOError } from "../../errors.ts";
-import { log } from "../../log/setup.ts";
-import { emitSuccess, floatArg, globalOptions, intArg, portArg, writeStdout } from "../program.ts";
+import { log, logToFileOnly } from "../../log/setup.ts";
+import {
+  emitSuccess,
+  floatArg,
+  globalOptions,
+  intArg,
+  portArg,
+  toEnvelope,
+  writeStdout,
+} from "../program.ts";
 import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
 import type { SourceHandle } from "../../server/source.ts";
 
@@ -26,6 +34,14 @@ interface ServeOptions {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * How long a stopping server lets requests under way finish before it exits anyway. A client
+ * that stops reading (or never finishes sending) would otherwise hold the process past a
+ * service manager's stop timeout (systemd's TimeoutStopSec, 15 s in docs/operations.md), whose
+ * SIGKILL loses what shutdown still had to do. Jobs are cancelled first (up to 5 s).
+ */
+export const SHUTDOWN_GRACE_MS = 5000;
 
 /** Reads the comparison JSON given to `--compare`. */
 async function readCompare(path: string): Promise<unknown> {
@@ -70,6 +86,85 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/** Everything `serve` does before it serves: checks, the source, the job service, the socket. */
+async function startServing(opts: ServeOptions, cmd: Command) {
+  const logger = log("server");
+  leaveSignalsToProgram(); // waitForSignal() below shuts down in order, jobs included
+  if (opts.follow && opts.source === undefined) {
+    throw new BadInputError("--follow needs --source", {
+      hint: "e.g. --source runs/metrics.ndjson --follow",
+    });
+  }
+  // The server (hono, zod, the embedded assets) loads only for this command.
+  const [{ MetricsHub }, { followSource }, { startMetricsServer }, { serverEnv }] = await Promise
+    .all([
+      import("../../server/hub.ts"),
+      import("../../server/source.ts"),
+      import("../../server/start.ts"),
+      import("../../server/env.ts"),
+    ]);
+  const settings = serverEnv();
+  // Jobs run commands for whoever can reach the server: never for anyone on the network.
+  if (opts.jobRoot !== undefined && settings.token === undefined && !LOOPBACK.has(opts.host)) {
+    throw new BadInputError(
+      `The job service on host ${JSON.stringify(opts.host)} needs ADHASH_TOKEN`,
+      { hint: "Set ADHASH_TOKEN, or serve jobs on 127.0.0.1 only" },
+    );
+  }
+  const compare = opts.compare === undefined ? undefined : await readCompare(opts.compare);
+  const hub = new MetricsHub({ historyLimit: opts.historyLimit, compare });
+  let source: SourceHandle | undefined;
+  if (opts.source !== undefined && (await isDirectory(opts.source))) {
+    throw new BadInputError(`--source ${JSON.stringify(opts.source)} is a directory`, {
+      hint: "Name a metrics.v1 NDJSON file, e.g. runs/m/metrics.ndjson",
+    });
+  }
+  if (opts.source !== undefined) {
+    try {
+      source = await followSource(opts.source, hub, {
+        follow: opts.follow ?? false,
+        pollMs: Math.round(opts.pollInterval * 1000),
+      });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new IOError(`--source file not found: ${JSON.stringify(opts.source)}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+  const jobs = opts.jobRoot === undefined ? undefined : await (
+    await import("../../server/jobs.ts")
+  ).JobService.open({
+    root: opts.jobRoot,
+    inputDir: opts.jobInputDir,
+    maxJobs: opts.maxJobs,
+    config: globalOptions(cmd).config, // --config or ADHASH_CONFIG, as this server read it
+    // Jobs run this program: the compiled binary itself, or the script this process runs
+    // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
+    ...(Deno.build.standalone
+      ? { script: null }
+      : Deno.mainModule.endsWith("/server.ts")
+      ? {}
+      : { script: Deno.mainModule }),
+  });
+  let server;
+  try {
+    server = await startMetricsServer({
+      ...settings,
+      hub,
+      host: opts.host,
+      port: opts.port,
+      jobs,
+    });
+  } catch (err) {
+    await jobs?.close();
+    throw err;
+  }
+  return { server, settings, hub, source, jobs, logger };
+}
+
 /** Adds the `serve` command to `program`. */
 export function registerServeCommands(program: Command): void {
   program.command("serve")
@@ -109,80 +204,20 @@ export function registerServeCommands(program: Command): void {
         .argParser(intArg(1, 64)).default(4),
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
-      const logger = log("server");
-      leaveSignalsToProgram(); // waitForSignal() below shuts down in order, jobs included
-      if (opts.follow && opts.source === undefined) {
-        throw new BadInputError("--follow needs --source", {
-          hint: "e.g. --source runs/metrics.ndjson --follow",
-        });
-      }
-      // The server (hono, zod, the embedded assets) loads only for this command.
-      const [{ MetricsHub }, { followSource }, { startMetricsServer }, { serverEnv }] =
-        await Promise.all([
-          import("../../server/hub.ts"),
-          import("../../server/source.ts"),
-          import("../../server/start.ts"),
-          import("../../server/env.ts"),
-        ]);
-      const settings = serverEnv();
-      // Jobs run commands for whoever can reach the server: never for anyone on the network.
-      if (opts.jobRoot !== undefined && settings.token === undefined && !LOOPBACK.has(opts.host)) {
-        throw new BadInputError(
-          `The job service on host ${JSON.stringify(opts.host)} needs ADHASH_TOKEN`,
-          { hint: "Set ADHASH_TOKEN, or serve jobs on 127.0.0.1 only" },
-        );
-      }
-      const compare = opts.compare === undefined ? undefined : await readCompare(opts.compare);
-      const hub = new MetricsHub({ historyLimit: opts.historyLimit, compare });
-      let source: SourceHandle | undefined;
-      if (opts.source !== undefined && (await isDirectory(opts.source))) {
-        throw new BadInputError(`--source ${JSON.stringify(opts.source)} is a directory`, {
-          hint: "Name a metrics.v1 NDJSON file, e.g. runs/m/metrics.ndjson",
-        });
-      }
-      if (opts.source !== undefined) {
-        try {
-          source = await followSource(opts.source, hub, {
-            follow: opts.follow ?? false,
-            pollMs: Math.round(opts.pollInterval * 1000),
-          });
-        } catch (err) {
-          if (err instanceof Deno.errors.NotFound) {
-            throw new IOError(`--source file not found: ${JSON.stringify(opts.source)}`, {
-              cause: err,
-            });
-          }
-          throw err;
-        }
-      }
-      const jobs = opts.jobRoot === undefined ? undefined : await (
-        await import("../../server/jobs.ts")
-      ).JobService.open({
-        root: opts.jobRoot,
-        inputDir: opts.jobInputDir,
-        maxJobs: opts.maxJobs,
-        config: globalOptions(cmd).config, // --config or ADHASH_CONFIG, as this server read it
-        // Jobs run this program: the compiled binary itself, or the script this process runs
-        // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
-        ...(Deno.build.standalone
-          ? { script: null }
-          : Deno.mainModule.endsWith("/server.ts")
-          ? {}
-          : { script: Deno.mainModule }),
-      });
-      let server;
+      let started: Awaited<ReturnType<typeof startServing>>;
       try {
-        server = await startMetricsServer({
-          ...settings,
-          hub,
-          host: opts.host,
-          port: opts.port,
-          jobs,
-        });
+        started = await startServing(opts, cmd);
       } catch (err) {
-        await jobs?.close();
+        // stderr gets the envelope from the program; the log file, often all an operator
+        // looking at a service that will not start has, gets it too.
+        const { envelope, exitCode } = toEnvelope(err);
+        logToFileOnly(["server"], "serve failed to start (exit {exit_code}): {error}: {detail}", {
+          exit_code: exitCode,
+          ...envelope,
+        });
         throw err;
       }
+      const { server, settings, hub, source, jobs, logger } = started;
       writeStdout(`Dashboard: ${server.url}\n`);
       // Never log the token itself, only whether auth is on.
       logger.info("serving on {host}:{port} (auth {auth}, source {source}, jobs {jobs})", {
@@ -196,7 +231,13 @@ export function registerServeCommands(program: Command): void {
       logger.info("{signal} received; shutting down", { signal });
       await source?.stop();
       await jobs?.close();
-      await server.close();
+      const unfinished = await server.closeWithin(SHUTDOWN_GRACE_MS);
+      if (unfinished > 0) {
+        logger.warn(
+          "{count} request(s) still unfinished {seconds} s after {signal}; cutting them off",
+          { count: unfinished, seconds: SHUTDOWN_GRACE_MS / 1000, signal },
+        );
+      }
       emitSuccess(
         cmd,
         { port: server.port, ticks: hub.received, skipped: source?.skipped ?? 0 },

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
+
+/** Starts `cli.ts <args>` and resolves once its first stdout line (the Dashboard URL) is out. */
+async function startServe(args: string[]): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, CLI, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (!buf.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+  }
+  await reader.cancel();
+  assert.match(buf, /^Dashboard: /);
+  return child;
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_logfile_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function waitForText(path: string, re: RegExp, ms = 5_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    let text = "";
+    try {
+      text = await Deno.readTextFile(path);
+    } catch { /* not created yet */ }
+    if (re.test(text) || Date.now() > end) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("--log-file has each record as soon as it is logged, so SIGKILL loses none", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/serve.log`;
+    const child = await startServe(["--log-json", "--log-file", file, "serve", "--port", "auto"]);
+    try {
+      // A quiet server: nothing more is logged after the start line, which must not wait in a
+      // buffer for a later record or a full one.
+      const text = await waitForText(file, /serving on/);
+      assert.match(text, /serving on/, "the start line is in the file while the server runs");
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    const lines = (await Deno.readTextFile(file)).trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].level, "INFO");
+  });
+});
+
+Deno.test("--log-file rotates before a record would pass --log-max-bytes and keeps no empty file", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/serve.log`;
+    // 60 lines that are not metrics.v1: one warning (~150 bytes) each.
+    const source = `${dir}/bad.ndjson`;
+    await Deno.writeTextFile(source, "{not json\n".repeat(60));
+    const child = await startServe([
+      "--log-json",
+      "--log-file",
+      file,
+      "--log-max-bytes",
+      "2000",
+      "--log-backup-count",
+      "2",
+      "serve",
+      "--port",
+      "auto",
+      "--source",
+      source,
+    ]);
+    await waitForText(file, /skipping line 60 /);
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["bad.ndjson", "serve.log", "serve.log.1", "serve.log.2"]);
+    for (const name of ["serve.log", "serve.log.1", "serve.log.2"]) {
+      const size = Deno.statSync(`${dir}/${name}`).size;
+      assert.ok(size > 0 && size <= 2000, `${name} has ${size} bytes`);
+    }
+    // Whole records only, and the newest last.
+    const kept = ["serve.log.2", "serve.log.1", "serve.log"].flatMap((n) =>
+      Deno.readTextFileSync(`${dir}/${n}`).trim().split("\n").map((l) => JSON.parse(l).message)
+    );
+    assert.match(kept.at(-1)!, /shutting down/);
+  });
+});
+
+Deno.test("--log-file records why serve failed to start", async () => {
+  await withDir(async (dir) => {
+    const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (busy.addr as Deno.NetAddr).port;
+    try {
+      const file = `${dir}/serve.log`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...PERMS,
+          CLI,
+          "--log-json",
+          "--log-file",
+          file,
+          "serve",
+          "--port",
+          `${port}`,
+        ],
+        env: { NO_COLOR: "1" },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 5);
+      const stderr = new TextDecoder().decode(out.stderr).trim().split("\n");
+      assert.equal(stderr.length, 1, "stderr has the envelope alone, not the log line as well");
+      const [record] = (await Deno.readTextFile(file)).trim().split("\n").map((l) => JSON.parse(l));
+      assert.equal(record.level, "ERROR");
+      assert.deepEqual(
+        [record.properties.exit_code, record.properties.error, record.properties.detail],
+        [5, "IO", `Address 127.0.0.1:${port} is already in use`],
+      );
+    } finally {
+      busy.close();
+    }
+  });
+});
