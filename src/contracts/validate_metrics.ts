@@ -35,15 +35,37 @@ export function validateTickLine(
   line: number,
   state: ValidationState,
 ): LineProblem[] {
+  return checkTickLine(text, line, state).problems;
+}
+
+/**
+ * The tick on one NDJSON line and its problems, as {@linkcode validateTickLine} finds them;
+ * `tick` is null unless the line is valid.
+ */
+export function checkTickLine(
+  text: string,
+  line: number,
+  state: ValidationState,
+): { tick: MetricsTick | null; problems: LineProblem[] } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return [{ line, path: "", message: `not JSON: ${(err as Error).message}` }];
+    return {
+      tick: null,
+      problems: [{ line, path: "", message: `not JSON: ${(err as Error).message}` }],
+    };
   }
   const parsed = MetricsTick.safeParse(value);
   if (!parsed.success) {
-    return parsed.error.issues.map((i) => ({ line, path: pathOf(i.path), message: i.message }));
+    return {
+      tick: null,
+      problems: parsed.error.issues.map((i) => ({
+        line,
+        path: pathOf(i.path),
+        message: i.message,
+      })),
+    };
   }
   const tick = parsed.data;
   const problems: LineProblem[] = [];
@@ -112,5 +134,5 @@ export function validateTickLine(
     state.lastOps = tick.ops;
     state.lastT = tick.t;
   }
-  return problems;
+  return { tick: problems.length === 0 ? tick : null, problems };
 }

@@ -16,6 +16,11 @@ import { log } from "../log/setup.ts";
 const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
 /** How often a followed log is checked for new lines. */
 const LOG_POLL_MS = 200;
+/** Jobs listed when no `limit` is asked for, and the most listed. */
+const DEFAULT_LIST_LIMIT = 50;
+const MAX_LIST_LIMIT = 1000;
+/** A followed log's read buffer: small, as every follower has its own while the job runs. */
+const LOG_CHUNK_BYTES = 16 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
   json: "application/json",
@@ -28,57 +33,87 @@ function notFound(c: Context, id: string): Response {
   return errorResponse(c, 404, "NotFound", `no job ${JSON.stringify(id)}`);
 }
 
+/** `limit`, clamped to 1..1000 however large, as the other routes' limits are. */
 function limitQuery(c: Context): number {
   const raw = c.req.query("limit");
-  if (raw === undefined || raw === "") return 50;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) {
+  if (raw === undefined || raw === "") return DEFAULT_LIST_LIMIT;
+  if (!/^\d+$/.test(raw)) {
     throw new HTTPException(400, {
-      message: `query limit=${JSON.stringify(raw)} is not a positive integer`,
+      message: `query limit=${JSON.stringify(raw)} is not a non-negative integer`,
     });
   }
-  return Math.min(1000, Number(raw));
+  return Math.min(MAX_LIST_LIMIT, Math.max(1, Number(raw)));
 }
 
 /**
  * A job's log as a stream: what is there now and, with `follow`, the lines appended until the
- * job ends. The file is opened on the first read, so a response never read holds nothing.
+ * job ends. The file and its buffer are taken on the first read and given back as soon as the
+ * stream ends or its client goes (`release`, called once either way), so a stream never read
+ * holds no file and a cancelled one neither polls again nor keeps its place among the followers.
  */
 function logStream(
   jobs: JobService,
   id: string,
   path: string,
   follow: boolean,
+  release: () => void,
 ): ReadableStream<Uint8Array> {
   let file: Deno.FsFile | null = null;
-  const buf = new Uint8Array(64 * 1024);
-  const close = (): void => {
+  let buf: Uint8Array | null = null;
+  let done = false;
+  let wake: (() => void) | null = null;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
     try {
       file?.close();
     } catch { /* closed */ }
     file = null;
+    buf = null;
+    wake?.();
+    release();
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      file ??= await Deno.open(path, { read: true });
-      for (;;) {
-        // Read whether the job has ended before reading, so lines written just before the end
-        // are not missed.
-        const ended = jobs.isFinished(id) !== false;
-        const n = await file.read(buf);
-        if (n !== null && n > 0) {
-          controller.enqueue(buf.slice(0, n));
-          return;
+      try {
+        if (file === null) {
+          const opened = await Deno.open(path, { read: true });
+          if (done) return opened.close(); // cancelled while opening
+          file = opened;
         }
-        if (!follow || ended) {
-          close();
-          controller.close();
-          return;
+        buf ??= new Uint8Array(LOG_CHUNK_BYTES);
+        while (!done) {
+          // Read whether the job has ended before reading, so lines written just before the
+          // end are not missed.
+          const ended = jobs.isFinished(id) !== false;
+          const n = await file.read(buf);
+          if (done) return; // cancelled while reading
+          if (n !== null && n > 0) {
+            controller.enqueue(buf.slice(0, n));
+            return;
+          }
+          if (!follow || ended) {
+            finish();
+            controller.close();
+            return;
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, LOG_POLL_MS);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
         }
-        await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
+      } catch (err) {
+        if (done) return; // the client went while the file was being read
+        finish();
+        throw err;
       }
     },
     cancel() {
-      close();
+      finish();
     },
   });
 }
@@ -89,6 +124,8 @@ export interface JobRouteOptions {
   tokenRequired: boolean;
   /** Origins explicitly allowed cross-origin requests (`*` does not count here). */
   corsOrigins: string[];
+  /** Logs followed at once at most; more get 503 `Busy` (default 256, as streams). */
+  maxLogFollowers?: number;
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -156,6 +193,8 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
   }
   app.use("/api/jobs", guard(options));
   app.use("/api/jobs/*", guard(options));
+  const maxFollowers = options.maxLogFollowers ?? 256;
+  let followers = 0;
   app.get("/api/jobs", (c) => {
     const limit = limitQuery(c);
     const status = c.req.query("status");
@@ -255,8 +294,25 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
     if (path === undefined) return notFound(c, id);
     const headers = { "Content-Type": "application/x-ndjson; charset=utf-8" };
     if (c.req.method === "HEAD") return c.body(null, 200, headers);
-    const follow = c.req.query("follow") !== "0";
-    return c.body(logStream(jobs, id, path, follow), 200, headers);
+    // Reading a log once is brief; following a running one holds a file, a buffer and a poll
+    // for as long as the job runs, so only that is bounded.
+    const follow = c.req.query("follow") !== "0" && jobs.isFinished(id) === false;
+    if (follow && followers >= maxFollowers) {
+      c.header("Retry-After", "5");
+      return errorResponse(
+        c,
+        503,
+        "Busy",
+        `${maxFollowers} job logs are being followed, the most served`,
+        "Retry later, or read the log without following it (?follow=0)",
+      );
+    }
+    let release = (): void => {};
+    if (follow) {
+      followers++;
+      release = () => followers--;
+    }
+    return c.body(logStream(jobs, id, path, follow, release), 200, headers);
   });
 
   app.get("/api/jobs/:id/artifacts/:name", async (c) => {

@@ -23,7 +23,10 @@ import { JOB_PARENT_ENV } from "../cli/parent_watch.ts";
 /** Where a job is in its life. */
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
 
-/** Why a job failed: the CLI's error envelope, or `Timeout`, `Interrupted` or `Internal`. */
+/**
+ * Why a job failed: the CLI's error envelope, or the service's own `Timeout`, `Interrupted`, `IO`
+ * or `Internal`.
+ */
 export interface JobError {
   /** Error code. */
   error: string;
@@ -139,10 +142,26 @@ function isoNow(): string {
   return new Date().toISOString();
 }
 
-function newId(): string {
-  const stamp = isoNow().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+/** A new id for a job created at `createdAt` (ISO), so that the id's second is its creation's. */
+function newId(createdAt: string): string {
+  const stamp = createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const rnd = crypto.getRandomValues(new Uint8Array(3));
   return `${stamp}-${Array.from(rnd, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The id stamp (`20261123T120501Z`) `seconds` before the one of job id `id`. */
+function idSecondsBefore(id: string, seconds: number): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id)!;
+  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - seconds * 1000;
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** Orders jobs as they were created; ids, random within a second, only break ties. */
+function byCreation(a: JobRecord, b: JobRecord): number {
+  const t = Date.parse(a.created_at) - Date.parse(b.created_at);
+  if (t < 0) return -1;
+  if (t > 0) return 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function isTerminal(status: JobStatus): boolean {
@@ -257,29 +276,42 @@ export class JobService {
     return service;
   }
 
-  /** Reads the newest `maxRecords` job directories; marks unfinished ones as interrupted. */
+  /**
+   * Reads the newest `maxRecords` jobs, oldest first, as they were created (`created_at`, to the
+   * millisecond; the id, whose suffix is random, only breaks ties); marks unfinished ones as
+   * interrupted.
+   */
   async #load(): Promise<void> {
     const ids: string[] = [];
     for await (const e of Deno.readDir(this.#root)) {
       if (e.isDirectory && ID_PATTERN.test(e.name)) ids.push(e.name);
     }
     ids.sort().reverse();
-    for (const id of ids.slice(0, this.#maxRecords).reverse()) {
+    // Before status.json is read only an id's second is known: its creation's, or the next one
+    // for a job stored before ids were taken from created_at. The newest maxRecords jobs by
+    // created_at are therefore among the ids from one second before the maxRecords-th newest
+    // id's second on; only those records are read.
+    const last = ids[Math.min(ids.length, this.#maxRecords) - 1];
+    const from = last === undefined ? "" : idSecondsBefore(last, 1);
+    const records: Array<{ record: JobRecord; dir: string }> = [];
+    for (const id of ids) {
+      if (id < from) break;
       const dir = join(this.#root, id);
-      let record: JobRecord;
       try {
         const parsed = ApiJob.safeParse(
           JSON.parse(await Deno.readTextFile(join(dir, "status.json"))),
         );
         if (!parsed.success || parsed.data.id !== id) throw new Error("not an api.job.v1 record");
-        record = parsed.data as JobRecord;
+        records.push({ record: parsed.data as JobRecord, dir });
       } catch (err) {
         log("jobs").warn("Skipping job directory {dir}: {error}", {
           dir,
           error: err instanceof Error ? err.message : String(err),
         });
-        continue;
       }
+    }
+    records.sort((a, b) => byCreation(a.record, b.record));
+    for (const { record, dir } of records.slice(-this.#maxRecords)) {
       const job = this.#track(record, dir);
       if (!isTerminal(record.status)) {
         this.#finish(job, "failed", null, {
@@ -372,7 +404,7 @@ export class JobService {
         artifacts: [],
       };
       for (let tries = 0; dir === undefined; tries++) {
-        const id = newId();
+        const id = newId(record.created_at);
         try {
           await Deno.mkdir(join(this.#root, id));
           record.id = id;
@@ -394,8 +426,10 @@ export class JobService {
     } catch (err) {
       // No half-made job directory is left to be listed after a restart.
       if (dir !== undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (err instanceof IOError || err instanceof Deno.errors.NotCapable) throw err;
-      throw new IOError(`Could not store the job: ${err instanceof Error ? err.message : err}`, {
+      if (err instanceof Deno.errors.NotCapable) throw err;
+      if (this.#closed) throw new IOError("The job service is shutting down");
+      log("jobs").error("Could not store a {kind} job: {error}", { kind, error: String(err) });
+      throw new IOError(`Could not store the job: ${this.#hidePaths(messageOf(err))}`, {
         hint: "Check the job root's disk space and permissions",
         cause: err,
       });
@@ -410,6 +444,15 @@ export class JobService {
    */
   #inputPath(field: string, path: string): Promise<string> {
     return inputPath(this.#inputDir, field, path);
+  }
+
+  /**
+   * `text` without the job root's path: a job's files are named by their names, as the client
+   * knows them (`result.json`), and a job's directory by its id.
+   */
+  #hidePaths(text: string): string {
+    return text.split(`${this.#root}/`).join("").split(this.#root).join("the job root")
+      .replace(/\b\d{8}T\d{6}Z-[0-9a-f]{6}\//g, "");
   }
 
   /** Drops the oldest finished jobs from memory beyond `maxRecords` (their files stay). */
@@ -536,14 +579,28 @@ export class JobService {
         try {
           job.process?.child.kill("SIGKILL");
         } catch { /* exited */ }
-        if (job.phase !== "ended") {
-          this.#finish(job, "failed", null, { error: "Internal", detail: String(err) });
-        }
+        if (job.phase !== "ended") this.#finish(job, "failed", null, this.#jobError(err));
       }).finally(() => {
         this.#running--;
         this.#pump();
       });
     }
+  }
+
+  /**
+   * An unexpected error of the service while running a job as the job's `error`: `IO` for the
+   * system's refusal to read or write (a full disk), else `Internal`; paths as a client names
+   * them either way.
+   */
+  #jobError(err: unknown): JobError {
+    if (isSystemError(err)) {
+      return {
+        error: "IO",
+        detail: this.#hidePaths(messageOf(err)),
+        hint: "Check the job root's disk space and permissions",
+      };
+    }
+    return { error: "Internal", detail: this.#hidePaths(String(err)) };
   }
 
   /** The real paths of a request's input files, by field. */
@@ -664,12 +721,26 @@ export class JobService {
       job.record.duration_seconds = Math.round(seconds * 1e6) / 1e6;
       job.record.exit_code = status.code;
       const result = status.success ? parseResult(clientPaths(stdout)) : null;
+      let unstored: JobError | null = null;
       if (result !== null) {
-        await atomicWrite(join(job.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+        try {
+          await atomicWrite(join(job.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+        } catch (err) {
+          if (!isSystemError(err)) throw err;
+          // The job did its work, but a completed job promises its result.json.
+          unstored = {
+            error: "IO",
+            detail: `The job's result could not be stored: ${this.#hidePaths(messageOf(err))}`,
+            hint: "Free space in the job root (or fix its permissions), then submit it again",
+          };
+        }
       }
       const artifacts = await artifactsIn(job.dir);
       const how = status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`;
-      if (status.success) {
+      if (unstored !== null) {
+        await logs.note("error", `Failed (${how}): ${unstored.detail}`);
+        this.#finish(job, "failed", status.code, unstored, artifacts);
+      } else if (status.success) {
         job.record.result = result;
         await logs.note("info", `Completed in ${seconds.toFixed(3)} s`);
         this.#finish(job, "completed", status.code, null, artifacts);
@@ -765,6 +836,17 @@ async function realFile(setting: string, path: string): Promise<string> {
     }
   }
   throw new BadInputError(`The jobs' ${setting} ${JSON.stringify(path)} is not a readable file`);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Whether `err` is the system refusing a file operation (a full disk, a read-only file system). */
+function isSystemError(err: unknown): boolean {
+  if (err instanceof Deno.errors.NotCapable) return false; // Deno's permissions: a bug here
+  return err instanceof IOError ||
+    (err instanceof Error && /\(os error \d+\)/.test(err.message));
 }
 
 /** The artifacts a job left in its directory: its files but the service's own and temporaries. */

@@ -7,7 +7,7 @@
  */
 
 import { log } from "../log/setup.ts";
-import { MetricsTick } from "../contracts/metrics.ts";
+import { checkTickLine } from "../contracts/validate_metrics.ts";
 import type { MetricsHub } from "./hub.ts";
 
 /** Options of {@linkcode followSource}. */
@@ -54,32 +54,72 @@ export async function followSource(
   let ino: number | null = null;
   let lineNo = 0;
   let partial = new Uint8Array(0);
+  /** Inside a line already skipped as too long: its bytes up to the next newline are dropped. */
+  let discarding = false;
   const decoder = new TextDecoder();
+
+  const tooLong = (): void => {
+    skipped++;
+    warn(`skipping line ${lineNo} of ${path}: longer than ${MAX_LINE_BYTES} bytes`);
+  };
 
   const handleLine = (bytes: Uint8Array): void => {
     lineNo++;
+    if (bytes.length > MAX_LINE_BYTES) return tooLong();
     const text = decoder.decode(bytes).trim();
     if (text === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
+    // validate-metrics' own checks, so that the server never serves a tick it would reject (a
+    // repeated `le` bucket becomes duplicate Prometheus samples). Each tick is checked alone:
+    // ops or t going back is a new run written to the file, which Prometheus takes as a reset.
+    const { tick, problems } = checkTickLine(text, lineNo, {
+      lastOps: -Infinity,
+      lastT: -Infinity,
+    });
+    if (tick === null) {
       skipped++;
-      warn(`skipping line ${lineNo} of ${path}: not valid JSON (${text.slice(0, 40)})`);
-      return;
-    }
-    const parsed = MetricsTick.safeParse(value);
-    if (!parsed.success) {
-      skipped++;
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.join(".") || "(root)";
+      const first = problems[0]!;
       warn(
-        `skipping line ${lineNo} of ${path}: not a metrics.v1 tick (${where}: ${issue?.message})`,
+        first.path === "" && first.message.startsWith("not JSON")
+          ? `skipping line ${lineNo} of ${path}: not valid JSON (${text.slice(0, 40)})`
+          : `skipping line ${lineNo} of ${path}: not a metrics.v1 tick (${
+            first.path || "(root)"
+          }: ${first.message})`,
       );
       return;
     }
     published++;
-    hub.publish(parsed.data);
+    hub.publish(tick);
+  };
+
+  /** Splits `chunk` (read after `partial`) into lines; keeps an unfinished line in `partial`. */
+  const take = (chunk: Uint8Array): void => {
+    let start = 0;
+    if (discarding) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) return;
+      discarding = false;
+      start = nl + 1;
+    }
+    if (partial.length > 0) {
+      const merged = new Uint8Array(partial.length + chunk.length - start);
+      merged.set(partial);
+      merged.set(chunk.subarray(start), partial.length);
+      chunk = merged;
+      start = 0;
+    }
+    for (let nl = chunk.indexOf(0x0a, start); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      handleLine(chunk.subarray(start, nl));
+      start = nl + 1;
+    }
+    partial = chunk.slice(start);
+    if (partial.length > MAX_LINE_BYTES) {
+      // Warned about once, here; the rest of the line is dropped as it arrives, so the lines
+      // after it keep their numbers.
+      lineNo++;
+      tooLong();
+      partial = new Uint8Array(0);
+      discarding = true;
+    }
   };
 
   const readNew = async (): Promise<void> => {
@@ -99,6 +139,7 @@ export async function followSource(
       offset = 0;
       lineNo = 0;
       partial = new Uint8Array(0);
+      discarding = false;
     }
     ino = info.ino;
     if (info.size <= offset) return;
@@ -112,27 +153,7 @@ export async function followSource(
         const n = await file.read(buf);
         if (n === null || n === 0) break;
         got += n;
-        let chunk: Uint8Array = buf.subarray(0, n);
-        if (partial.length > 0) {
-          const merged = new Uint8Array(partial.length + chunk.length);
-          merged.set(partial);
-          merged.set(chunk, partial.length);
-          chunk = merged;
-        }
-        let start = 0;
-        for (let i = 0; i < chunk.length; i++) {
-          if (chunk[i] === 0x0a) {
-            handleLine(chunk.subarray(start, i));
-            start = i + 1;
-          }
-        }
-        partial = chunk.slice(start);
-        if (partial.length > MAX_LINE_BYTES) {
-          lineNo++;
-          skipped++;
-          warn(`skipping line ${lineNo} of ${path}: longer than ${MAX_LINE_BYTES} bytes`);
-          partial = new Uint8Array(0);
-        }
+        take(buf.subarray(0, n));
       }
       offset += got;
     } finally {

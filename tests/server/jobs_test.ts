@@ -369,9 +369,102 @@ Deno.test("/api/jobs needs the token like every /api route, and is 404 when the 
 Deno.test("GET /api/jobs validates its query", async () => {
   await using f = await fixture();
   assert.equal((await f.app.request("/api/jobs?status=done")).status, 400);
-  assert.equal((await f.app.request("/api/jobs?limit=0")).status, 400);
-  assert.equal((await f.app.request("/api/jobs?limit=x")).status, 400);
+  for (const bad of ["x", "-1", "1.5"]) {
+    const res = await f.app.request(`/api/jobs?limit=${bad}`);
+    assert.equal(res.status, 400);
+    const err = ApiError.parse(await res.json());
+    assert.equal(err.detail, `query limit="${bad}" is not a non-negative integer`);
+  }
   assert.equal((await f.app.request("/api/jobs?limit=5000&status=failed")).status, 200);
+});
+
+/** A finished job's record, as a server leaves it in `root`. */
+async function storeJob(root: string, id: string, createdAt: string): Promise<void> {
+  await Deno.mkdir(`${root}/${id}`, { recursive: true });
+  const record = {
+    schema: "api.job.v1",
+    id,
+    kind: "run-csv",
+    status: "completed",
+    created_at: createdAt,
+    started_at: createdAt,
+    finished_at: createdAt,
+    duration_seconds: 0.001,
+    request: { csv: "w.csv" },
+    cancel_requested: false,
+    exit_code: 0,
+    error: null,
+    result: null,
+    artifacts: [],
+  };
+  await Deno.writeTextFile(`${root}/${id}/status.json`, JSON.stringify(record));
+}
+
+Deno.test("GET /api/jobs clamps limit like the other routes: 0 lists one, any larger all", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  try {
+    for (let i = 0; i < 60; i++) {
+      const ms = String(i).padStart(3, "0");
+      const suffix = (0xffffff - i).toString(16);
+      await storeJob(dir, `20261123T120000Z-${suffix}`, `2026-11-23T12:00:00.${ms}Z`);
+    }
+    const jobs = await JobService.open({ root: dir });
+    try {
+      const app = createApp({ hub: new MetricsHub(), jobs, rateLimit: false });
+      const list = async (query: string): Promise<number> => {
+        const res = await app.request(`/api/jobs${query}`);
+        assert.equal(res.status, 200, await res.clone().text());
+        return ApiJobList.parse(await res.json()).count;
+      };
+      assert.equal(await list(""), 50);
+      assert.equal(await list("?limit=0"), 1);
+      assert.equal(await list("?limit=99999999999999999999"), 60);
+      assert.equal(await list("?limit=1000"), 60);
+    } finally {
+      await jobs.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("after a restart, jobs of one second are listed and kept newest first by created_at", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  try {
+    // Ids of one second sort by their random suffix, not by when the jobs were made.
+    await storeJob(dir, "20261123T120000Z-ffffff", "2026-11-23T12:00:00.100Z");
+    await storeJob(dir, "20261123T120000Z-888888", "2026-11-23T12:00:00.500Z");
+    await storeJob(dir, "20261123T120000Z-000001", "2026-11-23T12:00:00.900Z");
+    // Made at the end of a second, its id took the next one (before ids used created_at).
+    await storeJob(dir, "20261123T120001Z-000000", "2026-11-23T12:00:00.999Z");
+    await storeJob(dir, "20261123T115959Z-ffffff", "2026-11-23T11:59:59.000Z");
+    const ids = async (maxRecords: number): Promise<string[]> => {
+      const jobs = await JobService.open({ root: dir, maxRecords });
+      try {
+        const app = createApp({ hub: new MetricsHub(), jobs, rateLimit: false });
+        const res = await app.request("/api/jobs");
+        return ApiJobList.parse(await res.json()).jobs.map((j) => j.id);
+      } finally {
+        await jobs.close();
+      }
+    };
+    assert.deepEqual(await ids(1000), [
+      "20261123T120001Z-000000",
+      "20261123T120000Z-000001",
+      "20261123T120000Z-888888",
+      "20261123T120000Z-ffffff",
+      "20261123T115959Z-ffffff",
+    ]);
+    // The same order decides which jobs are the newest kept.
+    assert.deepEqual(await ids(2), ["20261123T120001Z-000000", "20261123T120000Z-000001"]);
+    assert.deepEqual(await ids(3), [
+      "20261123T120001Z-000000",
+      "20261123T120000Z-000001",
+      "20261123T120000Z-888888",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("JobService.close() cancels running and waiting jobs and refuses new ones", async () => {
@@ -567,7 +660,45 @@ Deno.test("a job root that cannot be written gets 503 IO and leaves nothing behi
   const err = ApiError.parse(await res.json());
   assert.equal(err.error, "IO");
   assert.match(err.detail, /^Could not store the job: /);
+  // Where the server keeps its files is not the client's to learn.
+  assert.ok(!err.detail.includes(f.dir), err.detail);
+  assert.ok(!err.detail.includes(await Deno.realPath(f.dir)), err.detail);
   assert.equal(f.jobs.list(10).length, 0);
+});
+
+Deno.test("a job that exits 0 but whose result cannot be stored fails with IO, naming result.json only", async () => {
+  // Stands in for a full disk: the job's own output leaves no room for the service's result.json
+  // (a directory is there instead, which no file can be renamed over).
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      script,
+      `const dir = Deno.args[Deno.args.indexOf("--metrics-out-dir") + 1];
+       await Deno.mkdir(dir + "/result.json/in-the-way", { recursive: true });
+       await Deno.writeTextFile(dir + "/metrics.ndjson", "");
+       console.log(JSON.stringify({ ok: true, command: "run-csv", total_ops: 1 }));`,
+    );
+    await using f = await fixture({ script: new URL(`file://${script}`).href });
+    const id = await submit(f, { csv: "w.csv" });
+    const job = await f.jobs.settled(id);
+    assert.equal(job!.status, "failed");
+    assert.equal(job!.exit_code, 0);
+    assert.equal(job!.error!.error, "IO");
+    assert.match(
+      job!.error!.detail,
+      /^The job's result could not be stored: Cannot write 'result\.json': /,
+    );
+    assert.deepEqual(job!.artifacts, ["metrics.ndjson"]);
+    const served = await getJob(f, id);
+    assert.deepEqual(served.error, job!.error);
+    const real = await Deno.realPath(f.dir);
+    assert.ok(!JSON.stringify(served).includes(real), JSON.stringify(served));
+    const logs = await (await f.app.request(`/api/jobs/${id}/logs`)).text();
+    assert.match(logs, /Failed \(exit code 0\): The job's result could not be stored/);
+    assert.ok(!logs.includes(real), logs);
+  } finally {
+    await Deno.remove(script);
+  }
 });
 
 Deno.test("jobs run with the service's config; a removed artifact is 404", async () => {
@@ -628,4 +759,33 @@ Deno.test("job routes take a same-host origin of either scheme, and serve artifa
   const dir = await f.app.request(`/api/jobs/${id}/artifacts/metrics.ndjson`, { headers: auth });
   assert.equal(dir.status, 404);
   assert.match((await dir.json()).detail, /is not a file/);
+});
+
+Deno.test("followers of job logs are capped like streams, and free their places when clients go", async () => {
+  await using f = await fixture({ script: SLOW });
+  const id = await submit(f, { csv: "w.csv" });
+  await waitFor(async () => (await getJob(f, id)).status === "running");
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  for (let i = 0; i < 256; i++) {
+    const res = await f.app.request(`/api/jobs/${id}/logs`);
+    assert.equal(res.status, 200);
+    readers.push(res.body!.getReader());
+  }
+  const busy = await f.app.request(`/api/jobs/${id}/logs`);
+  assert.equal(busy.status, 503);
+  assert.equal(busy.headers.get("Retry-After"), "5");
+  const err = ApiError.parse(await busy.json());
+  assert.equal(err.error, "Busy");
+  assert.match(err.detail, /^256 job logs are being followed/);
+  // Reading a log once is not following it.
+  const once = await f.app.request(`/api/jobs/${id}/logs?follow=0`);
+  assert.equal(once.status, 200);
+  await once.body!.cancel();
+  await readers[0]!.read();
+  await Promise.all(readers.map((r) => r.cancel()));
+  const again = await f.app.request(`/api/jobs/${id}/logs`);
+  assert.equal(again.status, 200);
+  await again.body!.cancel();
+  f.jobs.cancel(id);
+  await f.jobs.settled(id);
 });

@@ -100,3 +100,99 @@ Deno.test("followSource() throws NotFound for a missing file", async () => {
     Deno.errors.NotFound,
   );
 });
+
+const MIB = 1024 * 1024;
+
+Deno.test("followSource() skips an overlong line once, to its newline, keeping later line numbers", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/m.ndjson`;
+  // 10 MiB read in 1 MiB chunks: the limit (4 MiB) is crossed twice within the one line.
+  await Deno.writeTextFile(path, line(0) + "x".repeat(10 * MIB) + "\n{bad\n" + line(1));
+  const hub = new MetricsHub();
+  const warnings: string[] = [];
+  const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
+  await src.done;
+  assert.deepEqual(warnings.length, 2, warnings.join("\n"));
+  assert.match(warnings[0]!, /^skipping line 2 of .*: longer than 4194304 bytes$/);
+  assert.match(warnings[1]!, /^skipping line 3 of .*: not valid JSON/);
+  assert.deepEqual(hub.history().map((t) => t.ops), [ticks[0]!.ops, ticks[1]!.ops]);
+  assert.equal(src.skipped, 2);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("followSource() with follow skips an overlong line arriving over several polls once", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/m.ndjson`;
+  await Deno.writeTextFile(path, line(0));
+  const hub = new MetricsHub();
+  const warnings: string[] = [];
+  const src = await followSource(path, hub, {
+    follow: true,
+    pollMs: 10,
+    onWarning: (m) => warnings.push(m),
+  });
+  try {
+    await waitFor(() => hub.received === 1);
+    const piece = "y".repeat(3 * MIB);
+    for (let i = 0; i < 4; i++) {
+      await Deno.writeTextFile(path, piece, { append: true });
+      await new Promise((r) => setTimeout(r, 50)); // read before the next piece arrives
+    }
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    await Deno.writeTextFile(path, "tail\n{bad\n" + line(1), { append: true });
+    await waitFor(() => hub.received === 2);
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0]!, /^skipping line 2 of .*: longer than 4194304 bytes$/);
+    assert.match(warnings[1]!, /^skipping line 3 of .*: not valid JSON \(\{bad\)$/);
+  } finally {
+    await src.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("followSource() skips ticks validate-metrics rejects, so /metrics has no duplicate samples", async () => {
+  const { createApp } = await import("../../src/server/app.ts");
+  const dupLe = structuredClone(ticks[1]!);
+  const hist = dupLe.latency_hist_ms.overall!;
+  hist.splice(1, 0, { ...hist[1]! }); // one le twice
+  const decreasing = structuredClone(ticks[2]!);
+  const get = decreasing.latency_hist_ms.get!;
+  get[get.length - 1] = { le: "+Inf", count: 0 };
+  const percentiles = structuredClone(ticks[3]!);
+  percentiles.latency_ms.put.p50 = percentiles.latency_ms.put.p99 + 1;
+  const byType = structuredClone(ticks[4]!);
+  byType.ops_by_type.put += 1;
+  // A new run written to the same file: ops and t start again. Each tick is valid on its own.
+  const restart = structuredClone(ticks[0]!);
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/m.ndjson`;
+  await Deno.writeTextFile(
+    path,
+    [ticks[5]!, decreasing, percentiles, byType, restart, dupLe].map((t) => JSON.stringify(t))
+      .join("\n") + "\n",
+  );
+  const hub = new MetricsHub();
+  const warnings: string[] = [];
+  const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
+  await src.done;
+  assert.deepEqual(hub.history().map((t) => t.ops), [ticks[5]!.ops, ticks[0]!.ops]);
+  assert.equal(src.skipped, 4);
+  assert.equal(warnings.length, 4, warnings.join("\n"));
+  assert.match(
+    warnings[0]!,
+    /line 2 .*latency_hist_ms\.get\[\d+\]\.count: cumulative count decreases/,
+  );
+  assert.match(warnings[1]!, /line 3 .*latency_ms\.put: percentiles out of order/);
+  assert.match(warnings[2]!, /line 4 .*ops_by_type: put \+ get \+ del/);
+  assert.match(
+    warnings[3]!,
+    /^skipping line 6 of .*: not a metrics\.v1 tick \(latency_hist_ms\.overall\[2\]\.le: bucket bounds must increase\)$/,
+  );
+  // The last line was the one with a repeated bucket: served, it would repeat a sample.
+  const app = createApp({ hub, rateLimit: false });
+  const text = await (await app.request("/metrics")).text();
+  const samples = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))
+    .map((l) => l.slice(0, l.lastIndexOf(" ")));
+  assert.equal(new Set(samples).size, samples.length);
+  await Deno.remove(dir, { recursive: true });
+});
