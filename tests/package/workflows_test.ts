@@ -18,7 +18,10 @@ Deno.test("the workflows and .ci/run install the same Deno version", async () =>
 
 Deno.test("the release compiles with the flags of `deno task compile`", async () => {
   const release = await read(".github/workflows/release.yml");
-  const step = /deno compile --target \$\{\{ matrix\.target \}\}\s+([\s\S]*?)--output [^\n]* cli\.ts/.exec(release);
+  const step =
+    /deno compile --target \$\{\{ matrix\.target \}\}\s+([\s\S]*?)--output [^\n]* cli\.ts/.exec(
+      release,
+    );
   assert.ok(step !== null, "no deno compile step");
   const flags = (s: string): string[] =>
     s.split(/\s+/).filter((w) => w.startsWith("--") || /^[\w/.]+\.ts$/.test(w));
