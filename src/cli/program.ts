@@ -45,7 +45,7 @@ import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./co
 import denoJson from "../../deno.json" with { type: "json" };
 import { AdhashError, EXIT_CODES } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
-import { log, setupLogging, shutdownLogging } from "../log/setup.ts";
+import { log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
@@ -256,6 +256,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
   const program = buildProgram(registrars);
   removeTempFilesOnSignal(); // an interrupted write leaves no hidden temporary file
   stopWhenOrphaned();
+  let command = "hashmap-cli";
   try {
     const parsed = program.parse(args);
     if (parsed.kind === "help" || parsed.kind === "version") {
@@ -266,6 +267,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       writeStderr(program.helpText());
       throw new UsageError("no command given");
     }
+    command = parsed.command.name();
     const g = globalOptions(parsed.command);
     checkOutputFiles([["--log-file", g.logFile]]);
     // The log is appended to (and rotated) as the command runs: no file it reads or writes.
@@ -289,6 +291,12 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       return 0;
     }
     const { envelope, exitCode } = toEnvelope(err);
+    // stderr gets the envelope; the log file, often all an operator has afterwards, gets it too.
+    logToFileOnly(["cli"], "{command} failed (exit {exit_code}): {error}: {detail}", {
+      command,
+      exit_code: exitCode,
+      ...envelope,
+    });
     await shutdownLogging().catch(() => {});
     if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);
     writeStderr(`${JSON.stringify(envelope)}\n`);

@@ -100,7 +100,7 @@ Deno.test("--log-file rotates before a record would pass --log-max-bytes and kee
   });
 });
 
-Deno.test("--log-file records why serve failed to start", async () => {
+Deno.test("--log-file records why a command failed: serve that cannot start, a run-csv", async () => {
   await withDir(async (dir) => {
     const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (busy.addr as Deno.NetAddr).port;
@@ -130,6 +130,30 @@ Deno.test("--log-file records why serve failed to start", async () => {
       assert.deepEqual(
         [record.properties.exit_code, record.properties.error, record.properties.detail],
         [5, "IO", `Address 127.0.0.1:${port} is already in use`],
+      );
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...PERMS,
+          CLI,
+          "--log-json",
+          "--log-file",
+          `${dir}/run.log`,
+          "run-csv",
+          "--csv",
+          "none.csv",
+        ],
+        env: { NO_COLOR: "1" },
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert.equal(run.code, 5);
+      const last = JSON.parse(
+        (await Deno.readTextFile(`${dir}/run.log`)).trim().split("\n").at(-1)!,
+      );
+      assert.deepEqual(
+        [last.level, last.properties.command, last.properties.exit_code, last.properties.detail],
+        ["ERROR", "run-csv", 5, "CSV file not found: 'none.csv'"],
       );
     } finally {
       busy.close();

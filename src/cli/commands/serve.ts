@@ -7,16 +7,8 @@
 
 import { type Command, Option } from "../command.ts";
 import { BadInputError, IOError } from "../../errors.ts";
-import { log, logToFileOnly } from "../../log/setup.ts";
-import {
-  emitSuccess,
-  floatArg,
-  globalOptions,
-  intArg,
-  portArg,
-  toEnvelope,
-  writeStdout,
-} from "../program.ts";
+import { log } from "../../log/setup.ts";
+import { emitSuccess, floatArg, globalOptions, intArg, portArg, writeStdout } from "../program.ts";
 import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
 import type { SourceHandle } from "../../server/source.ts";
 
@@ -204,19 +196,7 @@ export function registerServeCommands(program: Command): void {
         .argParser(intArg(1, 64)).default(4),
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
-      let started: Awaited<ReturnType<typeof startServing>>;
-      try {
-        started = await startServing(opts, cmd);
-      } catch (err) {
-        // stderr gets the envelope from the program; the log file, often all an operator
-        // looking at a service that will not start has, gets it too.
-        const { envelope, exitCode } = toEnvelope(err);
-        logToFileOnly(["server"], "serve failed to start (exit {exit_code}): {error}: {detail}", {
-          exit_code: exitCode,
-          ...envelope,
-        });
-        throw err;
-      }
+      const started = await startServing(opts, cmd);
       const { server, settings, hub, source, jobs, logger } = started;
       writeStdout(`Dashboard: ${server.url}\n`);
       // Never log the token itself, only whether auth is on.
