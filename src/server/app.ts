@@ -137,6 +137,15 @@ export function createApp(options: CreateAppOptions): Hono {
         : "Error";
       return errorResponse(c, status, code, err.message);
     }
+    // The request's connection ended before its body did (the client went away, or shutdown
+    // cut it off): no fault of the server's, and nobody is left to read an answer.
+    if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset) {
+      log("server").info("{method} {path}: the connection ended before the request did", {
+        method: c.req.method,
+        path: c.req.path,
+      });
+      return errorResponse(c, 400, "BadInput", "the request ended before its body was read");
+    }
     // No stack trace or internals in the body; the operator finds the cause in the log.
     log("server").error("{method} {path} failed: {error}", {
       method: c.req.method,
