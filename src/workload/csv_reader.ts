@@ -180,19 +180,6 @@ function isSpace(c: number): boolean {
   return c === C_SPACE || c === C_TAB;
 }
 
-/**
- * `s` without surrounding spaces and tabs. Not `trim()`: the byte paths strip only these two,
- * and a quoted field must give the same key as the same text unquoted (`trim()` would also
- * drop a no-break space or a quoted line break).
- */
-function strip(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isSpace(s.charCodeAt(a))) a++;
-  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
 function afterQuote(line: number): BadInputError {
   return bad(`Invalid character after quoted field at line ${line}`);
 }
@@ -328,7 +315,7 @@ class Scanner {
   }
 
   #header(raw: string[]): void {
-    const names = raw.map(strip);
+    const names = raw.map((s) => s.trim());
     const expected = ["key", "op", "value"];
     const missing = expected.filter((c) => !names.includes(c)).sort();
     const extra = [...new Set(names.filter((c) => !expected.includes(c)))];
@@ -403,7 +390,7 @@ class Scanner {
     const op = n > this.colOp ? opCode(buf, fs[this.colOp]!, fe[this.colOp]!) : -2;
     if (op === -2) throw bad(`Missing op at line ${line}`);
     if (op === -1) {
-      const shown = strip(decode(buf, fs[this.colOp]!, fe[this.colOp]!, line));
+      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!, line).trim();
       throw bad(`Unknown op '${shown}' at line ${line}`);
     }
     let ks = n > this.colKey ? fs[this.colKey]! : 0;
@@ -441,12 +428,13 @@ class Scanner {
     let newlines = 0;
     let i = pos;
     for (;;) {
-      // RFC 4180: a field is quoted only when its first character is the quote. ` "a"` is an
-      // unquoted field holding a quote, as `a"b` is; skipping the space would store a value
-      // other than the one written.
-      if (i < end && buf[i] === C_QUOTE) {
+      // Start of a field: optional whitespace, then a quote or plain text. The whitespace
+      // around a quoted field is dropped (as since the first version: a frozen leniency).
+      let j = i;
+      while (j < end && isSpace(buf[j]!)) j++;
+      if (j < end && buf[j] === C_QUOTE) {
         const parts: Uint8Array[] = [];
-        let s = i + 1;
+        let s = j + 1;
         let k = s;
         for (;;) {
           if (k >= end) {
@@ -478,13 +466,9 @@ class Scanner {
           o += p.length;
         }
         fields.push(utf8At(joined, startLine));
-        // After the closing quote: a comma, a line end (LF, CRLF) or the end of input, nothing
-        // else, spaces included: `"1" ` written as a value is not `1`.
-        if (k < end && buf[k] === C_CR) {
-          if (k + 1 >= end && !eof) return -1;
-          if (k + 1 < end && buf[k + 1] !== C_LF) throw afterQuote(startLine);
-          k++;
-        }
+        // After the closing quote: whitespace, then a comma, a line end or the end of input.
+        while (k < end && isSpace(buf[k]!)) k++;
+        if (k < end && buf[k] === C_CR) k++;
         if (k >= end) {
           if (!eof) return -1;
           i = end;
@@ -528,7 +512,7 @@ class Scanner {
   /** A row given as decoded fields (quoted path). */
   #fieldsRow(fields: string[], line: number): void {
     // A lone `""` is a blank line, before the header too, as an empty line is.
-    if (fields.length === 1 && strip(fields[0]!) === "") return;
+    if (fields.length === 1 && fields[0]!.trim() === "") return;
     if (!this.headerDone) {
       this.#header(fields);
       return;
@@ -537,15 +521,15 @@ class Scanner {
       throw bad(`Too many fields at line ${line} (expected 3, got ${fields.length})`);
     }
     this.#countRow();
-    const opText = strip(fields[this.colOp] ?? "");
+    const opText = (fields[this.colOp] ?? "").trim();
     if (opText === "") throw bad(`Missing op at line ${line}`);
     const lower = opText.toLowerCase();
     const op = lower === "put" ? OP_PUT : lower === "get" ? OP_GET : lower === "del" ? OP_DEL : -1;
     if (op < 0) throw bad(`Unknown op '${opText}' at line ${line}`);
-    const key = strip(fields[this.colKey] ?? "");
+    const key = (fields[this.colKey] ?? "").trim();
     if (key === "") throw bad(`Missing key at line ${line}`);
     const value = fields[this.colValue] ?? "";
-    if (op === OP_PUT && strip(value) === "") throw bad(`PUT missing value at line ${line}`);
+    if (op === OP_PUT && value.trim() === "") throw bad(`PUT missing value at line ${line}`);
     this.#push(op, key, op === OP_PUT ? value : "");
   }
 
@@ -566,11 +550,6 @@ function exceeds(size: number, max: number): BadInputError {
   return bad(`CSV file is ${size} bytes which exceeds limit ${max}`);
 }
 
-/**
- * Reads and validates a workload, yielding batches of rows (the same batch object each time:
- * consume it before the next iteration). `stats` is filled in as the input is read; its totals
- * are final once the iteration ends. Errors are BadInputError with the reference messages.
- */
 /**
  * Fails as {@linkcode readWorkload} would on a workload path that is missing or a directory,
  * without opening it (a FIFO's writer would wait).
@@ -596,6 +575,11 @@ function isDirectory(path: string): BadInputError {
   return bad(`CSV path '${path}' is a directory`);
 }
 
+/**
+ * Reads and validates a workload, yielding batches of rows (the same batch object each time:
+ * consume it before the next iteration). `stats` is filled in as the input is read; its totals
+ * are final once the iteration ends. Errors are BadInputError with the reference messages.
+ */
 export async function* readWorkload(
   source: WorkloadSource,
   options: ReadWorkloadOptions = {},

@@ -291,31 +291,13 @@ Deno.test("readWorkload() streams in batches without holding the file", async ()
 Deno.test("readWorkload() agrees with csv-parse on random quoted workloads", async () => {
   // Plain rows take the scanner's one-pass path; anything odd in them (upper case, spaces,
   // tabs, control or non-ASCII characters, an empty value) must send them down the general one.
-  // Whitespace is spaces and tabs on every path: a no-break space or a quoted line break at
-  // the edge of a key is part of it, quoted or not.
-  const strip = (s: string) => s.replace(/^[ \t]+|[ \t]+$/g, "");
   const field = fc.string({
-    unit: fc.constantFrom(
-      "a",
-      "K",
-      "7",
-      ",",
-      '"',
-      "\n",
-      " ",
-      "\t",
-      "é",
-      "\r\n",
-      "\x01",
-      "\x7f",
-      "\u00a0",
-      "\v",
-    ),
+    unit: fc.constantFrom("a", "K", "7", ",", '"', "\n", " ", "\t", "é", "\r\n", "\x01", "\x7f"),
   });
-  const key = field.filter((s) => strip(s) !== "");
+  const key = field.filter((s) => s.trim() !== "");
   const op = fc.constantFrom("put", "get", "del", "PUT", "Get", " del", "get\t");
   const row = fc.tuple(op, key, fc.oneof(key, fc.constant(""))).filter(([o, , v]) =>
-    strip(o).toLowerCase() !== "put" || strip(v) !== ""
+    o.trim().toLowerCase() !== "put" || v.trim() !== ""
   );
   const quote = (s: string) =>
     /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
@@ -330,8 +312,8 @@ Deno.test("readWorkload() agrees with csv-parse on random quoted workloads", asy
         const expected = (parse(text, { relax_quotes: false }) as string[][]).slice(1).map((
           [o, k, v],
         ) => {
-          const name = strip(o!).toLowerCase();
-          return [name, strip(k!), name === "put" ? v! : ""];
+          const name = o!.trim().toLowerCase();
+          return [name, k!.trim(), name === "put" ? v! : ""];
         });
         const { rows } = await readAll(text, { readChunk });
         assert.deepEqual(rows, expected);
@@ -358,7 +340,6 @@ Deno.test("readWorkload() reports every problem of a header, in the schema's ord
       "Missing header columns: key; Unexpected column(s) in header: Key, ''; " +
       "Duplicate column(s) in header: op",
     ],
-    ["op\u00a0,key,value", "Missing header columns: op; Unexpected column(s) in header: op\u00a0"],
   ];
   for (const [header, message] of cases) {
     // The same header through the unquoted path (up to 4 columns, more) and the quoted one.
@@ -371,65 +352,26 @@ Deno.test("readWorkload() reports every problem of a header, in the schema's ord
   }
 });
 
-Deno.test("readWorkload() accepts nothing but a comma or a line end after a closing quote", async () => {
-  const after = "Invalid character after quoted field at line 2";
-  const inside = "Invalid quote inside unquoted field at line 2";
-  const cases: Array<[string, string]> = [
-    ['op,key,value\nput,a,"1" \n', after],
-    ['op,key,value\nput,a,"1"\t\n', after],
-    ['op,key,value\nput,a,"1" ', after],
-    ['op,key,value\nput,a,"1" \r\n', after],
-    ['op,key,value\nput,"a" ,1\n', after],
-    ['op,key,value\n"put"\t,a,1\n', after],
-    ['op,key,value\nput,"a"\rb,1\n', after],
-    ['op,key,value\nput,"a"\r,1\n', after],
-    // A space before the opening quote makes the field unquoted, with a quote inside.
-    ['op,key,value\nput,a, "1"\n', inside],
-    ['op,key,value\nput, "a",1\n', inside],
-    ['op,key,value\n "put",a,1\n', inside],
-    // Messages name the line the row starts on, after a quoted line break too.
-    ['op,key,value\nput,"a\nb" ,1\n', after],
-    ['op,key,value\nput,"a\nb",x"y\n', inside],
-    ['"op" ,key,value\n', "Invalid character after quoted field at line 1"],
-  ];
-  for (const [input, message] of cases) {
-    for (const readChunk of [1, 2, 3, 1 << 16]) {
-      await rejects(input, message, { readChunk } as ReadWorkloadOptions);
-    }
-    // The reference parser refuses them too.
-    assert.throws(() => parse(input, { relax_quotes: false }), input);
-  }
-  // A closing quote may end the input, or be followed by CRLF, LF or a CR at the end.
-  for (const input of ['op,key,value\r\nput,a,"1"\r\nget,"a",\r\n', 'op,key,value\nput,a,"1"\r']) {
-    for (const readChunk of [1, 2, 3, 1 << 16]) {
-      const { rows } = await readAll(input, { readChunk });
-      assert.deepEqual(rows.slice(0, 1), [["put", "a", "1"]], JSON.stringify(input));
-    }
-  }
-});
-
-Deno.test("readWorkload() strips spaces and tabs only, quoted or not", async () => {
-  // No-break spaces, vertical tabs and quoted line breaks are part of a key, op or value.
-  const { rows } = await readAll(
-    'op,key,value\nput,\u00a0k\u00a0,1\nput,"\u00a0k\u00a0",2\nput," \tk\t ",\u00a0\n' +
-      'put,"\nk",\v\nget,"k\n",\n',
-  );
-  assert.deepEqual(rows, [
-    ["put", "\u00a0k\u00a0", "1"],
-    ["put", "\u00a0k\u00a0", "2"],
-    ["put", "k", "\u00a0"],
-    ["put", "\nk", "\v"],
-    ["get", "k\n", ""],
-  ]);
-  // The op is shown as written, stripped of spaces and tabs only, on both paths.
-  await rejects("op,key,value\n\u00a0put,a,1\n", "Unknown op '\u00a0put' at line 2");
-  await rejects('op,key,value\n\u00a0put,"a",1\n', "Unknown op '\u00a0put' at line 2");
-  await rejects('op,key,value\nput,"a","\t "\n', "PUT missing value at line 2");
-});
-
 Deno.test("readWorkload() skips a lone quoted blank before the header as an empty line", async () => {
   const { rows, stats } = await readAll('""\n\n" "\nop,key,value\nput,a,1\n');
   assert.deepEqual(rows, [["put", "a", "1"]]);
   assert.equal(stats.lines, 5);
   await rejects('""\nop,key,value\nnoop,a,\n', "Unknown op 'noop' at line 3");
+});
+
+Deno.test("readWorkload() drops whitespace around a quoted field, as it always has", async () => {
+  // A frozen leniency beyond RFC 4180: files written against it keep reading the same.
+  const { rows } = await readAll(
+    'op,key,value\nput,K1, "hello"\nput, "K2" ,x\t\nput,"K3\u00a0",v\n"put"\t,K4,"1" \r\n',
+  );
+  assert.deepEqual(rows, [
+    ["put", "K1", "hello"],
+    ["put", "K2", "x\t"],
+    ["put", "K3", "v"],
+    ["put", "K4", "1"],
+  ]);
+  // Anything else after a closing quote, or a quote inside a field, is an error naming the line
+  // the row starts on, after a quoted line break too.
+  await rejects('op,key,value\nput,"a\nb" x,1\n', "Invalid character after quoted field at line 2");
+  await rejects('op,key,value\nput,"a\nb",x"y\n', "Invalid quote inside unquoted field at line 2");
 });
