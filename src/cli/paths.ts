@@ -7,7 +7,7 @@
  */
 
 import { BadInputError } from "../errors.ts";
-import { dirOf } from "../io/atomic_write.ts";
+import { dirOf, followLinks } from "../io/atomic_write.ts";
 
 /**
  * What a path names, for comparing: the file's device and inode when it exists (so hard links
@@ -15,13 +15,15 @@ import { dirOf } from "../io/atomic_write.ts";
  * resolved.
  */
 function identity(path: string): string {
+  // Where a write would go: a link to a file not there yet names that file.
+  const target = followLinks(path) ?? path;
   try {
-    const info = Deno.statSync(path);
+    const info = Deno.statSync(target);
     if (info.ino !== null) return `inode ${info.dev}:${info.ino}`;
   } catch {
     // not there yet (an output), or not ours to look at: compare the spelled path
   }
-  return spelled(path);
+  return spelled(target);
 }
 
 /** `path` made absolute with `.` and `..` resolved, through symlinks where it exists. */
@@ -42,14 +44,19 @@ function spelled(path: string): string {
 }
 
 /**
- * The global `--config` file, which no command's output may replace (set by the CLI once the
- * command line is parsed).
+ * Files no output may replace, whichever command writes it: the global `--config` and
+ * `--log-file`, and those of a command that runs another (`profile --then`).
  */
-let configPath: string | undefined;
+let reserved: Array<[string, string]> = [];
 
-/** Sets the global `--config` path that {@linkcode checkOutputFiles} keeps outputs away from. */
-export function setConfigPath(path: string | undefined): void {
-  configPath = path;
+/** Adds `roles` (`[flag, path]`, undefined skipped) to the files outputs are kept away from. */
+export function reservePaths(roles: ReadonlyArray<[string, string | undefined]>): void {
+  for (const [flag, path] of roles) if (path !== undefined) reserved.push([flag, path]);
+}
+
+/** Forgets every reserved file: a new command line starts. */
+export function clearReservedPaths(): void {
+  reserved = [];
 }
 
 /**
@@ -100,9 +107,9 @@ function checkAncestors(flag: string, path: string): void {
 
 /**
  * Throws BadInputError when an output path of `roles` (`[flag, path, takesStdout]`) is an
- * existing directory, a FIFO or a device (a rename would replace it), lies under a file, is the
- * global `--config` file, or is `-` for a flag that cannot write to stdout: found before the
- * work, not when its result is renamed into place.
+ * existing directory, a FIFO or a device (a rename would replace it), lies under a file, is a
+ * reserved file ({@linkcode reservePaths}), or is `-` for a flag that cannot write to stdout:
+ * found before the work, not when its result is renamed into place.
  */
 export function checkOutputFiles(
   roles: ReadonlyArray<readonly [string, string | undefined, boolean?]>,
@@ -128,7 +135,7 @@ export function checkOutputFiles(
       });
     }
     checkAncestors(flag, path);
-    if (configPath !== undefined) checkDistinctPaths([["--config", configPath], [flag, path]]);
+    for (const role of reserved) checkDistinctPaths([role, [flag, path]]);
   }
 }
 

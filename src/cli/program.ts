@@ -49,7 +49,7 @@ import { log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
-import { checkDistinctPaths, checkOutputFiles, setConfigPath } from "./paths.ts";
+import { checkDistinctPaths, checkOutputFiles, clearReservedPaths, reservePaths } from "./paths.ts";
 
 /** The package version printed by `--version`. */
 export const VERSION: string = denoJson.version;
@@ -248,6 +248,9 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
   return program;
 }
 
+/** Commands whose outputs are configs: they may replace the global `--config` file. */
+const CONFIG_WRITERS = new Set(["config-edit", "config-wizard"]);
+
 /**
  * Runs the program on `args` (without the executable); returns the exit code. Every failure
  * is printed as the error envelope on the last stderr line.
@@ -274,7 +277,12 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
     if (g.logFile !== undefined) {
       checkDistinctPaths([["--log-file", g.logFile], ["--config", g.config], ...parsed.paths]);
     }
-    setConfigPath(g.config);
+    clearReservedPaths();
+    // Writing configs is what the config commands are for (an existing one only with --force).
+    reservePaths([
+      ["--log-file", g.logFile],
+      ["--config", CONFIG_WRITERS.has(command) ? undefined : g.config],
+    ]);
     await setupLogging({
       json: g.logJson,
       file: g.logFile,

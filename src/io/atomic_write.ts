@@ -124,24 +124,38 @@ export function syncDirSync(dir: string): void {
  * would replace it rather than write to it.
  */
 export function writeTarget(path: string): string {
+  const target = followLinks(path);
+  if (target === null) {
+    throw new IOError(`Cannot write '${path}': too many levels of symbolic links`);
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(target);
+  } catch {
+    return target; // not there yet (created by the write), or not ours to look at
+  }
+  if (info.isFile || info.isDirectory) return target; // a directory fails at the rename
+  throw new IOError(`Cannot write '${path}': not a regular file`, {
+    hint: "Outputs are written whole and renamed into place; name a regular file",
+  });
+}
+
+/**
+ * Where the symbolic links at `path` lead, the last one possibly to nothing yet (`path` itself
+ * when it is no link, or cannot be looked at); null past 40 links.
+ */
+export function followLinks(path: string): string | null {
   let target = path;
   for (let links = 0; links <= 40; links++) {
-    let info: Deno.FileInfo;
     try {
-      info = Deno.lstatSync(target);
+      if (!Deno.lstatSync(target).isSymlink) return target;
     } catch {
-      return target; // not there yet (created by the write), or not ours to look at
-    }
-    if (!info.isSymlink) {
-      if (info.isFile || info.isDirectory) return target; // a directory fails at the rename
-      throw new IOError(`Cannot write '${path}': not a regular file`, {
-        hint: "Outputs are written whole and renamed into place; name a regular file",
-      });
+      return target;
     }
     const link = Deno.readLinkSync(target);
     target = link.startsWith("/") ? link : `${dirOf(target)}/${link}`;
   }
-  throw new IOError(`Cannot write '${path}': too many levels of symbolic links`);
+  return null;
 }
 
 /** A complete, fsynced file under a temporary name, waiting to replace its target. */

@@ -396,7 +396,9 @@ export function createApp(options: CreateAppOptions): Hono {
   let pool: SnapshotPool | null = null;
   const snapshots = (): SnapshotPool => {
     if (pool === null) {
-      pool = new SnapshotPool();
+      // A running worker keeps its process alive: without a shutdown signal to end it (an app
+      // in a library user's process), it ends as soon as it has nothing to do.
+      pool = new SnapshotPool(options.shutdownSignal === undefined ? { idleMs: 0 } : {});
       const p = pool;
       options.shutdownSignal?.addEventListener("abort", () => p.close(), { once: true });
       if (options.shutdownSignal?.aborted) p.close();

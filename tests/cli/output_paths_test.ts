@@ -126,3 +126,123 @@ Deno.test("an output naming the global --config file is refused before any work"
   }
   assert.equal(await Deno.readTextFile(`${dir}/k.toml`), "[adaptive]\n");
 });
+
+Deno.test("outputs that would land on one file are refused, through a link to a file not there yet", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/w.csv`, CSV);
+  Deno.symlinkSync(`${dir}/out.json`, `${dir}/link.json`);
+  const r = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/w.csv`,
+    "--json-summary-out",
+    `${dir}/link.json`,
+    "--snapshot-out",
+    `${dir}/out.json`,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(String(r.envelope?.detail), /^--json-summary-out and --snapshot-out name the same/);
+  assert.throws(() => Deno.statSync(`${dir}/out.json`), Deno.errors.NotFound);
+});
+
+Deno.test("--log-file and profile's own files are kept from every output, --then's included", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/w.csv`, CSV);
+  await Deno.writeTextFile(`${dir}/w2.csv`, CSV);
+  const w = `${dir}/w.csv`;
+  const cases: Array<[string[], RegExp]> = [
+    [[
+      "--log-file",
+      `${dir}/m/metrics.ndjson`,
+      "run-csv",
+      "--csv",
+      w,
+      "--metrics-out-dir",
+      `${dir}/m`,
+    ], /^--log-file and --metrics-out-dir/],
+    [[
+      "--log-file",
+      `${dir}/l.txt`,
+      "profile",
+      "--csv",
+      w,
+      "--then",
+      "run-csv",
+      "--csv",
+      w,
+      "--json-summary-out",
+      `${dir}/l.txt`,
+    ], /^--log-file and --json-summary-out/],
+    [[
+      "profile",
+      "--csv",
+      w,
+      "--json-out",
+      `${dir}/p.json`,
+      "--then",
+      "run-csv",
+      "--csv",
+      w,
+      "--json-summary-out",
+      `${dir}/p.json`,
+    ], /^--json-out and --json-summary-out/],
+    [[
+      "profile",
+      "--csv",
+      `${dir}/w2.csv`,
+      "--then",
+      "run-csv",
+      "--csv",
+      w,
+      "--json-summary-out",
+      `${dir}/w2.csv`,
+    ], /^--csv and --json-summary-out/],
+    [[
+      "profile",
+      "--csv",
+      w,
+      "--json-out",
+      `${dir}/w2.csv`,
+      "--then",
+      "run-csv",
+      "--csv",
+      `${dir}/w2.csv`,
+    ], /^--json-out and --csv/],
+  ];
+  for (const [args, detail] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(String(r.envelope?.detail), detail);
+    assert.doesNotMatch(r.stderr, /Recommended --mode/); // refused before profiling
+  }
+  assert.equal(await Deno.readTextFile(`${dir}/w2.csv`), CSV);
+  // Only the logs asked for were written, each holding why the command failed.
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "l.txt",
+    "m",
+    "w.csv",
+    "w2.csv",
+  ]);
+  assert.match(await Deno.readTextFile(`${dir}/l.txt`), /profile.* failed \(exit 2\)/);
+});
+
+Deno.test("config-edit may replace the config ADHASH_CONFIG names, with --force", async () => {
+  const dir = tempDir();
+  const c = `${dir}/c.toml`;
+  await Deno.writeTextFile(c, "[adaptive]\n");
+  const r = await runCli(
+    [
+      "config-edit",
+      "--infile",
+      c,
+      "--outfile",
+      c,
+      "--force",
+      "--set",
+      "adaptive.max_lf_chaining=3",
+    ],
+    { env: { ADHASH_CONFIG: c } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(await Deno.readTextFile(c), /max_lf_chaining = 3/);
+});

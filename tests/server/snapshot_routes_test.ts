@@ -205,3 +205,17 @@ Deno.test("createApp() refuses snapshot work beyond its limit with 503 Busy and 
     assert.equal(started, 2);
   });
 });
+
+Deno.test("createApp() without a shutdown signal leaves no snapshot worker keeping its host alive", async () => {
+  const started = Date.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_snapshot_host.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const took = Date.now() - started;
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "200");
+  // The worker's idle timeout is 30 s: a host it kept alive would take that long.
+  assert.ok(took < 15_000, `the host took ${took} ms to exit`);
+});

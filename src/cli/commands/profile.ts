@@ -24,7 +24,7 @@ import {
 import type { ProfileReport } from "../../contracts/profile.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { log, loggingPending } from "../../log/setup.ts";
-import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
+import { checkDistinctPaths, checkOutputFiles, reservePaths } from "../paths.ts";
 import { addCsvLimitOptions, newMap } from "./run_csv.ts";
 import {
   buildProgram,
@@ -113,11 +113,6 @@ export function registerProfileCommand(program: Command): void {
     .action(async (opts: ProfileFlags, cmd: Command) => {
       const logger = log("profile");
       const g = globalOptions(cmd);
-      const then = opts.then === undefined ? undefined : await checkThen(opts.then, opts.csv, g);
-      if (then?.kind === "help") {
-        writeStdout(then.text);
-        return;
-      }
       if (opts.jsonOut === "-") {
         throw new BadInputError(`--json-out "-" is not a file`, {
           hint: "Use the global --json flag to print the report on stdout",
@@ -128,6 +123,13 @@ export function registerProfileCommand(program: Command): void {
         opts.jsonOut,
       ]]);
       checkOutputFiles([["--json-out", opts.jsonOut]]);
+      const then = opts.then === undefined
+        ? undefined
+        : await checkThen(opts.then, opts.csv, opts.jsonOut, g);
+      if (then?.kind === "help") {
+        writeStdout(then.text);
+        return;
+      }
       const config = commandConfig();
       for (const mode of MODES) newMap(mode, config); // a refused policy fails before any work
 
@@ -188,6 +190,7 @@ type Then =
 async function checkThen(
   then: string[],
   csv: string,
+  jsonOut: string | undefined,
   g: GlobalOptions,
 ): Promise<Then> {
   const line = JSON.stringify(then.join(" "));
@@ -231,7 +234,11 @@ async function checkThen(
       "Name the command to run with the recommended mode, e.g. --then run-csv --csv F",
     );
   }
-  await first.preflight(); // its files, before the profile's minutes
+  // Its files, before the profile's minutes: the profile's own are for it to read, not write,
+  // and its report may replace none of them.
+  checkDistinctPaths([["--json-out", jsonOut], ...first.paths]);
+  reservePaths([["--csv", csv], ["--json-out", jsonOut]]);
+  await first.preflight();
   return {
     kind: "command",
     parse(mode) {
