@@ -135,10 +135,23 @@ function rotatingFileSink(
   const sink = ((record: LogRecord) => {
     if (file === null) return;
     const bytes = encoder.encode(formatter(record));
-    if (size > 0 && size + bytes.length > maxBytes) file = rotate(file);
-    let off = 0;
-    while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
-    size += bytes.length;
+    try {
+      if (size > 0 && size + bytes.length > maxBytes) file = rotate(file);
+      let off = 0;
+      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      size += bytes.length;
+    } catch (err) {
+      // A full disk or a removed directory: said once, then the file is left alone. The command
+      // goes on (stderr still has the log), as it would have without --log-file.
+      try {
+        file?.close();
+      } catch { /* already closed */ }
+      file = null;
+      writeStderr(
+        `adhash: cannot write the log file '${path}': ${(err as Error).message}; ` +
+          "logging to it stops\n",
+      );
+    }
   }) as ClosableSink;
   sink[Symbol.dispose] = () => {
     file?.close();

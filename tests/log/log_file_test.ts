@@ -160,3 +160,27 @@ Deno.test("--log-file records why a command failed: serve that cannot start, a r
     }
   });
 });
+
+Deno.test({
+  name: "a log file that cannot be written is said once on stderr, and the command goes on",
+  ignore: Deno.build.os !== "linux", // /dev/full: every write fails with ENOSPC
+  fn: async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./_full_disk.ts", import.meta.url).pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout), "done\n");
+    const said = stderr.split("\n").filter((l) => l.includes("cannot write the log file"));
+    assert.equal(said.length, 1, stderr);
+    assert.match(
+      said[0]!,
+      /^adhash: cannot write the log file '\/dev\/full': .*logging to it stops$/,
+    );
+    assert.doesNotMatch(stderr, /FTL|    at /); // no logtape meta error, no stack trace
+    // stderr keeps every record.
+    assert.equal(stderr.split("\n").filter((l) => l.includes('"record')).length, 3, stderr);
+  },
+});
