@@ -137,6 +137,10 @@ export async function inputPath(
   wording: InputPathWording = {},
 ): Promise<string> {
   const what = `${wording.where ?? ""}${field} ${JSON.stringify(path)}`;
+  const refused = (): BadInputError =>
+    new BadInputError(`${what} cannot be read: the system refused access`, {
+      hint: "Check the permissions of the file and of the directories above it",
+    });
   const dirName = wording.dirName ?? "the input directory";
   if (path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
     throw new BadInputError(`${what} must be a relative path inside ${dirName}`);
@@ -151,16 +155,18 @@ export async function inputPath(
       });
     }
     // The system's EACCES: the file is named right but this process's user may not reach it.
-    if (err instanceof Deno.errors.PermissionDenied) {
-      throw new BadInputError(`${what} cannot be read: the system refused access`, {
-        hint: "Check the permissions of the file and of the directories above it",
-      });
-    }
+    if (err instanceof Deno.errors.PermissionDenied) throw refused();
     if (err instanceof Deno.errors.NotCapable) throw err;
     throw new BadInputError(`${what} is not a usable path`); // e.g. a NUL byte
   }
   if (!real.startsWith(`${inputDir}/`) || !(await Deno.stat(real)).isFile) {
     throw new BadInputError(`${what} is not a file inside ${dirName}`);
+  }
+  try {
+    (await Deno.open(real, { read: true })).close(); // readable now, not only reachable
+  } catch (err) {
+    if (err instanceof Deno.errors.PermissionDenied) throw refused();
+    throw err;
   }
   return real;
 }

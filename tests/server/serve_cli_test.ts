@@ -291,6 +291,8 @@ Deno.test("hashmap-cli serve --job-root answers jobs naming files the system or 
     await generate(`${dir}/locked/w.csv`, 100);
     await Deno.mkdir(`${dir}/denied`);
     await generate(`${dir}/denied/w.csv`, 100);
+    await generate(`${dir}/secret.csv`, 100);
+    await Deno.chmod(`${dir}/secret.csv`, 0o000); // in a directory that can be read
     await Deno.chmod(`${dir}/locked`, 0o000);
     const r = await startServe(
       ["--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir],
@@ -309,6 +311,7 @@ Deno.test("hashmap-cli serve --job-root answers jobs naming files the system or 
       return { status: res.status, body: await res.json() };
     };
     const locked = await job("locked/w.csv");
+    const secret = await job("secret.csv");
     // Deno's own refusal is the operator's to fix: Policy, with the path left to the log.
     const denied = await job("denied/w.csv");
     const out = await stop(r);
@@ -316,6 +319,10 @@ Deno.test("hashmap-cli serve --job-root answers jobs naming files the system or 
     assert.deepEqual([locked.body.error, locked.body.detail], [
       "BadInput",
       'csv "locked/w.csv" cannot be read: the system refused access',
+    ]);
+    assert.deepEqual([secret.status, secret.body.detail], [
+      400,
+      'csv "secret.csv" cannot be read: the system refused access',
     ]);
     assert.equal(denied.status, 403, JSON.stringify(denied.body));
     assert.equal(denied.body.error, "Policy");
