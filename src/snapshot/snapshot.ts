@@ -42,20 +42,20 @@ import { soundState } from "./repair.ts";
 export const DEFAULT_MAX_CAPACITY: number = 2 ** 30;
 
 /**
- * Robin Hood slots a snapshot may declare whatever it holds (docs/snapshot_format.md): 2^24,
- * the former limit on every table, so that every file readers took before still reads.
+ * Slots or buckets a snapshot's table may declare whatever it holds (docs/snapshot_format.md):
+ * 2^24, the former limit on every table, so that every file readers took before still reads.
  */
 export const FREE_SLOTS: number = 2 ** 24;
-/** Robin Hood slots a snapshot may declare per entry or tombstone it stores, above FREE_SLOTS. */
+/** Slots or buckets a table may declare per entry or tombstone stored, above FREE_SLOTS. */
 export const SLOTS_PER_ENTRY: number = 64;
 
 /**
- * Why `state` breaks the table budget, or null: every Robin Hood table it declares (and, for
- * an adaptive map starting on Robin Hood, the policy's initial table, which loading builds too)
- * has at most max({@linkcode FREE_SLOTS}, {@linkcode SLOTS_PER_ENTRY} x the entries and
- * tombstones of the whole map) slots. Loading a Robin Hood table sets up storage for each of
- * its slots, so this keeps what a snapshot costs to load in proportion to what it stores, while
- * any table a map reaches by growing (never below 1/40 full, at load factor 0.1) passes.
+ * Why `state` breaks the table budget, or null: every table it declares (and an adaptive map's
+ * initial table, which loading builds too) has at most max({@linkcode FREE_SLOTS},
+ * {@linkcode SLOTS_PER_ENTRY} x the entries and tombstones of the whole map) slots or buckets.
+ * Loading a table sets up storage for each slot (a chaining table's buckets cost little memory
+ * but are walked), so this keeps what a snapshot costs to load in proportion to what it
+ * stores, while any table a map reaches by growing (never below 1/40 full) passes.
  */
 export function checkTableBudget(state: MapState, freeSlots = FREE_SLOTS): string | null {
   const tables: Array<[string, BackendState]> = state.kind === "adaptive"
@@ -73,14 +73,24 @@ export function checkTableBudget(state: MapState, freeSlots = FREE_SLOTS): strin
   const limit = Math.max(freeSlots, SLOTS_PER_ENTRY * stored);
   const sizes: Array<[string, number]> = [];
   for (const [where, t] of tables) {
-    if (t.kind === "robinhood") sizes.push([`${where}Robin Hood table`, t.capacity]);
+    sizes.push(
+      t.kind === "robinhood"
+        ? [`${where}Robin Hood table`, t.capacity]
+        : [`${where}chaining table`, t.bucketCount],
+    );
   }
-  if (state.kind === "adaptive" && state.policy.startBackend === "robinhood") {
-    sizes.push(["adaptive policy's initial Robin Hood table", state.policy.initialCapacityRh]);
+  if (state.kind === "adaptive") {
+    const p = state.policy;
+    sizes.push(
+      p.startBackend === "robinhood"
+        ? ["adaptive policy's initial Robin Hood table", p.initialCapacityRh]
+        : ["adaptive policy's initial chaining table", p.initialBuckets * p.groupsPerBucket],
+    );
   }
   for (const [what, slots] of sizes) {
     if (slots > limit) {
-      return `${what} of ${slots} slots exceeds the ${limit} slots a snapshot of ${stored} ` +
+      const unit = what.includes("chaining") ? "buckets" : "slots";
+      return `${what} of ${slots} ${unit} exceeds the ${limit} a snapshot of ${stored} ` +
         `entries and tombstones may declare (max(${freeSlots}, ${SLOTS_PER_ENTRY} per entry))`;
     }
   }

@@ -32,7 +32,7 @@ function emptyRobinHood(capacity: number): RobinHoodState {
   };
 }
 
-Deno.test("decodeSnapshotState() reads tables above 2^24 slots that their entries justify", () => {
+Deno.test("decodeSnapshotState() reads tables above 2^24 slots that their entries justify, and no others", () => {
   // 2^19 entries justify 2^25 slots; the table itself is not built here (about 1 GB).
   const n = 2 ** 19;
   const slots = new Int32Array(n);
@@ -46,18 +46,24 @@ Deno.test("decodeSnapshotState() reads tables above 2^24 slots that their entrie
   const rh: RobinHoodState = { ...emptyRobinHood(2 ** 25), slots, keys, values };
   const raw = decodeSnapshotState(snapshotBytes(rh), { key: null });
   assert.equal(raw.state.kind === "robinhood" && raw.state.capacity, 2 ** 25);
-  // A chaining table's buckets cost nothing until used: any size a map can have loads.
-  const ch = decodeSnapshot(
-    snapshotBytes({
-      kind: "chaining",
-      bucketCount: 2 ** 25,
-      maxLoadFactor: 1,
-      keys: [],
-      values: [],
-    }),
+  // So do chaining tables: their buckets cost little memory, but every one is walked.
+  const ch = decodeSnapshotState(
+    snapshotBytes({ kind: "chaining", bucketCount: 2 ** 25, maxLoadFactor: 1, keys, values }),
     { key: null },
   );
-  assert.equal(ch.map.stats().capacity, 2 ** 25);
+  assert.equal(ch.state.kind === "chaining" && ch.state.bucketCount, 2 ** 25);
+  const emptyChains = snapshotBytes({
+    kind: "chaining",
+    bucketCount: 2 ** 30,
+    maxLoadFactor: 1,
+    keys: [],
+    values: [],
+  });
+  assert.ok(emptyChains.length < 200);
+  assert.throws(
+    () => decodeSnapshot(emptyChains, { key: null }),
+    (e: unknown) => e instanceof IOError && /chaining table of 1073741824 buckets/.test(e.message),
+  );
 });
 
 Deno.test("decodeSnapshot() refuses Robin Hood tables their entries do not justify, before building them", () => {
@@ -75,7 +81,7 @@ Deno.test("decodeSnapshot() refuses Robin Hood tables their entries do not justi
     () => decodeSnapshot(bytes, { key: null }),
     (e: unknown) =>
       e instanceof IOError &&
-      /^Malformed payload: active Robin Hood table of 33554432 slots exceeds the 16777216 slots/
+      /^Malformed payload: active Robin Hood table of 33554432 slots exceeds the 16777216 a/
         .test(e.message),
   );
   // A reader may keep files to less than that.
@@ -121,8 +127,9 @@ Deno.test("encodeSnapshot() writes every table a map grows to, and refuses what 
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
-  // A chaining table is not limited by its entries.
-  const chains = new ChainingMap<unknown>({ initialBuckets: 2 ** 22 });
+  // Nor a chaining table its entries do not justify.
+  const chains = new ChainingMap<unknown>({ initialBuckets: 2 ** 21 });
+  assert.throws(() => encodeSnapshot(chains, tight), PolicyError);
   decodeSnapshotState(encodeSnapshot(chains, { key: null }), { key: null });
 });
 
@@ -165,7 +172,7 @@ Deno.test("verify-snapshot refuses a tiny snapshot that declares huge empty Robi
     for (const args of [["verify-snapshot", "--in"], ["get", "k", "--snapshot"]]) {
       const r = await runCli([...args, `${dir}/t.adh`]);
       assert.equal(r.code, 5, r.stderr);
-      assert.match(String(r.envelope?.detail), /^Malformed payload: .* exceeds the 16777216 slots/);
+      assert.match(String(r.envelope?.detail), /^Malformed payload: .* exceeds the 16777216 a snapshot/);
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
