@@ -12,6 +12,7 @@
 
 import type { MetricsTick } from "../contracts/metrics.ts";
 import {
+  dirOf,
   type StagedFile,
   stagedFile,
   stageFile,
@@ -30,8 +31,8 @@ export class MetricsNdjsonWriter {
   #file: Deno.FsFile | null = null;
   #tmp: string | null = null;
   #target: string;
-  /** The directory, when this writer created it: a failed run removes it again if empty. */
-  #createdDir: string | null = null;
+  /** The directories this writer created, deepest first: a failed run removes them if empty. */
+  #createdDirs: string[] = [];
   #buffer: string[] = [];
   #buffered = 0;
   #ring: string[] = [];
@@ -54,15 +55,10 @@ export class MetricsNdjsonWriter {
    * 11-15 ms -> ~3 ms).
    */
   static open(dir: string, maxTicks = 0): MetricsNdjsonWriter {
-    let existed = true;
-    try {
-      Deno.statSync(dir);
-    } catch {
-      existed = false;
-    }
+    const created = missingDirs(dir);
     Deno.mkdirSync(dir, { recursive: true });
     const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
-    if (!existed) w.#createdDir = dir;
+    w.#createdDirs = created;
     try {
       w.#target = writeTarget(w.path);
       if (maxTicks === 0) {
@@ -156,13 +152,28 @@ export class MetricsNdjsonWriter {
       stagedFile(this.path, this.#tmp).discard();
       this.#tmp = null;
     }
-    if (this.#createdDir !== null) {
+    for (const dir of this.#createdDirs) {
       try {
-        Deno.removeSync(this.#createdDir); // only if empty: nothing else is lost
+        Deno.removeSync(dir); // only if empty: nothing else is lost
       } catch {
-        // not empty, or gone
+        break; // not empty (nor, then, any above it), or gone
       }
-      this.#createdDir = null;
     }
+    this.#createdDirs = [];
   }
+}
+
+/** The directories on `dir`'s path that do not exist yet, deepest first. */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir.replace(/\/+$/, ""); d !== "" && d !== "." && d !== "/"; d = dirOf(d)) {
+    try {
+      Deno.statSync(d);
+      break;
+    } catch {
+      missing.push(d);
+    }
+    if (dirOf(d) === d) break;
+  }
+  return missing;
 }

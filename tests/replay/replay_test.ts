@@ -368,9 +368,9 @@ Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => 
   );
 });
 
-Deno.test("MetricsNdjsonWriter.abort() removes the directory it created, when empty", async () => {
+Deno.test("MetricsNdjsonWriter.abort() removes the directories it created, when empty", async () => {
   const dir = await Deno.makeTempDir();
-  const w = MetricsNdjsonWriter.open(`${dir}/new`);
+  const w = MetricsNdjsonWriter.open(`${dir}/new/a/b`);
   w.write((await ticksOf(10))[0]!);
   w.abort();
   assert.deepEqual([...Deno.readDirSync(dir)], []);
