@@ -172,7 +172,10 @@ Deno.test("verify-snapshot refuses a tiny snapshot that declares huge empty Robi
     for (const args of [["verify-snapshot", "--in"], ["get", "k", "--snapshot"]]) {
       const r = await runCli([...args, `${dir}/t.adh`]);
       assert.equal(r.code, 5, r.stderr);
-      assert.match(String(r.envelope?.detail), /^Malformed payload: .* exceeds the 16777216 a snapshot/);
+      assert.match(
+        String(r.envelope?.detail),
+        /^Malformed payload: .* exceeds the 16777216 a snapshot/,
+      );
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
