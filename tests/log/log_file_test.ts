@@ -179,7 +179,7 @@ Deno.test({
       said[0]!,
       /^adhash: cannot write the log file '\/dev\/full': .*logging to it stops$/,
     );
-    assert.doesNotMatch(stderr, /FTL|    at /); // no logtape meta error, no stack trace
+    assert.doesNotMatch(stderr, /FTL|^ {4}at /m); // no logtape meta error, no stack trace
     // stderr keeps every record.
     assert.equal(stderr.split("\n").filter((l) => l.includes('"record')).length, 3, stderr);
   },
