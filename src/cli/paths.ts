@@ -26,7 +26,7 @@ function identity(path: string): string {
   return spelled(target);
 }
 
-/** `path` made absolute with `.` and `..` resolved, through symlinks where it exists. */
+/** `path` made absolute with `.` and `..` resolved, through the symlinks of the part that exists. */
 function spelled(path: string): string {
   const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   const parts: string[] = [];
@@ -35,12 +35,17 @@ function spelled(path: string): string {
     if (p === "..") parts.pop();
     else parts.push(p);
   }
-  const full = `/${parts.join("/")}`;
-  try {
-    return Deno.realPathSync(full);
-  } catch {
-    return full; // not there yet (an output), or not readable: compare the spelled path
+  // The part that exists, with its links resolved (`sd/out.json`, sd a link to real/, is
+  // real/out.json), then the rest as spelled: an output is often not there yet.
+  for (let i = parts.length; i >= 0; i--) {
+    try {
+      const head = Deno.realPathSync(`/${parts.slice(0, i).join("/")}`);
+      return [head === "/" ? "" : head, ...parts.slice(i)].join("/") || "/";
+    } catch {
+      // not there (or not ours to look at): try the directory above
+    }
   }
+  return `/${parts.join("/")}`;
 }
 
 /**

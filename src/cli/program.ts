@@ -273,16 +273,25 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
     command = parsed.command.name();
     const g = globalOptions(parsed.command);
     checkOutputFiles([["--log-file", g.logFile]]);
-    // The log is appended to (and rotated) as the command runs: no file it reads or writes.
-    if (g.logFile !== undefined) {
-      checkDistinctPaths([["--log-file", g.logFile], ["--config", g.config], ...parsed.paths]);
+    // The log is appended to and rotated (to FILE.1, FILE.2, ...) as the command runs: neither
+    // it nor a backup may be a file the command reads or writes.
+    const logs: Array<[string, string]> = g.logFile === undefined ? [] : [
+      ["--log-file", g.logFile],
+      ...Array.from(
+        { length: g.logBackupCount },
+        (_, i): [string, string] => [`--log-file's backup`, `${g.logFile}.${i + 1}`],
+      ),
+    ];
+    for (const log of logs) {
+      for (
+        const role of [["--config", g.config] as [string, string | undefined], ...parsed.paths]
+      ) {
+        checkDistinctPaths([log, role]);
+      }
     }
     clearReservedPaths();
     // Writing configs is what the config commands are for (an existing one only with --force).
-    reservePaths([
-      ["--log-file", g.logFile],
-      ["--config", CONFIG_WRITERS.has(command) ? undefined : g.config],
-    ]);
+    reservePaths([...logs, ["--config", CONFIG_WRITERS.has(command) ? undefined : g.config]]);
     await setupLogging({
       json: g.logJson,
       file: g.logFile,

@@ -163,17 +163,22 @@ export class MetricsNdjsonWriter {
   }
 }
 
-/** The directories on `dir`'s path that do not exist yet, deepest first. */
+/**
+ * The directories `mkdir -p dir` will create, deepest first: each prefix of the path as
+ * written that is not there yet (`a/b/..` creates `a` and `a/b`).
+ */
 function missingDirs(dir: string): string[] {
   const missing: string[] = [];
-  for (let d = dir.replace(/\/+$/, ""); d !== "" && d !== "." && d !== "/"; d = dirOf(d)) {
+  const parts = dir.split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const last = parts[i - 1]!;
+    if (last === "" || last === "." || last === "..") continue;
+    const prefix = parts.slice(0, i).join("/");
     try {
-      Deno.statSync(d);
-      break;
+      Deno.statSync(prefix);
     } catch {
-      missing.push(d);
+      missing.push(prefix);
     }
-    if (dirOf(d) === d) break;
   }
-  return missing;
+  return missing.reverse();
 }

@@ -80,12 +80,10 @@ export function checkTableBudget(state: MapState, freeSlots = FREE_SLOTS): strin
     );
   }
   if (state.kind === "adaptive") {
+    // Both: the map starts on one, and a migration builds the other at its initial size.
     const p = state.policy;
-    sizes.push(
-      p.startBackend === "robinhood"
-        ? ["adaptive policy's initial Robin Hood table", p.initialCapacityRh]
-        : ["adaptive policy's initial chaining table", p.initialBuckets * p.groupsPerBucket],
-    );
+    sizes.push(["adaptive policy's initial Robin Hood table", p.initialCapacityRh]);
+    sizes.push(["adaptive policy's initial chaining table", p.initialBuckets * p.groupsPerBucket]);
   }
   for (const [what, slots] of sizes) {
     if (slots > limit) {
@@ -102,8 +100,11 @@ function checkWritable(state: MapState, freeSlots = FREE_SLOTS): void {
   const why = checkTableBudget(state, freeSlots);
   if (why !== null) {
     throw new PolicyError(`Cannot save the map as a snapshot: its ${why}`, {
-      hint: "Compact the map (RobinHoodMap.compact(), compact-snapshot) or lower its initial " +
-        "Robin Hood capacity (adaptive.initial_capacity_rh): see docs/snapshot_format.md",
+      hint: why.includes("chaining")
+        ? "Lower the initial chaining table (adaptive.initial_buckets x groups_per_bucket), or " +
+          "copy the entries into a new map: see docs/snapshot_format.md"
+        : "Compact the map (RobinHoodMap.compact(), compact-snapshot) or lower its initial " +
+          "Robin Hood capacity (adaptive.initial_capacity_rh): see docs/snapshot_format.md",
     });
   }
 }

@@ -246,3 +246,44 @@ Deno.test("config-edit may replace the config ADHASH_CONFIG names, with --force"
   assert.equal(r.code, 0, r.stderr);
   assert.match(await Deno.readTextFile(c), /max_lf_chaining = 3/);
 });
+
+Deno.test("the log file's rotated backups are kept from every file of the command", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/lg.1`, CSV);
+  const log = ["--log-file", `${dir}/lg`, "--log-max-bytes", "100", "--log-backup-count", "2"];
+  const cases: Array<[string[], RegExp]> = [
+    [[...log, "run-csv", "--csv", `${dir}/lg.1`], /^--log-file's backup and --csv/],
+    [
+      [...log, "generate-csv", "--outfile", `${dir}/lg.2`, "--ops", "2"],
+      /^--log-file's backup and --outfile/,
+    ],
+  ];
+  for (const [args, detail] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(String(r.envelope?.detail), detail);
+  }
+  assert.equal(await Deno.readTextFile(`${dir}/lg.1`), CSV);
+  // Past the backups kept, a name is free.
+  const free = await runCli([...log, "generate-csv", "--outfile", `${dir}/lg.3`, "--ops", "2"]);
+  assert.equal(free.code, 0, free.stderr);
+});
+
+Deno.test("an output not there yet is seen through a linked directory on its path", async () => {
+  const dir = tempDir();
+  await Deno.writeTextFile(`${dir}/w.csv`, CSV);
+  Deno.mkdirSync(`${dir}/real`);
+  Deno.symlinkSync(`${dir}/real`, `${dir}/linked`);
+  const r = await runCli([
+    "run-csv",
+    "--csv",
+    `${dir}/w.csv`,
+    "--json-summary-out",
+    `${dir}/linked/out.json`,
+    "--snapshot-out",
+    `${dir}/real/out.json`,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(String(r.envelope?.detail), /^--json-summary-out and --snapshot-out name the same/);
+  assert.deepEqual([...Deno.readDirSync(`${dir}/real`)], []);
+});

@@ -374,6 +374,11 @@ Deno.test("MetricsNdjsonWriter.abort() removes the directories it created, when 
   w.write((await ticksOf(10))[0]!);
   w.abort();
   assert.deepEqual([...Deno.readDirSync(dir)], []);
+  // Those a path with `..` in it makes as well.
+  for (const path of [`${dir}/x/sub/..`, `${dir}/y/./z/../w/`]) {
+    MetricsNdjsonWriter.open(path).abort();
+    assert.deepEqual([...Deno.readDirSync(dir)], [], path);
+  }
   Deno.mkdirSync(`${dir}/old`);
   MetricsNdjsonWriter.open(`${dir}/old`).abort();
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["old"]);

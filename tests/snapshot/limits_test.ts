@@ -133,25 +133,30 @@ Deno.test("encodeSnapshot() writes every table a map grows to, and refuses what 
   decodeSnapshotState(encodeSnapshot(chains, { key: null }), { key: null });
 });
 
-Deno.test("run-csv --snapshot-out with initial_capacity_rh above 2^24 writes a snapshot verify-snapshot reads", async () => {
+Deno.test("run-csv --snapshot-out refuses, writing nothing, a map whose initial tables no reader loads", async () => {
   const dir = tempDir();
   try {
-    Deno.writeTextFileSync(`${dir}/c.toml`, "[adaptive]\ninitial_capacity_rh = 33554432\n");
+    // Before the rule such a snapshot was written, and every reader refused it.
     Deno.writeTextFileSync(`${dir}/w.csv`, "op,key,value\nPUT,K1,1\nPUT,K2,2\nGET,K1,\n");
-    let r = await runCli([
-      "--config",
-      `${dir}/c.toml`,
-      "run-csv",
-      "--csv",
-      `${dir}/w.csv`,
-      "--snapshot-out",
-      `${dir}/p.adh`,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    r = await runCli(["verify-snapshot", "--in", `${dir}/p.adh`]);
-    assert.equal(r.code, 0, r.stderr);
-    r = await runCli(["get", "K2", "--snapshot", `${dir}/p.adh`]);
-    assert.equal(r.stdout, "2\n");
+    const cases: Array<[string, RegExp]> = [
+      ["initial_capacity_rh = 33554432", /initial_capacity_rh/],
+      ["initial_buckets = 4194304", /initial_buckets x groups_per_bucket/],
+    ];
+    for (const [setting, hint] of cases) {
+      Deno.writeTextFileSync(`${dir}/c.toml`, `[adaptive]\n${setting}\n`);
+      const r = await runCli([
+        "--config",
+        `${dir}/c.toml`,
+        "run-csv",
+        "--csv",
+        `${dir}/w.csv`,
+        "--snapshot-out",
+        `${dir}/p.adh`,
+      ]);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(String(r.envelope?.hint), hint);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["c.toml", "w.csv"]);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
