@@ -15,7 +15,7 @@ import {
 import { ChainingMap } from "../core/chaining_map.ts";
 import { hash32, indexFor } from "../core/hash.ts";
 import { RobinHoodMap } from "../core/robin_hood_map.ts";
-import type { BackendState, Key } from "../core/types.ts";
+import type { BackendState, ChainingState, Key } from "../core/types.ts";
 
 /**
  * Load factors the core's tables accept (`ChainingMap` and `RobinHoodMap` constructors). The
@@ -195,7 +195,7 @@ export function rebuildFromState(state: MapState): RebuildResult {
 export interface CompactResult {
   /** The compacted map (the same instance unless an adaptive map was rebuilt). */
   map: AnyMap<unknown>;
-  /** Whether a Robin Hood table was compacted. */
+  /** Whether a table was compacted (a Robin Hood one) or shrunk (a chaining one). */
   compacted: boolean;
   /** What happened, in words. */
   note: string;
@@ -213,13 +213,20 @@ export interface CompactOptions {
 /**
  * Compacts the Robin Hood table of `map` (rebuilding it without tombstones). A Robin Hood map
  * is compacted in place. An adaptive map is rebuilt as a new instance (its event listeners are
- * not carried over) with its compaction count raised. A chaining table has nothing to compact
- * and is returned as it is.
+ * not carried over) with its compaction count raised. A chaining table with more buckets than
+ * its entries need (it grew, then lost entries) is rebuilt with fewer, as a new instance;
+ * otherwise it is returned as it is.
  */
 export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): CompactResult {
   if (map instanceof RobinHoodMap) {
     map.compact();
     return { map, compacted: true, note: "compacted" };
+  }
+  if (map instanceof ChainingMap) {
+    const table = shrunkChains(map.exportState());
+    return table === null
+      ? { map, compacted: false, note: "chaining table: nothing to compact" }
+      : { map: ChainingMap.fromState<unknown>(table), compacted: true, note: "buckets shrunk" };
   }
   if (map instanceof AdaptiveMap) {
     const finished = map.migrating;
@@ -229,11 +236,18 @@ export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): 
     if (finished) map.finishMigration();
     const state = map.exportState();
     if (state.active.kind !== "robinhood") {
-      return {
-        map,
-        compacted: false,
-        note: `${finished ? "migration finished; " : ""}chaining table: nothing to compact`,
-      };
+      const table = shrunkChains(state.active);
+      return table === null
+        ? {
+          map,
+          compacted: false,
+          note: `${finished ? "migration finished; " : ""}chaining table: nothing to compact`,
+        }
+        : {
+          map: restoreMap<unknown>({ ...state, active: table }),
+          compacted: true,
+          note: `${finished ? "migration finished; " : ""}buckets shrunk`,
+        };
     }
     const table = RobinHoodMap.fromState<unknown>(state.active);
     table.compact();
@@ -249,4 +263,15 @@ export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): 
     };
   }
   return { map, compacted: false, note: "chaining table: nothing to compact" };
+}
+
+/**
+ * `state` with as many buckets as its entries need at its load factor (at least 64, a new
+ * map's), when it has over 64 times that (chaining tables never shrink by themselves: one that
+ * grew, then lost its entries); else null. The result fits the snapshot table-size rule.
+ */
+function shrunkChains(state: ChainingState): ChainingState | null {
+  let fit = 64;
+  while (fit * state.maxLoadFactor < state.keys.length) fit *= 2;
+  return state.bucketCount > 64 * fit ? { ...state, bucketCount: fit } : null;
 }

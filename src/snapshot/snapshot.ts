@@ -101,8 +101,8 @@ function checkWritable(state: MapState, freeSlots = FREE_SLOTS): void {
   if (why !== null) {
     throw new PolicyError(`Cannot save the map as a snapshot: its ${why}`, {
       hint: why.includes("chaining")
-        ? "Lower the initial chaining table (adaptive.initial_buckets x groups_per_bucket), or " +
-          "copy the entries into a new map: see docs/snapshot_format.md"
+        ? "Shrink the map's buckets (compactMap, compact-snapshot) or lower its initial chaining " +
+          "table (adaptive.initial_buckets x groups_per_bucket): see docs/snapshot_format.md"
         : "Compact the map (RobinHoodMap.compact(), compact-snapshot) or lower its initial " +
           "Robin Hood capacity (adaptive.initial_capacity_rh): see docs/snapshot_format.md",
     });

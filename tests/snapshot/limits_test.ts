@@ -5,6 +5,7 @@ import { ChainingMap } from "../../src/core/chaining_map.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import type { RobinHoodState } from "../../src/core/types.ts";
 import {
+  compactMap,
   decodeSnapshot,
   decodeSnapshotState,
   encodeSnapshot,
@@ -226,4 +227,19 @@ Deno.test("a file written before the table-size rule, with a sparse table, still
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("compactMap() shrinks a chaining table that lost its entries, so that it can be saved", () => {
+  const tight = { key: null, freeSlots: 2 ** 16 };
+  const chains = new ChainingMap<unknown>();
+  for (let i = 0; chains.capacity <= 2 ** 16; i++) chains.set(i, i);
+  for (let i = 100; chains.size > 100; i++) chains.delete(i);
+  assert.throws(() => encodeSnapshot(chains, tight), PolicyError);
+  const { map, compacted } = compactMap(chains);
+  assert.ok(compacted);
+  assert.equal(map.stats().capacity, 128);
+  const back = decodeSnapshot(encodeSnapshot(map, tight), tight).map;
+  assert.deepEqual([...back.keys()].sort((a, b) => Number(a) - Number(b)), [...Array(100).keys()]);
+  // One that fits is left as it is.
+  assert.equal(compactMap(map).compacted, false);
 });
