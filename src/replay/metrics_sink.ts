@@ -12,7 +12,6 @@
 
 import type { MetricsTick } from "../contracts/metrics.ts";
 import {
-  dirOf,
   type StagedFile,
   stagedFile,
   stageFile,
