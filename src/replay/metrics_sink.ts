@@ -53,7 +53,10 @@ export class MetricsNdjsonWriter {
    * wake-up as well, which cost 1-9 ms apiece after a replay on a busy 2-core machine (commit:
    * 11-15 ms -> ~3 ms).
    */
-  static open(dir: string, maxTicks = 0): MetricsNdjsonWriter {
+  static open(spelledDir: string, maxTicks = 0): MetricsNdjsonWriter {
+    // `.` and `..` resolved here: Deno resolves them before some calls and not others when its
+    // permissions are scoped, so `a/b/..` would be made as `a` and then looked for as `a/b/..`.
+    const dir = withoutDots(spelledDir);
     const created = missingDirs(dir);
     Deno.mkdirSync(dir, { recursive: true });
     const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
@@ -162,16 +165,24 @@ export class MetricsNdjsonWriter {
   }
 }
 
-/**
- * The directories `mkdir -p dir` will create, deepest first: each prefix of the path as
- * written that is not there yet (`a/b/..` creates `a` and `a/b`).
- */
+/** `path` with `.` and `..` segments resolved as written (`a/b/../c/.` is `a/c`). */
+function withoutDots(path: string): string {
+  const parts: string[] = [];
+  for (const p of path.split("/")) {
+    if (p === ".") continue;
+    if (p === ".." && parts.length > 0 && parts.at(-1) !== ".." && parts.at(-1) !== "") {
+      parts.pop();
+    } else parts.push(p);
+  }
+  return parts.join("/") || (path.startsWith("/") ? "/" : ".");
+}
+
+/** The directories `mkdir -p dir` will create, deepest first (`dir` has no `.` or `..`). */
 function missingDirs(dir: string): string[] {
   const missing: string[] = [];
   const parts = dir.split("/");
   for (let i = 1; i <= parts.length; i++) {
-    const last = parts[i - 1]!;
-    if (last === "" || last === "." || last === "..") continue;
+    if (parts[i - 1] === "") continue;
     const prefix = parts.slice(0, i).join("/");
     try {
       Deno.statSync(prefix);
