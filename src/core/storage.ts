@@ -177,21 +177,27 @@ function inspectEntries(
   // objects it is showing to a custom rendering (and would show the copy again, level by level).
   const shown = shownCopies.get(map);
   if (shown !== undefined) {
-    shown.metAgain = true;
-    return "[Circular *1]";
+    shown.ref ??= ++lastRef; // numbered in the order cycles are found, as the inspectors do
+    return `[Circular *${shown.ref}]`;
   }
-  const state = { metAgain: false };
+  if (showing === 0) lastRef = 0; // a new print
+  const state: { ref?: number } = {};
   shownCopies.set(map, state);
+  showing++;
   try {
     const text = inspect(new Map(map), options).replace(/^Map\(\d+\)/, `${name}(${map.size})`);
     // Marked as `Map`'s own rendering marks the target of a cycle: `<ref *1> Map(1) { ... }`.
-    return state.metAgain ? `<ref *1> ${text}` : text;
+    return state.ref === undefined ? text : `<ref *${state.ref}> ${text}`;
   } finally {
+    showing--;
     shownCopies.delete(map);
   }
 }
 
-const shownCopies = new WeakMap<object, { metAgain: boolean }>();
+const shownCopies = new WeakMap<object, { ref?: number }>();
+/** Maps being shown now, and the number of the last cycle found in the current print. */
+let showing = 0;
+let lastRef = 0;
 
 /**
  * `Deno.inspect`'s rendering of a map ({@linkcode inspectEntries}); nested deeper than the

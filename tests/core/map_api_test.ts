@@ -141,6 +141,18 @@ Deno.test("console.log and JSON.stringify show a map as they show a Map, not its
     '<ref *1> AdaptiveMap(1) { "o" => RobinHoodMap(1) { "back" => [Circular *1] } }',
   );
   assert.equal(Deno.inspect(other.set("back", 1)), 'RobinHoodMap(1) { "back" => 1 }');
+  // Two cycles in one print are numbered in the order they are found, as Map's are.
+  const e = new ChainingMap<unknown>();
+  const f = new ChainingMap<unknown>();
+  e.set("e", e).set("f", f);
+  f.set("f", f);
+  const E = new Map<string, unknown>();
+  const F = new Map<string, unknown>();
+  E.set("e", E).set("f", F);
+  F.set("f", F);
+  assert.equal(Deno.inspect(e), Deno.inspect(E).replaceAll("Map(", "ChainingMap("));
+  assert.match(Deno.inspect(e), /<ref \*2> ChainingMap\(1\) \{ "f" => \[Circular \*2\] \}/);
+  assert.equal(Deno.inspect(f), '<ref *1> ChainingMap(1) { "f" => [Circular *1] }');
   // The depth option holds as for a Map: deeper maps are [Name], so a long chain prints short.
   const inner = new RobinHoodMap<unknown>().set("a", { b: { c: 1 } });
   assert.equal(Deno.inspect(inner, { depth: 0 }), 'RobinHoodMap(1) { "a" => [Object] }');
