@@ -7,7 +7,7 @@
  */
 
 import { BadInputError } from "../errors.ts";
-import { dirOf, followLinks } from "../io/atomic_write.ts";
+import { dirOf, followLinks, withoutDots } from "../io/atomic_write.ts";
 
 /**
  * What a path names, for comparing: the file's device and inode when it exists (so hard links
@@ -29,12 +29,7 @@ function identity(path: string): string {
 /** `path` made absolute with `.` and `..` resolved, through the symlinks of the part that exists. */
 function spelled(path: string): string {
   const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  const parts: string[] = [];
-  for (const p of abs.split("/")) {
-    if (p === "" || p === ".") continue;
-    if (p === "..") parts.pop();
-    else parts.push(p);
-  }
+  const parts = withoutDots(abs).split("/").filter((p) => p !== "");
   // The part that exists, with its links resolved (`sd/out.json`, sd a link to real/, is
   // real/out.json), then the rest as spelled: an output is often not there yet.
   for (let i = parts.length; i >= 0; i--) {

@@ -16,6 +16,23 @@ export function dirOf(path: string): string {
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }
 
+/**
+ * `path` with `.`, `..` and empty segments resolved as written, without looking at the file
+ * system (`a/b/../c/.` is `a/c`; above the root is the root).
+ */
+export function withoutDots(path: string): string {
+  const absolute = path.startsWith("/");
+  const parts: string[] = [];
+  for (const p of path.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p !== "..") parts.push(p);
+    else if (parts.length > 0 && parts.at(-1) !== "..") parts.pop();
+    else if (!absolute) parts.push(p);
+  }
+  const joined = parts.join("/");
+  return absolute ? `/${joined}` : joined || ".";
+}
+
 /** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
 const pending = new Set<string>();
 const SIGNALS = [["SIGINT", 130], ["SIGTERM", 143]] as const;

@@ -16,6 +16,7 @@ import {
   stagedFile,
   stageFile,
   tempPathFor,
+  withoutDots,
   writeError,
   writeTarget,
 } from "../io/atomic_write.ts";
@@ -163,18 +164,6 @@ export class MetricsNdjsonWriter {
     }
     this.#createdDirs = [];
   }
-}
-
-/** `path` with `.` and `..` segments resolved as written (`a/b/../c/.` is `a/c`). */
-function withoutDots(path: string): string {
-  const parts: string[] = [];
-  for (const p of path.split("/")) {
-    if (p === ".") continue;
-    if (p === ".." && parts.length > 0 && parts.at(-1) !== ".." && parts.at(-1) !== "") {
-      parts.pop();
-    } else parts.push(p);
-  }
-  return parts.join("/") || (path.startsWith("/") ? "/" : ".");
 }
 
 /** The directories `mkdir -p dir` will create, deepest first (`dir` has no `.` or `..`). */

@@ -16,6 +16,7 @@ import { MetricsHub } from "./hub.ts";
 import type { FromWorker, ToWorker } from "./live_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
 import { startMetricsServer } from "./start.ts";
+import { workerModuleOnDisk } from "./worker_module.ts";
 
 /** Options of {@linkcode startLiveMetrics}. */
 export interface LiveMetricsOptions {
@@ -103,14 +104,7 @@ export async function startLiveMetrics(options: LiveMetricsOptions): Promise<Liv
 /** The worker-hosted server, or null when the worker cannot start (the caller falls back). */
 async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics | null> {
   const url = new URL("./live_worker.ts", import.meta.url);
-  if (url.protocol === "file:") {
-    // A bundle has no such file; checking first avoids the runtime's report of a failed worker.
-    try {
-      Deno.statSync(url);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-    }
-  }
+  if (!workerModuleOnDisk(url)) return null;
   let worker: Worker;
   try {
     worker = new Worker(url.href, { type: "module" });

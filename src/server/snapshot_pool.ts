@@ -18,6 +18,7 @@ import type { Key, ProbeTrace } from "../core/types.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
 import type { SnapshotReply, SnapshotTask } from "./snapshot_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
+import { workerModuleOnDisk } from "./worker_module.ts";
 
 /** Thrown when as many snapshot tasks run and wait as are allowed. */
 export class SnapshotBusyError extends Error {
@@ -107,7 +108,8 @@ export class SnapshotPool {
   /** A pool; its worker starts with the first task. */
   constructor(options: SnapshotPoolOptions = {}) {
     this.#idleMs = options.idleMs ?? 30_000;
-    this.#useWorker = options.worker !== false && workerModuleExists();
+    this.#useWorker = options.worker !== false &&
+      workerModuleOnDisk(new URL("./snapshot_worker.ts", import.meta.url));
   }
 
   /** Whether tasks run in a worker thread (false: on the calling thread). */
@@ -217,16 +219,4 @@ function rebuild(e: Extract<SnapshotReply, { ok: false }>["error"]): Error {
   const err = new Error(e.message);
   err.name = e.name;
   return err;
-}
-
-/** Whether the worker's module is on disk (a bundle has none; compile needs `--include`). */
-function workerModuleExists(): boolean {
-  const url = new URL("./snapshot_worker.ts", import.meta.url);
-  if (url.protocol !== "file:") return true;
-  try {
-    Deno.statSync(url);
-    return true;
-  } catch {
-    return false;
-  }
 }

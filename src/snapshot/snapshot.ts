@@ -71,25 +71,24 @@ export function checkTableBudget(state: MapState, freeSlots = FREE_SLOTS): strin
     stored += t.keys.length + (t.kind === "robinhood" ? t.tombstoneSlots.length : 0);
   }
   const limit = Math.max(freeSlots, SLOTS_PER_ENTRY * stored);
+  // [what it is, with its size; its slots or buckets]
   const sizes: Array<[string, number]> = [];
+  const rh = (what: string, n: number): void => void sizes.push([`${what} of ${n} slots`, n]);
+  const ch = (what: string, n: number): void => void sizes.push([`${what} of ${n} buckets`, n]);
   for (const [where, t] of tables) {
-    sizes.push(
-      t.kind === "robinhood"
-        ? [`${where}Robin Hood table`, t.capacity]
-        : [`${where}chaining table`, t.bucketCount],
-    );
+    if (t.kind === "robinhood") rh(`${where}Robin Hood table`, t.capacity);
+    else ch(`${where}chaining table`, t.bucketCount);
   }
   if (state.kind === "adaptive") {
     // Both: the map starts on one, and a migration builds the other at its initial size.
     const p = state.policy;
-    sizes.push(["adaptive policy's initial Robin Hood table", p.initialCapacityRh]);
-    sizes.push(["adaptive policy's initial chaining table", p.initialBuckets * p.groupsPerBucket]);
+    rh("adaptive policy's initial Robin Hood table", p.initialCapacityRh);
+    ch("adaptive policy's initial chaining table", p.initialBuckets * p.groupsPerBucket);
   }
-  for (const [what, slots] of sizes) {
-    if (slots > limit) {
-      const unit = what.includes("chaining") ? "buckets" : "slots";
-      return `${what} of ${slots} ${unit} exceeds the ${limit} a snapshot of ${stored} ` +
-        `entries and tombstones may declare (max(${freeSlots}, ${SLOTS_PER_ENTRY} per entry))`;
+  for (const [what, size] of sizes) {
+    if (size > limit) {
+      return `${what} exceeds the ${limit} a snapshot of ${stored} entries and tombstones ` +
+        `may declare (max(${freeSlots}, ${SLOTS_PER_ENTRY} per entry))`;
     }
   }
   return null;

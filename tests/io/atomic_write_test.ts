@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { atomicWrite, writeError } from "../../src/io/atomic_write.ts";
+import { atomicWrite, withoutDots, writeError } from "../../src/io/atomic_write.ts";
 import { IOError } from "../../src/errors.ts";
 
 Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {
@@ -74,4 +74,16 @@ Deno.test("writeError() names the output, not its temporary file, and leaves Den
   assert.equal(writeError("ro/out.csv", refused), refused, "Policy, naming the flag");
   const bug = new TypeError("not the system's");
   assert.equal(writeError("ro/out.csv", bug), bug);
+});
+
+Deno.test("withoutDots() resolves . and .. as written, never above the root", () => {
+  const cases: Array<[string, string]> = [
+    ["a/b/../c/.", "a/c"],
+    ["./m/", "m"],
+    ["a/..", "."],
+    ["../x/../y", "../y"],
+    ["/a/../..", "/"],
+    ["//tmp//x/./y/..", "/tmp/x"],
+  ];
+  for (const [path, expected] of cases) assert.equal(withoutDots(path), expected, path);
 });
