@@ -61,7 +61,7 @@ export interface AdaptivePolicy {
   groupsPerBucket: number;
   /** Slots of a new Robin Hood table. Default 64. */
   initialCapacityRh: number;
-  /** Entries moved per operation while migrating. Default 1024 (the original's 2048 halved). */
+  /** Entries moved per operation while migrating. Default 512 (the original's 2048, quartered). */
   incrementalBatch: number;
   /** Chaining load factor above which the map migrates to Robin Hood. Default 0.82. */
   maxLfChaining: number;
@@ -83,7 +83,7 @@ export const DEFAULT_POLICY: Readonly<AdaptivePolicy> = Object.freeze({
   initialBuckets: 64,
   groupsPerBucket: 8,
   initialCapacityRh: 64,
-  incrementalBatch: 1024,
+  incrementalBatch: 512,
   maxLfChaining: 0.82,
   maxGroupLen: 8,
   maxAvgProbeRobinhood: 6.0,
