@@ -10,6 +10,13 @@ import { z } from "zod";
 
 const nonNegInt = z.number().int().min(0);
 
+/** The rebuild a put of an absent key sets off first; its path is traced in the new table. */
+export const TraceRebuild = z.object({
+  type: z.enum(["resize", "compaction"]),
+  from_capacity: z.number().int().min(1),
+  to_capacity: z.number().int().min(1),
+});
+
 /** One step of a Robin Hood probe. */
 export const RobinHoodTraceStep = z.object({
   step: nonNegInt,
@@ -35,6 +42,7 @@ export const RobinHoodTrace = z.object({
   found: z.boolean(),
   terminal: z.enum(["match", "empty", "insert", "update", "stop"]),
   path: z.array(RobinHoodTraceStep),
+  rebuild: TraceRebuild.optional(),
 });
 
 /** One position visited in a chain. */
@@ -56,6 +64,7 @@ export const ChainingTrace = z.object({
   found: z.boolean(),
   terminal: z.enum(["match", "miss", "insert", "update"]),
   path: z.array(ChainingTraceStep),
+  rebuild: TraceRebuild.optional(),
 });
 
 /** A probe trace of either backend (`probe_trace.v1`). */

@@ -119,6 +119,26 @@ const RH_GROW_AT = 0.8;
 /** Share of a chaining table's own doubling limit at which it is regrown. */
 const CHAIN_GROW_AT = 0.9;
 
+/**
+ * `value` (which exceeds `limit`) with `digits` decimals, or as many more as it takes to show
+ * it above the limit: 420/512 reads `0.8203 > 0.82`, not `0.820 > 0.82`.
+ */
+function above(value: number, limit: number, digits: number): string {
+  let text = value.toFixed(digits);
+  while (Number(text) <= limit && digits < 12) text = value.toFixed(++digits);
+  return text;
+}
+
+/** Two `[distance, count]` histograms as one, ascending. */
+function mergeHistograms(
+  a: Array<[number, number]>,
+  b: Array<[number, number]>,
+): Array<[number, number]> {
+  const counts = new Map<number, number>();
+  for (const [d, c] of [...a, ...b]) counts.set(d, (counts.get(d) ?? 0) + c);
+  return [...counts].sort((x, y) => x[0] - y[0]);
+}
+
 /** Checks a policy, throwing RangeError naming the first bad or unknown field. */
 export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
   const bad = (field: string, want: string, got: unknown): never => {
@@ -448,7 +468,10 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (a instanceof ChainingMap) {
       const lf = a.size / a.capacity;
       if (lf > p.maxLfChaining) {
-        this.start("robinhood", `load factor ${lf.toFixed(3)} > ${p.maxLfChaining}`);
+        this.start(
+          "robinhood",
+          `load factor ${above(lf, p.maxLfChaining, 3)} > ${p.maxLfChaining}`,
+        );
       } else if (a.longestChain > p.maxGroupLen) {
         this.start("robinhood", `longest chain ${a.longestChain} > ${p.maxGroupLen}`);
       } else this.regrowIfFull();
@@ -458,7 +481,9 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (avg > p.maxAvgProbeRobinhood) {
       this.start(
         "chaining",
-        `average probe distance ${avg.toFixed(2)} > ${p.maxAvgProbeRobinhood}`,
+        `average probe distance ${
+          above(avg, p.maxAvgProbeRobinhood, 2)
+        } > ${p.maxAvgProbeRobinhood}`,
       );
     } else if (!this.regrowIfFull() && a.tombstones / a.capacity >= p.maxTombstoneRatio) {
       const ratio = a.tombstones / a.capacity;
@@ -656,17 +681,29 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * Statistics of the backend the map is on. While migrating, `size` counts the entries of
-   * both tables (so `loadFactor` is that over the source's capacity) and `bytesEstimate` adds
-   * the target's; the other fields describe the source table.
+   * Statistics of the backend the map is on. While migrating, `backend` and `capacity` are
+   * the source table's; `size`, the probe histogram, its mean and maximum cover the entries of
+   * both tables (so `loadFactor` is all entries over the source's capacity); tombstones are
+   * the target's; `bytesEstimate` adds both tables.
    */
   stats(): MapStats {
     const s = this.active.stats();
-    if (this.target !== null) {
-      s.size = this.size;
-      s.loadFactor = s.size / s.capacity;
-      s.bytesEstimate += this.target.stats().bytesEstimate;
-    }
+    if (this.target === null) return s;
+    // Mid-migration the entries live in two tables: probe figures cover both. Tombstones are
+    // the target's only: the source's (nearly all of them slots its moved entries left, even
+    // under backshift deletion) go away with it when the migration ends.
+    const t = this.target.stats();
+    const size = s.size + t.size;
+    s.avgProbeDistance = size === 0
+      ? 0
+      : (s.avgProbeDistance * s.size + t.avgProbeDistance * t.size) / size;
+    s.maxGroupLen = Math.max(s.maxGroupLen, t.maxGroupLen);
+    s.probeHistogram = mergeHistograms(s.probeHistogram, t.probeHistogram);
+    s.size = size;
+    s.loadFactor = size / s.capacity;
+    s.tombstones = t.tombstones;
+    s.tombstoneRatio = t.tombstoneRatio;
+    s.bytesEstimate += t.bytesEstimate;
     return s;
   }
 

@@ -676,21 +676,34 @@ export class ChainingMap<V> implements HashMapLike<V> {
     return this.trace("get", key);
   }
 
-  /** The chain positions `set(key, value)` would visit, without changing anything. */
+  /**
+   * The chain positions `set(key, value)` would visit, without changing anything. A new key
+   * that finds the table at its load limit goes in after `set` doubles the chains: the walk is
+   * then the one in the doubled table, and `rebuild` says so.
+   */
   tracePut(key: Key, _value: V): ChainingTrace {
-    return this.trace("put", key);
+    if (this.count < this.growAt || this.bits >= 30 || this.has(key)) return this.trace("put", key);
+    const trace = this.trace("put", key, this.bits + 1);
+    trace.rebuild = { type: "resize", from_capacity: this.capacity, to_capacity: trace.capacity };
+    return trace;
   }
 
-  /** The chain walk of `operation` on `key`; changes nothing. */
-  private trace(operation: "get" | "put", key: Key): ChainingTrace {
+  /**
+   * The chain walk of `operation` on `key` in a table of `2 ** bits` chains; changes nothing.
+   * With one bit more than the table has, it is the walk after `grow()`: doubling splits each
+   * chain in two, keeping the order of its entries, so the new chain is the old one's entries
+   * whose hash has the key's next bit.
+   */
+  private trace(operation: "get" | "put", key: Key, bits = this.bits): ChainingTrace {
     const h = hash32(key);
-    const bucket = h >>> this.shift;
+    const bucket = h >>> (32 - bits);
     const path: ChainingTraceStep[] = [];
     let found = false;
-    for (let e = this.heads[bucket]!, pos = 0; e !== 0; e = this.link[(e - 1) << 1]!, pos++) {
+    for (let e = this.heads[h >>> this.shift]!; e !== 0; e = this.link[(e - 1) << 1]!) {
+      if (this.link[((e - 1) << 1) + 1]! >>> (32 - bits) !== bucket) continue;
       const k = this.keyAt(e - 1)!;
       const matches = k === key;
-      path.push({ position: pos, key_repr: keyRepr(k), matches });
+      path.push({ position: path.length, key_repr: keyRepr(k), matches });
       if (matches) {
         found = true;
         break;
@@ -702,7 +715,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
       operation,
       key_repr: keyRepr(key),
       hash: h >>> 0,
-      capacity: this.heads.length,
+      capacity: 2 ** bits,
       bucket,
       found,
       terminal: operation === "get" ? (found ? "match" : "miss") : (found ? "update" : "insert"),

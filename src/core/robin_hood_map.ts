@@ -756,9 +756,22 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return this.trace("get", key);
   }
 
-  /** The probe path `set(key, value)` would take in the current table, without changing it. */
+  /**
+   * The probe path `set(key, value)` would take, without changing anything. A new key that
+   * finds the table at its limit is placed after `set` rebuilds it: the path is then traced in
+   * a rebuilt copy, and `rebuild` says so.
+   */
   tracePut(key: Key, _value: V): RobinHoodTrace {
-    return this.trace("put", key);
+    if (this.count + this.tombs < this.growAt || this.find(key) >= 0) return this.trace("put", key);
+    const copy = RobinHoodMap.fromState<V>(this.exportState());
+    copy.rebuildForInsert();
+    const trace = copy.trace("put", key);
+    trace.rebuild = {
+      type: copy.capacity > this.capacity ? "resize" : "compaction",
+      from_capacity: this.capacity,
+      to_capacity: copy.capacity,
+    };
+    return trace;
   }
 
   /**

@@ -148,11 +148,14 @@ export interface RobinHoodTrace {
   found: boolean;
   /**
    * How the probe ended: `match` (get found it), `update` (put found it), `insert` (put places
-   * it), `empty` (get reached an empty slot), `stop` (get reached an entry closer to its home).
+   * it), `empty` (get reached an empty slot), `stop` (get reached an entry or tombstone closer
+   * to its home).
    */
   terminal: "match" | "empty" | "insert" | "update" | "stop";
   /** One step per slot visited. */
   path: RobinHoodTraceStep[];
+  /** Set when the put first rebuilds the table (`capacity` and the path are the new table's). */
+  rebuild?: TraceRebuild;
 }
 
 /** One position visited in a chain. */
@@ -187,6 +190,21 @@ export interface ChainingTrace {
   terminal: "match" | "miss" | "insert" | "update";
   /** Each entry of the chain visited, head first. */
   path: ChainingTraceStep[];
+  /** Set when the put first doubles the chains (`capacity` and the path are the new table's). */
+  rebuild?: TraceRebuild;
+}
+
+/**
+ * The rebuild a put of an absent key sets off before it places the key: a table at its load
+ * limit grows (`resize`), or one full of tombstones is rebuilt at its size (`compaction`).
+ */
+export interface TraceRebuild {
+  /** `resize` (more slots or chains) or `compaction` (same size, tombstones dropped). */
+  type: "resize" | "compaction";
+  /** Capacity before the rebuild. */
+  from_capacity: number;
+  /** Capacity after it, the one the trace's path is in. */
+  to_capacity: number;
 }
 
 /** A probe trace of either backend. */

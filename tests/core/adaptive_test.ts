@@ -333,3 +333,33 @@ Deno.test("AdaptiveMap grows and compacts by incremental migrations, never a who
     ch.relink = relink;
   }
 });
+
+Deno.test("AdaptiveMap.stats() mid-migration covers both tables' entries and no drained slots", () => {
+  for (const start of ["chaining", "robinhood"] as const) {
+    // Default backshift deletion: a Robin Hood source leaves a tombstone in every slot it
+    // drains, which must not read as the map's tombstones.
+    const m = new AdaptiveMap<number>({ startBackend: start, incrementalBatch: 64 });
+    let i = 0;
+    while (m.size < 5000 || !m.migrating) m.set(`K${i}`, i++);
+    for (let j = 0; j < 20 && m.migrating; j++) m.get("K1");
+    assert.ok(m.migrating, `${start}: the migration ended too soon for the test`);
+    const s = m.stats();
+    const counted = s.probeHistogram.reduce((sum, [, c]) => sum + c, 0);
+    assert.equal(counted, m.size, `${start}: histogram counts every entry once`);
+    const mean = s.probeHistogram.reduce((sum, [d, c]) => sum + d * c, 0) / m.size;
+    assert.ok(Math.abs(s.avgProbeDistance - mean) < 1e-9, `${start}: ${s.avgProbeDistance}`);
+    assert.equal(s.tombstones, 0, start);
+    assert.equal(s.tombstoneRatio, 0, start);
+    assert.ok(s.probeHistogram.every(([d], k, a) => k === 0 || a[k - 1]![0] < d));
+  }
+});
+
+Deno.test("AdaptiveMap's migration reasons show the value above its limit, not rounded onto it", () => {
+  const m = new AdaptiveMap<number>();
+  const starts: MapEvent[] = [];
+  m.onEvent((e) => e.type === "start" && starts.push(e));
+  let i = 0;
+  while (starts.length === 0) m.set(i, i++);
+  // 420 entries in 512 chains: 0.8203..., which three decimals would show as 0.820.
+  assert.equal(starts[0]!.reason, "load factor 0.8203 > 0.82");
+});

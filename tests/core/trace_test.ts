@@ -84,22 +84,59 @@ Deno.test("RobinHoodMap.tracePut() on a tombstone table finds keys past tombston
     const had = r.has(k);
     assert.equal(trace.found, had);
     assert.equal(trace.terminal, had ? "update" : "insert");
-    const capacity = r.capacity;
     r.set(k, op);
-    if (had || r.capacity !== capacity) continue; // a rebuild is not traced
+    if (had) continue;
     const first = trace.path.find((s) => s.action === "swap" || s.action === "insert")!;
     assert.equal(r.traceGet(k).path.at(-1)!.slot, first.slot);
   }
 });
 
-Deno.test("ChainingMap.traceGet() lists the chain positions up to the key", () => {
-  const m = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 16 });
-  for (let i = 0; i < 64; i++) m.set(`K${i}`, i);
-  const t = m.traceGet("K63");
-  assert.equal(t.bucket, indexFor(hashKey("K63"), 3));
-  assert.equal(t.found, true);
-  assert.equal(t.path.at(-1)!.key_repr, '"K63"');
-  assert.deepEqual(t.path.map((s) => s.position), t.path.map((_, i) => i));
-  assert.equal(m.tracePut("zzz", 1).terminal, "insert");
-  assert.equal(m.traceGet("zzz").terminal, "miss");
+Deno.test("tracePut() of a new key that makes the table rebuild traces the put in the rebuilt table", () => {
+  let x = 7;
+  const rnd = (n: number) =>
+    Math.floor((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff * n);
+  type Ops = (op: number) => [put: string, del: string | null];
+  const growing: Ops = () => [`k${rnd(5000)}`, rnd(10) < 3 ? `k${rnd(5000)}` : null];
+  // 15 live keys, each new one deleted 15 puts later: tombstones pile up until compaction.
+  const sliding: Ops = (op) => [`k${op}`, op >= 15 ? `k${op - 15}` : null];
+  const cases: Array<[RobinHoodMap<number> | ChainingMap<number>, Ops, string]> = [
+    [new RobinHoodMap<number>({ initialCapacity: 8 }), growing, "resize"],
+    [new ChainingMap<number>({ initialBuckets: 8 }), growing, "resize"],
+    [
+      new RobinHoodMap<number>({ initialCapacity: 64, deletion: "tombstone" }),
+      sliding,
+      "compaction",
+    ],
+  ];
+  for (const [m, next, kind] of cases) {
+    const rebuilds: string[] = [];
+    m.onRebuild = (type, from, to) => rebuilds.push(`${type} ${from}->${to}`);
+    for (let op = 0; op < 3000; op++) {
+      const [k, del] = next(op);
+      const trace = m.tracePut(k, op);
+      const n = rebuilds.length;
+      m.set(k, op);
+      const label = `${m.backend} op ${op}`;
+      if (rebuilds.length === n) assert.equal(trace.rebuild, undefined, label);
+      else {
+        const { type, from_capacity, to_capacity } = trace.rebuild!;
+        assert.equal(`${type} ${from_capacity}->${to_capacity}`, rebuilds.at(-1), label);
+      }
+      if (!trace.found) {
+        assert.equal(trace.capacity, m.capacity, label);
+        const got = m.traceGet(k);
+        if (trace.backend === "robinhood" && got.backend === "robinhood") {
+          const first = trace.path.find((s) => s.action === "swap" || s.action === "insert")!;
+          assert.equal(got.path.at(-1)!.slot, first.slot, label);
+        } else if (trace.backend === "chaining" && got.backend === "chaining") {
+          // A new key goes at the end of its chain, after every entry the put walked past.
+          assert.equal(got.bucket, trace.bucket, label);
+          assert.deepEqual(got.path.slice(0, -1), trace.path, label);
+        }
+      }
+      if (del !== null) m.delete(del);
+    }
+    assert.deepEqual([...new Set(rebuilds.map((r) => r.split(" ")[0]))], [kind], m.backend);
+    assert.ok(rebuilds.length >= 5, `${m.backend}: only ${rebuilds.length} rebuilds`);
+  }
 });

@@ -271,6 +271,42 @@ Deno.test("verify-snapshot honours ADHASH_SNAPSHOT_KEY", async () => {
   }
 });
 
+Deno.test("probe-visualize of a put that fills the table shows the resize and the path in the new table", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/full.adhsnap`;
+    // 54 entries fill a 64-slot Robin Hood table to its 0.85 limit: the next new key resizes.
+    const seeds = ["--seed", ...Array.from({ length: 54 }, (_, i) => `K${i}=${i}`)];
+    const put = [
+      "--mode",
+      "fast-lookup",
+      "probe-visualize",
+      "--operation",
+      "put",
+      "--key",
+      "hello",
+      "--value",
+      "v",
+      "--snapshot",
+      snap,
+      ...seeds,
+    ];
+    let r = await cli(put);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\nThe table is full: this put first grows it from 64 to 128 slots, /);
+    assert.match(r.stdout, /\nHash: 0x[0-9a-f]{8}, capacity 128, ideal slot \d+\n/);
+    const lands = /\] slot (\d+) [^\n]*-> (?:swap|insert)\n/.exec(r.stdout)?.[1];
+    assert.ok(lands !== undefined, r.stdout);
+    r = await cli([...put, "--apply"]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli(["probe-visualize", "--operation", "get", "--key", "hello", "--snapshot", snap]);
+    assert.match(r.stdout, /, capacity 128, /);
+    assert.match(r.stdout, new RegExp(`\\] slot ${lands} occupied key="hello" [^\\n]*-> match\\n`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("compact-snapshot reports before/after and writes a compacted snapshot", async () => {
   const dir = await tempDir();
   try {

@@ -38,6 +38,15 @@ export function parseSeed(item: string): [string, string] {
 export function traceText(t: ProbeTrace, rawKey: string): string {
   const lines = [`Probe visualization [${t.backend}] ${t.operation.toUpperCase()} key='${rawKey}'`];
   const hash = `0x${t.hash.toString(16).padStart(8, "0")}`;
+  const r = t.rebuild;
+  if (r !== undefined) {
+    const unit = t.backend === "robinhood" ? "slots" : "chains";
+    lines.push(
+      r.type === "resize"
+        ? `The table is full: this put first grows it from ${r.from_capacity} to ${r.to_capacity} ${unit}, then probes the new table.`
+        : `Tombstones fill the table: this put first rebuilds it without them (${r.to_capacity} ${unit}), then probes the new table.`,
+    );
+  }
   if (t.backend === "robinhood") {
     lines.push(`Hash: ${hash}, capacity ${t.capacity}, ideal slot ${t.ideal_slot}`);
     lines.push("Steps:");
