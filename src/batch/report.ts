@@ -13,14 +13,9 @@ import type {
   BatchJobSummary,
   BatchReport,
 } from "../contracts/batch.ts";
-import { thousands } from "../cli/commands/run_csv.ts";
+import { micros, thousands } from "../cli/format.ts";
 
 type Replay = Extract<BatchJobSummary, { type: "replay" }>;
-
-/** A latency in ms: four decimals, or three significant digits below 0.01 ms. */
-function ms(n: number): string {
-  return n === 0 ? "0" : n < 0.01 ? n.toExponential(2) : n.toFixed(4);
-}
 
 function seconds(n: number | null): string {
   return n === null ? "" : n.toFixed(3);
@@ -42,7 +37,9 @@ export function jobOutcome(job: BatchJob): string {
   if (s === null) return "completed (see result.json)";
   switch (s.type) {
     case "replay":
-      return `${thousands(s.ops_per_second)} ops/s, p99 ${ms(s.p99_ms)} ms, ${s.final_backend}, ` +
+      return `${thousands(s.ops_per_second)} ops/s, p99 ${
+        micros(s.p99_ms)
+      } µs, ${s.final_backend}, ` +
         plural(s.migrations, "migration");
     case "validation":
       return `validated ${thousands(s.rows)} rows`;
@@ -87,8 +84,8 @@ function comparisonCells(r: BatchReport, c: BatchComparison): string[][] {
       row.job,
       thousands(row.ops_per_second),
       row.ratio.toFixed(4),
-      ms(s.p50_ms),
-      ms(s.p99_ms),
+      micros(s.p50_ms),
+      micros(s.p99_ms),
       s.final_backend,
       String(s.migrations),
       s.bytes_per_entry.toFixed(2),
@@ -101,8 +98,8 @@ const COMPARISON_HEAD = [
   "job",
   "ops/s",
   "vs fastest",
-  "p50 (ms)",
-  "p99 (ms)",
+  "p50 (µs)",
+  "p99 (µs)",
   "final backend",
   "migrations",
   "bytes/entry",
@@ -260,7 +257,7 @@ export function barChart(r: BatchReport, c: BatchComparison): string {
     const label = `${row.job} (${row.mode})`;
     const value = `${thousands(row.ops_per_second)} ops/s`;
     const p99 = replayOf(r, row.job)?.p99_ms;
-    const tip = `${label}: ${value}${p99 === undefined ? "" : `, p99 ${ms(p99)} ms`}`;
+    const tip = `${label}: ${value}${p99 === undefined ? "" : `, p99 ${micros(p99)} µs`}`;
     return `<g><title>${escapeHtml(tip)}</title>` +
       `<text x="${labelW - 8}" y="${y + 19}" text-anchor="end">${escapeHtml(label)}</text>` +
       `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 10}" rx="3" ` +

@@ -11,6 +11,7 @@ import type { Mode } from "../core/factory.ts";
 import type { RunSummary } from "../contracts/run_summary.ts";
 import type { AbCompareReport, AbSide } from "../contracts/ab_compare.ts";
 import { mannWhitney } from "./mann_whitney.ts";
+import { micros, thousands } from "../cli/format.ts";
 
 /** A side's label: it names the side's metrics file, so file-name characters only. */
 export const AB_LABEL_PATTERN: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
@@ -172,16 +173,6 @@ export function buildAbReport(input: AbReportInput): AbCompareReport {
   };
 }
 
-/** `1234567.8` -> `1,234,568`. */
-function thousands(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/** A latency in ms as run-csv prints it. */
-function ms(n: number): string {
-  return n < 0.01 ? n.toExponential(2) : n.toFixed(4);
-}
-
 function times(r: number | null): string {
   return r === null ? "n/a" : `x${r.toFixed(3)}`;
 }
@@ -209,8 +200,10 @@ function rows(r: AbCompareReport): Array<[string, string, string, string]> {
   }
   for (const op of LATENCY_OPS) {
     out.push([
-      `${op} p50 / p99 ms`,
-      ...both((s) => `${ms(s.summary.latency_ms[op].p50)} / ${ms(s.summary.latency_ms[op].p99)}`),
+      `${op} p50 / p99 µs`,
+      ...both((s) =>
+        `${micros(s.summary.latency_ms[op].p50)} / ${micros(s.summary.latency_ms[op].p99)}`
+      ),
       times(c.p99_latency_ratio[op]),
     ]);
   }

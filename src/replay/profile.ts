@@ -10,6 +10,7 @@ import type { Mode } from "../core/factory.ts";
 import type { ProfileReport } from "../contracts/profile.ts";
 import { medianIndex, ratio, SIGNIFICANCE } from "./ab_compare.ts";
 import { mannWhitney } from "./mann_whitney.ts";
+import { micros } from "../cli/format.ts";
 
 /** What one measured run of one mode gave. */
 export interface ProfileRun {
@@ -94,7 +95,7 @@ export function formatProfileText(r: ProfileReport): string {
     "ops/s".padStart(11),
     "min-max ops/s".padStart(21),
     "rel".padStart(6),
-    "p99 ms".padStart(9),
+    "p99 µs".padStart(9),
     "final backend".padStart(14),
     "migrations".padStart(11),
     "bytes/entry".padStart(12),
@@ -113,7 +114,7 @@ export function formatProfileText(r: ProfileReport): string {
         m.ops_per_second_max.toLocaleString("en-US")
       }`.padStart(21),
       m.relative.toFixed(2).padStart(6),
-      m.p99_ms.toFixed(5).padStart(9),
+      micros(m.p99_ms).padStart(9),
       m.final_backend.padStart(14),
       String(m.migrations).padStart(11),
       m.bytes_per_entry.toFixed(1).padStart(12),

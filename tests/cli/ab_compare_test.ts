@@ -173,7 +173,7 @@ Deno.test("ab-compare prints a readable table without --json", async () => {
       `ab-compare: ${csv}: 2000 ops, 1 run per side, after 2000 warm-up rows per side`,
     );
     assert.match(lines[1]!, /^\s+old\s+new\.v2\s+new\.v2\/old$/);
-    for (const row of ["mode", "ops/s (median)", "overall p50 / p99 ms", "del p50 / p99 ms"]) {
+    for (const row of ["mode", "ops/s (median)", "overall p50 / p99 µs", "del p50 / p99 µs"]) {
       assert.ok(lines.some((l) => l.startsWith(row)), `${row} row:\n${r.stdout}`);
     }
     assert.match(r.stdout, /\nmode +adaptive +fast-lookup\n/);

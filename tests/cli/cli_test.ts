@@ -219,3 +219,46 @@ Deno.test("cli --log-file rotates at --log-max-bytes keeping --log-backup-count 
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("a.log"));
   assert.deepEqual(names.sort(), ["a.log", "a.log.1", "a.log.2"]);
 });
+
+Deno.test("run-csv's text summary shows latencies in µs and the map's tombstones, as its JSON has them", async () => {
+  const dir = tempDir();
+  try {
+    const rows = ["op,key,value"];
+    for (let i = 0; i < 3000; i++) rows.push(`put,K${i},${i}`);
+    for (let i = 0; i < 1000; i++) rows.push(`del,K${i},`, `get,K${i + 1000},`);
+    await Deno.writeTextFile(`${dir}/w.csv`, rows.join("\n") + "\n");
+    await Deno.writeTextFile(
+      `${dir}/c.toml`,
+      '[adaptive]\nstart_backend = "robinhood"\nrh_deletion = "tombstone"\nmax_tombstone_ratio = 1.0\n',
+    );
+    const r = await runCli([
+      "--config",
+      `${dir}/c.toml`,
+      "run-csv",
+      "--csv",
+      `${dir}/w.csv`,
+      "--json-summary-out",
+      `${dir}/s.json`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(await Deno.readTextFile(`${dir}/s.json`));
+    assert.ok(s.final_stats.tombstones > 0, "the workload leaves tombstones");
+    const [head, ...lat] = r.stdout.split("\n").slice(3, 8);
+    assert.match(head!, /^latency \(µs, 1 op in \d+ sampled\) +p50 +p90 +p99$/);
+    for (const [i, op] of ["overall", "put", "get", "del"].entries()) {
+      const cells = lat[i]!.trim().split(/ +/);
+      assert.equal(cells[0], op);
+      for (const [j, q] of ["p50", "p90", "p99"].entries()) {
+        const us = s.latency_ms[op][q] * 1000;
+        const shown = Number(cells[j + 1]!.replaceAll(",", ""));
+        assert.ok(Math.abs(shown - us) <= us * 0.005 + 1e-9, `${op} ${q}: ${shown} vs ${us} µs`);
+      }
+    }
+    assert.match(
+      r.stdout,
+      new RegExp(`\\nmap: 2000 entries, [^\\n]*, ${s.final_stats.tombstones} tombstones, `),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

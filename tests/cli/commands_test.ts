@@ -531,7 +531,7 @@ Deno.test("demo generates a workload and compares the three backends", async () 
   for (const label of ["adaptive", "chaining (fast-insert)", "robin hood (fast-lookup)"]) {
     assert.match(r.stdout, new RegExp(label.replace(/[()]/g, "\\$&")));
   }
-  assert.match(r.stdout, /ops\/s +p50 ms +p99 ms +final backend +migrations +bytes\/entry/);
+  assert.match(r.stdout, /ops\/s +p50 µs +p99 µs +final backend +migrations +bytes\/entry/);
   for (const mode of ["adaptive", "fast-insert", "fast-lookup"]) {
     assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${dir}/${mode}/metrics.ndjson`));
     const v = await runCli(["validate-metrics", `${dir}/${mode}/metrics.ndjson`]);

@@ -13,7 +13,8 @@ import { replay } from "../../replay/replay.ts";
 import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
-import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags, thousands } from "./run_csv.ts";
+import { micros, thousands } from "../format.ts";
+import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
 import { checkOutputDirs, checkOutputFiles } from "../paths.ts";
@@ -79,8 +80,8 @@ export function formatDemoTable(rows: Array<{ label: string; s: RunSummary }>): 
   const head = [
     pad("mode", 26),
     pad("ops/s", 11, true),
-    pad("p50 ms", 9, true),
-    pad("p99 ms", 9, true),
+    pad("p50 µs", 9, true),
+    pad("p99 µs", 9, true),
     pad("final backend", 14, true),
     pad("migrations", 11, true),
     pad("bytes/entry", 12, true),
@@ -90,8 +91,8 @@ export function formatDemoTable(rows: Array<{ label: string; s: RunSummary }>): 
     out.push([
       pad(label, 26),
       pad(thousands(s.ops_per_second), 11, true),
-      pad(s.latency_ms.overall.p50.toFixed(5), 9, true),
-      pad(s.latency_ms.overall.p99.toFixed(5), 9, true),
+      pad(micros(s.latency_ms.overall.p50), 9, true),
+      pad(micros(s.latency_ms.overall.p99), 9, true),
       pad(s.final_backend, 14, true),
       pad(String(s.migrations_triggered), 11, true),
       pad(s.bytes_per_entry.toFixed(1), 12, true),

@@ -8,6 +8,7 @@ import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.
 import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
+import { micros, thousands } from "../format.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
 import { checkWorkloadPath, type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
 import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
@@ -288,15 +289,6 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   return { kind: "summary", summary, result };
 }
 
-/** `1234567.8` -> `1,234,568` (no Intl: loading ICU data costs milliseconds). */
-export function thousands(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-function fmtMs(n: number): string {
-  return n < 0.01 ? n.toExponential(2) : n.toFixed(4);
-}
-
 /** The text summary printed without `--json`. */
 export function formatSummary(s: RunSummary): string {
   const lines = [
@@ -305,13 +297,13 @@ export function formatSummary(s: RunSummary): string {
     `mode ${s.mode}, final backend ${s.final_backend}, migrations ${s.migrations_triggered}, ` +
     `compactions ${s.compactions_triggered}`,
     `ops: put ${s.ops_by_type.put}, get ${s.ops_by_type.get}, del ${s.ops_by_type.del}`,
-    `latency (ms, 1 op in ${s.latency_sample.every_n_ops} sampled)    p50        p90        p99`,
+    `latency (µs, 1 op in ${s.latency_sample.every_n_ops} sampled)    p50        p90        p99`,
   ];
   for (const op of ["overall", "put", "get", "del"] as const) {
     const p = s.latency_ms[op];
     lines.push(
-      `  ${op.padEnd(36)}${fmtMs(p.p50).padStart(9)}  ${fmtMs(p.p90).padStart(9)}  ${
-        fmtMs(p.p99).padStart(9)
+      `  ${op.padEnd(36)}${micros(p.p50).padStart(9)}  ${micros(p.p90).padStart(9)}  ${
+        micros(p.p99).padStart(9)
       }`,
     );
   }
@@ -319,7 +311,7 @@ export function formatSummary(s: RunSummary): string {
   lines.push(
     `map: ${f.size} entries, capacity ${f.capacity}, load ${f.load_factor.toFixed(3)}, ` +
       `max group ${f.max_group_len}, avg probe ${f.avg_probe_distance.toFixed(3)}, ` +
-      `${s.bytes_per_entry.toFixed(1)} bytes/entry`,
+      `${f.tombstones} tombstones, ${s.bytes_per_entry.toFixed(1)} bytes/entry`,
   );
   lines.push(
     s.metrics_file === null

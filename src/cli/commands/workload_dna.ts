@@ -13,7 +13,8 @@ import { atomicWrite } from "../../io/atomic_write.ts";
 import { readWorkload } from "../../workload/csv_reader.ts";
 import { analyseWorkload, DNA_DEFAULTS } from "../../workload/dna.ts";
 import type { WorkloadDna } from "../../contracts/workload_dna.ts";
-import { addCsvLimitOptions, thousands } from "./run_csv.ts";
+import { thousands } from "../format.ts";
+import { addCsvLimitOptions } from "./run_csv.ts";
 import { emitSuccess, intArg } from "../program.ts";
 
 /** Flags of `workload-dna`. */

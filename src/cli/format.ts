@@ -1,0 +1,21 @@
+/**
+ * Numbers as the text renderings print them (JSON documents carry the raw values).
+ *
+ * @module
+ */
+
+/** `1234567.8` -> `1,234,568` (no Intl: loading ICU data costs milliseconds). */
+export function thousands(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * A latency given in milliseconds, in microseconds: three significant digits (`0.401`, `1.44`,
+ * `10.9`), whole above 100 (`123`, `1,234`). An operation takes well under a microsecond, so in
+ * milliseconds it read `4.01e-4`.
+ */
+export function micros(ms: number): string {
+  const us = ms * 1000;
+  if (us === 0) return "0";
+  return us >= 100 ? thousands(us) : us.toPrecision(3);
+}
