@@ -89,6 +89,18 @@ export function writeStderr(text: string): void {
 }
 
 /**
+ * Writes text to stderr, dropping it when stderr's reader is gone: a failure must still exit
+ * with its own code (`run-csv ... 2>&1 | head -1`), not an uncaught BrokenPipe's 1.
+ */
+function writeStderrIfOpen(text: string): void {
+  try {
+    writeStderr(text);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+  }
+}
+
+/**
  * A line for the person at the terminal (progress, a URL) on stderr: as it is, or with
  * `--log-json` an info record of `category`, so that stderr stays JSON lines.
  */
@@ -267,7 +279,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       return 0;
     }
     if (parsed.kind === "none") {
-      writeStderr(program.helpText());
+      writeStderrIfOpen(program.helpText());
       throw new UsageError("no command given");
     }
     command = parsed.command.name();
@@ -315,8 +327,8 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       ...envelope,
     });
     await shutdownLogging().catch(() => {});
-    if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);
-    writeStderr(`${JSON.stringify(envelope)}\n`);
+    if (debugEnabled() && err instanceof Error && err.stack) writeStderrIfOpen(`${err.stack}\n`);
+    writeStderrIfOpen(`${JSON.stringify(envelope)}\n`);
     return exitCode;
   }
   await shutdownLogging().catch(() => {});

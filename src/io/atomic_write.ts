@@ -35,15 +35,19 @@ export function withoutDots(path: string): string {
 
 /** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
 const pending = new Set<string>();
-const SIGNALS = [["SIGINT", 130], ["SIGTERM", 143]] as const;
+/** Directories made for outputs not yet written, deepest first within each write. */
+const createdDirs: string[] = [];
+/** SIGHUP too: a closed terminal or SSH session must not leave a hidden temporary file. */
+const SIGNALS = [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const;
 let onSignal: Array<() => void> | null = null;
 let cleanUpOnSignal = false;
 
 /**
- * Makes SIGINT and SIGTERM remove the temporary files of writes under way, then exit with the
- * conventional 130 or 143. Without it (a library user's process) signals are left alone; the
- * CLI turns it on. The listeners exist only while a temporary file does: a signal arriving
- * at any other time gets the default or the program's own handling.
+ * Makes SIGINT, SIGTERM and SIGHUP remove the temporary files of writes under way (and the
+ * directories made for them, when empty), then exit with the conventional 130, 143 or 129.
+ * Without it (a library user's process) signals are left alone; the CLI turns it on. The
+ * listeners exist only while a temporary file or such a directory does: a signal arriving at
+ * any other time gets the default or the program's own handling.
  */
 export function removeTempFilesOnSignal(): void {
   cleanUpOnSignal = true;
@@ -67,11 +71,11 @@ export function leaveSignalsToProgram(): void {
  * SIGTERM do to the CLI, for a process that must stop for another reason (an orphaned job).
  */
 export function exitRemovingTempFiles(code: number): never {
-  for (const p of pending) {
+  for (const p of [...pending, ...createdDirs]) {
     try {
-      Deno.removeSync(p);
+      Deno.removeSync(p); // a directory only when empty: nothing else is lost
     } catch {
-      // already gone
+      // already gone, or a directory that holds something else
     }
   }
   Deno.exit(code);
@@ -81,11 +85,32 @@ export function exitRemovingTempFiles(code: number): never {
 export function trackTempFile(path: string, done = false): void {
   if (done) pending.delete(path);
   else pending.add(path);
+  listenWhileTracking();
+}
+
+/**
+ * Records (or with `done`, forgets) the directories a write made for its output, deepest
+ * first: a signal before the output is in place removes those still empty.
+ */
+export function trackCreatedDirs(dirs: readonly string[], done = false): void {
+  if (!done) createdDirs.push(...dirs);
+  else {
+    for (const d of dirs) {
+      const i = createdDirs.indexOf(d);
+      if (i >= 0) createdDirs.splice(i, 1);
+    }
+  }
+  listenWhileTracking();
+}
+
+/** Installs the signal listeners while anything is tracked, and removes them after. */
+function listenWhileTracking(): void {
   if (!cleanUpOnSignal || Deno.build.os === "windows") return;
-  if (pending.size > 0 && onSignal === null) {
+  const tracking = pending.size + createdDirs.length > 0;
+  if (tracking && onSignal === null) {
     onSignal = SIGNALS.map(([, code]) => () => exitRemovingTempFiles(code));
     SIGNALS.forEach(([sig], i) => Deno.addSignalListener(sig, onSignal![i]!));
-  } else if (pending.size === 0 && onSignal !== null) {
+  } else if (!tracking && onSignal !== null) {
     SIGNALS.forEach(([sig], i) => Deno.removeSignalListener(sig, onSignal![i]!));
     onSignal = null;
   }
@@ -181,6 +206,8 @@ export interface StagedFile {
   readonly path: string;
   /** Renames the file over its target (and fsyncs the directory); on failure, discards it. */
   commit(): void;
+  /** Throws IOError naming the target when the temporary file is no longer there. */
+  check(): void;
   /** Removes the temporary file; the target is left as it was. */
   discard(): void;
 }
@@ -201,6 +228,13 @@ export function stagedFile(path: string, tmp: string, target: string = path): St
       }
       trackTempFile(tmp, true);
       syncDirSync(dirOf(target));
+    },
+    check(): void {
+      try {
+        Deno.lstatSync(tmp);
+      } catch (err) {
+        throw writeError(path, err);
+      }
     },
     discard(): void {
       try {
@@ -289,6 +323,29 @@ export async function writeTogether(
     for (const s of staged) s.discard();
     throw err;
   }
-  for (const s of staged) s.commit();
+  commitAll(staged);
   return staged.map((s) => s.path);
+}
+
+/**
+ * Renames staged files over their targets in order, once every temporary file is known to be
+ * still there: a directory moved or removed during a long run takes its file with it, and that
+ * must fail before any target is replaced, not after some are. Returns how many were renamed;
+ * on failure, discards those not renamed and throws, with `renamed` telling how many were.
+ */
+export function commitAll(
+  staged: readonly StagedFile[],
+  renamed: { count: number } = { count: 0 },
+): number {
+  try {
+    for (const f of staged) f.check();
+    for (const f of staged) {
+      f.commit();
+      renamed.count++;
+    }
+  } catch (err) {
+    for (const f of staged.slice(renamed.count)) f.discard();
+    throw err;
+  }
+  return renamed.count;
 }

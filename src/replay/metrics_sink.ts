@@ -16,6 +16,7 @@ import {
   stagedFile,
   stageFile,
   tempPathFor,
+  trackCreatedDirs,
   withoutDots,
   writeError,
   writeTarget,
@@ -62,6 +63,7 @@ export class MetricsNdjsonWriter {
     Deno.mkdirSync(dir, { recursive: true });
     const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
     w.#createdDirs = created;
+    trackCreatedDirs(created);
     try {
       w.#target = writeTarget(w.path);
       if (maxTicks === 0) {
@@ -112,6 +114,13 @@ export class MetricsNdjsonWriter {
 
   /** Completes and fsyncs the file; its `commit()` renames it over `metrics.ndjson`. */
   async stage(): Promise<StagedFile> {
+    const staged = await this.#stage();
+    const dirs = this.#createdDirs;
+    // Once the file is in place, its directories are outputs too.
+    return { ...staged, commit: () => (staged.commit(), trackCreatedDirs(dirs, true)) };
+  }
+
+  async #stage(): Promise<StagedFile> {
     if (this.#maxTicks > 0) return await stageFile(this.path, this.#ringChunks());
     const file = this.#file!;
     this.#flush();
@@ -162,6 +171,7 @@ export class MetricsNdjsonWriter {
         break; // not empty (nor, then, any above it), or gone
       }
     }
+    trackCreatedDirs(this.#createdDirs, true);
     this.#createdDirs = [];
   }
 }

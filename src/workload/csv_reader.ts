@@ -543,6 +543,20 @@ export interface ByteReader {
   read(p: Uint8Array): Promise<number | null>;
 }
 
+/**
+ * Throws IOError when a regular file was cut short while being read: its rows up to the cut,
+ * the last one perhaps truncated, would otherwise replay as if they were the whole workload.
+ */
+function checkUnchanged(path: string, file: Deno.FsFile, opened: number, read: number): void {
+  const now = file.statSync().size;
+  if (read >= opened && now >= read) return;
+  throw new IOError(
+    `CSV file '${path}' changed while being read: ${opened} bytes when opened, ${now} now, ` +
+      `${read} read`,
+    { hint: "Replay a file no other process is writing (generate-csv writes atomically)" },
+  );
+}
+
 /** Where a workload comes from: a path (`-` for stdin) or a reader. */
 export type WorkloadSource = string | ByteReader;
 
@@ -589,6 +603,7 @@ export async function* readWorkload(
   const maxRowBytes = options.maxRowBytes ?? (1 << 20);
   let reader: ByteReader;
   let file: Deno.FsFile | null = null;
+  let openedSize = -1; // a regular file's size when opened
   if (typeof source === "string") {
     if (source === "-") reader = Deno.stdin;
     else {
@@ -606,6 +621,7 @@ export async function* readWorkload(
         throw openError(source, err);
       }
       const info = regular ?? await file.stat();
+      if (info.isFile) openedSize = info.size;
       if (info.isDirectory) {
         file.close();
         throw isDirectory(source);
@@ -656,8 +672,10 @@ export async function* readWorkload(
         buf = bigger;
       }
       const n = await reader.read(buf.subarray(end));
-      if (n === null) eof = true;
-      else {
+      if (n === null) {
+        eof = true;
+        if (openedSize >= 0) checkUnchanged(source as string, file!, openedSize, stats.bytes);
+      } else {
         stats.bytes += n;
         if (maxBytes > 0 && stats.bytes > maxBytes) throw exceeds(stats.bytes, maxBytes);
         end += n;

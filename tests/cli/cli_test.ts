@@ -262,3 +262,28 @@ Deno.test("run-csv's text summary shows latencies in µs and the map's tombstone
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("cli a failure whose stderr reader has gone still exits with the error's code", async () => {
+  for (
+    const [args, code] of [[["frobnicate"], 2], [
+      ["run-csv", "--csv", "/nonexistent.csv"],
+      5,
+    ]] as const
+  ) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-sys",
+        `${ROOT}cli.ts`,
+        ...args,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await child.stderr.cancel(); // the reader goes away before the envelope is written
+    assert.equal((await child.status).code, code, args.join(" "));
+  }
+});

@@ -287,3 +287,34 @@ Deno.test("an output not there yet is seen through a linked directory on its pat
   assert.match(String(r.envelope?.detail), /^--json-summary-out and --snapshot-out name the same/);
   assert.deepEqual([...Deno.readDirSync(`${dir}/real`)], []);
 });
+
+Deno.test("run-csv whose metrics directory is removed mid-run commits none of its outputs", async () => {
+  const dir = tempDir();
+  try {
+    const fifo = `${dir}/w.csv`;
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    const run = runCli([
+      "run-csv",
+      "--csv",
+      fifo,
+      "--metrics-out-dir",
+      `${dir}/m`,
+      "--json-summary-out",
+      `${dir}/s.json`,
+      "--snapshot-out",
+      `${dir}/snap.adhsnap`,
+    ]);
+    // Opening the FIFO waits for the run to open it, after it made its metrics file.
+    const input = await Deno.open(fifo, { write: true });
+    await input.write(new TextEncoder().encode("op,key,value\nput,a,1\n"));
+    Deno.removeSync(`${dir}/m`, { recursive: true });
+    input.close();
+    const r = await run;
+    assert.equal(r.code, 5, r.stderr);
+    assert.equal(r.envelope?.error, "IO");
+    assert.match(String(r.envelope?.detail), /m\/metrics\.ndjson/);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["w.csv"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

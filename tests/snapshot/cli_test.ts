@@ -636,3 +636,49 @@ Deno.test("items and get print committed test vectors, non-string values as JSON
   });
   assert.equal(g.stdout, '{"level":3}\n');
 });
+
+Deno.test("put and del running at once on one snapshot keep every change", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/kv.adhsnap`;
+    assert.equal((await cli(["put", "seed", "0", "--snapshot", snap])).code, 0);
+    const runs = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => cli(["put", `key${i}`, `v${i}`, "--snapshot", snap])),
+      cli(["del", "seed", "--snapshot", snap]),
+    ]);
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const r = await cli(["items", "--snapshot", snap]);
+    const keys = r.stdout.trimEnd().split("\n").map((l) => l.split(",")[0]).sort();
+    assert.deepEqual(keys, Array.from({ length: 12 }, (_, i) => `key${i}`).sort());
+    // The lock's side file goes with the last holder.
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["kv.adhsnap"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run-csv continuing a snapshot in place and puts on it at once keep every change", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/s.adhsnap`;
+    const csv = `${dir}/w.csv`;
+    await Deno.writeTextFile(
+      csv,
+      ["op,key,value", ...Array.from({ length: 20_000 }, (_, i) => `put,r${i},${i}`)].join("\n"),
+    );
+    assert.equal((await cli(["put", "seed", "0", "--snapshot", snap])).code, 0);
+    const runs = await Promise.all([
+      cli(["run-csv", "--csv", csv, "--snapshot-in", snap, "--snapshot-out", snap]),
+      ...Array.from({ length: 6 }, (_, i) => cli(["put", `k${i}`, "v", "--snapshot", snap])),
+    ]);
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const r = await cli(["--json", "items", "--snapshot", snap]);
+    const keys = new Set((json(r, "items").items as Array<[string, string]>).map(([k]) => k));
+    assert.equal(keys.size, 20_000 + 1 + 6);
+    for (const k of ["seed", "r0", "r19999", ...Array.from({ length: 6 }, (_, i) => `k${i}`)]) {
+      assert.ok(keys.has(k), k);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

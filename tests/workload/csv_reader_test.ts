@@ -9,7 +9,7 @@ import {
   readWorkload,
   type ReadWorkloadOptions,
 } from "../../src/workload/csv_reader.ts";
-import { BadInputError } from "../../src/errors.ts";
+import { BadInputError, IOError } from "../../src/errors.ts";
 
 /** A reader over `bytes` that returns at most `chunk` bytes per read. */
 function bytesReader(bytes: Uint8Array, chunk: number): ByteReader {
@@ -374,4 +374,37 @@ Deno.test("readWorkload() drops whitespace around a quoted field, as it always h
   // the row starts on, after a quoted line break too.
   await rejects('op,key,value\nput,"a\nb" x,1\n', "Invalid character after quoted field at line 2");
   await rejects('op,key,value\nput,"a\nb",x"y\n', "Invalid quote inside unquoted field at line 2");
+});
+
+Deno.test("readWorkload() of a file cut short while it is read throws IOError, not a shorter workload", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/w.csv`;
+    const rows = ["op,key,value"];
+    for (let i = 0; i < 2000; i++) rows.push(`put,K${i},${i}`);
+    Deno.writeTextFileSync(path, rows.join("\n") + "\n");
+    let batches = 0;
+    await assert.rejects(
+      async () => {
+        for await (const _ of readWorkload(path, { chunkSize: 4096, batchSize: 64 })) {
+          if (batches++ === 0) Deno.truncateSync(path, 1000); // behind the reader already
+        }
+      },
+      (err: unknown) => {
+        assert.ok(err instanceof IOError, String(err));
+        assert.match(
+          err.message,
+          /w\.csv' changed while being read: \d+ bytes when opened, 1000 now/,
+        );
+        return true;
+      },
+    );
+    // Unchanged, the same file reads whole.
+    Deno.writeTextFileSync(path, rows.join("\n") + "\n");
+    let n = 0;
+    for await (const b of readWorkload(path, { chunkSize: 4096, batchSize: 64 })) n += b.length;
+    assert.equal(n, 2000);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -11,7 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import { type AdhashConfig, loadConfig } from "../../config/load.ts";
 import { replay } from "../../replay/replay.ts";
 import { readWorkload } from "../../workload/csv_reader.ts";
-import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
+import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AbCompareReport } from "../../contracts/ab_compare.ts";
@@ -243,9 +243,11 @@ export function registerAbCompareCommand(program: Command): void {
           staged.push(await stageFile(markdownOut, formatAbMarkdown(report)));
           // Last: a reader that finds ab.json finds the files it names.
           staged.push(await stageFile(jsonOut, `${JSON.stringify(report, null, 2)}\n`));
-          for (const f of staged) {
-            f.commit();
-            committed.add(f);
+          const renamed = { count: 0 };
+          try {
+            commitAll(staged, renamed);
+          } finally {
+            staged.slice(0, renamed.count).forEach((f) => committed.add(f));
           }
         }
       } catch (err) {

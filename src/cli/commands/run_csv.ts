@@ -5,7 +5,14 @@
  */
 
 import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
-import { type StagedFile, stageFile } from "../../io/atomic_write.ts";
+import {
+  commitAll,
+  type StagedFile,
+  stageFile,
+  withoutDots,
+  writeTarget,
+} from "../../io/atomic_write.ts";
+import { lockFile } from "../../io/file_lock.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import { micros, thousands } from "../format.ts";
@@ -166,8 +173,12 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
       },
     };
   }
+  // Continuing a map and saving it back is a read-modify-write: the snapshot's lock keeps a
+  // `put` or another run from changing it in between, only to be overwritten.
+  let release: (() => void) | undefined;
   if (flags.snapshotOut !== undefined && flags.snapshotOut === flags.snapshotIn) {
     logger.info("--snapshot-out equals --snapshot-in: the snapshot is replaced atomically");
+    release = await lockFile(writeTarget(withoutDots(flags.snapshotOut)));
   }
   let map: AnyMap<unknown>;
   let gzippedInput = false; // --snapshot-out keeps --snapshot-in's compression
@@ -195,7 +206,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   // Every output is written and fsynced under a temporary name first, then all are renamed:
   // a run that fails, reading its input or writing any output, commits none of them.
   const staged: StagedFile[] = [];
-  let committed = 0;
+  const committed = { count: 0 };
   try {
     const onTick = ctx.onTick;
     result = await replay(map as ReplayMap, readWorkload(flags.csv, readOptions, stats), {
@@ -270,19 +281,22 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
         await stageFile(flags.jsonSummaryOut, `${JSON.stringify(summary, null, 2)}\n`),
       );
     }
-    if (writer !== null) staged.push(await writer.stage());
-    for (const f of staged) {
-      f.commit();
-      committed++;
-    }
+    // First: its temporary file has existed since the run began, the longest exposed to a
+    // directory moved or removed meanwhile.
+    if (writer !== null) staged.unshift(await writer.stage());
+    commitAll(staged, committed);
+    release?.();
   } catch (err) {
-    for (const f of staged.slice(committed)) f.discard();
+    release?.();
+    for (const f of staged.slice(committed.count)) f.discard();
     writer?.abort();
     if (result === undefined) {
       // The error names the line; a row count here disagreed with it by one for some errors.
       logger.error("Run failed; no metrics, summary or snapshot written");
     } else {
-      logger.error("Run could not write its outputs; {committed} of them written", { committed });
+      logger.error("Run could not write its outputs; {committed} of them written", {
+        committed: committed.count,
+      });
     }
     throw err;
   }

@@ -11,6 +11,8 @@ import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
+import { lockFile } from "../../io/file_lock.ts";
+import { withoutDots, writeTarget } from "../../io/atomic_write.ts";
 import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
@@ -34,6 +36,8 @@ export interface Store {
   created: boolean;
   /** The snapshot read was gzipped: saving it back keeps it so, whatever its name. */
   compressed: boolean;
+  /** Releases the snapshot's lock, held from the read through the save by a writing command. */
+  release?: () => void;
 }
 
 /**
@@ -91,11 +95,16 @@ export async function openStore(
   path: string | undefined,
   writes = false,
 ): Promise<Store> {
+  // Concurrent writers each read, change and replace the file: without the lock the last
+  // rename wins and the other changes are lost, though every command said OK.
+  if (path !== undefined) checkStorePath(path, writes);
+  const release = path !== undefined && writes
+    ? await lockFile(writeTarget(withoutDots(path)))
+    : undefined;
   if (path !== undefined) {
-    checkStorePath(path, writes);
     try {
       await Deno.lstat(path);
-      return { ...await readSnapshotAt(path), created: false };
+      return { ...await readSnapshotAt(path), created: false, ...(release && { release }) };
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -105,13 +114,18 @@ export async function openStore(
     map: createMap<unknown>(mode, commandConfig().policy),
     created: true,
     compressed: false,
+    ...(release && { release }),
   };
 }
 
-/** Saves a store's map back to `path`, gzipped when it was read so or `path` ends in `.gz`. */
+/**
+ * Saves a store's map back to `path`, gzipped when it was read so or `path` ends in `.gz`, and
+ * releases its lock.
+ */
 export async function saveStore(path: string, store: Store): Promise<void> {
   const codec = await snapshotCodec();
   await codec.saveSnapshot(path, store.map, store.compressed ? { compress: true } : {});
+  store.release?.();
 }
 
 /** Text of a value in `get`/`items` output: strings as they are, anything else as JSON. */

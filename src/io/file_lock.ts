@@ -1,0 +1,51 @@
+/**
+ * An advisory lock serialising read-modify-write cycles on one file across processes.
+ *
+ * @module
+ */
+
+import { dirOf } from "./atomic_write.ts";
+
+/**
+ * Takes the exclusive lock of `path`, waiting for any other holder; returns the release. The
+ * lock is on a side file `.NAME.lock` beside `path` (locking `path` itself would not do: an
+ * atomic write renames a new file over it), which the release removes. A process that was
+ * waiting on the removed file then finds the name gone or another file under it, and tries
+ * again on that. A holder that dies releases the lock with its file descriptor.
+ */
+export async function lockFile(path: string): Promise<() => void> {
+  const dir = dirOf(path);
+  const lockPath = `${dir}/.${path.slice(path.lastIndexOf("/") + 1)}.lock`;
+  await Deno.mkdir(dir, { recursive: true });
+  for (;;) {
+    const file = await Deno.open(lockPath, { write: true, create: true });
+    try {
+      await file.lock(true);
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+    if (sameFile(file, lockPath)) {
+      return () => {
+        try {
+          Deno.removeSync(lockPath); // while still locked: no one can lock it in between
+        } catch {
+          // removed by hand: nothing to do
+        }
+        file.close();
+      };
+    }
+    file.close();
+  }
+}
+
+/** Whether `file` is still the file named `path`. */
+function sameFile(file: Deno.FsFile, path: string): boolean {
+  try {
+    const held = file.statSync();
+    const named = Deno.statSync(path);
+    return held.ino === named.ino && held.dev === named.dev;
+  } catch {
+    return false; // the name is gone
+  }
+}
