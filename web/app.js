@@ -45,13 +45,20 @@
       throw new Unauthorized("401");
     }
     const body = await res.json().catch(() => null);
-    if (!res.ok) {
-      const detail = body && body.detail ? body.detail : `HTTP ${res.status}`;
-      const err = new Error(detail);
-      err.status = res.status;
-      throw err;
-    }
+    if (!res.ok) throw apiError(res, body);
     return body;
+  }
+  /** The error of a refused request: the envelope's detail, its status and hint (if any). */
+  function apiError(res, body) {
+    const err = new Error(body && body.detail ? body.detail : `HTTP ${res.status}`);
+    err.status = res.status;
+    if (body && typeof body.hint === "string" && body.hint !== "") err.hint = body.hint;
+    return err;
+  }
+  /** Shows `err` in `el`: its message, then the server's hint on a line of its own. */
+  function showError(el, err) {
+    el.textContent = err.message;
+    if (err.hint) el.append(span("hint", err.hint));
   }
 
   /** A JSON request with a body (POST, DELETE); errors as in api(). */
@@ -66,11 +73,7 @@
       throw new Unauthorized("401");
     }
     const json = await res.json().catch(() => null);
-    if (!res.ok) {
-      const err = new Error(json && json.detail ? json.detail : `HTTP ${res.status}`);
-      err.status = res.status;
-      throw err;
-    }
+    if (!res.ok) throw apiError(res, json);
     return json;
   }
 
@@ -618,6 +621,14 @@
       }`;
     }
     const where = `slot ${s.slot}`;
+    // A put that finds its key absent after passing a tombstone at the key's own distance goes
+    // back to that tombstone: the path ends with a stop, then an insert on the tombstone.
+    const i = trace.path.indexOf(s);
+    const last = trace.path[trace.path.length - 1];
+    const reuse = trace.operation === "put" && trace.path.length >= 2 &&
+        trace.path[trace.path.length - 2].action === "stop" && last.action === "insert"
+      ? last
+      : null;
     switch (s.action) {
       case "swap":
         return `${where}: Robin Hood swap — the incoming key (distance ${s.carried_distance}) is further from home than ${s.key_repr} (distance ${s.probe_distance}), so it takes the slot and ${s.key_repr} moves on`;
@@ -633,13 +644,54 @@
         return `${where}: ${
           s.state === "empty"
             ? "empty slot"
+            : s.state === "tombstone"
+            ? `a tombstone at distance ${s.probe_distance} < ${s.carried_distance}`
             : `resident ${s.key_repr} is closer to home (distance ${s.probe_distance} < ${s.carried_distance})`
-        } — the key cannot be further on; stop`;
+        } — ${
+          reuse && i === trace.path.length - 2
+            ? `the key is not in the table; the put goes back to the tombstone at slot ${reuse.slot} to place it`
+            : "the key cannot be further on; stop"
+        }`;
       default:
-        return `${where}: ${s.state}${
-          s.key_repr ? ` ${s.key_repr} (distance ${s.probe_distance})` : ""
-        } — advance, carried distance ${s.carried_distance}`;
+        return `${where}: ${
+          s.state === "occupied"
+            ? `${s.key_repr} (distance ${s.probe_distance})`
+            : `${s.state}${s.probe_distance === null ? "" : ` (distance ${s.probe_distance})`}`
+        } — ${
+          reuse && s.slot === reuse.slot && i < trace.path.length - 2
+            ? "the key's own distance: the put remembers it for reuse; "
+            : ""
+        }advance, carried distance ${s.carried_distance}`;
     }
+  }
+
+  /** The line the CLI prints for a put that first rebuilds the table, or "" without one. */
+  function rebuildText(trace) {
+    const r = trace.rebuild;
+    if (!r) return "";
+    const unit = trace.backend === "chaining" ? "chains" : "slots";
+    return r.type === "resize"
+      ? `The table is full: this put first grows it from ${r.from_capacity} to ${r.to_capacity} ${unit}, then probes the new table.`
+      : `Tombstones fill the table: this put first rebuilds it without them (${r.to_capacity} ${unit}), then probes the new table.`;
+  }
+
+  /**
+   * "hash 0x…" as the CLI prints it, and where the home slot (bucket) comes from: the top bits
+   * of the hash, as many as the capacity (a power of two) needs.
+   */
+  function hashText(trace, home) {
+    if (typeof trace.hash !== "number") return { hash: "", bits: "" };
+    const hash = `hash 0x${(trace.hash >>> 0).toString(16).padStart(8, "0")}`;
+    const bits = Math.log2(trace.capacity);
+    if (
+      !(Number.isInteger(bits) && bits >= 1 && bits <= 31) || trace.hash >>> (32 - bits) !== home
+    ) {
+      return { hash, bits: "" };
+    }
+    return {
+      hash,
+      bits: ` (the hash's top ${bits} bits: ${home.toString(2).padStart(bits, "0")})`,
+    };
   }
 
   function loadTrace(trace) {
@@ -650,14 +702,17 @@
     state.step = 0;
     stopPlay();
     $("probe-view").hidden = false;
-    const head = trace.backend === "chaining"
-      ? `bucket ${trace.bucket} of ${trace.capacity}`
-      : `home slot ${trace.ideal_slot} of ${trace.capacity}`;
+    const chaining = trace.backend === "chaining";
+    const home = chaining ? trace.bucket : trace.ideal_slot;
+    const { hash, bits } = hashText(trace, home);
+    const head = `${chaining ? "bucket" : "home slot"} ${home} of ${trace.capacity}${bits}`;
     $("probe-meta").textContent = `[${trace.backend}] ${
       String(trace.operation).toUpperCase()
-    } key=${trace.key_repr} · ${head} · ${trace.path.length} steps · result: ${
-      trace.terminal ?? (trace.found ? "found" : "not found")
-    }`;
+    } key=${trace.key_repr}${hash ? ` · ${hash}` : ""} · ${head} · ${trace.path.length} step${
+      trace.path.length === 1 ? "" : "s"
+    } · result: ${trace.terminal ?? (trace.found ? "found" : "not found")}`;
+    $("probe-rebuild").textContent = rebuildText(trace);
+    $("probe-rebuild").hidden = !trace.rebuild;
     const ol = $("p-steps");
     ol.textContent = "";
     trace.path.forEach((s) => {
@@ -759,6 +814,20 @@
     if (e.key === "ArrowRight") $("p-next").click();
     if (e.key === "ArrowLeft") $("p-prev").click();
   });
+  // The page cannot tell whether the server has a live map (`serve --source FILE` has none)
+  // without asking: after a probe finds none, the Map select moves to a snapshot, then and
+  // whenever the list of snapshots reloads, until a live probe works or the user picks a map.
+  let pickSnapshot = false;
+  function preferSnapshot() {
+    const sel = $("probe-source");
+    if (!pickSnapshot || sel.value !== "") return null;
+    const first = [...sel.options].find((o) => o.value !== "");
+    if (first) sel.value = first.value;
+    return first ? first.value : null;
+  }
+  $("probe-source").addEventListener("change", () => {
+    pickSnapshot = false;
+  });
   $("probe-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("probe-error").textContent = "";
@@ -767,10 +836,18 @@
     if ($("probe-source").value) q.set("snapshot", $("probe-source").value);
     try {
       const body = await api(`/api/probe?${q}`);
+      if (!q.has("snapshot")) $("probe-live").textContent = "live map";
       loadTrace(body.trace);
     } catch (err) {
       $("probe-view").hidden = true; // the last trace answered another question
-      $("probe-error").textContent = err.message;
+      if (err instanceof Unauthorized) return;
+      showError($("probe-error"), err);
+      if (err.status === 404 && !q.has("snapshot")) {
+        $("probe-live").textContent = "live map (none)";
+        pickSnapshot = true;
+        const name = preferSnapshot();
+        if (name) $("probe-error").append(span("hint", `Map set to snapshot ${name}: ask again.`));
+      }
     }
   });
   $("probe-file").addEventListener("change", async () => {
@@ -801,11 +878,12 @@
         }
         if ([...sel.options].some((o) => o.value === chosen)) sel.value = chosen;
       }
+      preferSnapshot();
       if (body.names.length === 0) {
         $("snap-error").textContent = "No snapshots in ADHASH_SNAPSHOT_DIR.";
       }
     } catch (err) {
-      $("snap-error").textContent = err.message;
+      showError($("snap-error"), err);
     }
   }
   function table(obj) {
@@ -886,7 +964,7 @@
       }
       if (Object.keys(rest).length) out.prepend(section(body.name, table(rest)));
     } catch (err) {
-      $("snap-error").textContent = err.message;
+      showError($("snap-error"), err);
     }
   });
 
@@ -946,9 +1024,10 @@
       }
     } catch (err) {
       out.textContent = "";
-      $("cmp-error").textContent = err.status === 404
-        ? "No comparison loaded. Start the server with --compare AB.json."
-        : err.message;
+      if (err.status === 404) {
+        $("cmp-error").textContent =
+          "No comparison loaded. Start the server with --compare AB.json.";
+      } else showError($("cmp-error"), err);
     }
   }
 
@@ -1005,7 +1084,7 @@
             try {
               await send("DELETE", `/api/jobs/${encodeURIComponent(job.id)}`);
             } catch (err) {
-              $("job-error").textContent = err.message;
+              showError($("job-error"), err);
             }
             loadJobs();
           });
@@ -1015,9 +1094,10 @@
     } catch (err) {
       if (err instanceof Unauthorized) return;
       $("job-rows").textContent = "";
-      $("job-error").textContent = err.status === 404
-        ? "The job service is off. Start the server with --job-root DIR."
-        : err.message;
+      if (err.status === 404) {
+        $("job-error").textContent =
+          "The job service is off. Start the server with --job-root DIR.";
+      } else showError($("job-error"), err);
       listFailed = true;
       jobsTimer = setTimeout(loadJobs, IDLE_JOBS_MS); // a server restarting comes back
       return;
@@ -1025,7 +1105,7 @@
     // The detail's own failure (say a job forgotten meanwhile) must not empty the list.
     if (shownJob) {
       showJob(shownJob).catch((err) => {
-        if (!(err instanceof Unauthorized)) $("job-error").textContent = err.message;
+        if (!(err instanceof Unauthorized)) showError($("job-error"), err);
       });
     }
     // Every second while a listed job can still change; less often otherwise, to show jobs
@@ -1158,7 +1238,7 @@
       const job = await send("POST", `/api/jobs/${kind}`, body);
       shownJob = job.id;
     } catch (err) {
-      if (!(err instanceof Unauthorized)) $("job-error").textContent = err.message;
+      if (!(err instanceof Unauthorized)) showError($("job-error"), err);
     }
     loadJobs();
   });

@@ -135,7 +135,15 @@ export function createApp(options: CreateAppOptions): Hono {
         : status === 403
         ? "Policy"
         : "Error";
-      return errorResponse(c, status, code, err.message);
+      // An exception that knows what to do next carries it as `cause.hint`.
+      const hint = (err.cause as { hint?: unknown } | undefined)?.hint;
+      return errorResponse(
+        c,
+        status,
+        code,
+        err.message,
+        ...(typeof hint === "string" ? [hint] : []),
+      );
     }
     // The request's connection ended before its body did (the client went away, or shutdown
     // cut it off): no fault of the server's, and nobody is left to read an answer.

@@ -14,7 +14,7 @@ import type { MetricsTick } from "../contracts/metrics.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
 import { serverEnv } from "./env.ts";
 import { MetricsHub } from "./hub.ts";
-import type { Traceable } from "./probe_routes.ts";
+import { noLiveMap, type Traceable } from "./probe_routes.ts";
 import { type MetricsServer, startMetricsServer } from "./start.ts";
 
 /** What the replay thread sends. */
@@ -53,7 +53,7 @@ function remoteTrace(op: "get" | "put", key: Key, value: unknown): Promise<Probe
     waiting.set(id, (m) => {
       if (m.trace !== null) resolve(m.trace);
       else if (m.error !== undefined) reject(new HTTPException(400, { message: m.error }));
-      else reject(new HTTPException(404, { message: "no live map to probe" }));
+      else reject(noLiveMap());
     });
     post({ type: "trace", id, op, key, value });
   });

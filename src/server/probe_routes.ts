@@ -18,6 +18,17 @@ import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snap
  * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
  * map in another thread (hence the promises).
  */
+/**
+ * The 404 of a probe with no live map to trace, with the hint the envelope carries: a server
+ * following a metrics file (`--source`) has none, nor does a replay that has not started.
+ */
+export function noLiveMap(): HTTPException {
+  return new HTTPException(404, {
+    message: "no live map to probe",
+    cause: { hint: "Pass snapshot=NAME, or probe during run-csv" },
+  });
+}
+
 export interface Traceable {
   /** The probe path `get(key)` takes. */
   traceGet(key: Key): ProbeTrace | Promise<ProbeTrace>;
@@ -154,15 +165,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
       source = `snapshot:${snapshot}`;
     } else {
       const map = options.liveMap?.() ?? null;
-      if (map === null) {
-        return errorResponse(
-          c,
-          404,
-          "NotFound",
-          "no live map to probe",
-          "Pass snapshot=NAME, or probe during run-csv",
-        );
-      }
+      if (map === null) throw noLiveMap();
       trace = await (op === "get" ? map.traceGet(key) : map.tracePut(key, value));
       source = "live";
     }

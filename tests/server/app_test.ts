@@ -4,6 +4,7 @@ import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { createApp, type CreateAppOptions } from "../../src/server/app.ts";
 import { HISTORY_CSV_COLUMNS } from "../../src/server/history_csv.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
+import { noLiveMap } from "../../src/server/probe_routes.ts";
 import { replayTicks } from "./_fixtures.ts";
 
 const { ticks, map } = await replayTicks();
@@ -295,7 +296,19 @@ Deno.test("createApp() traces probes on the live map", async () => {
   const { app: none } = appWith();
   const missing = await none.request("/api/probe?op=get&key=K1");
   assert.equal(missing.status, 404);
-  assert.equal((await body(missing)).error, "NotFound");
+  const hint = "Pass snapshot=NAME, or probe during run-csv";
+  assert.deepEqual({ ...await body(missing), schema: undefined }, {
+    schema: undefined,
+    error: "NotFound",
+    detail: "no live map to probe",
+    hint,
+  });
+  // A replay thread's map (run-csv --serve) that is not there yet says the same.
+  const { app: early } = appWith(ticks, {
+    liveMap: () => ({ traceGet: () => Promise.reject(noLiveMap()), tracePut: () => null! }),
+  });
+  const notYet = await body(await early.request("/api/probe?op=get&key=K1"));
+  assert.equal(notYet.hint, hint);
 
   const { app } = appWith(ticks, { liveMap: () => map });
   const key = [...map.keys()][0]!;

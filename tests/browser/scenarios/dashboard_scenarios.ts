@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { createMap } from "../../../src/core/factory.ts";
+import { ChainingMap } from "../../../src/core/chaining_map.ts";
+import { RobinHoodMap } from "../../../src/core/robin_hood_map.ts";
+import { traceText } from "../../../src/cli/commands/probe_visualize.ts";
 import { MetricsHub } from "../../../src/server/hub.ts";
 import { startMetricsServer } from "../../../src/server/start.ts";
 import { replay } from "../../../src/replay/replay.ts";
@@ -557,6 +560,197 @@ Deno.test({
     } finally {
       await browser.close();
       await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Mission Control probe view explains hashes, tombstones and rebuilds without a live map",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_probe_" });
+    // A Robin Hood table whose deletions leave tombstones, below its load limit.
+    const tombs = new RobinHoodMap<number>({ deletion: "tombstone" });
+    for (let i = 0; i < 50; i++) tombs.set(`K${i}`, i);
+    for (let i = 0; i < 50; i += 4) tombs.delete(`K${i}`);
+    await saveSnapshot(`${dir}/tombs.adhsnap`, tombs);
+    // As `serve --source FILE`: ticks and snapshots, but no live map to probe.
+    const hub = new MetricsHub();
+    const server = await startMetricsServer({ hub, port: "auto", snapshotDir: dir });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.ctx.newPage();
+      const errors = watchErrors(page);
+      await page.goto(server.url);
+      await page.waitForFunction(() =>
+        (globalThis as unknown as G).adhashDashboard?.mode() === "live"
+      );
+      const stepTexts = () => page.locator("#p-steps li").allTextContents();
+
+      await t.step("the Ops / s card says it is the last tick's rate", async () => {
+        const label = await page.locator(".card.stat", { has: page.locator("#c-ops-s") })
+          .locator(".label").textContent();
+        assert.match(label ?? "", /last tick/);
+      });
+
+      await t.step("no live map: the error shows its hint and a snapshot is picked", async () => {
+        await page.click("#tab-probe");
+        await page.waitForSelector("#probe-source option[value='tombs.adhsnap']", {
+          state: "attached",
+        });
+        assert.equal(await page.inputValue("#probe-source"), ""); // the live map, by default
+        const logged = errors.length;
+        await page.click("#probe-form button[type=submit]");
+        await page.waitForFunction(() =>
+          document.getElementById("probe-error")!.textContent !== ""
+        );
+        const text = await page.textContent("#probe-error") ?? "";
+        assert.match(text, /no live map to probe/);
+        assert.match(text, /Pass snapshot=NAME, or probe during run-csv/);
+        // The next question goes to a snapshot, and stays so when the tab opens again.
+        assert.equal(await page.inputValue("#probe-source"), "tombs.adhsnap");
+        assert.deepEqual(errors.splice(logged), [
+          "Failed to load resource: the server responded with a status of 404 (Not Found)",
+        ]);
+        await page.click("#tab-snapshot");
+        await page.click("#tab-probe");
+        await page.waitForSelector("#probe-source option[value='tombs.adhsnap']", {
+          state: "attached",
+        });
+        assert.equal(await page.inputValue("#probe-source"), "tombs.adhsnap");
+        await page.click("#probe-form button[type=submit]");
+        await page.waitForSelector("#probe-view:not([hidden])");
+        assert.equal(await page.textContent("#probe-error"), "");
+      });
+
+      await t.step("the probe view shows the hash, whose top bits are the home slot", async () => {
+        const trace = tombs.traceGet("K1");
+        await page.selectOption("#probe-source", "tombs.adhsnap"); // as the step before left it
+        await page.fill("#probe-key", "K1");
+        await page.click("#probe-form button[type=submit]");
+        await page.waitForFunction(() =>
+          /GET key="K1"/.test(document.getElementById("probe-meta")?.textContent ?? "")
+        );
+        const meta = await page.textContent("#probe-meta") ?? "";
+        const hex = `0x${trace.hash.toString(16).padStart(8, "0")}`;
+        const bits = trace.ideal_slot.toString(2).padStart(6, "0");
+        assert.match(meta, new RegExp(`hash ${hex}`));
+        assert.match(
+          meta,
+          new RegExp(`home slot ${trace.ideal_slot} of 64 \\(the hash's top 6 bits: ${bits}\\)`),
+        );
+        assert.equal(trace.hash >>> 26, trace.ideal_slot);
+      });
+
+      await t.step("a probe that stops at a tombstone names the tombstone", async () => {
+        // A get that stops at a tombstone closer to home, asked of the server.
+        let key = "";
+        for (let i = 0; i < 5000 && key === ""; i++) {
+          const last = tombs.traceGet(`x${i}`).path.at(-1)!;
+          if (last.state === "tombstone" && last.action === "stop") key = `x${i}`;
+        }
+        assert.notEqual(key, "");
+        const last = tombs.traceGet(key).path.at(-1)!;
+        await page.selectOption("#probe-source", "tombs.adhsnap");
+        await page.fill("#probe-key", key);
+        await page.click("#probe-form button[type=submit]");
+        await page.waitForFunction(
+          (k) => document.getElementById("probe-meta")!.textContent!.includes(`key="${k}"`),
+          key,
+        );
+        const steps = await stepTexts();
+        assert.equal(
+          steps.at(-1),
+          `slot ${last.slot}: a tombstone at distance ${last.probe_distance} < ${last.carried_distance} — the key cannot be further on; stop`,
+        );
+        assert.ok(steps.every((s) => !s.includes("null")), steps.join("\n"));
+        // A put that stops at a tombstone and goes back to reuse an earlier one (a trace file).
+        let put: ReturnType<typeof tombs.tracePut> | undefined;
+        for (let i = 0; i < 5000 && put === undefined; i++) {
+          const p = tombs.tracePut(`x${i}`, 1);
+          if (p.path.some((s) => s.action === "stop" && s.state === "tombstone")) put = p;
+        }
+        assert.ok(put);
+        await page.setInputFiles("#probe-file", {
+          name: "reuse.json",
+          mimeType: "application/json",
+          buffer: Buffer.from(JSON.stringify(put)),
+        });
+        await page.waitForFunction(
+          (k) => document.getElementById("probe-meta")!.textContent!.includes(`PUT key=${k}`),
+          put.key_repr,
+        );
+        const putSteps = await stepTexts();
+        const stop = put.path.at(-2)!;
+        const reuse = put.path.at(-1)!;
+        assert.equal(reuse.state, "tombstone");
+        assert.equal(
+          putSteps.at(-2),
+          `slot ${stop.slot}: a tombstone at distance ${stop.probe_distance} < ${stop.carried_distance} — the key is not in the table; the put goes back to the tombstone at slot ${reuse.slot} to place it`,
+        );
+        assert.equal(
+          putSteps.at(-1),
+          `slot ${reuse.slot}: tombstone reused — insert at distance ${reuse.carried_distance}`,
+        );
+        assert.ok(putSteps.every((s) => !s.includes("null")), putSteps.join("\n"));
+      });
+
+      await t.step("a put that first rebuilds the table says so, as the CLI does", async () => {
+        // Robin Hood at its load limit (resize), Robin Hood full of tombstones (compaction),
+        // chaining at its load limit (resize).
+        const full = new RobinHoodMap<number>();
+        for (let i = 0; i < 54; i++) full.set(`K${i}`, i);
+        const churn = new RobinHoodMap<number>({ deletion: "tombstone" });
+        let compaction: ReturnType<typeof churn.tracePut> | undefined;
+        for (let i = 0; i < 1000 && compaction === undefined; i++) {
+          const p = churn.tracePut(`c${i}`, 1);
+          if (p.rebuild?.type === "compaction") compaction = p;
+          churn.set(`c${i}`, 1);
+          if (i >= 8) churn.delete(`c${i - 8}`);
+        }
+        const chains = new ChainingMap<number>();
+        let chained: ReturnType<typeof chains.tracePut> | undefined;
+        for (let i = 0; i < 10_000 && chained === undefined; i++) {
+          const p = chains.tracePut(`n${i}`, 1);
+          if (p.rebuild) chained = p;
+          chains.set(`n${i}`, 1);
+        }
+        const traces = [full.tracePut("hello", 1), compaction!, chained!];
+        assert.deepEqual(traces.map((tr) => tr.rebuild?.type), ["resize", "compaction", "resize"]);
+        for (const [i, trace] of traces.entries()) {
+          await page.setInputFiles("#probe-file", {
+            name: `rebuild${i}.json`,
+            mimeType: "application/json",
+            buffer: Buffer.from(JSON.stringify(trace)),
+          });
+          await page.waitForFunction(
+            (k) => document.getElementById("probe-meta")!.textContent!.includes(`key=${k}`),
+            trace.key_repr,
+          );
+          // The CLI's second line: "The table is full: ...", "Tombstones fill the table: ...".
+          const expected = traceText(trace, "k").split("\n")[1]!;
+          assert.match(expected, /^(The table is full|Tombstones fill the table)/);
+          assert.equal(await page.textContent("#probe-rebuild"), expected);
+          assert.equal(await page.isVisible("#probe-rebuild"), true);
+        }
+        // A trace without a rebuild hides the line.
+        await page.setInputFiles("#probe-file", {
+          name: "plain.json",
+          mimeType: "application/json",
+          buffer: Buffer.from(JSON.stringify(tombs.traceGet("K1"))),
+        });
+        await page.waitForFunction(() =>
+          /GET key="K1"/.test(document.getElementById("probe-meta")?.textContent ?? "")
+        );
+        assert.equal(await page.isVisible("#probe-rebuild"), false);
+      });
+
+      assert.deepEqual(errors, [], "no console errors or CSP violations");
+    } finally {
+      await browser.close();
+      await server.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
