@@ -682,3 +682,27 @@ Deno.test("run-csv continuing a snapshot in place and puts on it at once keep ev
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("get, items and probe-visualize of a snapshot that is not there warn that the map is empty", async () => {
+  const dir = await tempDir();
+  try {
+    const missing = `${dir}/typo.snp`;
+    for (
+      const args of [
+        ["get", "K5", "--snapshot", missing],
+        ["items", "--snapshot", missing],
+        ["probe-visualize", "--operation", "get", "--key", "K5", "--snapshot", missing],
+      ]
+    ) {
+      const r = await cli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /\[WRN\] .*No snapshot at ".*typo\.snp": reading a new, empty map/);
+    }
+    // Writing commands create the snapshot: nothing to warn about.
+    const r = await cli(["put", "K5", "v", "--snapshot", missing]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /No snapshot/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

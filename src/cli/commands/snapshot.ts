@@ -12,6 +12,7 @@ import { type AnyMap, createMap } from "../../core/factory.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { lockFile } from "../../io/file_lock.ts";
+import { log } from "../../log/setup.ts";
 import { withoutDots, writeTarget } from "../../io/atomic_write.ts";
 import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
@@ -108,6 +109,10 @@ export async function openStore(
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
+  }
+  if (path !== undefined && !writes) {
+    // A misspelt name would otherwise answer from an empty map as if the file held nothing.
+    log(cmd.name()).warn("No snapshot at {path}: reading a new, empty map", { path });
   }
   const { mode } = globalOptions(cmd);
   return {
