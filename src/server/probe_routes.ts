@@ -15,10 +15,6 @@ import { AdhashError } from "../errors.ts";
 import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
 
 /**
- * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
- * map in another thread (hence the promises).
- */
-/**
  * The 404 of a probe with no live map to trace, with the hint the envelope carries: a server
  * following a metrics file (`--source`) has none, nor does a replay that has not started.
  */
@@ -29,6 +25,10 @@ export function noLiveMap(): HTTPException {
   });
 }
 
+/**
+ * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
+ * map in another thread (hence the promises).
+ */
 export interface Traceable {
   /** The probe path `get(key)` takes. */
   traceGet(key: Key): ProbeTrace | Promise<ProbeTrace>;
