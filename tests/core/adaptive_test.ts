@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import {
   AdaptiveMap,
+  type AdaptivePolicy,
   ChainingMap,
   DEFAULT_POLICY,
+  hashKey,
+  indexFor,
+  type Key,
   type MapEvent,
+  restoreBackend,
   RobinHoodMap,
   validatePolicy,
 } from "../../mod.ts";
@@ -362,4 +367,187 @@ Deno.test("AdaptiveMap's migration reasons show the value above its limit, not r
   while (starts.length === 0) m.set(i, i++);
   // 420 entries in 512 chains: 0.8203..., which three decimals would show as 0.820.
   assert.equal(starts[0]!.reason, "load factor 0.8203 > 0.82");
+});
+
+Deno.test("validatePolicy() accepts the ends of its ranges", () => {
+  const ends: Array<Partial<AdaptivePolicy>> = [
+    { maxLfChaining: 8 },
+    { maxTombstoneRatio: 1 },
+    { incrementalBatch: 1 },
+    { incrementalBatch: 2 ** 30 },
+    { initialBuckets: 2 ** 15, groupsPerBucket: 2 ** 15 },
+  ];
+  for (const changes of ends) {
+    const p = { ...DEFAULT_POLICY, ...changes };
+    assert.deepEqual(validatePolicy(p), p);
+  }
+});
+
+Deno.test("AdaptiveMap's triggers are strict: a load, chain or probe distance equal to its limit starts nothing", () => {
+  // Load: 4 entries in 8 chains are 0.5, not above it; the fifth is.
+  const byLoad = new AdaptiveMap<number>({
+    initialBuckets: 1,
+    groupsPerBucket: 8,
+    maxLfChaining: 0.5,
+  });
+  for (let i = 0; i < 4; i++) byLoad.set(i, i);
+  assert.equal(byLoad.migrating, false);
+  byLoad.set(4, 4);
+  assert.equal(byLoad.migrating, true);
+  // Chain: keys of one chain of 8.
+  const sameChain: number[] = [];
+  for (let i = 0; sameChain.length < 3; i++) if (indexFor(hashKey(i), 3) === 5) sameChain.push(i);
+  const byChain = new AdaptiveMap<number>({
+    initialBuckets: 1,
+    groupsPerBucket: 8,
+    maxLfChaining: 8,
+    maxGroupLen: 2,
+  });
+  const reasons: string[] = [];
+  byChain.onEvent((e) => reasons.push(e.reason));
+  byChain.set(sameChain[0]!, 0).set(sameChain[1]!, 1);
+  assert.equal(byChain.migrating, false);
+  byChain.set(sameChain[2]!, 2);
+  assert.deepEqual(reasons, ["longest chain 3 > 2"]);
+  // Probe distance: two keys of one home in 64 slots, at distances 0 and 1, average 0.5. A
+  // tombstone elsewhere makes every write check the policy.
+  const home = (k: number) => indexFor(hashKey(k), 6);
+  const pair: number[] = [];
+  for (let i = 0; pair.length < 3; i++) if (home(i) === 20) pair.push(i);
+  let other = 0;
+  while (home(other) < 30) other++;
+  const byProbe = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    initialCapacityRh: 64,
+    rhDeletion: "tombstone",
+    maxAvgProbeRobinhood: 0.5,
+  });
+  byProbe.set(other, 0).delete(other);
+  byProbe.set(pair[0]!, 1).set(pair[1]!, 2);
+  assert.equal(byProbe.stats().avgProbeDistance, 0.5);
+  assert.equal(byProbe.migrating, false);
+  byProbe.set(pair[2]!, 3); // distance 2: average 1
+  assert.equal(byProbe.migrating, true);
+});
+
+Deno.test("AdaptiveMap lets a Robin Hood table of one batch rebuild itself, and migrates a bigger one", () => {
+  // 8 slots regrow at 6 entries: with a batch of 6 the table rebuilds itself, with 5 it migrates.
+  for (const [incrementalBatch, migrating] of [[6, false], [5, true]] as const) {
+    const m = new AdaptiveMap<number>({
+      startBackend: "robinhood",
+      initialCapacityRh: 8,
+      incrementalBatch,
+    });
+    for (let i = 0; i < 6; i++) m.set(i, i);
+    assert.equal(m.migrating, migrating, `batch ${incrementalBatch}`);
+  }
+});
+
+Deno.test("AdaptiveMap regrows a Robin Hood table to twice its size once entries fill half the regrow limit", () => {
+  // 128 slots regrow at 102 entries and tombstones: 51 entries or more double the table.
+  for (const [live, want] of [[50, "compaction 128"], [51, "resize 256"]] as const) {
+    const m = new AdaptiveMap<number>({
+      startBackend: "robinhood",
+      initialCapacityRh: 128,
+      rhDeletion: "tombstone",
+      incrementalBatch: 8,
+      maxTombstoneRatio: 1,
+      maxAvgProbeRobinhood: 100,
+    });
+    const events: string[] = [];
+    m.onEvent((e) => events.push(`${e.type} ${e.capacity}`));
+    for (let i = 0; i < live - 1; i++) m.set(i, i);
+    // Each new key comes in while `live - 1` entries are in the table, with ever more tombstones.
+    for (let i = live - 1; !m.migrating; i++) m.set(i, i).delete(i - live + 1);
+    m.finishMigration();
+    assert.deepEqual(events, [want], `${live} entries`);
+  }
+});
+
+Deno.test("AdaptiveMap regrows a chaining table while resting once it holds 0.9 of its doubling load", () => {
+  // Probes longer than 0.01 move a Robin Hood map to chaining at its first collision.
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", maxAvgProbeRobinhood: 0.01 });
+  let i = 0;
+  while (!m.migrating) m.set(i, i++);
+  m.finishMigration();
+  assert.equal(m.backend, "chaining");
+  // The table doubles itself at 1.25 x maxLfChaining entries per chain.
+  const { capacity } = m.stats();
+  const limit = Math.floor(capacity * (1.25 * DEFAULT_POLICY.maxLfChaining) * 0.9);
+  while (m.size < limit - 1) m.set(i, i++);
+  assert.equal(m.migrating, false);
+  m.set(i, i++);
+  assert.equal(m.migrating, true, `${m.size} entries in ${capacity} chains`);
+  m.finishMigration();
+  assert.deepEqual([m.backend, m.stats().capacity], ["chaining", 2 * capacity]);
+});
+
+Deno.test("AdaptiveMap sizes a migration's target to take the moved entries and new ones without a rebuild", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 1 });
+  const events: string[] = [];
+  m.onEvent((e) => events.push(e.type));
+  let i = 0;
+  while (!m.migrating) m.set(`K${i}`, i++);
+  const moved = m.size;
+  // A new key every other step: the target ends with half as many entries again.
+  while (m.migrating) m.set(`K${i}`, i++).get("K0");
+  assert.ok(m.size > 1.4 * moved, `${m.size} entries after moving ${moved}`);
+  assert.deepEqual(events, ["start", "switch"]);
+});
+
+Deno.test("AdaptiveMap rests for incrementalBatch writes after moving a smaller map, and clear() ends the rest", () => {
+  const m = new AdaptiveMap<number>({
+    initialBuckets: 1,
+    groupsPerBucket: 8,
+    maxLfChaining: 0.5,
+    maxAvgProbeRobinhood: 0.01,
+    incrementalBatch: 64,
+  });
+  const starts: string[] = [];
+  m.onEvent((e) => e.type === "start" && starts.push(`${e.from}->${e.to}`));
+  for (let i = 0; i < 5; i++) m.set(i, i); // load 5/8 > 0.5
+  m.finishMigration();
+  assert.deepEqual(starts, ["chaining->robinhood"]);
+  // Any probe longer than 0.01 on average would move the map back, but it rests for 64 writes.
+  for (let i = 5; i < 60; i++) m.set(i, i);
+  assert.ok(m.stats().avgProbeDistance > 0.01);
+  assert.deepEqual(starts, ["chaining->robinhood"]);
+  m.clear(); // back on chaining, and no longer resting
+  for (let i = 0; i < 5; i++) m.set(i, i);
+  assert.deepEqual(starts, ["chaining->robinhood", "chaining->robinhood"]);
+});
+
+Deno.test("AdaptiveMap.traceGet() mid-migration traces the table that holds the key", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 4 });
+  let n = 0;
+  while (!m.migrating) m.set(`K${n}`, n++);
+  for (let j = 0; j < 20; j++) m.get("K0");
+  m.set("new", -1); // a new key goes to the target
+  const { active, target } = m.exportState();
+  assert.ok(m.migrating && target !== null && target.keys.length > 1);
+  const holders: Array<[Key, string]> = [
+    [active.keys[0]!, "chaining"],
+    [target.keys[0]!, "robinhood"],
+    ["new", "robinhood"],
+  ];
+  for (const [key, backend] of holders) {
+    const t = m.traceGet(key);
+    assert.deepEqual([t.found, t.backend], [true, backend], String(key));
+  }
+});
+
+Deno.test("AdaptiveMap.stats().maxGroupLen mid-migration is the larger of both tables'", () => {
+  for (const start of ["chaining", "robinhood"] as const) {
+    const m = new AdaptiveMap<number>({ startBackend: start, incrementalBatch: 64 });
+    let i = 0;
+    while (m.size < 5000 || !m.migrating) m.set(`K${i}`, i++);
+    // Near the end: the source keeps a few entries, the target nearly all of them.
+    while (m.migrating && m.exportState().active.keys.length > 20) m.get("K1");
+    const { active, target } = m.exportState();
+    assert.ok(target !== null, `${start}: the migration ended too soon for the test`);
+    const source = restoreBackend(active).stats().maxGroupLen;
+    const moved = restoreBackend(target).stats().maxGroupLen;
+    assert.ok(moved > source, `${start}: ${moved} in the target, ${source} in the source`);
+    assert.equal(m.stats().maxGroupLen, moved, start);
+  }
 });

@@ -5,7 +5,9 @@ import {
   type AnyMap,
   ChainingMap,
   createMap,
+  hashKey,
   type HashMapLike,
+  indexFor,
   type Key,
   MODES,
   RobinHoodMap,
@@ -195,6 +197,38 @@ Deno.test("entries() throws TypeError when the map gains or loses keys during it
   }
 });
 
+Deno.test("entries() throws TypeError when set() adds a key during iteration, into a tombstone too", () => {
+  for (const m of all()) {
+    for (let i = 0; i < 10; i++) m.set(i, i);
+    let added = 0; // bounded: an iterator that missed the change would go on over the new keys
+    assert.throws(() => {
+      for (const [k] of m) if (added++ < 100) m.set(`new ${k}`, 0);
+    }, { name: "TypeError", message: /modified during iteration/ });
+  }
+  // A key set again after its deletion takes its tombstone back: the map still gains a key.
+  const m = new RobinHoodMap<number>({ deletion: "tombstone" });
+  for (let i = 0; i < 10; i++) m.set(i, i);
+  m.delete(3);
+  const keys = m.keys();
+  keys.next();
+  m.set(3, 3);
+  assert.equal(m.tombstones, 0, "set() reused the tombstone");
+  assert.throws(() => keys.next(), TypeError);
+});
+
+Deno.test("RobinHoodMap iterators throw when the entry in the table's last slot is deleted", () => {
+  // The key's home is the last of 8 slots: no slot follows to notice the change before the end.
+  let last = 0;
+  while (indexFor(hashKey(last), 3) !== 7) last++;
+  for (const deletion of ["backshift", "tombstone"] as const) {
+    const m = new RobinHoodMap<number>({ deletion, initialCapacity: 8 }).set(last, 1);
+    assert.deepEqual([...m.exportState().slots], [7]);
+    assert.throws(() => {
+      for (const [k] of m) m.delete(k);
+    }, { name: "TypeError", message: /modified during iteration/ });
+  }
+});
+
 Deno.test("clear() during iteration makes the iterator throw, on every map", () => {
   for (const m of all()) {
     for (let i = 0; i < 5; i++) m.set(i, i);
@@ -250,6 +284,14 @@ Deno.test("getOrInsert() and getOrInsertComputed() behave as Map's", () => {
     assert.throws(() => m.getOrInsertComputed(NaN, () => assert.fail("called")), TypeError);
     assert.throws(() => m.getOrInsert({} as unknown as Key, 1), /received object/);
   }
+  // A key stored with the value undefined is present: its value is returned, nothing stored.
+  for (const m of all() as Array<HashMapLike<number | undefined>>) {
+    const ref = new Map<Key, number | undefined>([["u", undefined]]);
+    m.set("u", undefined);
+    assert.equal(m.getOrInsert("u", 1), ref.getOrInsert("u", 1));
+    assert.equal(m.getOrInsertComputed("u", () => assert.fail("called")), undefined);
+    assert.deepEqual(new Map(m), ref);
+  }
 });
 
 Deno.test("the maps are ReadonlyMaps, with MapIterator iterators and a toStringTag", () => {
@@ -280,6 +322,57 @@ Deno.test("stats() reports load, probes and bytes without scanning", () => {
       Math.max(...s.probeHistogram.map(([d]) => d)) + (m.backend === "chaining" ? 1 : 0),
     );
     assert.ok(s.bytesEstimate > 1000 * 8);
+  }
+});
+
+Deno.test("set() and insertAbsent() never fill a table past its maxLoadFactor", () => {
+  const limit = (m: { capacity: number }, lf: number) => Math.floor(m.capacity * lf);
+  for (const maxLoadFactor of [0.5, 0.85, 0.97]) {
+    for (const deletion of ["backshift", "tombstone"] as const) {
+      const bySet = new RobinHoodMap<number>({ initialCapacity: 8, maxLoadFactor, deletion });
+      const byInsert = new RobinHoodMap<number>({ initialCapacity: 8, maxLoadFactor, deletion });
+      for (let i = 0; i < 2_000; i++) {
+        bySet.set(`K${i}`, i);
+        byInsert.insertAbsent(`K${i}`, i, hashKey(`K${i}`));
+        if (i % 3 === 0) {
+          bySet.delete(`K${i >> 1}`);
+          byInsert.delete(`K${i >> 1}`);
+        }
+        for (const m of [bySet, byInsert]) {
+          const used = m.size + m.tombstones;
+          assert.ok(
+            used <= limit(m, maxLoadFactor),
+            `${used} entries and tombstones in ${m.capacity} slots at ${maxLoadFactor} (${deletion})`,
+          );
+        }
+      }
+    }
+  }
+  for (const maxLoadFactor of [0.5, 1, 4]) {
+    const bySet = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor });
+    const byInsert = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor });
+    for (let i = 0; i < 2_000; i++) {
+      bySet.set(`K${i}`, i);
+      byInsert.insertAbsent(`K${i}`, i, hashKey(`K${i}`));
+      for (const m of [bySet, byInsert]) {
+        assert.ok(m.size <= limit(m, maxLoadFactor), `${m.size} entries in ${m.capacity} chains`);
+      }
+    }
+  }
+});
+
+Deno.test("RobinHoodMap.set() compacts a table full of tombstones in place while its entries fill at most half the limit", () => {
+  // 64 slots at 0.85 rebuild at 54 entries and tombstones: half of that is 27.
+  for (const [live, want] of [[26, "compaction 64"], [27, "resize 128"]] as const) {
+    const m = new RobinHoodMap<number>({ deletion: "tombstone", initialCapacity: 64 });
+    const rebuilds: string[] = [];
+    m.onRebuild = (type, _from, to) => rebuilds.push(`${type} ${to}`);
+    for (let i = 0; i < live; i++) m.set(i, i);
+    // Each new key comes in while `live` entries are in the table, with ever more tombstones.
+    for (let i = live; rebuilds.length === 0; i++) m.set(i, i).delete(i - live);
+    assert.deepEqual(rebuilds, [want], `${live} entries`);
+    assert.equal(m.size, live);
+    assert.deepEqual(m.checkInvariants(), []);
   }
 });
 
@@ -327,6 +420,35 @@ Deno.test("RobinHoodMap.occupancy() counts each slice's live slots, tombstones e
     const want = new Array<number>(n).fill(0);
     for (const slot of slots) want[Math.floor((slot * n) / capacity)]!++;
     assert.deepEqual(m.occupancy(cells), want, `${cells} cells`);
+  }
+});
+
+Deno.test("ChainingMap.occupancy() counts each slice's entries by their chain", () => {
+  const m = new ChainingMap<number>({ initialBuckets: 256, maxLoadFactor: 4 });
+  for (let i = 0; i < 700; i++) m.set(`k${i}`, i);
+  for (const cells of [1, 7, 64, 100, 256, 5000]) {
+    const n = Math.min(cells, 256);
+    const want = new Array<number>(n).fill(0);
+    for (let i = 0; i < 700; i++) want[Math.floor((indexFor(hashKey(`k${i}`), 8) * n) / 256)]!++;
+    assert.deepEqual(m.occupancy(cells), want, `${cells} cells`);
+  }
+});
+
+Deno.test("stats().maxGroupLen drops to what is left when the longest chain or probe goes", () => {
+  const sameHome: number[] = [];
+  for (let i = 0; sameHome.length < 2; i++) if (indexFor(hashKey(i), 3) === 2) sameHome.push(i);
+  for (
+    const m of [
+      new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 4 }),
+      new RobinHoodMap<number>({ initialCapacity: 8 }),
+    ]
+  ) {
+    m.set(sameHome[0]!, 0).set(sameHome[1]!, 1);
+    assert.equal(m.stats().maxGroupLen, m.backend === "chaining" ? 2 : 1);
+    m.delete(sameHome[1]!);
+    assert.equal(m.stats().maxGroupLen, m.backend === "chaining" ? 1 : 0, m.backend);
+    m.delete(sameHome[0]!);
+    assert.equal(m.stats().maxGroupLen, 0, m.backend);
   }
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AdaptiveMap, ChainingMap, hashKey, type Key, RobinHoodMap } from "../../mod.ts";
+import { AdaptiveMap, ChainingMap, hashKey, indexFor, type Key, RobinHoodMap } from "../../mod.ts";
 
 Deno.test("ChainingMap.drain() keeps the statistics exact when a step stops inside a chain", () => {
   // 8 chains of ~25 entries: every step of 3 moves stops part-way through a chain.
@@ -18,6 +18,60 @@ Deno.test("ChainingMap.drain() keeps the statistics exact when a step stops insi
   }
   assert.equal(moved.size, 200);
   for (let i = 0; i < 200; i++) assert.equal(moved.get(`K${i}`), i);
+});
+
+Deno.test("drain() moves at most max entries per call and scans a sparse table a bounded stretch at a time", () => {
+  for (
+    const m of [
+      new ChainingMap<number>({ initialBuckets: 1024 }),
+      new RobinHoodMap<number>({ initialCapacity: 1024 }),
+    ]
+  ) {
+    // Keys whose home is in the top half: the first 512 chains or slots are empty.
+    for (let i = 0, n = 0; n < 200; i++) {
+      if (indexFor(hashKey(i), 10) >= 512) m.set(i, n++);
+    }
+    // A step's budget is 16 empty chains or slots per entry it may move.
+    assert.equal(m.drain(0, 1, () => assert.fail("moved an entry")), 16, m.constructor.name);
+  }
+  for (
+    const m of [
+      new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 16 }),
+      new RobinHoodMap<number>({ initialCapacity: 128 }),
+    ]
+  ) {
+    for (let i = 0; i < 100; i++) m.set(`K${i}`, i);
+    let cursor = 0;
+    let moved = 0;
+    while (m.size > 0) {
+      const before = m.size;
+      cursor = m.drain(cursor, 5, () => moved++);
+      const n = before - m.size;
+      assert.ok(n >= 1 && n <= 5, `${m.constructor.name}: ${n} entries moved in a step of 5`);
+    }
+    assert.equal(moved, 100);
+  }
+  // Moving entries out changes the map under an open iterator.
+  for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
+    for (let i = 0; i < 10; i++) m.set(i, i);
+    const keys = m.keys();
+    keys.next();
+    m.drain(0, 64, () => {});
+    assert.equal(m.size, 0);
+    assert.throws(() => keys.next(), { name: "TypeError", message: /modified during iteration/ });
+  }
+});
+
+Deno.test("RobinHoodMap.clear() after drain() makes deletions shift entries back again", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 64 });
+  for (let i = 0; i < 40; i++) m.set(i, i);
+  m.drain(0, 4, () => {}); // deletions leave tombstones while the table drains
+  assert.ok(m.tombstones > 0);
+  m.clear();
+  for (let i = 0; i < 40; i++) m.set(i, i);
+  for (let i = 0; i < 40; i += 2) m.delete(i);
+  assert.equal(m.tombstones, 0);
+  assert.deepEqual(m.checkInvariants(), []);
 });
 
 Deno.test("insertAbsent() stores entries that get(), stats() and checkInvariants() agree on", () => {

@@ -86,6 +86,45 @@ Deno.test("RobinHoodMap.fromState() refuses impossible tables and reports broken
   assert.ok(broken.checkInvariants().length > 0);
 });
 
+Deno.test("RobinHoodMap.fromState() refuses a capacity below 8, a full table and a tombstone as far as the capacity", () => {
+  const state = (slots: number[], tombstoneSlots: number[] = [], distance = 0) => ({
+    kind: "robinhood" as const,
+    capacity: 8,
+    maxLoadFactor: 0.85,
+    deletion: "tombstone" as const,
+    slots: Int32Array.from(slots),
+    keys: slots.map((s) => `k${s}`),
+    values: slots.map((s) => s),
+    tombstoneSlots: Int32Array.from(tombstoneSlots),
+    tombstoneDistances: Int32Array.from(tombstoneSlots, () => distance),
+  });
+  assert.throws(() => RobinHoodMap.fromState({ ...state([0, 1]), capacity: 4 }), {
+    name: "RangeError",
+    message: /capacity must be a power of two in \[8, 2\^30\]: received 4/,
+  });
+  // No empty slot: a lookup of an absent key would never stop.
+  assert.throws(
+    () => RobinHoodMap.fromState(state([0, 1, 2, 3, 4, 5, 6, 7])),
+    /do not fit 8 slots/,
+  );
+  assert.throws(() => RobinHoodMap.fromState(state([0, 1, 2, 3], [4, 5, 6, 7])), /do not fit/);
+  assert.throws(
+    () => RobinHoodMap.fromState(state([], [3], 8)),
+    /tombstone 0: slot 3 or distance 8/,
+  );
+  assert.equal(RobinHoodMap.fromState(state([], [3], 7)).tombstones, 1);
+});
+
+Deno.test("RobinHoodMap.fromState() of a backshift table without tombstones deletes by shifting back", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 64 });
+  for (let i = 0; i < 40; i++) m.set(i, i);
+  const copy = RobinHoodMap.fromState<number>(m.exportState());
+  for (let i = 0; i < 40; i += 2) copy.delete(i);
+  assert.equal(copy.size, 20);
+  assert.equal(copy.tombstones, 0);
+  assert.deepEqual(copy.checkInvariants(), []);
+});
+
 Deno.test("ChainingMap.fromState() refuses repeated keys and bad bucket counts", () => {
   const s = fill(new ChainingMap(), 30).exportState();
   assert.equal(s.kind, "chaining");
@@ -97,6 +136,31 @@ Deno.test("ChainingMap.fromState() refuses repeated keys and bad bucket counts",
   );
 });
 
+Deno.test("ChainingMap.fromState() refuses fewer than 8 buckets and keeps those of a table above its load limit", () => {
+  assert.throws(
+    () =>
+      ChainingMap.fromState({
+        kind: "chaining",
+        bucketCount: 4,
+        maxLoadFactor: 1,
+        keys: ["a"],
+        values: [1],
+      }),
+    /bucketCount must be a power of two in \[8, 2\^30\]: received 4/,
+  );
+  // A table whose load factor was lowered below its load doubles at its next insertion only.
+  const m = new ChainingMap<number>({ initialBuckets: 64 });
+  for (let i = 0; i < 64; i++) m.set(i, i);
+  m.setMaxLoadFactor(0.5);
+  const copy = ChainingMap.fromState<number>(m.exportState());
+  assert.equal(copy.capacity, 64);
+  assert.deepEqual(copy.exportState(), m.exportState());
+  m.set(64, 64);
+  copy.set(64, 64);
+  assert.equal(m.capacity, 256);
+  assert.equal(copy.capacity, m.capacity);
+});
+
 Deno.test("checkInvariants() reports a counter that disagrees with a recount", () => {
   const m = fill(new RobinHoodMap(), 100) as RobinHoodMap<unknown>;
   (m as unknown as { sumDist: number }).sumDist += 1;
@@ -104,4 +168,25 @@ Deno.test("checkInvariants() reports a counter that disagrees with a recount", (
   const c = fill(new ChainingMap(), 100) as ChainingMap<unknown>;
   (c as unknown as { count: number }).count += 1;
   assert.match(c.checkInvariants().join("\n"), /size is/);
+});
+
+Deno.test("checkInvariants() reports a wrong tombstone count, histogram or position sum, and a full table", () => {
+  type Counters = { tombs: number; hist: { add(d: number): void }; meta: Int32Array };
+  const t = fill(new RobinHoodMap({ deletion: "tombstone" }), 100) as RobinHoodMap<unknown>;
+  const fields = t as unknown as Counters;
+  fields.tombs += 1;
+  assert.match(
+    t.checkInvariants().join("\n"),
+    /tombstone count is 35 but 34 slots hold tombstones/,
+  );
+  fields.tombs -= 1;
+  fields.hist.add(3);
+  assert.match(t.checkInvariants().join("\n"), /probe histogram .* differs from recount/);
+  // A tombstone at distance 0 in every slot: no slot left empty.
+  const full = new RobinHoodMap<unknown>({ deletion: "tombstone", initialCapacity: 8 });
+  (full as unknown as Counters).meta.fill(1 << 8);
+  assert.match(full.checkInvariants().join("\n"), /table has no empty slot/);
+  const c = fill(new ChainingMap(), 100) as ChainingMap<unknown>;
+  (c as unknown as { sumPos: number }).sumPos += 1;
+  assert.match(c.checkInvariants().join("\n"), /chain position sum is/);
 });

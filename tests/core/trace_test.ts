@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ChainingMap, hashKey, indexFor, RobinHoodMap } from "../../mod.ts";
+import { ChainingMap, hashKey, indexFor, keyRepr, RobinHoodMap } from "../../mod.ts";
 
 Deno.test("RobinHoodMap.traceGet() follows the probe path and ends at the key", () => {
   const m = new RobinHoodMap<number>({ initialCapacity: 64 });
@@ -139,4 +139,36 @@ Deno.test("tracePut() of a new key that makes the table rebuild traces the put i
     assert.deepEqual([...new Set(rebuilds.map((r) => r.split(" ")[0]))], [kind], m.backend);
     assert.ok(rebuilds.length >= 5, `${m.backend}: only ${rebuilds.length} rebuilds`);
   }
+});
+
+Deno.test("RobinHoodMap.tracePut() predicts where set() puts every entry it displaces", () => {
+  let x = 7;
+  const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  let swaps = 0;
+  let reused = 0;
+  for (const deletion of ["backshift", "tombstone"] as const) {
+    const m = new RobinHoodMap<number>({ deletion, maxLoadFactor: 0.9 });
+    for (let op = 0; op < 20_000; op++) {
+      const k = `k${Math.floor(rnd() * 80)}`;
+      if (rnd() < 0.45) {
+        m.delete(k);
+        continue;
+      }
+      const trace = m.tracePut(k, op);
+      m.set(k, op);
+      if (trace.found) continue; // an update moves nothing
+      const { slots, keys } = m.exportState();
+      const at = new Map([...slots].map((slot, j) => [slot, keyRepr(keys[j]!)]));
+      // The new key goes to the first swap (or insert) step, each evicted entry to the next.
+      let carried = keyRepr(k);
+      for (const s of trace.path) {
+        if (s.action !== "swap" && s.action !== "insert") continue;
+        assert.equal(at.get(s.slot), carried, `slot ${s.slot} after set(${k})`);
+        if (s.action === "swap") swaps++;
+        else if (s.state === "tombstone") reused++;
+        carried = s.key_repr!;
+      }
+    }
+  }
+  assert.ok(swaps > 100 && reused > 100, `${swaps} swaps, ${reused} tombstones reused`);
 });

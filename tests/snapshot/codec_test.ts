@@ -10,7 +10,7 @@ import {
   TAG,
   writeValue,
 } from "../../src/snapshot/codec.ts";
-import type { ChainingState } from "../../src/core/types.ts";
+import type { ChainingState, RobinHoodState } from "../../src/core/types.ts";
 
 function roundTrip(value: unknown): unknown {
   const w = new PayloadWriter(8);
@@ -123,6 +123,15 @@ Deno.test("decodeState() rejects malformed payloads with the reason", () => {
   malformed([0x02, 8, ...half, 0, 1, 9, TAG.INT, 0, TAG.NULL, 0], /slot 9 outside capacity 8/);
   malformed([0x02, 8, ...half, 0, 0, 1, 0, 0], /tombstones in a backshift table/);
   malformed([0x02, 8, ...half, 2, 0, 0], /invalid deletion strategy 2/);
+  malformed([0x02, 8, ...half, 0, 1, 8, TAG.INT, 0, TAG.NULL, 0], /slot 8 outside capacity 8/);
+  malformed([0x02, 8, ...lf, 0, 0, 0], /max load factor 1 must be below 1/);
+  // adaptive, no policy fields, 0 migrations and compactions
+  malformed([0x03, 2, 1, 0x61, TAG.INT, 0, 1, 0x61, TAG.INT, 0], /duplicate policy field "a"/);
+  malformed([0x03, 0, 0, 0, 0x01, 8, ...lf, 0, 2], /invalid target flag 2/);
+  malformed(
+    [0x03, 0, 0, 0, 0x02, 8, ...half, 0, 0, 1, 0, 0, 0],
+    /tombstones in a backshift table that is not migrating/,
+  );
   // deeply nested arrays
   const deep = [0x01, 8, ...lf, 1, TAG.INT, 0, ...new Array(300).fill([TAG.ARRAY, 1]).flat(), 0];
   malformed(deep, /nested deeper than 256/);
@@ -130,6 +139,29 @@ Deno.test("decodeState() rejects malformed payloads with the reason", () => {
     [0x01, 8, ...lf, 1, TAG.INT, 0, TAG.OBJECT, 2, 1, 0x61, 0, 1, 0x61, 0],
     /duplicate object key "a"/,
   );
+});
+
+Deno.test("decodeState() bounds Robin Hood entries, tombstones and distances by the capacity", () => {
+  const table = (entries: number, tombstones: number, distance = 0): RobinHoodState => ({
+    kind: "robinhood",
+    capacity: 8,
+    maxLoadFactor: 0.85,
+    deletion: "tombstone",
+    slots: Int32Array.from({ length: entries }, (_, i) => i),
+    keys: Array.from({ length: entries }, (_, i) => `k${i}`),
+    values: new Array(entries).fill(null),
+    tombstoneSlots: Int32Array.from({ length: tombstones }, (_, i) => 8 - tombstones + i),
+    tombstoneDistances: new Int32Array(tombstones).fill(distance),
+  });
+  // A full table is well-formed (the map's invariants then refuse it); one more is not.
+  assert.deepEqual(decodeState(encodeState(table(8, 0)), LIMITS), table(8, 0));
+  assert.deepEqual(decodeState(encodeState(table(5, 3)), LIMITS), table(5, 3));
+  malformed(
+    Array.from(encodeState(table(5, 4))),
+    /5 entries and 4 tombstones exceed capacity 8/,
+  );
+  assert.deepEqual(decodeState(encodeState(table(0, 1, 7)), LIMITS), table(0, 1, 7));
+  malformed(Array.from(encodeState(table(0, 1, 8))), /tombstone distance 8 exceeds capacity 8/);
 });
 
 Deno.test("decodeState() never throws anything but MalformedPayloadError on random bytes", () => {

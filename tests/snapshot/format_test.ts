@@ -113,6 +113,11 @@ Deno.test("unpackSnapshot() enforces the payload limit before reading and while 
     () => unpackSnapshot(good, { key: null, maxPayloadBytes: payload.length - 1 }),
     ioError(/^Snapshot payload exceeds maximum allowed size/),
   );
+  // The limit itself is allowed, stored or decompressed.
+  const atLimit = unpackSnapshot(good, { key: null, maxPayloadBytes: payload.length });
+  assert.deepEqual(atLimit.payload, payload);
+  const zeros = packSnapshot(new Uint8Array(1000), { compress: true, key: null });
+  assert.equal(unpackSnapshot(zeros, { key: null, maxPayloadBytes: 1000 }).payload.length, 1000);
   const huge = withHeader(good, (v) => v.setBigUint64(14, 0xffffffffffffffffn, false));
   assert.throws(
     () => unpackSnapshot(huge, { key: null }),

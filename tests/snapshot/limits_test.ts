@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { PolicyError } from "../../src/errors.ts";
 import { IOError } from "../../src/errors.ts";
+import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { ChainingMap } from "../../src/core/chaining_map.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import type { RobinHoodState } from "../../src/core/types.ts";
 import {
+  checkTableBudget,
   compactMap,
   decodeSnapshot,
   decodeSnapshotState,
@@ -99,6 +101,34 @@ Deno.test("decodeSnapshot() refuses Robin Hood tables their entries do not justi
   assert.throws(
     () => decodeSnapshot(snapshotBytes(policy), { key: null }),
     (e: unknown) => e instanceof IOError && /policy's initial Robin Hood table/.test(e.message),
+  );
+});
+
+Deno.test("checkTableBudget() counts tombstones as stored entries", () => {
+  // 1024 slots need 16 entries and tombstones at 64 per entry (above 8 free slots).
+  const table = (entries: number, tombstones: number): RobinHoodState => ({
+    ...emptyRobinHood(1024),
+    deletion: "tombstone",
+    slots: Int32Array.from({ length: entries }, (_, i) => i),
+    keys: Array.from({ length: entries }, (_, i) => i),
+    values: new Array(entries).fill(0),
+    tombstoneSlots: Int32Array.from({ length: tombstones }, (_, i) => 100 + i),
+    tombstoneDistances: new Int32Array(tombstones),
+  });
+  assert.equal(checkTableBudget(table(2, 14), 8), null);
+  assert.match(
+    checkTableBudget(table(2, 13), 8)!,
+    /^Robin Hood table of 1024 slots exceeds the 960 a snapshot of 15 entries and tombstones may/,
+  );
+});
+
+Deno.test("decodeSnapshotState() reads an adaptive policy whose initial tables reach maxCapacity", () => {
+  const bytes = encodeSnapshot(new AdaptiveMap<number>().set("a", 1), { key: null });
+  // 64 x 8 = 512 initial chains; the Robin Hood table's 64 slots.
+  assert.equal(decodeSnapshotState(bytes, { key: null, maxCapacity: 512 }).state.kind, "adaptive");
+  assert.throws(
+    () => decodeSnapshotState(bytes, { key: null, maxCapacity: 256 }),
+    (e: unknown) => e instanceof IOError && /exceed/.test(e.message),
   );
 });
 

@@ -5,12 +5,16 @@ import { ChainingMap } from "../../src/core/chaining_map.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import {
+  checkSnapshotFile,
   compactMap,
+  decodeSnapshot,
+  decodeSnapshotState,
   inspectSnapshot,
   loadSnapshot,
   rebuildFromState,
   saveSnapshot,
 } from "../../src/snapshot/mod.ts";
+import type { RobinHoodState } from "../../src/core/types.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
@@ -40,6 +44,9 @@ Deno.test("saveSnapshot() and loadSnapshot() round-trip through a file", async (
     assert.ok(back instanceof RobinHoodMap);
     assert.deepEqual([...back.entries()], [...m.entries()]);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir), (e) => e.name), ["m.adhsnap"]);
+    const keyed = await saveSnapshot(`${dir}/k.adhsnap`, m, { key: "secret" });
+    assert.equal(keyed.keyed, true);
+    assert.equal((await loadSnapshot(`${dir}/k.adhsnap`, { key: "secret" })).size, 99);
   });
 });
 
@@ -96,6 +103,16 @@ Deno.test("loadSnapshot() reports missing, empty and oversized files as IOError"
       (e: unknown) =>
         e instanceof IOError && /^Snapshot payload exceeds maximum allowed size/.test(e.message),
     );
+    // One byte short: the header's check finds it without reading the file.
+    const whole = await Deno.readFile(`${dir}/big`);
+    await Deno.writeFile(`${dir}/short`, whole.subarray(0, whole.length - 1));
+    for (const read of [checkSnapshotFile, loadSnapshot]) {
+      await assert.rejects(
+        () => read(`${dir}/short`),
+        (e: unknown) => e instanceof IOError && e.message === "Truncated snapshot",
+      );
+    }
+    await checkSnapshotFile(`${dir}/big`);
   });
 });
 
@@ -110,6 +127,45 @@ Deno.test("loadSnapshot() throws InvariantError for a well-formed snapshot of a 
       (e: unknown) => e instanceof InvariantError && e.exitCode === 3 && /distance/.test(e.message),
     );
   });
+});
+
+Deno.test("decodeSnapshot() throws InvariantError for a snapshot with a single problem", () => {
+  // A load factor the format holds but the core refuses: the map is built with 0.97 instead.
+  const state = { ...new RobinHoodMap<unknown>().set("a", 1).exportState(), maxLoadFactor: 0.98 };
+  const bytes = packSnapshot(encodeState(state), { key: null });
+  assert.throws(
+    () => decodeSnapshot(bytes, { key: null }),
+    (e: unknown) =>
+      e instanceof InvariantError &&
+      /max load factor 0\.98 is outside \[0\.1, 0\.97\]/.test(e.message),
+  );
+  const lenient = decodeSnapshot(bytes, { key: null, checkInvariants: false });
+  assert.equal(lenient.problems.length, 1);
+  assert.equal(lenient.map.get("a"), 1);
+});
+
+Deno.test("decodeSnapshot() reports a full Robin Hood table as broken, and rebuildFromState() repairs it", () => {
+  const full: RobinHoodState = {
+    kind: "robinhood",
+    capacity: 8,
+    maxLoadFactor: 0.85,
+    deletion: "backshift",
+    slots: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]),
+    keys: ["a", "b", "c", "d", "e", "f", "g", "h"],
+    values: [0, 1, 2, 3, 4, 5, 6, 7],
+    tombstoneSlots: new Int32Array(0),
+    tombstoneDistances: new Int32Array(0),
+  };
+  const bytes = packSnapshot(encodeState(full), { key: null });
+  assert.deepEqual(decodeSnapshotState(bytes, { key: null }).state, full);
+  assert.throws(
+    () => decodeSnapshot(bytes, { key: null }),
+    (e: unknown) => e instanceof InvariantError && /do not fit 8 slots/.test(e.message),
+  );
+  const { map, kept } = rebuildFromState(full);
+  assert.equal(kept, 8);
+  assert.deepEqual(map.checkInvariants(), []);
+  assert.equal(map.get("h"), 7);
 });
 
 Deno.test("rebuildFromState() repairs a broken table keeping every entry", () => {

@@ -119,6 +119,8 @@ Deno.test("readWorkload() reports the reference messages with line numbers", asy
   await rejects('op,key,value\nput,"a,1\n', "Unterminated quoted field at line 2");
   await rejects('op,key,value\nput,a"b,1\n', "Invalid quote inside unquoted field at line 2");
   await rejects('op,key,value\nput,"a"b,1\n', "Invalid character after quoted field at line 2");
+  await rejects('op,key,value\nput,"a","  "\n', "PUT missing value at line 2");
+  await rejects('op,key,value\nput,"a", \t\n', "PUT missing value at line 2");
 });
 
 Deno.test("readWorkload() refuses invalid UTF-8 with its line instead of merging keys", async () => {
@@ -156,6 +158,9 @@ Deno.test("readWorkload() enforces the row and byte limits", async () => {
   });
   const unlimited = await readAll("op,key,value\nput,a,1\n", { maxBytes: 0, maxRows: 0 });
   assert.equal(unlimited.rows.length, 1);
+  // An input of exactly maxBytes is within the limit.
+  const exact = await readAll("op,key,value\nput,a,1\n", { maxBytes: 21, readChunk: 4 });
+  assert.deepEqual(exact.rows, [["put", "a", "1"]]);
 });
 
 Deno.test("readWorkload() checks a file's size before reading it", async () => {
@@ -169,6 +174,9 @@ Deno.test("readWorkload() checks a file's size before reading it", async () => {
   let n = 0;
   for await (const b of readWorkload(path, {}, stats)) n += b.length;
   assert.equal(n, 2);
+  n = 0;
+  for await (const b of readWorkload(path, { maxBytes: 30 })) n += b.length;
+  assert.equal(n, 2, "a file of exactly maxBytes is read");
   await Deno.remove(path);
 });
 
@@ -399,6 +407,24 @@ Deno.test("readWorkload() of a file cut short while it is read throws IOError, n
         return true;
       },
     );
+    // Cut ahead of the reader: it reads to the new end, which is still not the whole file.
+    Deno.writeTextFileSync(path, rows.join("\n") + "\n");
+    batches = 0;
+    await assert.rejects(
+      async () => {
+        for await (const _ of readWorkload(path, { chunkSize: 4096, batchSize: 64 })) {
+          if (batches++ === 0) Deno.truncateSync(path, 10_000);
+        }
+      },
+      (err: unknown) => {
+        assert.ok(err instanceof IOError, String(err));
+        assert.match(
+          err.message,
+          /changed while being read: \d+ bytes when opened, 10000 now, 10000 read/,
+        );
+        return true;
+      },
+    );
     // Unchanged, the same file reads whole.
     Deno.writeTextFileSync(path, rows.join("\n") + "\n");
     let n = 0;
@@ -406,5 +432,22 @@ Deno.test("readWorkload() of a file cut short while it is read throws IOError, n
     assert.equal(n, 2000);
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("readWorkload() keeps a CR before a comma as data, with quotes in the row or not", async () => {
+  const { rows } = await readAll('op,value,key\r\nput,v\r,"k"\r\nput,w\r,k\r\n');
+  assert.deepEqual(rows, [["put", "k", "v\r"], ["put", "k", "w\r"]]);
+});
+
+Deno.test("readWorkload() ends a quoted field at the input's last byte, whatever the buffer holds past it", async () => {
+  // Chunks of 32 bytes: the last row is cut after its first 6 bytes and moved to the front of
+  // the buffer, where the byte after its closing quote is left over from the header's quote.
+  const header = '"op","key","value"\n';
+  const input = header + "get,a,\n" + 'put,k,"v"';
+  assert.equal(header[9], '"');
+  for (const readChunk of [1 << 16, 5]) {
+    const { rows } = await readAll(input, { chunkSize: 32, readChunk });
+    assert.deepEqual(rows, [["get", "a", ""], ["put", "k", "v"]]);
   }
 });
