@@ -103,6 +103,45 @@ export function trackCreatedDirs(dirs: readonly string[], done = false): void {
   listenWhileTracking();
 }
 
+/**
+ * `mkdir -p dir`; returns the directories it made, deepest first, tracked until
+ * {@linkcode removeDirs} or a commit forgets them: a write that fails (or a signal) must not
+ * leave behind the directories made for its output.
+ */
+export function makeDirs(dir: string): string[] {
+  const made: string[] = [];
+  const parts = withoutDots(dir).split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    if (parts[i - 1] === "") continue;
+    const prefix = parts.slice(0, i).join("/");
+    try {
+      Deno.statSync(prefix);
+    } catch {
+      made.unshift(prefix);
+    }
+  }
+  trackCreatedDirs(made);
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    removeDirs(made);
+    throw err;
+  }
+  return made;
+}
+
+/** Removes the directories of {@linkcode makeDirs}, deepest first, while they are empty. */
+export function removeDirs(made: readonly string[]): void {
+  for (const dir of made) {
+    try {
+      Deno.removeSync(dir); // only if empty: nothing else is lost
+    } catch {
+      break; // not empty (nor, then, any above it), or gone
+    }
+  }
+  trackCreatedDirs(made, true);
+}
+
 /** Installs the signal listeners while anything is tracked, and removes them after. */
 function listenWhileTracking(): void {
   if (!cleanUpOnSignal || Deno.build.os === "windows") return;
@@ -214,9 +253,15 @@ export interface StagedFile {
 
 /**
  * A staged file at `tmp` for `path`, to be renamed over `target` (`path`, or the file its
- * symbolic link leads to: {@linkcode writeTarget}).
+ * symbolic link leads to: {@linkcode writeTarget}). `made`: the directories made for it
+ * ({@linkcode makeDirs}), which a discard removes and a commit keeps.
  */
-export function stagedFile(path: string, tmp: string, target: string = path): StagedFile {
+export function stagedFile(
+  path: string,
+  tmp: string,
+  target: string = path,
+  made: readonly string[] = [],
+): StagedFile {
   const staged: StagedFile = {
     path,
     commit(): void {
@@ -227,6 +272,7 @@ export function stagedFile(path: string, tmp: string, target: string = path): St
         throw writeError(path, err);
       }
       trackTempFile(tmp, true);
+      trackCreatedDirs(made, true);
       syncDirSync(dirOf(target));
     },
     check(): void {
@@ -243,6 +289,7 @@ export function stagedFile(path: string, tmp: string, target: string = path): St
         // already gone
       }
       trackTempFile(tmp, true);
+      removeDirs(made);
     },
   };
   return staged;
@@ -262,18 +309,25 @@ export function writeError(path: string, err: unknown): unknown {
 /**
  * Writes `data` to a temporary file beside `path` and fsyncs it, creating the directory if
  * needed; `commit()` then replaces `path`. Several outputs of one run are staged first and
- * committed together, so a failure while writing any of them commits none.
+ * committed together, so a failure while writing any of them commits none. `made`: directories
+ * the caller made for the file ({@linkcode makeDirs}), removed with it if it is discarded.
  */
 export async function stageFile(
   path: string,
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  made: readonly string[] = [],
 ): Promise<StagedFile> {
   const target = writeTarget(path);
+  let dirs: string[];
+  try {
+    dirs = [...makeDirs(dirOf(target)), ...made]; // outputs may name a new directory
+  } catch (err) {
+    throw writeError(path, err);
+  }
   const tmp = tempPathFor(target);
-  const staged = stagedFile(path, tmp, target);
+  const staged = stagedFile(path, tmp, target, dirs);
   let file: Deno.FsFile | null = null;
   try {
-    await Deno.mkdir(dirOf(target), { recursive: true }); // outputs may name a new directory
     file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
@@ -330,13 +384,13 @@ export async function writeTogether(
 /**
  * Renames staged files over their targets in order, once every temporary file is known to be
  * still there: a directory moved or removed during a long run takes its file with it, and that
- * must fail before any target is replaced, not after some are. Returns how many were renamed;
- * on failure, discards those not renamed and throws, with `renamed` telling how many were.
+ * must fail before any target is replaced, not after some are. On failure, discards those not
+ * renamed and throws, with `renamed` telling how many were.
  */
 export function commitAll(
   staged: readonly StagedFile[],
   renamed: { count: number } = { count: 0 },
-): number {
+): void {
   try {
     for (const f of staged) f.check();
     for (const f of staged) {
@@ -347,5 +401,4 @@ export function commitAll(
     for (const f of staged.slice(renamed.count)) f.discard();
     throw err;
   }
-  return renamed.count;
 }

@@ -12,11 +12,12 @@
 
 import type { MetricsTick } from "../contracts/metrics.ts";
 import {
+  makeDirs,
+  removeDirs,
   type StagedFile,
   stagedFile,
   stageFile,
   tempPathFor,
-  trackCreatedDirs,
   withoutDots,
   writeError,
   writeTarget,
@@ -32,8 +33,8 @@ export class MetricsNdjsonWriter {
   #file: Deno.FsFile | null = null;
   #tmp: string | null = null;
   #target: string;
-  /** The directories this writer created, deepest first: a failed run removes them if empty. */
-  #createdDirs: string[] = [];
+  /** The directories made for the file, deepest first: a failed run removes them if empty. */
+  #madeDirs: string[] = [];
   #buffer: string[] = [];
   #buffered = 0;
   #ring: string[] = [];
@@ -59,11 +60,9 @@ export class MetricsNdjsonWriter {
     // `.` and `..` resolved here: Deno resolves them before some calls and not others when its
     // permissions are scoped, so `a/b/..` would be made as `a` and then looked for as `a/b/..`.
     const dir = withoutDots(spelledDir);
-    const created = missingDirs(dir);
-    Deno.mkdirSync(dir, { recursive: true });
+    const made = makeDirs(dir);
     const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
-    w.#createdDirs = created;
-    trackCreatedDirs(created);
+    w.#madeDirs = made;
     try {
       w.#target = writeTarget(w.path);
       if (maxTicks === 0) {
@@ -114,14 +113,7 @@ export class MetricsNdjsonWriter {
 
   /** Completes and fsyncs the file; its `commit()` renames it over `metrics.ndjson`. */
   async stage(): Promise<StagedFile> {
-    const staged = await this.#stage();
-    const dirs = this.#createdDirs;
-    // Once the file is in place, its directories are outputs too.
-    return { ...staged, commit: () => (staged.commit(), trackCreatedDirs(dirs, true)) };
-  }
-
-  async #stage(): Promise<StagedFile> {
-    if (this.#maxTicks > 0) return await stageFile(this.path, this.#ringChunks());
+    if (this.#maxTicks > 0) return await stageFile(this.path, this.#ringChunks(), this.#madeDirs);
     const file = this.#file!;
     this.#flush();
     try {
@@ -131,7 +123,7 @@ export class MetricsNdjsonWriter {
     }
     file.close();
     this.#file = null;
-    const staged = stagedFile(this.path, this.#tmp!, this.#target);
+    const staged = stagedFile(this.path, this.#tmp!, this.#target, this.#madeDirs);
     this.#tmp = null;
     return staged;
   }
@@ -164,30 +156,7 @@ export class MetricsNdjsonWriter {
       stagedFile(this.path, this.#tmp).discard();
       this.#tmp = null;
     }
-    for (const dir of this.#createdDirs) {
-      try {
-        Deno.removeSync(dir); // only if empty: nothing else is lost
-      } catch {
-        break; // not empty (nor, then, any above it), or gone
-      }
-    }
-    trackCreatedDirs(this.#createdDirs, true);
-    this.#createdDirs = [];
+    removeDirs(this.#madeDirs);
+    this.#madeDirs = [];
   }
-}
-
-/** The directories `mkdir -p dir` will create, deepest first (`dir` has no `.` or `..`). */
-function missingDirs(dir: string): string[] {
-  const missing: string[] = [];
-  const parts = dir.split("/");
-  for (let i = 1; i <= parts.length; i++) {
-    if (parts[i - 1] === "") continue;
-    const prefix = parts.slice(0, i).join("/");
-    try {
-      Deno.statSync(prefix);
-    } catch {
-      missing.push(prefix);
-    }
-  }
-  return missing.reverse();
 }

@@ -142,7 +142,7 @@ export function createApp(options: CreateAppOptions): Hono {
         status,
         code,
         err.message,
-        ...(typeof hint === "string" ? [hint] : []),
+        typeof hint === "string" ? hint : undefined,
       );
     }
     // The request's connection ended before its body did (the client went away, or shutdown

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { atomicWrite, withoutDots, writeError } from "../../src/io/atomic_write.ts";
+import { atomicWrite, stageFile, withoutDots, writeError } from "../../src/io/atomic_write.ts";
 import { IOError } from "../../src/errors.ts";
 
 Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {
@@ -86,4 +86,23 @@ Deno.test("withoutDots() resolves . and .. as written, never above the root", ()
     ["//tmp//x/./y/..", "/tmp/x"],
   ];
   for (const [path, expected] of cases) assert.equal(withoutDots(path), expected, path);
+});
+
+Deno.test("stageFile() makes the directories of a new output; discard() removes them, commit() keeps them", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    (await stageFile(`${dir}/a/b/out.txt`, "x")).discard();
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "discard removes a/b and a");
+    // A directory that holds something else stays.
+    Deno.mkdirSync(`${dir}/a`);
+    Deno.writeTextFileSync(`${dir}/a/keep`, "");
+    (await stageFile(`${dir}/a/b/out.txt`, "x")).discard();
+    assert.deepEqual([...Deno.readDirSync(`${dir}/a`)].map((e) => e.name), ["keep"]);
+    const staged = await stageFile(`${dir}/c/d/out.txt`, "y");
+    staged.commit();
+    staged.discard(); // after a commit: nothing to undo
+    assert.equal(Deno.readTextFileSync(`${dir}/c/d/out.txt`), "y");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

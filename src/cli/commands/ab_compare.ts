@@ -194,8 +194,8 @@ export function registerAbCompareCommand(program: Command): void {
         csv: opts.csv,
       };
       // Every run's metrics are staged; the median runs' are committed with ab.md and ab.json.
+      // Discarding one already committed finds no temporary file: nothing to undo.
       const staged: StagedFile[] = [];
-      const committed = new Set<StagedFile>();
       let report: AbCompareReport;
       try {
         for (let run = 1; run <= opts.repeat; run++) {
@@ -243,15 +243,10 @@ export function registerAbCompareCommand(program: Command): void {
           staged.push(await stageFile(markdownOut, formatAbMarkdown(report)));
           // Last: a reader that finds ab.json finds the files it names.
           staged.push(await stageFile(jsonOut, `${JSON.stringify(report, null, 2)}\n`));
-          const renamed = { count: 0 };
-          try {
-            commitAll(staged, renamed);
-          } finally {
-            staged.slice(0, renamed.count).forEach((f) => committed.add(f));
-          }
+          commitAll(staged);
         }
       } catch (err) {
-        for (const f of staged) if (!committed.has(f)) f.discard();
+        for (const f of staged) f.discard();
         throw err;
       }
       for (const s of [report.baseline, report.candidate]) {

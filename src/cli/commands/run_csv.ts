@@ -5,13 +5,7 @@
  */
 
 import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
-import {
-  commitAll,
-  type StagedFile,
-  stageFile,
-  withoutDots,
-  writeTarget,
-} from "../../io/atomic_write.ts";
+import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
@@ -178,7 +172,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   let release: (() => void) | undefined;
   if (flags.snapshotOut !== undefined && flags.snapshotOut === flags.snapshotIn) {
     logger.info("--snapshot-out equals --snapshot-in: the snapshot is replaced atomically");
-    release = await lockFile(writeTarget(withoutDots(flags.snapshotOut)));
+    release = await lockFile(flags.snapshotOut);
   }
   let map: AnyMap<unknown>;
   let gzippedInput = false; // --snapshot-out keeps --snapshot-in's compression

@@ -13,7 +13,6 @@ import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { log } from "../../log/setup.ts";
-import { withoutDots, writeTarget } from "../../io/atomic_write.ts";
 import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
@@ -99,9 +98,7 @@ export async function openStore(
   // Concurrent writers each read, change and replace the file: without the lock the last
   // rename wins and the other changes are lost, though every command said OK.
   if (path !== undefined) checkStorePath(path, writes);
-  const release = path !== undefined && writes
-    ? await lockFile(writeTarget(withoutDots(path)))
-    : undefined;
+  const release = path !== undefined && writes ? await lockFile(path) : undefined;
   if (path !== undefined) {
     try {
       await Deno.lstat(path);
