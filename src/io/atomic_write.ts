@@ -181,6 +181,25 @@ export function tempPathFor(path: string): string {
 }
 
 /**
+ * Removes the temporary files that process `pid` left under `dir` and its subdirectories
+ * (named as {@linkcode tempPathFor} names them): a process ended by SIGKILL cannot remove its
+ * own. Symbolic links are not followed. Returns the paths removed.
+ */
+export async function removeTempFilesOf(dir: string, pid: number): Promise<string[]> {
+  const pattern = new RegExp(`^\\..+\\.${pid}\\.\\d+\\.tmp$`);
+  const removed: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) removed.push(...await removeTempFilesOf(path, pid));
+    else if (entry.isFile && pattern.test(entry.name)) {
+      await Deno.remove(path);
+      removed.push(path);
+    }
+  }
+  return removed;
+}
+
+/**
  * Fsyncs a directory so that a rename in it is durable. Best effort: some platforms refuse to
  * open a directory. Synchronous: an asynchronous call also waits for a thread-pool wake-up,
  * which took 1-9 ms after a replay on a busy 2-core machine.

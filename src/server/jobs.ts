@@ -14,7 +14,7 @@
  */
 
 import { BadInputError, IOError, PolicyError } from "../errors.ts";
-import { atomicWrite } from "../io/atomic_write.ts";
+import { atomicWrite, removeTempFilesOf } from "../io/atomic_write.ts";
 import { log } from "../log/setup.ts";
 import { ApiJob } from "../contracts/api.ts";
 import { inputPath, JOB_KINDS, type JobKind, join } from "./job_kinds.ts";
@@ -735,6 +735,7 @@ export class JobService {
           };
         }
       }
+      if (status.signal !== null) await this.#removeTempFiles(job, child.pid, logs);
       const artifacts = await artifactsIn(job.dir);
       const how = status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`;
       if (unstored !== null) {
@@ -759,6 +760,27 @@ export class JobService {
       }
     } finally {
       logFile.close();
+    }
+  }
+
+  /**
+   * Removes the temporary files of writes a job had under way when a signal ended it: SIGKILL
+   * (a job ignoring SIGTERM, or the kernel's OOM killer) leaves them, and they can be as large
+   * as the snapshot being written.
+   */
+  async #removeTempFiles(job: Job, pid: number, logs: JobLog): Promise<void> {
+    try {
+      const removed = await removeTempFilesOf(job.dir, pid);
+      if (removed.length > 0) {
+        const names = removed.map((p) => p.slice(job.dir.length + 1)).join(", ");
+        await logs.note("info", `Removed the temporary files the job left: ${names}`);
+      }
+    } catch (err) {
+      if (!isSystemError(err)) throw err;
+      await logs.note(
+        "error",
+        `Could not remove the job's temporary files: ${this.#hidePaths(messageOf(err))}`,
+      );
     }
   }
 

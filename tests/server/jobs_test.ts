@@ -254,6 +254,38 @@ Deno.test("a job past its timeout_seconds fails with Timeout; one ignoring SIGTE
   }
 });
 
+Deno.test("a job ended by SIGKILL has the temporary files it left removed, and only those", async () => {
+  Deno.env.set("SLOW_JOB_IGNORE_TERM", "1");
+  Deno.env.set("SLOW_JOB_TEMP", "1");
+  try {
+    await using f = await fixture({ script: SLOW, killAfterMs: 100 });
+    const id = await submit(f, { csv: "w.csv" });
+    const dir = `${f.root}/${id}`;
+    await waitFor(async () =>
+      /working on/.test(await (await f.app.request(`/api/jobs/${id}/logs?follow=0`)).text())
+    );
+    // Another process's temporary file, and a file of the job's own that looks like one.
+    await Deno.writeTextFile(`${dir}/.snapshot.bin.1.12345.tmp`, "not this job's");
+    await Deno.writeTextFile(`${dir}/sub/.notes.tmp`, "kept");
+    f.jobs.cancel(id);
+    const job = await f.jobs.settled(id);
+    assert.equal(job!.status, "cancelled");
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+      [".snapshot.bin.1.12345.tmp", "logs.ndjson", "request.json", "status.json", "sub"],
+    );
+    assert.deepEqual([...Deno.readDirSync(`${dir}/sub`)].map((e) => e.name), [".notes.tmp"]);
+    const logs = await (await f.app.request(`/api/jobs/${id}/logs`)).text();
+    assert.match(
+      logs,
+      /Removed the temporary files the job left: \.snapshot\.bin\.\d+\.12345\.tmp, sub\/\.metrics\.json\.\d+\.678\.tmp/,
+    );
+  } finally {
+    Deno.env.delete("SLOW_JOB_IGNORE_TERM");
+    Deno.env.delete("SLOW_JOB_TEMP");
+  }
+});
+
 Deno.test("GET /api/jobs/{id}/logs follows a running job until it ends", async () => {
   await using f = await fixture({ script: SLOW });
   const id = await submit(f, { csv: "w.csv" });
