@@ -13,7 +13,7 @@ import type {
   BatchJobSummary,
   BatchReport,
 } from "../contracts/batch.ts";
-import { micros, thousands } from "../cli/format.ts";
+import { micros, thousands } from "../format.ts";
 
 type Replay = Extract<BatchJobSummary, { type: "replay" }>;
 
@@ -243,7 +243,7 @@ function htmlTable(head: string[], right: boolean[], rows: string[][]): string {
 }
 
 /** A horizontal bar chart of one workload's replays (ops/s), as inline SVG. */
-export function barChart(r: BatchReport, c: BatchComparison): string {
+function barChart(r: BatchReport, c: BatchComparison): string {
   const rowH = 30;
   const labelW = 240;
   const barW = 460;

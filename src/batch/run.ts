@@ -10,6 +10,7 @@
 
 import { BadInputError, PolicyError } from "../errors.ts";
 import { leaveSignalsToProgram, writeTogether } from "../io/atomic_write.ts";
+import { joinPath } from "../io/path.ts";
 import { log } from "../log/setup.ts";
 import type { JobRecord, JobService } from "../server/jobs.ts";
 import type { BatchJob, BatchReport } from "../contracts/batch.ts";
@@ -32,7 +33,7 @@ export interface PlannedCommand {
 
 /** What `--dry-run` shows: each job's command line. */
 export function planCommands(plan: BatchPlan): PlannedCommand[] {
-  const dir = `${plan.outDir}/jobs/<id>`;
+  const dir = joinPath(plan.outDir, "jobs/<id>");
   return plan.jobs.map((job) => ({
     name: job.name,
     kind: job.kind,
@@ -114,7 +115,7 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
   leaveSignalsToProgram();
   try {
     service = await JobService.open({
-      root: `${plan.outDir}/jobs`,
+      root: joinPath(plan.outDir, "jobs"),
       inputDir: plan.specDir,
       maxJobs: plan.parallel,
       maxPending: plan.jobs.length,

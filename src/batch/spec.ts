@@ -11,7 +11,7 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
 import { checkDistinctPaths, checkOutputFiles } from "../cli/paths.ts";
-import { dirOf } from "../io/atomic_write.ts";
+import { dirOf, joinPath } from "../io/path.ts";
 import { inputPath, JOB_KINDS } from "../server/job_kinds.ts";
 
 /** The hint of every spec error. */
@@ -202,7 +202,7 @@ async function planJob(
  */
 async function insideDir(dir: string, rel: string): Promise<string | null> {
   if (rel.startsWith("/") || rel.split(/[\\/]/).includes("..")) return null;
-  const full = `${dir}/${rel}`;
+  const full = joinPath(dir, rel);
   for (let existing = full;; existing = dirOf(existing)) {
     try {
       const real = await Deno.realPath(existing);
@@ -285,7 +285,7 @@ export async function loadBatchSpec(
   if (problems.length > 0) fail(problems);
   const reports = Object.values(REPORT_FILES).map((name): [string, string] => [
     "report file",
-    `${outDir}/${name}`,
+    joinPath(outDir!, name),
   ]);
   checkOutputFiles(reports);
   // A report must not replace the spec or a workload (a spec named report.md in out_dir).

@@ -18,6 +18,7 @@ import { WorkloadDna } from "../contracts/workload_dna.ts";
 import { AbCompareReport } from "../contracts/ab_compare.ts";
 import { ProfileReport } from "../contracts/profile.ts";
 import type { BatchPlan, PlannedJob } from "./spec.ts";
+import { round } from "../format.ts";
 
 /** The brief of a completed job's result, or null when the result is not the kind's contract. */
 export function summarizeResult(
@@ -155,7 +156,7 @@ export function batchJob(planned: PlannedJob, record: JobRecord | null): BatchJo
  * The completed replays of each workload (grouped by the real path of `csv`, named as the spec
  * first wrote it), fastest first, each with its ratio to the fastest.
  */
-export function compareReplays(plan: BatchPlan, jobs: readonly BatchJob[]): BatchComparison[] {
+function compareReplays(plan: BatchPlan, jobs: readonly BatchJob[]): BatchComparison[] {
   const groups = new Map<string, BatchComparison>();
   plan.jobs.forEach((planned, i) => {
     const summary = jobs[i]?.summary;
@@ -177,7 +178,7 @@ export function compareReplays(plan: BatchPlan, jobs: readonly BatchJob[]): Batc
     group.rows.sort((a, b) => b.ops_per_second - a.ops_per_second);
     const fastest = group.rows[0]!.ops_per_second;
     for (const row of group.rows) {
-      row.ratio = fastest > 0 ? Math.round((row.ops_per_second / fastest) * 1e4) / 1e4 : 1;
+      row.ratio = fastest > 0 ? round(row.ops_per_second / fastest, 4) : 1;
     }
   }
   return [...groups.values()];
@@ -210,7 +211,7 @@ export function buildReport(plan: BatchPlan, outcome: BatchOutcome): BatchReport
     parallel: plan.parallel,
     started_at: outcome.startedAt,
     finished_at: outcome.finishedAt,
-    duration_seconds: Math.round(outcome.durationSeconds * 1e6) / 1e6,
+    duration_seconds: round(outcome.durationSeconds, 6),
     interrupted: outcome.interrupted,
     all_completed: completed === jobs.length && outcome.interrupted === null,
     counts: {

@@ -7,7 +7,8 @@
  */
 
 import { BadInputError } from "../errors.ts";
-import { dirOf, followLinks, withoutDots } from "../io/atomic_write.ts";
+import { followLinks } from "../io/atomic_write.ts";
+import { dirOf, withoutDots } from "../io/path.ts";
 
 /**
  * What a path names, for comparing: the file's device and inode when it exists (so hard links

@@ -49,19 +49,16 @@ import { log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.
 import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
+import { type Mode, MODES } from "../core/factory.ts";
+import { writeAllSync } from "../io/write_all.ts";
 import { checkDistinctPaths, checkOutputFiles, clearReservedPaths, reservePaths } from "./paths.ts";
 
 /** The package version printed by `--version`. */
 export const VERSION: string = denoJson.version;
 
-/** The map modes accepted by `--mode` (same names as the core's `MODES`). */
-export const MODE_CHOICES = ["adaptive", "fast-insert", "fast-lookup", "memory-tight"] as const;
-/** A map mode name. */
-export type ModeName = typeof MODE_CHOICES[number];
-
 /** Global flags, available to every command. */
 export interface GlobalOptions {
-  mode: ModeName;
+  mode: Mode;
   json: boolean;
   logJson: boolean;
   logFile: string | undefined;
@@ -72,20 +69,14 @@ export interface GlobalOptions {
 
 const encoder = new TextEncoder();
 
-function writeAllSync(w: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let off = 0;
-  while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
-}
-
 /** Writes text to stdout synchronously (complete before the process exits). */
 export function writeStdout(text: string): void {
-  writeAllSync(Deno.stdout, text);
+  writeAllSync(Deno.stdout, encoder.encode(text));
 }
 
 /** Writes text to stderr synchronously. */
 export function writeStderr(text: string): void {
-  writeAllSync(Deno.stderr, text);
+  writeAllSync(Deno.stderr, encoder.encode(text));
 }
 
 /**
@@ -113,7 +104,7 @@ export function notice(cmd: Command, category: string, text: string): void {
 export function globalOptions(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as Record<string, unknown>;
   return {
-    mode: (o.mode as ModeName | undefined) ?? "adaptive",
+    mode: (o.mode as Mode | undefined) ?? "adaptive",
     json: o.json === true,
     logJson: o.logJson === true,
     logFile: o.logFile as string | undefined,
@@ -243,7 +234,7 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
     .description("Adaptive hash map toolkit: generate and replay workloads, inspect maps")
     .version(VERSION, "-V, --version")
     .addOption(
-      new Option("--mode <mode>", "map backend").choices(MODE_CHOICES).default("adaptive"),
+      new Option("--mode <mode>", "map backend").choices(MODES).default("adaptive"),
     )
     .option("--json", "print the result as one JSON line on stdout")
     .option("--log-json", "write logs as JSON lines")

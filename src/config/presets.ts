@@ -74,7 +74,7 @@ export function checkPresetName(name: string, flag: string): void {
 }
 
 /** The built-in preset `name`, if any. */
-export function builtinPreset(name: string): Preset | undefined {
+function builtinPreset(name: string): Preset | undefined {
   return BUILTIN_PRESETS.find((p) => p.name === name);
 }
 

@@ -70,6 +70,3 @@ export const ChainingTrace = z.object({
 /** A probe trace of either backend (`probe_trace.v1`). */
 export const ProbeTraceSchema = z.discriminatedUnion("backend", [RobinHoodTrace, ChainingTrace])
   .meta({ id: "probe_trace.v1", title: "adhash probe trace" });
-
-/** A parsed probe trace. */
-export type ProbeTraceJson = z.infer<typeof ProbeTraceSchema>;

@@ -76,6 +76,3 @@ export const SnapshotInspectionSchema = z.object({
     value: z.unknown(),
   }).nullable(),
 }).meta({ id: "snapshot_inspect.v1", title: "adhash snapshot inspection" });
-
-/** A parsed inspection. */
-export type SnapshotInspectionJson = z.infer<typeof SnapshotInspectionSchema>;

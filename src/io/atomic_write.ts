@@ -9,29 +9,8 @@
  */
 
 import { IOError } from "../errors.ts";
-
-/** The directory part of `path` (`.` for a bare name). */
-export function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-/**
- * `path` with `.`, `..` and empty segments resolved as written, without looking at the file
- * system (`a/b/../c/.` is `a/c`; above the root is the root).
- */
-export function withoutDots(path: string): string {
-  const absolute = path.startsWith("/");
-  const parts: string[] = [];
-  for (const p of path.split("/")) {
-    if (p === "" || p === ".") continue;
-    if (p !== "..") parts.push(p);
-    else if (parts.length > 0 && parts.at(-1) !== "..") parts.pop();
-    else if (!absolute) parts.push(p);
-  }
-  const joined = parts.join("/");
-  return absolute ? `/${joined}` : joined || ".";
-}
+import { baseOf, dirOf, withoutDots } from "./path.ts";
+import { writeAll } from "./write_all.ts";
 
 /** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
 const pending = new Set<string>();
@@ -82,7 +61,7 @@ export function exitRemovingTempFiles(code: number): never {
 }
 
 /** Records (or with `done`, forgets) a temporary file. */
-export function trackTempFile(path: string, done = false): void {
+function trackTempFile(path: string, done = false): void {
   if (done) pending.delete(path);
   else pending.add(path);
   listenWhileTracking();
@@ -92,7 +71,7 @@ export function trackTempFile(path: string, done = false): void {
  * Records (or with `done`, forgets) the directories a write made for its output, deepest
  * first: a signal before the output is in place removes those still empty.
  */
-export function trackCreatedDirs(dirs: readonly string[], done = false): void {
+function trackCreatedDirs(dirs: readonly string[], done = false): void {
   if (!done) createdDirs.push(...dirs);
   else {
     for (const d of dirs) {
@@ -170,10 +149,9 @@ function utf8Prefix(s: string, bytes: number): string {
 
 /** A new temporary path beside `path` (recorded by {@linkcode trackTempFile}). */
 export function tempPathFor(path: string): string {
-  const i = path.lastIndexOf("/");
   // At most 100 bytes of the name: file systems allow 255 bytes, and the pid and random number
   // add up to 33 more, so a long name that is valid itself stays writable.
-  const base = utf8Prefix(i < 0 ? path : path.slice(i + 1), 100);
+  const base = utf8Prefix(baseOf(path), 100);
   const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
   const tmp = `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
   trackTempFile(tmp);
@@ -204,7 +182,7 @@ export async function removeTempFilesOf(dir: string, pid: number): Promise<strin
  * open a directory. Synchronous: an asynchronous call also waits for a thread-pool wake-up,
  * which took 1-9 ms after a replay on a busy 2-core machine.
  */
-export function syncDirSync(dir: string): void {
+function syncDirSync(dir: string): void {
   try {
     const f = Deno.openSync(dir, { read: true });
     try {
@@ -374,11 +352,6 @@ export async function atomicWrite(
   data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<void> {
   (await stageFile(path, data)).commit();
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
 /**

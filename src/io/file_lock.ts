@@ -4,7 +4,8 @@
  * @module
  */
 
-import { dirOf, withoutDots, writeTarget } from "./atomic_write.ts";
+import { writeTarget } from "./atomic_write.ts";
+import { baseOf, dirOf, withoutDots } from "./path.ts";
 
 /**
  * Takes the exclusive lock of the file a write to `path` replaces (through `.`, `..` and
@@ -17,7 +18,7 @@ import { dirOf, withoutDots, writeTarget } from "./atomic_write.ts";
 export async function lockFile(spelled: string): Promise<() => void> {
   const path = writeTarget(withoutDots(spelled));
   const dir = dirOf(path);
-  const lockPath = `${dir}/.${path.slice(path.lastIndexOf("/") + 1)}.lock`;
+  const lockPath = `${dir}/.${baseOf(path)}.lock`;
   await Deno.mkdir(dir, { recursive: true });
   for (;;) {
     const file = await Deno.open(lockPath, { write: true, create: true });

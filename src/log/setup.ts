@@ -18,7 +18,8 @@
  */
 
 import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
-import { dirOf } from "../io/atomic_write.ts";
+import { dirOf } from "../io/path.ts";
+import { writeAllSync } from "../io/write_all.ts";
 
 type Logtape = typeof import("@logtape/logtape");
 
@@ -59,9 +60,7 @@ interface Queued {
 const encoder = new TextEncoder();
 
 function writeStderr(text: string): void {
-  const bytes = encoder.encode(text);
-  let off = 0;
-  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
+  writeAllSync(Deno.stderr, encoder.encode(text));
 }
 
 /**
@@ -137,8 +136,7 @@ function rotatingFileSink(
     const bytes = encoder.encode(formatter(record));
     try {
       if (size > 0 && size + bytes.length > maxBytes) file = rotate(file);
-      let off = 0;
-      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+      writeAllSync(file, bytes);
       size += bytes.length;
     } catch (err) {
       // A full disk or a removed directory: said once, then the file is left alone. The command

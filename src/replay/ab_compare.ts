@@ -11,7 +11,7 @@ import type { Mode } from "../core/factory.ts";
 import type { RunSummary } from "../contracts/run_summary.ts";
 import type { AbCompareReport, AbSide } from "../contracts/ab_compare.ts";
 import { mannWhitney } from "./mann_whitney.ts";
-import { micros, thousands } from "../cli/format.ts";
+import { micros, round, thousands } from "../format.ts";
 
 /** A side's label: it names the side's metrics file, so file-name characters only. */
 export const AB_LABEL_PATTERN: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
@@ -60,7 +60,7 @@ export function medianIndex(values: readonly number[]): number {
 /** `candidate / baseline` to 4 decimals; null when the baseline is 0 (or either not finite). */
 export function ratio(candidate: number, baseline: number): number | null {
   if (!(baseline > 0) || !Number.isFinite(baseline) || !Number.isFinite(candidate)) return null;
-  return Math.round((candidate / baseline) * 10_000) / 10_000;
+  return round(candidate / baseline, 4);
 }
 
 /** One side's runs, in run order. */
@@ -81,7 +81,7 @@ export interface AbSideRuns {
  * Throws BadInputError when the runs did not all replay the same ops: the CSV changed while the
  * comparison ran, and its numbers would compare different workloads.
  */
-export function checkSameWorkload(csv: string, summaries: readonly RunSummary[]): void {
+function checkSameWorkload(csv: string, summaries: readonly RunSummary[]): void {
   const key = (s: RunSummary): string =>
     `${s.total_ops} ops (put ${s.ops_by_type.put}, get ${s.ops_by_type.get}, del ${s.ops_by_type.del})`;
   const first = summaries[0];

@@ -2,9 +2,9 @@
  * `--metrics-out-dir DIR`: metrics.v1 ticks as NDJSON in `DIR/metrics.ndjson`.
  *
  * Ticks stream into a temporary file beside the target (or, with `maxTicks`, into a ring of the
- * last N lines in memory); `commit()` fsyncs it and renames it over `metrics.ndjson`, so readers
- * only ever see a complete file from a finished run, and a new run replaces the old file in one
- * step. `abort()` (a run that failed part-way) removes the temporary file and leaves any
+ * last N lines in memory); `stage()` completes and fsyncs it, and the staged file's `commit()`
+ * renames it over `metrics.ndjson` (with the run's other outputs), so readers only ever see a
+ * complete file from a finished run, and a new run replaces the old file in one step. `abort()` (a run that failed part-way) removes the temporary file and leaves any
  * previous `metrics.ndjson` untouched.
  *
  * @module
@@ -18,10 +18,11 @@ import {
   stagedFile,
   stageFile,
   tempPathFor,
-  withoutDots,
   writeError,
   writeTarget,
 } from "../io/atomic_write.ts";
+import { joinPath, withoutDots } from "../io/path.ts";
+import { writeAllSync } from "../io/write_all.ts";
 
 const encoder = new TextEncoder();
 
@@ -61,7 +62,7 @@ export class MetricsNdjsonWriter {
     // permissions are scoped, so `a/b/..` would be made as `a` and then looked for as `a/b/..`.
     const dir = withoutDots(spelledDir);
     const made = makeDirs(dir);
-    const w = new MetricsNdjsonWriter(`${dir.replace(/\/+$/, "") || "/"}/metrics.ndjson`, maxTicks);
+    const w = new MetricsNdjsonWriter(joinPath(dir, "metrics.ndjson"), maxTicks);
     w.#madeDirs = made;
     try {
       w.#target = writeTarget(w.path);
@@ -98,17 +99,11 @@ export class MetricsNdjsonWriter {
     const bytes = encoder.encode(this.#buffer.join(""));
     this.#buffer = [];
     this.#buffered = 0;
-    let off = 0;
     try {
-      while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+      writeAllSync(this.#file, bytes);
     } catch (err) {
       throw writeError(this.path, err); // e.g. a full disk: name the output, not the temporary
     }
-  }
-
-  /** Makes the file visible as `metrics.ndjson` (replacing an older one). */
-  async commit(): Promise<void> {
-    (await this.stage()).commit();
   }
 
   /** Completes and fsyncs the file; its `commit()` renames it over `metrics.ndjson`. */

@@ -10,7 +10,7 @@ import type { Mode } from "../core/factory.ts";
 import type { ProfileReport } from "../contracts/profile.ts";
 import { medianIndex, ratio, SIGNIFICANCE } from "./ab_compare.ts";
 import { mannWhitney } from "./mann_whitney.ts";
-import { micros } from "../cli/format.ts";
+import { micros, round, thousands } from "../format.ts";
 
 /** What one measured run of one mode gave. */
 export interface ProfileRun {
@@ -73,7 +73,7 @@ export function buildProfileReport(input: ProfileInput): ProfileReport {
       p99_ms: m.median.p99Ms,
       final_backend: m.median.finalBackend,
       migrations: m.median.migrations,
-      bytes_per_entry: Math.round(m.median.bytesPerEntry * 100) / 100,
+      bytes_per_entry: round(m.median.bytesPerEntry, 2),
     })),
     recommended_mode: best.mode,
     margin,
@@ -88,8 +88,8 @@ export function buildProfileReport(input: ProfileInput): ProfileReport {
 /** The report as a table and a recommendation. */
 export function formatProfileText(r: ProfileReport): string {
   const sample = r.whole_file
-    ? `all ${r.sample_rows.toLocaleString("en-US")} rows`
-    : `the first ${r.sample_rows.toLocaleString("en-US")} rows`;
+    ? `all ${thousands(r.sample_rows)} rows`
+    : `the first ${thousands(r.sample_rows)} rows`;
   const head = [
     "mode".padEnd(13),
     "ops/s".padStart(11),
@@ -109,10 +109,8 @@ export function formatProfileText(r: ProfileReport): string {
   for (const m of r.modes) {
     lines.push([
       m.mode.padEnd(13),
-      m.ops_per_second.toLocaleString("en-US").padStart(11),
-      `${m.ops_per_second_min.toLocaleString("en-US")}-${
-        m.ops_per_second_max.toLocaleString("en-US")
-      }`.padStart(21),
+      thousands(m.ops_per_second).padStart(11),
+      `${thousands(m.ops_per_second_min)}-${thousands(m.ops_per_second_max)}`.padStart(21),
       m.relative.toFixed(2).padStart(6),
       micros(m.p99_ms).padStart(9),
       m.final_backend.padStart(14),

@@ -22,6 +22,7 @@ import type { WatchdogConfig } from "../contracts/config.ts";
 import type { OpBatch } from "../workload/csv_reader.ts";
 import { type LatencyPreset, LatencyRecorder, type Percentiles } from "./latency.ts";
 import { Watchdog } from "./watchdog.ts";
+import { round } from "../format.ts";
 
 /** What the replay needs from a map (every adhash map qualifies). */
 export interface ReplayMap {
@@ -118,11 +119,6 @@ const MAP_EVENT_TYPE: Record<MapEvent["type"], string> = {
   compaction: "compaction",
   resize: "resize",
 };
-
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
 
 /**
  * Applies rows `[from, to)` of `batch` to `map`. A function of its own so V8 optimises (and

@@ -11,6 +11,7 @@
 import type { MapStats } from "../core/types.ts";
 import type { Alert } from "../contracts/metrics.ts";
 import type { WatchdogConfig } from "../contracts/config.ts";
+import { round } from "../format.ts";
 
 interface Rule {
   metric: "load_factor" | "avg_probe_estimate" | "tombstone_ratio";
@@ -49,7 +50,7 @@ export class Watchdog {
         this.#active.add(r.metric);
         out.push({
           metric: r.metric,
-          value: Math.round(value * 1e6) / 1e6,
+          value: round(value, 6),
           threshold: r.threshold,
           severity: value > r.threshold * 1.5 ? "critical" : "warning",
           backend: stats.backend,

@@ -9,6 +9,7 @@
 
 import type { z } from "zod";
 import { BadInputError } from "../errors.ts";
+import { joinPath } from "../io/path.ts";
 import {
   type AbCompareRequest,
   ApiJobAbCompareRequest,
@@ -40,11 +41,6 @@ function flags(request: Record<string, unknown>, names: Record<string, string>):
   return out;
 }
 
-/** `dir/name`, without doubling a trailing slash. */
-export function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
-}
-
 const LIMIT_FLAGS = { csv_max_rows: "--csv-max-rows", csv_max_bytes: "--csv-max-bytes" };
 
 /** Every kind of job, by the name in `POST /api/jobs/{kind}`. */
@@ -58,7 +54,7 @@ export const JOB_KINDS: Readonly<Record<string, JobKind>> = {
       if (r.dry_run === true) args.push("--dry-run");
       if (r.metrics !== false) args.push("--metrics-out-dir", dir);
       if (r.snapshot === true) {
-        args.push("--snapshot-out", join(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
+        args.push("--snapshot-out", joinPath(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
         if (r.compress === true) args.push("--compress");
       }
       if (input.snapshot_in !== undefined) args.push("--snapshot-in", input.snapshot_in);
@@ -108,7 +104,7 @@ export const JOB_KINDS: Readonly<Record<string, JobKind>> = {
     inputs: ["csv"],
     args(request, dir, input) {
       const r = request as ProfileRequest;
-      return ["profile", "--csv", input.csv!, "--json-out", join(dir, "profile.json")].concat(
+      return ["profile", "--csv", input.csv!, "--json-out", joinPath(dir, "profile.json")].concat(
         flags(r, { ...LIMIT_FLAGS, sample_rows: "--sample-rows", repeat: "--repeat" }),
       );
     },
@@ -147,7 +143,7 @@ export async function inputPath(
   }
   let real: string;
   try {
-    real = await Deno.realPath(join(inputDir, path));
+    real = await Deno.realPath(joinPath(inputDir, path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new BadInputError(`${what} does not exist in ${dirName}`, {

@@ -15,9 +15,12 @@
 
 import { BadInputError, IOError, PolicyError } from "../errors.ts";
 import { atomicWrite, removeTempFilesOf } from "../io/atomic_write.ts";
+import { baseOf, joinPath } from "../io/path.ts";
+import { writeAll } from "../io/write_all.ts";
 import { log } from "../log/setup.ts";
+import { round } from "../format.ts";
 import { ApiJob } from "../contracts/api.ts";
-import { inputPath, JOB_KINDS, type JobKind, join } from "./job_kinds.ts";
+import { inputPath, JOB_KINDS, type JobKind } from "./job_kinds.ts";
 import { JOB_PARENT_ENV } from "../cli/parent_watch.ts";
 
 /** Where a job is in its life. */
@@ -296,10 +299,10 @@ export class JobService {
     const records: Array<{ record: JobRecord; dir: string }> = [];
     for (const id of ids) {
       if (id < from) break;
-      const dir = join(this.#root, id);
+      const dir = joinPath(this.#root, id);
       try {
         const parsed = ApiJob.safeParse(
-          JSON.parse(await Deno.readTextFile(join(dir, "status.json"))),
+          JSON.parse(await Deno.readTextFile(joinPath(dir, "status.json"))),
         );
         if (!parsed.success || parsed.data.id !== id) throw new Error("not an api.job.v1 record");
         records.push({ record: parsed.data as JobRecord, dir });
@@ -406,17 +409,17 @@ export class JobService {
       for (let tries = 0; dir === undefined; tries++) {
         const id = newId(record.created_at);
         try {
-          await Deno.mkdir(join(this.#root, id));
+          await Deno.mkdir(joinPath(this.#root, id));
           record.id = id;
-          dir = join(this.#root, id);
+          dir = joinPath(this.#root, id);
         } catch (err) {
           if (!(err instanceof Deno.errors.AlreadyExists) || tries > 8) throw err;
         }
       }
-      await atomicWrite(join(dir, "request.json"), `${JSON.stringify(request, null, 2)}\n`);
-      await atomicWrite(join(dir, "status.json"), `${JSON.stringify(record, null, 2)}\n`);
+      await atomicWrite(joinPath(dir, "request.json"), `${JSON.stringify(request, null, 2)}\n`);
+      await atomicWrite(joinPath(dir, "status.json"), `${JSON.stringify(record, null, 2)}\n`);
       // Exists from the start, so a waiting job's log can be read (and followed).
-      await Deno.writeFile(join(dir, "logs.ndjson"), new Uint8Array());
+      await Deno.writeFile(joinPath(dir, "logs.ndjson"), new Uint8Array());
       if (this.#closed) throw new IOError("The job service is shutting down");
       const job = this.#track(record, dir);
       this.#forgetOld();
@@ -534,7 +537,7 @@ export class JobService {
   /** The path of a job's log file, or undefined for an unknown id. */
   logPath(id: string): string | undefined {
     const job = this.#jobs.get(id);
-    return job === undefined ? undefined : join(job.dir, "logs.ndjson");
+    return job === undefined ? undefined : joinPath(job.dir, "logs.ndjson");
   }
 
   /** Whether the job has ended; undefined for an unknown id. */
@@ -547,7 +550,7 @@ export class JobService {
   artifactPath(id: string, name: string): string | undefined {
     const job = this.#jobs.get(id);
     if (job === undefined || !job.record.artifacts.includes(name)) return undefined;
-    return join(job.dir, name);
+    return joinPath(job.dir, name);
   }
 
   /** Cancels every job and waits (up to the kill grace) for the running ones to exit. */
@@ -641,14 +644,14 @@ export class JobService {
       pairs.push([real, String(job.record.request[field])]);
     }
     if (this.#config !== undefined) {
-      pairs.push([this.#config, this.#config.slice(this.#config.lastIndexOf("/") + 1)]);
+      pairs.push([this.#config, baseOf(this.#config)]);
     }
     pairs.sort((a, b) => b[0].length - a[0].length); // a longer path before its prefix
     return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text);
   }
 
   async #run(job: Job): Promise<void> {
-    const logPath = join(job.dir, "logs.ndjson");
+    const logPath = joinPath(job.dir, "logs.ndjson");
     const logFile = await Deno.open(logPath, { create: true, append: true });
     const logs = new JobLog(logFile, logPath);
     try {
@@ -718,13 +721,16 @@ export class JobService {
       job.process = null;
       job.phase = "finishing";
       const seconds = (performance.now() - started) / 1000;
-      job.record.duration_seconds = Math.round(seconds * 1e6) / 1e6;
+      job.record.duration_seconds = round(seconds, 6);
       job.record.exit_code = status.code;
       const result = status.success ? parseResult(clientPaths(stdout)) : null;
       let unstored: JobError | null = null;
       if (result !== null) {
         try {
-          await atomicWrite(join(job.dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+          await atomicWrite(
+            joinPath(job.dir, "result.json"),
+            `${JSON.stringify(result, null, 2)}\n`,
+          );
         } catch (err) {
           if (!isSystemError(err)) throw err;
           // The job did its work, but a completed job promises its result.json.
@@ -806,7 +812,7 @@ export class JobService {
   /** Queues a write of status.json after the writes before it. */
   #save(job: Job): Promise<void> {
     job.saving = job.saving.then(() =>
-      atomicWrite(join(job.dir, "status.json"), `${JSON.stringify(job.record, null, 2)}\n`)
+      atomicWrite(joinPath(job.dir, "status.json"), `${JSON.stringify(job.record, null, 2)}\n`)
     ).catch((err) => {
       log("jobs").error("Could not save the status of job {id}: {error}", {
         id: job.record.id,
@@ -837,7 +843,7 @@ export async function runnableExecutable(): Promise<string | undefined> {
  * `Interrupted` and overwrite their records.
  */
 async function lockRoot(root: string): Promise<Deno.FsFile> {
-  const file = await Deno.open(join(root, ".lock"), { write: true, create: true });
+  const file = await Deno.open(joinPath(root, ".lock"), { write: true, create: true });
   if (!(await file.tryLock(true))) {
     file.close();
     throw new IOError(`Job root ${JSON.stringify(root)} is in use by another job service`, {
@@ -969,11 +975,6 @@ export class JobLog {
     await take(rest + decoder.decode());
     return last;
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
 /** Reads a stream up to `max` bytes, discarding the rest so the child never blocks on it. */

@@ -59,7 +59,7 @@ const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
  * Resolves `name` inside `dir`, refusing anything that is not a plain file name or that resolves
  * (through symlinks) outside the directory.
  */
-export async function resolveInDir(dir: string, name: string): Promise<string> {
+async function resolveInDir(dir: string, name: string): Promise<string> {
   if (name === "") throw new HTTPException(400, { message: "query name is required" });
   if (!NAME_RE.test(name) || name.includes("..")) {
     throw new HTTPException(403, {

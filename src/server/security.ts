@@ -30,7 +30,7 @@ function digest(s: string): Buffer {
  * Compares two secrets in time independent of where they differ. Hashing first gives equal
  * lengths, so the length of the token does not leak either.
  */
-export function constantTimeEqual(a: string, b: string): boolean {
+function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
@@ -66,7 +66,7 @@ type Bucket = { tokens: number; at: number };
 const MAX_TRACKED_CLIENTS = 10_000;
 
 /** The client address, from Deno's connection info when served, else a fixed key. */
-export function clientKey(c: Context): string {
+function clientKey(c: Context): string {
   const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
   return env?.remoteAddr?.hostname ?? "local";
 }

@@ -169,7 +169,7 @@ function writeNumber(w: PayloadWriter, n: number): void {
 }
 
 /** Writes a key: a string or a number other than `NaN`. */
-export function writeKey(w: PayloadWriter, key: Key): void {
+function writeKey(w: PayloadWriter, key: Key): void {
   if (typeof key === "string") {
     w.u8(TAG.STRING);
     w.string(key);
@@ -435,7 +435,7 @@ function readNumberTagged(r: PayloadReader, tag: number, what: string): number {
 }
 
 /** Reads a key. */
-export function readKey(r: PayloadReader): Key {
+function readKey(r: PayloadReader): Key {
   const tag = r.u8("key tag");
   if (tag === TAG.STRING) return r.string("key");
   if (tag === TAG.INT || tag === TAG.FLOAT) {

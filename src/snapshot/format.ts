@@ -84,7 +84,7 @@ export interface Unpacked {
 }
 
 /** The checksum key to use: explicit option, else the environment, else none. */
-export function resolveKey(key: ChecksumKey): Uint8Array | null {
+function resolveKey(key: ChecksumKey): Uint8Array | null {
   if (key === null) return null;
   if (key === undefined) {
     let env: string | undefined;

@@ -210,7 +210,7 @@ function describeBackend(s: BackendState): BackendConfiguration {
 }
 
 /** Describes a state's configuration. */
-export function describeState(state: MapState): SnapshotConfiguration {
+function describeState(state: MapState): SnapshotConfiguration {
   if (state.kind !== "adaptive") {
     return {
       kind: state.kind,

@@ -34,8 +34,6 @@ export const OP_PUT = 0;
 export const OP_GET = 1;
 /** Op code of a `del` row. */
 export const OP_DEL = 2;
-/** Op names by code. */
-export const OP_NAMES = ["put", "get", "del"] as const;
 
 /** The hint of every workload validation error. */
 export const WORKLOAD_HINT = "See docs/workload_schema.md";

@@ -10,6 +10,7 @@
 import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "./csv_reader.ts";
 import { hash32, indexFor } from "../core/hash.ts";
 import type { WorkloadDna } from "../contracts/workload_dna.ts";
+import { percent, round } from "../format.ts";
 
 /** Options of {@linkcode WorkloadDnaAnalyzer}. */
 export interface DnaOptions {
@@ -43,15 +44,6 @@ const FIT_RANK_STEP = 1.25;
 type Mode = WorkloadDna["recommendation"]["mode"];
 type Rule = WorkloadDna["recommendation"]["rule"];
 type Prefix = NonNullable<WorkloadDna["hash_pressure"]["worst_prefix"]>;
-
-function round(n: number, digits = 6): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
 
 /** Whether `key` is a digit-free prefix (maybe empty) then ASCII digits, like `K123`. */
 export function hasNumericSuffix(key: string): boolean {
@@ -214,7 +206,7 @@ export class WorkloadDnaAnalyzer {
     const rows = this.#rows;
     const capped = this.#late.rows > 0;
     const [put, get, del] = [this.#ops[OP_PUT]!, this.#ops[OP_GET]!, this.#ops[OP_DEL]!];
-    const ratio = (x: number): number => rows === 0 ? 0 : round(x / rows);
+    const ratio = (x: number): number => rows === 0 ? 0 : round(x / rows, 6);
     const n = this.#tracked.size;
     // Ascending counts: the hottest key last (typed-array sort is numeric and fast).
     const counts = new Float64Array(n);
@@ -231,7 +223,7 @@ export class WorkloadDnaAnalyzer {
     const opRatios = { put: ratio(put), get: ratio(get), del: ratio(del) };
     const skew = {
       top_1pct_keys: top1,
-      top_1pct_share: round(top1Share),
+      top_1pct_share: round(top1Share, 6),
       zipf_exponent: fit.exponent,
       zipf_fit_points: fit.points,
       skewed,
@@ -287,7 +279,7 @@ export class WorkloadDnaAnalyzer {
     return all.slice(0, k).map((e) => ({
       key: e.key,
       count: e.count,
-      share: round(e.count / rows),
+      share: round(e.count / rows, 6),
       exact: e.exact,
     }));
   }
@@ -338,10 +330,10 @@ export class WorkloadDnaAnalyzer {
       keys_hashed: n,
       table_bits: bits,
       buckets,
-      expected_load: round(n / buckets),
+      expected_load: round(n / buckets, 6),
       max_bucket_load: max,
-      colliding_key_share: n === 0 ? 0 : round(colliding / n),
-      uniform_colliding_key_share: n === 0 ? 0 : round(1 - (1 - 1 / buckets) ** (n - 1)),
+      colliding_key_share: n === 0 ? 0 : round(colliding / n, 6),
+      uniform_colliding_key_share: n === 0 ? 0 : round(1 - (1 - 1 / buckets) ** (n - 1), 6),
       worst_prefix: worst,
       adversarial,
     };
@@ -378,7 +370,7 @@ export function recommend(r: {
     return pick(
       "adaptive",
       "skewed",
-      `skewed: the hottest 1% of keys take ${pct(r.skew.top_1pct_share)} of the ops, so ` +
+      `skewed: the hottest 1% of keys take ${percent(r.skew.top_1pct_share)} of the ops, so ` +
         `where they land decides the cost: adaptive reacts to long chains or probes`,
     );
   }
@@ -388,21 +380,23 @@ export function recommend(r: {
     return pick(
       "fast-lookup",
       "read-heavy",
-      `read-heavy: ${pct(reads)} of the ops are gets; Robin Hood's short probes favour lookups`,
+      `read-heavy: ${percent(reads)} of the ops are gets; Robin Hood's short probes favour lookups`,
     );
   }
   if (writes >= WRITE_HEAVY) {
     return pick(
       "fast-insert",
       "write-heavy",
-      `write-heavy: ${pct(writes)} of the ops are puts or deletes; chaining inserts and ` +
+      `write-heavy: ${percent(writes)} of the ops are puts or deletes; chaining inserts and ` +
         `deletes without moving entries`,
     );
   }
   return pick(
     "adaptive",
     "mixed",
-    `mixed: ${pct(reads)} gets, ${pct(writes)} writes; adaptive picks the backend as it goes`,
+    `mixed: ${percent(reads)} gets, ${
+      percent(writes)
+    } writes; adaptive picks the backend as it goes`,
   );
 }
 

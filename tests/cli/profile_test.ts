@@ -12,11 +12,8 @@ async function withWorkload(
   const dir = await Deno.makeTempDir({ prefix: "adhash_profile_test_" });
   try {
     const csv = `${dir}/w.csv`;
-    const f = Deno.openSync(csv, { write: true, create: true });
-    for (const chunk of generateCsvChunks({ ...GENERATE_DEFAULTS, ops, keySpace: 2000 })) {
-      f.writeSync(chunk);
-    }
-    f.close();
+    const chunks = generateCsvChunks({ ...GENERATE_DEFAULTS, ops, keySpace: 2000 });
+    await Deno.writeFile(csv, ReadableStream.from(chunks));
     await fn(dir, csv);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runCli, successData } from "./_run.ts";
 import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
-import { thousands } from "../../src/cli/format.ts";
+import { thousands } from "../../src/format.ts";
 import {
   GENERATE_DEFAULTS,
   generateCsvChunks,

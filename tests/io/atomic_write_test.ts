@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { atomicWrite, stageFile, withoutDots, writeError } from "../../src/io/atomic_write.ts";
+import { atomicWrite, stageFile, writeError } from "../../src/io/atomic_write.ts";
+import { withoutDots } from "../../src/io/path.ts";
 import { IOError } from "../../src/errors.ts";
 
 Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {

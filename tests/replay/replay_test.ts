@@ -338,7 +338,7 @@ Deno.test("MetricsNdjsonWriter commits atomically and abort leaves the old file"
   const w = MetricsNdjsonWriter.open(dir);
   for (const t of ticks) w.write(t);
   assert.throws(() => Deno.statSync(`${dir}/metrics.ndjson`), Deno.errors.NotFound);
-  await w.commit();
+  (await w.stage()).commit();
   const committed = await Deno.readTextFile(`${dir}/metrics.ndjson`);
   assert.equal(committed.trimEnd().split("\n").length, ticks.length);
   const again = MetricsNdjsonWriter.open(dir);
@@ -353,14 +353,14 @@ Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => 
   const ticks = await ticksOf(5000);
   const w = MetricsNdjsonWriter.open(`${dir}/sub`, 2);
   for (const t of ticks) w.write(t);
-  await w.commit();
+  (await w.stage()).commit();
   const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");
   assert.deepEqual(lines.map((l) => JSON.parse(l).ops), [4096, 5000]);
   // More kept lines than one write batch, the ring wrapped: all of them, oldest first.
   const tick = ticks[0]!;
   const many = MetricsNdjsonWriter.open(`${dir}/many`, 9000);
   for (let i = 0; i < 10_000; i++) many.write({ ...tick, ops: i });
-  await many.commit();
+  (await many.stage()).commit();
   const kept = (await Deno.readTextFile(`${dir}/many/metrics.ndjson`)).trimEnd().split("\n");
   assert.deepEqual(
     kept.map((l) => JSON.parse(l).ops),

@@ -12,6 +12,8 @@ import { type AdhashConfig, loadConfig } from "../../config/load.ts";
 import { replay } from "../../replay/replay.ts";
 import { readWorkload } from "../../workload/csv_reader.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
+import { joinPath } from "../../io/path.ts";
+import { type Mode, MODES } from "../../core/factory.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AbCompareReport } from "../../contracts/ab_compare.ts";
@@ -32,22 +34,15 @@ import {
   formatAbText,
   medianIndex,
 } from "../../replay/ab_compare.ts";
-import {
-  commandConfig,
-  emitSuccess,
-  globalOptions,
-  intArg,
-  MODE_CHOICES,
-  type ModeName,
-} from "../program.ts";
+import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
 
 /** Flags of `ab-compare`. */
 interface AbCompareFlags {
   csv: string;
   baselineLabel: string;
   candidateLabel: string;
-  baselineMode?: ModeName;
-  candidateMode: ModeName;
+  baselineMode?: Mode;
+  candidateMode: Mode;
   baselineConfig?: string;
   candidateConfig?: string;
   repeat: number;
@@ -70,18 +65,13 @@ export const AB_WARMUP_ROWS = 1_000_000;
 /** One side as configured, and its runs so far. */
 interface Side {
   label: string;
-  mode: ModeName;
+  mode: Mode;
   /** Its configuration; `source` is the file read, reported as the side's `config`. */
   config: AdhashConfig;
   metricsFile: string | null;
   summaries: RunSummary[];
   /** Each run's metrics, staged beside `metricsFile` until the median run is known. */
   metrics: StagedFile[];
-}
-
-/** `dir/name`, without doubling a trailing slash. */
-function join(dir: string, name: string): string {
-  return `${dir.replace(/\/+$/, "") || (dir.startsWith("/") ? "" : ".")}/${name}`;
 }
 
 /** Registers `ab-compare`. */
@@ -95,10 +85,10 @@ export function registerAbCompareCommand(program: Command): void {
     .option("--candidate-label <name>", "name of the candidate side", "candidate")
     .addOption(
       new Option("--baseline-mode <mode>", "baseline map backend (default: --mode)")
-        .choices(MODE_CHOICES),
+        .choices(MODES),
     )
     .addOption(
-      new Option("--candidate-mode <mode>", "candidate map backend").choices(MODE_CHOICES)
+      new Option("--candidate-mode <mode>", "candidate map backend").choices(MODES)
         .default("fast-lookup"),
     )
     .option("--baseline-config <path>", "TOML config of the baseline (default: --config)")
@@ -132,10 +122,10 @@ export function registerAbCompareCommand(program: Command): void {
           { hint: "Drop --no-artifacts, or the output path" },
         );
       }
-      const jsonOut = artifacts ? opts.jsonOut ?? join(opts.outDir, "ab.json") : null;
-      const markdownOut = artifacts ? opts.markdownOut ?? join(opts.outDir, "ab.md") : null;
+      const jsonOut = artifacts ? opts.jsonOut ?? joinPath(opts.outDir, "ab.json") : null;
+      const markdownOut = artifacts ? opts.markdownOut ?? joinPath(opts.outDir, "ab.md") : null;
       const metricsOut = (label: string): string | null =>
-        artifacts ? join(opts.outDir, `${label}.metrics.ndjson`) : null;
+        artifacts ? joinPath(opts.outDir, `${label}.metrics.ndjson`) : null;
       const outputs: Array<[string, string | undefined]> = [
         ["--json-out", jsonOut ?? undefined],
         ["--markdown-out", markdownOut ?? undefined],

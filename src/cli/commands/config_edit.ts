@@ -34,7 +34,7 @@ function collect(value: string, previous: unknown): string[] {
 }
 
 /** Edits per `f`; returns the result (what was written) and the TOML for `--outfile -`. */
-export async function configEdit(
+async function configEdit(
   f: ConfigEditFlags,
   json: boolean,
 ): Promise<{ result: ConfigResult; toml: string }> {
@@ -115,7 +115,7 @@ export async function configEdit(
 }
 
 /** The text report of an edit. */
-export async function formatEdit(r: ConfigResult): Promise<string> {
+async function formatEdit(r: ConfigResult): Promise<string> {
   const { formatChanges } = await import("../../config/output.ts");
   const from = [
     r.infile === null ? "the defaults" : r.infile,

@@ -12,8 +12,9 @@ import type { Mode } from "../../core/factory.ts";
 import { replay } from "../../replay/replay.ts";
 import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
+import { joinPath } from "../../io/path.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
-import { micros, thousands } from "../format.ts";
+import { micros, thousands } from "../../format.ts";
 import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags } from "./run_csv.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
@@ -76,7 +77,7 @@ function pad(s: string, n: number, right = false): string {
 }
 
 /** The comparison table. */
-export function formatDemoTable(rows: Array<{ label: string; s: RunSummary }>): string {
+function formatDemoTable(rows: Array<{ label: string; s: RunSummary }>): string {
   const head = [
     pad("mode", 26),
     pad("ops/s", 11, true),
@@ -109,7 +110,7 @@ export function registerDemoCommand(program: Command): void {
     .option("--ops <n>", "workload size", intArg(1, 100_000_000), DEMO_WORKLOAD.ops)
     .action(async (opts: { outDir: string; ops: number }, cmd: Command) => {
       const dir = opts.outDir.replace(/(.)\/+$/, "$1"); // "runs/" -> "runs", "/" stays
-      const under = (name: string) => (dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`);
+      const under = (name: string) => joinPath(dir, name);
       const csv = under("workload.csv");
       // Everything the demo writes, checked before minutes of work rather than after.
       checkOutputDirs([

@@ -16,6 +16,7 @@ import { emitSuccess, floatArg, intArg } from "../program.ts";
 import { progressBar } from "../progress.ts";
 import { log } from "../../log/setup.ts";
 import { checkOutputFiles } from "../paths.ts";
+import { writeAllSync } from "../../io/write_all.ts";
 
 type GenerateFlags = GenerateOptions & { outfile: string };
 
@@ -74,8 +75,7 @@ export function registerGenerateCsvCommand(program: Command): void {
       if (f.outfile === "-") {
         try {
           for (const chunk of generateCsvChunks(options)) {
-            let off = 0;
-            while (off < chunk.length) off += Deno.stdout.writeSync(chunk.subarray(off));
+            writeAllSync(Deno.stdout, chunk);
             bytes += chunk.length;
           }
         } catch (err) {

@@ -9,7 +9,7 @@ import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts"
 import { lockFile } from "../../io/file_lock.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
-import { micros, thousands } from "../format.ts";
+import { micros, round, thousands } from "../../format.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
 import { checkWorkloadPath, type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
 import { replay, type ReplayMap, type ReplayResult } from "../../replay/replay.ts";
@@ -90,11 +90,6 @@ export type RunCsvOutcome =
   | { kind: "summary"; summary: RunSummary; result: ReplayResult }
   | { kind: "validated"; report: Record<string, unknown> };
 
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
 /** The map of `mode`; a policy the factory refuses is bad input (exit 2). */
 export function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
   try {
@@ -132,7 +127,7 @@ function checkOutputs(flags: RunCsvFlags): void {
  * What {@linkcode runCsv} would refuse before replaying, checked without reading the inputs:
  * for a run that comes later (`profile --then run-csv`).
  */
-export async function preflightRunCsv(flags: RunCsvFlags): Promise<void> {
+async function preflightRunCsv(flags: RunCsvFlags): Promise<void> {
   checkOutputs(flags);
   await checkWorkloadPath(flags.csv);
   if (flags.snapshotIn !== undefined) await checkSnapshotAt(flags.snapshotIn);
@@ -298,7 +293,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
 }
 
 /** The text summary printed without `--json`. */
-export function formatSummary(s: RunSummary): string {
+function formatSummary(s: RunSummary): string {
   const lines = [
     `run-csv: ${s.total_ops} ops in ${s.elapsed_seconds.toFixed(3)} s ` +
     `(${thousands(s.ops_per_second)} ops/s)`,

@@ -53,7 +53,7 @@ async function* lines(path: string): AsyncGenerator<string> {
 }
 
 /** Validates `path`; returns the number of ticks and the problems. */
-export async function validateMetricsFile(
+async function validateMetricsFile(
   path: string,
 ): Promise<{ ticks: number; lines: number; problems: LineProblem[]; invalidLines: number }> {
   // zod loads with the command that needs it, not with every command.

@@ -13,7 +13,7 @@ import { atomicWrite } from "../../io/atomic_write.ts";
 import { readWorkload } from "../../workload/csv_reader.ts";
 import { analyseWorkload, DNA_DEFAULTS } from "../../workload/dna.ts";
 import type { WorkloadDna } from "../../contracts/workload_dna.ts";
-import { thousands } from "../format.ts";
+import { percent, thousands } from "../../format.ts";
 import { addCsvLimitOptions } from "./run_csv.ts";
 import { emitSuccess, intArg } from "../program.ts";
 
@@ -32,7 +32,7 @@ export interface WorkloadDnaFlags {
  * Analyses `flags.csv` and, with `jsonOut`, writes the report there atomically. A bad output
  * path fails before the input is read.
  */
-export async function workloadDna(flags: WorkloadDnaFlags): Promise<WorkloadDna> {
+async function workloadDna(flags: WorkloadDnaFlags): Promise<WorkloadDna> {
   if (flags.jsonOut === "-") {
     throw new BadInputError(`--json-out "-" is not a file`, {
       hint: "Use the global --json flag to print the report on stdout",
@@ -57,28 +57,26 @@ export async function workloadDna(flags: WorkloadDnaFlags): Promise<WorkloadDna>
   return report;
 }
 
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
 /** The text report printed without `--json`. */
-export function formatDna(r: WorkloadDna, jsonOut?: string): string {
+function formatDna(r: WorkloadDna, jsonOut?: string): string {
   const k = r.keys;
   const capped = !k.distinct_exact;
   const atLeast = capped ? ">= " : "";
   const lines = [
     `workload-dna: ${r.csv}, ${thousands(r.rows)} rows`,
-    `ops: put ${r.ops_by_type.put} (${pct(r.op_ratios.put)}), get ${r.ops_by_type.get} ` +
-    `(${pct(r.op_ratios.get)}), del ${r.ops_by_type.del} (${pct(r.op_ratios.del)})`,
+    `ops: put ${r.ops_by_type.put} (${percent(r.op_ratios.put)}), get ${r.ops_by_type.get} ` +
+    `(${percent(r.op_ratios.get)}), del ${r.ops_by_type.del} (${percent(r.op_ratios.del)})`,
     `keys: ${atLeast}${thousands(k.distinct)} distinct, length min ${k.length.min} / mean ` +
     `${k.length.mean.toFixed(1)} / max ${k.length.max}, numeric suffix (like K123) on ` +
-    `${pct(k.numeric_suffix_share)} of rows`,
+    `${percent(k.numeric_suffix_share)} of rows`,
     `live keys if replayed: peak ${atLeast}${thousands(r.live_keys.peak)}, final ` +
     `${atLeast}${thousands(r.live_keys.final)}`,
   ];
   const s = r.skew;
   lines.push(
-    `skew: the hottest 1% of keys (${s.top_1pct_keys}) take ${pct(s.top_1pct_share)} of the ops, ` +
+    `skew: the hottest 1% of keys (${s.top_1pct_keys}) take ${
+      percent(s.top_1pct_share)
+    } of the ops, ` +
       `Zipf exponent ${s.zipf_exponent === null ? "n/a" : s.zipf_exponent.toFixed(3)} ` +
       `(${s.zipf_fit_points} ranks): ${s.skewed ? "skewed" : "not skewed"}`,
   );
@@ -98,7 +96,9 @@ export function formatDna(r: WorkloadDna, jsonOut?: string): string {
   lines.push(
     `hash: ${thousands(h.keys_hashed)} keys in ${thousands(h.buckets)} buckets (load ` +
       `${h.expected_load.toFixed(3)}): fullest bucket ${h.max_bucket_load}, keys sharing a ` +
-      `bucket ${pct(h.colliding_key_share)} (uniform hash: ${pct(h.uniform_colliding_key_share)})`,
+      `bucket ${percent(h.colliding_key_share)} (uniform hash: ${
+        percent(h.uniform_colliding_key_share)
+      })`,
   );
   const w = h.worst_prefix;
   lines.push(

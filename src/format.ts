@@ -1,5 +1,5 @@
 /**
- * Numbers as the text renderings print them (JSON documents carry the raw values).
+ * Numbers as the text renderings print them, and as JSON documents round them.
  *
  * @module
  */
@@ -18,4 +18,15 @@ export function micros(ms: number): string {
   const us = ms * 1000;
   if (us === 0) return "0";
   return us >= 100 ? thousands(us) : us.toPrecision(3);
+}
+
+/** `n` rounded to `digits` decimals, as JSON documents carry ratios and timings. */
+export function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** `0.1234` -> `12.3%`. */
+export function percent(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
 }
