@@ -94,3 +94,8 @@ export async function withFileHint<T>(path: string, fn: () => Promise<T>): Promi
     throw err;
   }
 }
+
+/** The message of anything thrown: an Error's `message`, else the value as a string. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

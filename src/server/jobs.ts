@@ -13,7 +13,7 @@
  * @module
  */
 
-import { BadInputError, IOError, PolicyError } from "../errors.ts";
+import { BadInputError, IOError, messageOf, PolicyError } from "../errors.ts";
 import { atomicWrite, removeTempFilesOf } from "../io/atomic_write.ts";
 import { baseOf, joinPath } from "../io/path.ts";
 import { writeAll } from "../io/write_all.ts";
@@ -309,7 +309,7 @@ export class JobService {
       } catch (err) {
         log("jobs").warn("Skipping job directory {dir}: {error}", {
           dir,
-          error: err instanceof Error ? err.message : String(err),
+          error: messageOf(err),
         });
       }
     }
@@ -576,7 +576,7 @@ export class JobService {
       this.#run(job).catch((err) => {
         log("jobs").error("Job {id} could not be run: {error}", {
           id: job.record.id,
-          error: err instanceof Error ? err.message : String(err),
+          error: messageOf(err),
         });
         // Never leave a process behind a job recorded as ended.
         try {
@@ -660,7 +660,7 @@ export class JobService {
         line = await this.#commandLine(job);
       } catch (err) {
         // An input removed or replaced since submission.
-        const detail = err instanceof Error ? err.message : String(err);
+        const detail = messageOf(err);
         await logs.note("error", `Job not started: ${detail}`);
         this.#finish(job, "failed", null, { error: "BadInput", detail });
         return;
@@ -816,7 +816,7 @@ export class JobService {
     ).catch((err) => {
       log("jobs").error("Could not save the status of job {id}: {error}", {
         id: job.record.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: messageOf(err),
       });
     });
     return job.saving;
@@ -864,10 +864,6 @@ async function realFile(setting: string, path: string): Promise<string> {
     }
   }
   throw new BadInputError(`The jobs' ${setting} ${JSON.stringify(path)} is not a readable file`);
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Whether `err` is the system refusing a file operation (a full disk, a read-only file system). */
@@ -937,7 +933,7 @@ export class JobLog {
       this.#broken = true;
       log("jobs").error("Job log {path} cannot be written, later lines are dropped: {error}", {
         path: this.#path,
-        error: err instanceof Error ? err.message : String(err),
+        error: messageOf(err),
       });
     }
   }

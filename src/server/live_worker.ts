@@ -16,6 +16,7 @@ import { serverEnv } from "./env.ts";
 import { MetricsHub } from "./hub.ts";
 import { noLiveMap, type Traceable } from "./probe_routes.ts";
 import { type MetricsServer, startMetricsServer } from "./start.ts";
+import { messageOf } from "../errors.ts";
 
 /** What the replay thread sends. */
 export type ToWorker =
@@ -79,7 +80,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         });
         post({ type: "listening", port: server.port, url: server.url });
       } catch (err) {
-        post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+        post({ type: "failed", message: messageOf(err) });
       }
       break;
     case "tick":

@@ -11,7 +11,7 @@ import type { ApiProbe, ApiSnapshot, ApiSnapshotList } from "../contracts/api.ts
 import type { Key, ProbeTrace } from "../core/types.ts";
 import type { z } from "zod";
 import { errorResponse } from "./security.ts";
-import { AdhashError } from "../errors.ts";
+import { AdhashError, messageOf } from "../errors.ts";
 import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
 
 /**
@@ -218,7 +218,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
       if (err instanceof SnapshotBusyError) return busy(c, err);
       if (err instanceof SnapshotWorkerError) throw err; // the server's fault: 500, logged
       // A corrupt snapshot is the user's file, not a server fault: report what is wrong with it.
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = messageOf(err);
       return errorResponse(c, 400, "BadInput", `snapshot ${JSON.stringify(name)}: ${msg}`);
     }
     // The server's own directory layout is not the client's business: report the name only.

@@ -9,6 +9,7 @@
 import { log } from "../log/setup.ts";
 import { checkTickLine } from "../contracts/validate_metrics.ts";
 import type { MetricsHub } from "./hub.ts";
+import { messageOf } from "../errors.ts";
 
 /** Options of {@linkcode followSource}. */
 export interface FollowSourceOptions {
@@ -166,7 +167,7 @@ export async function followSource(
       try {
         await readNew();
       } catch (err) {
-        warn(`reading ${path} failed: ${err instanceof Error ? err.message : String(err)}`);
+        warn(`reading ${path} failed: ${messageOf(err)}`);
       }
       if (!follow) break;
       await new Promise<void>((resolve) => {

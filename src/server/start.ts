@@ -6,7 +6,7 @@
 
 import type { Hono } from "hono";
 import { createApp, type CreateAppOptions } from "./app.ts";
-import { BadInputError, IOError } from "../errors.ts";
+import { BadInputError, IOError, messageOf } from "../errors.ts";
 
 /** Options of {@linkcode startMetricsServer}: the app's options plus where to listen. */
 export interface StartMetricsServerOptions extends CreateAppOptions {
@@ -120,7 +120,7 @@ function listenError(err: unknown, host: string, port: number): unknown {
   if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
     return err;
   }
-  const why = err instanceof Error ? err.message : String(err);
+  const why = messageOf(err);
   return new BadInputError(`Cannot listen on host ${JSON.stringify(host)}: ${why}`, {
     hint: "Give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0",
     cause: err,

@@ -12,7 +12,7 @@ import {
   type MapState,
 } from "../core/adaptive_map.ts";
 import type { BackendName, BackendState } from "../core/types.ts";
-import { BadInputError, InvariantError, IOError, PolicyError } from "../errors.ts";
+import { BadInputError, InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
 import { atomicWrite } from "../io/atomic_write.ts";
 import {
   CHECKSUM_LEN,
@@ -338,7 +338,7 @@ export function restoreDecoded(
     map = restoreMap<unknown>(sound.state);
   } catch (err) {
     throw new InvariantError(
-      `Snapshot map breaks its invariants: ${err instanceof Error ? err.message : String(err)}`,
+      `Snapshot map breaks its invariants: ${messageOf(err)}`,
       { cause: err, hint: REPAIR_HINT },
     );
   }

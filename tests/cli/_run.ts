@@ -28,15 +28,25 @@ export async function runScript(
     env?: Record<string, string>;
     cwd?: string;
     perms?: string[];
+    /** Start from an empty environment but for what deno itself needs (PATH, HOME, caches). */
+    clearEnv?: boolean;
   } = {},
 ): Promise<CliRun> {
+  const base: Record<string, string> = {};
+  for (
+    const k of options.clearEnv ? ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"] : []
+  ) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) base[k] = v;
+  }
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...(options.perms ?? PERMS), script, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     cwd: options.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...(options.env ?? {}) },
+    env: { ...base, NO_COLOR: "1", ...(options.env ?? {}) },
+    clearEnv: options.clearEnv ?? false,
   }).spawn();
   if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();

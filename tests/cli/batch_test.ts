@@ -3,6 +3,7 @@ import { PERMS, ROOT, runCli, successData } from "./_run.ts";
 import { BatchReport } from "../../src/contracts/batch.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
+import { withTempDir } from "../_helpers.ts";
 
 /** The CLI's permissions plus spawning the jobs' `deno`. */
 const RUN_PERMS = [...PERMS, `--allow-run=${Deno.execPath()}`];
@@ -11,15 +12,6 @@ const RUN_PERMS = [...PERMS, `--allow-run=${Deno.execPath()}`];
 async function workload(dir: string, name: string, ops: number, keySkew = 0): Promise<void> {
   const chunks = generateCsvChunks({ ...GENERATE_DEFAULTS, ops, keySpace: 1000, keySkew });
   await Deno.writeFile(`${dir}/${name}`, ReadableStream.from(chunks));
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_batch_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 function exists(path: string): boolean {
@@ -43,7 +35,7 @@ function job(fields: Record<string, string | number | boolean>): string {
 }
 
 Deno.test("batch runs 2 workloads x 2 modes and reports the numbers of each job's result.json", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "zipf.csv", 6000, 1.1);
     await workload(dir, "uni.csv", 6000);
     const modes = ["adaptive", "fast-lookup"];
@@ -133,7 +125,7 @@ Deno.test("bench/nightly.toml is the spec docs/batch.md shows, and it plans its 
   const spec = await Deno.readTextFile(`${ROOT}/bench/nightly.toml`);
   const doc = await Deno.readTextFile(`${ROOT}/docs/batch.md`);
   assert.equal(/## Example\n\n```toml\n([^]*?)```/.exec(doc)?.[1], spec);
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     // Its workload is generated, not committed: a small one stands in.
     await Deno.mkdir(`${dir}/workloads`);
     await workload(dir, "workloads/zipf.csv", 100, 1.1);
@@ -156,7 +148,7 @@ Deno.test("bench/nightly.toml is the spec docs/batch.md shows, and it plans its 
 });
 
 Deno.test("batch with a failing job still completes the others, writes the report and exits with that job's code", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "w.csv", 3000);
     await Deno.writeTextFile(`${dir}/bad.csv`, "op,key,value\nput,K1,a\nfrob,K2,\n");
     await Deno.writeTextFile(
@@ -208,7 +200,7 @@ Deno.test("batch with a failing job still completes the others, writes the repor
 });
 
 Deno.test("batch stops a job at its timeout_seconds: Timeout, exit 4, and no hang", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "big.csv", 3_000_000);
     await workload(dir, "small.csv", 2000);
     await Deno.writeTextFile(
@@ -241,7 +233,7 @@ Deno.test("batch stops a job at its timeout_seconds: Timeout, exit 4, and no han
 });
 
 Deno.test("batch spec errors are BadInput naming the job and field, and nothing is written", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "w.csv", 100);
     const cases: Array<[string, RegExp]> = [
       [
@@ -376,7 +368,7 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
 });
 
 Deno.test("batch without --allow-run fails with Policy naming the flag and runs nothing", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "w.csv", 100);
     await Deno.writeTextFile(
       `${dir}/spec.toml`,
@@ -392,7 +384,7 @@ Deno.test("batch without --allow-run fails with Policy naming the flag and runs 
 });
 
 Deno.test("batch --dry-run validates the spec, prints each job's command line and runs nothing", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "w.csv", 100);
     await Deno.writeTextFile(
       `${dir}/spec.toml`,
@@ -483,7 +475,7 @@ function runsCli(pid: number): boolean {
 }
 
 Deno.test("SIGTERM during a batch cancels its jobs, leaves no job process and exits 143", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await workload(dir, "big.csv", 2_000_000);
     await Deno.writeTextFile(
       `${dir}/spec.toml`,

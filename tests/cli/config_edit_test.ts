@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { parse as parseToml } from "smol-toml";
-import { type CliRun, runCli, successData, tempDir } from "./_run.ts";
+import { type CliRun, runCli, successData } from "./_run.ts";
 import { ConfigPresets, ConfigResult } from "../../src/contracts/config_edit.ts";
 import { BUILTIN_PRESETS } from "../../src/config/presets.ts";
 import { CONFIG_KEYS } from "../../src/config/keys.ts";
 import type { RunSummary } from "../../src/contracts/run_summary.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = tempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../_helpers.ts";
 
 /** A TOML text as plain objects (the parser's have no prototype). */
 function toml(text: string): unknown {
@@ -66,7 +58,7 @@ function assertFails(r: CliRun, code: number, error: string, detail: string, hin
 }
 
 Deno.test("config-edit --set writes sections in schema order with defaults beside the values", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const out = `${dir}/c.toml`;
     const r = await runCli([
       "config-edit",
@@ -107,7 +99,7 @@ Deno.test("config-edit --set writes sections in schema order with defaults besid
 });
 
 Deno.test("config-edit output loads with --config and changes how run-csv replays", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const csv = smallWorkload(dir);
     const out = `${dir}/c.toml`;
     const r = await runCli([
@@ -126,7 +118,7 @@ Deno.test("config-edit output loads with --config and changes how run-csv replay
 });
 
 Deno.test("config-edit --unset and --set edit --infile in place with --force; --json lists the changes", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = `${dir}/c.toml`;
     Deno.writeTextFileSync(
       file,
@@ -170,7 +162,7 @@ Deno.test("config-edit --unset and --set edit --infile in place with --force; --
 });
 
 Deno.test("config-edit refuses bad keys and values with the key and the value quoted, writing nothing", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const hint = "See docs/config.md";
     const adaptiveKeys = CONFIG_KEYS.filter((k) => k.section === "adaptive").map((k) => k.name);
     const cases: Array<[string[], string, string]> = [
@@ -232,7 +224,7 @@ Deno.test("config-edit refuses bad keys and values with the key and the value qu
 });
 
 Deno.test("config-edit refuses an --infile that --config would refuse, with the loader's message", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const bad = `${dir}/bad.toml`;
     Deno.writeTextFileSync(bad, "[adaptive]\nmax_lf = 0.9\n");
     const viaEdit = await runCli(["config-edit", "--infile", bad, "--outfile", `${dir}/out.toml`]);
@@ -273,7 +265,7 @@ Deno.test("config-edit --outfile - prints the TOML on stdout, and refuses it wit
 });
 
 Deno.test("config-edit built-in presets do what they say on a replayed workload", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const csv = smallWorkload(dir);
     const summary: Record<string, RunSummary> = { defaults: await replay(csv) };
     for (const name of ["latency-first", "small-maps", "early-warning"]) {
@@ -313,7 +305,7 @@ Deno.test("config-edit built-in presets do what they say on a replayed workload"
 });
 
 Deno.test("config-edit applies presets in order over --infile, then --set", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const infile = `${dir}/in.toml`;
     Deno.writeTextFileSync(infile, "[adaptive]\nmax_lf_chaining = 0.7\nmax_group_len = 20\n");
     const r = resultOf(
@@ -345,7 +337,7 @@ Deno.test("config-edit applies presets in order over --infile, then --set", asyn
 });
 
 Deno.test("config-edit checks a directory preset's limits across keys only once it is merged", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const presets = `${dir}/presets`;
     Deno.mkdirSync(presets);
     // 2^29 buckets: too many for the default 8 groups each, fine for 2.
@@ -387,7 +379,7 @@ Deno.test("config-edit checks a directory preset's limits across keys only once 
 });
 
 Deno.test("config-edit --save-preset writes a directory preset that --apply-preset and --list-presets read", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const presets = `${dir}/presets`;
     const env = { ADHASH_PRESETS_DIR: presets };
     const saved = resultOf(
@@ -491,7 +483,7 @@ Deno.test("config-edit --save-preset writes a directory preset that --apply-pres
 });
 
 Deno.test("config-edit refuses preset names that could leave the directory, and built-in names", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const presets = `${dir}/presets`;
     const hint = "See docs/config.md#presets";
     for (const name of ["../escape", "a/b", ".hidden", "UPPER", "x.toml", ""]) {
@@ -547,7 +539,7 @@ function answers(overrides: Record<string, string[]>): string {
 }
 
 Deno.test("config-wizard asks every key, re-asks after a bad answer and writes the keys that differ", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const out = `${dir}/w.toml`;
     const stdin = answers({
       "adaptive.start_backend": ["fast", "robinhood"],
@@ -582,7 +574,7 @@ Deno.test("config-wizard asks every key, re-asks after a bad answer and writes t
 });
 
 Deno.test("config-wizard offers --infile's values and checks a section's answers together", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const infile = `${dir}/in.toml`;
     Deno.writeTextFileSync(infile, "[adaptive]\ngroups_per_bucket = 2048\n");
     const adaptive = CONFIG_KEYS.filter((k) => k.section === "adaptive");
@@ -613,7 +605,7 @@ Deno.test("config-wizard offers --infile's values and checks a section's answers
 });
 
 Deno.test("config-wizard takes limits that hold once a later key is answered", async () => {
-  await withDir(async () => {
+  await withTempDir(async () => {
     // initial_buckets is asked before groups_per_bucket; 2^29 x 8 (the default) breaks 2^30,
     // 2^29 x 2 does not.
     const stdin = answers({
@@ -630,7 +622,7 @@ Deno.test("config-wizard takes limits that hold once a later key is answered", a
 });
 
 Deno.test("config-wizard aborts at the end of its input, writing nothing", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const out = `${dir}/w.toml`;
     const cut = answers({}).split("\n").slice(0, 5).join("\n") + "\n";
     const r = await runCli(["config-wizard", "--outfile", out], { stdin: cut });
@@ -654,7 +646,7 @@ Deno.test("config-wizard aborts at the end of its input, writing nothing", async
 });
 
 Deno.test("config-wizard refuses an existing --outfile without --force before asking", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const out = `${dir}/w.toml`;
     Deno.writeTextFileSync(out, "# mine\n");
     const r = await runCli(["config-wizard", "--outfile", out], { stdin: answers({}) });

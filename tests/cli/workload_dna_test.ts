@@ -7,6 +7,7 @@ import {
   generateCsvChunks,
   type GenerateOptions,
 } from "../../src/workload/generate.ts";
+import { withTempDir } from "../_helpers.ts";
 
 /** A generated workload CSV at `dir/name`. */
 function workload(dir: string, name: string, o: Partial<GenerateOptions>): string {
@@ -25,17 +26,8 @@ function envelopeReport(stdout: string): WorkloadDna {
   return WorkloadDna.parse(successData(stdout, "workload-dna"));
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_dna_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("workload-dna prints a readable summary with the recommendation", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const csv = workload(dir, "w.csv", { ops: 5000, keySpace: 500 });
     const r = await runCli(["workload-dna", "--csv", csv, "--top-keys", "3"]);
     assert.equal(r.code, 0, r.stderr);
@@ -55,7 +47,7 @@ Deno.test("workload-dna prints a readable summary with the recommendation", asyn
 });
 
 Deno.test("workload-dna --json prints a valid report, equal to the --json-out file", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const csv = workload(dir, "w.csv", { ops: 4000, keySkew: 1.1, adversarialRatio: 0.1 });
     const out = `${dir}/out/dna.json`;
     const r = await runCli(["workload-dna", "--csv", csv, "--json-out", out, "--json"]);
@@ -97,7 +89,7 @@ Deno.test("workload-dna reads stdin with --csv -", async () => {
 });
 
 Deno.test("workload-dna failures: missing file IO (5), bad CSV BadInput (2) with its line", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const missing = await runCli(["workload-dna", "--csv", `${dir}/nope.csv`]);
     assert.equal(missing.code, 5);
     assert.equal(missing.envelope?.error, "IO");
@@ -140,7 +132,7 @@ Deno.test("workload-dna failures: missing file IO (5), bad CSV BadInput (2) with
 });
 
 Deno.test("workload-dna reports when --max-tracked-keys is reached", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const csv = workload(dir, "w.csv", { ops: 3000, keySpace: 1000 });
     const json = await runCli(["workload-dna", "--csv", csv, "--max-tracked-keys", "50", "--json"]);
     assert.equal(json.code, 0, json.stderr);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withTempDir } from "../_helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
@@ -23,15 +24,6 @@ async function startServe(args: string[]): Promise<Deno.ChildProcess> {
   return child;
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_logfile_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function waitForText(path: string, re: RegExp, ms = 5_000): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
@@ -45,7 +37,7 @@ async function waitForText(path: string, re: RegExp, ms = 5_000): Promise<string
 }
 
 Deno.test("--log-file has each record as soon as it is logged, so SIGKILL loses none", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = `${dir}/serve.log`;
     const child = await startServe(["--log-json", "--log-file", file, "serve", "--port", "auto"]);
     try {
@@ -64,7 +56,7 @@ Deno.test("--log-file has each record as soon as it is logged, so SIGKILL loses 
 });
 
 Deno.test("--log-file rotates before a record would pass --log-max-bytes and keeps no empty file", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = `${dir}/serve.log`;
     // 60 lines that are not metrics.v1: one warning (~150 bytes) each.
     const source = `${dir}/bad.ndjson`;
@@ -101,7 +93,7 @@ Deno.test("--log-file rotates before a record would pass --log-max-bytes and kee
 });
 
 Deno.test("--log-file records why a command failed: serve that cannot start, a run-csv", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (busy.addr as Deno.NetAddr).port;
     try {

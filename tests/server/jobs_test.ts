@@ -9,6 +9,7 @@ import { ProfileReport } from "../../src/contracts/profile.ts";
 import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
 import { AbCompareReport } from "../../src/contracts/ab_compare.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
+import { waitFor } from "../_helpers.ts";
 
 const SLOW = new URL("./_slow_job.ts", import.meta.url).href;
 const ROWS = 3000;
@@ -78,14 +79,6 @@ async function getJob(f: Fixture, id: string): Promise<ApiJob> {
 }
 
 type ApiJob = ReturnType<typeof ApiJob.parse>;
-
-async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 Deno.test("POST /api/jobs/run-csv runs the replay and keeps its result, metrics and logs", async () => {
   await using f = await fixture();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { replayTicks } from "./_fixtures.ts";
+import { waitFor } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -83,14 +84,6 @@ async function generate(path: string, ops: number): Promise<void> {
     args: [...args, "--outfile", path, "--ops", String(ops)],
   }).output();
   assert.equal(out.code, 0);
-}
-
-async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 Deno.test("hashmap-cli serve follows a source file behind a token and stops on SIGTERM", async () => {

@@ -2,17 +2,10 @@ import assert from "node:assert/strict";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { followSource } from "../../src/server/source.ts";
 import { replayTicks } from "./_fixtures.ts";
+import { waitFor } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
 const line = (i: number): string => JSON.stringify(ticks[i]) + "\n";
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 Deno.test("followSource() reads a file once, skipping bad lines with a warning", async () => {
   const dir = await Deno.makeTempDir();

@@ -5,16 +5,9 @@ import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { parsePort, startMetricsServer } from "../../src/server/start.ts";
 import { replayTicks, sseEvents } from "./_fixtures.ts";
+import { waitFor } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 Deno.test("startMetricsServer() streams each published tick over SSE", async () => {
   const hub = new MetricsHub();

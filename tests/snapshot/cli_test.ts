@@ -5,6 +5,7 @@ import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { brokenRobinHoodState } from "./broken_state.ts";
+import { runScript } from "../cli/_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -21,25 +22,14 @@ async function cli(
   env: Record<string, string> = {},
   cwd?: string,
 ): Promise<Run> {
-  const base: Record<string, string> = {};
-  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) base[k] = v;
-  }
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", CLI, ...args],
-    env: { ...base, NO_COLOR: "1", ...env },
+  const r = await runScript(CLI, args, {
+    env,
+    perms: ["-A", "--quiet"],
     clearEnv: true,
     ...(cwd === undefined ? {} : { cwd }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  const last = stderr.trimEnd().split("\n").at(-1) ?? "";
-  let envelope: ErrorEnvelope | null = null;
-  if (out.code !== 0) envelope = ErrorEnvelope.parse(JSON.parse(last));
-  return { code: out.code, stdout, stderr, envelope };
+  });
+  const last = r.stderr.trimEnd().split("\n").at(-1) ?? "";
+  return { ...r, envelope: r.code === 0 ? null : ErrorEnvelope.parse(JSON.parse(last)) };
 }
 
 function json(r: Run, command: string): Record<string, unknown> {
