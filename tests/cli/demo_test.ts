@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { firstRows } from "../../src/cli/commands/demo.ts";
+import { firstRows } from "../../src/replay/warm_up.ts";
 import type { OpBatch } from "../../src/workload/csv_reader.ts";
 
 /** Ten batches of three rows; `state` records how many were made and whether it was closed. */

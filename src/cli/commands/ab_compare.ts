@@ -9,8 +9,6 @@
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import { type AdhashConfig, loadConfig } from "../../config/load.ts";
-import { replay } from "../../replay/replay.ts";
-import { readWorkload } from "../../workload/csv_reader.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { joinPath } from "../../io/path.ts";
 import { type Mode, MODES } from "../../core/factory.ts";
@@ -25,7 +23,7 @@ import {
   runCsv,
   type RunCsvFlags,
 } from "./run_csv.ts";
-import { firstRows } from "./demo.ts";
+import { warmUp } from "../../replay/warm_up.ts";
 import {
   AB_ROLES,
   buildAbReport,
@@ -165,15 +163,12 @@ export function registerAbCompareCommand(program: Command): void {
         logger.info("Warming up: up to {rows} rows on each side, not measured", {
           rows: opts.warmupRows,
         });
-        for (const s of sides) {
-          await replay(
-            newMap(s.mode, s.config),
-            firstRows(readWorkload(opts.csv, read), opts.warmupRows),
-            {
-              onTick: (t) => void JSON.stringify(t), // as the measured runs serialise theirs
-            },
-          );
-        }
+        await warmUp(
+          opts.csv,
+          opts.warmupRows,
+          sides.map((s) => () => newMap(s.mode, s.config)),
+          read,
+        );
       }
       // The first log record loads logtape; its load is not charged to the first measured run.
       await loggingPending();

@@ -7,10 +7,8 @@
  */
 
 import type { Command } from "../command.ts";
-import type { AdhashConfig } from "../../config/load.ts";
 import type { Mode } from "../../core/factory.ts";
-import { replay } from "../../replay/replay.ts";
-import { type OpBatch, readWorkload } from "../../workload/csv_reader.ts";
+import { warmUp } from "../../replay/warm_up.ts";
 import { atomicWrite } from "../../io/atomic_write.ts";
 import { joinPath } from "../../io/path.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
@@ -39,38 +37,6 @@ const DEMO_MODES: ReadonlyArray<{ mode: Mode; label: string }> = [
 
 /** Most rows replayed on every mode, results discarded, before the measured runs. */
 export const DEMO_WARMUP_ROWS = 1_000_000;
-
-/**
- * The first `rows` rows of `batches` (the last batch cut short); closes the source then. The
- * batches are the reader's own objects, reused: consume each before the next.
- */
-export async function* firstRows(
-  batches: AsyncIterable<OpBatch>,
-  rows: number,
-): AsyncGenerator<OpBatch> {
-  if (rows <= 0) return;
-  let n = 0;
-  for await (const batch of batches) {
-    if (n + batch.length > rows) batch.length = rows - n;
-    yield batch;
-    n += batch.length;
-    if (n >= rows) return;
-  }
-}
-
-/**
- * Replays the workload's first `rows` rows on every mode and discards the results. The measured
- * runs share one process, hence one compiled parser and replay loop: without this, the mode run
- * first paid for compiling them alone (figures in docs/performance.md, "Replay path").
- */
-async function warmUp(csv: string, rows: number, config: AdhashConfig): Promise<void> {
-  for (const { mode } of DEMO_MODES) {
-    const batches = firstRows(readWorkload(csv), rows);
-    await replay(newMap(mode, config), batches, {
-      onTick: (t) => void JSON.stringify(t), // as run-csv serialises its ticks
-    });
-  }
-}
 
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
@@ -135,7 +101,7 @@ export function registerDemoCommand(program: Command): void {
       const config = commandConfig();
       const warmRows = Math.min(opts.ops, DEMO_WARMUP_ROWS);
       notice(cmd, "demo", `demo: warming up: ${warmRows} rows on each mode, not measured`);
-      await warmUp(csv, warmRows, config);
+      await warmUp(csv, warmRows, DEMO_MODES.map(({ mode }) => () => newMap(mode, config)));
       const rows: Array<{ label: string; mode: Mode; s: RunSummary }> = [];
       // Alerts stay in each run's ticks; one line after the table beats a warning per crossing.
       const alerts: string[] = [];
