@@ -176,6 +176,19 @@ export function readHeader(bytes: Uint8Array, maxPayloadBytes: number): Snapshot
 }
 
 /**
+ * The size in bytes of the file `header` begins, checked against `size`, the bytes there are:
+ * `Truncated snapshot` when fewer, `Malformed snapshot: N trailing bytes` when more.
+ */
+export function checkTotalSize(header: SnapshotHeader, size: number): number {
+  const total = HEADER_SIZE + CHECKSUM_LEN + header.payloadLength;
+  if (size < total) throw new IOError("Truncated snapshot");
+  if (size > total) {
+    throw new IOError(`Malformed snapshot: ${size - total} trailing bytes after the payload`);
+  }
+  return total;
+}
+
+/**
  * Validates a whole snapshot and returns its decompressed payload. Throws {@linkcode IOError}
  * with the reference messages: `Bad magic`, `Unsupported snapshot version N`,
  * `Truncated snapshot`, `Checksum mismatch`, `Corrupt gzip payload`,
@@ -184,13 +197,7 @@ export function readHeader(bytes: Uint8Array, maxPayloadBytes: number): Snapshot
 export function unpackSnapshot(bytes: Uint8Array, options: UnpackOptions = {}): Unpacked {
   const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const header = readHeader(bytes, max);
-  const total = HEADER_SIZE + CHECKSUM_LEN + header.payloadLength;
-  if (bytes.length < total) throw new IOError("Truncated snapshot");
-  if (bytes.length > total) {
-    throw new IOError(
-      `Malformed snapshot: ${bytes.length - total} trailing bytes after the payload`,
-    );
-  }
+  const total = checkTotalSize(header, bytes.length);
   const checksum = bytes.subarray(HEADER_SIZE, HEADER_SIZE + CHECKSUM_LEN);
   const stored = bytes.subarray(HEADER_SIZE + CHECKSUM_LEN, total);
   const key = resolveKey(options.key);

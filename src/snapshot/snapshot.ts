@@ -17,6 +17,7 @@ import { atomicWrite } from "../io/atomic_write.ts";
 import {
   CHECKSUM_LEN,
   type ChecksumKey,
+  checkTotalSize,
   DEFAULT_MAX_PAYLOAD_BYTES,
   HEADER_SIZE,
   packSnapshot,
@@ -507,13 +508,7 @@ async function openSnapshotFile(
       got += n;
     }
     const header = readHeader(head.subarray(0, got), maxPayloadBytes);
-    const total = HEADER_SIZE + CHECKSUM_LEN + header.payloadLength;
-    if (info.size < total) throw new IOError("Truncated snapshot");
-    if (info.size > total) {
-      throw new IOError(
-        `Malformed snapshot: ${info.size - total} trailing bytes after the payload`,
-      );
-    }
+    const total = checkTotalSize(header, info.size);
     return { file, head: head.subarray(0, got), total };
   } catch (err) {
     file.close();
