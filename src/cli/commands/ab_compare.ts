@@ -102,146 +102,149 @@ export function registerAbCompareCommand(program: Command): void {
     .option("--json-out <path>", "write the report here instead of OUT_DIR/ab.json")
     .option("--markdown-out <path>", "write the Markdown table here instead of OUT_DIR/ab.md")
     .option("--no-artifacts", "write no file, print only")
-    .action(async (opts: AbCompareFlags, cmd: Command) => {
-      const logger = log("ab-compare");
-      const g = globalOptions(cmd);
-      if (opts.csv === "-") {
-        throw new BadInputError("--csv - (stdin) cannot be replayed twice", {
-          hint: "Save the workload to a file and pass its path",
-        });
-      }
-      checkLabels({ baseline: opts.baselineLabel, candidate: opts.candidateLabel });
-      const artifacts = opts.noArtifacts !== true;
-      if (!artifacts && (opts.jsonOut !== undefined || opts.markdownOut !== undefined)) {
-        throw new BadInputError(
-          `--no-artifacts writes no file, yet ${
-            opts.jsonOut !== undefined ? "--json-out" : "--markdown-out"
-          } names one`,
-          { hint: "Drop --no-artifacts, or the output path" },
-        );
-      }
-      const jsonOut = artifacts ? opts.jsonOut ?? joinPath(opts.outDir, "ab.json") : null;
-      const markdownOut = artifacts ? opts.markdownOut ?? joinPath(opts.outDir, "ab.md") : null;
-      const metricsOut = (label: string): string | null =>
-        artifacts ? joinPath(opts.outDir, `${label}.metrics.ndjson`) : null;
-      const outputs: Array<[string, string | undefined]> = [
-        ["--json-out", jsonOut ?? undefined],
-        ["--markdown-out", markdownOut ?? undefined],
-        [`--out-dir (${opts.baselineLabel} metrics)`, metricsOut(opts.baselineLabel) ?? undefined],
-        [
-          `--out-dir (${opts.candidateLabel} metrics)`,
-          metricsOut(opts.candidateLabel) ?? undefined,
-        ],
-      ];
-      checkDistinctPaths([
-        ["--csv", opts.csv],
-        ["--config", g.config],
-        ["--baseline-config", opts.baselineConfig],
-        ["--candidate-config", opts.candidateConfig],
-        ...outputs,
-      ]);
-      if (artifacts) checkOutputDirs([["--out-dir", opts.outDir]]);
-      checkOutputFiles(outputs);
-      const sides: Side[] = [];
-      for (const role of AB_ROLES) {
-        const label = role === "baseline" ? opts.baselineLabel : opts.candidateLabel;
-        const file = role === "baseline" ? opts.baselineConfig : opts.candidateConfig;
-        const config = file === undefined ? commandConfig() : await loadConfig(file);
-        const mode = role === "baseline" ? opts.baselineMode ?? g.mode : opts.candidateMode;
-        newMap(mode, config); // a policy the factory refuses fails here, before any replay
-        sides.push({
-          label,
-          mode,
-          config,
-          metricsFile: metricsOut(label),
-          summaries: [],
-          metrics: [],
-        });
-      }
-      const read = { maxBytes: opts.csvMaxBytes, maxRows: opts.csvMaxRows };
-      if (opts.warmupRows > 0) {
-        logger.info("Warming up: up to {rows} rows on each side, not measured", {
-          rows: opts.warmupRows,
-        });
-        await warmUp(
-          opts.csv,
-          opts.warmupRows,
-          sides.map((s) => () => newMap(s.mode, s.config)),
-          read,
-        );
-      }
-      // The first log record loads logtape; its load is not charged to the first measured run.
-      await loggingPending();
-      const flags: RunCsvFlags = {
-        ...RUN_CSV_DEFAULTS,
-        csvMaxRows: opts.csvMaxRows,
-        csvMaxBytes: opts.csvMaxBytes,
-        csv: opts.csv,
-      };
-      // Every run's metrics are staged; the median runs' are committed with ab.md and ab.json.
-      // Discarding one already committed finds no temporary file: nothing to undo.
-      const staged: StagedFile[] = [];
-      let report: AbCompareReport;
-      try {
-        for (let run = 1; run <= opts.repeat; run++) {
-          for (const s of sides) {
-            const ticks: string[] = [];
-            const out = await runCsv(flags, {
-              mode: s.mode,
-              config: s.config,
-              // One warning per side at the end beats one per crossing in every run.
-              onAlert: () => {},
-              ...(s.metricsFile === null
-                ? {}
-                : { onTick: (t) => void ticks.push(`${JSON.stringify(t)}\n`) }),
-            });
-            if (out.kind !== "summary") throw new Error("ab-compare: runCsv did not replay");
-            s.summaries.push(out.summary);
-            if (s.metricsFile !== null) {
-              const f = await stageFile(s.metricsFile, ticks.join(""));
-              staged.push(f);
-              s.metrics.push(f);
-            }
-            logger.info("{label} run {run}/{repeat}: {ops} ops/s", {
-              label: s.label,
-              run,
-              repeat: opts.repeat,
-              ops: Math.round(out.summary.ops_per_second),
-            });
-          }
-        }
-        report = buildAbReport({
-          csv: opts.csv,
-          repeat: opts.repeat,
-          warmupRows: opts.warmupRows,
-          baseline: { ...sides[0]!, config: sides[0]!.config.source },
-          candidate: { ...sides[1]!, config: sides[1]!.config.source },
-          json: jsonOut,
-          markdown: markdownOut,
-        });
-        if (jsonOut !== null && markdownOut !== null) {
-          const keep = sides.map((s) =>
-            s.metrics[medianIndex(s.summaries.map((x) => x.ops_per_second))]!
-          );
-          for (const f of staged) if (!keep.includes(f)) f.discard();
-          staged.splice(0, staged.length, ...keep);
-          staged.push(await stageFile(markdownOut, formatAbMarkdown(report)));
-          // Last: a reader that finds ab.json finds the files it names.
-          staged.push(await stageFile(jsonOut, `${JSON.stringify(report, null, 2)}\n`));
-          commitAll(staged);
-        }
-      } catch (err) {
-        for (const f of staged) f.discard();
-        throw err;
-      }
-      for (const s of [report.baseline, report.candidate]) {
-        if (s.summary.alerts > 0) {
-          logger.warn("{label}: {alerts} watchdog alerts in the median run (see docs/config.md)", {
-            label: s.label,
-            alerts: s.summary.alerts,
-          });
-        }
-      }
-      emitSuccess(cmd, { ...report }, () => formatAbText(report));
+    .action(abCompare);
+}
+
+/** `ab-compare`: both sides replayed `--repeat` times, alternating; the report of the medians. */
+async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
+  const logger = log("ab-compare");
+  const g = globalOptions(cmd);
+  if (opts.csv === "-") {
+    throw new BadInputError("--csv - (stdin) cannot be replayed twice", {
+      hint: "Save the workload to a file and pass its path",
     });
+  }
+  checkLabels({ baseline: opts.baselineLabel, candidate: opts.candidateLabel });
+  const artifacts = opts.noArtifacts !== true;
+  if (!artifacts && (opts.jsonOut !== undefined || opts.markdownOut !== undefined)) {
+    throw new BadInputError(
+      `--no-artifacts writes no file, yet ${
+        opts.jsonOut !== undefined ? "--json-out" : "--markdown-out"
+      } names one`,
+      { hint: "Drop --no-artifacts, or the output path" },
+    );
+  }
+  const jsonOut = artifacts ? opts.jsonOut ?? joinPath(opts.outDir, "ab.json") : null;
+  const markdownOut = artifacts ? opts.markdownOut ?? joinPath(opts.outDir, "ab.md") : null;
+  const metricsOut = (label: string): string | null =>
+    artifacts ? joinPath(opts.outDir, `${label}.metrics.ndjson`) : null;
+  const outputs: Array<[string, string | undefined]> = [
+    ["--json-out", jsonOut ?? undefined],
+    ["--markdown-out", markdownOut ?? undefined],
+    [`--out-dir (${opts.baselineLabel} metrics)`, metricsOut(opts.baselineLabel) ?? undefined],
+    [
+      `--out-dir (${opts.candidateLabel} metrics)`,
+      metricsOut(opts.candidateLabel) ?? undefined,
+    ],
+  ];
+  checkDistinctPaths([
+    ["--csv", opts.csv],
+    ["--config", g.config],
+    ["--baseline-config", opts.baselineConfig],
+    ["--candidate-config", opts.candidateConfig],
+    ...outputs,
+  ]);
+  if (artifacts) checkOutputDirs([["--out-dir", opts.outDir]]);
+  checkOutputFiles(outputs);
+  const sides: Side[] = [];
+  for (const role of AB_ROLES) {
+    const label = role === "baseline" ? opts.baselineLabel : opts.candidateLabel;
+    const file = role === "baseline" ? opts.baselineConfig : opts.candidateConfig;
+    const config = file === undefined ? commandConfig() : await loadConfig(file);
+    const mode = role === "baseline" ? opts.baselineMode ?? g.mode : opts.candidateMode;
+    newMap(mode, config); // a policy the factory refuses fails here, before any replay
+    sides.push({
+      label,
+      mode,
+      config,
+      metricsFile: metricsOut(label),
+      summaries: [],
+      metrics: [],
+    });
+  }
+  const read = { maxBytes: opts.csvMaxBytes, maxRows: opts.csvMaxRows };
+  if (opts.warmupRows > 0) {
+    logger.info("Warming up: up to {rows} rows on each side, not measured", {
+      rows: opts.warmupRows,
+    });
+    await warmUp(
+      opts.csv,
+      opts.warmupRows,
+      sides.map((s) => () => newMap(s.mode, s.config)),
+      read,
+    );
+  }
+  // The first log record loads logtape; its load is not charged to the first measured run.
+  await loggingPending();
+  const flags: RunCsvFlags = {
+    ...RUN_CSV_DEFAULTS,
+    csvMaxRows: opts.csvMaxRows,
+    csvMaxBytes: opts.csvMaxBytes,
+    csv: opts.csv,
+  };
+  // Every run's metrics are staged; the median runs' are committed with ab.md and ab.json.
+  // Discarding one already committed finds no temporary file: nothing to undo.
+  const staged: StagedFile[] = [];
+  let report: AbCompareReport;
+  try {
+    for (let run = 1; run <= opts.repeat; run++) {
+      for (const s of sides) {
+        const ticks: string[] = [];
+        const out = await runCsv(flags, {
+          mode: s.mode,
+          config: s.config,
+          // One warning per side at the end beats one per crossing in every run.
+          onAlert: () => {},
+          ...(s.metricsFile === null
+            ? {}
+            : { onTick: (t) => void ticks.push(`${JSON.stringify(t)}\n`) }),
+        });
+        if (out.kind !== "summary") throw new Error("ab-compare: runCsv did not replay");
+        s.summaries.push(out.summary);
+        if (s.metricsFile !== null) {
+          const f = await stageFile(s.metricsFile, ticks.join(""));
+          staged.push(f);
+          s.metrics.push(f);
+        }
+        logger.info("{label} run {run}/{repeat}: {ops} ops/s", {
+          label: s.label,
+          run,
+          repeat: opts.repeat,
+          ops: Math.round(out.summary.ops_per_second),
+        });
+      }
+    }
+    report = buildAbReport({
+      csv: opts.csv,
+      repeat: opts.repeat,
+      warmupRows: opts.warmupRows,
+      baseline: { ...sides[0]!, config: sides[0]!.config.source },
+      candidate: { ...sides[1]!, config: sides[1]!.config.source },
+      json: jsonOut,
+      markdown: markdownOut,
+    });
+    if (jsonOut !== null && markdownOut !== null) {
+      const keep = sides.map((s) =>
+        s.metrics[medianIndex(s.summaries.map((x) => x.ops_per_second))]!
+      );
+      for (const f of staged) if (!keep.includes(f)) f.discard();
+      staged.splice(0, staged.length, ...keep);
+      staged.push(await stageFile(markdownOut, formatAbMarkdown(report)));
+      // Last: a reader that finds ab.json finds the files it names.
+      staged.push(await stageFile(jsonOut, `${JSON.stringify(report, null, 2)}\n`));
+      commitAll(staged);
+    }
+  } catch (err) {
+    for (const f of staged) f.discard();
+    throw err;
+  }
+  for (const s of [report.baseline, report.candidate]) {
+    if (s.summary.alerts > 0) {
+      logger.warn("{label}: {alerts} watchdog alerts in the median run (see docs/config.md)", {
+        label: s.label,
+        alerts: s.summary.alerts,
+      });
+    }
+  }
+  emitSuccess(cmd, { ...report }, () => formatAbText(report));
 }
