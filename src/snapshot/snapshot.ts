@@ -120,6 +120,12 @@ export interface EncodeOptions {
    * {@linkcode FREE_SLOTS}): lower it to write only what readers with a tighter `freeSlots` load.
    */
   freeSlots?: number;
+  /**
+   * The payload limit of the readers the snapshot is for (default
+   * {@linkcode DEFAULT_MAX_PAYLOAD_BYTES}, their default): a larger payload is refused, as they
+   * would refuse it.
+   */
+  maxPayloadBytes?: number;
 }
 
 /** Options for reading a snapshot. */
@@ -305,12 +311,33 @@ export type SnapshotSource = Pick<AnyMap<unknown>, "exportState">;
  * (numbers of any value): anything else throws a `TypeError` naming its type.
  */
 export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {}): Uint8Array {
+  return encode(map, options).bytes;
+}
+
+/** The snapshot of `map` with its state and payload, refused as its readers would refuse it. */
+function encode(
+  map: SnapshotSource,
+  options: EncodeOptions,
+): { state: MapState; payload: Uint8Array; bytes: Uint8Array } {
   const state = map.exportState() as MapState;
   checkWritable(state, options.freeSlots);
   const payload = encodeState(toEncodable(state));
   const pack: { compress?: boolean; key?: ChecksumKey } = { key: options.key };
   if (options.compress !== undefined) pack.compress = options.compress;
-  return packSnapshot(payload, pack);
+  const bytes = packSnapshot(payload, pack);
+  // Readers limit the stored payload and, when gzipped, the decompressed one.
+  const size = Math.max(payload.length, bytes.length - HEADER_SIZE - CHECKSUM_LEN);
+  const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  if (size > max) {
+    throw new PolicyError(
+      `Cannot save the map as a snapshot: its payload of ${size} bytes exceeds the ${max} bytes ` +
+        "readers accept",
+      {
+        hint: "Split the entries across maps, or store shorter values: see docs/snapshot_format.md",
+      },
+    );
+  }
+  return { state, payload, bytes };
 }
 
 /**
@@ -426,10 +453,7 @@ export async function saveSnapshot(
   options: EncodeOptions = {},
 ): Promise<SnapshotInfo> {
   const compress = resolveCompression(path, options.compress);
-  const state = map.exportState() as MapState;
-  checkWritable(state, options.freeSlots);
-  const payload = encodeState(toEncodable(state));
-  const bytes = packSnapshot(payload, { compress, key: options.key });
+  const { state, payload, bytes } = encode(map, { ...options, compress });
   await atomicWrite(path, bytes);
   const stats = map.stats();
   return {

@@ -224,3 +224,27 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
     await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
   });
 });
+
+Deno.test("profile reads no row past its sample: --sample-rows may equal --csv-max-rows", async () => {
+  await withWorkload(6000, async (_dir, csv) => {
+    // 5000 is no multiple of the reader's batches; the row after the sample is malformed.
+    const lines = (await Deno.readTextFile(csv)).split("\n");
+    lines[5001] = "bad,K1,";
+    await Deno.writeTextFile(csv, lines.join("\n"));
+    const r = await runCli([
+      "--json",
+      "profile",
+      "--csv",
+      csv,
+      "--sample-rows",
+      "5000",
+      "--csv-max-rows",
+      "5000",
+      "--repeat",
+      "1",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = ProfileReport.parse(successData(r.stdout, "profile"));
+    assert.deepEqual([report.sample_rows, report.whole_file], [5000, false]);
+  });
+});

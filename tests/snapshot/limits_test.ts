@@ -273,3 +273,38 @@ Deno.test("compactMap() shrinks a chaining table that lost its entries, so that 
   // One that fits is left as it is.
   assert.equal(compactMap(map).compacted, false);
 });
+
+Deno.test("encodeSnapshot() and saveSnapshot() refuse a payload their readers would refuse", async () => {
+  const map = new RobinHoodMap<unknown>();
+  for (let i = 0; i < 200; i++) map.set(`K${i}`, "v".repeat(50));
+  const exact = encodeSnapshot(map, { key: null }).length - 86;
+  // Readers with a limit of exactly the payload's size read it; one byte less, none does.
+  const bytes = encodeSnapshot(map, { key: null, maxPayloadBytes: exact });
+  assert.equal(decodeSnapshot(bytes, { key: null, maxPayloadBytes: exact }).map.size, 200);
+  assert.throws(
+    () => encodeSnapshot(map, { key: null, maxPayloadBytes: exact - 1 }),
+    (err: unknown) =>
+      err instanceof PolicyError &&
+      err.message ===
+        `Cannot save the map as a snapshot: its payload of ${exact} bytes exceeds the ${
+          exact - 1
+        } bytes readers accept`,
+  );
+  // Gzipped: the decompressed payload counts, as readers count it.
+  assert.throws(
+    () => encodeSnapshot(map, { key: null, compress: true, maxPayloadBytes: exact - 1 }),
+    PolicyError,
+  );
+  const dir = tempDir();
+  try {
+    const path = `${dir}/s.snap`;
+    await assert.rejects(
+      () => saveSnapshot(path, map, { key: null, maxPayloadBytes: exact - 1 }),
+      PolicyError,
+    );
+    assert.throws(() => Deno.statSync(path), Deno.errors.NotFound);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

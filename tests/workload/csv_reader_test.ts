@@ -451,3 +451,27 @@ Deno.test("readWorkload() ends a quoted field at the input's last byte, whatever
     assert.deepEqual(rows, [["get", "a", ""], ["put", "k", "v"]]);
   }
 });
+
+Deno.test("readWorkload() keeps long plain values as flat strings, not one node per byte", async () => {
+  // 1,000 values of 16 KiB: 16 MB as text. Built a character at a time, each would be a rope of
+  // 16,384 nodes kept alive by the value (over 300 MB in all).
+  const value = "x".repeat(16_384);
+  const text = `op,key,value\n${
+    Array.from({ length: 1000 }, (_, i) => `put,K${i},${value}\n`).join("")
+  }`;
+  const before = Deno.memoryUsage().heapUsed;
+  const { rows } = await readAll(text);
+  const grown = Deno.memoryUsage().heapUsed - before;
+  assert.equal(rows.length, 1000);
+  assert.ok(rows.every((r) => r[2] === value));
+  assert.ok(grown < 120 * 2 ** 20, `heap grew ${(grown / 2 ** 20).toFixed(0)} MiB`);
+});
+
+Deno.test("readWorkload() with takeRows stops there, reading no row after", async () => {
+  const text = "op,key,value\nput,a,1\nget,a,\ndel,a,\nbad row,\n";
+  const { rows, stats } = await readAll(text, { takeRows: 3, batchSize: 2, maxRows: 3 });
+  assert.deepEqual(rows, [["put", "a", "1"], ["get", "a", ""], ["del", "a", ""]]);
+  assert.equal(stats.rows, 3);
+  // Fewer rows than asked: the whole input, as without it.
+  assert.equal((await readAll("op,key,value\nput,a,1\n", { takeRows: 5 })).rows.length, 1);
+});

@@ -69,18 +69,15 @@ async function readSample(
 ): Promise<Sample> {
   const batches: OpBatch[] = [];
   let n = 0;
-  // Batches no larger than the sample, so the reader never scans a row past it.
-  const batchSize = rows > 0 ? Math.min(4096, rows) : 4096;
-  for await (const b of readWorkload(csv, { ...limits, batchSize })) {
-    const take = rows > 0 ? Math.min(b.length, rows - n) : b.length;
+  for await (const b of readWorkload(csv, { ...limits, takeRows: rows })) {
     // The reader reuses its batch object: keep copies.
     batches.push({
-      length: take,
-      ops: b.ops.slice(0, take),
-      keys: b.keys.slice(0, take),
-      values: b.values.slice(0, take),
+      length: b.length,
+      ops: b.ops.slice(0, b.length),
+      keys: b.keys.slice(0, b.length),
+      values: b.values.slice(0, b.length),
     });
-    n += take;
+    n += b.length;
     // Full: stop without looking further (a file of exactly `rows` rows reads as a sample).
     if (rows > 0 && n >= rows) return { batches, rows: n, wholeFile: false };
   }
