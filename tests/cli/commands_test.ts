@@ -521,6 +521,26 @@ Deno.test("validate-metrics accepts run-csv output and reports invalid lines", a
   const folder = await runCli(["validate-metrics", dir]);
   assert.equal(folder.code, 2, folder.stderr);
   assert.equal(folder.envelope?.detail, `Metrics path '${dir}' is a directory`);
+
+  // A 100 MB line is reported without being read whole (it took 52 s), and of 300
+  // problems the first 100 are printed and the rest counted.
+  const long = await Deno.open(`${dir}/long.ndjson`, { write: true, create: true });
+  await long.write(new TextEncoder().encode(`${good[0]}\n`));
+  const block = new TextEncoder().encode("x".repeat(1 << 20));
+  for (let i = 0; i < 100; i++) await long.write(block);
+  await long.write(new TextEncoder().encode(`\n${"not json\n".repeat(300)}${good[1]}\n`));
+  long.close();
+  const started = performance.now();
+  const tooLong = await runCli(["validate-metrics", `${dir}/long.ndjson`]);
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(tooLong.code, 2, tooLong.stderr);
+  assert.match(tooLong.stderr, /^\[invalid line 2\] longer than 4194304 characters$/m);
+  assert.match(tooLong.stderr, /^\[invalid line 101\] not JSON: /m);
+  assert.doesNotMatch(tooLong.stderr, /\[invalid line 102\]/);
+  assert.match(tooLong.stderr, /^\.\.\. 201 more problems$/m);
+  assert.match(String(tooLong.envelope?.detail), /301 of 303 lines/);
+  assert.ok(seconds < 20, `${seconds.toFixed(1)} s`);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("demo generates a workload and compares the three backends", async () => {

@@ -13,8 +13,11 @@ import { emitSuccess, writeStderr } from "../program.ts";
 
 /** At most this many problem lines are printed. */
 export const MAX_REPORTED = 100;
+/** Longer lines are reported, not read whole (a metrics.v1 tick takes a few KB). */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
-async function* lines(path: string): AsyncGenerator<string> {
+/** The file's lines; null for a line longer than {@linkcode MAX_LINE_CHARS}. */
+async function* lines(path: string): AsyncGenerator<string | null> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -31,15 +34,26 @@ async function* lines(path: string): AsyncGenerator<string> {
     });
   }
   const decoder = new TextDecoder();
-  let rest = "";
+  // The line read so far in pieces: each chunk is searched once, however long the line.
+  const pieces: string[] = [];
+  let length = 0;
+  const line = (last: string): string | null => {
+    const text = length + last.length > MAX_LINE_CHARS ? null : pieces.join("") + last;
+    pieces.length = 0;
+    length = 0;
+    return text;
+  };
   try {
     for await (const chunk of file.readable) {
-      rest += decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
+      let from = 0;
       let nl: number;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        yield rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
+      while ((nl = text.indexOf("\n", from)) >= 0) {
+        yield line(text.slice(from, nl));
+        from = nl + 1;
       }
+      if (length <= MAX_LINE_CHARS) pieces.push(text.slice(from)); // past it, only counted
+      length += text.length - from;
     }
   } finally {
     try {
@@ -48,37 +62,55 @@ async function* lines(path: string): AsyncGenerator<string> {
       // closed by the stream
     }
   }
-  rest += decoder.decode();
-  if (rest !== "") yield rest;
+  const last = line(decoder.decode());
+  if (last !== "") yield last;
 }
 
 /** Validates `path`; returns the number of ticks and the problems. */
 async function validateMetricsFile(
   path: string,
-): Promise<{ ticks: number; lines: number; problems: LineProblem[]; invalidLines: number }> {
+): Promise<
+  {
+    ticks: number;
+    lines: number;
+    problems: LineProblem[];
+    problemCount: number;
+    invalidLines: number;
+  }
+> {
   // zod loads with the command that needs it, not with every command.
   const { validateTickLine } = await import("../../contracts/validate_metrics.ts");
   const state = { lastOps: 0, lastT: 0 };
   const problems: LineProblem[] = [];
+  let problemCount = 0;
+  const report = (found: LineProblem[]): void => {
+    problemCount += found.length;
+    problems.push(...found.slice(0, MAX_REPORTED - problems.length));
+  };
   let n = 0;
   let ticks = 0;
   let invalidLines = 0;
   for await (const raw of lines(path)) {
     n++;
+    if (raw === null) {
+      invalidLines++;
+      report([{ line: n, path: "", message: `longer than ${MAX_LINE_CHARS} characters` }]);
+      continue;
+    }
     const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (text.trim() === "") {
       invalidLines++;
-      problems.push({ line: n, path: "", message: "blank line" });
+      report([{ line: n, path: "", message: "blank line" }]);
       continue;
     }
     const found = validateTickLine(text, n, state);
     if (found.length > 0) {
       invalidLines++;
-      problems.push(...found);
+      report(found);
     } else ticks++;
   }
-  if (n === 0) problems.push({ line: 0, path: "", message: "no metrics.v1 lines" });
-  return { ticks, lines: n, problems, invalidLines };
+  if (n === 0) report([{ line: 0, path: "", message: "no metrics.v1 lines" }]);
+  return { ticks, lines: n, problems, problemCount, invalidLines };
 }
 
 /** Registers `validate-metrics` and its alias. */
@@ -89,16 +121,16 @@ export function registerValidateMetricsCommand(program: Command): void {
     .argument("<file>", "metrics.ndjson")
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const r = await validateMetricsFile(file);
-      if (r.problems.length > 0) {
-        for (const p of r.problems.slice(0, MAX_REPORTED)) {
+      if (r.problemCount > 0) {
+        for (const p of r.problems) {
           writeStderr(
             p.line === 0
               ? `[invalid file] ${p.message}\n`
               : `[invalid line ${p.line}] ${p.path === "" ? "" : `${p.path}: `}${p.message}\n`,
           );
         }
-        if (r.problems.length > MAX_REPORTED) {
-          writeStderr(`... ${r.problems.length - MAX_REPORTED} more problems\n`);
+        if (r.problemCount > r.problems.length) {
+          writeStderr(`... ${r.problemCount - r.problems.length} more problems\n`);
         }
         throw new BadInputError(
           r.lines === 0
