@@ -13,7 +13,7 @@ import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { log } from "../../log/setup.ts";
-import { commandConfig, emitSuccess, globalOptions } from "../program.ts";
+import { commandConfig, emitSuccess, globalOptions, writeStdout } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
 
@@ -195,9 +195,17 @@ function registerKvCommands(program: Command): void {
         emitSuccess(cmd, { count: items.length, items });
         return;
       }
-      let text = "";
-      for (const [k, v] of map.entries()) text += `${String(k)},${valueText(v)}\n`;
-      emitSuccess(cmd, {}, text);
+      // A thousand lines at a time: the whole listing as one string took a second copy of the
+      // map's memory, and past V8's string length limit it would fail.
+      let lines: string[] = [];
+      for (const [k, v] of map.entries()) {
+        lines.push(`${String(k)},${valueText(v)}\n`);
+        if (lines.length === 1000) {
+          writeStdout(lines.join(""));
+          lines = [];
+        }
+      }
+      writeStdout(lines.join(""));
     });
 }
 
