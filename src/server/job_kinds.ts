@@ -41,6 +41,13 @@ function flags(request: Record<string, unknown>, names: Record<string, string>):
   return out;
 }
 
+/**
+ * Ticks a job's metrics.ndjson keeps (the last ones): `tick_every: 1` made one request write
+ * 140 MB/s to the job root, and a 5,000,000-row job 10 GB. At the default `tick_every` no job
+ * within the default row limit reaches it.
+ */
+export const JOB_MAX_TICKS = 50_000;
+
 const LIMIT_FLAGS = { csv_max_rows: "--csv-max-rows", csv_max_bytes: "--csv-max-bytes" };
 
 /** Every kind of job, by the name in `POST /api/jobs/{kind}`. */
@@ -52,7 +59,9 @@ export const JOB_KINDS: Readonly<Record<string, JobKind>> = {
       const r = request as RunCsvRequest;
       const args = ["--mode", r.mode ?? "adaptive", "run-csv", "--csv", input.csv!];
       if (r.dry_run === true) args.push("--dry-run");
-      if (r.metrics !== false) args.push("--metrics-out-dir", dir);
+      if (r.metrics !== false) {
+        args.push("--metrics-out-dir", dir, "--metrics-max-ticks", String(JOB_MAX_TICKS));
+      }
       if (r.snapshot === true) {
         args.push("--snapshot-out", joinPath(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
         if (r.compress === true) args.push("--compress");

@@ -778,7 +778,7 @@ export class JobService {
     try {
       const removed = await removeTempFilesOf(job.dir, pid);
       if (removed.length > 0) {
-        const names = removed.map((p) => p.slice(job.dir.length + 1)).join(", ");
+        const names = removed.map((p) => p.slice(job.dir.length + 1)).sort().join(", ");
         await logs.note("info", `Removed the temporary files the job left: ${names}`);
       }
     } catch (err) {

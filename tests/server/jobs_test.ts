@@ -288,6 +288,8 @@ Deno.test("GET /api/jobs/{id}/logs follows a running job until it ends", async (
   let text = "";
   while (!text.includes("a plain text line")) text += (await reader.read()).value ?? "";
   assert.match(text, /working on --json --log-json --mode adaptive run-csv --csv /);
+  // A job's metrics are bounded, whatever its tick_every.
+  assert.match(text, / --metrics-max-ticks 50000\b/);
   // The job learns its service's pid, to stop should the service die first.
   assert.match(text, new RegExp(`"parent ${Deno.pid}"`));
   f.jobs.cancel(id);
