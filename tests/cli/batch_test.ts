@@ -417,6 +417,8 @@ Deno.test("batch --dry-run validates the spec, prints each job's command line an
           `${real}/w.csv`,
           "--metrics-out-dir",
           `${real}/out/jobs/<id>`,
+          "--metrics-max-ticks",
+          "50000",
           "--snapshot-out",
           `${real}/out/jobs/<id>/snapshot.bin`,
         ],
