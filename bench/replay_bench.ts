@@ -5,6 +5,7 @@ import { ChainingMap, createMap, type MapStats } from "../mod.ts";
 import { replay, type ReplayMap } from "../src/replay/replay.ts";
 import { readWorkload } from "../src/workload/csv_reader.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../src/workload/generate.ts";
+import { writeAllSync } from "../src/io/write_all.ts";
 
 const dir = "runs/bench";
 Deno.mkdirSync(dir, { recursive: true });
@@ -19,7 +20,7 @@ for (
     delRatio: 0.2,
     seed: 7,
   })
-) file.writeSync(chunk);
+) writeAllSync(file, chunk);
 file.close();
 
 /** The built-in Map seen through the replay's interface (its statistics are not observable). */
