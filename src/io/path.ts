@@ -32,7 +32,7 @@ export function baseOf(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** `dir/name`, without doubling the slashes `dir` ends with (`/` gives `/name`, `` `./name`). */
+/** `dir/name`, without doubling the slashes `dir` ends with: `/` gives `/name`, `""` `./name`. */
 export function joinPath(dir: string, name: string): string {
   return `${dir.replace(/\/+$/, "") || (dir.startsWith("/") ? "" : ".")}/${name}`;
 }
