@@ -123,16 +123,10 @@ export class MetricsNdjsonWriter {
     return staged;
   }
 
-  /** The kept lines, oldest first, encoded a batch at a time: one string of them all can pass V8's limit. */
-  *#ringChunks(): Generator<Uint8Array> {
-    const n = this.#ring.length;
-    for (let i = 0; i < n; i += 4096) {
-      const batch: string[] = [];
-      for (let j = i; j < Math.min(n, i + 4096); j++) {
-        batch.push(this.#ring[(this.#ringStart + j) % n]!);
-      }
-      yield encoder.encode(batch.join(""));
-    }
+  /** The kept lines, oldest first. */
+  #ringChunks(): Generator<Uint8Array> {
+    const start = this.#ringStart;
+    return encodeLines([...this.#ring.slice(start), ...this.#ring.slice(0, start)]);
   }
 
   /** Discards everything written; an existing `metrics.ndjson` is left as it was. */
@@ -153,5 +147,15 @@ export class MetricsNdjsonWriter {
     }
     removeDirs(this.#madeDirs);
     this.#madeDirs = [];
+  }
+}
+
+/**
+ * `lines` as UTF-8, 4096 at a time for {@linkcode stageFile}: one string of a long run's ticks
+ * can pass V8's string length limit.
+ */
+export function* encodeLines(lines: readonly string[]): Generator<Uint8Array> {
+  for (let i = 0; i < lines.length; i += 4096) {
+    yield encoder.encode(lines.slice(i, i + 4096).join(""));
   }
 }

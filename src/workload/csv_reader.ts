@@ -246,9 +246,9 @@ class Scanner {
 
   scan(buf: Uint8Array, pos: number, end: number, eof: boolean): number {
     const batch = this.batch;
-    const size = this.#batchSize;
-    const take = this.takeRows;
-    while (pos < end && batch.length < size && this.rows < take) {
+    // Every row counted is pushed, so the batch's room bounds the rows taken too.
+    const size = Math.min(this.#batchSize, batch.length + this.takeRows - this.rows);
+    while (pos < end && batch.length < size) {
       if (this.#plain) {
         const next = this.#plainRow(buf, pos, end);
         if (next >= 0) {

@@ -11,6 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import { type AdhashConfig, loadConfig } from "../../config/load.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { joinPath } from "../../io/path.ts";
+import { encodeLines } from "../../replay/metrics_sink.ts";
 import { type Mode, MODES } from "../../core/factory.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
@@ -247,15 +248,4 @@ async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
     }
   }
   emitSuccess(cmd, { ...report }, () => formatAbText(report));
-}
-
-/**
- * `lines` as UTF-8, a thousand at a time: one string of a whole run's ticks passed V8's string
- * length limit (about 240 million rows at the default tick interval) and failed the command.
- */
-function* encodeLines(lines: readonly string[]): Generator<Uint8Array> {
-  const encoder = new TextEncoder();
-  for (let i = 0; i < lines.length; i += 1000) {
-    yield encoder.encode(lines.slice(i, i + 1000).join(""));
-  }
 }
