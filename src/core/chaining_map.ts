@@ -725,12 +725,14 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** The exact table: entries bucket by bucket, each chain head first. */
   exportState(): ChainingState {
-    const keys: Key[] = [];
-    const values: unknown[] = [];
+    // Sized once, as RobinHoodMap's: growing by push leaves garbage as large again.
+    const keys: Key[] = new Array(this.count);
+    const values: unknown[] = new Array(this.count);
+    let n = 0;
     for (let b = 0; b < this.heads.length; b++) {
       for (let e = this.heads[b]!; e !== 0; e = this.link[(e - 1) << 1]!) {
-        keys.push(this.keyAt(e - 1)!);
-        values.push(this.valueAt(e - 1));
+        keys[n] = this.keyAt(e - 1)!;
+        values[n++] = this.valueAt(e - 1);
       }
     }
     return {

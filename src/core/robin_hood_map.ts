@@ -871,22 +871,26 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** The exact table: every entry with its slot, and every tombstone. */
   exportState(): RobinHoodState {
-    const slots: number[] = [];
-    const keys: Key[] = [];
-    const values: unknown[] = [];
-    const tSlots: number[] = [];
-    const tDists: number[] = [];
+    // Sized once: arrays grown by push would leave about twice their size behind as garbage,
+    // and a snapshot of a big map is written when memory is tightest.
+    const slots = new Int32Array(this.count);
+    const keys: Key[] = new Array(this.count);
+    const values: unknown[] = new Array(this.count);
+    const tSlots = new Int32Array(this.tombs);
+    const tDists = new Int32Array(this.tombs);
     const meta = this.meta;
+    let n = 0;
+    let t = 0;
     for (let i = 0; i < meta.length; i++) {
       const m = meta[i]!;
       if (m === 0) continue;
       if ((m & 0xff) === 0) {
-        tSlots.push(i);
-        tDists.push((m >> 8) - 1);
+        tSlots[t] = i;
+        tDists[t++] = (m >> 8) - 1;
       } else {
-        slots.push(i);
-        keys.push(this.keyAt(i));
-        values.push(this.valueAt(i));
+        slots[n] = i;
+        keys[n] = this.keyAt(i);
+        values[n++] = this.valueAt(i);
       }
     }
     return {
@@ -894,11 +898,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       capacity: meta.length,
       maxLoadFactor: this.maxLoadFactor,
       deletion: this.deletion,
-      slots: Int32Array.from(slots),
+      slots,
       keys,
       values,
-      tombstoneSlots: Int32Array.from(tSlots),
-      tombstoneDistances: Int32Array.from(tDists),
+      tombstoneSlots: tSlots,
+      tombstoneDistances: tDists,
     };
   }
 

@@ -304,6 +304,17 @@ export function writeError(path: string, err: unknown): unknown {
 }
 
 /**
+ * What a file is written from: bytes, text, chunks of bytes, or a function that writes the
+ * open file itself (to write out of order, as a header known only at the end).
+ */
+export type FileData =
+  | Uint8Array
+  | string
+  | Iterable<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | ((file: Deno.FsFile) => Promise<void>);
+
+/**
  * Writes `data` to a temporary file beside `path` and fsyncs it, creating the directory if
  * needed; `commit()` then replaces `path`. Several outputs of one run are staged first and
  * committed together, so a failure while writing any of them commits none. `made`: directories
@@ -311,7 +322,7 @@ export function writeError(path: string, err: unknown): unknown {
  */
 export async function stageFile(
   path: string,
-  data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  data: FileData,
   made: readonly string[] = [],
 ): Promise<StagedFile> {
   const target = writeTarget(path);
@@ -328,6 +339,7 @@ export async function stageFile(
     file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
+    else if (typeof data === "function") await data(file);
     else for await (const chunk of data) await writeAll(file, chunk);
     await file.sync();
   } catch (err) {
@@ -340,17 +352,15 @@ export async function stageFile(
 }
 
 /**
- * Writes `data` (bytes or chunks of bytes, or text) to `path` atomically.
+ * Writes `data` (bytes, chunks of bytes, text, or a function writing the file: {@linkcode FileData})
+ * to `path` atomically.
  *
  * @example
  * ```ts ignore
  * await atomicWrite("out/summary.json", new TextEncoder().encode("{}"));
  * ```
  */
-export async function atomicWrite(
-  path: string,
-  data: Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-): Promise<void> {
+export async function atomicWrite(path: string, data: FileData): Promise<void> {
   (await stageFile(path, data)).commit();
 }
 

@@ -63,8 +63,10 @@ export class PayloadWriter {
   #buf: Uint8Array;
   #view: DataView;
   #pos = 0;
+  readonly #initialSize: number;
 
   constructor(initialSize = 1 << 16) {
+    this.#initialSize = initialSize;
     this.#buf = new Uint8Array(initialSize);
     this.#view = new DataView(this.#buf.buffer);
   }
@@ -72,6 +74,23 @@ export class PayloadWriter {
   /** The bytes written so far (a view, not a copy). */
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#pos);
+  }
+
+  /** How many bytes are written. */
+  get length(): number {
+    return this.#pos;
+  }
+
+  /**
+   * The bytes written so far, handed over: the writer starts again on a new buffer, so a chunk
+   * taken may be kept while the writer goes on.
+   */
+  take(): Uint8Array {
+    const out = this.bytes();
+    this.#buf = new Uint8Array(this.#initialSize);
+    this.#view = new DataView(this.#buf.buffer);
+    this.#pos = 0;
+    return out;
   }
 
   #ensure(n: number): void {
@@ -230,7 +249,16 @@ export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
   throw new TypeError(`Cannot encode value of type ${typeName(value)} in a snapshot`);
 }
 
-function writeChaining(w: PayloadWriter, s: ChainingState): void {
+/**
+ * Where a payload being written may be cut into chunks: after an entry (or a tombstone), once
+ * `chunkBytes` are written. Infinity writes the payload as one chunk.
+ */
+interface Chunking {
+  readonly w: PayloadWriter;
+  readonly chunkBytes: number;
+}
+
+function* writeChaining({ w, chunkBytes }: Chunking, s: ChainingState): Generator<Uint8Array> {
   if (s.keys.length !== s.values.length) throw new RangeError("keys and values differ in length");
   w.u8(KIND.CHAINING);
   w.varint(s.bucketCount);
@@ -240,10 +268,11 @@ function writeChaining(w: PayloadWriter, s: ChainingState): void {
   for (let i = 0; i < keys.length; i++) {
     writeKey(w, keys[i] as Key);
     writeValue(w, values[i]);
+    if (w.length >= chunkBytes) yield w.take();
   }
 }
 
-function writeRobinHood(w: PayloadWriter, s: RobinHoodState): void {
+function* writeRobinHood({ w, chunkBytes }: Chunking, s: RobinHoodState): Generator<Uint8Array> {
   const n = s.keys.length;
   if (s.values.length !== n || s.slots.length !== n) {
     throw new RangeError("slots, keys and values differ in length");
@@ -265,6 +294,7 @@ function writeRobinHood(w: PayloadWriter, s: RobinHoodState): void {
     prev = slot;
     writeKey(w, keys[i] as Key);
     writeValue(w, values[i]);
+    if (w.length >= chunkBytes) yield w.take();
   }
   const t = s.tombstoneSlots.length;
   w.varint(t);
@@ -274,17 +304,32 @@ function writeRobinHood(w: PayloadWriter, s: RobinHoodState): void {
     w.varint(slot - prev - 1);
     prev = slot;
     w.varint(s.tombstoneDistances[i] as number);
+    if (w.length >= chunkBytes) yield w.take();
   }
 }
 
-function writeBackend(w: PayloadWriter, s: BackendState): void {
-  if (s.kind === "chaining") writeChaining(w, s);
-  else writeRobinHood(w, s);
+function writeBackend(c: Chunking, s: BackendState): Generator<Uint8Array> {
+  return s.kind === "chaining" ? writeChaining(c, s) : writeRobinHood(c, s);
 }
 
 /** Encodes a state as a payload. */
 export function encodeState(state: EncodableState): Uint8Array {
-  const w = new PayloadWriter();
+  const [payload] = encodeStateChunks(state, Infinity);
+  return payload!;
+}
+
+/**
+ * Encodes a state as a payload in chunks of about `chunkBytes` (more when one entry is
+ * larger), so that a payload written to a file never has to be in memory whole. Each chunk is
+ * the caller's to keep. The chunks joined are {@linkcode encodeState}'s payload.
+ */
+export function* encodeStateChunks(
+  state: EncodableState,
+  chunkBytes: number,
+): Generator<Uint8Array> {
+  // Room for a chunk and the entry that crosses its end, so that a buffer rarely grows.
+  const w = new PayloadWriter(Number.isFinite(chunkBytes) ? chunkBytes + (1 << 16) : 1 << 16);
+  const c = { w, chunkBytes };
   if (state.kind === "adaptive") {
     w.u8(KIND.ADAPTIVE);
     const names = Object.keys(state.policy).sort();
@@ -303,16 +348,16 @@ export function encodeState(state: EncodableState): Uint8Array {
     }
     w.varint(state.migrations);
     w.varint(state.compactions);
-    writeBackend(w, state.active);
+    yield* writeBackend(c, state.active);
     if (state.target === null) w.u8(0);
     else {
       w.u8(1);
-      writeBackend(w, state.target);
+      yield* writeBackend(c, state.target);
     }
   } else {
-    writeBackend(w, state);
+    yield* writeBackend(c, state);
   }
-  return w.bytes();
+  yield w.take();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ export interface Unpacked {
 }
 
 /** The checksum key to use: explicit option, else the environment, else none. */
-function resolveKey(key: ChecksumKey): Uint8Array | null {
+export function resolveKey(key: ChecksumKey): Uint8Array | null {
   if (key === null) return null;
   if (key === undefined) {
     let env: string | undefined;
@@ -99,10 +99,20 @@ function resolveKey(key: ChecksumKey): Uint8Array | null {
   return typeof key === "string" ? new TextEncoder().encode(key) : key;
 }
 
+/** A running checksum: fed the stored payload in pieces, then digested once. */
+export interface RunningChecksum {
+  update(data: Uint8Array): RunningChecksum;
+  digest(): Uint8Array;
+}
+
+/** BLAKE2b-512, or HMAC-BLAKE2b-512 when `key` is given, of what it is fed. */
+export function runningChecksum(key: Uint8Array | null): RunningChecksum {
+  return key === null ? createHash("blake2b512") : createHmac("blake2b512", key);
+}
+
 /** BLAKE2b-512 of `data`, or HMAC-BLAKE2b-512 when `key` is given. */
 export function checksumOf(data: Uint8Array, key: Uint8Array | null): Uint8Array {
-  const h = key === null ? createHash("blake2b512") : createHmac("blake2b512", key);
-  return new Uint8Array(h.update(data).digest());
+  return new Uint8Array(runningChecksum(key).update(data).digest());
 }
 
 function tooBig(what: string, max: number): IOError {
@@ -116,17 +126,28 @@ export function packSnapshot(payload: Uint8Array, options: PackOptions = {}): Ui
   const compress = options.compress ?? false;
   const key = resolveKey(options.key);
   const stored = compress ? new Uint8Array(gzipSync(payload, { level: 6 })) : payload;
-  const checksum = checksumOf(stored, key);
   const out = new Uint8Array(HEADER_SIZE + CHECKSUM_LEN + stored.length);
+  out.set(headerBytes(compress, key !== null, stored.length, checksumOf(stored, key)));
+  out.set(stored, HEADER_SIZE + CHECKSUM_LEN);
+  return out;
+}
+
+/** The header and checksum that precede a stored payload of `storedLength` bytes. */
+export function headerBytes(
+  compress: boolean,
+  keyed: boolean,
+  storedLength: number,
+  checksum: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(HEADER_SIZE + CHECKSUM_LEN);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
   view.setUint16(8, FORMAT_VERSION, false);
-  view.setUint8(10, (compress ? FLAG_GZIP : 0) | (key !== null ? FLAG_KEYED : 0));
+  view.setUint8(10, (compress ? FLAG_GZIP : 0) | (keyed ? FLAG_KEYED : 0));
   view.setUint8(11, 0);
   view.setUint16(12, CHECKSUM_LEN, false);
-  view.setBigUint64(14, BigInt(stored.length), false);
+  view.setBigUint64(14, BigInt(storedLength), false);
   out.set(checksum, HEADER_SIZE);
-  out.set(stored, HEADER_SIZE + CHECKSUM_LEN);
   return out;
 }
 

@@ -13,15 +13,22 @@ import {
 } from "../core/adaptive_map.ts";
 import type { BackendName, BackendState } from "../core/types.ts";
 import { BadInputError, InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
-import { atomicWrite } from "../io/atomic_write.ts";
+import { type StagedFile, stageFile } from "../io/atomic_write.ts";
+import { writeAll } from "../io/write_all.ts";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 import {
   CHECKSUM_LEN,
   type ChecksumKey,
   checkTotalSize,
   DEFAULT_MAX_PAYLOAD_BYTES,
   HEADER_SIZE,
+  headerBytes,
   packSnapshot,
   readHeader,
+  resolveKey,
+  runningChecksum,
   type SnapshotHeader,
   toHex,
   unpackSnapshot,
@@ -31,6 +38,7 @@ import {
   type EncodableState,
   type EncodedAdaptiveState,
   encodeState,
+  encodeStateChunks,
   MalformedPayloadError,
 } from "./codec.ts";
 import { soundState } from "./repair.ts";
@@ -311,33 +319,113 @@ export type SnapshotSource = Pick<AnyMap<unknown>, "exportState">;
  * (numbers of any value): anything else throws a `TypeError` naming its type.
  */
 export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {}): Uint8Array {
-  return encode(map, options).bytes;
-}
-
-/** The snapshot of `map` with its state and payload, refused as its readers would refuse it. */
-function encode(
-  map: SnapshotSource,
-  options: EncodeOptions,
-): { state: MapState; payload: Uint8Array; bytes: Uint8Array } {
-  const state = map.exportState() as MapState;
-  checkWritable(state, options.freeSlots);
-  const payload = encodeState(toEncodable(state));
+  const payload = encodeState(toEncodable(writableState(map, options)));
   const pack: { compress?: boolean; key?: ChecksumKey } = { key: options.key };
   if (options.compress !== undefined) pack.compress = options.compress;
   const bytes = packSnapshot(payload, pack);
   // Readers limit the stored payload and, when gzipped, the decompressed one.
   const size = Math.max(payload.length, bytes.length - HEADER_SIZE - CHECKSUM_LEN);
-  const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  if (size > max) {
-    throw new PolicyError(
-      `Cannot save the map as a snapshot: its payload of ${size} bytes exceeds the ${max} bytes ` +
-        "readers accept",
-      {
-        hint: "Split the entries across maps, or store shorter values: see docs/snapshot_format.md",
-      },
-    );
+  const max = maxPayloadOf(options);
+  if (size > max) throw payloadTooLarge(`${size}`, max);
+  return bytes;
+}
+
+/** `map`'s state, when every reader for `options` would load it (else PolicyError). */
+function writableState(map: SnapshotSource, options: EncodeOptions): MapState {
+  const state = map.exportState() as MapState;
+  checkWritable(state, options.freeSlots);
+  return state;
+}
+
+function maxPayloadOf(options: EncodeOptions): number {
+  return options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+}
+
+function payloadTooLarge(size: string, max: number): PolicyError {
+  return new PolicyError(
+    `Cannot save the map as a snapshot: its payload of ${size} bytes exceeds the ${max} bytes ` +
+      "readers accept",
+    { hint: "Split the entries across maps, or store shorter values: see docs/snapshot_format.md" },
+  );
+}
+
+/** Payload bytes written to a snapshot file at a time. */
+const CHUNK_BYTES = 1 << 20;
+
+/** A snapshot written under a temporary name ({@linkcode stageSnapshot}). */
+export interface StagedSnapshot {
+  /** Commit it to replace the target, or discard it. */
+  staged: StagedFile;
+  /** What was written. */
+  info: SnapshotInfo;
+}
+
+/**
+ * Writes the snapshot of `map` to a temporary file beside `path` and fsyncs it, for the caller
+ * to commit with its other outputs (or discard); {@linkcode saveSnapshot} commits it at once.
+ * The payload goes to the file about 1 MiB at a time as it is encoded (gzipped on the way),
+ * the checksum is computed on the way and the header written last, so the payload is never in
+ * memory whole: the state the map exports is the one copy of its entries made. A payload that
+ * grows past the readers' limit stops the write with a `PolicyError`, and nothing is left.
+ */
+export async function stageSnapshot(
+  path: string,
+  map: AnyMap<unknown>,
+  options: EncodeOptions = {},
+): Promise<StagedSnapshot> {
+  const compress = resolveCompression(path, options.compress);
+  const state = writableState(map, options);
+  const max = maxPayloadOf(options);
+  const key = resolveKey(options.key);
+  const checksum = runningChecksum(key);
+  let payloadBytes = 0;
+  let stored = 0;
+  function* payload(): Generator<Uint8Array> {
+    for (const chunk of encodeStateChunks(toEncodable(state), CHUNK_BYTES)) {
+      payloadBytes += chunk.length;
+      if (payloadBytes > max) throw payloadTooLarge(`at least ${payloadBytes}`, max);
+      yield chunk;
+    }
   }
-  return { state, payload, bytes };
+  let digest: Uint8Array = new Uint8Array(0);
+  const staged = await stageFile(path, async (file) => {
+    const store = async (chunk: Uint8Array): Promise<void> => {
+      stored += chunk.length;
+      if (stored > max) throw payloadTooLarge(`at least ${stored}`, max);
+      checksum.update(chunk);
+      await writeAll(file, chunk);
+    };
+    await writeAll(file, new Uint8Array(HEADER_SIZE + CHECKSUM_LEN)); // written last, below
+    if (compress) {
+      await pipeline(
+        Readable.from(payload()),
+        createGzip({ level: 6, chunkSize: 1 << 18 }),
+        async (gzipped: AsyncIterable<Uint8Array>) => {
+          for await (const chunk of gzipped) await store(chunk);
+        },
+      );
+    } else {
+      for (const chunk of payload()) await store(chunk);
+    }
+    digest = checksum.digest();
+    await file.seek(0, Deno.SeekMode.Start);
+    await writeAll(file, headerBytes(compress, key !== null, stored, digest));
+  });
+  const stats = map.stats();
+  return {
+    staged,
+    info: {
+      path,
+      bytes: HEADER_SIZE + CHECKSUM_LEN + stored,
+      compressed: compress,
+      keyed: key !== null,
+      payloadBytes,
+      checksum: toHex(digest),
+      kind: state.kind,
+      backend: stats.backend,
+      size: map.size,
+    },
+  };
 }
 
 /**
@@ -446,27 +534,18 @@ export function resolveCompression(path: string, compress: boolean | undefined):
   return compress ?? gzName;
 }
 
-/** Saves `map` to `path` atomically. */
+/**
+ * Saves `map` to `path` atomically, writing the payload in chunks as it is encoded (see
+ * {@linkcode stageSnapshot}).
+ */
 export async function saveSnapshot(
   path: string,
   map: AnyMap<unknown>,
   options: EncodeOptions = {},
 ): Promise<SnapshotInfo> {
-  const compress = resolveCompression(path, options.compress);
-  const { state, payload, bytes } = encode(map, { ...options, compress });
-  await atomicWrite(path, bytes);
-  const stats = map.stats();
-  return {
-    path,
-    bytes: bytes.length,
-    compressed: compress,
-    keyed: (bytes[10]! & 0x02) !== 0,
-    payloadBytes: payload.length,
-    checksum: toHex(bytes.subarray(HEADER_SIZE, HEADER_SIZE + CHECKSUM_LEN)),
-    kind: state.kind,
-    backend: stats.backend,
-    size: map.size,
-  };
+  const { staged, info } = await stageSnapshot(path, map, options);
+  staged.commit();
+  return info;
 }
 
 /**

@@ -6,6 +6,7 @@ import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import type { AnyMap } from "../../src/core/factory.ts";
 import type { Key } from "../../src/core/types.ts";
 import { decodeSnapshot, encodeSnapshot } from "../../src/snapshot/mod.ts";
+import { type EncodableState, encodeState, encodeStateChunks } from "../../src/snapshot/codec.ts";
 
 type Op = { op: "set"; key: Key; value: unknown } | { op: "del"; key: Key };
 
@@ -164,4 +165,39 @@ Deno.test("decodeSnapshot(encodeSnapshot()) restores a migrating map that later 
   assert.equal(back.backend, "robinhood");
   for (let j = 0; j < i; j++) assert.equal(back.get(`M${j}`), j);
   assert.deepEqual(back.checkInvariants(), []);
+});
+
+Deno.test("encodeStateChunks() cuts a payload after entries into chunks that join to encodeState()'s", () => {
+  fc.assert(
+    fc.property(
+      opsArb,
+      fc.constantFrom("chaining", "robinhood", "adaptive"),
+      fc.integer({ min: 1, max: 300 }),
+      (ops, kind, chunkBytes) => {
+        const m = kind === "chaining"
+          ? new ChainingMap<unknown>({ initialBuckets: 8 })
+          : kind === "robinhood"
+          ? new RobinHoodMap<unknown>({ initialCapacity: 8, deletion: "tombstone" })
+          : new AdaptiveMap<unknown>({
+            incrementalBatch: 2,
+            initialBuckets: 2,
+            groupsPerBucket: 4,
+          });
+        apply(m, ops);
+        const state = m.exportState() as EncodableState;
+        const chunks = [...encodeStateChunks(state, chunkBytes)];
+        // Chunks are kept, not reused: joined after the last is made, they are the payload.
+        const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const c of chunks) {
+          joined.set(c, at);
+          at += c.length;
+        }
+        assert.deepEqual(joined, encodeState(state));
+        // Every chunk but the last is cut once it reaches chunkBytes, after the entry crossing it.
+        for (const c of chunks.slice(0, -1)) assert.ok(c.length >= chunkBytes);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });

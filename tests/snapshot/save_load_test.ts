@@ -9,6 +9,7 @@ import {
   compactMap,
   decodeSnapshot,
   decodeSnapshotState,
+  encodeSnapshot,
   inspectSnapshot,
   loadSnapshot,
   rebuildFromState,
@@ -19,18 +20,10 @@ import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
 import { brokenRobinHoodState } from "./broken_state.ts";
-
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_snap_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../_helpers.ts";
 
 Deno.test("saveSnapshot() and loadSnapshot() round-trip through a file", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const m = new RobinHoodMap<unknown>({ deletion: "tombstone" });
     for (let i = 0; i < 100; i++) m.set(`K${i}`, { i });
     m.delete("K5");
@@ -51,7 +44,7 @@ Deno.test("saveSnapshot() and loadSnapshot() round-trip through a file", async (
 });
 
 Deno.test("saveSnapshot() compresses .gz names and refuses .gz with compression off", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const m = new ChainingMap<unknown>();
     m.set("a", "b".repeat(1000));
     const gz = await saveSnapshot(`${dir}/m.adhsnap.gz`, m, { key: null });
@@ -74,16 +67,26 @@ Deno.test("saveSnapshot() compresses .gz names and refuses .gz with compression 
 });
 
 Deno.test("saveSnapshot() refuses values that are not JSON-compatible, leaving no file", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const m = new ChainingMap<unknown>();
-    m.set("when", new Date(0));
-    await assert.rejects(() => saveSnapshot(`${dir}/m.adhsnap`, m, { key: null }), TypeError);
+    for (let i = 0; i < 30_000; i++) m.set(`K${i}`, "v".repeat(40));
+    m.set("zzz", new Date(0));
+    // Met past the first MiB of payload: a chunk is in the file when the write fails.
+    assert.ok(m.exportState().keys.indexOf("zzz") * 45 > 1 << 20);
+    for (const name of ["m.adhsnap", "m.adhsnap.gz"]) {
+      await assert.rejects(
+        () => saveSnapshot(`${dir}/${name}`, m, { key: null }),
+        (err: unknown) =>
+          err instanceof TypeError &&
+          err.message === "Cannot encode value of type Date in a snapshot",
+      );
+    }
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
   });
 });
 
 Deno.test("loadSnapshot() reports missing, empty and oversized files as IOError", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await assert.rejects(
       () => loadSnapshot(`${dir}/none`),
       (e: unknown) =>
@@ -117,7 +120,7 @@ Deno.test("loadSnapshot() reports missing, empty and oversized files as IOError"
 });
 
 Deno.test("loadSnapshot() throws InvariantError for a well-formed snapshot of a broken table", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await Deno.writeFile(
       `${dir}/broken`,
       packSnapshot(encodeState(brokenRobinHoodState()), { key: null }),
@@ -227,7 +230,7 @@ Deno.test("compactMap() leaves a migrating adaptive map alone unless asked to fi
 });
 
 Deno.test("inspectSnapshot() describes header, checksum, statistics, entries and lookups", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const m = new AdaptiveMap<unknown>();
     for (let i = 0; i < 50; i++) m.set(`K${i}`, i);
     m.set(7, "seven");
@@ -261,7 +264,7 @@ Deno.test("inspectSnapshot() describes header, checksum, statistics, entries and
 });
 
 Deno.test("inspectSnapshot() reports a broken table instead of throwing", async () => {
-  await inTempDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await Deno.writeFile(
       `${dir}/broken`,
       packSnapshot(encodeState(brokenRobinHoodState()), { key: null }),
@@ -270,5 +273,46 @@ Deno.test("inspectSnapshot() reports a broken table instead of throwing", async 
     SnapshotInspectionSchema.parse(r);
     assert.equal(r.invariants.ok, false);
     assert.ok(r.invariants.problems.length > 0);
+  });
+});
+
+Deno.test("saveSnapshot() writes a payload of many chunks as encodeSnapshot() encodes it", async () => {
+  await withTempDir(async (dir) => {
+    // Over 2 MiB of payload each: the file is written in several chunks.
+    const fill = (m: ChainingMap<unknown> | RobinHoodMap<unknown> | AdaptiveMap<unknown>) => {
+      for (let i = 0; i < 60_000; i++) m.set(`K${i}`, `value ${i} `.padEnd(40, "."));
+      for (let i = 0; i < 60_000; i += 7) m.delete(`K${i}`);
+      return m;
+    };
+    const migrating = new AdaptiveMap<unknown>({ incrementalBatch: 1 });
+    fill(migrating);
+    while (!migrating.migrating) migrating.set(`M${migrating.size}`, 0);
+    const maps = [
+      fill(new ChainingMap<unknown>()),
+      fill(new RobinHoodMap<unknown>({ deletion: "tombstone" })),
+      migrating,
+    ];
+    for (const m of maps) {
+      for (const key of [null, "k3y"]) {
+        const bytes = encodeSnapshot(m, { key });
+        assert.ok(bytes.length > 2 << 20, `${bytes.length} bytes`);
+        const info = await saveSnapshot(`${dir}/m.adh`, m, { key });
+        assert.deepEqual(Deno.readFileSync(`${dir}/m.adh`), bytes);
+        assert.equal(info.bytes, bytes.length);
+        assert.equal(info.payloadBytes, bytes.length - 86);
+        assert.equal(info.keyed, key !== null);
+        assert.equal(info.checksum, decodeSnapshot(bytes, { key }).checksum);
+        // Gzipped on the way: what it reads back is the same map.
+        const gz = await saveSnapshot(`${dir}/m.adh.gz`, m, { key });
+        const file = Deno.readFileSync(`${dir}/m.adh.gz`);
+        assert.equal(gz.bytes, file.length);
+        assert.equal(gz.payloadBytes, bytes.length - 86);
+        const back = decodeSnapshot(file, { key });
+        assert.equal(back.checksum, gz.checksum);
+        assert.equal(back.payloadBytes, gz.payloadBytes);
+        assert.deepEqual(back.map.exportState(), m.exportState());
+      }
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["m.adh", "m.adh.gz"]);
   });
 });

@@ -228,8 +228,12 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
         flags.snapshotOut,
         flags.compress || gzippedInput || undefined,
       );
-      const bytes = snapshots!.encodeSnapshot(result.finalMap as AnyMap<unknown>, { compress });
-      staged.push(await stageFile(flags.snapshotOut, bytes));
+      // Not in the codec's public module: the staged file is the CLI's own business.
+      const { stageSnapshot } = await import("../../snapshot/snapshot.ts");
+      const out = await stageSnapshot(flags.snapshotOut, result.finalMap as AnyMap<unknown>, {
+        compress,
+      });
+      staged.push(out.staged);
     }
     const finalMap = result.finalMap as AnyMap<unknown>;
     const fs = result.finalStats;
