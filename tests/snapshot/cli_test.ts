@@ -4,6 +4,8 @@ import { ProbeTraceSchema } from "../../src/contracts/probe_trace.ts";
 import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
+import { decodeSnapshot, saveSnapshot } from "../../src/snapshot/mod.ts";
+import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import { brokenRobinHoodState } from "./broken_state.ts";
 import { runScript } from "../cli/_run.ts";
 
@@ -83,6 +85,31 @@ Deno.test("put/get/del/items work as a persistent store across processes", async
     assert.deepEqual((await Array.fromAsync(Deno.readDir(dir), (e) => e.name)).sort(), [
       "store.adhsnap",
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("items --json writes the one line of every entry in table order, written in pieces", async () => {
+  const dir = await tempDir();
+  try {
+    const map = new RobinHoodMap<unknown>({ deletion: "tombstone" });
+    for (let i = 0; i < 2_500; i++) {
+      map.set(i % 3 === 0 ? i : `k,"${i}"ü`, i % 2 === 0 ? { i, s: [`v${i}`, null] } : -i / 7);
+    }
+    const snap = `${dir}/s.adhsnap`;
+    await saveSnapshot(snap, map, { key: null });
+    const r = await cli(["--json", "items", "--snapshot", snap]);
+    assert.equal(r.code, 0, r.stderr);
+    const entries = [...decodeSnapshot(Deno.readFileSync(snap), { key: null }).map.entries()];
+    assert.equal(
+      r.stdout,
+      `${JSON.stringify({ ok: true, command: "items", count: 2_500, items: entries })}\n`,
+    );
+    json(r, "items");
+    // And of no entry at all.
+    const empty = await cli(["--json", "items"]);
+    assert.equal(empty.stdout, '{"ok":true,"command":"items","count":0,"items":[]}\n');
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -189,24 +189,34 @@ function registerKvCommands(program: Command): void {
     .option("--snapshot <path>", "snapshot to read")
     .action(async (f: StoreFlags, cmd: Command) => {
       const { map } = await openStore(cmd, f.snapshot);
-      if (globalOptions(cmd).json) {
-        const items: Array<[unknown, unknown]> = [];
-        for (const [k, v] of map.entries()) items.push([k, v]);
-        emitSuccess(cmd, { count: items.length, items });
+      if (!globalOptions(cmd).json) {
+        writeInChunks(map.entries().map(([k, v]) => `${String(k)},${valueText(v)}\n`));
         return;
       }
-      // A thousand lines at a time: the whole listing as one string took a second copy of the
-      // map's memory, and past V8's string length limit it would fail.
-      let lines: string[] = [];
-      for (const [k, v] of map.entries()) {
-        lines.push(`${String(k)},${valueText(v)}\n`);
-        if (lines.length === 1000) {
-          writeStdout(lines.join(""));
-          lines = [];
-        }
-      }
-      writeStdout(lines.join(""));
+      // The one line emitSuccess() writes, `{"ok":true,...,"items":[[k,v],...]}`, in pieces.
+      const head = JSON.stringify({ ok: true, command: cmd.name(), count: map.size });
+      writeStdout(`${head.slice(0, -1)},"items":[`);
+      writeInChunks(
+        map.entries().map(([k, v], i) => `${i === 0 ? "" : ","}${JSON.stringify([k, v])}`),
+      );
+      writeStdout("]}\n");
     });
+}
+
+/**
+ * Writes `parts` to stdout a thousand at a time: a whole listing as one string took a second
+ * copy of the map's memory, and past V8's string length limit it failed.
+ */
+function writeInChunks(parts: Iterable<string>): void {
+  let batch: string[] = [];
+  for (const part of parts) {
+    batch.push(part);
+    if (batch.length === 1000) {
+      writeStdout(batch.join(""));
+      batch = [];
+    }
+  }
+  writeStdout(batch.join(""));
 }
 
 /** Adds the snapshot commands to `program`. */
