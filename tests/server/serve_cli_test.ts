@@ -267,6 +267,48 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
   }
 });
 
+Deno.test({
+  name: "hashmap-cli serve stops in order on SIGHUP and SIGINT, cancelling a running job",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+    try {
+      await generate(`${dir}/w.csv`, 3_000_000);
+      for (const signal of ["SIGHUP", "SIGINT"] as const) {
+        const r = await startServe(
+          ["--log-json", "--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir],
+          {},
+          [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
+        );
+        assert.ok(r.port > 0, r.firstLine);
+        const base = `http://127.0.0.1:${r.port}`;
+        const res = await fetch(`${base}/api/jobs/run-csv`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ csv: "w.csv" }),
+        });
+        assert.equal(res.status, 202);
+        const { id } = await res.json();
+        await waitFor(async () =>
+          (await (await fetch(`${base}/api/jobs/${id}`)).json()).status === "running"
+        );
+        r.child.kill(signal);
+        const { code } = await r.child.status;
+        const stderr = await r.stderr;
+        await r.stdout;
+        assert.equal(code, 0, stderr);
+        const messages = stderr.trimEnd().split("\n").map((l) => JSON.parse(l).message);
+        assert.ok(messages.includes(`"${signal}" received; shutting down`), stderr);
+        // Recorded as cancelled by this server, not left running for the next to mark.
+        const saved = JSON.parse(await Deno.readTextFile(`${dir}/jobs/${id}/status.json`));
+        assert.equal(saved.status, "cancelled");
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 /**
  * Runs a command subject to the system's file permissions: as root, through `setpriv` without
  * the capabilities that let root read anything (the files stay root's, so mode 000 locks them).

@@ -64,9 +64,15 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The first stop signal. SIGHUP too: a server started from a terminal or an SSH session that
+ * closes must stop in order (its jobs cancelled and recorded), not die where it stands.
+ */
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const signals: Deno.Signal[] = Deno.build.os === "windows"
+      ? ["SIGINT"]
+      : ["SIGINT", "SIGTERM", "SIGHUP"];
     const handlers = signals.map((sig) => {
       const h = (): void => {
         signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
