@@ -77,6 +77,17 @@ async function runToEnd(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** Submits a run-csv job of `csv` to the server at `base`; returns its id. */
+async function submitRunCsv(base: string, csv: string): Promise<string> {
+  const res = await fetch(`${base}/api/jobs/run-csv`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ csv }),
+  });
+  assert.equal(res.status, 202);
+  return (await res.json()).id;
+}
+
 /** Writes a generated workload of `ops` rows to `path`. */
 async function generate(path: string, ops: number): Promise<void> {
   const args = ["run", "--allow-read", "--allow-write", "--allow-env", CLI, "generate-csv"];
@@ -227,13 +238,7 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     );
     assert.ok(r.port > 0, r.firstLine);
     const base = `http://127.0.0.1:${r.port}`;
-    const res = await fetch(`${base}/api/jobs/run-csv`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ csv: "w.csv" }),
-    });
-    assert.equal(res.status, 202);
-    const { id } = await res.json();
+    const id = await submitRunCsv(base, "w.csv");
     let job: Record<string, unknown> = {};
     await waitFor(async () => {
       job = await (await fetch(`${base}/api/jobs/${id}`)).json();
@@ -282,13 +287,7 @@ Deno.test({
         );
         assert.ok(r.port > 0, r.firstLine);
         const base = `http://127.0.0.1:${r.port}`;
-        const res = await fetch(`${base}/api/jobs/run-csv`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ csv: "w.csv" }),
-        });
-        assert.equal(res.status, 202);
-        const { id } = await res.json();
+        const id = await submitRunCsv(base, "w.csv");
         await waitFor(async () =>
           (await (await fetch(`${base}/api/jobs/${id}`)).json()).status === "running"
         );
