@@ -7,10 +7,13 @@
   const $ = (id) => document.getElementById(id);
   const TOKEN_KEY = "adhash.token";
   const THEME_KEY = "adhash.theme";
-  const MARKER_COLORS = {
-    migration: "#d1242f",
-    compaction: "#8250df",
-    resize: "#9a6700",
+  // Every series and marker kind has a line style as well as a colour, so that none is told
+  // apart by hue alone; the legends draw the same style (uPlot's markers, .mk in style.css).
+  const DASHES = { solid: [], dashed: [8, 4], dotted: [2, 3] };
+  const MARKERS = {
+    migration: ["#d1242f", "solid"],
+    compaction: ["#8250df", "dashed"],
+    resize: ["#9a6700", "dotted"],
   };
 
   const state = {
@@ -94,6 +97,8 @@
     $("login").hidden = true;
     $("main").hidden = false;
     $("tabs").hidden = false;
+    // The form just vanished with the focus in it: carry on where the keyboard can go next.
+    document.querySelector('#tabs [aria-selected="true"]').focus();
     start();
   });
   $("logout").addEventListener("click", () => {
@@ -119,6 +124,10 @@
     const next = currentTheme() === "dark" ? "light" : "dark";
     localStorage.setItem(THEME_KEY, next);
     applyTheme(next);
+  });
+  // CSS follows the OS by itself, but the charts hold the colours they were drawn with.
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    if (!localStorage.getItem(THEME_KEY)) applyTheme(null);
   });
 
   // ---------- tabs ----------
@@ -159,7 +168,9 @@
     state.mode = mode;
     const el = $("conn");
     el.className = `pill ${mode}`;
-    el.textContent = text || mode;
+    const words = text || mode;
+    // A live region: rewriting the same words (polling does, every second) repeats them.
+    if (el.textContent !== words) el.textContent = words;
   }
 
   // ---------- formatting ----------
@@ -187,7 +198,9 @@
           for (const m of markers()) {
             const x = u.valToPos(m.t, "x", true);
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-            ctx.strokeStyle = MARKER_COLORS[m.kind];
+            const [color, style] = MARKERS[m.kind];
+            ctx.strokeStyle = color;
+            ctx.setLineDash(DASHES[style].map((d) => d * devicePixelRatio));
             ctx.beginPath();
             ctx.moveTo(x, top);
             ctx.lineTo(x, top + height);
@@ -248,12 +261,20 @@
       axes: [{ ...axis, label: "t (s)" }, { ...axis, size: 60, values: axisLabels }],
       series: [
         { label: "t" },
-        ...series.map(([label, color]) => ({ label, stroke: color, width: 2 })),
+        ...series.map(([label, color, style = "solid"]) => ({
+          label,
+          stroke: color,
+          width: 2,
+          dash: DASHES[style],
+        })),
       ],
-      legend: { live: true },
+      legend: { live: true, markers: { dash: (_u, i) => series[i - 1]?.[2] ?? "solid" } },
     };
     const data = [[], ...series.map(() => [])];
-    return new uPlot(opts, data, el);
+    const plot = new uPlot(opts, data, el);
+    // `el` is the image, named by renderTimelines(); uPlot's legend table would read as clutter.
+    plot.root.setAttribute("aria-hidden", "true");
+    return plot;
   }
   const CHARTS = {
     throughput: ["ch-throughput", [["ops/s", "#1f6feb"]], (t, prev) => [throughput(t, prev)]],
@@ -266,7 +287,7 @@
     ],
     latency: [
       "ch-latency",
-      [["p50", "#1a7f37"], ["p90", "#bf8700"], ["p99", "#d1242f"]],
+      [["p50", "#1a7f37", "solid"], ["p90", "#bf8700", "dashed"], ["p99", "#d1242f", "dotted"]],
       (t) => {
         const p = t.latency_ms[$("lat-op").value] || t.latency_ms.overall;
         return [p.p50, p.p90, p.p99];
@@ -274,6 +295,10 @@
     ],
   };
   const Y_MIN = { throughput: 10, load: 0.1, probe: 0.5, tomb: 0.05, latency: 0.001 };
+  // The charts' names in the HTML, to which renderTimelines() adds what the data says.
+  const CHART_NAMES = Object.fromEntries(
+    Object.entries(CHARTS).map(([name, [id]]) => [name, $(id).getAttribute("aria-label")]),
+  );
   function throughput(t, prev) {
     if (typeof t.ops_per_second === "number") return t.ops_per_second;
     if (!prev || t.t <= prev.t) return null;
@@ -307,26 +332,46 @@
 
   function renderTimelines() {
     const ticks = state.ticks;
-    for (const [name, [, series, pick]] of Object.entries(CHARTS)) {
-      const chart = state.charts[name];
-      if (!chart) continue;
+    for (const [name, [id, series, pick]] of Object.entries(CHARTS)) {
       const cols = [ticks.map((t) => t.t), ...series.map(() => [])];
       ticks.forEach((t, i) => {
         const vals = pick(t, ticks[i - 1]);
         vals.forEach((v, j) => cols[j + 1].push(v ?? null));
       });
-      chart.setData(cols);
+      state.charts[name]?.setData(cols);
+      $(id).setAttribute("aria-label", `${CHART_NAMES[name]}: ${chartSummary(series, cols)}`);
     }
   }
+  /** What a timeline shows, in words: each series at the shown tick, and its range. */
+  function chartSummary(series, cols) {
+    const n = cols[0].length;
+    if (n === 0) return "no data yet";
+    const at = state.selected < 0 ? n - 1 : state.selected;
+    const num = (v) => (v === null ? "none" : fmtSig(v));
+    const each = series.map(([label], j) => {
+      const vals = cols[j + 1].filter((v) => v !== null);
+      if (vals.length === 0) return `${label} not applicable`;
+      return `${label} ${num(cols[j + 1][at])} (min ${fmtSig(Math.min(...vals))}, max ${
+        fmtSig(Math.max(...vals))
+      })`;
+    });
+    return `at t=${fmt(cols[0][at], 2)} s of ${fmt(cols[0][0], 2)}–${fmt(cols[0][n - 1], 2)} s, ${
+      each.join(", ")
+    }`;
+  }
 
-  function renderBars(el, items, labelEvery) {
+  /** A histogram, and its counts in words as the image's name (`name: label: count, ...`). */
+  function renderBars(el, items, labelEvery, name) {
     el.textContent = "";
+    const counts = items.map((i) => `${i.label}: ${fmt(i.value, 0)}`).join(", ");
+    el.setAttribute("aria-label", `${name}: ${counts || "no data"}`);
     el.classList.add("bars-wrap");
     const max = Math.max(1, ...items.map((i) => i.value));
     const step = Math.max(1, Math.ceil(items.length / (labelEvery || 10)));
     items.forEach((item, i) => {
       const bar = document.createElement("div");
       bar.className = "bar";
+      bar.setAttribute("aria-hidden", "true"); // the counts are in the image's name
       bar.style.height = `${(100 * item.value) / max}%`;
       bar.title = `${item.label}: ${item.value}`;
       if (i % step === 0) {
@@ -382,6 +427,7 @@
     if (!t) return;
     const idx = state.selected < 0 ? n - 1 : state.selected;
     $("scrub-info").textContent = `tick ${idx + 1} / ${n} · t=${fmt(t.t, 2)} s`;
+    scrub.setAttribute("aria-valuetext", `tick ${idx + 1} of ${n}, t=${fmt(t.t, 2)} s`);
     const prev = state.ticks[idx - 1];
     const chaining = t.backend === "chaining";
     $("c-backend").textContent = t.backend;
@@ -401,7 +447,8 @@
 
     const op = $("lat-op").value;
     const hist = t.latency_hist_ms[op] || t.latency_hist_ms.overall || [];
-    $("lh-op").textContent = t.latency_hist_ms[op] ? op : "overall";
+    const histOp = t.latency_hist_ms[op] ? op : "overall";
+    $("lh-op").textContent = histOp;
     // Buckets are cumulative: each bar is its bucket's own count.
     let before = 0;
     renderBars(
@@ -412,17 +459,23 @@
         return { label: b.le === "+Inf" ? "+Inf" : `≤${b.le}`, value: Math.max(0, own) };
       }),
       10,
+      `Latency histogram (ms, ${histOp}), samples per bucket`,
     );
-    renderBars($("h-probe"), t.probe_hist.map(([d, c]) => ({ label: String(d), value: c })), 12);
+    renderBars(
+      $("h-probe"),
+      t.probe_hist.map(([d, c]) => ({ label: String(d), value: c })),
+      12,
+      "Probe length histogram, entries per probe length",
+    );
     renderHeatmap(t);
 
     const alerts = t.alerts || [];
     const box = $("alerts");
     box.hidden = alerts.length === 0;
     box.classList.toggle("critical", alerts.some((a) => a.severity === "critical"));
-    box.textContent = alerts.map((a) => `⚠ ${a.severity.toUpperCase()}: ${a.message}`).join(
-      "  ·  ",
-    );
+    // An alert region speaks on every rewrite: only a different set of alerts is news.
+    const text = alerts.map((a) => `⚠ ${a.severity.toUpperCase()}: ${a.message}`).join("  ·  ");
+    if (box.textContent !== text) box.textContent = text;
   }
 
   function renderEvents() {
@@ -772,8 +825,15 @@
       : k === 0
       ? "Press Next or Play to walk the probe."
       : describeStep(trace, trace.path[k - 1]);
+    const focused = document.activeElement;
     $("p-prev").disabled = k === 0;
     $("p-next").disabled = k >= n;
+    // A button that disables itself drops the focus to the body, out of reach of the panel's
+    // arrow keys: the focus goes to the other button (to the panel if both are off).
+    if (focused instanceof HTMLButtonElement && focused.disabled) {
+      const other = focused.id === "p-next" ? $("p-prev") : $("p-next");
+      (other.disabled ? $("panel-probe") : other).focus();
+    }
   }
   function span(cls, text) {
     const s = document.createElement("span");
@@ -919,13 +979,17 @@
     }
     return t;
   }
+  /** A card of a heading and a table, which scrolls in the card rather than the page. */
   function section(title, content) {
     const s = document.createElement("section");
     s.className = "card";
     const h = document.createElement("h2");
     h.className = "figcap";
     h.textContent = title;
-    s.append(h, content);
+    const scroll = document.createElement("div");
+    scroll.className = "table-scroll";
+    scroll.append(content);
+    s.append(h, scroll);
     return s;
   }
   $("snap-form").addEventListener("submit", async (e) => {
@@ -994,21 +1058,28 @@
         const fa = flatten(doc[a], "", {});
         const fb = flatten(doc[b], "", {});
         const t = document.createElement("table");
-        const hr = t.insertRow();
+        const hr = t.createTHead().insertRow();
         for (const h of ["metric", doc[a].label || a, doc[b].label || b]) {
           const th = document.createElement("th");
+          th.scope = "col";
           th.textContent = h;
           hr.append(th);
         }
+        const rows = t.createTBody();
         for (const k of [...new Set([...Object.keys(fa), ...Object.keys(fb)])]) {
-          const tr = t.insertRow();
-          tr.insertCell().textContent = k;
+          const tr = rows.insertRow();
+          const th = document.createElement("th");
+          th.scope = "row";
+          th.textContent = k;
+          tr.append(th);
           for (const v of [fa[k], fb[k]]) {
             const td = tr.insertCell();
             td.textContent = v === undefined
               ? "–"
               : typeof v === "number"
               ? fmtSig(v)
+              : typeof v === "string"
+              ? v
               : JSON.stringify(v);
             if (typeof v === "number") td.className = "num";
           }
@@ -1045,52 +1116,8 @@
       const list = await api("/api/jobs?limit=50");
       if (listFailed) $("job-error").textContent = ""; // the list's own error, now past
       listFailed = false;
-      const rows = $("job-rows");
-      rows.textContent = "";
-      for (const job of list.jobs) {
-        const tr = rows.insertRow();
-        tr.dataset.id = job.id;
-        tr.dataset.status = job.status;
-        const cells = [
-          job.id,
-          job.kind,
-          job.status,
-          job.request.csv,
-          jobMode(job),
-          typeof jobOps(job) === "number" ? fmt(jobOps(job), 0) : "–",
-          job.duration_seconds === null ? "–" : job.duration_seconds.toFixed(2),
-        ];
-        cells.forEach((v, i) => {
-          const td = tr.insertCell();
-          td.textContent = v;
-          if (i === 2) td.className = `job-${job.status}`;
-          if (i >= 5) td.classList.add("num");
-        });
-        const actions = tr.insertCell();
-        const logs = document.createElement("button");
-        logs.type = "button";
-        logs.textContent = "Details";
-        logs.setAttribute("aria-label", `Details of job ${job.id}`);
-        logs.addEventListener("click", () => showJob(job.id));
-        actions.append(logs);
-        if (job.status === "pending" || job.status === "running") {
-          active = true;
-          const cancel = document.createElement("button");
-          cancel.type = "button";
-          cancel.textContent = "Cancel";
-          cancel.setAttribute("aria-label", `Cancel job ${job.id}`);
-          cancel.className = "cancel";
-          cancel.addEventListener("click", async () => {
-            try {
-              await send("DELETE", `/api/jobs/${encodeURIComponent(job.id)}`);
-            } catch (err) {
-              showError($("job-error"), err);
-            }
-            loadJobs();
-          });
-          actions.append(cancel);
-        }
-      }
+      renderJobs(list.jobs);
+      active = list.jobs.some((job) => job.status === "pending" || job.status === "running");
     } catch (err) {
       if (err instanceof Unauthorized) return;
       $("job-rows").textContent = "";
@@ -1111,6 +1138,90 @@
     // Every second while a listed job can still change; less often otherwise, to show jobs
     // submitted elsewhere (curl, a batch, another tab).
     jobsTimer = setTimeout(loadJobs, active ? 1000 : IDLE_JOBS_MS);
+  }
+  // Rows are updated in place, so that a focused button survives the refresh. When the focused
+  // button goes (Cancel once its job ends), its row's Details takes the focus; when its row goes,
+  // the table does.
+  function renderJobs(jobs) {
+    const rows = $("job-rows");
+    const focused = rows.contains(document.activeElement) ? document.activeElement : null;
+    const focusedId = focused && focused.closest("tr").dataset.id;
+    const listed = new Set(jobs.map((job) => job.id));
+    for (const tr of [...rows.rows]) if (!listed.has(tr.dataset.id)) tr.remove();
+    jobs.forEach((job, i) => {
+      const tr = jobRow(job.id) || newJobRow(job.id);
+      // New jobs go in above the others, which never move: moving a row blurs its buttons.
+      if (rows.rows[i] !== tr) rows.insertBefore(tr, rows.rows[i] || null);
+      fillJobRow(tr, job);
+    });
+    if (focused && !focused.isConnected) {
+      const tr = jobRow(focusedId);
+      (tr ? tr.querySelector("button") : $("job-table")).focus();
+    }
+    announceJobs(jobs);
+  }
+  function jobRow(id) {
+    return $("job-rows").querySelector(`tr[data-id="${CSS.escape(id)}"]`);
+  }
+  function newJobRow(id) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = id;
+    for (let i = 0; i < 7; i++) tr.insertCell().classList.toggle("num", i >= 5);
+    tr.insertCell().append(jobButton("Details", `Details of job ${id}`, () => showJob(id)));
+    return tr;
+  }
+  function fillJobRow(tr, job) {
+    tr.dataset.status = job.status;
+    [
+      job.id,
+      job.kind,
+      job.status,
+      job.request.csv,
+      jobMode(job),
+      typeof jobOps(job) === "number" ? fmt(jobOps(job), 0) : "–",
+      job.duration_seconds === null ? "–" : job.duration_seconds.toFixed(2),
+    ].forEach((v, i) => {
+      if (tr.cells[i].textContent !== v) tr.cells[i].textContent = v;
+    });
+    tr.cells[2].className = `job-${job.status}`;
+    const actions = tr.cells[7];
+    const cancel = actions.querySelector(".cancel");
+    const active = job.status === "pending" || job.status === "running";
+    if (cancel && !active) cancel.remove();
+    if (!cancel && active) {
+      const button = jobButton("Cancel", `Cancel job ${job.id}`, async () => {
+        try {
+          await send("DELETE", `/api/jobs/${encodeURIComponent(job.id)}`);
+        } catch (err) {
+          showError($("job-error"), err);
+        }
+        loadJobs();
+      });
+      button.classList.add("cancel");
+      actions.append(button);
+    }
+  }
+  function jobButton(text, label, onClick) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = text;
+    button.setAttribute("aria-label", label);
+    button.addEventListener("click", onClick);
+    return button;
+  }
+  // Each job's status at the last refresh: a job that ends is announced, the list is not.
+  const jobStatuses = new Map();
+  function announceJobs(jobs) {
+    const news = [];
+    for (const job of jobs) {
+      const was = jobStatuses.get(job.id);
+      jobStatuses.set(job.id, job.status);
+      if (was === undefined || was === job.status) continue;
+      if (["completed", "failed", "cancelled"].includes(job.status)) {
+        news.push(`Job ${job.id} ${job.status}`);
+      }
+    }
+    if (news.length > 0) $("job-status").textContent = news.join(". ");
   }
   // The Mode column: the mode asked for, or for profile and workload-dna the one they found.
   function jobMode(job) {
@@ -1237,6 +1348,8 @@
     try {
       const job = await send("POST", `/api/jobs/${kind}`, body);
       shownJob = job.id;
+      jobStatuses.set(job.id, job.status);
+      $("job-status").textContent = `Job ${job.id} submitted`;
     } catch (err) {
       if (!(err instanceof Unauthorized)) showError($("job-error"), err);
     }

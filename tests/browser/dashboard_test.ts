@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 // playwright-core probes paths under /proc that Deno only opens with --allow-all, which the
 // project's test task does not grant; the browser scenarios therefore run in a child
 // `deno test -A` and this test checks that they all passed and wrote their screenshots.
-const SCENARIOS = new URL("./scenarios/dashboard_scenarios.ts", import.meta.url).pathname;
+const SCENARIOS = ["dashboard_scenarios.ts", "accessibility_scenarios.ts"].map((name) =>
+  new URL(`./scenarios/${name}`, import.meta.url).pathname
+);
 const DOCS_SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
 const EXPECTED_SHOTS = [
   "telemetry_light.png",
@@ -23,7 +25,7 @@ Deno.test("Mission Control passes its browser scenarios in chromium", async () =
   const SHOTS = update ? DOCS_SHOTS : `${await Deno.makeTempDir({ prefix: "adhash_shots_" })}/`;
   const started = Date.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", SCENARIOS],
+    args: ["test", "-A", ...SCENARIOS],
     env: { NO_COLOR: "1", ADHASH_SCREENSHOT_DIR: SHOTS },
     stdout: "piped",
     stderr: "piped",
@@ -31,7 +33,7 @@ Deno.test("Mission Control passes its browser scenarios in chromium", async () =
   const dec = new TextDecoder();
   const text = dec.decode(out.stdout) + dec.decode(out.stderr);
   assert.equal(out.code, 0, text);
-  assert.match(text, /ok \| 4 passed \(\d+ steps?\) \| 0 failed/, text);
+  assert.match(text, /ok \| 5 passed \(\d+ steps?\) \| 0 failed/, text);
   for (const name of EXPECTED_SHOTS) {
     const info = await Deno.stat(`${SHOTS}${name}`);
     assert.ok(info.size > 5000, `${name} is too small`);

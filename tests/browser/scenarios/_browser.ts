@@ -1,6 +1,6 @@
 // Launches a system Chromium (Debian's, or Chrome on a macOS runner) through playwright-core
 // with a fresh profile.
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Where Chromium is looked for when `ADHASH_CHROMIUM` does not name it. */
 const CANDIDATES = [
@@ -47,4 +47,25 @@ export async function launchBrowser(): Promise<{ ctx: BrowserContext; close(): P
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** The test hooks app.js exposes as `globalThis.adhashDashboard`. */
+export type G = {
+  adhashDashboard: {
+    points(): number;
+    chartPoints(name: string): number;
+    mode(): string;
+    streamTicks(): number;
+    probeStep(): number;
+  };
+};
+
+/** Collects the page's console errors and uncaught exceptions (CSP violations included). */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  return errors;
 }
