@@ -1,5 +1,6 @@
 // Launches a system Chromium (Debian's, or Chrome on a macOS runner) through playwright-core
 // with a fresh profile.
+import { Buffer } from "node:buffer";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Where Chromium is looked for when `ADHASH_CHROMIUM` does not name it. */
@@ -68,4 +69,17 @@ export function watchErrors(page: Page): string[] {
   });
   page.on("pageerror", (e) => errors.push(String(e)));
   return errors;
+}
+
+/** Loads `trace` into the Probe view through its file input and waits for its first step. */
+export async function loadTraceFile(page: Page, trace: { path: unknown[] }): Promise<void> {
+  await page.setInputFiles("#probe-file", {
+    name: "trace.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify(trace)),
+  });
+  await page.waitForFunction(
+    (n) => document.getElementById("p-step")?.textContent === `Step 0 / ${n}`,
+    trace.path.length,
+  );
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import type { Alert } from "../../../src/contracts/metrics.ts";
 import { RobinHoodMap } from "../../../src/core/robin_hood_map.ts";
@@ -7,7 +6,7 @@ import { MetricsHub } from "../../../src/server/hub.ts";
 import { JobService } from "../../../src/server/jobs.ts";
 import { startMetricsServer } from "../../../src/server/start.ts";
 import { replayTicks } from "../../server/_fixtures.ts";
-import { type G, launchBrowser, watchErrors } from "./_browser.ts";
+import { type G, launchBrowser, loadTraceFile, watchErrors } from "./_browser.ts";
 
 // Jobs that run until cancelled: their buttons stay in the table while it refreshes.
 const SLOW_JOB = new URL("../../server/_slow_job.ts", import.meta.url).href;
@@ -302,15 +301,7 @@ Deno.test({
         const trace = Array.from({ length: 40 }, (_, i) => map.traceGet(`K${i}`))
           .find((tr) => tr.path.length >= 3)!;
         const n = trace.path.length;
-        await page.setInputFiles("#probe-file", {
-          name: "trace.json",
-          mimeType: "application/json",
-          buffer: Buffer.from(JSON.stringify(trace)),
-        });
-        await page.waitForFunction(
-          (n) => document.getElementById("p-step")?.textContent === `Step 0 / ${n}`,
-          n,
-        );
+        await loadTraceFile(page, trace);
         const focused = () => page.evaluate(() => document.activeElement?.id);
         await page.focus("#p-next");
         for (let i = 0; i < n; i++) await page.keyboard.press("Enter");

@@ -13,7 +13,7 @@ import { JobService } from "../../../src/server/jobs.ts";
 import { ProfileReport } from "../../../src/contracts/profile.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../../src/workload/generate.ts";
 import { makeBatches } from "../../server/_fixtures.ts";
-import { type G, launchBrowser, watchErrors } from "./_browser.ts";
+import { type G, launchBrowser, loadTraceFile, watchErrors } from "./_browser.ts";
 
 // Screenshots go where the wrapper test says (a temp dir, or docs/screenshots/ when updating).
 const SHOTS = (Deno.env.get("ADHASH_SCREENSHOT_DIR") ??
@@ -216,15 +216,7 @@ Deno.test({
 
       await t.step("the probe view loads a trace JSON file", async () => {
         const trace = snapMap.tracePut("K-new", 1);
-        await page.setInputFiles("#probe-file", {
-          name: "trace.json",
-          mimeType: "application/json",
-          buffer: Buffer.from(JSON.stringify(trace)),
-        });
-        await page.waitForFunction(
-          (n) => document.getElementById("p-step")?.textContent === `Step 0 / ${n}`,
-          trace.path.length,
-        );
+        await loadTraceFile(page, trace);
         // A put into an empty chaining bucket has no step: the view says so.
         const empty = createMap<number>("fast-insert").tracePut("x", 1);
         assert.equal(empty.path.length, 0);
