@@ -22,7 +22,7 @@ import {
   writeTarget,
 } from "../io/atomic_write.ts";
 import { joinPath, withoutDots } from "../io/path.ts";
-import { writeAllSync } from "../io/write_all.ts";
+import { encodeLines, writeAllSync } from "../io/write_all.ts";
 
 const encoder = new TextEncoder();
 
@@ -126,7 +126,7 @@ export class MetricsNdjsonWriter {
   /** The kept lines, oldest first. */
   #ringChunks(): Generator<Uint8Array> {
     const start = this.#ringStart;
-    return encodeLines([...this.#ring.slice(start), ...this.#ring.slice(0, start)]);
+    return encodeLines([this.#ring.slice(start), this.#ring.slice(0, start)].flat());
   }
 
   /** Discards everything written; an existing `metrics.ndjson` is left as it was. */
@@ -147,15 +147,5 @@ export class MetricsNdjsonWriter {
     }
     removeDirs(this.#madeDirs);
     this.#madeDirs = [];
-  }
-}
-
-/**
- * `lines` as UTF-8, 4096 at a time for {@linkcode stageFile}: one string of a long run's ticks
- * can pass V8's string length limit.
- */
-export function* encodeLines(lines: readonly string[]): Generator<Uint8Array> {
-  for (let i = 0; i < lines.length; i += 4096) {
-    yield encoder.encode(lines.slice(i, i + 4096).join(""));
   }
 }

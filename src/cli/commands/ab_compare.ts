@@ -11,7 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import { type AdhashConfig, loadConfig } from "../../config/load.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { joinPath } from "../../io/path.ts";
-import { encodeLines } from "../../replay/metrics_sink.ts";
+import { encodeLines } from "../../io/write_all.ts";
 import { type Mode, MODES } from "../../core/factory.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";

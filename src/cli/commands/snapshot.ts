@@ -12,6 +12,7 @@ import { type AnyMap, createMap } from "../../core/factory.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { lockFile } from "../../io/file_lock.ts";
+import { encodeLines, writeAllSync } from "../../io/write_all.ts";
 import { log } from "../../log/setup.ts";
 import { commandConfig, emitSuccess, globalOptions, writeStdout } from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
@@ -190,33 +191,22 @@ function registerKvCommands(program: Command): void {
     .action(async (f: StoreFlags, cmd: Command) => {
       const { map } = await openStore(cmd, f.snapshot);
       if (!globalOptions(cmd).json) {
-        writeInChunks(map.entries().map(([k, v]) => `${String(k)},${valueText(v)}\n`));
+        writeLines(map.entries().map(([k, v]) => `${String(k)},${valueText(v)}\n`));
         return;
       }
       // The one line emitSuccess() writes, `{"ok":true,...,"items":[[k,v],...]}`, in pieces.
       const head = JSON.stringify({ ok: true, command: cmd.name(), count: map.size });
       writeStdout(`${head.slice(0, -1)},"items":[`);
-      writeInChunks(
+      writeLines(
         map.entries().map(([k, v], i) => `${i === 0 ? "" : ","}${JSON.stringify([k, v])}`),
       );
       writeStdout("]}\n");
     });
 }
 
-/**
- * Writes `parts` to stdout a thousand at a time: a whole listing as one string took a second
- * copy of the map's memory, and past V8's string length limit it failed.
- */
-function writeInChunks(parts: Iterable<string>): void {
-  let batch: string[] = [];
-  for (const part of parts) {
-    batch.push(part);
-    if (batch.length === 1000) {
-      writeStdout(batch.join(""));
-      batch = [];
-    }
-  }
-  writeStdout(batch.join(""));
+/** Writes `lines` to stdout in pieces (see {@linkcode encodeLines}). */
+function writeLines(lines: Iterable<string>): void {
+  for (const chunk of encodeLines(lines)) writeAllSync(Deno.stdout, chunk);
 }
 
 /** Adds the snapshot commands to `program`. */
