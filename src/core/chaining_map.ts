@@ -28,6 +28,7 @@ import {
   numberKey,
   REF_BYTES,
   showValue,
+  undefinedSlots,
 } from "./storage.ts";
 import type {
   ChainingState,
@@ -62,10 +63,10 @@ function checkLoadFactor(lf: number): number {
 
 /** `page` (or a new array) lengthened to `n` items, the new ones `undefined`. */
 function extended<T>(page: Array<T | undefined> | undefined, n: number): Array<T | undefined> {
-  const a = page ?? [];
-  const from = a.length;
-  a.length = n;
-  return a.fill(undefined, from);
+  if (page === undefined) return undefinedSlots<T>(n);
+  const from = page.length;
+  page.length = n;
+  return page.fill(undefined, from);
 }
 
 /**
@@ -365,8 +366,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
       this.room = n;
       return;
     }
-    this.kp.push(new Array<Key | undefined>(PAGE_SIZE).fill(undefined));
-    this.vp.push(new Array<V | undefined>(PAGE_SIZE).fill(undefined));
+    this.kp.push(undefinedSlots<Key>(PAGE_SIZE));
+    this.vp.push(undefinedSlots<V>(PAGE_SIZE));
     this.room += PAGE_SIZE;
   }
 

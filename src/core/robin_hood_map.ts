@@ -27,6 +27,7 @@ import {
   numberKey,
   REF_BYTES,
   showValue,
+  undefinedSlots,
 } from "./storage.ts";
 import type {
   DeletionStrategy,
@@ -163,7 +164,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     } else {
       this.kp = [];
       this.vp = [];
-      this.kv = new Array<Key | V | undefined>(2 * cap).fill(undefined);
+      this.kv = undefinedSlots<Key | V>(2 * cap);
     }
     this.growAt = this.thresholdFor(cap);
   }
@@ -186,8 +187,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Allocates page `p` of keys and values; out of line, it runs once per page. */
   private newPage(p: number): void {
-    this.kp[p] = new Array<Key | undefined>(PAGE_MASK + 1).fill(undefined);
-    this.vp[p] = new Array<V | undefined>(PAGE_MASK + 1).fill(undefined);
+    this.kp[p] = undefinedSlots<Key>(PAGE_MASK + 1);
+    this.vp[p] = undefinedSlots<V>(PAGE_MASK + 1);
   }
 
   /**

@@ -6,13 +6,7 @@
  */
 
 import { unpackSnapshot } from "../../src/snapshot/format.ts";
-
-function peakBytes(): number {
-  const status = Deno.readTextFileSync("/proc/self/status");
-  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-  if (kb === null) throw new Error("no VmHWM in /proc/self/status");
-  return Number(kb[1]) * 1024;
-}
+import { peakBytes } from "../_peak.ts";
 
 const bytes = Deno.readFileSync(Deno.args[0]!);
 const before = peakBytes();

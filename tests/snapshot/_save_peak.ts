@@ -9,13 +9,7 @@
 
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import { saveSnapshot } from "../../src/snapshot/mod.ts";
-
-function peakBytes(): number {
-  const status = Deno.readTextFileSync("/proc/self/status");
-  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-  if (kb === null) throw new Error("no VmHWM in /proc/self/status");
-  return Number(kb[1]) * 1024;
-}
+import { peakBytes } from "../_peak.ts";
 
 const map = new RobinHoodMap<unknown>();
 const value = "v".repeat(1000);

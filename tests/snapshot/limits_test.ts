@@ -15,7 +15,14 @@ import {
 } from "../../src/snapshot/mod.ts";
 import { type EncodableState, encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
-import { ROOT, runCli, tempDir } from "../cli/_run.ts";
+import { runCli, tempDir } from "../cli/_run.ts";
+import { runPeakScript } from "../_peak.ts";
+
+/** What the peak scripts print. */
+interface Peak {
+  payload: number;
+  rise: number;
+}
 
 function snapshotBytes(state: EncodableState, compress = false): Uint8Array {
   return packSnapshot(encodeState(state), { key: null, compress });
@@ -227,14 +234,7 @@ Deno.test({
       const size = 64 * 1024 * 1024;
       const file = `${dir}/z.adh`;
       Deno.writeFileSync(file, packSnapshot(new Uint8Array(size), { key: null, compress: true }));
-      const out = await new Deno.Command(Deno.execPath(), {
-        // /proc/self needs every permission.
-        args: ["run", "-A", `${ROOT}tests/snapshot/_gunzip_peak.ts`, file],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      const { payload, rise } = JSON.parse(new TextDecoder().decode(out.stdout));
+      const { payload, rise } = await runPeakScript<Peak>("snapshot/_gunzip_peak.ts", file);
       assert.equal(payload, size);
       // Chunks joined at the end and then copied took three times the output.
       assert.ok(rise < 1.5 * size, `peak rose by ${rise} bytes for a ${size}-byte payload`);
@@ -340,14 +340,11 @@ Deno.test({
   fn: async () => {
     const dir = tempDir();
     try {
-      const out = await new Deno.Command(Deno.execPath(), {
-        // /proc/self needs every permission.
-        args: ["run", "-A", `${ROOT}tests/snapshot/_save_peak.ts`, "200000", `${dir}/big.adh`],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      const { payload, rise } = JSON.parse(new TextDecoder().decode(out.stdout));
+      const { payload, rise } = await runPeakScript<Peak>(
+        "snapshot/_save_peak.ts",
+        "200000",
+        `${dir}/big.adh`,
+      );
       assert.equal(Deno.statSync(`${dir}/big.adh`).size, payload + 86);
       // Encoded whole, then copied behind its header, it took about three times the payload.
       assert.ok(payload > 200e6 && rise < payload / 2, `peak rose by ${rise} bytes for ${payload}`);
