@@ -593,6 +593,18 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     while (this.target !== null) this.step();
   }
 
+  /**
+   * Finishes a migration under way, then, on Robin Hood, rebuilds the table now without
+   * tombstones, shrunk to fit its entries, as {@linkcode RobinHoodMap.compact} does: a
+   * `compaction` event and one more {@linkcode compactions}. On chaining it does nothing.
+   * The policy compacts by itself, a few entries per operation; this is for a pause you choose,
+   * and it holds the old and new tables at once only while it runs.
+   */
+  compact(): void {
+    this.finishMigration();
+    if (this.active instanceof RobinHoodMap) this.active.compact();
+  }
+
   /** Removes every entry and starts again on the starting backend; counters are kept. */
   clear(): void {
     // Clearing the old tables, not just dropping them, makes their open iterators throw.

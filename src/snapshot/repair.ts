@@ -193,7 +193,7 @@ export function rebuildFromState(state: MapState): RebuildResult {
 
 /** The result of {@linkcode compactMap}. */
 export interface CompactResult {
-  /** The compacted map (the same instance unless an adaptive map was rebuilt). */
+  /** The compacted map: the same instance unless a chaining table was shrunk. */
   map: AnyMap<unknown>;
   /** Whether a table was compacted (a Robin Hood one) or shrunk (a chaining one). */
   compacted: boolean;
@@ -211,11 +211,11 @@ export interface CompactOptions {
 }
 
 /**
- * Compacts the Robin Hood table of `map` (rebuilding it without tombstones). A Robin Hood map
- * is compacted in place. An adaptive map is rebuilt as a new instance (its event listeners are
- * not carried over) with its compaction count raised. A chaining table with more buckets than
- * its entries need (it grew, then lost entries) is rebuilt with fewer, as a new instance;
- * otherwise it is returned as it is.
+ * Compacts the Robin Hood table of `map` (rebuilding it without tombstones), in place: an
+ * adaptive map through {@linkcode AdaptiveMap.compact}, so its listeners hear a `compaction`
+ * event and its count goes up. A chaining table with more buckets than its entries need (it
+ * grew, then lost entries) is rebuilt with fewer, as a new instance (an adaptive map's
+ * listeners are not carried over); otherwise it is returned as it is.
  */
 export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): CompactResult {
   if (map instanceof RobinHoodMap) {
@@ -234,33 +234,20 @@ export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): 
       return { map, compacted: false, note: "migration under way: compaction skipped" };
     }
     if (finished) map.finishMigration();
-    const state = map.exportState();
-    if (state.active.kind !== "robinhood") {
-      const table = shrunkChains(state.active);
-      return table === null
-        ? {
-          map,
-          compacted: false,
-          note: `${finished ? "migration finished; " : ""}chaining table: nothing to compact`,
-        }
-        : {
-          map: restoreMap<unknown>({ ...state, active: table }),
-          compacted: true,
-          note: `${finished ? "migration finished; " : ""}buckets shrunk`,
-        };
+    const done = finished ? "migration finished; " : "";
+    if (map.backend === "robinhood") {
+      map.compact();
+      return { map, compacted: true, note: `${done}compacted` };
     }
-    const table = RobinHoodMap.fromState<unknown>(state.active);
-    table.compact();
-    const out = restoreMap<unknown>({
-      ...state,
-      active: table.exportState(),
-      compactions: state.compactions + 1,
-    });
-    return {
-      map: out,
-      compacted: true,
-      note: finished ? "migration finished; compacted" : "compacted",
-    };
+    const state = map.exportState();
+    const table = state.active.kind === "chaining" ? shrunkChains(state.active) : null;
+    return table === null
+      ? { map, compacted: false, note: `${done}chaining table: nothing to compact` }
+      : {
+        map: restoreMap<unknown>({ ...state, active: table }),
+        compacted: true,
+        note: `${done}buckets shrunk`,
+      };
   }
   return { map, compacted: false, note: "chaining table: nothing to compact" };
 }

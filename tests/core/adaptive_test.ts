@@ -65,6 +65,53 @@ Deno.test("AdaptiveMap compacts a Robin Hood table whose tombstones reach the li
   assert.equal(m.size, 500);
 });
 
+Deno.test("AdaptiveMap.compact() rebuilds the Robin Hood table now, without tombstones and shrunk", () => {
+  const m = new AdaptiveMap<number>({
+    startBackend: "robinhood",
+    rhDeletion: "tombstone",
+    initialCapacityRh: 64,
+    maxTombstoneRatio: 1,
+  });
+  for (let i = 0; i < 1_000; i++) m.set(i, i);
+  for (let i = 0; i < 900; i++) m.delete(i);
+  const before = m.stats();
+  assert.ok(before.tombstones > 0 && before.capacity >= 1_024, JSON.stringify(before));
+  const events: MapEvent[] = [];
+  m.onEvent((e) => events.push(e));
+  m.compact();
+  assert.deepEqual(events.map((e) => [e.type, e.from, e.to]), [
+    ["compaction", "robinhood", "robinhood"],
+  ]);
+  assert.match(events[0]!.reason, /^compact\(\): \d+ tombstones, 100 entries in \d+ slots$/);
+  const after = m.stats();
+  assert.equal(after.tombstones, 0);
+  assert.equal(after.capacity, 256);
+  assert.equal(m.compactions, 1);
+  assert.deepEqual([...m.keys()].sort((a, b) => Number(a) - Number(b)), [
+    ...Array.from({ length: 100 }, (_, i) => 900 + i),
+  ]);
+  assert.deepEqual(m.checkInvariants(), []);
+});
+
+Deno.test("AdaptiveMap.compact() finishes a migration first, and does nothing on chaining", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 1, initialBuckets: 2, groupsPerBucket: 4 });
+  const events: string[] = [];
+  m.onEvent((e) => events.push(e.type));
+  m.set("a", 1);
+  m.compact();
+  assert.deepEqual(events, []);
+  assert.equal(m.backend, "chaining");
+  assert.equal(m.compactions, 0);
+  let i = 0;
+  while (!m.migrating) m.set(i, i++);
+  m.compact();
+  assert.equal(m.migrating, false);
+  assert.equal(m.backend, "robinhood");
+  assert.deepEqual(events, ["start", "switch", "compaction"]);
+  assert.equal(m.size, i + 1);
+  assert.deepEqual(m.checkInvariants(), []);
+});
+
 Deno.test("AdaptiveMap keeps every write, delete and read exact during a migration", () => {
   const m = new AdaptiveMap<string>({ incrementalBatch: 3 });
   const ref = new Map<string, string>();

@@ -201,10 +201,15 @@ Deno.test("compactMap() drops tombstones of Robin Hood tables, adaptive ones inc
   for (let i = 0; i < 40; i++) a.set(i, i);
   for (let i = 0; i < 30; i++) a.delete(i);
   assert.ok(a.stats().tombstones > 0);
+  const before = a.compactions;
+  const heard: string[] = [];
+  a.onEvent((e) => heard.push(e.type));
   const ra = compactMap(a);
   assert.equal(ra.compacted, true);
+  assert.equal(ra.map, a, "compacted in place, listeners kept");
   assert.equal(ra.map.stats().tombstones, 0);
-  assert.equal((ra.map as AdaptiveMap<unknown>).compactions, a.compactions + 1);
+  assert.equal(a.compactions, before + 1);
+  assert.deepEqual(heard, ["compaction"]);
   assert.equal(compactMap(new ChainingMap<unknown>()).compacted, false);
 });
 
