@@ -43,10 +43,10 @@
 
 import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./command.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { AdhashError, EXIT_CODES } from "../errors.ts";
+import { AdhashError, EXIT_CODES, IOError } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.ts";
-import { removeTempFilesOnSignal } from "../io/atomic_write.ts";
+import { removeTempFilesOnSignal, systemMessage } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
 import { type Mode, MODES } from "../core/factory.ts";
@@ -71,7 +71,22 @@ const encoder = new TextEncoder();
 
 /** Writes text to stdout synchronously (complete before the process exits). */
 export function writeStdout(text: string): void {
-  writeAllSync(Deno.stdout, encoder.encode(text));
+  writeStdoutBytes(encoder.encode(text));
+}
+
+/**
+ * Writes bytes to stdout synchronously. A reader that went away (BrokenPipe) passes as it is, for
+ * the caller to stop quietly; another failure of the system's (a full disk or a file-size limit
+ * under `> file`) is IO naming stdout.
+ */
+export function writeStdoutBytes(bytes: Uint8Array): void {
+  try {
+    writeAllSync(Deno.stdout, bytes);
+  } catch (err) {
+    const os = err instanceof Deno.errors.BrokenPipe ? null : systemMessage(err);
+    if (os === null) throw err;
+    throw new IOError(`Cannot write to stdout: ${os}`, { cause: err });
+  }
 }
 
 /** Writes text to stderr synchronously. */
@@ -80,14 +95,15 @@ export function writeStderr(text: string): void {
 }
 
 /**
- * Writes text to stderr, dropping it when stderr's reader is gone: a failure must still exit
- * with its own code (`run-csv ... 2>&1 | head -1`), not an uncaught BrokenPipe's 1.
+ * Writes text to stderr, dropping it when stderr cannot take it: its reader is gone
+ * (`run-csv ... 2>&1 | head -1`) or its disk is full (`2>>run.log`). A failure must still exit
+ * with its own code, and a line for the person at the terminal must not fail the command.
  */
-function writeStderrIfOpen(text: string): void {
+function tryWriteStderr(text: string): void {
   try {
     writeStderr(text);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+  } catch {
+    // Nowhere is left to say it; the exit code still does.
   }
 }
 
@@ -96,7 +112,7 @@ function writeStderrIfOpen(text: string): void {
  * `--log-json` an info record of `category`, so that stderr stays JSON lines.
  */
 export function notice(cmd: Command, category: string, text: string): void {
-  if (!globalOptions(cmd).logJson) writeStderr(`${text}\n`);
+  if (!globalOptions(cmd).logJson) tryWriteStderr(`${text}\n`);
   else log(category).info(text.replaceAll("{", "{{").replaceAll("}", "}}")); // not placeholders
 }
 
@@ -202,7 +218,8 @@ export function toEnvelope(err: unknown): { envelope: ErrorEnvelope; exitCode: n
     err instanceof Deno.errors.IsADirectory || err instanceof Deno.errors.NotADirectory ||
     err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.WriteZero ||
     err instanceof Deno.errors.UnexpectedEof ||
-    (err instanceof Error && "code" in err && /^E[A-Z]+$/.test(String(err.code)))
+    (err instanceof Error && "code" in err && /^E[A-Z]+$/.test(String(err.code))) ||
+    systemMessage(err) !== null
   ) {
     return {
       envelope: { error: "IO", detail: (err as Error).message },
@@ -270,7 +287,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       return 0;
     }
     if (parsed.kind === "none") {
-      writeStderrIfOpen(program.helpText());
+      tryWriteStderr(program.helpText());
       throw new UsageError("no command given");
     }
     command = parsed.command.name();
@@ -318,8 +335,8 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       ...envelope,
     });
     await shutdownLogging().catch(() => {});
-    if (debugEnabled() && err instanceof Error && err.stack) writeStderrIfOpen(`${err.stack}\n`);
-    writeStderrIfOpen(`${JSON.stringify(envelope)}\n`);
+    if (debugEnabled() && err instanceof Error && err.stack) tryWriteStderr(`${err.stack}\n`);
+    tryWriteStderr(`${JSON.stringify(envelope)}\n`);
     return exitCode;
   }
   await shutdownLogging().catch(() => {});

@@ -299,8 +299,17 @@ export function stagedFile(
  */
 export function writeError(path: string, err: unknown): unknown {
   if (err instanceof Deno.errors.NotCapable) return err;
+  const os = systemMessage(err);
+  return os === null ? err : new IOError(`Cannot write '${path}': ${os}`, { cause: err });
+}
+
+/**
+ * The system's words in `err` (`File too large (os error 27)`), or null when the error is not the
+ * system's. Deno gives some system errors (EFBIG) neither a class of its own nor a `code`.
+ */
+export function systemMessage(err: unknown): string | null {
   const os = err instanceof Error ? /^(.*?\(os error \d+\))/.exec(err.message) : null;
-  return os === null ? err : new IOError(`Cannot write '${path}': ${os[1]}`, { cause: err });
+  return os === null ? null : os[1]!;
 }
 
 /**

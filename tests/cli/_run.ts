@@ -19,18 +19,27 @@ export const ROOT = new URL("../../", import.meta.url).pathname;
 /** Permissions the CLI is run with (the `cli` task's, minus net). */
 export const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
 
+/** How {@linkcode runScript} runs its script. */
+export interface RunOptions {
+  stdin?: Uint8Array | string;
+  env?: Record<string, string>;
+  cwd?: string;
+  perms?: string[];
+  /** Start from an empty environment but for what deno itself needs (PATH, HOME, caches). */
+  clearEnv?: boolean;
+  /**
+   * Run under bash: `fileKiB` limits every file the process writes (`ulimit -f`, with SIGXFSZ
+   * ignored, so a write past it fails with EFBIG as on a full disk); `stdout` and `stderr`
+   * send that stream to a file (`/dev/full`: every write fails with ENOSPC), uncaptured.
+   */
+  shell?: { fileKiB?: number; stdout?: string; stderr?: string };
+}
+
 /** Runs `deno run <PERMS> <script> ...args`. */
 export async function runScript(
   script: string,
   args: string[],
-  options: {
-    stdin?: Uint8Array | string;
-    env?: Record<string, string>;
-    cwd?: string;
-    perms?: string[];
-    /** Start from an empty environment but for what deno itself needs (PATH, HOME, caches). */
-    clearEnv?: boolean;
-  } = {},
+  options: RunOptions = {},
 ): Promise<CliRun> {
   const base: Record<string, string> = {};
   for (
@@ -39,8 +48,20 @@ export async function runScript(
     const v = Deno.env.get(k);
     if (v !== undefined) base[k] = v;
   }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(options.perms ?? PERMS), script, ...args],
+  const run = [Deno.execPath(), "run", ...(options.perms ?? PERMS), script, ...args];
+  const sh = options.shell;
+  const child = new Deno.Command(sh === undefined ? run[0]! : "bash", {
+    args: sh === undefined ? run.slice(1) : [
+      "-c",
+      [
+        sh.fileKiB === undefined ? "" : `trap '' XFSZ; ulimit -f ${sh.fileKiB}; `,
+        `exec "$@"`,
+        sh.stdout === undefined ? "" : ` >'${sh.stdout}'`,
+        sh.stderr === undefined ? "" : ` 2>'${sh.stderr}'`,
+      ].join(""),
+      "bash",
+      ...run,
+    ],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -72,7 +93,7 @@ export async function runScript(
 /** Runs `cli.ts` with `args`. */
 export function runCli(
   args: string[],
-  options: { stdin?: Uint8Array | string; env?: Record<string, string>; perms?: string[] } = {},
+  options: Pick<RunOptions, "stdin" | "env" | "perms" | "shell"> = {},
 ): Promise<CliRun> {
   return runScript(`${ROOT}cli.ts`, args, options);
 }

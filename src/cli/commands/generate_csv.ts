@@ -12,11 +12,10 @@ import {
   generateCsvChunks,
   type GenerateOptions,
 } from "../../workload/generate.ts";
-import { emitSuccess, floatArg, intArg } from "../program.ts";
+import { emitSuccess, floatArg, intArg, writeStdoutBytes } from "../program.ts";
 import { progressBar } from "../progress.ts";
 import { log } from "../../log/setup.ts";
 import { checkOutputFiles } from "../paths.ts";
-import { writeAllSync } from "../../io/write_all.ts";
 
 type GenerateFlags = GenerateOptions & { outfile: string };
 
@@ -75,7 +74,7 @@ export function registerGenerateCsvCommand(program: Command): void {
       if (f.outfile === "-") {
         try {
           for (const chunk of generateCsvChunks(options)) {
-            writeAllSync(Deno.stdout, chunk);
+            writeStdoutBytes(chunk);
             bytes += chunk.length;
           }
         } catch (err) {

@@ -12,9 +12,15 @@ import { type AnyMap, createMap } from "../../core/factory.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { lockFile } from "../../io/file_lock.ts";
-import { encodeLines, writeAllSync } from "../../io/write_all.ts";
+import { encodeLines } from "../../io/write_all.ts";
 import { log } from "../../log/setup.ts";
-import { commandConfig, emitSuccess, globalOptions, writeStdout } from "../program.ts";
+import {
+  commandConfig,
+  emitSuccess,
+  globalOptions,
+  writeStdout,
+  writeStdoutBytes,
+} from "../program.ts";
 import { registerSnapshotToolCommands } from "./snapshot_tools.ts";
 import { registerProbeVisualizeCommand } from "./probe_visualize.ts";
 
@@ -206,7 +212,7 @@ function registerKvCommands(program: Command): void {
 
 /** Writes `lines` to stdout in pieces (see {@linkcode encodeLines}). */
 function writeLines(lines: Iterable<string>): void {
-  for (const chunk of encodeLines(lines)) writeAllSync(Deno.stdout, chunk);
+  for (const chunk of encodeLines(lines)) writeStdoutBytes(chunk);
 }
 
 /** Adds the snapshot commands to `program`. */
