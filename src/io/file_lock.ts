@@ -4,7 +4,7 @@
  * @module
  */
 
-import { writeTarget } from "./atomic_write.ts";
+import { makeDirs, removeDirs, writeTarget } from "./atomic_write.ts";
 import { baseOf, dirOf, withoutDots } from "./path.ts";
 
 /**
@@ -19,26 +19,33 @@ export async function lockFile(spelled: string): Promise<() => void> {
   const path = writeTarget(withoutDots(spelled));
   const dir = dirOf(path);
   const lockPath = `${dir}/.${baseOf(path)}.lock`;
-  await Deno.mkdir(dir, { recursive: true });
-  for (;;) {
-    const file = await Deno.open(lockPath, { write: true, create: true });
-    try {
-      await file.lock(true);
-    } catch (err) {
-      file.close();
-      throw err;
-    }
-    if (sameFile(file, lockPath)) {
-      return () => {
-        try {
-          Deno.removeSync(lockPath); // while still locked: no one can lock it in between
-        } catch {
-          // removed by hand: nothing to do
-        }
+  // A new snapshot's directories: removed with the lock file unless the snapshot went in them.
+  const made = makeDirs(dir);
+  try {
+    for (;;) {
+      const file = await Deno.open(lockPath, { write: true, create: true });
+      try {
+        await file.lock(true);
+      } catch (err) {
         file.close();
-      };
+        throw err;
+      }
+      if (sameFile(file, lockPath)) {
+        return () => {
+          try {
+            Deno.removeSync(lockPath); // while still locked: no one can lock it in between
+          } catch {
+            // removed by hand: nothing to do
+          }
+          file.close();
+          removeDirs(made);
+        };
+      }
+      file.close();
     }
-    file.close();
+  } catch (err) {
+    removeDirs(made); // those still empty
+    throw err;
   }
 }
 

@@ -122,3 +122,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "put and probe-visualize --apply that cannot save leave no lock file and no new directory",
+  ignore: linuxOnly,
+  fn: async () => {
+    const dir = tempDir();
+    try {
+      const big = "v".repeat(100_000); // the snapshot passes the 64 KiB limit
+      const snap = `${dir}/new/deeper/s.adh`;
+      const put = ["put", "--snapshot", snap, "k", big];
+      assert.equal((await runCli(put)).code, 0);
+      Deno.removeSync(`${dir}/new`, { recursive: true });
+      const r = await runCli(put, { shell: { fileKiB: 64 } });
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(String(r.envelope?.detail), /s\.adh'?: File too large \(os error 27\)$/);
+      assert.deepEqual(names(dir), []);
+
+      Deno.writeTextFileSync(`${dir}/bad.adh`, "not a snapshot");
+      const bad = await runCli(["del", "--snapshot", `${dir}/bad.adh`, "k"]);
+      assert.equal(bad.code, 5, bad.stderr);
+      assert.deepEqual(names(dir), ["bad.adh"]);
+
+      // A trace that fits, and a snapshot that does not: neither is committed.
+      const small = `${dir}/small.adh`;
+      assert.equal((await runCli(["put", "--snapshot", small, "a", "1"])).code, 0);
+      const before = Deno.readFileSync(small);
+      const probe = [
+        "probe-visualize",
+        "--operation",
+        "put",
+        "--key",
+        "k",
+        "--value",
+        big,
+        "--snapshot",
+        small,
+        "--export-json",
+        `${dir}/trace.json`,
+        "--apply",
+      ];
+      const p = await runCli(probe, { shell: { fileKiB: 64 } });
+      assert.equal(p.code, 5, p.stderr);
+      assert.match(String(p.envelope?.detail), /small\.adh'?: File too large \(os error 27\)$/);
+      assert.deepEqual(names(dir), ["bad.adh", "small.adh"]);
+      assert.deepEqual(Deno.readFileSync(small), before);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

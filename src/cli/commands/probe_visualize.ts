@@ -9,9 +9,9 @@ import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
 import type { ProbeTrace } from "../../core/types.ts";
-import { atomicWrite } from "../../io/atomic_write.ts";
+import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { emitSuccess } from "../program.ts";
-import { openStore, saveStore } from "./snapshot.ts";
+import { openStore, stageStore } from "./snapshot.ts";
 
 interface ProbeFlags {
   operation: "get" | "put";
@@ -104,18 +104,30 @@ export function registerProbeVisualizeCommand(program: Command): void {
       const seeds = (f.seed ?? []).map(parseSeed);
       const store = await openStore(cmd, f.snapshot, f.apply === true);
       const { map } = store;
-      for (const [k, v] of seeds) map.set(k, v);
-      const trace: ProbeTrace = f.operation === "get"
-        ? map.traceGet(f.key)
-        : map.tracePut(f.key, f.value as string);
-      if (f.exportJson !== undefined) {
-        await atomicWrite(f.exportJson, `${JSON.stringify(trace, null, 2)}\n`);
-      }
+      let trace: ProbeTrace;
       let applied = false;
-      if (f.apply === true) {
-        map.set(f.key, f.value as string);
-        applied = true;
-        if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
+      // The trace and the changed snapshot are committed together, or neither.
+      const staged: StagedFile[] = [];
+      const renamed = { count: 0 };
+      try {
+        for (const [k, v] of seeds) map.set(k, v);
+        trace = f.operation === "get"
+          ? map.traceGet(f.key)
+          : map.tracePut(f.key, f.value as string);
+        if (f.exportJson !== undefined) {
+          staged.push(await stageFile(f.exportJson, `${JSON.stringify(trace, null, 2)}\n`));
+        }
+        if (f.apply === true) {
+          map.set(f.key, f.value as string);
+          applied = true;
+          if (f.snapshot !== undefined) staged.push(await stageStore(f.snapshot, store));
+        }
+        commitAll(staged, renamed);
+      } catch (err) {
+        for (const file of staged.slice(renamed.count)) file.discard();
+        throw err;
+      } finally {
+        store.release?.();
       }
       emitSuccess(
         cmd,

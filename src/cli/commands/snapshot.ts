@@ -11,6 +11,7 @@ import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
+import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { encodeLines } from "../../io/write_all.ts";
 import { log } from "../../log/setup.ts";
@@ -111,7 +112,10 @@ export async function openStore(
       await Deno.lstat(path);
       return { ...await readSnapshotAt(path), created: false, ...(release && { release }) };
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) {
+        release?.();
+        throw err;
+      }
     }
   }
   if (path !== undefined && !writes) {
@@ -128,13 +132,22 @@ export async function openStore(
 }
 
 /**
- * Saves a store's map back to `path`, gzipped when it was read so or `path` ends in `.gz`, and
- * releases its lock.
+ * Stages a store's map for `path`, gzipped when it was read so or `path` ends in `.gz`, for the
+ * caller to commit with its other outputs ({@linkcode commitAll}).
  */
+export async function stageStore(path: string, store: Store): Promise<StagedFile> {
+  // Not in the codec's public module: the staged file is the CLI's own business.
+  const { stageSnapshot } = await import("../../snapshot/snapshot.ts");
+  return (await stageSnapshot(path, store.map, store.compressed ? { compress: true } : {})).staged;
+}
+
+/** Saves a store's map back to `path` (as {@linkcode stageStore}) and releases its lock. */
 export async function saveStore(path: string, store: Store): Promise<void> {
-  const codec = await snapshotCodec();
-  await codec.saveSnapshot(path, store.map, store.compressed ? { compress: true } : {});
-  store.release?.();
+  try {
+    commitAll([await stageStore(path, store)]);
+  } finally {
+    store.release?.();
+  }
 }
 
 /** Text of a value in `get`/`items` output: strings as they are, anything else as JSON. */
