@@ -14,7 +14,10 @@ import { writeAll } from "./write_all.ts";
 
 /** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
 const pending = new Set<string>();
-/** Directories made for outputs not yet written, deepest first within each write. */
+/**
+ * Directories made for outputs not yet written: the latest write's first (it may have made one
+ * inside a directory made earlier), deepest first within each write.
+ */
 const createdDirs: string[] = [];
 /** SIGHUP too: a closed terminal or SSH session must not leave a hidden temporary file. */
 const SIGNALS = [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const;
@@ -72,7 +75,7 @@ function trackTempFile(path: string, done = false): void {
  * first: a signal before the output is in place removes those still empty.
  */
 function trackCreatedDirs(dirs: readonly string[], done = false): void {
-  if (!done) createdDirs.push(...dirs);
+  if (!done) createdDirs.unshift(...dirs);
   else {
     for (const d of dirs) {
       const i = createdDirs.indexOf(d);
@@ -240,6 +243,8 @@ export function followLinks(path: string): string | null {
 export interface StagedFile {
   /** The target path. */
   readonly path: string;
+  /** The temporary file, to read the content back before it is committed. */
+  readonly tmp: string;
   /** Renames the file over its target (and fsyncs the directory); on failure, discards it. */
   commit(): void;
   /** Throws IOError naming the target when the temporary file is no longer there. */
@@ -261,6 +266,7 @@ export function stagedFile(
 ): StagedFile {
   const staged: StagedFile = {
     path,
+    tmp,
     commit(): void {
       try {
         Deno.renameSync(tmp, target);

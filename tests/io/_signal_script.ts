@@ -1,14 +1,22 @@
 // A process with a staged (uncommitted) write when SIGTERM arrives. With "leave" it handles the
 // signal itself, as `serve` does, and commits; otherwise the temp-file listener exits with 143.
+// With "nested" the write goes into a directory made inside one made before it (as `demo`'s
+// outputs go into its --out-dir).
 import {
   leaveSignalsToProgram,
+  makeDirs,
   removeTempFilesOnSignal,
   stageFile,
 } from "../../src/io/atomic_write.ts";
 
 removeTempFilesOnSignal();
 if (Deno.args[1] === "leave") leaveSignalsToProgram();
-const staged = await stageFile(Deno.args[0]!, "data\n");
+let path = Deno.args[0]!;
+if (Deno.args[1] === "nested") {
+  makeDirs(`${path}.d`);
+  path = `${path}.d/inner/out.txt`;
+}
+const staged = await stageFile(path, "data\n");
 Deno.addSignalListener("SIGTERM", () => {
   staged.commit();
   console.log("handled by the program");

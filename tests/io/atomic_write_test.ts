@@ -33,7 +33,7 @@ Deno.test("atomicWrite() keeps the old file when writing fails part-way", async 
   }
 });
 
-Deno.test("leaveSignalsToProgram() lets a program that handles SIGTERM finish its writes", async () => {
+Deno.test("a signal removes staged files and the directories made for them; leaveSignalsToProgram() lets a program that handles SIGTERM finish its writes", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const script = new URL("./_signal_script.ts", import.meta.url).pathname;
@@ -54,6 +54,9 @@ Deno.test("leaveSignalsToProgram() lets a program that handles SIGTERM finish it
     const cleanup = await run("cleanup");
     assert.equal(cleanup.code, 143);
     assert.deepEqual([...Deno.readDirSync(dir)], []); // the temporary file was removed
+    // And the directories made for it, the inner one first, so that the outer one is empty.
+    assert.equal((await run("nested")).code, 143);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
     const leave = await run("leave");
     assert.equal(leave.code, 0);
     assert.equal(leave.stdout, "handled by the program\n");

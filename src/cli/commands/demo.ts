@@ -9,8 +9,15 @@
 import type { Command } from "../command.ts";
 import type { Mode } from "../../core/factory.ts";
 import { warmUp } from "../../replay/warm_up.ts";
-import { atomicWrite } from "../../io/atomic_write.ts";
+import {
+  commitAll,
+  makeDirs,
+  removeDirs,
+  type StagedFile,
+  stageFile,
+} from "../../io/atomic_write.ts";
 import { joinPath } from "../../io/path.ts";
+import { MetricsNdjsonWriter } from "../../replay/metrics_sink.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
 import { micros, thousands } from "../../format.ts";
 import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags } from "./run_csv.ts";
@@ -90,35 +97,65 @@ export function registerDemoCommand(program: Command): void {
           [`--out-dir (${mode} summary)`, under(`${mode}/summary.json`)],
         ]),
       ]);
-      await Deno.mkdir(dir, { recursive: true });
       const workload = { ...DEMO_WORKLOAD, ops: opts.ops };
       notice(
         cmd,
         "demo",
         `demo: generating ${opts.ops} ops (Zipf ${workload.keySkew} over ${workload.keySpace} keys) -> ${csv}`,
       );
-      await atomicWrite(csv, generateCsvChunks(workload));
-      const config = commandConfig();
-      const warmRows = Math.min(opts.ops, DEMO_WARMUP_ROWS);
-      notice(cmd, "demo", `demo: warming up: ${warmRows} rows on each mode, not measured`);
-      await warmUp(csv, warmRows, DEMO_MODES.map(({ mode }) => () => newMap(mode, config)));
+      // Every output is staged (written and fsynced under a temporary name) and all are renamed
+      // at the end, as run-csv does: a demo that fails part-way commits none of them, leaving an
+      // earlier demo's files whole, and removes the directories it made.
+      const made = makeDirs(dir);
+      const staged: StagedFile[] = [];
+      let writer: MetricsNdjsonWriter | null = null;
       const rows: Array<{ label: string; mode: Mode; s: RunSummary }> = [];
       // Alerts stay in each run's ticks; one line after the table beats a warning per crossing.
       const alerts: string[] = [];
-      for (const { mode, label } of DEMO_MODES) {
-        notice(cmd, "demo", `demo: replaying on ${label}`);
-        const flags: RunCsvFlags = {
-          ...RUN_CSV_DEFAULTS,
-          csv,
-          metricsOutDir: under(mode),
-          jsonSummaryOut: under(`${mode}/summary.json`),
-          csvMaxRows: 0, // the demo's own file: no guards
-          csvMaxBytes: 0,
-        };
-        const out = await runCsv(flags, { mode, config, onAlert: () => {} });
-        if (out.kind !== "summary") continue;
-        rows.push({ label, mode, s: out.summary });
-        if (out.summary.alerts > 0) alerts.push(`${label} ${out.summary.alerts}`);
+      try {
+        const workloadFile = await stageFile(csv, generateCsvChunks(workload), made);
+        staged.push(workloadFile);
+        // The replays read the workload before it is committed with the rest.
+        const tmp = workloadFile.tmp;
+        const config = commandConfig();
+        const warmRows = Math.min(opts.ops, DEMO_WARMUP_ROWS);
+        notice(cmd, "demo", `demo: warming up: ${warmRows} rows on each mode, not measured`);
+        await warmUp(tmp, warmRows, DEMO_MODES.map(({ mode }) => () => newMap(mode, config)));
+        for (const { mode, label } of DEMO_MODES) {
+          notice(cmd, "demo", `demo: replaying on ${label}`);
+          // runCsv commits the outputs it is asked for: the demo stages its own instead.
+          const metrics = MetricsNdjsonWriter.open(under(mode));
+          writer = metrics;
+          const flags: RunCsvFlags = {
+            ...RUN_CSV_DEFAULTS,
+            csv: tmp,
+            csvMaxRows: 0, // the demo's own file: no guards
+            csvMaxBytes: 0,
+          };
+          const out = await runCsv(flags, {
+            mode,
+            config,
+            onAlert: () => {},
+            onTick: (t) => metrics.write(t),
+          });
+          if (out.kind !== "summary") throw new Error("demo: runCsv did not replay");
+          const s: RunSummary = { ...out.summary, csv, metrics_file: metrics.path };
+          staged.push(await metrics.stage());
+          writer = null;
+          staged.push(
+            await stageFile(under(`${mode}/summary.json`), `${JSON.stringify(s, null, 2)}\n`),
+          );
+          rows.push({ label, mode, s });
+          if (s.alerts > 0) alerts.push(`${label} ${s.alerts}`);
+        }
+        commitAll(staged);
+      } catch (err) {
+        writer?.abort();
+        // Latest first: a mode's directory is emptied and removed before the --out-dir ones.
+        // A file already committed has no temporary file left: nothing to undo.
+        for (const f of staged.toReversed()) f.discard();
+        removeDirs(made);
+        throw err;
       }
       const table = formatDemoTable(rows);
       emitSuccess(
