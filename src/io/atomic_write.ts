@@ -380,6 +380,22 @@ export async function atomicWrite(path: string, data: FileData): Promise<void> {
 }
 
 /**
+ * Rewrites the existing file `path` with `text` in place and fsyncs it, for a small record that
+ * must not go stale when {@linkcode atomicWrite} cannot make its temporary copy (a full disk, a
+ * directory that takes no new files): truncated first, its own blocks take the new text. A crash
+ * during the write can leave it cut short, so its reader must cope with an unreadable record.
+ */
+export async function rewriteInPlace(path: string, text: string): Promise<void> {
+  const file = await Deno.open(path, { write: true, truncate: true });
+  try {
+    await writeAll(file, new TextEncoder().encode(text));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Writes every `[path, text]` atomically and together: all are staged (written and fsynced
  * under temporary names) before any is renamed into place, so a failure while writing leaves
  * none of them behind.

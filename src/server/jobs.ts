@@ -14,7 +14,7 @@
  */
 
 import { BadInputError, IOError, messageOf, PolicyError } from "../errors.ts";
-import { atomicWrite, removeTempFilesOf } from "../io/atomic_write.ts";
+import { atomicWrite, removeTempFilesOf, rewriteInPlace } from "../io/atomic_write.ts";
 import { baseOf, joinPath } from "../io/path.ts";
 import { writeAll } from "../io/write_all.ts";
 import { log } from "../log/setup.ts";
@@ -811,9 +811,22 @@ export class JobService {
 
   /** Queues a write of status.json after the writes before it. */
   #save(job: Job): Promise<void> {
-    job.saving = job.saving.then(() =>
-      atomicWrite(joinPath(job.dir, "status.json"), `${JSON.stringify(job.record, null, 2)}\n`)
-    ).catch((err) => {
+    job.saving = job.saving.then(async () => {
+      const path = joinPath(job.dir, "status.json");
+      const text = `${JSON.stringify(job.record, null, 2)}\n`;
+      try {
+        await atomicWrite(path, text);
+      } catch (err) {
+        if (!isSystemError(err)) throw err;
+        // No room for a second copy (a full disk): left as it was, the record would tell the
+        // next server "running", and it would mark a job that ended Interrupted.
+        await rewriteInPlace(path, text);
+        log("jobs").warn("Saved the status of job {id} in place: {error}", {
+          id: job.record.id,
+          error: messageOf(err),
+        });
+      }
+    }).catch((err) => {
       log("jobs").error("Could not save the status of job {id}: {error}", {
         id: job.record.id,
         error: messageOf(err),

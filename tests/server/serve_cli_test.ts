@@ -495,3 +495,48 @@ Deno.test("hashmap-cli serve stops on SIGTERM within its grace period while clie
     }
   }
 });
+
+Deno.test({
+  name: "hashmap-cli serve records how a job ended when no file can be added beside it (full disk)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+    let jobDir = "";
+    try {
+      await generate(`${dir}/w.csv`, 2_000_000);
+      const r = await startServe(
+        ["--log-json", "--port", "auto", "--job-root", `${dir}/jobs`, "--job-input-dir", dir],
+        {},
+        [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
+        "serve",
+        unprivileged(),
+      );
+      assert.ok(r.port > 0, r.firstLine);
+      const base = `http://127.0.0.1:${r.port}`;
+      const id = await submitRunCsv(base, "w.csv");
+      await waitFor(async () =>
+        (await (await fetch(`${base}/api/jobs/${id}`)).json()).status === "running"
+      );
+      // Like a full disk to the atomic writes: no temporary file can be made beside status.json.
+      jobDir = `${dir}/jobs/${id}`;
+      await Deno.chmod(jobDir, 0o555);
+      let job: Record<string, unknown> = {};
+      await waitFor(async () => {
+        job = await (await fetch(`${base}/api/jobs/${id}`)).json();
+        return job.status !== "pending" && job.status !== "running";
+      }, 60_000);
+      const out = await stop(r);
+      assert.equal(out.code, 0, out.stderr);
+      const saved = JSON.parse(await Deno.readTextFile(`${jobDir}/status.json`));
+      // It said "running", and the next server would have marked the job Interrupted.
+      assert.deepEqual(
+        [saved.status, saved.finished_at, saved.error],
+        [job.status, job.finished_at, job.error],
+      );
+      assert.match(out.stderr, /Saved the status of job [^ ]+ in place/);
+    } finally {
+      if (jobDir !== "") await Deno.chmod(jobDir, 0o755);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
