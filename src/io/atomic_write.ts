@@ -418,7 +418,9 @@ export async function writeTogether(
  * Renames staged files over their targets in order, once every temporary file is known to be
  * still there: a directory moved or removed during a long run takes its file with it, and that
  * must fail before any target is replaced, not after some are. On failure, discards those not
- * renamed and throws, with `renamed` telling how many were.
+ * renamed and throws, with `renamed` telling how many were. A rename the system refuses after
+ * others went through (a nearly full file system whose directory must grow to take a new name)
+ * cannot be undone: its error then names the targets already replaced.
  */
 export function commitAll(
   staged: readonly StagedFile[],
@@ -432,6 +434,11 @@ export function commitAll(
     }
   } catch (err) {
     for (const f of staged.slice(renamed.count)) f.discard();
-    throw err;
+    if (renamed.count === 0 || !(err instanceof IOError)) throw err;
+    const done = staged.slice(0, renamed.count).map((f) => `'${f.path}'`).join(", ");
+    throw new IOError(`${err.message}; already replaced: ${done}`, {
+      cause: err,
+      ...(err.hint !== undefined && { hint: err.hint }),
+    });
   }
 }

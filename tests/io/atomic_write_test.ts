@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { atomicWrite, stageFile, writeError } from "../../src/io/atomic_write.ts";
+import { atomicWrite, commitAll, stageFile, writeError } from "../../src/io/atomic_write.ts";
 import { withoutDots } from "../../src/io/path.ts";
 import { IOError } from "../../src/errors.ts";
 
@@ -108,5 +108,27 @@ Deno.test("stageFile() makes the directories of a new output; discard() removes 
     assert.equal(Deno.readTextFileSync(`${dir}/c/d/out.txt`), "y");
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("commitAll() names the targets already replaced when a later rename is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await stageFile(`${dir}/a.txt`, "new a\n");
+    const second = await stageFile(`${dir}/b/out.txt`, "new b\n");
+    // A rename the system refuses once the files are staged: the target became a directory.
+    await Deno.mkdir(`${dir}/b/out.txt/held`, { recursive: true });
+    const renamed = { count: 0 };
+    assert.throws(() => commitAll([first, second], renamed), (err: unknown) => {
+      assert.ok(err instanceof IOError);
+      assert.match(err.message, /^Cannot write '.*\/b\/out\.txt': .*\(os error \d+\)/);
+      assert.match(err.message, /; already replaced: '.*\/a\.txt'$/);
+      return true;
+    });
+    assert.equal(renamed.count, 1);
+    assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "new a\n");
+    assert.deepEqual([...Deno.readDirSync(`${dir}/b`)].map((e) => e.name), ["out.txt"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
