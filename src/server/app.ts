@@ -32,6 +32,7 @@ import { TickCache } from "./tick_cache.ts";
 import { log } from "../log/setup.ts";
 import { BadInputError } from "../errors.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
+import { intQuery } from "./query.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { JobService } from "./jobs.ts";
 import { SnapshotPool, TaskLimiter } from "./snapshot_pool.ts";
@@ -81,19 +82,6 @@ export interface CreateAppOptions extends ProbeOptions {
 const MAX_SSE_BACKLOG = 1024;
 
 type Json<T extends z.ZodType> = z.infer<T>;
-
-/** Parses an optional integer query value; throws a 400 on anything but digits. */
-function intQuery(c: Context, name: string, fallback: number, min: number, max: number): number {
-  const raw = c.req.query(name);
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw)) {
-    throw new HTTPException(400, {
-      message: `query ${name}=${JSON.stringify(raw)} is not a non-negative integer`,
-    });
-  }
-  // Clamped, however large: the documented ranges say what is served.
-  return Math.min(max, Math.max(min, Number(raw)));
-}
 
 /**
  * The methods `app`'s routes answer on `path` (middleware, registered for every method, aside);

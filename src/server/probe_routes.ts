@@ -11,6 +11,7 @@ import type { ApiProbe, ApiSnapshot, ApiSnapshotList } from "../contracts/api.ts
 import type { Key, ProbeTrace } from "../core/types.ts";
 import type { z } from "zod";
 import { errorResponse } from "./security.ts";
+import { intQuery } from "./query.ts";
 import { AdhashError, messageOf } from "../errors.ts";
 import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
 
@@ -200,17 +201,10 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     const opts: { key?: string; contains?: string; limit?: number } = {};
     const key = c.req.query("key");
     const contains = c.req.query("contains");
-    const limit = c.req.query("limit");
     if (key !== undefined && key !== "") opts.key = key;
     if (contains !== undefined && contains !== "") opts.contains = contains;
-    if (limit !== undefined && limit !== "") {
-      if (!/^\d{1,6}$/.test(limit)) {
-        throw new HTTPException(400, {
-          message: `query limit=${JSON.stringify(limit)} is not a non-negative integer`,
-        });
-      }
-      opts.limit = Math.min(1000, Number(limit));
-    }
+    const limit = intQuery(c, "limit", undefined, 1, 1000);
+    if (limit !== undefined) opts.limit = limit;
     let inspection: unknown;
     try {
       inspection = await limited(() => inspect(path, opts));

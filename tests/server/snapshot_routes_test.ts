@@ -90,6 +90,13 @@ Deno.test("createApp() refuses snapshot paths outside ADHASH_SNAPSHOT_DIR", asyn
     const badLimit = await app.request("/api/snapshot?name=rh.adhsnap&limit=x");
     assert.equal(badLimit.status, 400);
     await badLimit.body?.cancel();
+    // Clamped to 1..1000, however large, as the other routes' limits are.
+    for (const [limit, shown] of [["0", 1], ["10000000", 50]] as const) {
+      const res = await app.request(`/api/snapshot?name=rh.adhsnap&limit=${limit}`);
+      assert.equal(res.status, 200, limit);
+      const b = await json(res);
+      assert.equal((b.inspection as { entries: { shown: unknown[] } }).entries.shown.length, shown);
+    }
   });
 });
 
