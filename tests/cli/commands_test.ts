@@ -699,3 +699,33 @@ Deno.test("items stops quietly when the reader closes the pipe (items | head)", 
   assert.equal(run.code, 0, run.stderr);
   await assertStopsQuietlyOnClosedPipe(["items", "--snapshot", `${dir}/s.snap`]);
 });
+
+Deno.test("adaptive.large_map_warn_threshold: run-csv and the commands reading a snapshot warn above it", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 200, ["--key-space", "50", "--read-ratio", "0"]);
+  const snap = `${dir}/s.adh`;
+  const warning = (what: string) =>
+    new RegExp(
+      `\\[WRN\\] adhash·\\S+: ${what} holds \\d+ entries, above adaptive\\.large_map_warn_threshold \\(10\\)`,
+    );
+  const env = { ADAPTIVE_LARGE_MAP_WARN_THRESHOLD: "10" };
+  const run = await runCli(["run-csv", "--csv", csv, "--snapshot-out", snap], { env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, warning("The map"));
+  for (
+    const args of [
+      ["inspect-snapshot", "--in", snap],
+      ["verify-snapshot", "--in", snap],
+      ["compact-snapshot", "--in", snap, "--out", `${dir}/c.adh`],
+      ["items", "--snapshot", snap],
+      ["put", "--snapshot", snap, "k", "v"],
+    ]
+  ) {
+    const r = await runCli(args, { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, warning(`Snapshot "${snap}"`), args[0]);
+    // Under the default (1,000,000) nothing is said.
+    assert.doesNotMatch((await runCli(args)).stderr, /large_map_warn_threshold/, args[0]);
+  }
+  assert.doesNotMatch((await runCli(["run-csv", "--csv", csv])).stderr, /large_map_warn/);
+});

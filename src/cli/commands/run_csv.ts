@@ -19,6 +19,7 @@ import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import { checkSnapshotAt, readSnapshotAt, snapshotCodec } from "./snapshot.ts";
+import { warnIfLargeMap } from "../large_map.ts";
 import {
   commandConfig,
   emitSuccess,
@@ -236,6 +237,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
       staged.push(out.staged);
     }
     const finalMap = result.finalMap as AnyMap<unknown>;
+    warnIfLargeMap(ctx.config, "run-csv", finalMap.size);
     const fs = result.finalStats;
     summary = {
       schema: "run_summary.v1",

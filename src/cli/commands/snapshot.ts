@@ -13,6 +13,7 @@ import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
+import { warnIfLargeMap } from "../large_map.ts";
 import { encodeLines } from "../../io/write_all.ts";
 import { log } from "../../log/setup.ts";
 import {
@@ -58,6 +59,7 @@ export async function readSnapshotAt(
   const codec = await snapshotCodec();
   return await withFileHint(path, async () => {
     const { map, header } = codec.decodeSnapshot(await codec.readSnapshotFile(path));
+    warnIfLargeMap(commandConfig(), "snapshot", map.size, path);
     return { map, compressed: header.compressed };
   });
 }

@@ -9,7 +9,8 @@ import type { Command } from "../command.ts";
 import { BadInputError, InvariantError, withFileHint } from "../../errors.ts";
 import type { MapStats } from "../../core/types.ts";
 import { keyRepr } from "../../core/hash.ts";
-import { emitSuccess, globalOptions, intArg } from "../program.ts";
+import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
+import { warnIfLargeMap } from "../large_map.ts";
 import type { SnapshotInspection } from "../../snapshot/inspect.ts";
 import { snapshotCodec, valueText } from "./snapshot.ts";
 
@@ -60,6 +61,7 @@ async function verify(f: VerifyFlags, cmd: Command): Promise<void> {
       return { raw, problems: [problem], stats: null };
     }
   });
+  if (stats !== null) warnIfLargeMap(commandConfig(), "snapshot", stats.size, f.in);
   if (f.repair !== true) {
     if (problems.length > 0) {
       throw new InvariantError(
@@ -140,6 +142,7 @@ async function compact(f: CompactFlags, cmd: Command): Promise<void> {
     f.out,
     f.compress === true ? true : f.noCompress === true ? false : header.compressed || undefined,
   );
+  warnIfLargeMap(commandConfig(), "snapshot", map.size, f.in);
   const before = map.stats();
   const compacted = compactMap(map, { finishMigration: true });
   const after = compacted.map.stats();
@@ -263,6 +266,7 @@ export function registerSnapshotToolCommands(program: Command): void {
       if (f.contains !== undefined) opts.contains = f.contains;
       const codec = await snapshotCodec();
       const r = await withFileHint(f.in, () => codec.inspectSnapshot(f.in, opts));
+      warnIfLargeMap(commandConfig(), "snapshot", r.stats.size, f.in);
       if (globalOptions(cmd).json) emitSuccess(cmd, { ...r });
       else emitSuccess(cmd, {}, inspectionText(r));
     });
