@@ -215,6 +215,52 @@ Deno.test("AdaptiveMap listener that throws loses no write; its error is rethrow
   }
 });
 
+Deno.test("AdaptiveMap refuses a listener that moves a migration from inside one of its steps", async () => {
+  const uncaught: unknown[] = [];
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    uncaught.push(e.error);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    // Tombstones make the migration target rebuild itself mid-drain: its resize event comes
+    // while an entry is in flight, and compact() there moved that entry twice.
+    const m = new AdaptiveMap<number>({
+      startBackend: "robinhood",
+      incrementalBatch: 1,
+      rhDeletion: "tombstone",
+      maxTombstoneRatio: 0.01,
+      initialCapacityRh: 4096,
+    });
+    const model = new Map<number, number>();
+    let fired = false;
+    m.onEvent((e) => {
+      if (!fired && e.type === "resize" && m.migrating) {
+        fired = true;
+        m.compact();
+      }
+    });
+    const set = (i: number) => {
+      m.set(i, i);
+      model.set(i, i);
+    };
+    for (let i = 0; i < 3_000; i++) set(i);
+    for (let i = 0; i < 60; i++) m.delete(i) && model.delete(i);
+    for (let i = 3_000; i < 30_000; i++) set(i);
+    assert.ok(fired);
+    m.finishMigration();
+    assert.deepEqual(m.checkInvariants(), []);
+    assert.equal(m.size, model.size);
+    assert.deepEqual(new Map(m), model);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(uncaught.length, 1);
+    assert.ok(uncaught[0] instanceof TypeError);
+    assert.match(String(uncaught[0]), /a listener used the map while a migration step/);
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+});
+
 Deno.test("validatePolicy() names the bad field", () => {
   assert.throws(
     () => validatePolicy({ ...DEFAULT_POLICY, maxLfChaining: 0 }),
