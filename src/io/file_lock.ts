@@ -20,10 +20,18 @@ export async function lockFile(spelled: string): Promise<() => void> {
   const dir = dirOf(path);
   const lockPath = `${dir}/.${baseOf(path)}.lock`;
   // A new snapshot's directories: removed with the lock file unless the snapshot went in them.
-  const made = makeDirs(dir);
+  let made = makeDirs(dir);
   try {
     for (;;) {
-      const file = await Deno.open(lockPath, { write: true, create: true });
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(lockPath, { write: true, create: true });
+      } catch (err) {
+        // The holder we waited for failed to save and removed the directories it had made.
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        made = [...makeDirs(dir), ...made];
+        continue;
+      }
       try {
         await file.lock(true);
       } catch (err) {

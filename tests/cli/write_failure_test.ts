@@ -106,7 +106,7 @@ linuxTest(
 );
 
 linuxTest(
-  "put and probe-visualize --apply that cannot save leave no lock file and no new directory",
+  "put, del, run-csv in place and probe-visualize --apply that fail leave no lock file nor new directory",
   async (dir) => {
     const big = "v".repeat(100_000); // the snapshot passes the 64 KiB limit
     const snap = `${dir}/new/deeper/s.adh`;
@@ -121,6 +121,10 @@ linuxTest(
     Deno.writeTextFileSync(`${dir}/bad.adh`, "not a snapshot");
     const bad = await runCli(["del", "--snapshot", `${dir}/bad.adh`, "k"]);
     assert.equal(bad.code, 5, bad.stderr);
+    assert.deepEqual(names(dir), ["bad.adh"]);
+    const inPlace = ["--snapshot-in", `${dir}/bad.adh`, "--snapshot-out", `${dir}/bad.adh`];
+    const run = await runCli(["run-csv", "--csv", "-", ...inPlace], { stdin: "op,key,value\n" });
+    assert.equal(run.code, 5, run.stderr);
     assert.deepEqual(names(dir), ["bad.adh"]);
 
     // A trace that fits, and a snapshot that does not: neither is committed.

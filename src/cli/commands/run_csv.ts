@@ -172,25 +172,32 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   }
   let map: AnyMap<unknown>;
   let gzippedInput = false; // --snapshot-out keeps --snapshot-in's compression
-  // The snapshot codec loads only for runs that use it: start-up time counts in every run.
-  const snapshots = flags.snapshotIn !== undefined || flags.snapshotOut !== undefined ||
-      (flags.compactInterval ?? 0) > 0
-    ? await snapshotCodec()
-    : null;
-  if (flags.snapshotIn !== undefined) {
-    ({ map, compressed: gzippedInput } = await readSnapshotAt(flags.snapshotIn));
-    logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
-      size: map.size,
-      backend: map.backend,
-      path: flags.snapshotIn,
-    });
-  } else {
-    map = newMap(ctx.mode, ctx.config);
+  let snapshots: Awaited<ReturnType<typeof snapshotCodec>> | null;
+  let writer: MetricsNdjsonWriter | null;
+  try {
+    // The snapshot codec loads only for runs that use it: start-up time counts in every run.
+    snapshots = flags.snapshotIn !== undefined || flags.snapshotOut !== undefined ||
+        (flags.compactInterval ?? 0) > 0
+      ? await snapshotCodec()
+      : null;
+    if (flags.snapshotIn !== undefined) {
+      ({ map, compressed: gzippedInput } = await readSnapshotAt(flags.snapshotIn));
+      logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
+        size: map.size,
+        backend: map.backend,
+        path: flags.snapshotIn,
+      });
+    } else {
+      map = newMap(ctx.mode, ctx.config);
+    }
+    ctx.onMap?.(map);
+    writer = flags.metricsOutDir !== undefined
+      ? MetricsNdjsonWriter.open(flags.metricsOutDir, flags.metricsMaxTicks ?? 0)
+      : null;
+  } catch (err) {
+    release?.(); // a run that cannot start leaves no lock file behind
+    throw err;
   }
-  ctx.onMap?.(map);
-  const writer = flags.metricsOutDir !== undefined
-    ? MetricsNdjsonWriter.open(flags.metricsOutDir, flags.metricsMaxTicks ?? 0)
-    : null;
   let result: ReplayResult | undefined;
   let summary: RunSummary;
   // Every output is written and fsynced under a temporary name first, then all are renamed:
