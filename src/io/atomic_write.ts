@@ -382,14 +382,24 @@ export async function atomicWrite(path: string, data: FileData): Promise<void> {
 /**
  * Rewrites the existing file `path` with `text` in place and fsyncs it, for a small record that
  * must not go stale when {@linkcode atomicWrite} cannot make its temporary copy (a full disk, a
- * directory that takes no new files): truncated first, its own blocks take the new text. A crash
- * during the write can leave it cut short, so its reader must cope with an unreadable record.
+ * directory that takes no new files): the new text goes over the old bytes, in the blocks the file
+ * has. A new text that needs more room than there is fails, and the old text is put back: a
+ * stale record, not a cut-short one. A crash during the write can still leave it unreadable.
  */
 export async function rewriteInPlace(path: string, text: string): Promise<void> {
-  const file = await Deno.open(path, { write: true, truncate: true });
-  try {
-    await writeAll(file, new TextEncoder().encode(text));
+  const old = await Deno.readFile(path);
+  const file = await Deno.open(path, { write: true });
+  const put = async (bytes: Uint8Array): Promise<void> => {
+    await file.seek(0, Deno.SeekMode.Start);
+    await writeAll(file, bytes);
+    await file.truncate(bytes.length);
     await file.sync();
+  };
+  try {
+    await put(new TextEncoder().encode(text));
+  } catch (err) {
+    await put(old).catch(() => {}); // it fitted before
+    throw err;
   } finally {
     file.close();
   }
