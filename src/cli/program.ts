@@ -89,19 +89,14 @@ export function writeStdoutBytes(bytes: Uint8Array): void {
   }
 }
 
-/** Writes text to stderr synchronously. */
-export function writeStderr(text: string): void {
-  writeAllSync(Deno.stderr, encoder.encode(text));
-}
-
 /**
- * Writes text to stderr, dropping it when stderr cannot take it: its reader is gone
- * (`run-csv ... 2>&1 | head -1`) or its disk is full (`2>>run.log`). A failure must still exit
- * with its own code, and a line for the person at the terminal must not fail the command.
+ * Writes text to stderr synchronously, dropping it when stderr cannot take it: its reader is
+ * gone (`run-csv ... 2>&1 | head -1`) or its disk is full (`2>>run.log`). A failure must still
+ * exit with its own code, and a line for the person at the terminal must not fail the command.
  */
-function tryWriteStderr(text: string): void {
+export function writeStderr(text: string): void {
   try {
-    writeStderr(text);
+    writeAllSync(Deno.stderr, encoder.encode(text));
   } catch {
     // Nowhere is left to say it; the exit code still does.
   }
@@ -112,7 +107,7 @@ function tryWriteStderr(text: string): void {
  * `--log-json` an info record of `category`, so that stderr stays JSON lines.
  */
 export function notice(cmd: Command, category: string, text: string): void {
-  if (!globalOptions(cmd).logJson) tryWriteStderr(`${text}\n`);
+  if (!globalOptions(cmd).logJson) writeStderr(`${text}\n`);
   else log(category).info(text.replaceAll("{", "{{").replaceAll("}", "}}")); // not placeholders
 }
 
@@ -287,7 +282,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       return 0;
     }
     if (parsed.kind === "none") {
-      tryWriteStderr(program.helpText());
+      writeStderr(program.helpText());
       throw new UsageError("no command given");
     }
     command = parsed.command.name();
@@ -335,8 +330,8 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       ...envelope,
     });
     await shutdownLogging().catch(() => {});
-    if (debugEnabled() && err instanceof Error && err.stack) tryWriteStderr(`${err.stack}\n`);
-    tryWriteStderr(`${JSON.stringify(envelope)}\n`);
+    if (debugEnabled() && err instanceof Error && err.stack) writeStderr(`${err.stack}\n`);
+    writeStderr(`${JSON.stringify(envelope)}\n`);
     return exitCode;
   }
   await shutdownLogging().catch(() => {});

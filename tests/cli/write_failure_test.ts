@@ -19,12 +19,16 @@ function names(dir: string): string[] {
 
 linuxTest(
   "a failure keeps its exit code when stderr cannot take the envelope (2>/dev/full)",
-  async () => {
+  async (dir) => {
     const full = { stderr: "/dev/full" };
     assert.equal((await runCli(["no-such-command"], { shell: full })).code, 2);
     const missing = await runCli(["run-csv", "--csv", "/no/such/w.csv"], { shell: full });
     assert.equal(missing.code, 5);
     assert.equal(missing.stderr, "");
+    // Its problems are stderr lines of their own before the envelope.
+    Deno.writeTextFileSync(`${dir}/m.ndjson`, "not json\n");
+    const invalid = await runCli(["validate-metrics", `${dir}/m.ndjson`], { shell: full });
+    assert.equal(invalid.code, 2);
   },
 );
 
