@@ -256,6 +256,6 @@ export function checkCallback(method: string, callback: unknown): void {
 /** The error thrown by an iterator whose map changed shape under it. */
 export function modifiedDuringIteration(): TypeError {
   return new TypeError(
-    "Map modified during iteration: insertions, deletions and clear() invalidate iterators; updates do not",
+    "Map modified during iteration: insertions, deletions, compact() and clear() invalidate iterators; updates do not",
   );
 }

@@ -63,8 +63,11 @@ export function exitRemovingTempFiles(code: number): never {
   Deno.exit(code);
 }
 
-/** Records (or with `done`, forgets) a temporary file. */
-function trackTempFile(path: string, done = false): void {
+/**
+ * Records (or with `done`, forgets) a temporary file: a signal removes it (before the
+ * directories made for it). A lock's side file is one too.
+ */
+export function trackTempFile(path: string, done = false): void {
   if (done) pending.delete(path);
   else pending.add(path);
   listenWhileTracking();

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { makeDirs, removeDirs, writeTarget } from "./atomic_write.ts";
+import { makeDirs, removeDirs, trackTempFile, writeTarget } from "./atomic_write.ts";
 import { baseOf, dirOf, withoutDots } from "./path.ts";
 
 /**
@@ -39,12 +39,14 @@ export async function lockFile(spelled: string): Promise<() => void> {
         throw err;
       }
       if (sameFile(file, lockPath)) {
+        trackTempFile(lockPath); // an interrupted command leaves neither it nor its directories
         return () => {
           try {
             Deno.removeSync(lockPath); // while still locked: no one can lock it in between
           } catch {
             // removed by hand: nothing to do
           }
+          trackTempFile(lockPath, true);
           file.close();
           removeDirs(made);
         };

@@ -14,7 +14,12 @@
  */
 
 import { BadInputError, IOError, messageOf, PolicyError } from "../errors.ts";
-import { atomicWrite, removeTempFilesOf, rewriteInPlace } from "../io/atomic_write.ts";
+import {
+  atomicWrite,
+  removeTempFilesOf,
+  rewriteInPlace,
+  systemMessage,
+} from "../io/atomic_write.ts";
 import { baseOf, joinPath } from "../io/path.ts";
 import { writeAll } from "../io/write_all.ts";
 import { log } from "../log/setup.ts";
@@ -882,8 +887,7 @@ async function realFile(setting: string, path: string): Promise<string> {
 /** Whether `err` is the system refusing a file operation (a full disk, a read-only file system). */
 function isSystemError(err: unknown): boolean {
   if (err instanceof Deno.errors.NotCapable) return false; // Deno's permissions: a bug here
-  return err instanceof IOError ||
-    (err instanceof Error && /\(os error \d+\)/.test(err.message));
+  return err instanceof IOError || systemMessage(err) !== null;
 }
 
 /** The artifacts a job left in its directory: its files but the service's own and temporaries. */

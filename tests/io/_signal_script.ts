@@ -1,7 +1,9 @@
 // A process with a staged (uncommitted) write when SIGTERM arrives. With "leave" it handles the
 // signal itself, as `serve` does, and commits; otherwise the temp-file listener exits with 143.
 // With "nested" the write goes into a directory made inside one made before it (as `demo`'s
-// outputs go into its --out-dir).
+// outputs go into its --out-dir); with "locked", into a new directory where a lock is held (as
+// `put` to a new snapshot).
+import { lockFile } from "../../src/io/file_lock.ts";
 import {
   leaveSignalsToProgram,
   makeDirs,
@@ -15,6 +17,10 @@ let path = Deno.args[0]!;
 if (Deno.args[1] === "nested") {
   makeDirs(`${path}.d`);
   path = `${path}.d/inner/out.txt`;
+}
+if (Deno.args[1] === "locked") {
+  path = `${path}.d/inner/out.txt`;
+  await lockFile(path);
 }
 const staged = await stageFile(path, "data\n");
 Deno.addSignalListener("SIGTERM", () => {

@@ -63,6 +63,9 @@ Deno.test("a signal removes staged files and the directories made for them; leav
     // And the directories made for it, the inner one first, so that the outer one is empty.
     assert.equal((await run("nested")).code, 143);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // And a lock's side file, which would keep the directories made for it.
+    assert.equal((await run("locked")).code, 143);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
     const leave = await run("leave");
     assert.equal(leave.code, 0);
     assert.equal(leave.stdout, "handled by the program\n");
