@@ -181,7 +181,8 @@ Deno.test("AdaptiveMap.onEvent() unsubscribes one registration at a time and ref
   });
 });
 
-Deno.test("AdaptiveMap listener that throws loses no write; its error is rethrown outside the map", async () => {
+/** Runs `fn`, then lets a macrotask pass, and returns the errors thrown meanwhile as uncaught. */
+async function uncaughtDuring(fn: () => void): Promise<unknown[]> {
   const uncaught: unknown[] = [];
   const onError = (e: ErrorEvent) => {
     e.preventDefault();
@@ -189,10 +190,20 @@ Deno.test("AdaptiveMap listener that throws loses no write; its error is rethrow
   };
   globalThis.addEventListener("error", onError);
   try {
+    fn();
+    await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+  return uncaught;
+}
+
+Deno.test("AdaptiveMap listener that throws loses no write; its error is rethrown outside the map", async () => {
+  const seen = new Set<string>();
+  const uncaught = await uncaughtDuring(() => {
     // Every kind of event, from set() (resize, start, switch) and from get() (a step ending a
     // migration), with a listener that always throws.
     const m = new AdaptiveMap<number>({ incrementalBatch: 1 });
-    const seen = new Set<string>();
     m.onEvent((e) => {
       seen.add(e.type);
       throw new Error(`boom ${e.type}`);
@@ -207,22 +218,13 @@ Deno.test("AdaptiveMap listener that throws loses no write; its error is rethrow
     assert.deepEqual(new Map(m), model);
     assert.deepEqual(m.checkInvariants(), []);
     for (const t of ["resize", "start", "switch"]) assert.ok(seen.has(t), t);
-    await new Promise((r) => setTimeout(r, 0));
-    assert.ok(uncaught.length >= seen.size);
-    assert.match(String(uncaught[0]), /^Error: boom /);
-  } finally {
-    globalThis.removeEventListener("error", onError);
-  }
+  });
+  assert.ok(uncaught.length >= seen.size);
+  assert.match(String(uncaught[0]), /^Error: boom /);
 });
 
 Deno.test("AdaptiveMap refuses a listener that moves a migration from inside one of its steps", async () => {
-  const uncaught: unknown[] = [];
-  const onError = (e: ErrorEvent) => {
-    e.preventDefault();
-    uncaught.push(e.error);
-  };
-  globalThis.addEventListener("error", onError);
-  try {
+  const uncaught = await uncaughtDuring(() => {
     // Tombstones make the migration target rebuild itself mid-drain: its resize event comes
     // while an entry is in flight, and compact() there moved that entry twice.
     const m = new AdaptiveMap<number>({
@@ -252,13 +254,10 @@ Deno.test("AdaptiveMap refuses a listener that moves a migration from inside one
     assert.deepEqual(m.checkInvariants(), []);
     assert.equal(m.size, model.size);
     assert.deepEqual(new Map(m), model);
-    await new Promise((r) => setTimeout(r, 0));
-    assert.equal(uncaught.length, 1);
-    assert.ok(uncaught[0] instanceof TypeError);
-    assert.match(String(uncaught[0]), /a listener used the map while a migration step/);
-  } finally {
-    globalThis.removeEventListener("error", onError);
-  }
+  });
+  assert.equal(uncaught.length, 1);
+  assert.ok(uncaught[0] instanceof TypeError);
+  assert.match(String(uncaught[0]), /a listener used the map while a migration step/);
 });
 
 Deno.test("validatePolicy() names the bad field", () => {
