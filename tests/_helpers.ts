@@ -13,6 +13,14 @@ export async function withTempDir(
   }
 }
 
+/**
+ * A test that runs on Linux only (it needs `/dev/full`, bash's `ulimit` or `/proc/self`), given a
+ * fresh temporary directory ({@linkcode withTempDir}).
+ */
+export function linuxTest(name: string, fn: (dir: string) => Promise<void>): void {
+  Deno.test({ name, ignore: Deno.build.os !== "linux", fn: () => withTempDir(fn) });
+}
+
 /** Polls `cond` every 20 ms until it holds; throws after `ms`. */
 export async function waitFor(
   cond: () => boolean | Promise<boolean>,

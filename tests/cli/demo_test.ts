@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { firstRows } from "../../src/replay/warm_up.ts";
 import type { OpBatch } from "../../src/workload/csv_reader.ts";
-import { runCli, tempDir } from "./_run.ts";
+import { runCli } from "./_run.ts";
+import { linuxTest } from "../_helpers.ts";
 
 /** Ten batches of three rows; `state` records how many were made and whether it was closed. */
 function source(state: { made: number; closed: boolean }): AsyncGenerator<OpBatch> {
@@ -48,41 +49,35 @@ function tree(dir: string, under = ""): Map<string, string> {
   return files;
 }
 
-Deno.test({
-  name: "demo that cannot write one of its outputs commits none and removes the dirs it made",
-  ignore: Deno.build.os !== "linux", // bash's ulimit
-  fn: async () => {
-    const dir = tempDir();
-    try {
-      // An earlier demo (also run once without the limit: deno's own cache writes are done).
-      const out = `${dir}/out`;
-      const earlier = await runCli(["demo", "--out-dir", out, "--ops", "30"]);
-      assert.equal(earlier.code, 0, earlier.stderr);
-      const before = tree(out);
-      assert.ok(before.has("workload.csv") && before.has("adaptive/metrics.ndjson"));
-      // Under 1 KiB a 10-op workload fits (~150 bytes) and the first metrics file (~3.5 KB)
-      // does not; a 200-op workload (~2.3 KB) does not fit either.
-      const cases: Array<[string, string]> = [["10", "adaptive/(metrics.ndjson|summary.json)"], [
-        "200",
-        "workload.csv",
-      ]];
-      for (const [ops, failing] of cases) {
-        for (const target of [out, `${dir}/demo2/x`]) {
-          const r = await runCli(["demo", "--out-dir", target, "--ops", ops], {
-            shell: { fileKiB: 1 },
-          });
-          assert.equal(r.code, 5, r.stderr);
-          assert.equal(r.envelope?.error, "IO");
-          assert.match(
-            String(r.envelope?.detail),
-            new RegExp(`^Cannot write '${target}/${failing}': File too large \\(os error 27\\)$`),
-          );
-          assert.deepEqual(tree(out), before, `--ops ${ops} --out-dir ${target}`);
-          assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out"]);
-        }
+linuxTest(
+  "demo that cannot write one of its outputs commits none and removes the dirs it made",
+  async (dir) => {
+    // An earlier demo (also run once without the limit: deno's own cache writes are done).
+    const out = `${dir}/out`;
+    const earlier = await runCli(["demo", "--out-dir", out, "--ops", "30"]);
+    assert.equal(earlier.code, 0, earlier.stderr);
+    const before = tree(out);
+    assert.ok(before.has("workload.csv") && before.has("adaptive/metrics.ndjson"));
+    // Under 1 KiB a 10-op workload fits (~150 bytes) and the first metrics file (~3.5 KB)
+    // does not; a 200-op workload (~2.3 KB) does not fit either.
+    const cases: Array<[string, string]> = [["10", "adaptive/(metrics.ndjson|summary.json)"], [
+      "200",
+      "workload.csv",
+    ]];
+    for (const [ops, failing] of cases) {
+      for (const target of [out, `${dir}/demo2/x`]) {
+        const r = await runCli(["demo", "--out-dir", target, "--ops", ops], {
+          shell: { fileKiB: 1 },
+        });
+        assert.equal(r.code, 5, r.stderr);
+        assert.equal(r.envelope?.error, "IO");
+        assert.match(
+          String(r.envelope?.detail),
+          new RegExp(`^Cannot write '${target}/${failing}': File too large \\(os error 27\\)$`),
+        );
+        assert.deepEqual(tree(out), before, `--ops ${ops} --out-dir ${target}`);
+        assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out"]);
       }
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
     }
   },
-});
+);

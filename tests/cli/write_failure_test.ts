@@ -5,12 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { runCli } from "./_run.ts";
-import { withTempDir } from "../_helpers.ts";
-
-/** A test on Linux only (/dev/full; bash's ulimit), given a fresh temporary directory. */
-function linuxTest(name: string, fn: (dir: string) => Promise<void>): void {
-  Deno.test({ name, ignore: Deno.build.os !== "linux", fn: () => withTempDir(fn) });
-}
+import { linuxTest } from "../_helpers.ts";
 
 /** Names in `dir`, sorted (hidden temporary files included). */
 function names(dir: string): string[] {

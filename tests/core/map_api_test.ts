@@ -13,6 +13,7 @@ import {
   RobinHoodMap,
 } from "../../mod.ts";
 import { runPeakScript } from "../_peak.ts";
+import { linuxTest } from "../_helpers.ts";
 
 const all = (): Array<HashMapLike<number>> => [
   new ChainingMap<number>(),
@@ -513,10 +514,9 @@ Deno.test("ChainingMap.setMaxLoadFactor() checks the load and moves the doubling
   assert.deepEqual(m.checkInvariants(), []);
 });
 
-Deno.test({
-  name: "RobinHoodMap allocates a big table's slots once: its first write copies nothing",
-  ignore: Deno.build.os !== "linux",
-  fn: async () => {
+linuxTest(
+  "RobinHoodMap allocates a big table's slots once: its first write copies nothing",
+  async () => {
     const { capacity, array, rise } = await runPeakScript<
       { capacity: number; array: number; rise: number }
     >("core/_table_peak.ts");
@@ -525,4 +525,4 @@ Deno.test({
     // first write converted it: three copies at once (a rise of 209 MB for this 67 MB array).
     assert.ok(rise < 2 * array, `peak rose by ${rise} bytes for a ${array}-byte array`);
   },
-});
+);

@@ -8,6 +8,8 @@ import {
 } from "../../src/io/atomic_write.ts";
 import { withoutDots } from "../../src/io/path.ts";
 import { IOError } from "../../src/errors.ts";
+import { runScript } from "../cli/_run.ts";
+import { linuxTest } from "../_helpers.ts";
 
 Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
@@ -142,40 +144,21 @@ Deno.test("commitAll() names the targets already replaced when a later rename is
   }
 });
 
-Deno.test({
-  name:
-    "rewriteInPlace() rewrites a file in place, and puts the old text back when the new one fails",
-  ignore: Deno.build.os !== "linux", // bash's ulimit
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const path = `${dir}/status.json`;
-      await Deno.writeTextFile(path, "old record\n".repeat(100));
-      const inode = (await Deno.stat(path)).ino;
-      await rewriteInPlace(path, "short\n");
-      assert.equal(await Deno.readTextFile(path), "short\n");
-      assert.equal((await Deno.stat(path)).ino, inode);
-      // 2 KiB per file: the old 1,100 bytes fit, the new 3,000 do not (EFBIG, as a full disk).
-      const old = "old record\n".repeat(100);
-      await Deno.writeTextFile(path, old);
-      const script = new URL("./_rewrite_script.ts", import.meta.url).pathname;
-      const out = await new Deno.Command("bash", {
-        args: [
-          "-c",
-          `trap '' XFSZ; ulimit -f 2; exec "$@"`,
-          "bash",
-          Deno.execPath(),
-          "run",
-          "-A",
-          script,
-          path,
-        ],
-        stdout: "piped",
-      }).output();
-      assert.match(new TextDecoder().decode(out.stdout), /File too large \(os error 27\)/);
-      assert.equal(await Deno.readTextFile(path), old);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+linuxTest(
+  "rewriteInPlace() rewrites a file in place, and puts the old text back when the new one fails",
+  async (dir) => {
+    const path = `${dir}/status.json`;
+    await Deno.writeTextFile(path, "old record\n".repeat(100));
+    const inode = (await Deno.stat(path)).ino;
+    await rewriteInPlace(path, "short\n");
+    assert.equal(await Deno.readTextFile(path), "short\n");
+    assert.equal((await Deno.stat(path)).ino, inode);
+    // 2 KiB per file: the old 1,100 bytes fit, the new 3,000 do not (EFBIG, as a full disk).
+    const old = "old record\n".repeat(100);
+    await Deno.writeTextFile(path, old);
+    const script = new URL("./_rewrite_script.ts", import.meta.url).pathname;
+    const out = await runScript(script, [path], { perms: ["-A"], shell: { fileKiB: 2 } });
+    assert.match(out.stdout, /File too large \(os error 27\)/);
+    assert.equal(await Deno.readTextFile(path), old);
   },
-});
+);

@@ -17,6 +17,7 @@ import { type EncodableState, encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { runCli, tempDir } from "../cli/_run.ts";
 import { runPeakScript } from "../_peak.ts";
+import { linuxTest } from "../_helpers.ts";
 
 /** What the peak scripts print. */
 interface Peak {
@@ -225,24 +226,18 @@ Deno.test("verify-snapshot refuses a tiny snapshot that declares huge empty Robi
   }
 });
 
-Deno.test({
-  name: "unpackSnapshot() inflates a gzip payload in about the memory of its output",
-  ignore: Deno.build.os !== "linux",
-  fn: async () => {
-    const dir = tempDir();
-    try {
-      const size = 64 * 1024 * 1024;
-      const file = `${dir}/z.adh`;
-      Deno.writeFileSync(file, packSnapshot(new Uint8Array(size), { key: null, compress: true }));
-      const { payload, rise } = await runPeakScript<Peak>("snapshot/_gunzip_peak.ts", file);
-      assert.equal(payload, size);
-      // Chunks joined at the end and then copied took three times the output.
-      assert.ok(rise < 1.5 * size, `peak rose by ${rise} bytes for a ${size}-byte payload`);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
+linuxTest(
+  "unpackSnapshot() inflates a gzip payload in about the memory of its output",
+  async (dir) => {
+    const size = 64 * 1024 * 1024;
+    const file = `${dir}/z.adh`;
+    Deno.writeFileSync(file, packSnapshot(new Uint8Array(size), { key: null, compress: true }));
+    const { payload, rise } = await runPeakScript<Peak>("snapshot/_gunzip_peak.ts", file);
+    assert.equal(payload, size);
+    // Chunks joined at the end and then copied took three times the output.
+    assert.ok(rise < 1.5 * size, `peak rose by ${rise} bytes for a ${size}-byte payload`);
   },
-});
+);
 
 Deno.test("a file written before the table-size rule, with a sparse table, still reads", async () => {
   const dir = tempDir();
@@ -334,22 +329,13 @@ Deno.test("saveSnapshot() stops a payload of many chunks at the first past the l
   }
 });
 
-Deno.test({
-  name: "saveSnapshot() writes a payload without holding it in memory whole",
-  ignore: Deno.build.os !== "linux",
-  fn: async () => {
-    const dir = tempDir();
-    try {
-      const { payload, rise } = await runPeakScript<Peak>(
-        "snapshot/_save_peak.ts",
-        "200000",
-        `${dir}/big.adh`,
-      );
-      assert.equal(Deno.statSync(`${dir}/big.adh`).size, payload + 86);
-      // Encoded whole, then copied behind its header, it took about three times the payload.
-      assert.ok(payload > 200e6 && rise < payload / 2, `peak rose by ${rise} bytes for ${payload}`);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+linuxTest("saveSnapshot() writes a payload without holding it in memory whole", async (dir) => {
+  const { payload, rise } = await runPeakScript<Peak>(
+    "snapshot/_save_peak.ts",
+    "200000",
+    `${dir}/big.adh`,
+  );
+  assert.equal(Deno.statSync(`${dir}/big.adh`).size, payload + 86);
+  // Encoded whole, then copied behind its header, it took about three times the payload.
+  assert.ok(payload > 200e6 && rise < payload / 2, `peak rose by ${rise} bytes for ${payload}`);
 });
