@@ -18,7 +18,7 @@ import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
 import { log, loggingPending } from "../../log/setup.ts";
-import { checkSnapshotAt, readSnapshotAt, snapshotCodec } from "./snapshot.ts";
+import { checkSnapshotAt, readSnapshotAt, snapshotCodec, stageSnapshotAt } from "./snapshot.ts";
 import { warnIfLargeMap } from "../large_map.ts";
 import {
   commandConfig,
@@ -236,12 +236,9 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
         flags.snapshotOut,
         flags.compress || gzippedInput || undefined,
       );
-      // Not in the codec's public module: the staged file is the CLI's own business.
-      const { stageSnapshot } = await import("../../snapshot/snapshot.ts");
-      const out = await stageSnapshot(flags.snapshotOut, result.finalMap as AnyMap<unknown>, {
-        compress,
-      });
-      staged.push(out.staged);
+      staged.push(
+        await stageSnapshotAt(flags.snapshotOut, result.finalMap as AnyMap<unknown>, compress),
+      );
     }
     const finalMap = result.finalMap as AnyMap<unknown>;
     warnIfLargeMap(ctx.config, "run-csv", finalMap.size);

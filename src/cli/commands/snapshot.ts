@@ -134,13 +134,22 @@ export async function openStore(
 }
 
 /**
- * Stages a store's map for `path`, gzipped when it was read so or `path` ends in `.gz`, for the
- * caller to commit with its other outputs ({@linkcode commitAll}).
+ * Stages the snapshot of `map` for `path`, gzipped as `compress` says (undefined: when `path`
+ * ends in `.gz`), for the caller to commit with its other outputs ({@linkcode commitAll}).
  */
-export async function stageStore(path: string, store: Store): Promise<StagedFile> {
+export async function stageSnapshotAt(
+  path: string,
+  map: AnyMap<unknown>,
+  compress?: boolean,
+): Promise<StagedFile> {
   // Not in the codec's public module: the staged file is the CLI's own business.
   const { stageSnapshot } = await import("../../snapshot/snapshot.ts");
-  return (await stageSnapshot(path, store.map, store.compressed ? { compress: true } : {})).staged;
+  return (await stageSnapshot(path, map, compress === undefined ? {} : { compress })).staged;
+}
+
+/** Stages a store's map for `path`, gzipped when it was read so or `path` ends in `.gz`. */
+export function stageStore(path: string, store: Store): Promise<StagedFile> {
+  return stageSnapshotAt(path, store.map, store.compressed || undefined);
 }
 
 /** Saves a store's map back to `path` (as {@linkcode stageStore}) and releases its lock. */
