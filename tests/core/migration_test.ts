@@ -126,3 +126,66 @@ Deno.test("AdaptiveMap grows a Robin Hood table of at most one batch in one oper
   for (let i = 1_000; !m.migrating; i++) m.set(i, i);
   assert.ok(m.size > 1024);
 });
+
+Deno.test("AdaptiveMap stays exact in Robin Hood tables big enough to be paged: filling one, draining it, rebuilding it", () => {
+  // A Robin Hood migration target above 2^17 slots keeps its keys and values in pages, each
+  // allocated on its first write. The other tests' tables are too small to be paged.
+  const N = 120_000;
+  const m = new AdaptiveMap<number>({
+    initialBuckets: 1 << 15,
+    maxLfChaining: 8,
+    maxGroupLen: 1e6,
+  });
+  const ref = new Map<Key, number>();
+  const keys: Key[] = Array.from({ length: N + N / 4 }, (_, i) => i % 5 === 0 ? i : `K${i}`);
+  for (let i = 0; i < N; i++) {
+    m.set(keys[i]!, i);
+    ref.set(keys[i]!, i);
+  }
+  let seed = 11;
+  const rnd = () => (seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0;
+  let op = 0;
+  /** Random sets (half of them new keys), gets and deletes, each checked against `ref`. */
+  const run = (count: number) => {
+    for (const end = op + count; op < end; op++) {
+      const k = keys[rnd() % keys.length]!;
+      const x = rnd() % 10;
+      if (x < 4) {
+        m.set(k, op);
+        ref.set(k, op);
+      } else if (x < 8) assert.equal(m.get(k), ref.get(k), `get(${String(k)}) at op ${op}`);
+      else assert.equal(m.delete(k), ref.delete(k), `delete(${String(k)}) at op ${op}`);
+    }
+    assert.equal(m.size, ref.size, `size at op ${op}`);
+  };
+  /** Runs until the map starts migrating to `to` (not a resize), then through the migration. */
+  const migrate = (to: "chaining" | "robinhood") => {
+    let started = false;
+    const off = m.onEvent((e) => started ||= e.type === "start" && e.from !== e.to);
+    while (!started) run(1);
+    off();
+    const target = m.exportState().target!;
+    assert.equal(target.kind, to);
+    if (target.kind === "robinhood") {
+      assert.ok(target.capacity >= 2 ** 18, `${target.capacity} slots`);
+    }
+    while (m.migrating) {
+      run(50);
+      assert.deepEqual(m.checkInvariants(), [], `at op ${op}`);
+    }
+    assert.equal(m.backend, to);
+    assert.deepEqual(new Map(m), ref);
+  };
+  m.setPolicy({ maxLfChaining: 0.01 });
+  migrate("robinhood"); // filling a paged table
+  m.setPolicy({ maxLfChaining: 8, maxAvgProbeRobinhood: 0.01 });
+  migrate("chaining"); // draining one
+  m.setPolicy({ maxLfChaining: 0.01, maxAvgProbeRobinhood: 1e6 });
+  migrate("robinhood");
+  run(5_000);
+  m.compact(); // rebuilding one
+  assert.deepEqual(m.checkInvariants(), []);
+  assert.deepEqual(new Map(m), ref);
+  run(5_000);
+  assert.deepEqual(new Map(m), ref);
+});
