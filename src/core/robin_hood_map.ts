@@ -524,8 +524,17 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.tombs = 0;
     this.sumDist = 0;
     this.hist.reset();
-    for (let j = 0, ahead = 0; j < oldCap; j++) {
-      if (j === ahead) ahead = readAhead(oldKv, oldKp, j, oldCap);
+    // From an empty slot round the table: each cluster is then re-inserted in its own order,
+    // and its entries that wrapped past the end do not go in before those they follow. So a
+    // table without tombstones rebuilt at its own size is unchanged, and `compact()` gives
+    // the same table (and snapshot) however often it runs. (A table always has an empty slot;
+    // the bound is for safety.)
+    let start = 0;
+    while (start < oldCap - 1 && oldMeta[start] !== 0) start++;
+    const oldMask = oldCap - 1;
+    for (let n = 0, ahead = 0; n < oldCap; n++) {
+      const j = (start + n) & oldMask;
+      if (n === ahead) ahead = n + readAhead(oldKv, oldKp, j, oldCap) - j;
       if ((oldMeta[j]! & 0xff) === 0) continue;
       const k = (oldKv !== null ? oldKv[j << 1] : oldKp[j >>> PAGE_BITS]![j & PAGE_MASK]) as Key;
       const v =

@@ -140,6 +140,29 @@ function lookupRanks(s: BackendState): Int32Array {
 }
 
 /**
+ * The order to re-insert the entries of `s` in: as listed, except that a Robin Hood table's go
+ * by slot from its first free slot round, as `RobinHoodMap` rebuilds, so that entries that
+ * wrapped past the end go in after the ones they follow and a sound table comes out unchanged.
+ */
+function insertionOrder(s: BackendState): number[] {
+  const n = s.keys.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (s.kind !== "robinhood") return order;
+  const used = new Uint8Array(s.capacity);
+  for (const slot of s.slots) used[slot] = 1;
+  for (const slot of s.tombstoneSlots) used[slot] = 1;
+  const start = Math.max(0, used.indexOf(0));
+  // Slots are listed in ascending order unless the state is damaged: then a rotation will do.
+  const slots = s.slots;
+  if (slots.every((slot, i) => i === 0 || slots[i - 1]! < slot)) {
+    const first = order.findIndex((i) => slots[i]! >= start);
+    return first <= 0 ? order : [...order.slice(first), ...order.slice(0, first)];
+  }
+  const mask = s.capacity - 1;
+  return order.sort((a, b) => ((slots[a]! - start) & mask) - ((slots[b]! - start) & mask));
+}
+
+/**
  * Builds a sound map of the same kind and configuration from a state's entries, ignoring the
  * recorded layout; settings the core refuses are replaced first ({@linkcode soundState}). When
  * a key appears more than once, the occurrence a lookup reaches first wins: in a Robin Hood
@@ -169,7 +192,7 @@ export function rebuildFromState(state: MapState): RebuildResult {
   const table = freshBackend(active);
   let dropped = 0;
   sources.forEach((s, src) => {
-    for (let i = 0; i < s.keys.length; i++) {
+    for (const i of insertionOrder(s)) {
       const w = winners.get(s.keys[i] as Key)!;
       if (w[0] !== src || w[1] !== i) {
         dropped++;

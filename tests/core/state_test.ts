@@ -3,6 +3,8 @@ import {
   AdaptiveMap,
   type AnyMap,
   ChainingMap,
+  hashKey,
+  indexFor,
   type MapState,
   restoreMap,
   RobinHoodMap,
@@ -189,4 +191,26 @@ Deno.test("checkInvariants() reports a wrong tombstone count, histogram or posit
   const c = fill(new ChainingMap(), 100) as ChainingMap<unknown>;
   (c as unknown as { sumPos: number }).sumPos += 1;
   assert.match(c.checkInvariants().join("\n"), /chain position sum is/);
+});
+
+Deno.test("RobinHoodMap.compact() leaves a table without tombstones as it is, entries that wrap past its end included", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 64 });
+  // Keys whose home is the last slot: all but the first wrap round to slots 0, 1, 2.
+  for (let i = 0, n = 0; n < 4; i++) {
+    if (indexFor(hashKey(`W${i}`), 6) === 63) m.set(`W${i}`, n++);
+  }
+  for (let i = 0; i < 30; i++) m.set(`K${i}`, i);
+  const before = m.exportState();
+  assert.equal(before.capacity, 64);
+  m.compact();
+  assert.deepEqual(m.exportState(), before);
+  // A tombstone table compacts to the table that never had the deleted keys, at any start.
+  const t = new RobinHoodMap<number>({ initialCapacity: 64, deletion: "tombstone" });
+  for (const [k, v] of m) t.set(k, v);
+  t.set("gone", 0);
+  t.delete("gone");
+  t.compact();
+  const u = RobinHoodMap.fromState<number>(t.exportState());
+  u.compact();
+  assert.deepEqual(u.exportState(), t.exportState());
 });

@@ -6,6 +6,7 @@ import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { decodeSnapshot, saveSnapshot } from "../../src/snapshot/mod.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
+import { hashKey, indexFor } from "../../src/core/hash.ts";
 import { brokenRobinHoodState } from "./broken_state.ts";
 import { runScript } from "../cli/_run.ts";
 
@@ -388,6 +389,32 @@ Deno.test("compact-snapshot reports before/after and writes a compacted snapshot
       "IO",
       /not found/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("compact-snapshot and verify-snapshot --repair give back a Robin Hood table without tombstones byte for byte", async () => {
+  const dir = await tempDir();
+  try {
+    // Keys whose home is the last of 64 slots: all but the first wrap round to slots 0, 1, 2.
+    const map = new RobinHoodMap<number>({ initialCapacity: 64 });
+    for (let i = 0, n = 0; n < 4; i++) {
+      if (indexFor(hashKey(`W${i}`), 6) === 63) map.set(`W${i}`, n++);
+    }
+    for (let i = 0; i < 30; i++) map.set(`K${i}`, i);
+    const a = `${dir}/a.adhsnap`;
+    await saveSnapshot(a, map, { key: null });
+    let r = await cli(["compact-snapshot", "--in", a, "--out", `${dir}/b.adhsnap`]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli(["compact-snapshot", "--in", `${dir}/b.adhsnap`, "--out", `${dir}/c.adhsnap`]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli(["verify-snapshot", "--in", a, "--repair", "--out", `${dir}/r.adhsnap`]);
+    assert.equal(r.code, 0, r.stderr);
+    const bytes = await Deno.readFile(a);
+    for (const f of ["b", "c", "r"]) {
+      assert.deepEqual(await Deno.readFile(`${dir}/${f}.adhsnap`), bytes, `${f}.adhsnap`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
