@@ -55,6 +55,8 @@ export interface ProbeOptions {
 }
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+/** Names `/api/snapshots` lists at most. */
+const LIST_LIMIT = 1000;
 
 /**
  * Resolves `name` inside `dir`, refusing anything that is not a plain file name or that resolves
@@ -180,12 +182,16 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
 
   app.get("/api/snapshots", async (c) => {
     const dir = requireDir();
+    // The first LIST_LIMIT names in sorted order, whatever order the directory gives them in,
+    // holding at most twice that many at once.
     const names: string[] = [];
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && NAME_RE.test(e.name)) names.push(e.name);
-      if (names.length >= 1000) break;
+      if (!e.isFile || !NAME_RE.test(e.name)) continue;
+      names.push(e.name);
+      if (names.length === 2 * LIST_LIMIT) names.sort().length = LIST_LIMIT;
     }
     names.sort();
+    if (names.length > LIST_LIMIT) names.length = LIST_LIMIT;
     return c.json(
       { schema: "api.snapshot_list.v1", names } satisfies z.infer<typeof ApiSnapshotList>,
     );

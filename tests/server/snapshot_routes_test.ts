@@ -226,3 +226,18 @@ Deno.test("createApp() without a shutdown signal leaves no snapshot worker keepi
   // The worker's idle timeout is 30 s: a host it kept alive would take that long.
   assert.ok(took < 15_000, `the host took ${took} ms to exit`);
 });
+
+Deno.test("createApp() lists the first 1000 snapshot names in sorted order, whatever order the directory has", async () => {
+  await withSnapshotDir(async (dir) => {
+    // Made in an order of their own; the directory lists them in another.
+    const made = Array.from(
+      { length: 2_500 },
+      (_, i) => `s${String((i * 7_919) % 2_500).padStart(4, "0")}`,
+    );
+    for (const name of made) await Deno.writeFile(`${dir}/${name}`, new Uint8Array(0));
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const list = await json(await app.request("/api/snapshots"));
+    const all = [...made, "broken.adhsnap", "rh.adhsnap"].sort();
+    assert.deepEqual(list.names, all.slice(0, 1000));
+  });
+});
