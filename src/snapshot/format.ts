@@ -121,11 +121,25 @@ function tooBig(what: string, max: number): IOError {
   });
 }
 
+/** The gzip header's operating-system byte every snapshot carries: 3, Unix. */
+export const GZIP_OS = 3;
+
+/**
+ * Sets the operating-system byte (offset 9) of a gzip stream, given a chunk of it that starts
+ * at byte `offset`, to {@linkcode GZIP_OS}. zlib writes a code for the platform it was built
+ * for (3 on Linux), so the same map would otherwise get snapshots with other bytes, and other
+ * checksums, on other platforms.
+ */
+export function fixGzipOs(chunk: Uint8Array, offset = 0): void {
+  if (offset <= 9 && 9 < offset + chunk.length) chunk[9 - offset] = GZIP_OS;
+}
+
 /** Wraps `payload` in a header and checksum, compressing it first if asked. */
 export function packSnapshot(payload: Uint8Array, options: PackOptions = {}): Uint8Array {
   const compress = options.compress ?? false;
   const key = resolveKey(options.key);
   const stored = compress ? new Uint8Array(gzipSync(payload, { level: 6 })) : payload;
+  if (compress) fixGzipOs(stored);
   const out = new Uint8Array(HEADER_SIZE + CHECKSUM_LEN + stored.length);
   out.set(headerBytes(compress, key !== null, stored.length, checksumOf(stored, key)));
   out.set(stored, HEADER_SIZE + CHECKSUM_LEN);

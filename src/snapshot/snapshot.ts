@@ -23,6 +23,7 @@ import {
   type ChecksumKey,
   checkTotalSize,
   DEFAULT_MAX_PAYLOAD_BYTES,
+  fixGzipOs,
   HEADER_SIZE,
   headerBytes,
   packSnapshot,
@@ -390,6 +391,7 @@ export async function stageSnapshot(
   let digest: Uint8Array = new Uint8Array(0);
   const staged = await stageFile(path, async (file) => {
     const store = async (chunk: Uint8Array): Promise<void> => {
+      if (compress) fixGzipOs(chunk, stored);
       stored += chunk.length;
       if (stored > max) throw payloadTooLarge(`at least ${stored}`, max);
       checksum.update(chunk);

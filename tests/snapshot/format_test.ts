@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { IOError } from "../../src/errors.ts";
-import { checksumOf, packSnapshot, readHeader, unpackSnapshot } from "../../src/snapshot/format.ts";
+import {
+  CHECKSUM_LEN,
+  checksumOf,
+  fixGzipOs,
+  GZIP_OS,
+  HEADER_SIZE,
+  packSnapshot,
+  readHeader,
+  unpackSnapshot,
+} from "../../src/snapshot/format.ts";
+import { saveSnapshot } from "../../src/snapshot/mod.ts";
+import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 
 const payload = new TextEncoder().encode("any payload bytes");
 
@@ -193,4 +204,31 @@ Deno.test("readHeader() decodes the header fields", () => {
   assert.equal(h.keyed, true);
   assert.equal(h.checksumLength, 64);
   assert.ok(h.payloadLength > 0);
+});
+
+Deno.test("packSnapshot() and saveSnapshot() write gzip's operating-system byte as 3 on every platform", async () => {
+  // zlib writes a code for the platform it was built for: fixGzipOs() makes it 3 wherever
+  // byte 9 falls among the chunks of a stream (19 stands for another platform's).
+  const header = Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 19, 0xaa);
+  const chunks = [header.slice(0, 4), header.slice(4, 9), header.slice(9)];
+  let offset = 0;
+  for (const c of chunks) {
+    fixGzipOs(c, offset);
+    offset += c.length;
+  }
+  assert.deepEqual(chunks.map((c) => [...c]).flat(), [...header.slice(0, 9), GZIP_OS, 0xaa]);
+  assert.equal(GZIP_OS, 3);
+  const gz = (snapshot: Uint8Array) => snapshot.subarray(HEADER_SIZE + CHECKSUM_LEN);
+  const packed = gz(packSnapshot(new Uint8Array(100), { compress: true, key: null }));
+  assert.deepEqual([packed[0], packed[1], packed[9]], [0x1f, 0x8b, GZIP_OS]);
+  const dir = await Deno.makeTempDir();
+  try {
+    const m = new RobinHoodMap<number>();
+    for (let i = 0; i < 1_000; i++) m.set(`K${i}`, i);
+    await saveSnapshot(`${dir}/m.adhsnap.gz`, m, { key: null });
+    const saved = gz(await Deno.readFile(`${dir}/m.adhsnap.gz`));
+    assert.deepEqual([saved[0], saved[1], saved[9]], [0x1f, 0x8b, GZIP_OS]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
