@@ -155,7 +155,7 @@ function insertionOrder(s: BackendState): number[] {
   // Slots are listed in ascending order unless the state is damaged: then a rotation will do.
   const slots = s.slots;
   if (slots.every((slot, i) => i === 0 || slots[i - 1]! < slot)) {
-    const first = order.findIndex((i) => slots[i]! >= start);
+    const first = slots.findIndex((slot) => slot >= start);
     return first <= 0 ? order : [...order.slice(first), ...order.slice(0, first)];
   }
   const mask = s.capacity - 1;

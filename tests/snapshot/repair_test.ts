@@ -158,3 +158,21 @@ Deno.test("verify-snapshot --repair keeps the intact entry of a key changed in p
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("rebuildFromState() gives back a sound Robin Hood table as it was, its entries listed in any order", () => {
+  const m = new RobinHoodMap<number>({ initialCapacity: 64 });
+  for (let i = 0; i < 40; i++) m.set(`K${i}`, i);
+  const state = m.exportState();
+  const shuffled = [...state.slots.keys()].reverse();
+  const listed: RobinHoodState = {
+    ...state,
+    slots: Int32Array.from(shuffled, (i) => state.slots[i]!),
+    keys: shuffled.map((i) => state.keys[i]!),
+    values: shuffled.map((i) => state.values[i]),
+  };
+  for (const s of [state, listed]) {
+    const { map, dropped } = rebuildFromState(s);
+    assert.equal(dropped, 0);
+    assert.deepEqual((map as RobinHoodMap<number>).exportState(), state);
+  }
+});
