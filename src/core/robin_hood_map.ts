@@ -529,9 +529,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     // table without tombstones rebuilt at its own size is unchanged, and `compact()` gives
     // the same table (and snapshot) however often it runs. (A table always has an empty slot;
     // the bound is for safety.)
-    let start = 0;
-    while (start < oldCap - 1 && oldMeta[start] !== 0) start++;
     const oldMask = oldCap - 1;
+    let start = 0;
+    while (start < oldMask && oldMeta[start] !== 0) start++;
     for (let n = 0, ahead = 0; n < oldCap; n++) {
       const j = (start + n) & oldMask;
       if (n === ahead) ahead = n + readAhead(oldKv, oldKp, j, oldCap) - j;
