@@ -939,6 +939,12 @@
         if ([...sel.options].some((o) => o.value === chosen)) sel.value = chosen;
       }
       preferSnapshot();
+      // Servers before the total field send none; the list is then all they say.
+      const cut = typeof body.total === "number" && body.total > body.names.length;
+      $("snap-count").hidden = !cut;
+      $("snap-count").textContent = cut
+        ? `Showing the first ${body.names.length} of ${body.total} snapshots, in name order.`
+        : "";
       if (body.names.length === 0) {
         $("snap-error").textContent = "No snapshots in ADHASH_SNAPSHOT_DIR.";
       }

@@ -113,7 +113,10 @@ export const ApiSnapshot = z.object({
 /** `/api/snapshots`: snapshot files available in `ADHASH_SNAPSHOT_DIR`. */
 export const ApiSnapshotList = z.object({
   schema: z.literal("api.snapshot_list.v1"),
-  names: z.array(z.string()),
+  names: z.array(z.string()).describe("the first 1000 snapshot files, in name order"),
+  total: z.number().int().nonnegative().optional().describe(
+    "snapshot files in the directory; past 1000, names holds only the first 1000",
+  ),
 }).meta({ id: "api.snapshot_list.v1" });
 
 /** First event of `/api/stream`, before any tick. */

@@ -185,15 +185,17 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     // The first LIST_LIMIT names in sorted order, whatever order the directory gives them in,
     // holding at most twice that many at once.
     const names: string[] = [];
+    let total = 0;
     for await (const e of Deno.readDir(dir)) {
       if (!e.isFile || !NAME_RE.test(e.name)) continue;
+      total++;
       names.push(e.name);
       if (names.length === 2 * LIST_LIMIT) names.sort().length = LIST_LIMIT;
     }
     names.sort();
     if (names.length > LIST_LIMIT) names.length = LIST_LIMIT;
     return c.json(
-      { schema: "api.snapshot_list.v1", names } satisfies z.infer<typeof ApiSnapshotList>,
+      { schema: "api.snapshot_list.v1", names, total } satisfies z.infer<typeof ApiSnapshotList>,
     );
   });
 

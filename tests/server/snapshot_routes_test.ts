@@ -34,6 +34,7 @@ Deno.test("createApp() inspects a snapshot from ADHASH_SNAPSHOT_DIR", async () =
     const list = await json(await app.request("/api/snapshots"));
     // The symlink is not listed: only plain files inside the directory are offered.
     assert.deepEqual(list.names, ["broken.adhsnap", "rh.adhsnap"]);
+    assert.equal(list.total, 2);
     const res = await app.request("/api/snapshot?name=rh.adhsnap&key=K7&contains=K1&limit=3");
     assert.equal(res.status, 200);
     const b = await json(res);
@@ -227,7 +228,7 @@ Deno.test("createApp() without a shutdown signal leaves no snapshot worker keepi
   assert.ok(took < 15_000, `the host took ${took} ms to exit`);
 });
 
-Deno.test("createApp() lists the first 1000 snapshot names in sorted order, whatever order the directory has", async () => {
+Deno.test("createApp() lists the first 1000 snapshot names in sorted order, whatever order the directory has, and counts them all", async () => {
   await withSnapshotDir(async (dir) => {
     // Made in an order of their own; the directory lists them in another.
     const made = Array.from(
@@ -239,5 +240,6 @@ Deno.test("createApp() lists the first 1000 snapshot names in sorted order, what
     const list = await json(await app.request("/api/snapshots"));
     const all = [...made, "broken.adhsnap", "rh.adhsnap"].sort();
     assert.deepEqual(list.names, all.slice(0, 1000));
+    assert.equal(list.total, all.length); // tells a client the list is cut
   });
 });

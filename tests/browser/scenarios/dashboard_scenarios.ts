@@ -630,6 +630,33 @@ Deno.test({
         assert.equal(await page.textContent("#probe-error"), "");
       });
 
+      await t.step("the snapshot view says when the server lists only the first 1000", async () => {
+        await page.click("#tab-snapshot");
+        await page.waitForSelector("#snap-name option[value='tombs.adhsnap']", {
+          state: "attached",
+        });
+        assert.equal(await page.getAttribute("#snap-count", "hidden"), ""); // one: all listed
+        for (let i = 0; i < 1_000; i++) {
+          await Deno.writeFile(`${dir}/x${String(i).padStart(4, "0")}`, new Uint8Array(0));
+        }
+        await page.click("#tab-probe");
+        await page.click("#tab-snapshot"); // the list is read again as the tab opens
+        await page.waitForSelector("#snap-count:not([hidden])");
+        assert.equal(
+          await page.textContent("#snap-count"),
+          "Showing the first 1000 of 1001 snapshots, in name order.",
+        );
+        assert.equal(await page.locator("#snap-name option").count(), 1_000);
+        for (let i = 0; i < 1_000; i++) await Deno.remove(`${dir}/x${String(i).padStart(4, "0")}`);
+        await page.click("#tab-probe");
+        await page.click("#tab-snapshot");
+        await page.waitForSelector("#snap-count", { state: "hidden" });
+        await page.click("#tab-probe"); // where the next step starts
+        await page.waitForSelector("#probe-source option[value='tombs.adhsnap']", {
+          state: "attached",
+        });
+      });
+
       await t.step("the probe view shows the hash, whose top bits are the home slot", async () => {
         const trace = tombs.traceGet("K1");
         await page.selectOption("#probe-source", "tombs.adhsnap"); // as the step before left it
