@@ -29,6 +29,8 @@ export interface JobKind {
   inputs: readonly string[];
   /** The CLI arguments after `--json --log-json`; `input` maps input fields to real paths. */
   args(request: Record<string, unknown>, dir: string, input: Record<string, string>): string[];
+  /** What the job's log says of a request before the job starts (fields that do nothing). */
+  notes?(request: Record<string, unknown>): string[];
 }
 
 /** `--flag value` for each request field that is set. */
@@ -64,7 +66,8 @@ export const JOB_KINDS: Readonly<Record<string, JobKind>> = {
       }
       if (r.snapshot === true) {
         args.push("--snapshot-out", joinPath(dir, r.compress ? "snapshot.bin.gz" : "snapshot.bin"));
-        if (r.compress === true) args.push("--compress");
+        // As the name says: a gzipped snapshot_in would otherwise be continued gzipped.
+        args.push(r.compress === true ? "--compress" : "--no-compress");
       }
       if (input.snapshot_in !== undefined) args.push("--snapshot-in", input.snapshot_in);
       return args.concat(flags(r, {
@@ -72,6 +75,12 @@ export const JOB_KINDS: Readonly<Record<string, JobKind>> = {
         tick_every: "--tick-every",
         latency_buckets: "--latency-buckets",
       }));
+    },
+    notes(request) {
+      const r = request as RunCsvRequest;
+      return r.compress === true && r.snapshot !== true
+        ? ["compress does nothing without snapshot: no snapshot is written"]
+        : [];
     },
   },
   "workload-dna": {

@@ -110,6 +110,10 @@ const OWN_FILES = new Set(["request.json", "status.json", "logs.ndjson"]);
 const MAX_LOG_BYTES = 16 << 20;
 /** Largest stdout read from a child: its `--json` result line. */
 const MAX_STDOUT_BYTES = 4 << 20;
+/** Artifacts whose paths the service rewrites (reports; metrics and snapshots name none). */
+const REPORT_ARTIFACT = /\.(json|md)$/;
+/** Largest report artifact rewritten; a bigger one is served as written. */
+const MAX_REPORT_BYTES = 4 << 20;
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 /** The service's own settings, not its jobs'; ADHASH_CONFIG is set from `config`. */
 const ENV_NOT_PASSED = [
@@ -643,7 +647,7 @@ export class JobService {
    * child is given real paths (its read permission names exactly those files); clients of the
    * API need not learn where the server keeps things.
    */
-  #clientPaths(job: Job, input: Record<string, string>): (text: string) => string {
+  #clientPaths(job: Job, input: Record<string, string>): PathRewrite {
     const pairs: Array<[string, string]> = [[`${job.dir}/`, ""], [job.dir, "."]];
     for (const [field, real] of Object.entries(input)) {
       pairs.push([real, String(job.record.request[field])]);
@@ -652,7 +656,45 @@ export class JobService {
       pairs.push([this.#config, baseOf(this.#config)]);
     }
     pairs.sort((a, b) => b[0].length - a[0].length); // a longer path before its prefix
-    return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text);
+    // In JSON a path is spelt escaped (`"` and `\` in a name): replaced as spelt, the text stays
+    // JSON. An escaped absolute path starts with "/", which no escape sequence contains, so a
+    // match never starts inside one.
+    const escaped = (t: string): string => JSON.stringify(t).slice(1, -1);
+    const replacer = (list: Array<[string, string]>) => (text: string): string =>
+      list.reduce((t, [from, to]) => t.split(from).join(to), text);
+    return {
+      text: replacer(pairs),
+      json: replacer(pairs.map(([from, to]) => [escaped(from), escaped(to)])),
+    };
+  }
+
+  /**
+   * Rewrites the paths in a job's report artifacts (`ab.json`, `ab.md`, `profile.json`) as in
+   * its result. One that cannot be rewritten (a full disk) is left whole as the command wrote
+   * it, and the log says so.
+   */
+  async #rewriteReports(
+    job: Job,
+    artifacts: string[],
+    rewrite: PathRewrite,
+    logs: JobLog,
+  ): Promise<void> {
+    for (const name of artifacts) {
+      if (!REPORT_ARTIFACT.test(name)) continue;
+      const path = joinPath(job.dir, name);
+      try {
+        if ((await Deno.stat(path)).size > MAX_REPORT_BYTES) continue;
+        const text = await Deno.readTextFile(path);
+        const out = name.endsWith(".json") ? rewrite.json(text) : rewrite.text(text);
+        if (out !== text) await atomicWrite(path, out);
+      } catch (err) {
+        if (!isSystemError(err)) throw err;
+        await logs.note(
+          "error",
+          `${name} names paths as the server knows them: ${this.#hidePaths(messageOf(err))}`,
+        );
+      }
+    }
   }
 
   async #run(job: Job): Promise<void> {
@@ -708,6 +750,9 @@ export class JobService {
       job.record.started_at = isoNow();
       void this.#save(job);
       await logs.note("info", `Started ${job.record.kind} (pid ${child.pid})`);
+      for (const note of JOB_KINDS[job.record.kind]!.notes?.(job.record.request) ?? []) {
+        await logs.note("info", note);
+      }
       const timeout = (job.record.request as { timeout_seconds?: number }).timeout_seconds;
       if (timeout !== undefined) {
         running.timer = setTimeout(() => {
@@ -728,7 +773,7 @@ export class JobService {
       const seconds = (performance.now() - started) / 1000;
       job.record.duration_seconds = round(seconds, 6);
       job.record.exit_code = status.code;
-      const result = status.success ? parseResult(clientPaths(stdout)) : null;
+      const result = status.success ? parseResult(clientPaths.json(stdout)) : null;
       let unstored: JobError | null = null;
       if (result !== null) {
         try {
@@ -748,6 +793,7 @@ export class JobService {
       }
       if (status.signal !== null) await this.#removeTempFiles(job, child.pid, logs);
       const artifacts = await artifactsIn(job.dir);
+      await this.#rewriteReports(job, artifacts, clientPaths, logs);
       const how = status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`;
       if (unstored !== null) {
         await logs.note("error", `Failed (${how}): ${unstored.detail}`);
@@ -764,7 +810,7 @@ export class JobService {
         await logs.note("info", `Cancelled (${how})`);
         this.#finish(job, "cancelled", status.code, null, artifacts);
       } else {
-        const error = parseEnvelope(clientPaths(lastLine)) ??
+        const error = parseEnvelope(lastLine) ??
           { error: "Internal", detail: `hashmap-cli ended with ${how}` };
         await logs.note("error", `Failed (${how}): ${error.detail}`);
         this.#finish(job, "failed", status.code, error, artifacts);
@@ -899,6 +945,14 @@ async function artifactsIn(dir: string): Promise<string[]> {
   return found.sort();
 }
 
+/** How a job's output names paths for its client: in plain text, and inside JSON text. */
+export interface PathRewrite {
+  /** Rewrites paths in plain text. */
+  text(text: string): string;
+  /** Rewrites paths in JSON text, as JSON strings spell them; the result is JSON still. */
+  json(text: string): string;
+}
+
 /** A job's logs.ndjson: the child's stderr lines plus the service's own lines. */
 export class JobLog {
   #file: Deno.FsFile;
@@ -908,7 +962,7 @@ export class JobLog {
   #broken = false;
   #encoder = new TextEncoder();
   /** Applied to each line copied from the child (the service's path rewriting). */
-  rewrite: (text: string) => string = (text) => text;
+  rewrite: PathRewrite = { text: (t) => t, json: (t) => t };
 
   constructor(file: Deno.FsFile, path: string) {
     this.#file = file;
@@ -964,16 +1018,18 @@ export class JobLog {
     let rest = "";
     let last = "";
     const take = async (line: string): Promise<void> => {
-      const text = this.rewrite(line.endsWith("\r") ? line.slice(0, -1) : line);
-      if (text.trim() === "") return;
-      last = text;
+      const raw = line.endsWith("\r") ? line.slice(0, -1) : line;
+      if (raw.trim() === "") return;
       let value: unknown = null;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(raw);
       } catch { /* not JSON */ }
+      const record = value !== null && typeof value === "object" && !Array.isArray(value);
+      const text = record ? this.rewrite.json(raw) : this.rewrite.text(raw);
+      last = text;
       await this.#write(
-        value !== null && typeof value === "object" && !Array.isArray(value)
-          ? value as Record<string, unknown>
+        record
+          ? JSON.parse(text) as Record<string, unknown>
           : { "@timestamp": isoNow(), level: "INFO", logger: "adhash.jobs.stderr", message: text },
       );
     };

@@ -421,6 +421,7 @@ Deno.test("batch --dry-run validates the spec, prints each job's command line an
           "50000",
           "--snapshot-out",
           `${real}/out/jobs/<id>/snapshot.bin`,
+          "--no-compress",
         ],
       },
       {

@@ -205,6 +205,33 @@ Deno.test("run-csv --dry-run validates without replaying", async () => {
   assert.equal(bad.envelope?.detail, "Unknown op 'fly' at line 3");
 });
 
+Deno.test("run-csv --dry-run reads --snapshot-in as the run would, and reports its mode", async () => {
+  const dir = tempDir();
+  const csv = await workload(dir, 300);
+  const snap = `${dir}/s.bin`;
+  const made = await runCli([
+    "--mode",
+    "fast-lookup",
+    "run-csv",
+    "--csv",
+    csv,
+    "--snapshot-out",
+    snap,
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  const ok = await runCli(["run-csv", "--csv", csv, "--dry-run", "--snapshot-in", snap]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).mode, "snapshot:robinhood");
+  await Deno.writeFile(`${dir}/junk.bin`, new TextEncoder().encode("not a snapshot at all"));
+  for (const input of [`${dir}/missing.bin`, `${dir}/junk.bin`]) {
+    const dry = await runCli(["run-csv", "--csv", csv, "--dry-run", "--snapshot-in", input]);
+    const run = await runCli(["run-csv", "--csv", csv, "--snapshot-in", input]);
+    assert.equal(dry.code, 5, dry.stderr);
+    assert.equal(dry.code, run.code);
+    assert.deepEqual(dry.envelope, run.envelope);
+  }
+});
+
 Deno.test("run-csv failing part-way leaves no metrics or summary that look complete", async () => {
   const dir = tempDir();
   const lines = ["op,key,value"];
@@ -396,6 +423,15 @@ Deno.test("run-csv input failures map to the documented exit codes", async () =>
   const compress = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--compress"]);
   assert.equal(compress.code, 2);
   assert.equal(compress.envelope?.detail, "--compress gzips --snapshot-out, which is not given");
+  const plain = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--no-compress"]);
+  assert.equal(plain.code, 2);
+  assert.equal(plain.envelope?.detail, "--no-compress concerns --snapshot-out, which is not given");
+  const both = await runCli([
+    ...["run-csv", "--csv", `${dir}/w.csv`, "--snapshot-out", `${dir}/s`],
+    ...["--compress", "--no-compress"],
+  ]);
+  assert.equal(both.code, 2);
+  assert.equal(both.envelope?.detail, "--compress and --no-compress contradict each other");
 });
 
 Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved map", async () => {
@@ -435,6 +471,14 @@ Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved ma
   ]);
   assert.equal(third.code, 0, third.stderr);
   assert.equal(Deno.readFileSync(`${dir}/next.snap`)[10]! & 1, 1);
+  // Unless told not to.
+  const from = ["run-csv", "--csv", `${dir}/b.csv`, "--snapshot-in", `${dir}/s.adhsnap.gz`];
+  const fourth = await runCli([...from, "--snapshot-out", `${dir}/plain.snap`, "--no-compress"]);
+  assert.equal(fourth.code, 0, fourth.stderr);
+  assert.equal(Deno.readFileSync(`${dir}/plain.snap`)[10]! & 1, 0);
+  const gzName = await runCli([...from, "--snapshot-out", `${dir}/p.gz`, "--no-compress"]);
+  assert.equal(gzName.code, 2);
+  assert.match(String(gzName.envelope?.detail), /ends in \.gz but compression is off/);
   const missing = await runCli(["run-csv", "--csv", `${dir}/b.csv`, "--snapshot-in", `${dir}/x`]);
   assert.equal(missing.code, 5);
 });

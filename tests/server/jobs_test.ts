@@ -169,6 +169,55 @@ Deno.test("a failing run-csv job carries the CLI's error envelope and leaves no 
   assert.match(logs, /Failed \(exit code 2\): Unknown op 'bad' at line 3/);
 });
 
+Deno.test("a run-csv job's snapshot is compressed as compress says, whatever snapshot_in is", async () => {
+  await using f = await fixture();
+  const gz = await f.jobs.settled(
+    await submit(f, { csv: "w.csv", metrics: false, snapshot: true, compress: true }),
+  );
+  assert.deepEqual(gz!.artifacts, ["result.json", "snapshot.bin.gz"]);
+  const compressed = (bytes: Uint8Array) => (bytes[10]! & 1) === 1; // the header's flag
+  const gzBytes = await Deno.readFile(`${f.root}/${gz!.id}/snapshot.bin.gz`);
+  assert.ok(compressed(gzBytes));
+  await Deno.writeFile(`${f.dir}/in/g.bin.gz`, gzBytes);
+  const plain = await f.jobs.settled(
+    await submit(f, { csv: "w.csv", metrics: false, snapshot: true, snapshot_in: "g.bin.gz" }),
+  );
+  assert.equal(plain!.status, "completed", JSON.stringify(plain!.error));
+  assert.deepEqual(plain!.artifacts, ["result.json", "snapshot.bin"]);
+  assert.ok(!compressed(await Deno.readFile(`${f.root}/${plain!.id}/snapshot.bin`)));
+  // compress alone writes no snapshot, and the job's log says so.
+  const alone = await f.jobs.settled(await submit(f, { csv: "w.csv", compress: true }));
+  assert.equal(alone!.status, "completed", JSON.stringify(alone!.error));
+  assert.deepEqual(alone!.artifacts, ["metrics.ndjson", "result.json"]);
+  const logs = await (await f.app.request(`/api/jobs/${alone!.id}/logs`)).text();
+  assert.match(logs, /compress does nothing without snapshot: no snapshot is written/);
+});
+
+Deno.test("jobs name inputs whose names hold quotes and backslashes as the request did", async () => {
+  await using f = await fixture();
+  const name = 'q"u\\ote.csv'; // q"u\ote.csv: JSON spells both characters escaped
+  await Deno.symlink(`${f.dir}/in/w.csv`, `${f.dir}/in/${name}`);
+  const ok = await f.jobs.settled(await submit(f, { csv: name, metrics: false, snapshot: true }));
+  assert.equal(ok!.status, "completed", JSON.stringify(ok!.error));
+  const summary = RunSummary.parse(ok!.result);
+  assert.equal(summary.csv, name);
+  assert.equal(summary.snapshot_out, "snapshot.bin");
+  assert.deepEqual(ok!.artifacts, ["result.json", "snapshot.bin"]);
+  const logs = await (await f.app.request(`/api/jobs/${ok!.id}/logs`)).text();
+  assert.ok(!logs.includes(f.dir) && !logs.includes(await Deno.realPath(f.dir)), logs);
+  for (const line of logs.trimEnd().split("\n")) JSON.parse(line);
+  // A snapshot that is none: the CLI's own error, naming the file as the request did.
+  const junk = 'j"unk.bin';
+  await Deno.writeTextFile(`${f.dir}/in/${junk}`, "not a snapshot");
+  const bad = await f.jobs.settled(await submit(f, { csv: "w.csv", snapshot_in: junk }));
+  assert.equal(bad!.status, "failed");
+  assert.equal(bad!.exit_code, 5);
+  assert.equal(bad!.error?.error, "IO");
+  assert.equal(bad!.error?.detail, "Bad magic");
+  assert.ok(bad!.error?.hint?.includes(junk), bad!.error?.hint);
+  assert.ok(!JSON.stringify(bad).includes(f.dir), JSON.stringify(bad));
+});
+
 Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothing", async () => {
   await using f = await fixture();
   const cases: Array<[unknown, RegExp]> = [
@@ -548,7 +597,16 @@ Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and
   ]);
   const md = await f.app.request(`/api/jobs/${id}/artifacts/ab.md`);
   assert.equal(md.headers.get("Content-Type"), "text/markdown; charset=utf-8");
-  assert.match(await md.text(), /chain/);
+  const mdText = await md.text();
+  assert.match(mdText, /chain/);
+  // The reports name paths as the result does: where the server keeps files stays its own.
+  const ab = await (await f.app.request(`/api/jobs/${id}/artifacts/ab.json`)).json();
+  assert.deepEqual(ab, job!.result);
+  assert.equal(report.csv, "w.csv");
+  for (const text of [JSON.stringify(ab), mdText]) {
+    assert.ok(!text.includes(f.dir) && !text.includes(await Deno.realPath(f.dir)), text);
+  }
+  assert.match(mdText, /w\.csv/);
   // Labels name the sides' files: equal ones (in any case) are refused at submission.
   const same = await post(
     f,
@@ -585,13 +643,10 @@ Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", a
   assert.equal(report.sample_rows, Math.min(500, ROWS));
   assert.equal(report.modes.length, 4);
   assert.deepEqual(job!.artifacts, ["profile.json", "result.json"]);
-  // The artifact is the command's file as written (real paths); the result names the input
-  // as the request did.
+  // The result and the artifact name the input as the request did.
   assert.equal(report.csv, "w.csv");
   const file = await f.app.request(`/api/jobs/${id}/artifacts/profile.json`);
-  const artifact = await file.json();
-  assert.equal(artifact.csv, `${await Deno.realPath(f.dir)}/in/w.csv`);
-  assert.deepEqual({ ...artifact, csv: "w.csv" }, report);
+  assert.deepEqual(await file.json(), report);
   const res = await post(f, { csv: "w.csv", repeat: 0 }, "profile");
   assert.equal(res.status, 400);
   assert.match((await res.json()).detail, /^Invalid profile request: repeat: /);

@@ -681,6 +681,51 @@ Deno.test("items and get print committed test vectors, non-string values as JSON
   assert.equal(g.stdout, '{"level":3}\n');
 });
 
+Deno.test("put, get, del and probe-visualize reach a number key with --numeric", async () => {
+  const fixtures = new URL("../fixtures/snapshots/", import.meta.url).pathname;
+  const values = `${fixtures}chaining_values.adhsnap`; // holds the number keys 42 and 1.5
+  assert.equal((await cli(["get", "42", "--snapshot", values])).stdout, "\n");
+  assert.equal(
+    (await cli(["get", "42", "--numeric", "--snapshot", values])).stdout,
+    "number key\n",
+  );
+  const trace = json(
+    await cli([
+      "--json",
+      "probe-visualize",
+      "--operation",
+      "get",
+      "--key",
+      "1.5",
+      "--numeric",
+      "--snapshot",
+      values,
+    ]),
+    "probe-visualize",
+  ).trace as { found: boolean; key_repr: string };
+  assert.equal(trace.found, true);
+  // The number and the string are two keys, side by side in one snapshot.
+  const snap = `${await tempDir()}/s.adhsnap`;
+  assert.equal((await cli(["put", "--numeric", "5", "five", "--snapshot", snap])).code, 0);
+  assert.equal((await cli(["put", "5", "string five", "--snapshot", snap])).code, 0);
+  const put = json(
+    await cli(["--json", "put", "5", "FIVE", "--numeric", "--snapshot", snap]),
+    "put",
+  );
+  assert.deepEqual([put.key, put.replaced, put.size], [5, true, 2]);
+  assert.equal((await cli(["del", "5", "--numeric", "--snapshot", snap])).stdout, "1\n");
+  const items = json(await cli(["--json", "items", "--snapshot", snap]), "items");
+  assert.deepEqual(items.items, [["5", "string five"]]);
+  for (const bad of ["x5", "", " ", "Infinity"]) {
+    fails(
+      await cli(["get", bad, "--numeric"]),
+      2,
+      "BadInput",
+      /^--numeric: key .* is not a finite number$/,
+    );
+  }
+});
+
 Deno.test("put and del running at once on one snapshot keep every change", async () => {
   const dir = await tempDir();
   try {

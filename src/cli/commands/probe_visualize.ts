@@ -11,7 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import type { ProbeTrace } from "../../core/types.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { emitSuccess } from "../program.ts";
-import { openStore, stageStore } from "./snapshot.ts";
+import { cliKey, NUMERIC_KEY_HELP, openStore, stageStore } from "./snapshot.ts";
 
 interface ProbeFlags {
   operation: "get" | "put";
@@ -21,6 +21,7 @@ interface ProbeFlags {
   seed?: string[];
   exportJson?: string;
   apply?: boolean;
+  numeric?: boolean;
 }
 
 /** Parses a `--seed KEY=VALUE` item. */
@@ -83,6 +84,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
         .makeOptionMandatory(),
     )
     .requiredOption("--key <key>", "key (a string)")
+    .option("--numeric", NUMERIC_KEY_HELP.replace("KEY", "--key"))
     .option("--value <value>", "value for put")
     .option("--snapshot <path>", "trace against this snapshot's map (default: an empty map)")
     .option(
@@ -102,6 +104,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       checkDistinctPaths([["--snapshot", f.snapshot], ["--export-json", f.exportJson]]);
       checkOutputFiles([["--export-json", f.exportJson]]);
       const seeds = (f.seed ?? []).map(parseSeed);
+      const key = cliKey(f.key, f.numeric);
       const store = await openStore(cmd, f.snapshot, f.apply === true);
       const { map } = store;
       let trace: ProbeTrace;
@@ -111,14 +114,12 @@ export function registerProbeVisualizeCommand(program: Command): void {
       const renamed = { count: 0 };
       try {
         for (const [k, v] of seeds) map.set(k, v);
-        trace = f.operation === "get"
-          ? map.traceGet(f.key)
-          : map.tracePut(f.key, f.value as string);
+        trace = f.operation === "get" ? map.traceGet(key) : map.tracePut(key, f.value as string);
         if (f.exportJson !== undefined) {
           staged.push(await stageFile(f.exportJson, `${JSON.stringify(trace, null, 2)}\n`));
         }
         if (f.apply === true) {
-          map.set(f.key, f.value as string);
+          map.set(key, f.value as string);
           applied = true;
           if (f.snapshot !== undefined) staged.push(await stageStore(f.snapshot, store));
         }

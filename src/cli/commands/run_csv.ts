@@ -41,6 +41,7 @@ export interface RunCsvFlags {
   snapshotIn?: string;
   snapshotOut?: string;
   compress?: boolean;
+  noCompress?: boolean;
   compactInterval?: number;
   jsonSummaryOut?: string;
   latencySampleK: number;
@@ -113,10 +114,17 @@ function checkOutputs(flags: RunCsvFlags): void {
     ["--json-summary-out", flags.jsonSummaryOut],
     ["--snapshot-out", flags.snapshotOut],
   ];
-  if (flags.compress && flags.snapshotOut === undefined) {
-    throw new BadInputError("--compress gzips --snapshot-out, which is not given", {
-      hint: "Add --snapshot-out PATH, or drop --compress",
-    });
+  if (flags.compress && flags.noCompress) {
+    throw new BadInputError("--compress and --no-compress contradict each other");
+  }
+  const compression = flags.compress ? ["--compress", "gzips"] : ["--no-compress", "concerns"];
+  if ((flags.compress || flags.noCompress) && flags.snapshotOut === undefined) {
+    throw new BadInputError(
+      `${compression[0]} ${compression[1]} --snapshot-out, which is not given`,
+      {
+        hint: `Add --snapshot-out PATH, or drop ${compression[0]}`,
+      },
+    );
   }
   checkDistinctPaths([["--csv", flags.csv], ...outputs]);
   checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
@@ -148,6 +156,11 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   const stats: ReadStats = { rows: 0, bytes: 0, lines: 0 };
   checkOutputs(flags);
   if (flags.dryRun) {
+    // Every input a run would read, read as it would: a snapshot that cannot start the run
+    // fails the dry run too, and the mode reported is the one the run would replay on.
+    const loaded = flags.snapshotIn === undefined
+      ? null
+      : (await readSnapshotAt(flags.snapshotIn)).map;
     for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {
       // validation only
     }
@@ -156,7 +169,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
       report: {
         status: "validated",
         csv: flags.csv,
-        mode: ctx.mode,
+        mode: loaded === null ? ctx.mode : `snapshot:${loaded.backend}`,
         rows: stats.rows,
         size_bytes: stats.bytes,
         size_mib: round(stats.bytes / (1 << 20), 3),
@@ -234,7 +247,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     if (flags.snapshotOut !== undefined) {
       const compress = snapshots!.resolveCompression(
         flags.snapshotOut,
-        flags.compress || gzippedInput || undefined,
+        flags.compress ? true : flags.noCompress ? false : gzippedInput || undefined,
       );
       staged.push(
         await stageSnapshotAt(flags.snapshotOut, result.finalMap as AnyMap<unknown>, compress),
@@ -371,7 +384,8 @@ export function registerRunCsvCommand(program: Command): void {
     )
     .option("--snapshot-in <path>", "start from this snapshot instead of an empty map")
     .option("--snapshot-out <path>", "save the final map to this snapshot")
-    .option("--compress", "gzip --snapshot-out")
+    .option("--compress", "gzip --snapshot-out (default: as --snapshot-in is, or its name says)")
+    .option("--no-compress", "write --snapshot-out uncompressed")
     .option(
       "--compact-interval <seconds>",
       "compact the Robin Hood table this often during the replay",

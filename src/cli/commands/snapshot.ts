@@ -9,6 +9,7 @@
 
 import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
+import type { Key } from "../../core/types.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
@@ -36,6 +37,20 @@ export function snapshotCodec(): Promise<typeof import("../../snapshot/mod.ts")>
 
 interface StoreFlags {
   snapshot?: string;
+  numeric?: boolean;
+}
+
+/** `--numeric`: the key is a number, as `/api/probe`'s `numeric=1` says. */
+export const NUMERIC_KEY_HELP = 'KEY is a number (a map keeps 5 and "5" apart)';
+
+/** A key from the command line: its text, or with `--numeric` the finite number it spells. */
+export function cliKey(text: string, numeric: boolean | undefined): Key {
+  if (numeric !== true) return text;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n)) {
+    throw new BadInputError(`--numeric: key ${JSON.stringify(text)} is not a finite number`);
+  }
+  return n;
 }
 
 /** The map a key-value command works on, and how to save it back. */
@@ -172,7 +187,9 @@ function registerKvCommands(program: Command): void {
     .argument("<key>", "key (a string)")
     .argument("<value>", "value (stored as a string)")
     .option("--snapshot <path>", "snapshot to load (created if missing) and save")
-    .action(async (key: string, value: string, f: StoreFlags, cmd: Command) => {
+    .option("--numeric", NUMERIC_KEY_HELP)
+    .action(async (text: string, value: string, f: StoreFlags, cmd: Command) => {
+      const key = cliKey(text, f.numeric);
       const store = await openStore(cmd, f.snapshot, true);
       const { map, created } = store;
       const existed = map.has(key);
@@ -192,7 +209,9 @@ function registerKvCommands(program: Command): void {
     .description("Print the value of KEY (an empty line when missing)")
     .argument("<key>", "key (a string)")
     .option("--snapshot <path>", "snapshot to read")
-    .action(async (key: string, f: StoreFlags, cmd: Command) => {
+    .option("--numeric", NUMERIC_KEY_HELP)
+    .action(async (text: string, f: StoreFlags, cmd: Command) => {
+      const key = cliKey(text, f.numeric);
       const { map } = await openStore(cmd, f.snapshot);
       const found = map.has(key);
       const value = found ? map.get(key) : null;
@@ -204,7 +223,9 @@ function registerKvCommands(program: Command): void {
     .description("Delete KEY; prints 1 when it existed, 0 otherwise")
     .argument("<key>", "key (a string)")
     .option("--snapshot <path>", "snapshot to load (created if missing) and save")
-    .action(async (key: string, f: StoreFlags, cmd: Command) => {
+    .option("--numeric", NUMERIC_KEY_HELP)
+    .action(async (text: string, f: StoreFlags, cmd: Command) => {
+      const key = cliKey(text, f.numeric);
       const store = await openStore(cmd, f.snapshot, true);
       const deleted = store.map.delete(key);
       if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
