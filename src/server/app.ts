@@ -78,8 +78,14 @@ export interface CreateAppOptions extends ProbeOptions {
   snapshotTasks?: { running?: number; waiting?: number };
 }
 
-/** Largest SSE backlog (ticks) a slow client may accumulate before it is disconnected. */
-const MAX_SSE_BACKLOG = 1024;
+/**
+ * Bytes an SSE stream may hold for a client that has stopped reading. Past them it takes no more
+ * ticks, yet keeps its place among the streams until the client goes: closed or errored, a
+ * stream under a client that reads nothing keeps its connection anyway (Deno writes no more to
+ * a socket that does not drain, so never sees the end), and freeing its place would let such
+ * clients pile up without bound.
+ */
+const MAX_SSE_BACKLOG_BYTES = 256 << 10;
 
 type Json<T extends z.ZodType> = z.infer<T>;
 
@@ -321,7 +327,7 @@ export function createApp(options: CreateAppOptions): Hono {
     // HEAD runs this GET handler and drops the body without cancelling it: a stream made
     // here would keep its subscription, timer and queue for good.
     if (c.req.method === "HEAD") return c.body(null, 200, headers);
-    // Each stream holds a subscription, a timer and up to MAX_SSE_BACKLOG ticks: bound them.
+    // Each stream holds a subscription, a timer and up to MAX_SSE_BACKLOG_BYTES: bound them.
     const maxStreams = options.maxStreams ?? 256;
     if (openStreams >= maxStreams) {
       c.header("Retry-After", "5");
@@ -332,14 +338,19 @@ export function createApp(options: CreateAppOptions): Hono {
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         let closed = false;
+        let stalled = false;
         const send = (text: string): void => {
           if (closed) return;
-          // A client that stops reading must not make the server buffer forever.
-          if ((controller.desiredSize ?? 0) < -MAX_SSE_BACKLOG) {
-            cleanup();
-            try {
-              controller.close();
-            } catch { /* already closed */ }
+          const waiting = -(controller.desiredSize ?? 0); // bytes queued (high-water mark 0)
+          if (stalled) {
+            // Reading again, and caught up: the stream ends, and the client (EventSource)
+            // reconnects and fetches the ticks it missed from the history.
+            if (waiting <= 0) onAbort();
+            return;
+          }
+          if (waiting > MAX_SSE_BACKLOG_BYTES) {
+            stalled = true;
+            unsubscribe();
             return;
           }
           try {
@@ -383,7 +394,7 @@ export function createApp(options: CreateAppOptions): Hono {
       cancel() {
         cleanup();
       },
-    });
+    }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
     return c.body(stream, 200, headers);
   });
 

@@ -195,6 +195,57 @@ Deno.test("createApp() serves at most maxStreams SSE streams and frees a slot wh
   }
 });
 
+/** Opens `/api/stream` on a raw connection and reads nothing: a client that stopped reading. */
+async function stalledStream(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(`GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+  return conn;
+}
+
+Deno.test("createApp() stops feeding a client that stopped reading, and it keeps its slot until it goes", async () => {
+  const hub = new MetricsHub();
+  const server = await startMetricsServer({ hub, port: "auto", maxStreams: 2, keepAliveMs: 20 });
+  const url = `http://127.0.0.1:${server.port}/api/stream`;
+  const [a, b] = [await stalledStream(server.port), await stalledStream(server.port)];
+  try {
+    await waitFor(() => hub.subscriberCount === 2);
+    // Past the sockets' buffers and the 256 KiB backlog, each stalled stream drops its subscription.
+    for (let i = 0; hub.subscriberCount > 0; i++) {
+      assert.ok(i < 200_000, "the stalled streams still take ticks");
+      hub.publish(ticks[i % ticks.length]!);
+      if (i % 64 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    // Both still hold their slots: stalled clients cannot pile up past the cap.
+    const refused = await fetch(url);
+    assert.equal(refused.status, 503);
+    await refused.body?.cancel();
+    // A client that reads again catches up, then its stream ends (EventSource reconnects).
+    const buf = new Uint8Array(1 << 16);
+    let tail = "";
+    while (!tail.endsWith("\r\n0\r\n\r\n")) {
+      const n = await b.read(buf);
+      assert.ok(n !== null, "the connection closed before the stream ended");
+      tail = (tail + new TextDecoder().decode(buf.subarray(0, n))).slice(-64);
+    }
+    const again = await fetch(url);
+    assert.equal(again.status, 200);
+    await again.body!.cancel();
+    // A client that goes gives its slot back.
+    a.close();
+    await waitFor(async () => {
+      const res = await fetch(url);
+      await res.body?.cancel();
+      return res.status === 200;
+    });
+  } finally {
+    try {
+      a.close();
+    } catch { /* closed above */ }
+    b.close();
+    await server.close();
+  }
+});
+
 /** POSTs `body` over cleartext HTTP/2 (no content-length: the body is a stream of frames). */
 function postHttp2(port: number, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
