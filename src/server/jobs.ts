@@ -680,7 +680,8 @@ export class JobService {
     logs: JobLog,
   ): Promise<void> {
     for (const name of artifacts) {
-      if (!REPORT_ARTIFACT.test(name)) continue;
+      // result.json is the service's own, written with client paths already.
+      if (!REPORT_ARTIFACT.test(name) || name === "result.json") continue;
       const path = joinPath(job.dir, name);
       try {
         if ((await Deno.stat(path)).size > MAX_REPORT_BYTES) continue;

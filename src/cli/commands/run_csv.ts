@@ -117,14 +117,12 @@ function checkOutputs(flags: RunCsvFlags): void {
   if (flags.compress && flags.noCompress) {
     throw new BadInputError("--compress and --no-compress contradict each other");
   }
-  const compression = flags.compress ? ["--compress", "gzips"] : ["--no-compress", "concerns"];
-  if ((flags.compress || flags.noCompress) && flags.snapshotOut === undefined) {
-    throw new BadInputError(
-      `${compression[0]} ${compression[1]} --snapshot-out, which is not given`,
-      {
-        hint: `Add --snapshot-out PATH, or drop ${compression[0]}`,
-      },
-    );
+  const flag = flags.compress ? "--compress" : flags.noCompress ? "--no-compress" : undefined;
+  if (flag !== undefined && flags.snapshotOut === undefined) {
+    const does = flags.compress ? "gzips" : "concerns";
+    throw new BadInputError(`${flag} ${does} --snapshot-out, which is not given`, {
+      hint: `Add --snapshot-out PATH, or drop ${flag}`,
+    });
   }
   checkDistinctPaths([["--csv", flags.csv], ...outputs]);
   checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
