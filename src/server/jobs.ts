@@ -1030,7 +1030,7 @@ export class JobLog {
       last = text;
       await this.#write(
         record
-          ? JSON.parse(text) as Record<string, unknown>
+          ? (text === raw ? value : JSON.parse(text)) as Record<string, unknown>
           : { "@timestamp": isoNow(), level: "INFO", logger: "adhash.jobs.stderr", message: text },
       );
     };
