@@ -37,6 +37,7 @@ export { type LiveMetrics, type LiveMetricsOptions, startLiveMetrics } from "./s
 export { type ServerEnv, serverEnv } from "./src/server/env.ts";
 export {
   type JobError,
+  type JobListing,
   type JobRecord,
   JobService,
   type JobServiceOptions,

@@ -21,6 +21,7 @@ const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
 /** A followed log's read buffer: small, as every follower has its own while the job runs. */
 const LOG_CHUNK_BYTES = 16 * 1024;
+const encoder = new TextEncoder();
 
 const CONTENT_TYPES: Record<string, string> = {
   json: "application/json",
@@ -203,15 +204,26 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
         message: `query status=${JSON.stringify(status)} is not one of ${STATUSES.join(", ")}`,
       });
     }
-    const list = jobs.list(limit, status as JobStatus | undefined);
-    return c.json({
+    const { count, records } = jobs.list(limit, status as JobStatus | undefined);
+    const head = JSON.stringify({
       schema: "api.job_list.v1",
-      count: list.length,
+      count,
       running: jobs.running,
       pending: jobs.pending,
       max_jobs: jobs.maxJobs,
-      jobs: list,
     });
+    // Written record by record: a thousand large results would make one string of hundreds of
+    // megabytes (near V8's limit), and hold them all at once.
+    const body = ReadableStream.from((async function* () {
+      yield encoder.encode(`${head.slice(0, -1)},"jobs":[`);
+      let sep = "";
+      for await (const record of records) {
+        yield encoder.encode(sep + JSON.stringify(record));
+        sep = ",";
+      }
+      yield encoder.encode("]}");
+    })());
+    return c.body(body, 200, { "Content-Type": "application/json" });
   });
 
   app.post("/api/jobs/:kind", async (c) => {
@@ -270,16 +282,16 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
     }
   });
 
-  app.get("/api/jobs/:id", (c) => {
-    const record = jobs.get(c.req.param("id"));
+  app.get("/api/jobs/:id", async (c) => {
+    const record = await jobs.get(c.req.param("id"));
     return record === undefined ? notFound(c, c.req.param("id")) : c.json(record);
   });
 
-  app.delete("/api/jobs/:id", (c) => {
+  app.delete("/api/jobs/:id", async (c) => {
     const id = c.req.param("id");
     const finished = jobs.isFinished(id);
     if (finished === undefined) return notFound(c, id);
-    const record = jobs.cancel(id)!;
+    const record = (await jobs.cancel(id))!;
     // A pending job is cancelled now (200); a running one once its process has exited (202).
     if (!finished && record.cancel_requested) {
       return c.json(record, record.status === "cancelled" ? 200 : 202);
@@ -318,7 +330,7 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
   app.get("/api/jobs/:id/artifacts/:name", async (c) => {
     const id = c.req.param("id");
     const name = c.req.param("name");
-    if (jobs.get(id) === undefined) return notFound(c, id);
+    if (jobs.isFinished(id) === undefined) return notFound(c, id);
     const path = jobs.artifactPath(id, name);
     if (path === undefined) {
       return errorResponse(c, 404, "NotFound", `job ${id} has no artifact ${JSON.stringify(name)}`);

@@ -114,6 +114,12 @@ const MAX_STDOUT_BYTES = 4 << 20;
 const REPORT_ARTIFACT = /\.(json|md)$/;
 /** Largest report artifact rewritten; a bigger one is served as written. */
 const MAX_REPORT_BYTES = 4 << 20;
+/**
+ * Longest `status.json` (in characters) of a finished job whose result is kept in memory
+ * (typical results are 1-3 KB); a larger one is read from the job's directory when asked for, so the records in memory
+ * stay small however large the results (a `workload-dna` with 10000 top keys: 0.5 MB).
+ */
+const MAX_KEPT_RECORD_CHARS = 16 << 10;
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 /** The service's own settings, not its jobs'; ADHASH_CONFIG is set from `config`. */
 const ENV_NOT_PASSED = [
@@ -148,6 +154,16 @@ interface Job {
   end: () => void;
   /** Writes of status.json, in order. */
   saving: Promise<void>;
+  /** The result is too large to keep: `record.result` is null, `status.json` holds it. */
+  resultOnDisk: boolean;
+}
+
+/** A listing of jobs (see {@linkcode JobService.list}). */
+export interface JobListing {
+  /** How many records `records` yields. */
+  count: number;
+  /** The records, newest first, each with its result read as it is reached (iterate once). */
+  records: AsyncIterable<JobRecord>;
 }
 
 function isoNow(): string {
@@ -178,6 +194,11 @@ function byCreation(a: JobRecord, b: JobRecord): number {
 
 function isTerminal(status: JobStatus): boolean {
   return status === "completed" || status === "failed" || status === "cancelled";
+}
+
+/** Whether a record, stored as `text`, is final and has a result too large to keep in memory. */
+function tooLargeToKeep(record: JobRecord, text: string): boolean {
+  return record.result !== null && isTerminal(record.status) && text.length > MAX_KEPT_RECORD_CHARS;
 }
 
 /** What {@linkcode JobService.open} resolved: real paths and the executable to spawn. */
@@ -305,16 +326,19 @@ export class JobService {
     // id's second on; only those records are read.
     const last = ids[Math.min(ids.length, this.#maxRecords) - 1];
     const from = last === undefined ? "" : idSecondsBefore(last, 1);
-    const records: Array<{ record: JobRecord; dir: string }> = [];
+    const records: Array<{ record: JobRecord; dir: string; resultOnDisk: boolean }> = [];
     for (const id of ids) {
       if (id < from) break;
       const dir = joinPath(this.#root, id);
       try {
-        const parsed = ApiJob.safeParse(
-          JSON.parse(await Deno.readTextFile(joinPath(dir, "status.json"))),
-        );
+        const text = await Deno.readTextFile(joinPath(dir, "status.json"));
+        const parsed = ApiJob.safeParse(JSON.parse(text));
         if (!parsed.success || parsed.data.id !== id) throw new Error("not an api.job.v1 record");
-        records.push({ record: parsed.data as JobRecord, dir });
+        const record = parsed.data as JobRecord;
+        // Dropped as each is read: a thousand large results never sit in memory at once.
+        const resultOnDisk = tooLargeToKeep(record, text);
+        if (resultOnDisk) record.result = null;
+        records.push({ record, dir, resultOnDisk });
       } catch (err) {
         log("jobs").warn("Skipping job directory {dir}: {error}", {
           dir,
@@ -323,8 +347,9 @@ export class JobService {
       }
     }
     records.sort((a, b) => byCreation(a.record, b.record));
-    for (const { record, dir } of records.slice(-this.#maxRecords)) {
+    for (const { record, dir, resultOnDisk } of records.slice(-this.#maxRecords)) {
       const job = this.#track(record, dir);
+      job.resultOnDisk = resultOnDisk;
       if (!isTerminal(record.status)) {
         this.#finish(job, "failed", null, {
           error: "Interrupted",
@@ -348,6 +373,7 @@ export class JobService {
       ended,
       end,
       saving: Promise.resolve(),
+      resultOnDisk: false,
     };
     this.#jobs.set(record.id, job);
     return job;
@@ -476,38 +502,74 @@ export class JobService {
   }
 
   /** A copy of the job's record, or undefined for an unknown (or forgotten) id. */
-  get(id: string): JobRecord | undefined {
+  async get(id: string): Promise<JobRecord | undefined> {
     const job = this.#jobs.get(id);
-    return job === undefined ? undefined : { ...job.record };
+    return job === undefined ? undefined : await this.#copy(job)();
   }
 
-  /** Up to `limit` jobs, newest first, optionally only those with `status`. */
-  list(limit: number, status?: JobStatus): JobRecord[] {
-    const out: JobRecord[] = [];
+  /**
+   * Up to `limit` jobs, newest first, optionally only those with `status`, as they are now. A
+   * large result is read from its job's directory only as its record is reached, so a listing
+   * holds one at a time however many it has.
+   */
+  list(limit: number, status?: JobStatus): JobListing {
+    const copies: Array<() => Promise<JobRecord>> = [];
     for (const job of [...this.#jobs.values()].reverse()) {
-      if (out.length >= limit) break;
-      if (status === undefined || job.record.status === status) out.push({ ...job.record });
+      if (copies.length >= limit) break;
+      if (status === undefined || job.record.status === status) copies.push(this.#copy(job));
     }
-    return out;
+    return {
+      count: copies.length,
+      records: (async function* () {
+        for (const copy of copies) yield await copy();
+      })(),
+    };
   }
 
-  /** Resolves with the record once the job has ended (tests, and the log stream). */
+  /** Resolves with the record once the job has ended (tests, `batch`, the log stream). */
   async settled(id: string): Promise<JobRecord | undefined> {
     const job = this.#jobs.get(id);
     if (job === undefined) return undefined;
     await job.ended;
     await job.saving;
-    return { ...job.record };
+    return await this.#copy(job)();
+  }
+
+  /**
+   * The job's record as it is now, to be completed later with its result, read from `status.json`
+   * when it is not kept in memory (or from `result.json` should `status.json` have been lost).
+   */
+  #copy(job: Job): () => Promise<JobRecord> {
+    const record = { ...job.record };
+    if (!job.resultOnDisk) return () => Promise.resolve(record);
+    return async () => {
+      try {
+        const text = await Deno.readTextFile(joinPath(job.dir, "status.json"));
+        return { ...record, result: ApiJob.parse(JSON.parse(text)).result };
+      } catch (err) {
+        try {
+          const text = await Deno.readTextFile(joinPath(job.dir, "result.json"));
+          return { ...record, result: JSON.parse(text) };
+        } catch {
+          log("jobs").warn("The result of job {id} could not be read: {error}", {
+            id: record.id,
+            error: messageOf(err),
+          });
+          return record;
+        }
+      }
+    };
   }
 
   /**
    * Cancels a job: a pending one ends at once; a running one gets SIGTERM (the CLI removes its
    * temporary files and exits), then SIGKILL after the grace period. Returns the record, or
-   * undefined for an unknown id; a finished job is returned unchanged.
+   * undefined for an unknown id; a finished job is returned unchanged. The cancel itself is done
+   * when this returns; the promise is the record, whose result may have to be read.
    */
-  cancel(id: string): JobRecord | undefined {
+  cancel(id: string): Promise<JobRecord | undefined> {
     const job = this.#jobs.get(id);
-    if (job === undefined) return undefined;
+    if (job === undefined) return Promise.resolve(undefined);
     switch (job.phase) {
       case "queued":
         job.record.cancel_requested = true;
@@ -527,7 +589,7 @@ export class JobService {
       case "ended":
         break;
     }
-    return { ...job.record };
+    return this.#copy(job)();
   }
 
   #stop(running: Running): void {
@@ -568,7 +630,7 @@ export class JobService {
     const ends: Promise<void>[] = [];
     for (const job of this.#jobs.values()) {
       if (job.phase === "ended") continue;
-      this.cancel(job.record.id);
+      void this.cancel(job.record.id);
       ends.push(job.ended.then(() => job.saving));
     }
     await Promise.all(ends);
@@ -861,11 +923,17 @@ export class JobService {
     job.end();
   }
 
-  /** Queues a write of status.json after the writes before it. */
+  /**
+   * Queues a write of status.json after the writes before it. Once a finished job's record is
+   * stored, a large result is dropped from memory (status.json has it).
+   */
   #save(job: Job): Promise<void> {
     job.saving = job.saving.then(async () => {
+      // The record is final, and saved; without its result it would overwrite status.json's.
+      if (job.resultOnDisk) return;
       const path = joinPath(job.dir, "status.json");
       const text = `${JSON.stringify(job.record, null, 2)}\n`;
+      const drop = tooLargeToKeep(job.record, text);
       try {
         await atomicWrite(path, text);
       } catch (err) {
@@ -877,6 +945,10 @@ export class JobService {
           id: job.record.id,
           error: messageOf(err),
         });
+      }
+      if (drop) {
+        job.record.result = null;
+        job.resultOnDisk = true;
       }
     }).catch((err) => {
       log("jobs").error("Could not save the status of job {id}: {error}", {

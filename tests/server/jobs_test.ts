@@ -309,7 +309,7 @@ Deno.test("a job ended by SIGKILL has the temporary files it left removed, and o
     // Another process's temporary file, and a file of the job's own that looks like one.
     await Deno.writeTextFile(`${dir}/.snapshot.bin.1.12345.tmp`, "not this job's");
     await Deno.writeTextFile(`${dir}/sub/.notes.tmp`, "kept");
-    f.jobs.cancel(id);
+    await f.jobs.cancel(id);
     const job = await f.jobs.settled(id);
     assert.equal(job!.status, "cancelled");
     assert.deepEqual(
@@ -341,7 +341,7 @@ Deno.test("GET /api/jobs/{id}/logs follows a running job until it ends", async (
   assert.match(text, / --metrics-max-ticks 50000\b/);
   // The job learns its service's pid, to stop should the service die first.
   assert.match(text, new RegExp(`"parent ${Deno.pid}"`));
-  f.jobs.cancel(id);
+  await f.jobs.cancel(id);
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -391,7 +391,7 @@ Deno.test("JobService.open() marks jobs a stopped server left running as Interru
     assert.equal(job!.status, "failed");
     assert.equal(job!.error!.error, "Interrupted");
     assert.match(job!.error!.detail, /while the job was running/);
-    assert.deepEqual(jobs.list(10).map((j) => j.id), [id]);
+    assert.deepEqual((await Array.fromAsync(jobs.list(10).records)).map((j) => j.id), [id]);
     const saved = ApiJob.parse(JSON.parse(await Deno.readTextFile(`${dir}/${id}/status.json`)));
     assert.equal(saved.status, "failed");
     await jobs.close();
@@ -455,7 +455,12 @@ Deno.test("GET /api/jobs validates its query", async () => {
 });
 
 /** A finished job's record, as a server leaves it in `root`. */
-async function storeJob(root: string, id: string, createdAt: string): Promise<void> {
+async function storeJob(
+  root: string,
+  id: string,
+  createdAt: string,
+  result: Record<string, unknown> | null = null,
+): Promise<void> {
   await Deno.mkdir(`${root}/${id}`, { recursive: true });
   const record = {
     schema: "api.job.v1",
@@ -470,10 +475,13 @@ async function storeJob(root: string, id: string, createdAt: string): Promise<vo
     cancel_requested: false,
     exit_code: 0,
     error: null,
-    result: null,
-    artifacts: [],
+    result,
+    artifacts: result === null ? [] : ["result.json"],
   };
-  await Deno.writeTextFile(`${root}/${id}/status.json`, JSON.stringify(record));
+  await Deno.writeTextFile(`${root}/${id}/status.json`, JSON.stringify(record, null, 2));
+  if (result !== null) {
+    await Deno.writeTextFile(`${root}/${id}/result.json`, JSON.stringify(result, null, 2));
+  }
 }
 
 Deno.test("GET /api/jobs clamps limit like the other routes: 0 lists one, any larger all", async () => {
@@ -572,6 +580,88 @@ Deno.test("POST /api/jobs/workload-dna analyses the workload and returns its rep
   assert.match((await res.json()).detail, /^Invalid workload-dna request: top_keys: /);
 });
 
+/** Replaces the result in a job's status.json, as if on disk it differed from memory. */
+async function editStoredResult(
+  root: string,
+  id: string,
+  edit: (result: Record<string, unknown>) => unknown,
+): Promise<void> {
+  const path = `${root}/${id}/status.json`;
+  const record = JSON.parse(await Deno.readTextFile(path));
+  record.result = edit(record.result);
+  await Deno.writeTextFile(path, JSON.stringify(record));
+}
+
+/** The jobs `GET /api/jobs` lists, asked for gzip (the body is streamed, record by record). */
+async function listedJobs(app: Fixture["app"]): Promise<ApiJob[]> {
+  const res = await app.request("/api/jobs?limit=1000", {
+    headers: { "Accept-Encoding": "gzip" },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("Content-Type"), "application/json");
+  assert.equal(res.headers.get("Content-Encoding"), "gzip");
+  const text = await new Response(res.body!.pipeThrough(new DecompressionStream("gzip"))).text();
+  const list = ApiJobList.parse(JSON.parse(text));
+  assert.equal(list.count, list.jobs.length);
+  return list.jobs;
+}
+
+Deno.test("a large job result is read from the job's directory, not kept in memory", async () => {
+  await using f = await fixture();
+  // 400 top keys make a result of ~35 KB; 3 make one of ~1.5 KB, which stays in memory.
+  const large = await submit(f, { csv: "w.csv", top_keys: 400 }, "workload-dna");
+  const small = await submit(f, { csv: "w.csv", top_keys: 3 }, "workload-dna");
+  const job = await f.jobs.settled(large);
+  assert.equal(job!.status, "completed", JSON.stringify(job!.error));
+  await f.jobs.settled(small);
+  const stored = JSON.parse(await Deno.readTextFile(`${f.root}/${large}/result.json`));
+  assert.equal(WorkloadDna.parse(stored).top_keys.length, 400);
+  assert.deepEqual(job!.result, stored);
+  assert.deepEqual((await getJob(f, large)).result, stored);
+  assert.deepEqual((await f.jobs.cancel(large))!.result, stored); // returned unchanged
+  const listed = await listedJobs(f.app);
+  assert.deepEqual(listed.map((j) => j.id), [small, large]);
+  assert.deepEqual(listed[1]!.result, stored);
+  assert.equal(WorkloadDna.parse(listed[0]!.result).top_keys.length, 3);
+  // Where each comes from: status.json for the large one, memory for the small one.
+  const mark = (r: Record<string, unknown>) => ({ ...r, rows: -1 });
+  await editStoredResult(f.root, large, mark);
+  await editStoredResult(f.root, small, mark);
+  assert.equal((await getJob(f, large)).result!.rows, -1);
+  assert.equal((await getJob(f, small)).result!.rows, ROWS);
+  assert.deepEqual((await listedJobs(f.app)).map((j) => j.result!.rows), [ROWS, -1]);
+  // Without its status.json, the result is still the job's result.json.
+  await Deno.remove(`${f.root}/${large}/status.json`);
+  assert.deepEqual((await getJob(f, large)).result, stored);
+  // Without either, the record is still served, without its result.
+  await Deno.remove(`${f.root}/${large}/result.json`);
+  const lost = await getJob(f, large);
+  assert.equal(lost.status, "completed");
+  assert.equal(lost.result, null);
+});
+
+Deno.test("after a restart, large results stay on disk and are listed whole", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  try {
+    const big = { rows: 1, keys: Array.from({ length: 2000 }, (_, i) => `key-${i}`) };
+    await storeJob(dir, "20261123T120000Z-000001", "2026-11-23T12:00:00.000Z", big);
+    await storeJob(dir, "20261123T120001Z-000001", "2026-11-23T12:00:01.000Z", { rows: 2 });
+    const jobs = await JobService.open({ root: dir });
+    try {
+      const app = createApp({ hub: new MetricsHub(), jobs, rateLimit: false });
+      assert.deepEqual((await listedJobs(app)).map((j) => j.result), [{ rows: 2 }, big]);
+      await editStoredResult(dir, "20261123T120000Z-000001", (r) => ({ ...r, rows: -1 }));
+      await editStoredResult(dir, "20261123T120001Z-000001", (r) => ({ ...r, rows: -2 }));
+      assert.deepEqual((await listedJobs(app)).map((j) => j.result!.rows), [2, -1]);
+      assert.equal((await jobs.get("20261123T120000Z-000001"))!.result!.rows, -1);
+    } finally {
+      await jobs.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and metrics", async () => {
   await using f = await fixture();
   await Deno.writeTextFile(`${f.dir}/in/tight.toml`, "[adaptive]\nmax_lf_chaining = 0.5\n");
@@ -667,7 +757,7 @@ Deno.test("a cancel while a job starts ends it before its process starts", async
   // else gets a turn of the event loop catches it there every time. Over HTTP the same cancel
   // may instead land once the process runs, which other tests cover.
   const { id } = await f.jobs.submit("run-csv", { csv: "w.csv" });
-  const record = f.jobs.cancel(id)!;
+  const record = (await f.jobs.cancel(id))!;
   assert.equal(record.status, "pending"); // "running" only once its process exists
   assert.equal(record.cancel_requested, true);
   const job = await f.jobs.settled(id);
@@ -692,7 +782,7 @@ Deno.test("cancelling one waiting job leaves the others queued", async () => {
   const logs = await f.app.request(`/api/jobs/${c}/logs?follow=0`);
   assert.equal(logs.status, 200);
   assert.equal(await logs.text(), "");
-  f.jobs.cancel(a!);
+  await f.jobs.cancel(a!);
   await waitFor(async () => (await getJob(f, c!)).status === "running");
 });
 
@@ -745,7 +835,7 @@ Deno.test("a job root that cannot be written gets 503 IO and leaves nothing behi
   // Where the server keeps its files is not the client's to learn.
   assert.ok(!err.detail.includes(f.dir), err.detail);
   assert.ok(!err.detail.includes(await Deno.realPath(f.dir)), err.detail);
-  assert.equal(f.jobs.list(10).length, 0);
+  assert.equal(f.jobs.list(10).count, 0);
 });
 
 Deno.test("a job that exits 0 but whose result cannot be stored fails with IO, naming result.json only", async () => {
@@ -868,6 +958,6 @@ Deno.test("followers of job logs are capped like streams, and free their places 
   const again = await f.app.request(`/api/jobs/${id}/logs`);
   assert.equal(again.status, 200);
   await again.body!.cancel();
-  f.jobs.cancel(id);
+  await f.jobs.cancel(id);
   await f.jobs.settled(id);
 });

@@ -291,7 +291,7 @@ Deno.test({
         await page.click("#job-form button[type=submit]");
         await page.waitForSelector("#job-rows tr[data-status=completed]", { timeout: 20_000 });
         assert.equal(await page.textContent("#job-error"), "");
-        const [job] = jobs.list(1);
+        const [job] = await Array.fromAsync(jobs.list(1).records);
         // The status region says the job ended (it said when it was submitted).
         await page.waitForFunction(
           (id) => document.getElementById("job-status")!.textContent === `Job ${id} completed`,
@@ -330,7 +330,7 @@ Deno.test({
           undefined,
           { timeout: 30_000 },
         );
-        const [job] = jobs.list(1);
+        const [job] = await Array.fromAsync(jobs.list(1).records);
         const report = ProfileReport.parse(job!.result);
         const cells = await page.locator("#job-rows tr").first().locator("td").allTextContents();
         assert.deepEqual(cells.slice(1, 6), [
@@ -369,7 +369,7 @@ Deno.test({
           undefined,
           { timeout: 60_000 },
         );
-        const [ab] = jobs.list(1);
+        const [ab] = await Array.fromAsync(jobs.list(1).records);
         assert.deepEqual(ab!.request, {
           csv: "workload.csv",
           baseline_mode: "fast-insert",
@@ -403,7 +403,7 @@ Deno.test({
           undefined,
           { timeout: 30_000 },
         );
-        const [dna] = jobs.list(1);
+        const [dna] = await Array.fromAsync(jobs.list(1).records);
         const suggested = (dna!.result as { recommendation: { mode: string } }).recommendation.mode;
         const cells = await page.locator("#job-rows tr").first().locator("td").allTextContents();
         assert.equal(cells[4], `suggests ${suggested}`);
@@ -425,7 +425,9 @@ Deno.test({
         // WCAG 1.4.10 reflow: at 320 CSS px only the wide tables scroll, inside their cards
         // (jobs, a profile's ranking, compare, snapshot); the page never scrolls sideways.
         await page.setViewportSize({ width: 320, height: 844 });
-        const profile = jobs.list(50).find((j) => j.kind === "profile")!;
+        const profile = (await Array.fromAsync(jobs.list(50).records)).find((j) =>
+          j.kind === "profile"
+        )!;
         for (const tab of ["telemetry", "probe", "snapshot", "compare", "jobs"]) {
           await page.click(`#tab-${tab}`);
           if (tab === "jobs") {
