@@ -12,7 +12,7 @@ import { BadInputError, PolicyError } from "../errors.ts";
 import { leaveSignalsToProgram, writeTogether } from "../io/atomic_write.ts";
 import { joinPath } from "../io/path.ts";
 import { log } from "../log/setup.ts";
-import type { JobRecord, JobService } from "../server/jobs.ts";
+import type { JobService } from "../server/jobs.ts";
 import type { BatchJob, BatchReport } from "../contracts/batch.ts";
 import { batchJob, buildReport } from "./summary.ts";
 import { renderHtml, renderMarkdown } from "./report.ts";
@@ -124,11 +124,12 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
       // Jobs run this program: the compiled binary itself, or the script this process runs.
       script: Deno.build.standalone ? null : Deno.mainModule,
     });
-    const ended: Array<Promise<JobRecord | null>> = [];
+    // Summaries, not records: a thousand large results would otherwise wait here for the report.
+    const ended: Array<Promise<BatchJob>> = [];
     try {
       for (const job of plan.jobs) {
         if (stop.signal !== null) {
-          ended.push(Promise.resolve(null));
+          ended.push(Promise.resolve(batchJob(job, null)));
           continue;
         }
         let id: string;
@@ -136,7 +137,7 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
           id = (await service.submit(job.kind, job.request)).id;
         } catch (err) {
           if (stop.signal !== null) { // refused because the service is closing
-            ended.push(Promise.resolve(null));
+            ended.push(Promise.resolve(batchJob(job, null)));
             continue;
           }
           // An input removed since validation: the spec is no longer valid.
@@ -149,15 +150,16 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
         }
         ended.push(
           service.settled(id).then((record) => {
-            options.onJobEnd?.(batchJob(job, record!));
-            return record!;
+            const done = batchJob(job, record!);
+            options.onJobEnd?.(done);
+            return done;
           }),
         );
       }
       if (stop.signal !== null) await service.close();
-      const records = await Promise.all(ended);
+      const jobs = await Promise.all(ended);
       const report = buildReport(plan, {
-        records,
+        jobs,
         startedAt,
         finishedAt: new Date().toISOString(),
         durationSeconds: (performance.now() - started) / 1000,

@@ -186,8 +186,8 @@ function compareReplays(plan: BatchPlan, jobs: readonly BatchJob[]): BatchCompar
 
 /** What a run of the batch produced, for {@linkcode buildReport}. */
 export interface BatchOutcome {
-  /** One final record per planned job, in spec order; null for a job never submitted. */
-  records: readonly (JobRecord | null)[];
+  /** Each planned job as it ended ({@linkcode batchJob}), in spec order. */
+  jobs: BatchJob[];
   /** ISO times of the batch. */
   startedAt: string;
   finishedAt: string;
@@ -199,7 +199,7 @@ export interface BatchOutcome {
 
 /** The `batch_report.v1` report of `plan`'s run. */
 export function buildReport(plan: BatchPlan, outcome: BatchOutcome): BatchReport {
-  const jobs = plan.jobs.map((planned, i) => batchJob(planned, outcome.records[i] ?? null));
+  const { jobs } = outcome;
   const tally = (status: BatchJob["status"]): number =>
     jobs.filter((j) => j.status === status).length;
   const completed = tally("completed");

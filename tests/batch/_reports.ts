@@ -7,7 +7,7 @@
 
 import type { JobRecord } from "../../src/server/jobs.ts";
 import type { BatchPlan, PlannedJob } from "../../src/batch/spec.ts";
-import { buildReport } from "../../src/batch/summary.ts";
+import { batchJob, buildReport } from "../../src/batch/summary.ts";
 import type { BatchReport } from "../../src/contracts/batch.ts";
 import type { RunSummary } from "../../src/contracts/run_summary.ts";
 
@@ -109,7 +109,7 @@ export function reportOf(
     jobs: jobs.map(([p]) => p),
   };
   return buildReport(plan, {
-    records: jobs.map(([, r]) => r),
+    jobs: jobs.map(([p, r]) => batchJob(p, r)),
     startedAt: "2026-11-23T12:00:00.000Z",
     finishedAt: "2026-11-23T12:00:09.000Z",
     durationSeconds: 9,
