@@ -13,6 +13,29 @@ export async function withTempDir(
   }
 }
 
+const removeAtUnload: string[] = [];
+
+/**
+ * `path`, removed (recursively, errors ignored) when the test module unloads: for helpers that
+ * hand their callers a temporary path the callers do not remove. `unload` fires once per test
+ * module, failed or not.
+ */
+export function removedAtUnload(path: string): string {
+  if (removeAtUnload.length === 0) {
+    globalThis.addEventListener("unload", () => {
+      for (const p of removeAtUnload.splice(0)) {
+        try {
+          Deno.removeSync(p, { recursive: true });
+        } catch {
+          // Already removed by its test.
+        }
+      }
+    });
+  }
+  removeAtUnload.push(path);
+  return path;
+}
+
 /**
  * A test that runs on Linux only (it needs `/dev/full`, bash's `ulimit` or `/proc/self`), given a
  * fresh temporary directory ({@linkcode withTempDir}).

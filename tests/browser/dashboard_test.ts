@@ -23,21 +23,24 @@ const EXPECTED_SHOTS = [
 Deno.test("Mission Control passes its browser scenarios in chromium", async () => {
   const update = Deno.env.get("ADHASH_UPDATE_SCREENSHOTS") === "1";
   const SHOTS = update ? DOCS_SHOTS : `${await Deno.makeTempDir({ prefix: "adhash_shots_" })}/`;
-  const started = Date.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", ...SCENARIOS],
-    env: { NO_COLOR: "1", ADHASH_SCREENSHOT_DIR: SHOTS },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  const text = dec.decode(out.stdout) + dec.decode(out.stderr);
-  assert.equal(out.code, 0, text);
-  assert.match(text, /ok \| 5 passed \(\d+ steps?\) \| 0 failed/, text);
-  for (const name of EXPECTED_SHOTS) {
-    const info = await Deno.stat(`${SHOTS}${name}`);
-    assert.ok(info.size > 5000, `${name} is too small`);
-    assert.ok((info.mtime?.getTime() ?? 0) >= started - 1000, `${name} was not refreshed`);
+  try {
+    const started = Date.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", ...SCENARIOS],
+      env: { NO_COLOR: "1", ADHASH_SCREENSHOT_DIR: SHOTS },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    const text = dec.decode(out.stdout) + dec.decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /ok \| 5 passed \(\d+ steps?\) \| 0 failed/, text);
+    for (const name of EXPECTED_SHOTS) {
+      const info = await Deno.stat(`${SHOTS}${name}`);
+      assert.ok(info.size > 5000, `${name} is too small`);
+      assert.ok((info.mtime?.getTime() ?? 0) >= started - 1000, `${name} was not refreshed`);
+    }
+  } finally {
+    if (!update) await Deno.remove(SHOTS, { recursive: true });
   }
-  if (!update) await Deno.remove(SHOTS, { recursive: true });
 });

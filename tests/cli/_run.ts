@@ -4,6 +4,8 @@
  * @module
  */
 
+import { removedAtUnload } from "../_helpers.ts";
+
 /** What a CLI run produced. */
 export interface CliRun {
   code: number;
@@ -98,9 +100,9 @@ export function runCli(
   return runScript(`${ROOT}cli.ts`, args, options);
 }
 
-/** A fresh temporary directory. */
+/** A fresh temporary directory, removed when the test module unloads. */
 export function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "adhash_cli_test_" });
+  return removedAtUnload(Deno.makeTempDirSync({ prefix: "adhash_cli_test_" }));
 }
 
 /**

@@ -315,16 +315,22 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
     }
     // Nor through a symbolic link, even to a directory the batch would create under it.
     const outside = await Deno.makeTempDir({ prefix: "adhash_batch_outside_" });
-    await Deno.symlink(outside, `${dir}/esc`);
-    await Deno.writeTextFile(
-      `${dir}/spec.toml`,
-      `out_dir = "esc/sub"\n${job({ name: "a", kind: "run-csv", csv: "w.csv" })}`,
-    );
-    const esc = await runCli(["batch", "--spec", `${dir}/spec.toml`], { perms: RUN_PERMS });
-    assert.equal(esc.code, 2, esc.stderr);
-    assert.match(String(esc.envelope?.detail), /out_dir "esc\/sub" must be a relative path inside/);
-    assert.deepEqual([...Deno.readDirSync(outside)], []);
-    await Deno.remove(outside);
+    try {
+      await Deno.symlink(outside, `${dir}/esc`);
+      await Deno.writeTextFile(
+        `${dir}/spec.toml`,
+        `out_dir = "esc/sub"\n${job({ name: "a", kind: "run-csv", csv: "w.csv" })}`,
+      );
+      const esc = await runCli(["batch", "--spec", `${dir}/spec.toml`], { perms: RUN_PERMS });
+      assert.equal(esc.code, 2, esc.stderr);
+      assert.match(
+        String(esc.envelope?.detail),
+        /out_dir "esc\/sub" must be a relative path inside/,
+      );
+      assert.deepEqual([...Deno.readDirSync(outside)], []);
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
     // A report never replaces the spec, a workload or the global --config.
     await Deno.mkdir(`${dir}/here`);
     await workload(`${dir}/here`, "report.html", 100);

@@ -191,11 +191,14 @@ Deno.test("cli a denied permission is a Policy envelope with exit 4", async () =
   assertEnvelope(r, "Policy", 4, /write access/);
   assert.deepEqual([...Deno.readDirSync(dir)], []);
   const config = await Deno.makeTempFile({ suffix: ".toml" });
-  const denied = await runCli(["--config", config, "get", "--snapshot", `${dir}/s.bin`, "K"], {
-    perms: [`--allow-read=${dir}`, "--allow-env"],
-  });
-  assertEnvelope(denied, "Policy", 4, /read access/);
-  await Deno.remove(config);
+  try {
+    const denied = await runCli(["--config", config, "get", "--snapshot", `${dir}/s.bin`, "K"], {
+      perms: [`--allow-read=${dir}`, "--allow-env"],
+    });
+    assertEnvelope(denied, "Policy", 4, /read access/);
+  } finally {
+    await Deno.remove(config);
+  }
 });
 
 Deno.test("cli --log-file rotates at --log-max-bytes keeping --log-backup-count files", async () => {

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { loadConfig, toPolicy } from "../../src/config/load.ts";
 import { BadInputError } from "../../src/errors.ts";
 import { DEFAULT_POLICY } from "../../src/core/adaptive_map.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 async function toml(text: string): Promise<string> {
-  const path = await Deno.makeTempFile({ suffix: ".toml" });
+  const path = removedAtUnload(await Deno.makeTempFile({ suffix: ".toml" }));
   await Deno.writeTextFile(path, text);
   return path;
 }

@@ -2,7 +2,7 @@
  * Fixture: logs through src/log/setup.ts as the CLI does and prints, on stdout, when logtape was
  * loaded. `quiet` logs nothing but a filtered-out debug record; `host` configures logtape itself,
  * as an application importing adhash would, and never calls setupLogging(); `overlap` sets up,
- * logs and shuts down without waiting in between.
+ * logs (also to the file named by the second argument) and shuts down without waiting in between.
  *
  * @module
  */
@@ -43,7 +43,7 @@ if (mode === "host") {
 }
 if (mode === "overlap") {
   // Set-up, a record and shut-down, none awaited before the next: they apply in call order.
-  const file = Deno.makeTempFileSync();
+  const file = Deno.args[1]!;
   const setup = setupLogging({ json: true, file });
   log("t").info("during set-up {n}", { n: 1 });
   const down = shutdownLogging();

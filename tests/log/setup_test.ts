@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runScript } from "../cli/_run.ts";
+import { withTempDir } from "../_helpers.ts";
 
 const FIXTURE = new URL("./_log_fixture.ts", import.meta.url).pathname;
 
@@ -55,9 +56,11 @@ Deno.test("log() without setupLogging() writes to logtape as the host applicatio
 });
 
 Deno.test("setupLogging(), log() and shutdownLogging() apply in call order when not awaited", async () => {
-  const r = await runScript(FIXTURE, ["overlap"]);
-  assert.equal(r.code, 0, r.stderr);
-  const stderr = r.stderr.trim().split("\n").map((l) => JSON.parse(l).message);
-  assert.deepEqual(stderr, ["during set-up 1"], "nothing on stderr after shut-down");
-  assert.deepEqual(JSON.parse(r.stdout).file, ["during set-up 1"]);
+  await withTempDir(async (dir) => {
+    const r = await runScript(FIXTURE, ["overlap", `${dir}/log.ndjson`]);
+    assert.equal(r.code, 0, r.stderr);
+    const stderr = r.stderr.trim().split("\n").map((l) => JSON.parse(l).message);
+    assert.deepEqual(stderr, ["during set-up 1"], "nothing on stderr after shut-down");
+    assert.deepEqual(JSON.parse(r.stdout).file, ["during set-up 1"]);
+  });
 });

@@ -11,6 +11,7 @@ import { createMap } from "../../src/core/factory.ts";
 import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import type { MapStats } from "../../src/core/types.ts";
+import { withTempDir } from "../_helpers.ts";
 
 /** Batches of `n` ops over `keys` keys: put, get, put, del cycling, in batches of `size`. */
 function* workload(n: number, keys = 1000, size = 700): Generator<OpBatch> {
@@ -333,55 +334,58 @@ Deno.test("LatencyHistogram buckets are cumulative and end at +Inf", () => {
 });
 
 Deno.test("MetricsNdjsonWriter commits atomically and abort leaves the old file", async () => {
-  const dir = await Deno.makeTempDir();
-  const ticks = await ticksOf(3000);
-  const w = MetricsNdjsonWriter.open(dir);
-  for (const t of ticks) w.write(t);
-  assert.throws(() => Deno.statSync(`${dir}/metrics.ndjson`), Deno.errors.NotFound);
-  (await w.stage()).commit();
-  const committed = await Deno.readTextFile(`${dir}/metrics.ndjson`);
-  assert.equal(committed.trimEnd().split("\n").length, ticks.length);
-  const again = MetricsNdjsonWriter.open(dir);
-  again.write(ticks[0]!);
-  again.abort();
-  assert.equal(await Deno.readTextFile(`${dir}/metrics.ndjson`), committed);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["metrics.ndjson"]);
+  await withTempDir(async (dir) => {
+    const ticks = await ticksOf(3000);
+    const w = MetricsNdjsonWriter.open(dir);
+    for (const t of ticks) w.write(t);
+    assert.throws(() => Deno.statSync(`${dir}/metrics.ndjson`), Deno.errors.NotFound);
+    (await w.stage()).commit();
+    const committed = await Deno.readTextFile(`${dir}/metrics.ndjson`);
+    assert.equal(committed.trimEnd().split("\n").length, ticks.length);
+    const again = MetricsNdjsonWriter.open(dir);
+    again.write(ticks[0]!);
+    again.abort();
+    assert.equal(await Deno.readTextFile(`${dir}/metrics.ndjson`), committed);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["metrics.ndjson"]);
+  });
 });
 
 Deno.test("MetricsNdjsonWriter keeps only the last maxTicks ticks", async () => {
-  const dir = await Deno.makeTempDir();
-  const ticks = await ticksOf(5000);
-  const w = MetricsNdjsonWriter.open(`${dir}/sub`, 2);
-  for (const t of ticks) w.write(t);
-  (await w.stage()).commit();
-  const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");
-  assert.deepEqual(lines.map((l) => JSON.parse(l).ops), [4096, 5000]);
-  // More kept lines than one write batch, the ring wrapped: all of them, oldest first.
-  const tick = ticks[0]!;
-  const many = MetricsNdjsonWriter.open(`${dir}/many`, 9000);
-  for (let i = 0; i < 10_000; i++) many.write({ ...tick, ops: i });
-  (await many.stage()).commit();
-  const kept = (await Deno.readTextFile(`${dir}/many/metrics.ndjson`)).trimEnd().split("\n");
-  assert.deepEqual(
-    kept.map((l) => JSON.parse(l).ops),
-    Array.from({ length: 9000 }, (_, i) => i + 1000),
-  );
+  await withTempDir(async (dir) => {
+    const ticks = await ticksOf(5000);
+    const w = MetricsNdjsonWriter.open(`${dir}/sub`, 2);
+    for (const t of ticks) w.write(t);
+    (await w.stage()).commit();
+    const lines = (await Deno.readTextFile(`${dir}/sub/metrics.ndjson`)).trimEnd().split("\n");
+    assert.deepEqual(lines.map((l) => JSON.parse(l).ops), [4096, 5000]);
+    // More kept lines than one write batch, the ring wrapped: all of them, oldest first.
+    const tick = ticks[0]!;
+    const many = MetricsNdjsonWriter.open(`${dir}/many`, 9000);
+    for (let i = 0; i < 10_000; i++) many.write({ ...tick, ops: i });
+    (await many.stage()).commit();
+    const kept = (await Deno.readTextFile(`${dir}/many/metrics.ndjson`)).trimEnd().split("\n");
+    assert.deepEqual(
+      kept.map((l) => JSON.parse(l).ops),
+      Array.from({ length: 9000 }, (_, i) => i + 1000),
+    );
+  });
 });
 
 Deno.test("MetricsNdjsonWriter.abort() removes the directories it created, when empty", async () => {
-  const dir = await Deno.makeTempDir();
-  const w = MetricsNdjsonWriter.open(`${dir}/new/a/b`);
-  w.write((await ticksOf(10))[0]!);
-  w.abort();
-  assert.deepEqual([...Deno.readDirSync(dir)], []);
-  // Those a path with `..` in it makes as well.
-  for (const path of [`${dir}/x/sub/..`, `${dir}/y/./z/../w/`]) {
-    MetricsNdjsonWriter.open(path).abort();
-    assert.deepEqual([...Deno.readDirSync(dir)], [], path);
-  }
-  Deno.mkdirSync(`${dir}/old`);
-  MetricsNdjsonWriter.open(`${dir}/old`).abort();
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["old"]);
+  await withTempDir(async (dir) => {
+    const w = MetricsNdjsonWriter.open(`${dir}/new/a/b`);
+    w.write((await ticksOf(10))[0]!);
+    w.abort();
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // Those a path with `..` in it makes as well.
+    for (const path of [`${dir}/x/sub/..`, `${dir}/y/./z/../w/`]) {
+      MetricsNdjsonWriter.open(path).abort();
+      assert.deepEqual([...Deno.readDirSync(dir)], [], path);
+    }
+    Deno.mkdirSync(`${dir}/old`);
+    MetricsNdjsonWriter.open(`${dir}/old`).abort();
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["old"]);
+  });
 });
 
 Deno.test("replay() waits for an asynchronous onTick before applying more ops", async () => {

@@ -2,30 +2,34 @@ import assert from "node:assert/strict";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { followSource } from "../../src/server/source.ts";
 import { replayTicks } from "./_fixtures.ts";
-import { waitFor } from "../_helpers.ts";
+import { waitFor, withTempDir } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
 const line = (i: number): string => JSON.stringify(ticks[i]) + "\n";
 
 Deno.test("followSource() reads a file once, skipping bad lines with a warning", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(
-    path,
-    line(0) + "{not json\n" + '{"schema":"metrics.v1","t":1}\n' + "\n" + line(1) +
-      JSON.stringify(ticks[2]),
-  );
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
-  await src.done;
-  assert.deepEqual(hub.history().map((t) => t.ops), [ticks[0]!.ops, ticks[1]!.ops, ticks[2]!.ops]);
-  assert.equal(src.published, 3);
-  assert.equal(src.skipped, 2);
-  assert.equal(warnings.length, 2);
-  assert.match(warnings[0]!, /line 2 .*not valid JSON/);
-  assert.match(warnings[1]!, /line 3 .*not a metrics\.v1 tick/);
-  await Deno.remove(dir, { recursive: true });
+  await withTempDir(async (dir) => {
+    const path = `${dir}/m.ndjson`;
+    await Deno.writeTextFile(
+      path,
+      line(0) + "{not json\n" + '{"schema":"metrics.v1","t":1}\n' + "\n" + line(1) +
+        JSON.stringify(ticks[2]),
+    );
+    const hub = new MetricsHub();
+    const warnings: string[] = [];
+    const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
+    await src.done;
+    assert.deepEqual(hub.history().map((t) => t.ops), [
+      ticks[0]!.ops,
+      ticks[1]!.ops,
+      ticks[2]!.ops,
+    ]);
+    assert.equal(src.published, 3);
+    assert.equal(src.skipped, 2);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /line 2 .*not valid JSON/);
+    assert.match(warnings[1]!, /line 3 .*not a metrics\.v1 tick/);
+  });
 });
 
 Deno.test("followSource() with follow picks up appended lines and waits for a line's end", async () => {
@@ -97,20 +101,20 @@ Deno.test("followSource() throws NotFound for a missing file", async () => {
 const MIB = 1024 * 1024;
 
 Deno.test("followSource() skips an overlong line once, to its newline, keeping later line numbers", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/m.ndjson`;
-  // 10 MiB read in 1 MiB chunks: the limit (4 MiB) is crossed twice within the one line.
-  await Deno.writeTextFile(path, line(0) + "x".repeat(10 * MIB) + "\n{bad\n" + line(1));
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
-  await src.done;
-  assert.deepEqual(warnings.length, 2, warnings.join("\n"));
-  assert.match(warnings[0]!, /^skipping line 2 of .*: longer than 4194304 bytes$/);
-  assert.match(warnings[1]!, /^skipping line 3 of .*: not valid JSON/);
-  assert.deepEqual(hub.history().map((t) => t.ops), [ticks[0]!.ops, ticks[1]!.ops]);
-  assert.equal(src.skipped, 2);
-  await Deno.remove(dir, { recursive: true });
+  await withTempDir(async (dir) => {
+    const path = `${dir}/m.ndjson`;
+    // 10 MiB read in 1 MiB chunks: the limit (4 MiB) is crossed twice within the one line.
+    await Deno.writeTextFile(path, line(0) + "x".repeat(10 * MIB) + "\n{bad\n" + line(1));
+    const hub = new MetricsHub();
+    const warnings: string[] = [];
+    const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
+    await src.done;
+    assert.deepEqual(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0]!, /^skipping line 2 of .*: longer than 4194304 bytes$/);
+    assert.match(warnings[1]!, /^skipping line 3 of .*: not valid JSON/);
+    assert.deepEqual(hub.history().map((t) => t.ops), [ticks[0]!.ops, ticks[1]!.ops]);
+    assert.equal(src.skipped, 2);
+  });
 });
 
 Deno.test("followSource() with follow skips an overlong line arriving over several polls once", async () => {
@@ -158,34 +162,37 @@ Deno.test("followSource() skips ticks validate-metrics rejects, so /metrics has 
   // A new run written to the same file: ops and t start again. Each tick is valid on its own.
   const restart = structuredClone(ticks[0]!);
   const dir = await Deno.makeTempDir();
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(
-    path,
-    [ticks[5]!, decreasing, percentiles, byType, restart, dupLe].map((t) => JSON.stringify(t))
-      .join("\n") + "\n",
-  );
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
-  await src.done;
-  assert.deepEqual(hub.history().map((t) => t.ops), [ticks[5]!.ops, ticks[0]!.ops]);
-  assert.equal(src.skipped, 4);
-  assert.equal(warnings.length, 4, warnings.join("\n"));
-  assert.match(
-    warnings[0]!,
-    /line 2 .*latency_hist_ms\.get\[\d+\]\.count: cumulative count decreases/,
-  );
-  assert.match(warnings[1]!, /line 3 .*latency_ms\.put: percentiles out of order/);
-  assert.match(warnings[2]!, /line 4 .*ops_by_type: put \+ get \+ del/);
-  assert.match(
-    warnings[3]!,
-    /^skipping line 6 of .*: not a metrics\.v1 tick \(latency_hist_ms\.overall\[2\]\.le: bucket bounds must increase\)$/,
-  );
-  // The last line was the one with a repeated bucket: served, it would repeat a sample.
-  const app = createApp({ hub, rateLimit: false });
-  const text = await (await app.request("/metrics")).text();
-  const samples = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l) => l.slice(0, l.lastIndexOf(" ")));
-  assert.equal(new Set(samples).size, samples.length);
-  await Deno.remove(dir, { recursive: true });
+  try {
+    const path = `${dir}/m.ndjson`;
+    await Deno.writeTextFile(
+      path,
+      [ticks[5]!, decreasing, percentiles, byType, restart, dupLe].map((t) => JSON.stringify(t))
+        .join("\n") + "\n",
+    );
+    const hub = new MetricsHub();
+    const warnings: string[] = [];
+    const src = await followSource(path, hub, { onWarning: (m) => warnings.push(m) });
+    await src.done;
+    assert.deepEqual(hub.history().map((t) => t.ops), [ticks[5]!.ops, ticks[0]!.ops]);
+    assert.equal(src.skipped, 4);
+    assert.equal(warnings.length, 4, warnings.join("\n"));
+    assert.match(
+      warnings[0]!,
+      /line 2 .*latency_hist_ms\.get\[\d+\]\.count: cumulative count decreases/,
+    );
+    assert.match(warnings[1]!, /line 3 .*latency_ms\.put: percentiles out of order/);
+    assert.match(warnings[2]!, /line 4 .*ops_by_type: put \+ get \+ del/);
+    assert.match(
+      warnings[3]!,
+      /^skipping line 6 of .*: not a metrics\.v1 tick \(latency_hist_ms\.overall\[2\]\.le: bucket bounds must increase\)$/,
+    );
+    // The last line was the one with a repeated bucket: served, it would repeat a sample.
+    const app = createApp({ hub, rateLimit: false });
+    const text = await (await app.request("/metrics")).text();
+    const samples = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))
+      .map((l) => l.slice(0, l.lastIndexOf(" ")));
+    assert.equal(new Set(samples).size, samples.length);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -705,17 +705,22 @@ Deno.test("put, get, del and probe-visualize reach a number key with --numeric",
   ).trace as { found: boolean; key_repr: string };
   assert.equal(trace.found, true);
   // The number and the string are two keys, side by side in one snapshot.
-  const snap = `${await tempDir()}/s.adhsnap`;
-  assert.equal((await cli(["put", "--numeric", "5", "five", "--snapshot", snap])).code, 0);
-  assert.equal((await cli(["put", "5", "string five", "--snapshot", snap])).code, 0);
-  const put = json(
-    await cli(["--json", "put", "5", "FIVE", "--numeric", "--snapshot", snap]),
-    "put",
-  );
-  assert.deepEqual([put.key, put.replaced, put.size], [5, true, 2]);
-  assert.equal((await cli(["del", "5", "--numeric", "--snapshot", snap])).stdout, "1\n");
-  const items = json(await cli(["--json", "items", "--snapshot", snap]), "items");
-  assert.deepEqual(items.items, [["5", "string five"]]);
+  const dir = await tempDir();
+  const snap = `${dir}/s.adhsnap`;
+  try {
+    assert.equal((await cli(["put", "--numeric", "5", "five", "--snapshot", snap])).code, 0);
+    assert.equal((await cli(["put", "5", "string five", "--snapshot", snap])).code, 0);
+    const put = json(
+      await cli(["--json", "put", "5", "FIVE", "--numeric", "--snapshot", snap]),
+      "put",
+    );
+    assert.deepEqual([put.key, put.replaced, put.size], [5, true, 2]);
+    assert.equal((await cli(["del", "5", "--numeric", "--snapshot", snap])).stdout, "1\n");
+    const items = json(await cli(["--json", "items", "--snapshot", snap]), "items");
+    assert.deepEqual(items.items, [["5", "string five"]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   for (const bad of ["x5", "", " ", "Infinity"]) {
     fails(
       await cli(["get", bad, "--numeric"]),

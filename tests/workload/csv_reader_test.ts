@@ -165,19 +165,22 @@ Deno.test("readWorkload() enforces the row and byte limits", async () => {
 
 Deno.test("readWorkload() checks a file's size before reading it", async () => {
   const path = await Deno.makeTempFile({ suffix: ".csv" });
-  await Deno.writeTextFile(path, "op,key,value\nput,a,1\nput,b,22\n");
-  const stats = { rows: 0, bytes: 0, lines: 0 };
-  await assert.rejects(async () => {
-    for await (const _ of readWorkload(path, { maxBytes: 10 }, stats)) { /* consume */ }
-  }, /CSV file is 30 bytes which exceeds limit 10/);
-  assert.equal(stats.bytes, 0, "nothing read");
-  let n = 0;
-  for await (const b of readWorkload(path, {}, stats)) n += b.length;
-  assert.equal(n, 2);
-  n = 0;
-  for await (const b of readWorkload(path, { maxBytes: 30 })) n += b.length;
-  assert.equal(n, 2, "a file of exactly maxBytes is read");
-  await Deno.remove(path);
+  try {
+    await Deno.writeTextFile(path, "op,key,value\nput,a,1\nput,b,22\n");
+    const stats = { rows: 0, bytes: 0, lines: 0 };
+    await assert.rejects(async () => {
+      for await (const _ of readWorkload(path, { maxBytes: 10 }, stats)) { /* consume */ }
+    }, /CSV file is 30 bytes which exceeds limit 10/);
+    assert.equal(stats.bytes, 0, "nothing read");
+    let n = 0;
+    for await (const b of readWorkload(path, {}, stats)) n += b.length;
+    assert.equal(n, 2);
+    n = 0;
+    for await (const b of readWorkload(path, { maxBytes: 30 })) n += b.length;
+    assert.equal(n, 2, "a file of exactly maxBytes is read");
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 /** Counts `Deno.FsFile` reads, by kind, while `fn` runs. */
@@ -206,34 +209,37 @@ Deno.test("readWorkload() reads a regular file synchronously, chunk by chunk", a
   const lines = ["op,key,value"];
   for (let i = 0; i < 20_000; i++) lines.push(`put,k${i},${i}`);
   const path = await Deno.makeTempFile({ suffix: ".csv" });
-  await Deno.writeTextFile(path, lines.join("\n"));
-  const stats = { rows: 0, bytes: 0, lines: 0 };
-  let timerRan = false;
-  const timer = setTimeout(() => (timerRan = true), 0);
-  let total = 0;
-  let firstBatchBytes = -1;
-  const sync = await countReads(async () => {
-    for await (const b of readWorkload(path, { chunkSize: 4096 }, stats)) {
-      if (firstBatchBytes < 0) firstBatchBytes = stats.bytes;
-      total += b.length;
-    }
-  });
-  // No read waited on the event loop, so the timer could not run in between.
-  assert.equal(timerRan, false);
-  clearTimeout(timer);
-  assert.equal(total, 20_000);
-  assert.ok(firstBatchBytes <= 4096, `read ${firstBatchBytes} bytes before the first batch`);
-  assert.ok(sync.sync > 10 && sync.async === 0, JSON.stringify(sync));
-  // With asyncReads, every chunk is an asynchronous read.
-  total = 0;
-  const async = await countReads(async () => {
-    for await (const b of readWorkload(path, { chunkSize: 4096, asyncReads: true })) {
-      total += b.length;
-    }
-  });
-  assert.equal(total, 20_000);
-  assert.ok(async.async > 10 && async.sync === 0, JSON.stringify(async));
-  await Deno.remove(path);
+  try {
+    await Deno.writeTextFile(path, lines.join("\n"));
+    const stats = { rows: 0, bytes: 0, lines: 0 };
+    let timerRan = false;
+    const timer = setTimeout(() => (timerRan = true), 0);
+    let total = 0;
+    let firstBatchBytes = -1;
+    const sync = await countReads(async () => {
+      for await (const b of readWorkload(path, { chunkSize: 4096 }, stats)) {
+        if (firstBatchBytes < 0) firstBatchBytes = stats.bytes;
+        total += b.length;
+      }
+    });
+    // No read waited on the event loop, so the timer could not run in between.
+    assert.equal(timerRan, false);
+    clearTimeout(timer);
+    assert.equal(total, 20_000);
+    assert.ok(firstBatchBytes <= 4096, `read ${firstBatchBytes} bytes before the first batch`);
+    assert.ok(sync.sync > 10 && sync.async === 0, JSON.stringify(sync));
+    // With asyncReads, every chunk is an asynchronous read.
+    total = 0;
+    const async = await countReads(async () => {
+      for await (const b of readWorkload(path, { chunkSize: 4096, asyncReads: true })) {
+        total += b.length;
+      }
+    });
+    assert.equal(total, 20_000);
+    assert.ok(async.async > 10 && async.sync === 0, JSON.stringify(async));
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 Deno.test({

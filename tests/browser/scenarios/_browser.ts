@@ -40,6 +40,9 @@ export async function launchBrowser(): Promise<{ ctx: BrowserContext; close(): P
       "--disable-component-update",
       "--disable-sync",
     ],
+  }).catch(async (err) => {
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    throw err;
   });
   return {
     ctx,
