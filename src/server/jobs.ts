@@ -115,9 +115,10 @@ const REPORT_ARTIFACT = /\.(json|md)$/;
 /** Largest report artifact rewritten; a bigger one is served as written. */
 const MAX_REPORT_BYTES = 4 << 20;
 /**
- * Longest `status.json` (in characters) of a finished job whose result is kept in memory
- * (typical results are 1-3 KB); a larger one is read from the job's directory when asked for, so the records in memory
- * stay small however large the results (a `workload-dna` with 10000 top keys: 0.5 MB).
+ * Longest `status.json` (in characters) of a finished job whose result is kept in memory (typical
+ * results are 1-3 KB); a larger result is read from the job's directory when asked for, so the
+ * records in memory stay small however large the results (`workload-dna` with 10000 top keys:
+ * 0.5 MB).
  */
 const MAX_KEPT_RECORD_CHARS = 16 << 10;
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
