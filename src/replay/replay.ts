@@ -23,6 +23,7 @@ import type { OpBatch } from "../workload/csv_reader.ts";
 import { type LatencyPreset, LatencyRecorder, type Percentiles } from "./latency.ts";
 import { Watchdog } from "./watchdog.ts";
 import { round } from "../format.ts";
+import { Sfc32 } from "../workload/prng.ts";
 
 /** What the replay needs from a map (every adhash map qualifies). */
 export interface ReplayMap {
@@ -46,7 +47,7 @@ interface AdaptiveExtras {
 export interface ReplayOptions {
   /** Ops between periodic ticks (default 1024). */
   tickEvery?: number;
-  /** Time one op in this many (default 128; 0 disables sampling). */
+  /** Time one op in this many on average, at random gaps (default 128; 0 disables sampling). */
   latencySampleEvery?: number;
   /** Reservoir size, overall and per op (default 1000). */
   latencySampleK?: number;
@@ -108,6 +109,8 @@ export interface ReplayResult {
 
 /** Longest stretch of a replay without a turn of the event loop, in ms. */
 const YIELD_MS = 50;
+/** Seed of the gaps between timed ops (any fixed value: it only has to be the same every run). */
+const SAMPLE_SEED = 0x5a3c_1e07;
 
 function isAdaptive(map: ReplayMap): map is ReplayMap & AdaptiveExtras {
   return typeof (map as Partial<AdaptiveExtras>).onEvent === "function";
@@ -319,8 +322,13 @@ export async function replay(
     let nextTick = tickEvery;
     let tickDue = false;
     let lastYield = performance.now();
-    // Ops left before the next timed op; `every` 0 disables sampling.
-    let untilSample = every > 0 ? every - 1 : Infinity;
+    // Ops left before the next timed op; `every` 0 disables sampling. The gaps are random, 1 to
+    // 2 * every - 1 (mean `every`): a fixed gap times only one phase of any pattern whose period
+    // divides it (a put-get-put-get workload would have no put timed). Seeded, so a run times
+    // the same ops every time, as do both sides of an A/B comparison.
+    const gaps = new Sfc32(SAMPLE_SEED);
+    const gap = (): number => gaps.nextBelow(2 * every - 1);
+    let untilSample = every > 0 ? gap() : Infinity;
     for await (const batch of batches) {
       // Signal listeners (the CLI's temporary-file clean-up on SIGTERM) and timers run only when
       // the event loop gets a turn, which a replay of a synchronously read file never gives it:
@@ -363,7 +371,7 @@ export async function replay(
           counts[op]!++;
           i++;
           done++;
-          untilSample = every - 1;
+          untilSample = gap();
         }
         if (done === nextTick) {
           tickDue = true;

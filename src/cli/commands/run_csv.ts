@@ -398,7 +398,7 @@ export function registerRunCsvCommand(program: Command): void {
     )
     .option(
       "--latency-sample-every <n>",
-      "time one op in N (0 disables)",
+      "time one op in N on average, at random gaps (0 disables)",
       intArg(0, 1e9),
       RUN_CSV_DEFAULTS.latencySampleEvery,
     )
