@@ -25,7 +25,11 @@
     charts: {},
     streamAbort: null,
     pollTimer: null,
+    pollAbort: null,
     retryTimer: null,
+    // Ticks the server had published up to the last one this page saw on a stream (its count
+    // in the hello, plus each new tick since); null until a stream was open.
+    seen: null,
     trace: null,
     step: 0,
     playTimer: null,
@@ -41,8 +45,8 @@
     return t ? { Authorization: `Bearer ${t}` } : {};
   }
   class Unauthorized extends Error {}
-  async function api(path) {
-    const res = await fetch(path, { headers: headers(), cache: "no-store" });
+  async function api(path, signal) {
+    const res = await fetch(path, { headers: headers(), cache: "no-store", signal });
     if (res.status === 401) {
       showLogin(token() ? "The token was refused." : "");
       throw new Unauthorized("401");
@@ -494,10 +498,12 @@
     if (evs.length === 0) list.textContent = "no events yet";
   }
 
-  function addTick(tick) {
+  function addTick(tick, fromPoll = false) {
     const last = state.ticks[state.ticks.length - 1];
     if (last && last.t === tick.t && last.ops === tick.ops) return; // already have it (poll + stream)
     if (last && tick.t < last.t) {
+      // A poll answered late is older than what the stream sent meanwhile.
+      if (fromPoll) return;
       // A new run started: its ticks are not comparable with the old ones.
       state.ticks = [];
       state.events = [];
@@ -562,9 +568,33 @@
   function stopFeeds() {
     if (state.streamAbort) state.streamAbort.abort();
     state.streamAbort = null;
-    clearInterval(state.pollTimer);
-    state.pollTimer = null;
+    stopPolling();
     clearTimeout(state.retryTimer);
+  }
+
+  // The ticks published while the stream was down (polling shows one a second at most), fetched
+  // from the history once it is back and put in their places: no holes in the charts.
+  async function backfill(missed, signal) {
+    if (missed <= 0) return;
+    const limit = Math.min(missed + 1, state.historyLimit);
+    const { ticks } = await api(`/api/metrics/history?limit=${limit}`, signal);
+    const have = new Set(state.ticks.map((t) => `${t.t}/${t.ops}`));
+    // Only into the run shown (the history has a tick of it), and only older than the newest
+    // tick shown: the stream delivers the newer ones itself.
+    if (!ticks.some((t) => have.has(`${t.t}/${t.ops}`))) return;
+    const newest = state.ticks[state.ticks.length - 1].t;
+    const gaps = ticks.filter((t) => t.t < newest && !have.has(`${t.t}/${t.ops}`));
+    if (gaps.length === 0) return;
+    const chosen = state.selected >= 0 ? state.ticks[state.selected] : null;
+    state.ticks = [...state.ticks, ...gaps].sort((a, b) => a.t - b.t).slice(-state.historyLimit);
+    state.selected = chosen ? state.ticks.indexOf(chosen) : -1;
+    for (const ev of gaps.flatMap((t) => t.events || [])) {
+      let at = state.events.length;
+      while (at > 0 && state.events[at - 1].t > ev.t) at--;
+      state.events.splice(at, 0, ev);
+    }
+    if (state.events.length > 512) state.events.splice(0, state.events.length - 512);
+    scheduleRender();
   }
 
   async function openStream() {
@@ -583,6 +613,7 @@
     stopPolling();
     setMode("live", "live (SSE)");
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let first = true; // the stream starts with the latest tick, which the hello counted
     let buf = "";
     for (;;) {
       const { value, done } = await reader.read();
@@ -600,10 +631,20 @@
         }
         if (event === "tick" && data.length) {
           state.streamTicks++;
+          if (!first && state.seen !== null) state.seen++;
+          first = false;
           addTick(JSON.parse(data.join("\n")));
         } else if (event === "hello" && data.length) {
           const hello = JSON.parse(data.join("\n"));
           state.historyLimit = hello.history_limit || state.historyLimit;
+          // A restarted server counts from 0 again: then all it has may be missed.
+          const missed = state.seen === null
+            ? 0
+            : hello.ticks >= state.seen
+            ? hello.ticks - state.seen
+            : hello.ticks;
+          state.seen = hello.ticks;
+          backfill(missed, ctl.signal).catch(() => {});
         }
       }
     }
@@ -611,21 +652,34 @@
   }
 
   function stopPolling() {
-    clearInterval(state.pollTimer);
+    clearTimeout(state.pollTimer);
     state.pollTimer = null;
+    if (state.pollAbort) state.pollAbort.abort();
+    state.pollAbort = null;
   }
+  // One request at a time, a second after the last answer: on a network that hangs, requests
+  // do not pile up, and once the stream is back no late answer can speak for it.
   function startPolling() {
-    if (state.pollTimer) return;
+    if (state.pollTimer || state.pollAbort) return;
     setMode("polling", "polling");
-    state.pollTimer = setInterval(async () => {
+    const poll = async () => {
+      const ctl = new AbortController();
+      state.pollAbort = ctl;
+      state.pollTimer = null;
       try {
-        addTick(await api("/api/metrics"));
+        const tick = await api("/api/metrics", ctl.signal);
+        if (ctl.signal.aborted) return;
+        addTick(tick, true);
         setMode("polling", "polling");
       } catch (e) {
+        if (ctl.signal.aborted) return;
         if (e instanceof Unauthorized) return stopFeeds();
         if (e.status !== 503) setMode("offline", "offline");
       }
-    }, 1000);
+      state.pollAbort = null;
+      state.pollTimer = setTimeout(poll, 1000);
+    };
+    state.pollTimer = setTimeout(poll, 1000);
   }
 
   async function streamLoop() {
@@ -657,6 +711,7 @@
       for (const t of h.ticks) addTick(t);
       const ev = await api("/api/events?limit=512");
       state.events = ev.events;
+      state.seen = null; // this history is all there is to fill in
       scheduleRender();
     } catch (e) {
       if (e instanceof Unauthorized) return;
@@ -1228,6 +1283,9 @@
       }
     }
     if (news.length > 0) $("job-status").textContent = news.join(". ");
+    // Only the listed jobs: a page left open for days would otherwise keep every id it saw.
+    const listed = new Set(jobs.map((job) => job.id));
+    for (const id of jobStatuses.keys()) if (!listed.has(id)) jobStatuses.delete(id);
   }
   // The Mode column: the mode asked for, or for profile and workload-dna the one they found.
   function jobMode(job) {

@@ -86,6 +86,8 @@ export interface CreateAppOptions extends ProbeOptions {
  * clients pile up without bound.
  */
 const MAX_SSE_BACKLOG_BYTES = 256 << 10;
+/** How often a stalled stream checks whether its client has caught up, in ms. */
+const STALL_CHECK_MS = 250;
 
 type Json<T extends z.ZodType> = z.infer<T>;
 
@@ -351,6 +353,10 @@ export function createApp(options: CreateAppOptions): Hono {
           if (waiting > MAX_SSE_BACKLOG_BYTES) {
             stalled = true;
             unsubscribe();
+            // Checked often, not at the next keep-alive: a client reading again would see its
+            // stream live but frozen for up to keepAliveMs.
+            clearInterval(timer);
+            timer = setInterval(() => send(""), STALL_CHECK_MS);
             return;
           }
           try {
@@ -362,7 +368,7 @@ export function createApp(options: CreateAppOptions): Hono {
         const unsubscribe = hub.subscribe((tick) =>
           send(`event: tick\ndata: ${JSON.stringify(tick)}\n\n`)
         );
-        const timer = setInterval(() => send(": keep-alive\n\n"), keepAliveMs);
+        let timer = setInterval(() => send(": keep-alive\n\n"), keepAliveMs);
         openStreams++;
         const onAbort = (): void => {
           cleanup();

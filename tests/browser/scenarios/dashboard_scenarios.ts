@@ -573,6 +573,86 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Mission Control comes back from a lost stream with every tick, whatever late polls say",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const hub = new MetricsHub({ historyLimit: 1000 });
+    const { ticks } = await import("../../server/_fixtures.ts").then((m) =>
+      m.replayTicks({ ops: 50_000, tickEvery: 256 })
+    );
+    let server = await startMetricsServer({ hub, port: "auto" });
+    const port = server.port;
+    const browser = await launchBrowser();
+    let published = 0;
+    let publishing: Promise<void> | undefined;
+    try {
+      const page = await browser.ctx.newPage();
+      const errors = watchErrors(page);
+      // A slow network: each poll is answered 1.5 s after the server answered it, so an answer
+      // that arrives once the stream is back holds an older tick.
+      await page.route("**/api/metrics", async (route) => {
+        const response = await route.fetch().catch(() => null);
+        await new Promise((r) => setTimeout(r, 1500));
+        if (response === null) await route.abort().catch(() => {});
+        else await route.fulfill({ response }).catch(() => {});
+      });
+      let streamDown = false;
+      await page.route(
+        "**/api/stream",
+        (route) => streamDown ? route.abort() : route.continue(),
+      );
+      await page.goto(server.url);
+      await page.waitForFunction(() =>
+        (globalThis as unknown as G).adhashDashboard?.mode() === "live"
+      );
+      publishing = (async () => {
+        for (const tick of ticks) {
+          hub.publish(tick);
+          published++;
+          await new Promise((r) => setTimeout(r, 40));
+        }
+      })();
+      await page.waitForFunction(() => (globalThis as unknown as G).adhashDashboard.points() >= 20);
+      // The stream is lost for a few seconds (ticks go on: the hub outlives the server); the page
+      // polls meanwhile, and retries the stream every 5 s.
+      streamDown = true;
+      await server.close();
+      server = await startMetricsServer({ hub, port });
+      await page.waitForFunction(
+        () => (globalThis as unknown as G).adhashDashboard.mode() === "polling",
+      );
+      const polled = published;
+      await new Promise((r) => setTimeout(r, 3000));
+      streamDown = false;
+      await page.waitForFunction(
+        () => (globalThis as unknown as G).adhashDashboard.mode() === "live",
+        null,
+        { timeout: 10_000 },
+      );
+      assert.ok(published - polled > 50, "ticks were published while the stream was down");
+      await publishing;
+      // Every tick, in order: those published while the stream was down come from the history.
+      await page.waitForFunction(
+        (n) => (globalThis as unknown as G).adhashDashboard.points() === n,
+        ticks.length,
+        { timeout: 10_000 },
+      );
+      // The late answers of the polls (1.5 s) changed neither the charts nor the badge.
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(await dash(page, "points()"), ticks.length);
+      assert.equal(await dash(page, "chartPoints('throughput')"), ticks.length);
+      assert.equal(await dash(page, "mode()"), "live");
+      assert.deepEqual(errors.filter((e) => !/ERR_FAILED|ERR_CONNECTION/.test(e)), []);
+    } finally {
+      await publishing;
+      await browser.close();
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
   name: "Mission Control probe view explains hashes, tombstones and rebuilds without a live map",
   sanitizeOps: false,
   sanitizeResources: false,
