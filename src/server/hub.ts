@@ -6,6 +6,7 @@
  */
 
 import type { MetricsTick, TickEvent } from "../contracts/metrics.ts";
+import { Ring } from "./ring.ts";
 
 /** An event kept by the hub, numbered so clients can tell which ones they already have. */
 export type HubEvent = TickEvent & { seq: number; tick_ops: number };
@@ -36,16 +37,16 @@ function checkLimit(name: string, value: number): number {
 }
 
 /**
- * Receives ticks and fans them out. Buffers are ring-like (oldest dropped first), so memory stays
- * bounded whatever the length of the run.
+ * Receives ticks and fans them out. Its buffers are rings (oldest dropped first) of exactly their
+ * limits, so memory stays bounded whatever the length of the run.
  */
 export class MetricsHub {
   /** Ticks kept for `/api/metrics/history`. */
   readonly historyLimit: number;
   /** Events kept for `/api/events`. */
   readonly eventLimit: number;
-  #history: MetricsTick[] = [];
-  #events: HubEvent[] = [];
+  readonly #history: Ring<MetricsTick>;
+  readonly #events: Ring<HubEvent>;
   #seq = 0;
   #received = 0;
   #latestAt: number | null = null;
@@ -56,6 +57,8 @@ export class MetricsHub {
   constructor(options: MetricsHubOptions = {}) {
     this.historyLimit = checkLimit("historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
     this.eventLimit = checkLimit("eventLimit", options.eventLimit ?? DEFAULT_EVENT_LIMIT);
+    this.#history = new Ring(this.historyLimit);
+    this.#events = new Ring(this.eventLimit);
     this.#compare = options.compare ?? null;
   }
 
@@ -64,16 +67,9 @@ export class MetricsHub {
     this.#received++;
     this.#latestAt = Date.now();
     this.#history.push(tick);
-    // Trim in batches so a long run does not pay an O(n) shift per tick.
-    if (this.#history.length > this.historyLimit * 2) {
-      this.#history = this.#history.slice(-this.historyLimit);
-    }
     // Ticks carry only the events since the previous tick, so appending never duplicates.
     for (const ev of tick.events) {
       this.#events.push({ ...ev, seq: ++this.#seq, tick_ops: tick.ops });
-    }
-    if (this.#events.length > this.eventLimit * 2) {
-      this.#events = this.#events.slice(-this.eventLimit);
     }
     for (const fn of [...this.#subscribers]) {
       try {
@@ -91,7 +87,7 @@ export class MetricsHub {
 
   /** The most recent tick, or null before the first. */
   latest(): MetricsTick | null {
-    return this.#history.at(-1) ?? null;
+    return this.#history.newest() ?? null;
   }
 
   /** Ticks received since start (including those dropped from the history). */
@@ -101,14 +97,12 @@ export class MetricsHub {
 
   /** The last `limit` ticks (all kept ticks when omitted), oldest first. */
   history(limit?: number): MetricsTick[] {
-    const kept = this.#history.slice(-this.historyLimit);
-    return limit === undefined ? kept : kept.slice(-limit);
+    return this.#history.last(limit);
   }
 
   /** The last `limit` events, oldest first. */
   events(limit?: number): HubEvent[] {
-    const kept = this.#events.slice(-this.eventLimit);
-    return limit === undefined ? kept : kept.slice(-limit);
+    return this.#events.last(limit);
   }
 
   /** The comparison document, or null. */
