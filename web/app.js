@@ -1168,6 +1168,8 @@
   let jobsTimer = null;
   let listFailed = false;
   let shownJob = null;
+  // The shown job once its details were shown finished: they cannot change any more.
+  let shownFinished = null;
   async function loadJobs() {
     clearTimeout(jobsTimer);
     jobsTimer = null;
@@ -1191,7 +1193,7 @@
       return;
     }
     // The detail's own failure (say a job forgotten meanwhile) must not empty the list.
-    if (shownJob) {
+    if (shownJob && shownJob !== shownFinished) {
       showJob(shownJob).catch((err) => {
         if (!(err instanceof Unauthorized)) showError($("job-error"), err);
       });
@@ -1387,6 +1389,7 @@
         return l;
       }
     }).join("\n");
+    if (["completed", "failed", "cancelled"].includes(job.status)) shownFinished = id;
   }
   // Each kind shows only the fields its request takes.
   function showJobFields() {

@@ -316,6 +316,16 @@ Deno.test({
           /^20,000 ops; artifacts: metrics.ndjson, result.json, snapshot.bin$/,
         );
         assert.equal(await page.isVisible("#job-profile"), false);
+        // A finished job's details cannot change: the list's refreshes do not fetch them again.
+        const fetched: string[] = [];
+        const count = (r: { url(): string }) => {
+          if (r.url().includes(`/api/jobs/${job!.id}`)) fetched.push(r.url());
+        };
+        page.on("request", count);
+        await page.waitForResponse((r) => r.url().endsWith("/api/jobs?limit=50"));
+        await new Promise((r) => setTimeout(r, 300));
+        page.off("request", count);
+        assert.deepEqual(fetched, []);
       });
 
       await t.step("the jobs view profiles every mode and shows the ranking", async () => {
