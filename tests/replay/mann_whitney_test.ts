@@ -69,6 +69,20 @@ Deno.test("mannWhitney() is exact with ties and unequal sizes, as a brute-force 
   }
 });
 
+Deno.test("mannWhitney() keeps 4 significant digits of tiny normal-approximation p-values", () => {
+  // U = 0, no ties: z = (mn/2 - 0.5) / sqrt(mn(N+1)/12), p = erfc(z / sqrt 2), the references
+  // from Python's math.erfc.
+  const run = (m: number, n: number) =>
+    mannWhitney(Array.from({ length: m }, (_, i) => i), Array.from({ length: n }, (_, i) => m + i));
+  for (
+    const [m, n, expected] of [[31, 30, 2.0701106196976567e-11], [50, 50, 7.066071930389029e-18]]
+  ) {
+    const { p, exact } = run(m!, n!);
+    assert.equal(exact, false);
+    assert.ok(Math.abs(p / expected! - 1) < 1e-4, `${m} v ${n}: ${p}, not ${expected}`);
+  }
+});
+
 Deno.test("mannWhitney() uses the normal approximation above 60 runs in all", () => {
   const a = Array.from({ length: 31 }, (_, i) => i);
   const b = Array.from({ length: 30 }, (_, i) => i + 31);
