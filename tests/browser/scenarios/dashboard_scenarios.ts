@@ -506,7 +506,10 @@ Deno.test({
         },
       );
       assert.equal(await dash(page, "mode()"), "live");
-      assert.ok((await dash(page, "chartPoints('throughput')") as number) >= 2);
+      // The timelines are redrawn a frame or more after the ticks arrive.
+      await page.waitForFunction(
+        () => (globalThis as unknown as G).adhashDashboard.chartPoints("throughput") >= 2,
+      );
       assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), token);
       assert.ok(requests.every((u) => !u.includes(token)), "the token never goes into a URL");
       await page.click("#tab-jobs");
