@@ -17,8 +17,9 @@ const removeAtUnload: string[] = [];
 
 /**
  * `path`, removed (recursively, errors ignored) when the test module unloads: for helpers that
- * hand their callers a temporary path the callers do not remove. `unload` fires once per test
- * module, failed or not.
+ * hand their callers a temporary path the callers do not remove, and for tests that would leave
+ * theirs when their set-up fails before their own clean-up is in place. `unload` fires once per
+ * test module, failed or not.
  */
 export function removedAtUnload(path: string): string {
   if (removeAtUnload.length === 0) {

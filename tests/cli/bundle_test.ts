@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ROOT, runScript } from "./_run.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 async function bundle(dir: string): Promise<string> {
   const out = `${dir}/hashmap-cli.js`;
@@ -18,7 +19,7 @@ async function bundle(dir: string): Promise<string> {
 }
 
 Deno.test("the bundled hashmap-cli generates, replays and validates outside the source tree", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   try {
     const cli = await bundle(dir);
     const opts = { cwd: dir };
@@ -73,7 +74,7 @@ Deno.test("the bundled hashmap-cli generates, replays and validates outside the 
 });
 
 Deno.test("the bundled hashmap-cli serves the embedded dashboard with no files beside it", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   const cli = await bundle(dir);
   const child = new Deno.Command(Deno.execPath(), {
     args: [

@@ -19,6 +19,7 @@ import {
 } from "./_kit_files.ts";
 import { selectors } from "./_promql.ts";
 import { runTool, spawnTool } from "./_tools.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 const rulesText = await Deno.readTextFile(RULES);
 const rules = readRules(rulesText);
@@ -70,7 +71,7 @@ function dashboardExprs(d: Json): Array<{ where: string; expr: string }> {
 }
 
 async function tempDir(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "adhash_deploy_" });
+  return removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_deploy_" }));
 }
 
 /** Copies the example config and the rules, byte for byte, into `dir` (as an operator would). */

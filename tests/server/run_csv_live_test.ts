@@ -5,13 +5,14 @@ import { RUN_CSV_DEFAULTS, runCsv } from "../../src/cli/commands/run_csv.ts";
 import { startLiveMetrics } from "../../src/server/live.ts";
 import { sseEvents } from "./_fixtures.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 // run-csv's replay feeding the live server in-process, as `run-csv --metrics-port` does once the
 // flag is wired to startLiveMetrics(): ticks reach an SSE client and requests are answered while
 // the replay is still running.
 for (const worker of [true, false]) {
   Deno.test(`startLiveMetrics() streams run-csv ticks over SSE while the replay runs (${worker ? "worker thread" : "same thread"})`, async () => {
-    const dir = await Deno.makeTempDir();
+    const dir = removedAtUnload(await Deno.makeTempDir());
     const csv = `${dir}/w.csv`;
     const file = await Deno.open(csv, { write: true, create: true });
     for (

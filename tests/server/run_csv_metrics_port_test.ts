@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { sseEvents } from "./_fixtures.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
@@ -62,7 +63,7 @@ async function startRunCsv(csv: string, extra: string[] = []): Promise<{
 }
 
 Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   const OPS = 600_000;
   const run = await startRunCsv(await generate(dir, OPS, 100_000), ["--log-json"]);
   try {
@@ -90,7 +91,7 @@ Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/st
 });
 
 Deno.test("hashmap-cli run-csv --metrics-port answers /api/probe between chunks when ticks are rare", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   // 12M puts of a few keys, then the one put of LAST: a probe for LAST finds it only after the
   // replay, so `found` tells whether the probe was answered during it.
   const csv = `${dir}/w.csv`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { replayTicks } from "./_fixtures.ts";
-import { waitFor } from "../_helpers.ts";
+import { removedAtUnload, waitFor } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -98,7 +98,7 @@ async function generate(path: string, ops: number): Promise<void> {
 }
 
 Deno.test("hashmap-cli serve follows a source file behind a token and stops on SIGTERM", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   const src = `${dir}/metrics.ndjson`;
   const cmp = `${dir}/ab.json`;
   await Deno.writeTextFile(src, line(0) + line(1));
@@ -203,7 +203,7 @@ Deno.test("hashmap-cli serve on a port in use is IO naming the address", async (
 });
 
 Deno.test("hashmap-cli serve logs the cause of a 500 that the client sees only as Internal", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   // A snapshot directory that is not there is refused at start-up ...
   const bad = await runToEnd(["--port", "auto"], { ADHASH_SNAPSHOT_DIR: `${dir}/snaps` });
   assert.equal(bad.code, 2, bad.stderr);
@@ -225,7 +225,7 @@ Deno.test("hashmap-cli serve logs the cause of a 500 that the client sees only a
 });
 
 Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on SIGTERM", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
   try {
     await generate(`${dir}/w.csv`, 2_000);
     // The serve task's permissions plus what the job service needs.
@@ -276,7 +276,7 @@ Deno.test({
   name: "hashmap-cli serve stops in order on SIGHUP and SIGINT, cancelling a running job",
   ignore: Deno.build.os === "windows",
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+    const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
     try {
       await generate(`${dir}/w.csv`, 3_000_000);
       for (const signal of ["SIGHUP", "SIGINT"] as const) {
@@ -319,7 +319,7 @@ function unprivileged(): string[] {
 }
 
 Deno.test("hashmap-cli serve --job-root answers jobs naming files the system or Deno refuses with 400 or 403", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
   try {
     await Deno.mkdir(`${dir}/locked`);
     await generate(`${dir}/locked/w.csv`, 100);
@@ -370,7 +370,7 @@ Deno.test("hashmap-cli serve --job-root answers jobs naming files the system or 
 });
 
 Deno.test("hashmap-cli serve --job-root refuses to start unsafely or without its permissions", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
   try {
     const open = await runToEnd(["--host", "0.0.0.0", "--job-root", dir], {}, [
       `--allow-write=${dir}`,
@@ -410,7 +410,7 @@ Deno.test("hashmap-cli serve --job-root refuses to start unsafely or without its
 });
 
 Deno.test("hashmap-cli serve stopped with running and waiting jobs cancels them and leaves no process", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+  const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
   try {
     await generate(`${dir}/big.csv`, 1_000_000);
     const r = await startServe(
@@ -500,7 +500,7 @@ Deno.test({
   name: "hashmap-cli serve records how a job ended when no file can be added beside it (full disk)",
   ignore: Deno.build.os === "windows",
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" });
+    const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
     let jobDir = "";
     try {
       await generate(`${dir}/w.csv`, 2_000_000);

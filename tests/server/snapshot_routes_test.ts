@@ -4,9 +4,10 @@ import { createMap } from "../../src/core/factory.ts";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { saveSnapshot } from "../../src/snapshot/mod.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 async function withSnapshotDir(fn: (dir: string, outside: string) => Promise<void>): Promise<void> {
-  const base = await Deno.makeTempDir({ prefix: "adhash_srv_" });
+  const base = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_srv_" }));
   const dir = `${base}/snaps`;
   await Deno.mkdir(dir);
   const map = createMap<unknown>("fast-lookup");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { followSource } from "../../src/server/source.ts";
 import { replayTicks } from "./_fixtures.ts";
-import { waitFor, withTempDir } from "../_helpers.ts";
+import { removedAtUnload, waitFor, withTempDir } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
 const line = (i: number): string => JSON.stringify(ticks[i]) + "\n";
@@ -33,7 +33,7 @@ Deno.test("followSource() reads a file once, skipping bad lines with a warning",
 });
 
 Deno.test("followSource() with follow picks up appended lines and waits for a line's end", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   const path = `${dir}/m.ndjson`;
   await Deno.writeTextFile(path, line(0));
   const hub = new MetricsHub();
@@ -61,7 +61,7 @@ Deno.test("followSource() with follow picks up appended lines and waits for a li
 });
 
 Deno.test("followSource() with follow handles rotation and truncation", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   const path = `${dir}/m.ndjson`;
   await Deno.writeTextFile(path, line(0) + line(1) + line(2));
   const hub = new MetricsHub();
@@ -118,7 +118,7 @@ Deno.test("followSource() skips an overlong line once, to its newline, keeping l
 });
 
 Deno.test("followSource() with follow skips an overlong line arriving over several polls once", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   const path = `${dir}/m.ndjson`;
   await Deno.writeTextFile(path, line(0));
   const hub = new MetricsHub();
@@ -161,7 +161,7 @@ Deno.test("followSource() skips ticks validate-metrics rejects, so /metrics has 
   byType.ops_by_type.put += 1;
   // A new run written to the same file: ops and t start again. Each tick is valid on its own.
   const restart = structuredClone(ticks[0]!);
-  const dir = await Deno.makeTempDir();
+  const dir = removedAtUnload(await Deno.makeTempDir());
   try {
     const path = `${dir}/m.ndjson`;
     await Deno.writeTextFile(

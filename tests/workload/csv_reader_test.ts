@@ -10,6 +10,7 @@ import {
   type ReadWorkloadOptions,
 } from "../../src/workload/csv_reader.ts";
 import { BadInputError, IOError } from "../../src/errors.ts";
+import { removedAtUnload } from "../_helpers.ts";
 
 /** A reader over `bytes` that returns at most `chunk` bytes per read. */
 function bytesReader(bytes: Uint8Array, chunk: number): ByteReader {
@@ -246,7 +247,7 @@ Deno.test({
   name: "readWorkload() opens a FIFO without blocking the thread while it waits for a writer",
   ignore: Deno.build.os === "windows",
   fn: async () => {
-    const dir = await Deno.makeTempDir();
+    const dir = removedAtUnload(await Deno.makeTempDir());
     const fifo = `${dir}/w.fifo`;
     try {
       const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
@@ -391,7 +392,7 @@ Deno.test("readWorkload() drops whitespace around a quoted field, as it always h
 });
 
 Deno.test("readWorkload() of a file cut short while it is read throws IOError, not a shorter workload", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = removedAtUnload(Deno.makeTempDirSync());
   try {
     const path = `${dir}/w.csv`;
     const rows = ["op,key,value"];

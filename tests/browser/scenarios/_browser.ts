@@ -2,6 +2,7 @@
 // with a fresh profile.
 import { Buffer } from "node:buffer";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { removedAtUnload } from "../../_helpers.ts";
 
 /** Where Chromium is looked for when `ADHASH_CHROMIUM` does not name it. */
 const CANDIDATES = [
@@ -25,7 +26,7 @@ export const CHROMIUM: string = Deno.env.get("ADHASH_CHROMIUM") ??
 
 /** A headless browser context with a throwaway profile; close() removes the profile. */
 export async function launchBrowser(): Promise<{ ctx: BrowserContext; close(): Promise<void> }> {
-  const profile = await Deno.makeTempDir({ prefix: "adhash_chromium_" });
+  const profile = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_chromium_" }));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

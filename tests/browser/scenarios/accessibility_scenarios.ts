@@ -7,6 +7,7 @@ import { JobService } from "../../../src/server/jobs.ts";
 import { startMetricsServer } from "../../../src/server/start.ts";
 import { replayTicks } from "../../server/_fixtures.ts";
 import { type G, launchBrowser, loadTraceFile, watchErrors } from "./_browser.ts";
+import { removedAtUnload } from "../../_helpers.ts";
 
 // Jobs that run until cancelled: their buttons stay in the table while it refreshes.
 const SLOW_JOB = new URL("../../server/_slow_job.ts", import.meta.url).href;
@@ -133,7 +134,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_a11y_" });
+    const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_dash_a11y_" }));
     await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,a,1\n");
     const jobs = await JobService.open({ root: `${dir}/jobs`, inputDir: dir, script: SLOW_JOB });
     const hub = new MetricsHub({

@@ -14,6 +14,7 @@ import { ProfileReport } from "../../../src/contracts/profile.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../../src/workload/generate.ts";
 import { makeBatches } from "../../server/_fixtures.ts";
 import { type G, launchBrowser, loadTraceFile, watchErrors } from "./_browser.ts";
+import { removedAtUnload } from "../../_helpers.ts";
 
 // Screenshots go where the wrapper test says (a temp dir, or docs/screenshots/ when updating).
 const SHOTS = (Deno.env.get("ADHASH_SCREENSHOT_DIR") ??
@@ -42,7 +43,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_" });
+    const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_dash_" }));
     const hub = new MetricsHub({
       compare: {
         baseline: { label: "fast-insert", ops_per_second: 812000, latency_ms: { p99: 0.004 } },
@@ -471,7 +472,7 @@ Deno.test({
     const hub = new MetricsHub();
     let live: ReturnType<typeof liveReplay> | undefined;
     const token = "browser-token-123";
-    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_token_" });
+    const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_dash_token_" }));
     await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,a,1\nget,a,\n");
     const jobs = await JobService.open({ root: `${dir}/jobs`, inputDir: dir });
     const server = await startMetricsServer({ hub, port: "auto", token, jobs });
@@ -670,7 +671,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const dir = await Deno.makeTempDir({ prefix: "adhash_dash_probe_" });
+    const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_dash_probe_" }));
     // A Robin Hood table whose deletions leave tombstones, below its load limit.
     const tombs = new RobinHoodMap<number>({ deletion: "tombstone" });
     for (let i = 0; i < 50; i++) tombs.set(`K${i}`, i);
