@@ -595,12 +595,13 @@
     if (missed <= 0) return;
     const limit = Math.min(missed + 1, state.historyLimit);
     const { ticks } = await api(`/api/metrics/history?limit=${limit}`, signal);
-    const have = new Set(state.ticks.map((t) => `${t.t}/${t.ops}`));
+    const key = (t) => `${t.t}/${t.ops}`;
+    const have = new Set(state.ticks.map(key));
     // Only into the run shown (the history has a tick of it), and only older than the newest
     // tick shown: the stream delivers the newer ones itself.
-    if (!ticks.some((t) => have.has(`${t.t}/${t.ops}`))) return;
+    if (!ticks.some((t) => have.has(key(t)))) return;
     const newest = state.ticks[state.ticks.length - 1].t;
-    const gaps = ticks.filter((t) => t.t < newest && !have.has(`${t.t}/${t.ops}`));
+    const gaps = ticks.filter((t) => t.t < newest && !have.has(key(t)));
     if (gaps.length === 0) return;
     const chosen = state.selected >= 0 ? state.ticks[state.selected] : null;
     state.ticks = [...state.ticks, ...gaps].sort((a, b) => a.t - b.t).slice(-state.historyLimit);
