@@ -223,8 +223,6 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private rh: RobinHoodMap<V> | null = null;
   private cursor = 0;
   private steps = 0;
-  /** Set while a step moves entries (see {@linkcode step}). */
-  private stepping = false;
   /**
    * Moves one entry into the target. Made once per migration: a closure made per step was
    * measured 6% slower per moved entry (chaining -> Robin Hood, 4 alternating runs). `value`
@@ -236,6 +234,12 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private reason = "";
   private rest = 0;
   private listeners: MapEventListener[] = [];
+  /**
+   * Rebuilds a table reported from inside its own method (its `set`, or a migration step
+   * moving entries into it), delivered once this map's operation is done: a listener that used
+   * the map there found it half-way through that operation.
+   */
+  private held: Array<[MapEvent["type"], BackendName, string, number, number]> | null = null;
   private migrationCount = 0;
   private compactionCount = 0;
 
@@ -285,11 +289,12 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return Math.min(16, Math.max(1, 1.25 * this.current.maxLfChaining));
   }
 
-  /** Reports the table's own rebuilds as this map's events. */
+  /** Reports the table's own rebuilds as this map's events, held until the operation ends. */
   private hook<B extends Backend<V>>(b: B): B {
     b.onRebuild = (type: "resize" | "compaction", _from: number, to: number, reason: string) => {
       if (type === "compaction") this.compactionCount++;
-      this.emit(type, b.backend, b.backend, reason, to);
+      if (this.listeners.length === 0) return;
+      (this.held ??= []).push([type, b.backend, reason, to, Date.now()]);
     };
     return b;
   }
@@ -321,12 +326,10 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * Subscribes to events; returns a function that removes this subscription (once, even when
    * the same function is subscribed twice). Throws TypeError when `listener` is not a function.
    *
-   * A listener runs inside the operation that caused the event. If it throws, the operation
-   * still completes (no write is lost) and the error is rethrown on a microtask, as an uncaught
-   * error, as an `EventTarget` listener's is. A migration target's `resize` or `compaction`
-   * comes in the middle of moving entries: a listener that then uses the map in a way that
-   * moves the migration on (a read or write, iteration, `finishMigration()`, `compact()`) gets a
-   * TypeError, and the map is unchanged by it; defer such calls with `queueMicrotask`.
+   * A listener runs at the end of the operation that caused the event, before it returns (a
+   * migration step's events before the read or write it came with), and may use the map as it
+   * likes. If it throws, the operation still completes (no write is lost) and the error is
+   * rethrown on a microtask, as an uncaught error, as an `EventTarget` listener's is.
    */
   onEvent(listener: MapEventListener): () => void {
     if (typeof listener !== "function") {
@@ -343,16 +346,21 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     };
   }
 
-  /** Sends an event to the listeners; builds nothing when there are none. */
+  /**
+   * Sends an event to the listeners, after the held ones (which came first); builds nothing when
+   * there are none.
+   */
   private emit(
     type: MapEvent["type"],
     from: BackendName,
     to: BackendName,
     reason: string,
     capacity: number,
+    time = Date.now(),
   ): void {
+    if (this.held !== null) this.deliverHeld();
     if (this.listeners.length === 0) return;
-    const event: MapEvent = { type, from, to, reason, time: Date.now(), size: this.size, capacity };
+    const event: MapEvent = { type, from, to, reason, time, size: this.size, capacity };
     for (const l of this.listeners) {
       try {
         l(event);
@@ -361,6 +369,15 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
           throw err;
         });
       }
+    }
+  }
+
+  /** Sends the held rebuilds (see {@linkcode held}), each time the map is consistent again. */
+  private deliverHeld(): void {
+    const held = this.held!;
+    this.held = null;
+    for (const [type, backend, reason, capacity, time] of held) {
+      this.emit(type, backend, backend, reason, capacity, time);
     }
   }
 
@@ -427,6 +444,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.step();
     if (this.target === null) this.active.set(key, value);
     else if (!this.active.update(key, value)) this.target.set(key, value);
+    if (this.held !== null) this.deliverHeld();
     return this;
   }
 
@@ -448,21 +466,29 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return this.target !== null && this.target.delete(key);
   }
 
-  /** {@linkcode afterWrite} on the fast path: the same checks in the same order. */
+  /**
+   * {@linkcode afterWrite} on the fast path: the same checks in the same order. A table rebuilds
+   * itself only in a write that changed its size, so this is where its event is delivered.
+   */
   private afterRhWrite(rh: RobinHoodMap<V>): void {
     const full = rh.size + rh.tombstones >= Math.floor(rh.capacity * RH_GROW_AT);
     if (this.rest > 0) {
       this.rest--;
       if (full) this.regrowIfFull();
-      return;
-    }
-    if (full || rh.avgProbe > this.current.maxAvgProbeRobinhood || rh.tombstones > 0) {
+    } else if (full || rh.avgProbe > this.current.maxAvgProbeRobinhood || rh.tombstones > 0) {
       this.afterWrite();
     }
+    if (this.held !== null) this.deliverHeld();
   }
 
-  /** Applies the policy after a write that changed the size. */
+  /** Applies the policy after a write that changed the size, then delivers held events. */
   private afterWrite(): void {
+    this.applyPolicy();
+    if (this.held !== null) this.deliverHeld();
+  }
+
+  /** Starts a migration, a resize or a compaction if the policy calls for one. */
+  private applyPolicy(): void {
     if (this.rest > 0) {
       this.rest--;
       this.regrowIfFull();
@@ -566,23 +592,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** One bounded unit of migration work. */
   private step(): void {
-    // A step re-entered from a listener (the target's own rebuild event, mid-drain) would start
-    // from the cursor before the entry in flight and move it twice.
-    if (this.stepping) {
-      throw new TypeError(
-        "AdaptiveMap: a listener used the map while a migration step was moving entries; " +
-          "defer the call (queueMicrotask)",
-      );
-    }
     // Ramp up: the first step of a cold process ran 1.4-1.9 ms at full size (unoptimised code).
     const batch = Math.min(this.current.incrementalBatch, 64 << Math.min(this.steps++ >> 2, 16));
-    this.stepping = true;
-    try {
-      this.cursor = this.active.drain(this.cursor, batch, this.sink);
-    } finally {
-      this.stepping = false;
-    }
+    this.cursor = this.active.drain(this.cursor, batch, this.sink);
     if (this.active.size === 0) this.finish();
+    else if (this.held !== null) this.deliverHeld();
   }
 
   /** Swaps in the target; what the migration was follows from the two tables. */
@@ -621,6 +635,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   compact(): void {
     this.finishMigration();
     if (this.active instanceof RobinHoodMap) this.active.compact();
+    if (this.held !== null) this.deliverHeld();
   }
 
   /** Removes every entry and starts again on the starting backend; counters are kept. */

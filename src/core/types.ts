@@ -52,7 +52,7 @@ export interface MapEvent {
   reason: string;
   /** `Date.now()` when it happened. */
   time: number;
-  /** Entries in the map at that moment. */
+  /** Entries in the map when the listener runs (at the end of the operation that caused it). */
   size: number;
   /** Capacity after the event (for resize: the new capacity). */
   capacity: number;
