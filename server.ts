@@ -44,6 +44,8 @@ export {
   type JobStatus,
 } from "./src/server/jobs.ts";
 export type { ProbeOptions } from "./src/server/probe_routes.ts";
+// The types the exports above take and return, so that callers can name them.
+export type { Alert, MetricsTick, TickEvent } from "./src/contracts/metrics.ts";
 export type { RateLimitOptions } from "./src/server/security.ts";
 
 if (import.meta.main) {
