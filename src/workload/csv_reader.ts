@@ -421,6 +421,15 @@ class Scanner {
       }
       if (blank) throw bad(`PUT missing value at line ${line}`);
       value = decode(buf, vs, ve, line);
+    } else if (n > this.colValue) {
+      // A get's or del's value is ignored, but must be UTF-8 all the same (as a quoted row's).
+      const vs = fs[this.colValue]!, ve = fe[this.colValue]!;
+      for (let j = vs; j < ve; j++) {
+        if (buf[j]! >= 0x80) {
+          decode(buf, vs, ve, line);
+          break;
+        }
+      }
     }
     this.#push(op, decode(buf, ks, ke, line), value);
     this.line++;
@@ -679,10 +688,13 @@ export async function* readWorkload(
         pos = 0;
       }
       if (end === buf.length) {
-        if (buf.length >= maxRowBytes) {
+        // The unfinished row fills the buffer. A row of maxRowBytes needs room for its line end
+        // too: one byte more, and a second only when that byte is the "\r" of a "\r\n".
+        const room = maxRowBytes + (end > maxRowBytes && buf[maxRowBytes] === 0x0d ? 2 : 1);
+        if (buf.length >= room) {
           throw bad(`Row longer than ${maxRowBytes} bytes at line ${scanner.line}`);
         }
-        const bigger = new Uint8Array(buf.length * 2);
+        const bigger = new Uint8Array(Math.min(buf.length * 2, room));
         bigger.set(buf.subarray(0, end));
         buf = bigger;
       }

@@ -134,6 +134,9 @@ Deno.test("readWorkload() refuses invalid UTF-8 with its line instead of merging
     // A row is numbered by the line it starts on, quoted line breaks or not.
     [bytes('op,key,value\nput,"x\ny', [0xfe], '",1\n'), "Invalid UTF-8 at line 2"],
     [bytes("op,k", [0xff], "y,value\n"), "Invalid UTF-8 at line 1"],
+    // A get's or del's value is ignored, but is UTF-8 too, quoted or not.
+    [bytes("op,key,value\nget,a,", [0xff], "\n"), "Invalid UTF-8 at line 2"],
+    [bytes('op,key,value\ndel,a,"', [0xff], '"\n'), "Invalid UTF-8 at line 2"],
   ];
   for (const [input, message] of cases) {
     await assert.rejects(() => readAll(input), (err: unknown) => {
@@ -143,8 +146,8 @@ Deno.test("readWorkload() refuses invalid UTF-8 with its line instead of merging
     });
   }
   // Valid multi-byte UTF-8 still reads, quoted or not.
-  const { rows } = await readAll('op,key,value\nput,café,1\nput,"été",2\n');
-  assert.deepEqual(rows, [["put", "café", "1"], ["put", "été", "2"]]);
+  const { rows } = await readAll('op,key,value\nput,café,1\nput,"été",2\nget,a,été\n');
+  assert.deepEqual(rows, [["put", "café", "1"], ["put", "été", "2"], ["get", "a", ""]]);
 });
 
 Deno.test("readWorkload() enforces the row and byte limits", async () => {
@@ -279,6 +282,26 @@ Deno.test("readWorkload() refuses rows longer than maxRowBytes", async () => {
     "Row longer than 64 bytes at line 2",
     { chunkSize: 16, maxRowBytes: 64 },
   );
+});
+
+Deno.test("readWorkload() takes rows of exactly maxRowBytes, whatever their line end", async () => {
+  // A row of exactly the limit was refused: its line end did not fit in the buffer.
+  const row = (n: number) => `put,k,${"v".repeat(n - 6)}`;
+  for (const end of ["\n", "\r\n", ""]) {
+    for (const chunkSize of [16, 1 << 20]) {
+      const input = `op,key,value\n${row(64)}${end}`;
+      const { rows } = await readAll(input, { chunkSize, maxRowBytes: 64, readChunk: 7 });
+      assert.equal(rows[0]![2].length, 58, JSON.stringify(end));
+    }
+    await rejects(`op,key,value\n${row(65)}${end}`, "Row longer than 64 bytes at line 2", {
+      chunkSize: 16,
+      maxRowBytes: 64,
+    });
+  }
+  // The default: 1 MiB.
+  const { rows } = await readAll(`op,key,value\n${row(1 << 20)}\r\n`);
+  assert.equal(rows.length, 1);
+  await rejects(`op,key,value\n${row((1 << 20) + 1)}\n`, "Row longer than 1048576 bytes at line 2");
 });
 
 Deno.test("readWorkload() streams in batches without holding the file", async () => {
