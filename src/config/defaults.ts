@@ -19,4 +19,4 @@ export const WATCHDOG_DEFAULTS: Readonly<{
 });
 
 /** Environment variables that override configuration keys. */
-export const OVERRIDE_VAR: RegExp = /^(ADAPTIVE|WATCHDOG)_(.+)$/;
+export const OVERRIDE_VAR: RegExp = /^(ADAPTIVE|WATCHDOG)_(.*)$/;

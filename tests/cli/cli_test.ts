@@ -122,6 +122,7 @@ Deno.test("cli config errors are BadInput envelopes naming the key", async () =>
     [[], { ADHASH_CONFIG: `${dir}/unknown.toml` }, /adaptive\.max_lf/],
     [[], { ADAPTIVE_MAX_LF_CHAINING: "lots" }, /ADAPTIVE_MAX_LF_CHAINING/],
     [[], { WATCHDOG_NOPE: "1" }, /WATCHDOG_NOPE/],
+    [[], { ADAPTIVE_: "lots" }, /Unknown environment override ADAPTIVE_ /],
   ];
   for (const [flags, env, detail] of cases) {
     const r = await runCli(["run-csv", "--csv", csv, ...flags], { env });
