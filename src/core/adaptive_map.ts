@@ -803,7 +803,15 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Restores {@linkcode exportState}; throws RangeError or TypeError for impossible states. */
   static fromState<V>(state: AdaptiveState): AdaptiveMap<V> {
-    const m = new AdaptiveMap<V>(state.policy);
+    // Made on the smallest tables, which the restored ones replace: a table of the policy's
+    // initial size (up to 2^24 slots) was built only to be dropped.
+    const m = new AdaptiveMap<V>({
+      ...state.policy,
+      initialCapacityRh: 1,
+      initialBuckets: 1,
+      groupsPerBucket: 1,
+    });
+    m.current = Object.freeze(validatePolicy({ ...DEFAULT_POLICY, ...state.policy }));
     m.active = m.hook(restoreBackend<V>(state.active));
     if (state.target !== null) {
       const t = m.hook(restoreBackend<V>(state.target));

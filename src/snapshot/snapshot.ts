@@ -42,7 +42,7 @@ import {
   encodeStateChunks,
   MalformedPayloadError,
 } from "./codec.ts";
-import { soundState } from "./repair.ts";
+import { rebuildFromState, soundState } from "./repair.ts";
 
 /**
  * Default limit on a table's declared size (buckets or slots) when loading: 2^30, the largest
@@ -61,7 +61,7 @@ export const SLOTS_PER_ENTRY: number = 64;
 
 /**
  * Why `state` breaks the table budget, or null: every table it declares (and an adaptive map's
- * initial table, which loading builds too) has at most max({@linkcode FREE_SLOTS},
+ * initial tables, which `clear()` and migrations build) has at most max({@linkcode FREE_SLOTS},
  * {@linkcode SLOTS_PER_ENTRY} x the entries and tombstones of the whole map) slots or buckets.
  * Loading a table sets up storage for each slot (a chaining table's buckets cost little memory
  * but are walked), so this keeps what a snapshot costs to load in proportion to what it
@@ -90,7 +90,7 @@ export function checkTableBudget(state: MapState, freeSlots = FREE_SLOTS): strin
     else ch(`${where}chaining table`, t.bucketCount);
   }
   if (state.kind === "adaptive") {
-    // Both: the map starts on one, and a migration builds the other at its initial size.
+    // Both: clear() starts again on one, and a migration builds the other at its initial size.
     const p = state.policy;
     rh("adaptive policy's initial Robin Hood table", p.initialCapacityRh);
     ch("adaptive policy's initial chaining table", p.initialBuckets * p.groupsPerBucket);
@@ -450,18 +450,30 @@ export function restoreDecoded(
   options: Pick<DecodeOptions, "checkInvariants"> = {},
 ): DecodedSnapshot {
   const { state } = raw;
+  const check = options.checkInvariants ?? true;
   const sound = soundState(state);
+  const problems = [...sound.problems];
   let map: AnyMap<unknown>;
   try {
     map = restoreMap<unknown>(sound.state);
+    problems.push(...map.checkInvariants());
   } catch (err) {
-    throw new InvariantError(
-      `Snapshot map breaks its invariants: ${messageOf(err)}`,
-      { cause: err, hint: REPAIR_HINT },
+    if (check) {
+      throw new InvariantError(
+        `Snapshot map breaks its invariants: ${messageOf(err)}`,
+        { cause: err, hint: REPAIR_HINT },
+      );
+    }
+    // A table that cannot even be built (a key stored twice, say) is still described, as the
+    // map its readable entries make: what `verify-snapshot --repair` would write.
+    map = rebuildFromState(state).map;
+    problems.push(
+      messageOf(err),
+      "the table cannot be built as stored: its figures and entries are those of the map " +
+        "rebuilt from its readable entries (verify-snapshot --repair)",
     );
   }
-  const problems = [...sound.problems, ...map.checkInvariants()];
-  if (problems.length > 0 && (options.checkInvariants ?? true)) {
+  if (problems.length > 0 && check) {
     throw new InvariantError(
       `Snapshot map breaks its invariants: ${problems.slice(0, 5).join("; ")}${
         problems.length > 5 ? `; and ${problems.length - 5} more` : ""

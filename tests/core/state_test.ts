@@ -3,6 +3,7 @@ import {
   AdaptiveMap,
   type AnyMap,
   ChainingMap,
+  DEFAULT_POLICY,
   hashKey,
   indexFor,
   type MapState,
@@ -69,6 +70,33 @@ Deno.test("restoreMap() resumes an adaptive map in the middle of a migration", (
   assert.deepEqual(new Map(copy), new Map(m));
   assert.equal(copy.backend, "robinhood");
   assert.equal(copy.migrations, m.migrations);
+});
+
+Deno.test("AdaptiveMap.fromState() keeps the policy but builds no table of its initial size", () => {
+  // Loading built the initial table the restored one replaces: 2^22 slots, ~100 MB, for a
+  // snapshot of one entry.
+  const source = new RobinHoodMap<number>();
+  source.set("a", 1);
+  const state = {
+    kind: "adaptive" as const,
+    policy: { ...DEFAULT_POLICY, startBackend: "robinhood" as const, initialCapacityRh: 2 ** 22 },
+    active: source.exportState(),
+    target: null,
+    migrations: 0,
+    compactions: 0,
+  };
+  const used = () => {
+    const u = Deno.memoryUsage();
+    return u.heapUsed + u.external;
+  };
+  const before = used();
+  const m = AdaptiveMap.fromState<number>(state);
+  const grew = used() - before;
+  assert.ok(grew < 16 << 20, `loading one entry took ${(grew / 2 ** 20).toFixed(1)} MB`);
+  assert.deepEqual(m.policy, state.policy);
+  assert.equal(m.stats().capacity, source.capacity);
+  m.clear();
+  assert.equal(m.stats().capacity, 2 ** 22, "clear() starts again at the policy's size");
 });
 
 Deno.test("RobinHoodMap.fromState() refuses impossible tables and reports broken order", () => {

@@ -4,6 +4,8 @@ import { createMap } from "../../src/core/factory.ts";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { saveSnapshot } from "../../src/snapshot/mod.ts";
+import { encodeState } from "../../src/snapshot/codec.ts";
+import { packSnapshot } from "../../src/snapshot/format.ts";
 import { removedAtUnload } from "../_helpers.ts";
 
 async function withSnapshotDir(fn: (dir: string, outside: string) => Promise<void>): Promise<void> {
@@ -55,6 +57,25 @@ Deno.test("createApp() inspects a snapshot from ADHASH_SNAPSHOT_DIR", async () =
     assert.equal(ins.entries.shown.length, 3);
     assert.deepEqual(ins.lookup.found, true);
     assert.equal(ins.lookup.value, 7);
+  });
+});
+
+Deno.test("createApp() describes a snapshot whose table cannot be built as stored", async () => {
+  await withSnapshotDir(async (dir) => {
+    const state = {
+      kind: "chaining" as const,
+      bucketCount: 8,
+      maxLoadFactor: 1,
+      keys: ["a", "a"],
+      values: [1, 2],
+    };
+    await Deno.writeFile(`${dir}/twice.adhsnap`, packSnapshot(encodeState(state), { key: null }));
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const res = await app.request("/api/snapshot?name=twice.adhsnap");
+    assert.equal(res.status, 200);
+    const ins = (await json(res)).inspection as { invariants: { ok: boolean; problems: string[] } };
+    assert.equal(ins.invariants.ok, false);
+    assert.match(ins.invariants.problems[0]!, /"a" appears twice/);
   });
 });
 

@@ -542,6 +542,35 @@ Deno.test("inspect-snapshot prints header, checksum, stats, preview and lookup",
   }
 });
 
+Deno.test("inspect-snapshot describes a table that cannot be built as stored", async () => {
+  // A chaining table that stores a key twice: the core refuses to build it, and inspecting it
+  // exited 3, though verify-snapshot --repair could rebuild it.
+  const dir = await tempDir();
+  try {
+    const twice = `${dir}/twice.adhsnap`;
+    const state = {
+      kind: "chaining" as const,
+      bucketCount: 8,
+      maxLoadFactor: 1,
+      keys: ["a", "a", "b"],
+      values: [1, 2, 3],
+    };
+    await Deno.writeFile(twice, packSnapshot(encodeState(state), { key: null }));
+    fails(await cli(["verify-snapshot", "--in", twice]), 3, "Invariant", /"a" appears twice/);
+    const r = await cli(["--json", "inspect-snapshot", "--in", twice, "--key", "b"]);
+    assert.equal(r.code, 0, r.stderr);
+    const ins = SnapshotInspectionSchema.parse(json(r, "inspect-snapshot"));
+    assert.equal(ins.invariants.ok, false);
+    assert.match(ins.invariants.problems.join("\n"), /"a" appears twice/);
+    assert.match(ins.invariants.problems.join("\n"), /cannot be built as stored/);
+    assert.equal(ins.configuration.active.entries, 3, "the configuration is the file's");
+    assert.equal(ins.stats.size, 2, "the figures are the rebuilt map's");
+    assert.equal(ins.lookup?.value, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("probe-visualize prints Robin Hood and chaining probe paths and exports trace JSON", async () => {
   const dir = await tempDir();
   try {
