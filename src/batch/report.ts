@@ -14,6 +14,7 @@ import type {
   BatchReport,
 } from "../contracts/batch.ts";
 import { micros, thousands } from "../format.ts";
+import { shellWord } from "../cli/self_command.ts";
 
 type Replay = Extract<BatchJobSummary, { type: "replay" }>;
 
@@ -385,10 +386,9 @@ export interface PlanLine {
 }
 
 /** `arg` as a POSIX shell word; the placeholder `<id>` is shown as it is. */
-function shellWord(arg: string): string {
-  return /^[A-Za-z0-9_\-./=:,@%+]+$/.test(arg.replaceAll("<id>", "id"))
-    ? arg
-    : `'${arg.replace(/'/g, `'\\''`)}'`;
+function planWord(arg: string): string {
+  const plain = arg.replaceAll("<id>", "id");
+  return shellWord(plain) === plain ? arg : shellWord(arg);
 }
 
 /** The plan `batch --dry-run` prints: each job and the command line it would run. */
@@ -402,7 +402,7 @@ export function renderPlan(
   ];
   for (const l of lines) {
     const limit = l.timeout_seconds === null ? "no timeout" : `timeout ${l.timeout_seconds} s`;
-    out.push(`  ${l.name}  ${l.kind}  ${limit}`, `    ${l.argv.map(shellWord).join(" ")}`);
+    out.push(`  ${l.name}  ${l.kind}  ${limit}`, `    ${l.argv.map(planWord).join(" ")}`);
   }
   return `${out.join("\n")}\n`;
 }

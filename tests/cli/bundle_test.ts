@@ -73,6 +73,45 @@ Deno.test("the bundled hashmap-cli generates, replays and validates outside the 
   }
 });
 
+Deno.test("the bundled hashmap-cli's demo ends with commands that work outside the source tree", async () => {
+  // They read `deno task ...`, which needs the project's deno.json.
+  const dir = removedAtUnload(await Deno.makeTempDir());
+  try {
+    const cli = await bundle(dir);
+    const demo = await runScript(cli, ["demo", "--ops", "20000", "--out-dir", "d"], { cwd: dir });
+    assert.equal(demo.code, 0, demo.stderr);
+    const line = (name: string) => new RegExp(`^${name}: +deno (.*)$`, "m").exec(demo.stdout)?.[1];
+    const validate = line("validate");
+    assert.equal(validate, `run --allow-read ${cli} validate-metrics d/adaptive/metrics.ndjson`);
+    const v = await new Deno.Command(Deno.execPath(), {
+      args: validate.split(" "),
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(v.code, 0, new TextDecoder().decode(v.stderr));
+    assert.match(new TextDecoder().decode(v.stdout), /^OK: \d+ metrics\.v1 ticks valid/);
+
+    const dashboard = line("dashboard");
+    const perms = "--allow-read --allow-env --allow-net --allow-sys";
+    assert.equal(dashboard, `run ${perms} ${cli} serve --source d/adaptive/metrics.ndjson`);
+    const server = new Deno.Command(Deno.execPath(), {
+      args: [...dashboard.split(" "), "--port", "auto"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await reader.read();
+    server.kill("SIGTERM");
+    await reader.cancel();
+    assert.equal((await server.status).code, 0);
+    assert.match(String(first.value), /^Dashboard: http:\/\/localhost:\d+\//);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the bundled hashmap-cli serves the embedded dashboard with no files beside it", async () => {
   const dir = removedAtUnload(await Deno.makeTempDir());
   const cli = await bundle(dir);

@@ -596,6 +596,12 @@ Deno.test("demo generates a workload and compares the three backends", async () 
     assert.match(r.stdout, new RegExp(label.replace(/[()]/g, "\\$&")));
   }
   assert.match(r.stdout, /ops\/s +p50 µs +p99 µs +final backend +migrations +bytes\/entry/);
+  // In the source tree, the follow-up commands are its tasks.
+  assert.match(
+    r.stdout,
+    new RegExp(`^validate: +deno task cli validate-metrics ${dir}/adaptive/`, "m"),
+  );
+  assert.match(r.stdout, new RegExp(`^dashboard: +deno task serve --source ${dir}/adaptive/`, "m"));
   for (const mode of ["adaptive", "fast-insert", "fast-lookup"]) {
     assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${dir}/${mode}/metrics.ndjson`));
     const v = await runCli(["validate-metrics", `${dir}/${mode}/metrics.ndjson`]);

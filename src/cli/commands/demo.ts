@@ -24,6 +24,7 @@ import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags } from "./run_csv.ts
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
 import { checkOutputDirs, checkOutputFiles } from "../paths.ts";
+import { selfCommand, shellWord } from "../self_command.ts";
 
 /** The demo workload: Zipf(1.1) over 100k keys, 50% get, 20% of writes are deletes. */
 export const DEMO_WORKLOAD = Object.freeze({
@@ -158,6 +159,7 @@ export function registerDemoCommand(program: Command): void {
         throw err;
       }
       const table = formatDemoTable(rows);
+      const metricsFile = under("adaptive/metrics.ndjson");
       emitSuccess(
         cmd,
         {
@@ -185,8 +187,8 @@ export function registerDemoCommand(program: Command): void {
             ...rows.map(({ mode, s }) =>
               `metrics (${mode}): ${s.metrics_file}  summary: ${under(`${mode}/summary.json`)}`
             ),
-            `validate:  deno task cli validate-metrics ${under("adaptive/metrics.ndjson")}`,
-            `dashboard: deno task serve --source ${under("adaptive/metrics.ndjson")}`,
+            `validate:  ${selfCommand("validate-metrics")} ${shellWord(metricsFile)}`,
+            `dashboard: ${selfCommand("serve")} --source ${shellWord(metricsFile)}`,
           ].join("\n"),
       );
     });

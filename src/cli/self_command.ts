@@ -1,0 +1,44 @@
+/**
+ * The command lines a command suggests to run next (`demo` ends with two): they must work for
+ * whoever reads them, whether this program is the source tree's `cli.ts`, a compiled
+ * `hashmap-cli` or a bundle.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** `arg` as a POSIX shell word: as it is when it needs no quoting, else in single quotes. */
+export function shellWord(arg: string): string {
+  return /^[A-Za-z0-9_\-./=:,@%+]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Permissions `deno run` needs for each subcommand suggested. */
+const PERMISSIONS: Record<"validate-metrics" | "serve", string> = {
+  "validate-metrics": "--allow-read",
+  serve: "--allow-read --allow-env --allow-net --allow-sys",
+};
+
+/**
+ * How to run `subcommand` with this program: `deno task` in the source tree, the binary itself
+ * when compiled, else `deno run` of the script this process runs (a bundle, say), with the
+ * permissions that subcommand needs. A bundle's users have no `deno.json` for `deno task`.
+ */
+export function selfCommand(subcommand: keyof typeof PERMISSIONS): string {
+  if (Deno.build.standalone) return `${shellWord(Deno.execPath())} ${subcommand}`;
+  const main = new URL(Deno.mainModule);
+  if (main.protocol === "file:" && main.pathname.endsWith("/cli.ts") && inTree(main)) {
+    return subcommand === "serve" ? "deno task serve" : `deno task cli ${subcommand}`;
+  }
+  const script = main.protocol === "file:" ? fileURLToPath(main) : main.href;
+  return `deno run ${PERMISSIONS[subcommand]} ${shellWord(script)} ${subcommand}`;
+}
+
+/** Whether `main` has the project's `deno.json` beside it (its tasks are then at hand). */
+function inTree(main: URL): boolean {
+  try {
+    return Deno.statSync(new URL("deno.json", main)).isFile;
+  } catch {
+    return false;
+  }
+}
