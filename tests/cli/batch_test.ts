@@ -474,13 +474,18 @@ function jobPids(jobsDir: string): number[] {
   return pids;
 }
 
-/** Whether `pid` is still a process running cli.ts. */
-function runsCli(pid: number): boolean {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("cli.ts");
-  } catch {
-    return false;
+/** The pids of `pids` still running cli.ts (`ps`: macOS has no /proc, where this always passed). */
+async function runningCli(pids: number[]): Promise<number[]> {
+  const left: number[] = [];
+  for (const pid of pids) {
+    const r = await new Deno.Command("ps", {
+      args: ["-p", String(pid), "-o", "command="],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (r.code === 0 && new TextDecoder().decode(r.stdout).includes("cli.ts")) left.push(pid);
   }
+  return left;
 }
 
 Deno.test("SIGTERM during a batch cancels its jobs, leaves no job process and exits 143", async () => {
@@ -531,6 +536,6 @@ Deno.test("SIGTERM during a batch cancels its jobs, leaves no job process and ex
     assert.ok(report.counts.cancelled >= 1);
     const pids = jobPids(jobsDir);
     assert.ok(pids.length >= 1);
-    assert.deepEqual(pids.filter(runsCli), [], "no job process left");
+    assert.deepEqual(await runningCli(pids), [], "no job process left");
   });
 });

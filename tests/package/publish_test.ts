@@ -32,9 +32,17 @@ Deno.test("deno publish --dry-run accepts the package and ships only the library
   }
   const stray = files.filter((f) => /^(tests|bench|scripts|web|\.github|\.ci)\//.test(f));
   assert.deepEqual(stray, [], "test, bench and build files stay out of the package");
-  // Of the screenshots, only the README's: the others are ~900 KB the library does not need.
-  const images = files.filter((f) => f.endsWith(".png"));
-  assert.deepEqual(images, ["docs/screenshots/telemetry_light.png"]);
+  // Of the screenshots, those the published pages show (users download only the modules they
+  // import): a page's image missing from the package was broken on JSR.
+  const images = files.filter((f) => f.endsWith(".png")).sort();
+  const shown = new Set<string>();
+  for (const page of files.filter((f) => f.endsWith(".md"))) {
+    const text = await Deno.readTextFile(new URL(page, root));
+    for (const [, src] of text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) {
+      shown.add(new URL(src!, new URL(page, root)).href.slice(root.href.length));
+    }
+  }
+  assert.deepEqual(images, [...shown].sort());
 });
 
 Deno.test("deno doc --lint finds every public symbol documented", async () => {
