@@ -476,7 +476,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       this.rest--;
       if (full) this.regrowIfFull();
     } else if (full || rh.avgProbe > this.current.maxAvgProbeRobinhood || rh.tombstones > 0) {
-      this.afterWrite();
+      this.applyPolicy();
     }
     if (this.held !== null) this.deliverHeld();
   }

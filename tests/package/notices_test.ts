@@ -1,22 +1,14 @@
 // The notices ship with the release binaries, so a dependency added, bumped or dropped without
 // regenerating them would ship a binary whose notices are wrong: the committed file is checked.
 import assert from "node:assert/strict";
+import { deno, root } from "./_deno.ts";
 
-const root = new URL("../../", import.meta.url);
 const NOTICES = "docs/third_party_notices.md";
 
 /** `scripts/notices.ts` with the permissions its regeneration command grants, and `args`. */
-async function notices(...args: string[]): Promise<{ code: number; out: string }> {
+function notices(...args: string[]): Promise<{ code: number; out: string }> {
   const perms = ["--allow-read", "--allow-run=deno", `--allow-write=${NOTICES}`];
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...perms, "scripts/notices.ts", ...args],
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+  return deno("run", ...perms, "scripts/notices.ts", ...args);
 }
 
 Deno.test("notices.ts --check finds the committed notices current", async () => {

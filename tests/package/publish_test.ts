@@ -1,18 +1,5 @@
 import assert from "node:assert/strict";
-
-const root = new URL("../../", import.meta.url);
-
-async function deno(...args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: root,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
-}
+import { deno, root } from "./_deno.ts";
 
 Deno.test("deno publish --dry-run accepts the package and ships only the library's files", async () => {
   // JSR's own checks (slow types, module graph, file list), offline.
