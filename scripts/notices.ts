@@ -26,8 +26,8 @@ export interface Notice {
   license: string;
   /** Where the code is and where its licence text comes from. */
   origin: string;
-  /** The licence text, or null when the package ships none. */
-  text: string | null;
+  /** The licence text. */
+  text: string;
 }
 
 class NoticesFailure extends Error {}
@@ -55,7 +55,6 @@ interface NpmPackage {
   name: string;
   version: string;
   dependencies?: string[];
-  registryUrl?: string;
   localPath?: string;
 }
 
@@ -81,17 +80,10 @@ async function reachablePackages(entry: string): Promise<Located[]> {
     seen.add(id);
     queue.push(...info.npmPackages[id]?.dependencies ?? []);
   }
-  let npmCache: string | undefined;
   const found = new Map<string, Located>();
   for (const id of seen) {
     const pkg = info.npmPackages[id] ?? fail(`deno info lists no npm package ${id}`);
-    let dir = pkg.localPath;
-    if (dir === undefined) {
-      // Older and future Denos may leave localPath out; the cache layout is host/name/version.
-      npmCache ??= String((await denoInfo([])).npmCache);
-      const host = new URL(pkg.registryUrl ?? "https://registry.npmjs.org/").host;
-      dir = `${npmCache}/${host}/${pkg.name}/${pkg.version}`;
-    }
+    const dir = pkg.localPath ?? fail(`deno info gives no directory for ${id}`);
     // Ids differ by peer-dependency suffix for the same code: one entry per name and version.
     found.set(`${pkg.name}@${pkg.version}`, { name: pkg.name, version: pkg.version, dir });
   }
@@ -149,17 +141,8 @@ async function npmNotice(pkg: Located): Promise<Notice> {
     // The old `licenses` array names the licences of a dual-licensed package.
     : manifest.license?.type ?? (manifest.licenses?.map((l) => l.type).join(" OR ") || undefined);
   const files = await licenceFiles(pkg.dir);
-  if (files.length === 0) {
-    console.error(`notices: ${pkg.name} ${pkg.version} ships no licence file`);
-    return {
-      name: pkg.name,
-      version: pkg.version,
-      license: declared ?? "none declared",
-      origin: "npm package; it ships no licence file, so the licence is its package.json's " +
-        "`license` field",
-      text: null,
-    };
-  }
+  // A notice is the licence's own text: a package without one needs a person to find it.
+  if (files.length === 0) fail(`${pkg.name} ${pkg.version} ships no licence file`);
   const text = joinLicences(files);
   return {
     name: pkg.name,
@@ -214,50 +197,25 @@ function fenceFor(text: string): string {
   return "`".repeat(Math.max(3, longest + 1));
 }
 
-/**
- * `text` broken into lines of at most 100 characters, as `deno fmt` wraps Markdown prose (the
- * project's lineWidth), so that the generated file passes `deno fmt --check`. Code spans stay
- * whole, as they do under the formatter.
- */
-function wrap(text: string, indent = ""): string[] {
-  const words = text.match(/(?:`[^`]*`|[^\s`])+/g) ?? [];
-  const lines: string[] = [];
-  let line = "";
-  for (const word of words) {
-    if (line !== "" && line.length + 1 + word.length > 100) {
-      lines.push(line);
-      line = indent + word;
-    } else {
-      line = line === "" ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== "") lines.push(line);
-  return lines;
-}
-
 /** The heading of a notice's section, by which `--check` names what differs. */
 function heading(n: Notice): string {
   return `${n.name} ${n.version}`;
 }
 
-/** The Markdown of the notices file. */
-export function renderNotices(notices: Notice[]): string {
+/** The Markdown of the notices file, formatted as `deno fmt` would (so that the check passes). */
+export async function renderNotices(notices: Notice[]): Promise<string> {
   const lines = [
     "# Third-party notices",
     "",
-    ...wrap(
-      "adhash's release binaries (`deno compile` of `cli.ts`) and its bundle (`deno bundle`) " +
-        "contain the code of the npm packages below, and the dashboard they serve contains the " +
-        "vendored uPlot. Their licences ask that these notices go with every copy: the release " +
-        "workflow uploads this file beside the binaries, and whoever passes on a bundle passes " +
-        "this file on with it.",
-    ),
+    "adhash's release binaries (`deno compile` of `cli.ts`) and its bundle (`deno bundle`) " +
+    "contain the code of the npm packages below, and the dashboard they serve contains the " +
+    "vendored uPlot. Their licences ask that these notices go with every copy: the release " +
+    "workflow uploads this file beside the binaries, and whoever passes on a bundle passes " +
+    "this file on with it.",
     "",
-    ...wrap(
-      "The npm packages are those in the module graph of `cli.ts` (`deno info --json cli.ts`) " +
-        "and their dependencies; packages only the tests and tools use are not shipped and not " +
-        "listed.",
-    ),
+    "The npm packages are those in the module graph of `cli.ts` (`deno info --json cli.ts`) " +
+    "and their dependencies; packages only the tests and tools use are not shipped and not " +
+    "listed.",
     "",
     "Generated by `scripts/notices.ts`; do not edit. Regenerate it with:",
     "",
@@ -268,20 +226,28 @@ export function renderNotices(notices: Notice[]): string {
     "A test fails when this file is not what the script would write.",
   ];
   for (const n of notices) {
-    lines.push("", `## ${heading(n)}`, "", ...wrap(`- Licence: ${n.license}`, "  "));
-    lines.push(...wrap(`- Source: ${n.origin}`, "  "));
-    if (n.text === null) {
-      lines.push(
-        "",
-        ...wrap(`The package ships no licence text; its package.json declares ${n.license}.`),
-      );
-    } else {
-      const fence = fenceFor(n.text);
-      lines.push("", `${fence}text`, n.text, fence);
-    }
+    const fence = fenceFor(n.text);
+    lines.push("", `## ${heading(n)}`, "", `- Licence: ${n.license}`, `- Source: ${n.origin}`);
+    lines.push("", `${fence}text`, n.text, fence);
   }
-  lines.push("");
-  return lines.join("\n");
+  return await formatted(`${lines.join("\n")}\n`);
+}
+
+/** `markdown` through `deno fmt`, with the project's settings. */
+async function formatted(markdown: string): Promise<string> {
+  const child = new Deno.Command("deno", {
+    args: ["fmt", "--ext=md", "-"],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(markdown));
+  await writer.close();
+  const out = await child.output();
+  if (out.code !== 0) fail(`deno fmt failed:\n${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
 }
 
 /** The file's introduction and its sections by heading. */
@@ -327,7 +293,7 @@ async function main(): Promise<void> {
   }
   const out = values.out ?? new URL(OUT, ROOT);
   const shown = values.out ?? OUT;
-  const expected = renderNotices(await collectNotices());
+  const expected = await renderNotices(await collectNotices());
   if (!values.check) {
     await Deno.writeTextFile(out, expected);
     console.log(`wrote ${shown}`);

@@ -205,6 +205,21 @@ Deno.test("run-csv --dry-run validates without replaying", async () => {
   assert.equal(bad.envelope?.detail, "Unknown op 'fly' at line 3");
 });
 
+Deno.test("run-csv --dry-run reads a row of exactly 1 MiB and refuses invalid UTF-8 in a get's value", async () => {
+  const dir = tempDir();
+  const row = `put,k,${"v".repeat((1 << 20) - 6)}`;
+  await Deno.writeTextFile(`${dir}/long.csv`, `op,key,value\n${row}\r\n`);
+  const long = await runCli(["--json", "run-csv", "--csv", `${dir}/long.csv`, "--dry-run"]);
+  assert.equal(long.code, 0, long.stderr);
+  assert.equal(JSON.parse(long.stdout).rows, 1);
+  const bytes = new TextEncoder().encode("op,key,value\nget,k,x\n");
+  bytes[bytes.length - 2] = 0xff;
+  await Deno.writeFile(`${dir}/bad.csv`, bytes);
+  const bad = await runCli(["run-csv", "--csv", `${dir}/bad.csv`, "--dry-run"]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.envelope?.detail, "Invalid UTF-8 at line 2");
+});
+
 Deno.test("run-csv --dry-run reads --snapshot-in as the run would, and reports its mode", async () => {
   const dir = tempDir();
   const csv = await workload(dir, 300);

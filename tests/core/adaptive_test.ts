@@ -267,8 +267,8 @@ Deno.test("AdaptiveMap delivers a table's rebuild only once the operation that c
   // A small Robin Hood table rebuilds itself in place inside its own set(). Listeners that used
   // the map at that moment lost entries (the outer set() went on with the table it had), left a
   // migration that never ended (iteration hung), or lost that set()'s key.
-  // The second case lowers the limit around its writes, so that they start a migration.
-  const cases: Array<[string, Partial<AdaptivePolicy>, MapUse, boolean?]> = [
+  // [name, policy, what the listener does, the policy in force while it does it]
+  const cases: Array<[string, Partial<AdaptivePolicy>, MapUse, Partial<AdaptivePolicy>?]> = [
     ["deletes that start and step a compaction", {
       startBackend: "robinhood",
       initialCapacityRh: 512,
@@ -283,19 +283,20 @@ Deno.test("AdaptiveMap delivers a table's rebuild only once the operation that c
     }, (m) => {
       m.set(-1, -1);
       m.get(-2);
-    }, true],
+    }, { maxAvgProbeRobinhood: 0.01 }], // so that its writes start a migration
     ["clear()", { startBackend: "robinhood", initialCapacityRh: 64 }, (m) => m.clear()],
   ];
-  for (const [name, policy, use, lowered] of cases) {
+  for (const [name, policy, use, during = {}] of cases) {
     const m = new AdaptiveMap<number>(policy);
     const s = shadowed(m);
     let fired = false;
     m.onEvent((e) => {
       if (e.type !== "resize" || fired) return;
       fired = true;
-      if (lowered) m.setPolicy({ maxAvgProbeRobinhood: 0.01 });
+      const before = m.policy;
+      m.setPolicy(during);
       use(m);
-      if (lowered) m.setPolicy({ maxAvgProbeRobinhood: DEFAULT_POLICY.maxAvgProbeRobinhood });
+      m.setPolicy(before);
       s.then.push(use);
     });
     let i = 0;
