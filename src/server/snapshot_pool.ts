@@ -91,6 +91,15 @@ export interface SnapshotPoolOptions {
   worker?: boolean;
 }
 
+/**
+ * Whether the worker's module is in this build: a `deno bundle` file carries none, and a
+ * binary only with `deno compile --include src/server/snapshot_worker.ts`. Without it, tasks
+ * run on the calling thread.
+ */
+export function snapshotWorkerInBuild(): boolean {
+  return workerModuleOnDisk(new URL("./snapshot_worker.ts", import.meta.url));
+}
+
 /** Inspects snapshots and traces probes on their maps in a worker thread. */
 export class SnapshotPool {
   readonly #idleMs: number;
@@ -108,8 +117,7 @@ export class SnapshotPool {
   /** A pool; its worker starts with the first task. */
   constructor(options: SnapshotPoolOptions = {}) {
     this.#idleMs = options.idleMs ?? 30_000;
-    this.#useWorker = options.worker !== false &&
-      workerModuleOnDisk(new URL("./snapshot_worker.ts", import.meta.url));
+    this.#useWorker = options.worker !== false && snapshotWorkerInBuild();
   }
 
   /** Whether tasks run in a worker thread (false: on the calling thread). */

@@ -50,7 +50,7 @@ Deno.test("the bundled hashmap-cli generates, replays and validates outside the 
     assert.match(valid.stdout, /6 metrics\.v1 ticks valid/);
 
     // The live server's worker module is not in the bundle: run-csv falls back to serving
-    // from the replay's thread.
+    // from the replay's thread, and says so.
     const live = await runScript(cli, ["run-csv", "--csv", "w/w.csv", "--metrics-port", "auto"], {
       ...opts,
       perms: [
@@ -64,6 +64,7 @@ Deno.test("the bundled hashmap-cli generates, replays and validates outside the 
     assert.equal(live.code, 0, live.stderr);
     assert.match(live.stderr, /Dashboard: http:\/\/localhost:\d+\//);
     assert.doesNotMatch(live.stderr, /Uncaught|Module not found/);
+    assert.match(live.stderr, /\[WRN\].*\(src\/server\/live_worker\.ts\) could not start/);
 
     const bad = await runScript(cli, ["run-csv", "--csv", "missing.csv"], opts);
     assert.equal(bad.code, 5);
@@ -149,8 +150,16 @@ Deno.test("the bundled hashmap-cli serves the embedded dashboard with no files b
     const health = await fetch(`http://127.0.0.1:${m[1]}/healthz`);
     assert.equal(health.status, 200);
     await health.body?.cancel();
-  } finally {
     child.kill("SIGTERM");
+    await child.status;
+    // Nor is the snapshot worker's module: inspections run on the server's thread, logged.
+    const stderr = await new Response(child.stderr).text();
+    assert.match(stderr, /inspections "on this thread"/);
+    assert.match(stderr, /\[WRN\].*snapshot_worker\.ts is not in this build/);
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already ended */ }
     await child.status;
     await child.stdout.cancel().catch(() => {});
     await child.stderr.cancel().catch(() => {});

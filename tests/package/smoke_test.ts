@@ -22,3 +22,60 @@ Deno.test("smoke.ts --binary refuses a binary that is not deno.json's version", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// A binary compiled without `--include` for a worker module still works, its servers on one
+// thread: the release's smoke must refuse it. A copy of the source tree without that module
+// stands in for such a binary.
+for (
+  const [module, failure] of [
+    [
+      "live_worker.ts",
+      /smoke: FAIL run-csv --metrics-port: the live server shares the replay's thread\n[^]*live_worker\.ts\) could not start/,
+    ],
+    ["snapshot_worker.ts", /smoke: FAIL serve inspects snapshots on its own thread\n/],
+  ] as const
+) {
+  Deno.test(`smoke.ts --binary refuses a build without src/server/${module}`, async () => {
+    const dir = removedAtUnload(await Deno.makeTempDir());
+    try {
+      const tree = `${dir}/tree`;
+      await Deno.mkdir(tree);
+      const paths = ["cli.ts", "deno.json", "deno.lock", "src"].map((p) =>
+        new URL(p, root).pathname
+      );
+      const copy = await new Deno.Command("cp", { args: ["-R", ...paths, tree] }).output();
+      assert.equal(copy.code, 0);
+      await Deno.remove(`${tree}/src/server/${module}`);
+      const binary = `${dir}/hashmap-cli`;
+      // The permissions `deno task compile` gives the binary.
+      const perms = "--allow-read --allow-write --allow-env --allow-net --allow-sys --allow-run";
+      await Deno.writeTextFile(
+        binary,
+        `#!/bin/sh\nexec '${Deno.execPath()}' run ${perms} '${tree}/cli.ts' "$@"\n`,
+      );
+      await Deno.chmod(binary, 0o755);
+      const smoke = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-run",
+          "--allow-net=127.0.0.1",
+          new URL("scripts/smoke.ts", root).pathname,
+          "--binary",
+          binary,
+        ],
+        cwd: dir, // runs/smoke/ goes here
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(smoke.stdout) + new TextDecoder().decode(smoke.stderr);
+      assert.equal(smoke.code, 1, out);
+      assert.match(out, /smoke: ok {3}validate-metrics/);
+      assert.match(out, failure);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

@@ -427,6 +427,12 @@ export function registerRunCsvCommand(program: Command): void {
           await import("../../server/live.ts")
         ).startLiveMetrics({ port: metricsPort, host: metricsHost, liveMap: () => map });
         if (live !== null) notice(cmd, "run-csv", `Dashboard: ${live.server.url}`);
+        if (live?.threaded === false) {
+          log("run-csv").warn(
+            "The live server's worker (src/server/live_worker.ts) could not start (a bundle, or " +
+              "a binary compiled without --include it): the dashboard shares the replay's thread",
+          );
+        }
         let outcome: RunCsvOutcome;
         try {
           outcome = await runCsv(flags, {

@@ -94,13 +94,19 @@ async function startServing(opts: ServeOptions, cmd: Command) {
     });
   }
   // The server (hono, zod, the embedded assets) loads only for this command.
-  const [{ MetricsHub }, { followSource }, { startMetricsServer }, { serverEnv }] = await Promise
-    .all([
-      import("../../server/hub.ts"),
-      import("../../server/source.ts"),
-      import("../../server/start.ts"),
-      import("../../server/env.ts"),
-    ]);
+  const [
+    { MetricsHub },
+    { followSource },
+    { startMetricsServer },
+    { serverEnv },
+    { snapshotWorkerInBuild },
+  ] = await Promise.all([
+    import("../../server/hub.ts"),
+    import("../../server/source.ts"),
+    import("../../server/start.ts"),
+    import("../../server/env.ts"),
+    import("../../server/snapshot_pool.ts"),
+  ]);
   const settings = serverEnv();
   // Jobs run commands for whoever can reach the server: never for anyone on the network.
   if (opts.jobRoot !== undefined && settings.token === undefined && !LOOPBACK.has(opts.host)) {
@@ -160,7 +166,7 @@ async function startServing(opts: ServeOptions, cmd: Command) {
     await jobs?.close();
     throw err;
   }
-  return { server, settings, hub, source, jobs, logger };
+  return { server, settings, hub, source, jobs, logger, workers: snapshotWorkerInBuild() };
 }
 
 /** Adds the `serve` command to `program`. */
@@ -203,16 +209,27 @@ export function registerServeCommands(program: Command): void {
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const started = await startServing(opts, cmd);
-      const { server, settings, hub, source, jobs, logger } = started;
+      const { server, settings, hub, source, jobs, logger, workers } = started;
       writeStdout(`Dashboard: ${server.url}\n`);
       // Never log the token itself, only whether auth is on.
-      logger.info("serving on {host}:{port} (auth {auth}, source {source}, jobs {jobs})", {
-        host: opts.host,
-        port: server.port,
-        auth: settings.token === undefined ? "off" : "on",
-        source: opts.source ?? "none",
-        jobs: opts.jobRoot ?? "off",
-      });
+      logger.info(
+        "serving on {host}:{port} (auth {auth}, source {source}, jobs {jobs}, inspections {inspections})",
+        {
+          host: opts.host,
+          port: server.port,
+          auth: settings.token === undefined ? "off" : "on",
+          source: opts.source ?? "none",
+          jobs: opts.jobRoot ?? "off",
+          inspections: workers ? "in a worker" : "on this thread",
+        },
+      );
+      if (!workers) {
+        // A release binary built without `--include` would otherwise pass unnoticed.
+        logger.warn(
+          "src/server/snapshot_worker.ts is not in this build (a bundle, or a binary compiled " +
+            "without --include it): snapshot inspections and probes run on the server's thread",
+        );
+      }
       const signal = await waitForSignal();
       logger.info("{signal} received; shutting down", { signal });
       await source?.stop();
