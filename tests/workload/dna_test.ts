@@ -107,6 +107,25 @@ Deno.test("WorkloadDnaAnalyzer lists the hottest keys with exact counts, ties in
   assert.deepEqual(new WorkloadDnaAnalyzer({ topKeys: 0 }).report("-").top_keys, []);
 });
 
+Deno.test("WorkloadDnaAnalyzer keeps first-seen order among ties of many keys, tracked or late", () => {
+  // Thousands of keys make the tracking map rebuild itself several times on the way.
+  const keys = Array.from({ length: 5000 }, (_, i) => `get k${(i * 7919) % 5000}`);
+  const tracked = new WorkloadDnaAnalyzer({ topKeys: 4 });
+  tracked.add(batch(...keys, ...keys.slice(0, 4000).reverse()));
+  assert.deepEqual(
+    tracked.report("-").top_keys.map((t) => t.key),
+    keys.slice(0, 4).map((row) => row.slice(4)),
+  );
+  // Past the cap, the Misra-Gries estimates keep the order in which keys were admitted.
+  const late = new WorkloadDnaAnalyzer({ maxTrackedKeys: 1, topKeys: 3 });
+  late.add(batch("get first", "get c", "get a", "get b", "get a", "get c", "get b"));
+  assert.deepEqual(late.report("-").top_keys.map((t) => [t.key, t.count]), [
+    ["c", 2],
+    ["a", 2],
+    ["b", 2],
+  ]);
+});
+
 Deno.test("WorkloadDnaAnalyzer at --max-tracked-keys reports lower bounds and finds a late hot key", () => {
   const a = new WorkloadDnaAnalyzer({ maxTrackedKeys: 2, topKeys: 2 });
   a.add(batch("put a", "put b", "put c", "put d"));
