@@ -1,5 +1,6 @@
 /**
- * Numbers as the text renderings print them, and as JSON documents round them.
+ * Numbers and CSV fields as the text renderings print them, and numbers as JSON documents round
+ * them.
  *
  * @module
  */
@@ -29,4 +30,11 @@ export function round(n: number, digits: number): number {
 /** `0.1234` -> `12.3%`. */
 export function percent(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
+}
+
+/** A CSV field (RFC 4180): quoted, quotes doubled, when it holds a comma, a quote or a line end. */
+export function csvField(value: string | number | undefined): string {
+  if (value === undefined) return "";
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -1400,14 +1400,24 @@
       try {
         const r = JSON.parse(l);
         const when = String(r["@timestamp"] || "").slice(11, 23);
+        // The CLI's error envelope: wrapped as a stderr line, or bare in logs written before.
         return r.message !== undefined
-          ? `${when} ${r.level || ""} ${r.message}`
+          ? `${when} ${r.level || ""} ${envelopeText(r.message) ?? r.message}`
           : `${r.error}: ${r.detail}`;
       } catch {
         return l;
       }
     }).join("\n");
     if (["completed", "failed", "cancelled"].includes(job.status)) shownFinished = id;
+  }
+  /** `Error: detail` of a log message that is an error envelope, else null. */
+  function envelopeText(message) {
+    try {
+      const e = JSON.parse(message);
+      return e && typeof e.error === "string" ? `${e.error}: ${e.detail}` : null;
+    } catch {
+      return null;
+    }
   }
   // Each kind shows only the fields its request takes.
   function showJobFields() {

@@ -24,6 +24,7 @@ import type {
   ApiVersion,
 } from "../contracts/api.ts";
 import type { z } from "zod";
+import type { MetricsTick } from "../contracts/metrics.ts";
 import { ASSETS } from "./assets_generated.ts";
 import { historyCsv } from "./history_csv.ts";
 import type { MetricsHub } from "./hub.ts";
@@ -33,6 +34,7 @@ import { log } from "../log/setup.ts";
 import { BadInputError } from "../errors.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
 import { intQuery } from "./query.ts";
+import { answerHeadAsGet, headersOnly, isHead } from "./head.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { JobService } from "./jobs.ts";
 import { SnapshotPool, TaskLimiter } from "./snapshot_pool.ts";
@@ -116,8 +118,19 @@ function allowedMethods(app: Hono, path: string): string[] {
 export function createApp(options: CreateAppOptions): Hono {
   const hub = options.hub;
   const app = new Hono();
+  answerHeadAsGet(app);
   const encoder = new TextEncoder();
   let openStreams = 0;
+  // Every stream sends the same bytes for a tick: serialised and encoded once, not per stream.
+  let frameTick: MetricsTick | null = null;
+  let frame = new Uint8Array(0);
+  const tickFrame = (tick: MetricsTick): Uint8Array => {
+    if (tick !== frameTick) {
+      frameTick = tick;
+      frame = encoder.encode(`event: tick\ndata: ${JSON.stringify(tick)}\n\n`);
+    }
+    return frame;
+  };
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
@@ -326,9 +339,8 @@ export function createApp(options: CreateAppOptions): Hono {
       "Content-Type": "text/event-stream; charset=utf-8",
       "X-Accel-Buffering": "no",
     };
-    // HEAD runs this GET handler and drops the body without cancelling it: a stream made
-    // here would keep its subscription, timer and queue for good.
-    if (c.req.method === "HEAD") return c.body(null, 200, headers);
+    // No subscription, timer or queue for a HEAD.
+    if (isHead(c)) return headersOnly(c, headers);
     // Each stream holds a subscription, a timer and up to MAX_SSE_BACKLOG_BYTES: bound them.
     const maxStreams = options.maxStreams ?? 256;
     if (openStreams >= maxStreams) {
@@ -341,7 +353,7 @@ export function createApp(options: CreateAppOptions): Hono {
       start(controller) {
         let closed = false;
         let stalled = false;
-        const send = (text: string): void => {
+        const send = (text: string | Uint8Array): void => {
           if (closed) return;
           const waiting = -(controller.desiredSize ?? 0); // bytes queued (high-water mark 0)
           if (stalled) {
@@ -360,14 +372,12 @@ export function createApp(options: CreateAppOptions): Hono {
             return;
           }
           try {
-            controller.enqueue(encoder.encode(text));
+            controller.enqueue(typeof text === "string" ? encoder.encode(text) : text);
           } catch {
             cleanup();
           }
         };
-        const unsubscribe = hub.subscribe((tick) =>
-          send(`event: tick\ndata: ${JSON.stringify(tick)}\n\n`)
-        );
+        const unsubscribe = hub.subscribe((tick) => send(tickFrame(tick)));
         let timer = setInterval(() => send(": keep-alive\n\n"), keepAliveMs);
         openStreams++;
         const onAbort = (): void => {
@@ -395,7 +405,7 @@ export function createApp(options: CreateAppOptions): Hono {
         };
         send(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(hello)}\n\n`);
         const latest = hub.latest();
-        if (latest !== null) send(`event: tick\ndata: ${JSON.stringify(latest)}\n\n`);
+        if (latest !== null) send(tickFrame(latest));
       },
       cancel() {
         cleanup();

@@ -5,6 +5,7 @@
  */
 
 import type { MetricsTick } from "../contracts/metrics.ts";
+import { csvField } from "../format.ts";
 
 /** Columns of the timeline CSV, in order. */
 export const HISTORY_CSV_COLUMNS = [
@@ -28,12 +29,6 @@ export const HISTORY_CSV_COLUMNS = [
   "p99_ms",
   "alerts",
 ] as const;
-
-function cell(value: string | number | undefined): string {
-  if (value === undefined) return "";
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Renders ticks as CSV with a header row and CRLF-free `\n` line ends. */
 export function historyCsv(ticks: readonly MetricsTick[]): string {
@@ -60,7 +55,7 @@ export function historyCsv(ticks: readonly MetricsTick[]): string {
         t.latency_ms.overall.p90,
         t.latency_ms.overall.p99,
         t.alerts.length,
-      ].map(cell).join(","),
+      ].map(csvField).join(","),
     );
   }
   return rows.join("\n") + "\n";

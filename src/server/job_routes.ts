@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { AdhashError, BadInputError } from "../errors.ts";
 import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
 import { errorResponse } from "./security.ts";
+import { headersOnly, isHead } from "./head.ts";
 import { log } from "../log/setup.ts";
 
 const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
@@ -305,7 +306,7 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
     const path = jobs.logPath(id);
     if (path === undefined) return notFound(c, id);
     const headers = { "Content-Type": "application/x-ndjson; charset=utf-8" };
-    if (c.req.method === "HEAD") return c.body(null, 200, headers);
+    if (isHead(c)) return headersOnly(c, headers);
     // Reading a log once is brief; following a running one holds a file, a buffer and a poll
     // for as long as the job runs, so only that is bounded.
     const follow = c.req.query("follow") !== "0" && jobs.isFinished(id) === false;
@@ -342,20 +343,19 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       return errorResponse(c, 404, "NotFound", `job ${id}'s artifact ${name} was removed`);
     }
-    if (!(await file.stat()).isFile) {
+    const info = await file.stat();
+    if (!info.isFile) {
       file.close();
       return errorResponse(c, 404, "NotFound", `job ${id}'s artifact ${name} is not a file`);
     }
-    const headers = {
+    // Artifacts are written once, by rename: the length is known (gzip, if used, drops it). A
+    // HEAD's body is cancelled unread, which closes the file.
+    return c.body(file.readable, 200, {
       "Content-Type": CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1)] ??
         "application/octet-stream",
       "Content-Disposition": `attachment; filename="${id}-${name}"`,
-    };
-    if (c.req.method === "HEAD") {
-      file.close();
-      return c.body(null, 200, headers);
-    }
-    return c.body(file.readable, 200, headers);
+      "Content-Length": String(info.size),
+    });
   });
 
   return app;

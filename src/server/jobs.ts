@@ -1084,8 +1084,9 @@ export class JobLog {
   }
 
   /**
-   * Copies a child's stderr, line by line: JSON objects as they are, other lines wrapped as a
-   * record. Resolves with the last non-empty line (the error envelope of a failed command).
+   * Copies a child's stderr, line by line: `--log-json` records as they are, other lines (the
+   * error envelope among them) wrapped as a record. Resolves with the last non-empty line (the
+   * error envelope of a failed command).
    */
   async copy(stream: ReadableStream<Uint8Array>): Promise<string> {
     const decoder = new TextDecoder();
@@ -1098,11 +1099,11 @@ export class JobLog {
       try {
         value = JSON.parse(raw);
       } catch { /* not JSON */ }
-      const record = value !== null && typeof value === "object" && !Array.isArray(value);
-      const text = record ? this.rewrite.json(raw) : this.rewrite.text(raw);
+      const json = value !== null && typeof value === "object" && !Array.isArray(value);
+      const text = json ? this.rewrite.json(raw) : this.rewrite.text(raw);
       last = text;
       await this.#write(
-        record
+        json && "@timestamp" in (value as object)
           ? (text === raw ? value : JSON.parse(text)) as Record<string, unknown>
           : { "@timestamp": isoNow(), level: "INFO", logger: "adhash.jobs.stderr", message: text },
       );

@@ -10,6 +10,8 @@ import { WorkloadDna } from "../../src/contracts/workload_dna.ts";
 import { AbCompareReport } from "../../src/contracts/ab_compare.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../src/workload/generate.ts";
 import { waitFor } from "../_helpers.ts";
+import { startMetricsServer } from "../../src/server/start.ts";
+import { replayTicks } from "./_fixtures.ts";
 
 const SLOW = new URL("./_slow_job.ts", import.meta.url).href;
 const ROWS = 3000;
@@ -165,8 +167,12 @@ Deno.test("a failing run-csv job carries the CLI's error envelope and leaves no 
   assert.equal(job!.result, null);
   assert.deepEqual(job!.artifacts, []);
   const logs = await (await f.app.request(`/api/jobs/${id}/logs`)).text();
-  assert.match(logs, /"error":"BadInput"/);
   assert.match(logs, /Failed \(exit code 2\): Unknown op 'bad' at line 3/);
+  // Every line is a log record; the envelope, which is not one, is wrapped as a stderr line.
+  const records = logs.trim().split("\n").map((line) => JSON.parse(line));
+  for (const r of records) assert.ok("@timestamp" in r && "level" in r && "logger" in r, r);
+  const stderr = records.filter((r) => r.logger === "adhash.jobs.stderr");
+  assert.deepEqual(stderr.map((r) => JSON.parse(r.message)), [job!.error]);
 });
 
 Deno.test("a run-csv job's snapshot is compressed as compress says, whatever snapshot_in is", async () => {
@@ -960,4 +966,54 @@ Deno.test("followers of job logs are capped like streams, and free their places 
   await again.body!.cancel();
   await f.jobs.cancel(id);
   await f.jobs.settled(id);
+});
+
+Deno.test("HEAD over a socket claims the length GET sends, and opens no stream", async () => {
+  // Every HEAD said `Content-Length: 0`: a client sizing an artifact was told it was empty.
+  await using f = await fixture();
+  const id = await submit(f, { csv: "w.csv" });
+  assert.equal((await f.jobs.settled(id))!.status, "completed");
+  const hub = new MetricsHub();
+  hub.publish((await replayTicks()).ticks[0]!);
+  const server = await startMetricsServer({ hub, port: "auto", jobs: f.jobs, rateLimit: false });
+  const base = `http://127.0.0.1:${server.port}`;
+  const identity = { "Accept-Encoding": "identity" }; // lengths of the bytes as they are
+  try {
+    for (
+      const path of [
+        "/",
+        "/api/version",
+        "/metrics",
+        "/api/metrics/history.csv",
+        `/api/jobs/${id}`,
+        `/api/jobs/${id}/artifacts/metrics.ndjson`,
+        "/api/jobs", // streamed: no length either way
+        "/api/nothing",
+      ]
+    ) {
+      const get = await fetch(base + path, { headers: identity });
+      const bytes = (await get.bytes()).length;
+      const head = await fetch(base + path, { method: "HEAD", headers: identity });
+      await head.body?.cancel();
+      assert.equal(head.status, get.status, path);
+      assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), path);
+      const length = get.headers.get("content-length");
+      assert.equal(head.headers.get("content-length"), length, path);
+      if (length !== null) assert.equal(Number(length), bytes, path);
+    }
+    assert.ok(
+      Number((await fetch(`${base}/api/jobs/${id}/artifacts/metrics.ndjson`, {
+        method: "HEAD",
+      })).headers.get("content-length")) > 1000,
+    );
+    for (const path of ["/api/stream", `/api/jobs/${id}/logs`]) {
+      const head = await fetch(base + path, { method: "HEAD" });
+      await head.body?.cancel();
+      assert.equal(head.status, 200, path);
+      assert.equal(head.headers.get("content-length"), null, path);
+    }
+    assert.equal(hub.subscriberCount, 0);
+  } finally {
+    await server.close();
+  }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parse } from "csv-parse/sync";
 import { ErrorEnvelope, SuccessEnvelope } from "../../src/contracts/error_envelope.ts";
 import { ProbeTraceSchema } from "../../src/contracts/probe_trace.ts";
 import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
@@ -111,6 +112,25 @@ Deno.test("items --json writes the one line of every entry in table order, writt
     // And of no entry at all.
     const empty = await cli(["--json", "items"]);
     assert.equal(empty.stdout, '{"ok":true,"command":"items","count":0,"items":[]}\n');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("items prints CSV that reads back as the entries, whatever their text", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/s.adhsnap`;
+    // Unquoted, the first two printed the same line and the last split into two.
+    const entries = [["a,b", "x"], ["a", "b,x"], ['q"k', "line1\nline2"], ["plain", "v"]];
+    for (const [k, v] of entries) {
+      assert.equal((await cli(["put", k!, v!, "--snapshot", snap])).code, 0);
+    }
+    const r = await cli(["items", "--snapshot", snap]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^plain,v$/m); // fields that need no quotes get none
+    const byKey = (a: string[], b: string[]) => a[0]! < b[0]! ? -1 : 1;
+    assert.deepEqual(parse(r.stdout).sort(byKey), entries.sort(byKey));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -696,7 +716,7 @@ Deno.test("items and get print committed test vectors, non-string values as JSON
     const line of [
       "k0,plain",
       "k5,2147483647",
-      'k15,[1,"two",[3,null],{"four":4}]',
+      'k15,"[1,""two"",[3,null],{""four"":4}]"', // a CSV field: quoted, quotes doubled
       "k13,null",
       "42,number key",
       "1.5,float key",

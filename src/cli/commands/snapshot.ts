@@ -11,6 +11,7 @@ import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
 import type { Key } from "../../core/types.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
+import { csvField } from "../../format.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
@@ -237,12 +238,12 @@ function registerKvCommands(program: Command): void {
     });
 
   program.command("items")
-    .description("Print every entry as key,value lines (table order)")
+    .description("Print every entry as key,value CSV lines (table order)")
     .option("--snapshot <path>", "snapshot to read")
     .action(async (f: StoreFlags, cmd: Command) => {
       const { map } = await openStore(cmd, f.snapshot);
       if (!globalOptions(cmd).json) {
-        writeLines(map.entries().map(([k, v]) => `${String(k)},${valueText(v)}\n`));
+        writeLines(map.entries().map(([k, v]) => `${csvField(k)},${csvField(valueText(v))}\n`));
         return;
       }
       // The one line emitSuccess() writes, `{"ok":true,...,"items":[[k,v],...]}`, in pieces.

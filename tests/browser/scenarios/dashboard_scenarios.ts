@@ -58,6 +58,7 @@ Deno.test({
     await Deno.mkdir(`${dir}/work`);
     const csv = generateCsvChunks({ ...GENERATE_DEFAULTS, ops: 20_000, keySpace: 2000 });
     await Deno.writeFile(`${dir}/work/workload.csv`, ReadableStream.from(csv));
+    await Deno.writeTextFile(`${dir}/work/bad.csv`, "op,key,value\nget,K1,\nbad,K2,\n");
     const jobs = await JobService.open({ root: `${dir}/jobs`, inputDir: `${dir}/work` });
     const server = await startMetricsServer({
       hub,
@@ -430,6 +431,17 @@ Deno.test({
         // A job submitted elsewhere (curl, a batch) shows up while the view sits idle.
         const other = await jobs.submit("workload-dna", { csv: "workload.csv", top_keys: 1 });
         await page.waitForSelector(`#job-rows tr[data-id="${other.id}"]`, { timeout: 15_000 });
+        // A failed job's log ends with the CLI's error, read out of its envelope.
+        const failed = await jobs.submit("run-csv", { csv: "bad.csv" });
+        await page.waitForSelector(`#job-rows tr[data-id="${failed.id}"][data-status=failed]`, {
+          timeout: 15_000,
+        });
+        await page.getByRole("button", { name: `Details of job ${failed.id}` }).click();
+        await page.waitForFunction(() =>
+          /INFO BadInput: Unknown op 'bad' at line 3\n/.test(
+            document.getElementById("job-logs")!.textContent!,
+          )
+        );
       });
 
       await t.step("the layout fits a 320 px wide screen", async () => {
