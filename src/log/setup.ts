@@ -47,7 +47,8 @@ export interface Log {
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
-interface Queued {
+/** A record waiting for logtape. */
+export interface Queued {
   category: string[];
   level: Level;
   message: string;
@@ -195,11 +196,24 @@ function write(l: Logtape, q: Omit<Queued, "timestamp">): void {
 }
 
 function writeUnformatted(q: Queued): void {
-  const props = q.properties === undefined ? "" : ` ${JSON.stringify(q.properties)}`;
-  writeStderr(
-    `${new Date(q.timestamp).toISOString()} ${q.level} adhash.${q.category.join(".")}: ` +
-      `${q.message}${props}\n`,
-  );
+  writeStderr(plainRecord(q));
+}
+
+/**
+ * A record as plain text, for when logtape cannot be loaded (out of file descriptors, say):
+ * placeholders filled in with their values as JSON, other properties after.
+ */
+export function plainRecord(q: Queued): string {
+  const rest: Record<string, unknown> = { ...q.properties };
+  const message = q.message.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    if (!(name in rest)) return whole;
+    const value = rest[name];
+    delete rest[name];
+    return JSON.stringify(value) ?? String(value);
+  });
+  const props = Object.keys(rest).length === 0 ? "" : ` ${JSON.stringify(rest)}`;
+  return `${new Date(q.timestamp).toISOString()} ${q.level} adhash.${q.category.join(".")}: ` +
+    `${message}${props}\n`;
 }
 
 /** Runs `task` after whatever is under way, then writes the records queued meanwhile. */

@@ -17,6 +17,7 @@ import type { FromWorker, ToWorker } from "./live_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
 import { startMetricsServer } from "./start.ts";
 import { workerModuleOnDisk } from "./worker_module.ts";
+import { log } from "../log/setup.ts";
 
 /** Options of {@linkcode startLiveMetrics}. */
 export interface LiveMetricsOptions {
@@ -73,6 +74,11 @@ function yielding(publish: (tick: MetricsTick) => void, budget: number): LiveMet
   };
 }
 
+/** Out of file descriptors, say: the replay is what was asked for, so it goes on. */
+function warnStopped(message: string): void {
+  log("server").warn("{message}; the replay goes on without its live metrics server", { message });
+}
+
 /**
  * Starts the metrics server for a replay. Settings from the environment (`ADHASH_TOKEN`,
  * `ADHASH_SNAPSHOT_DIR`, `ADHASH_RATE_LIMIT`, `ADHASH_CORS_ORIGINS`) apply as for `serve`.
@@ -92,12 +98,17 @@ export async function startLiveMetrics(options: LiveMetricsOptions): Promise<Liv
     port: options.port,
     liveMap: options.liveMap,
   });
+  let stopped = false;
+  void server.failure.then((err) => {
+    stopped = true;
+    warnStopped(err.message);
+  });
   return {
     server,
     threaded: false,
     replayNice: null,
     onTick: yielding((t) => hub.publish(t), options.yieldEveryMs ?? 2),
-    close: () => server.close(),
+    close: () => stopped ? Promise.resolve() : server.close(),
   };
 }
 
@@ -138,6 +149,7 @@ async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics |
   worker.onmessage = async (e: MessageEvent<FromWorker>) => {
     const m = e.data;
     if (m.type === "closed") closed();
+    if (m.type === "stopped") warnStopped(m.message);
     if (m.type !== "trace") return;
     try {
       const map = options.liveMap?.() ?? null;

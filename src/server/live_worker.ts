@@ -3,8 +3,8 @@
  * thread and heap, so a replay's long stretches of work and its garbage collections never hold a
  * request up. Ticks arrive by message; `/api/probe` on the live map asks the replay thread.
  *
- * Messages in: `start`, `tick`, `trace-result`, `close`. Out: `listening`, `failed`, `trace`,
- * `closed`.
+ * Messages in: `start`, `tick`, `trace-result`, `close`. Out: `listening`, `failed`, `stopped`,
+ * `trace`, `closed`.
  *
  * @module
  */
@@ -29,6 +29,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "listening"; port: number; url: string }
   | { type: "failed"; message: string }
+  | { type: "stopped"; message: string }
   | { type: "trace"; id: number; op: "get" | "put"; key: Key; value: unknown }
   | { type: "closed" };
 
@@ -40,6 +41,7 @@ const scope = self as unknown as {
 
 let hub: MetricsHub | null = null;
 let server: MetricsServer | null = null;
+let stopped = false;
 let nextId = 1;
 const waiting = new Map<number, (m: Extract<ToWorker, { type: "trace-result" }>) => void>();
 
@@ -79,6 +81,10 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
           liveMap: m.probe ? () => remoteMap : undefined,
         });
         post({ type: "listening", port: server.port, url: server.url });
+        void server.failure.then((err) => {
+          stopped = true;
+          post({ type: "stopped", message: err.message });
+        });
       } catch (err) {
         post({ type: "failed", message: messageOf(err) });
       }
@@ -91,7 +97,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
       waiting.delete(m.id);
       break;
     case "close":
-      await server?.close();
+      if (!stopped) await server?.close();
       post({ type: "closed" });
       break;
   }

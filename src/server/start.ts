@@ -26,6 +26,11 @@ export interface MetricsServer {
   app: Hono;
   /** Requests being handled now: from the handler's start until the response is sent. */
   readonly inFlight: number;
+  /**
+   * Settles, with an IOError saying why, if the server stops listening on its own: out of file
+   * descriptors, Deno's HTTP server ends (denoland/deno#10148). Never settles otherwise.
+   */
+  readonly failure: Promise<IOError>;
   /** Ends open streams, stops listening and waits for the requests under way to finish. */
   close(): Promise<void>;
   /**
@@ -80,6 +85,8 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
       reject(listenError(err, host, port));
       return;
     }
+    // Unhandled, the rejection would end the process with a stack trace.
+    const failure = server.finished.then(() => new Promise<never>(() => {}), failed);
     const bound = server.addr.port;
     const shown = LOCAL_HOSTS.has(host) ? "localhost" : host.includes(":") ? `[${host}]` : host;
     resolve({
@@ -89,6 +96,7 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
       get inFlight(): number {
         return inFlight;
       },
+      failure,
       async close(): Promise<void> {
         shutdown.abort();
         await server.shutdown();
@@ -102,6 +110,17 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
         return outcome === "expired" ? Math.max(1, inFlight) : 0;
       },
     });
+  });
+}
+
+/** Why a listening server stopped serving. */
+function failed(err: unknown): IOError {
+  const fds = err instanceof Error && /too many open files/i.test(err.message);
+  return new IOError(`The server stopped listening: ${messageOf(err)}`, {
+    cause: err,
+    hint: fds
+      ? "Raise the open-file limit (ulimit -n; LimitNOFILE= in a systemd unit) above the clients served at once"
+      : "Start the server again",
   });
 }
 

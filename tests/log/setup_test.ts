@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runScript } from "../cli/_run.ts";
 import { withTempDir } from "../_helpers.ts";
+import { plainRecord } from "../../src/log/setup.ts";
 
 const FIXTURE = new URL("./_log_fixture.ts", import.meta.url).pathname;
 
@@ -63,4 +64,21 @@ Deno.test("setupLogging(), log() and shutdownLogging() apply in call order when 
     assert.deepEqual(stderr, ["during set-up 1"], "nothing on stderr after shut-down");
     assert.deepEqual(JSON.parse(r.stdout).file, ["during set-up 1"]);
   });
+});
+
+Deno.test("plainRecord() fills in the placeholders and keeps the other properties", () => {
+  // Without logtape (out of file descriptors), a record went out as `{message}; ...` followed
+  // by its properties as JSON.
+  const text = plainRecord({
+    category: ["server"],
+    level: "warning",
+    message: "{message}; the replay goes on ({count} ticks, {missing})",
+    properties: { message: "The server stopped", count: 3, extra: [1] },
+    timestamp: Date.UTC(2026, 10, 24, 12, 0, 0),
+  });
+  assert.equal(
+    text,
+    '2026-11-24T12:00:00.000Z warning adhash.server: "The server stopped"; the replay goes on ' +
+      '(3 ticks, {missing}) {"extra":[1]}\n',
+  );
 });

@@ -70,3 +70,15 @@ export async function* sseEvents(
     await reader.cancel().catch(() => {});
   }
 }
+
+/** A launcher prefix that runs a command with at most 64 open file descriptors. */
+export const UNDER_64_FDS: string[] = ["sh", "-c", 'ulimit -n 64 && exec "$@"', "sh"];
+
+/** Opens `n` connections to `port` that send nothing; stops at the first refused. */
+export async function idleConnections(port: number, n: number): Promise<Deno.TcpConn[]> {
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < n; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+  } catch { /* the server stopped listening */ }
+  return conns;
+}

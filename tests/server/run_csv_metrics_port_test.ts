@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { sseEvents } from "./_fixtures.ts";
+import { idleConnections, sseEvents, UNDER_64_FDS } from "./_fixtures.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
-import { removedAtUnload } from "../_helpers.ts";
+import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
@@ -20,16 +20,19 @@ async function generate(dir: string, ops: number, keySpace: number): Promise<str
 }
 
 /**
- * Starts `run-csv --json --csv <csv> --metrics-port auto ...extra` and waits for the dashboard
- * line; `finish()` waits for the exit and returns the exit code, stderr and the JSON summary.
+ * Starts `run-csv --json --csv <csv> --metrics-port auto ...extra` (after `launcher`, if any) and
+ * waits for the dashboard line; `finish()` waits for the exit and returns the exit code, stderr
+ * and the JSON summary.
  */
-async function startRunCsv(csv: string, extra: string[] = []): Promise<{
+async function startRunCsv(csv: string, extra: string[] = [], launcher: string[] = []): Promise<{
   port: number;
+  stderr: () => string;
   finish: () => Promise<{ code: number; stderr: string; summary: Record<string, number> }>;
 }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, CLI, "--json", "run-csv", "--csv", csv, "--metrics-port", "auto"]
-      .concat(extra),
+  const deno = ["run", ...PERMS, CLI, "--json", "run-csv", "--csv", csv, "--metrics-port", "auto"]
+    .concat(extra);
+  const child = new Deno.Command(launcher[0] ?? Deno.execPath(), {
+    args: launcher.length === 0 ? deno : [...launcher.slice(1), Deno.execPath(), ...deno],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -59,7 +62,7 @@ async function startRunCsv(csv: string, extra: string[] = []): Promise<{
     return { code, stderr: err, summary: out === "" ? {} : JSON.parse(out.split("\n").at(-1)!) };
   };
   if (port < 0) assert.fail(`no dashboard line: ${(await finish()).stderr}`);
-  return { port, finish };
+  return { port, stderr: () => err, finish };
 }
 
 Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
@@ -113,3 +116,33 @@ Deno.test("hashmap-cli run-csv --metrics-port answers /api/probe between chunks 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+linuxTest(
+  "hashmap-cli run-csv --metrics-port out of file descriptors warns and finishes the replay",
+  async (dir) => {
+    // The replay is what was asked for: a live server Deno stops on EMFILE must not end it, and
+    // printed an uncaught stack trace. A FIFO holds the replay open while the server fails.
+    const csv = `${dir}/w.csv`;
+    assert.equal((await new Deno.Command("mkfifo", { args: [csv] }).output()).code, 0);
+    const feed = Deno.open(csv, { write: true }); // opens once run-csv opens the other end
+    const run = await startRunCsv(csv, [], UNDER_64_FDS);
+    const conns = await idleConnections(run.port, 120);
+    try {
+      await waitFor(() => /the replay goes on without its live metrics server/.test(run.stderr()));
+      const writer = await feed;
+      await writer.write(new TextEncoder().encode("op,key,value\nput,a,1\nget,a,\n"));
+      writer.close();
+      const { code, stderr, summary } = await run.finish();
+      assert.equal(code, 0, stderr);
+      assert.equal(summary.total_ops, 2);
+      // Logged through logtape, or, when it cannot load for want of descriptors, as plain text.
+      assert.match(
+        stderr,
+        /The server stopped listening: .*Too many open files.*; the replay goes on without its live metrics server/,
+      );
+      assert.doesNotMatch(stderr, /Uncaught/);
+    } finally {
+      conns.forEach((c) => c.close());
+    }
+  },
+);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { replayTicks } from "./_fixtures.ts";
-import { removedAtUnload, waitFor } from "../_helpers.ts";
+import { idleConnections, replayTicks, UNDER_64_FDS } from "./_fixtures.ts";
+import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
 
 const { ticks } = await replayTicks();
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
@@ -539,4 +539,45 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+linuxTest("hashmap-cli serve out of file descriptors exits 5 with an IO envelope", async () => {
+  // Deno's HTTP server stops on EMFILE (denoland/deno#10148): it ended the process with an
+  // uncaught stack trace, exit 1, whoever sent the idle connections.
+  const r = await startServe(["--port", "auto"], {}, [], "serve", UNDER_64_FDS);
+  assert.ok(r.port > 0, r.firstLine);
+  const conns = await idleConnections(r.port, 120);
+  try {
+    const { code } = await r.child.status;
+    const stderr = await r.stderr;
+    assert.equal(code, 5, stderr);
+    assert.doesNotMatch(stderr, /Uncaught/);
+    const envelope = JSON.parse(stderr.trimEnd().split("\n").at(-1)!);
+    assert.equal(envelope.error, "IO");
+    assert.match(envelope.detail, /^The server stopped listening: .*Too many open files/);
+    assert.match(envelope.hint, /ulimit -n; LimitNOFILE=/);
+  } finally {
+    conns.forEach((c) => c.close());
+  }
+});
+
+Deno.test("hashmap-cli serve stopped as soon as it prints its Dashboard line exits 0", async () => {
+  // The line says the server is up; its SIGTERM listener came after it, so a supervisor that
+  // stopped it right then ended it with 143 (8 of 12 tries).
+  for (let i = 0; i < 8; i++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...SERVE, "--port", "auto"],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read(); // the first bytes of the line, and not a moment more
+    child.kill("SIGTERM");
+    await reader.cancel();
+    const { code } = await child.status;
+    const stderr = await new Response(child.stderr).text();
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /"SIGTERM" received; shutting down/);
+  }
 });

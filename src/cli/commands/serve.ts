@@ -210,6 +210,9 @@ export function registerServeCommands(program: Command): void {
     .action(async (opts: ServeOptions, cmd: Command) => {
       const started = await startServing(opts, cmd);
       const { server, settings, hub, source, jobs, logger, workers } = started;
+      // Listening before the first line says the server is up: a SIGTERM sent on reading it
+      // found no listener and ended the process (exit 143) in 7 of 12 tries.
+      const signalled = waitForSignal();
       writeStdout(`Dashboard: ${server.url}\n`);
       // Never log the token itself, only whether auth is on.
       logger.info(
@@ -230,10 +233,12 @@ export function registerServeCommands(program: Command): void {
             "without --include it): snapshot inspections and probes run on the server's thread",
         );
       }
-      const signal = await waitForSignal();
-      logger.info("{signal} received; shutting down", { signal });
+      const signal = await Promise.race([signalled, server.failure]);
+      if (typeof signal === "string") logger.info("{signal} received; shutting down", { signal });
       await source?.stop();
       await jobs?.close();
+      // Not listening any more: jobs are cancelled as on SIGTERM, and the envelope says why.
+      if (signal instanceof IOError) throw signal;
       const unfinished = await server.closeWithin(SHUTDOWN_GRACE_MS);
       if (unfinished > 0) {
         logger.warn(
