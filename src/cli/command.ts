@@ -40,6 +40,16 @@ export type ValueParser = (value: string, previous: unknown) => unknown;
 /** Placeholders naming a file system path, whose value cannot be empty. */
 const PATH_PLACEHOLDER = /^(path|dir|file)$/;
 
+/** Why `text` cannot be a path, or null. */
+function pathProblem(text: string): string | null {
+  if (text === "") return "A path cannot be empty.";
+  // Deno reads arguments as UTF-8 and replaces invalid bytes: the path would name another file.
+  if (text.includes("\uFFFD")) {
+    return "A path cannot hold U+FFFD (its bytes were not valid UTF-8, so it would name another file).";
+  }
+  return null;
+}
+
 /** An option: `--name`, `--name <value>`, or `-x, --name ...`. */
 export class Option {
   /** The flags as written, e.g. `--csv <path>` (shown in help and messages). */
@@ -132,9 +142,8 @@ export class Option {
     const what = fromEnv
       ? `option '${this.flags}' value '${text}' from env '${this.envVar}'`
       : `option '${this.flags}' argument '${text}'`;
-    if (text === "" && this.namesPath) {
-      throw new UsageError(`${what} is invalid. A path cannot be empty.`);
-    }
+    const problem = this.namesPath ? pathProblem(text) : null;
+    if (problem !== null) throw new UsageError(`${what} is invalid. ${problem}`);
     if (this.choiceList !== undefined && !this.choiceList.includes(text)) {
       throw new UsageError(
         `${what} is invalid. Allowed choices are ${this.choiceList.join(", ")}.`,
@@ -401,9 +410,11 @@ export class Command {
       );
     }
     this.#arguments.forEach((a, i) => {
-      if (positional[i] === "" && PATH_PLACEHOLDER.test(a.name)) {
-        throw new UsageError(`argument '${a.name}' is invalid. A path cannot be empty.`);
-      }
+      const text = positional[i];
+      const problem = text !== undefined && PATH_PLACEHOLDER.test(a.name)
+        ? pathProblem(text)
+        : null;
+      if (problem !== null) throw new UsageError(`argument '${a.name}' is invalid. ${problem}`);
     });
     const action = this.#action;
     if (action === undefined) return { kind: "help", text: this.helpText() };

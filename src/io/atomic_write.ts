@@ -102,6 +102,16 @@ export function makeDirs(dir: string): string[] {
     try {
       Deno.statSync(prefix);
     } catch {
+      // A link to a directory not there yet (an unmounted volume) is the user's: mkdir would
+      // fail on it, and removing what was "made" then deleted the link.
+      const link = linkTarget(prefix);
+      if (link !== null) {
+        throw new Deno.errors.NotFound(
+          `${JSON.stringify(prefix)} is a symbolic link to ${
+            JSON.stringify(link)
+          }, which does not exist`,
+        );
+      }
       made.unshift(prefix);
     }
   }
@@ -113,6 +123,39 @@ export function makeDirs(dir: string): string[] {
     throw err;
   }
   return made;
+}
+
+/**
+ * Gives the temporary file `tmp` the mode, owner and group of the file `target` it is to replace,
+ * as a write in place keeps them: a snapshot made private stays private, a shared file keeps its
+ * group. A new file keeps the umask's mode. Owner and group are kept as far as this user may set
+ * them (root: both; others: a group they belong to).
+ */
+export function keepOwnership(tmp: string, target: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(target);
+  } catch {
+    return; // a new file, or not ours to look at
+  }
+  if (info.mode !== null) Deno.chmodSync(tmp, info.mode & 0o7777);
+  if (info.uid === null || info.gid === null) return; // Windows
+  try {
+    Deno.chownSync(tmp, info.uid, info.gid);
+  } catch {
+    try {
+      Deno.chownSync(tmp, null, info.gid);
+    } catch { /* not a group of ours: the file gets ours, as a new one would */ }
+  }
+}
+
+/** Where `path` leads when it is a symbolic link, else null. */
+function linkTarget(path: string): string | null {
+  try {
+    return Deno.lstatSync(path).isSymlink ? Deno.readLinkSync(path) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Removes the directories of {@linkcode makeDirs}, deepest first, while they are empty. */
@@ -141,7 +184,7 @@ function listenWhileTracking(): void {
 }
 
 /** The longest prefix of `s` whose UTF-8 encoding fits in `bytes`, cut between characters. */
-function utf8Prefix(s: string, bytes: number): string {
+export function utf8Prefix(s: string, bytes: number): string {
   let used = 0;
   let end = 0;
   for (const ch of s) {
@@ -355,6 +398,7 @@ export async function stageFile(
   let file: Deno.FsFile | null = null;
   try {
     file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    keepOwnership(tmp, target);
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
     else if (typeof data === "function") await data(file);

@@ -4,21 +4,29 @@
  * @module
  */
 
-import { makeDirs, removeDirs, trackTempFile, writeTarget } from "./atomic_write.ts";
+import { createHash } from "node:crypto";
+import {
+  makeDirs,
+  removeDirs,
+  trackTempFile,
+  utf8Prefix,
+  writeError,
+  writeTarget,
+} from "./atomic_write.ts";
 import { baseOf, dirOf, withoutDots } from "./path.ts";
 
 /**
  * Takes the exclusive lock of the file a write to `path` replaces (through `.`, `..` and
  * symbolic links, so every name of one file shares its lock), waiting for any other holder;
- * returns the release. The lock is on a side file `.NAME.lock` beside `path` (locking `path` itself would not do: an
- * atomic write renames a new file over it), which the release removes. A process that was
+ * returns the release. The lock is on a side file `.NAME.lock` beside `path` (locking `path`
+ * itself would not do: an atomic write renames a new file over it), which the release removes. A process that was
  * waiting on the removed file then finds the name gone or another file under it, and tries
  * again on that. A holder that dies releases the lock with its file descriptor.
  */
 export async function lockFile(spelled: string): Promise<() => void> {
   const path = writeTarget(withoutDots(spelled));
   const dir = dirOf(path);
-  const lockPath = `${dir}/.${baseOf(path)}.lock`;
+  const lockPath = `${dir}/${lockName(baseOf(path))}`;
   // A new snapshot's directories: removed with the lock file unless the snapshot went in them.
   let made = makeDirs(dir);
   try {
@@ -55,8 +63,18 @@ export async function lockFile(spelled: string): Promise<() => void> {
     }
   } catch (err) {
     removeDirs(made); // those still empty
-    throw err;
+    throw writeError(spelled, err);
   }
+}
+
+/**
+ * `.NAME.lock`; for a NAME of over 200 bytes, its first 180 and a hash of the whole, so that the
+ * lock of any name a file system takes (255 bytes) fits too.
+ */
+export function lockName(name: string): string {
+  if (new TextEncoder().encode(name).length <= 200) return `.${name}.lock`;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 16);
+  return `.${utf8Prefix(name, 180)}.${hash}.lock`;
 }
 
 /** Whether `file` is still the file named `path`. */

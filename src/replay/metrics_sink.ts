@@ -12,6 +12,7 @@
 
 import type { MetricsTick } from "../contracts/metrics.ts";
 import {
+  keepOwnership,
   makeDirs,
   removeDirs,
   type StagedFile,
@@ -69,6 +70,7 @@ export class MetricsNdjsonWriter {
       if (maxTicks === 0) {
         w.#tmp = tempPathFor(w.#target);
         w.#file = Deno.openSync(w.#tmp, { write: true, createNew: true, mode: 0o644 });
+        keepOwnership(w.#tmp, w.#target);
       }
     } catch (err) {
       w.abort();

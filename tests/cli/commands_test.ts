@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { ROOT, runCli, tempDir } from "./_run.ts";
+import { linuxTest } from "../_helpers.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 
@@ -61,6 +62,96 @@ Deno.test("generate-csv creates a missing output directory", async () => {
   const ok = await runCli(["generate-csv", "--outfile", `${dir}/new/dir/x.csv`, "--ops", "10"]);
   assert.equal(ok.code, 0);
   assert.equal(Deno.readTextFileSync(`${dir}/new/dir/x.csv`).split("\n")[0], "op,key,value");
+});
+
+Deno.test("an output under a link to a directory not there yet is IO (5), and the link stays", async () => {
+  // Say the link leads to an unmounted volume: the failed write deleted the link.
+  const dir = tempDir();
+  Deno.symlinkSync(`${dir}/not-yet`, `${dir}/latest`);
+  for (
+    const args of [
+      ["generate-csv", "--outfile", `${dir}/latest/g.csv`, "--ops", "10"],
+      ["generate-csv", "--outfile", `${dir}/latest/deeper/g.csv`, "--ops", "10"],
+      ["put", "K", "v", "--snapshot", `${dir}/latest/kv.snap`],
+    ]
+  ) {
+    const r = await runCli(args);
+    assert.equal(r.code, 5, r.stderr);
+    assert.equal(r.envelope?.error, "IO");
+    assert.equal(
+      r.envelope?.detail,
+      `${JSON.stringify(`${dir}/latest`)} is a symbolic link to ${
+        JSON.stringify(`${dir}/not-yet`)
+      }, which does not exist`,
+    );
+    assert.equal(Deno.readLinkSync(`${dir}/latest`), `${dir}/not-yet`);
+  }
+});
+
+linuxTest("a path whose bytes are not UTF-8 is BadInput, not another file's name", async (dir) => {
+  // Deno reads arguments as UTF-8 and puts U+FFFD for bad bytes: `out\xfe.csv` was written as
+  // `out\uFFFD.csv`, and an input that exists was "not found".
+  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  for (
+    const args of [
+      `generate-csv --outfile "$(printf '${dir}/out\\376.csv')" --ops 3`,
+      `validate-metrics "$(printf '${dir}/\\377.ndjson')"`,
+    ]
+  ) {
+    const r = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `exec "$0" run --allow-read --allow-write --allow-env "$1" ${args}`,
+        Deno.execPath(),
+        cli,
+      ],
+      env: { LANG: "C", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 2, stderr);
+    assert.match(
+      stderr,
+      /is invalid\. A path cannot hold U\+FFFD \(its bytes were not valid UTF-8/,
+    );
+  }
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
+});
+
+Deno.test("outputs written over existing files keep their mode, owner and group", async () => {
+  // Written whole and renamed into place, they came out 0644 and the caller's: a snapshot made
+  // private became world-readable after one put.
+  const dir = tempDir();
+  const root = Deno.uid() === 0; // only root may hand a file to another group of its choice
+  const outputs: Array<[string, string[]]> = [
+    [`${dir}/kv.snap`, ["put", "K", "v", "--snapshot", `${dir}/kv.snap`]],
+    [`${dir}/w.csv`, ["generate-csv", "--outfile", `${dir}/w.csv`, "--ops", "10"]],
+    [`${dir}/m/metrics.ndjson`, [
+      "run-csv",
+      "--csv",
+      `${dir}/w.csv`,
+      "--metrics-out-dir",
+      `${dir}/m`,
+    ]],
+  ];
+  for (
+    const [mode, [path, args]] of [0o600, 0o640, 0o444].map((m, i) => [m, outputs[i]!] as const)
+  ) {
+    assert.equal((await runCli(args)).code, 0);
+    Deno.chmodSync(path, mode);
+    if (root) Deno.chownSync(path, 0, 1);
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.stderr);
+    const info = Deno.statSync(path);
+    assert.equal((info.mode! & 0o777).toString(8), mode.toString(8), path);
+    if (root) assert.deepEqual([info.uid, info.gid], [0, 1], path);
+  }
+  // A new file is made as the umask says.
+  const fresh = await runCli(["generate-csv", "--outfile", `${dir}/new.csv`, "--ops", "10"]);
+  assert.equal(fresh.code, 0);
+  const umask = Deno.umask();
+  assert.equal(Deno.statSync(`${dir}/new.csv`).mode! & 0o777, 0o644 & ~umask);
 });
 
 Deno.test("generate-csv failures: unwritable path is IO (5), bad values BadInput (2)", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { lockFile } from "../../src/io/file_lock.ts";
+import { lockFile, lockName } from "../../src/io/file_lock.ts";
 import { withTempDir } from "../_helpers.ts";
 
 Deno.test("lockFile() lets a waiter in after the holder removed the directories it made", async () => {
@@ -21,5 +21,42 @@ Deno.test("lockFile() lets a waiter in after the holder removed the directories 
     ]);
     releaseB();
     assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
+Deno.test("lockName() fits beside any name a file system takes, and tells long names apart", () => {
+  assert.equal(lockName("kv.snap"), ".kv.snap.lock");
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
+  for (const long of ["a".repeat(255), "é".repeat(127), "a".repeat(199) + "😀".repeat(14)]) {
+    assert.ok(bytes(long) <= 255);
+    assert.ok(bytes(lockName(long)) <= 255, long);
+    assert.notEqual(lockName(long), lockName(long.slice(0, -1) + "b"));
+    assert.equal(lockName(long), lockName(long)); // every process takes the same lock
+  }
+});
+
+Deno.test("put on a snapshot whose name is 255 bytes long saves it", async () => {
+  // `.NAME.lock` was 261 bytes: put failed with "File name too long", naming no file.
+  await withTempDir(async (dir) => {
+    const snap = `${dir}/${"s".repeat(255)}`;
+    const perms = ["--allow-read", "--allow-write", "--allow-env"];
+    const cli = new URL("../../cli.ts", import.meta.url).pathname;
+    for (const [k, v] of [["K1", "a"], ["K2", "b"]]) {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", ...perms, cli, "put", k!, v!, "--snapshot", snap],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    }
+    const items = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...perms, cli, "items", "--snapshot", snap],
+      stdout: "piped",
+    }).output();
+    assert.deepEqual(new TextDecoder().decode(items.stdout).trim().split("\n").sort(), [
+      "K1,a",
+      "K2,b",
+    ]);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s".repeat(255)]);
   });
 });
