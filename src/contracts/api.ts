@@ -8,6 +8,8 @@
 import { z } from "zod";
 import { KeyHeatmap, MetricsTick, TickEvent } from "./metrics.ts";
 import { MODES } from "../core/factory.ts";
+import { ProbeTraceSchema } from "./probe_trace.ts";
+import { SnapshotInspectionSchema } from "./snapshot.ts";
 
 const bucket = z.object({
   le: z.union([z.number().positive(), z.literal("+Inf")]),
@@ -96,18 +98,26 @@ export const ApiCompare = z.object({
   compare: z.unknown(),
 }).meta({ id: "api.compare.v1" });
 
-/** `/api/probe`: a probe trace (`probe_trace.v1`) on the live or a loaded map. */
+/**
+ * `/api/probe`: a probe trace (`probe_trace.v1`) on the live or a loaded map. First published as
+ * an object with `schema` and `backend`; every trace served was a whole `probe_trace.v1`, which
+ * the schema now says (tests/contracts/compat_test.ts, `NARROWED`).
+ */
 export const ApiProbe = z.object({
   schema: z.literal("api.probe.v1"),
   source: z.string().describe("live | snapshot:<name>"),
-  trace: z.looseObject({ schema: z.literal("probe_trace.v1"), backend: z.string() }),
+  trace: ProbeTraceSchema,
 }).meta({ id: "api.probe.v1" });
 
-/** `/api/snapshot`: the inspection of a snapshot in `ADHASH_SNAPSHOT_DIR`. */
+/**
+ * `/api/snapshot`: the inspection (`snapshot_inspect.v1`, `path` being the snapshot's name) of a
+ * snapshot in `ADHASH_SNAPSHOT_DIR`. First published as any value; every inspection served was a
+ * `snapshot_inspect.v1`, which the schema now says (tests/contracts/compat_test.ts, `NARROWED`).
+ */
 export const ApiSnapshot = z.object({
   schema: z.literal("api.snapshot.v1"),
   name: z.string(),
-  inspection: z.unknown(),
+  inspection: SnapshotInspectionSchema,
 }).meta({ id: "api.snapshot.v1" });
 
 /** `/api/snapshots`: snapshot files available in `ADHASH_SNAPSHOT_DIR`. */

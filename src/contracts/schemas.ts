@@ -66,7 +66,8 @@ export function renderSchemas(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, { schema, io }] of Object.entries(SCHEMA_FILES)) {
     const json = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
-    out[name] = `${JSON.stringify(io === "output" ? open(json) : json, null, 2)}\n`;
+    const text = JSON.stringify(splitUnionTypes(io === "output" ? open(json) : json), null, 2);
+    out[name] = `${text}\n`;
   }
   return out;
 }
@@ -78,5 +79,28 @@ function open(schema: unknown): unknown {
   return Object.fromEntries(
     Object.entries(schema).filter(([k, v]) => !(k === "additionalProperties" && v === false))
       .map(([k, v]) => [k, open(v)]),
+  );
+}
+
+/**
+ * `schema` with each `type` that lists more than one type besides `null` (zod writes
+ * `type: ["string", "number"]` for a union of plain types) spelt as `anyOf` of one type each, the
+ * same set of values: validators in strict mode (ajv's `strictTypes`) refuse union types, though
+ * they take a type or'ed with `null`.
+ */
+export function splitUnionTypes(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(splitUnionTypes);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const node = Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => [k, k === "type" ? v : splitUnionTypes(v)]),
+  );
+  const type = node.type;
+  if (!Array.isArray(type) || type.filter((t) => t !== "null").length < 2) return node;
+  if ("anyOf" in node) throw new Error(`cannot split type ${JSON.stringify(type)} beside anyOf`);
+  // Keep the key order: anyOf takes type's place.
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) =>
+      k === "type" ? ["anyOf", (v as string[]).map((t) => ({ type: t }))] : [k, v]
+    ),
   );
 }

@@ -227,9 +227,14 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     if (inspection !== null && typeof inspection === "object" && "path" in inspection) {
       inspection = { ...inspection, path: name };
     }
-    return c.json(
-      { schema: "api.snapshot.v1", name, inspection } satisfies z.infer<typeof ApiSnapshot>,
-    );
+    // inspectSnapshot()'s report (snapshot_inspect.v1), which the contract promises.
+    type Inspection = z.infer<typeof ApiSnapshot>["inspection"];
+    const body: z.infer<typeof ApiSnapshot> = {
+      schema: "api.snapshot.v1",
+      name,
+      inspection: inspection as Inspection,
+    };
+    return c.json(body);
   });
 
   return app;

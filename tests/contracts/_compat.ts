@@ -11,6 +11,15 @@
  *   enums may grow and bounds may widen; defaults must stay.
  *
  * It understands the keywords zod's `toJSONSchema` writes; any other keyword must stay as it was.
+ * `type: [a, b]` and `anyOf: [{type: a}, {type: b}]` are one schema spelt two ways (the generator
+ * writes the second, which strict validators take), and are compared as the same.
+ *
+ * One narrowing is allowed, and only where the caller names it (`narrowed`): an output field
+ * published looser than the contract it was always documented as, and always filled with, may
+ * become a `$ref` to that contract's definition, provided the published field schema accepts
+ * everything the definition does (so readers of the published schema accept every new document).
+ * That every document written before met the contract cannot be checked here: the caller's list
+ * says so, field by field.
  *
  * @module
  */
@@ -54,17 +63,28 @@ const UPPER = ["maximum", "exclusiveMaximum", "maxLength", "maxItems"];
  * What makes `current` incompatible with `published` for a contract of `side`: one line per
  * problem, naming the JSON path (empty when compatible).
  */
-export function compatibilityProblems(published: unknown, current: unknown, side: Side): string[] {
+export function compatibilityProblems(
+  published: unknown,
+  current: unknown,
+  side: Side,
+  narrowed: Readonly<Record<string, string>> = {},
+): string[] {
   const problems: string[] = [];
   compare(
     { root: published as Schema, node: published as Schema },
     { root: current as Schema, node: current as Schema },
     "$",
-    side,
-    problems,
-    new Set(),
+    { side, narrowed, problems, visiting: new Set() },
   );
   return problems;
+}
+
+interface Run {
+  side: Side;
+  /** JSON path (as in the problems) -> the `$defs` name of the contract the field became. */
+  narrowed: Readonly<Record<string, string>>;
+  problems: string[];
+  visiting: Set<string>;
 }
 
 interface At {
@@ -72,14 +92,13 @@ interface At {
   node: Schema;
 }
 
-function compare(
-  pubAt: At,
-  curAt: At,
-  path: string,
-  side: Side,
-  problems: string[],
-  visiting: Set<string>,
-): void {
+function compare(pubAt: At, curAt: At, path: string, run: Run): void {
+  const { side, problems, visiting } = run;
+  const contract = run.narrowed[path];
+  if (contract !== undefined) {
+    narrowing(pubAt, curAt, path, contract, run);
+    return;
+  }
   // A boolean schema (true: anything, false: nothing) is compared as a value.
   if (typeof pubAt.node !== "object" || typeof curAt.node !== "object") {
     const wider = side === "input" &&
@@ -89,8 +108,8 @@ function compare(
     }
     return;
   }
-  const pub = resolve(pubAt);
-  const cur = resolve(curAt);
+  const pub = spelled(resolve(pubAt));
+  const cur = spelled(resolve(curAt));
   // A definition compared once is enough, and a recursive one would not end.
   if (typeof pubAt.node.$ref === "string") {
     const pair = `${pubAt.node.$ref}|${String(curAt.node.$ref)}`;
@@ -103,9 +122,7 @@ function compare(
       { root: pubAt.root, node: p as Schema },
       { root: curAt.root, node: c as Schema },
       where,
-      side,
-      problems,
-      visiting,
+      run,
     );
 
   // Anything else (default, pattern, format, ...) stays as it was.
@@ -204,6 +221,85 @@ function compare(
     }
     p.forEach((branch, i) => sub(branch, c[i], `${path}|${i}`));
   }
+}
+
+/**
+ * The one narrowing allowed (see the module doc): at `path`, the published field may become
+ * exactly a `$ref` to `#/$defs/<contract>` (and wording) when it accepts all that definition does.
+ */
+function narrowing(pubAt: At, curAt: At, path: string, contract: string, run: Run): void {
+  const bad = (what: string): void => void run.problems.push(`${path}: ${what}`);
+  if (run.side !== "output") return bad("only an output field may be narrowed to a contract");
+  const cur = curAt.node as unknown;
+  const ref = `#/$defs/${contract}`;
+  if (
+    typeof cur !== "object" || cur === null ||
+    !Object.keys(cur).every((k) => k === "$ref" || WORDING.has(k)) ||
+    (cur as Schema).$ref !== ref
+  ) {
+    return bad(`narrowed to ${contract}, so it must be {"$ref": "${ref}"}: ${show(cur)}`);
+  }
+  if (!accepts(pubAt, curAt)) {
+    bad(`the published ${show(pubAt.node)} does not accept every ${contract} document`);
+  }
+}
+
+/**
+ * Whether every value `narrow` accepts is one `wide` accepts. Conservative: false whenever
+ * `wide` uses a keyword this does not reason about, so a true answer is always right.
+ */
+function accepts(wideAt: At, narrowAt: At): boolean {
+  const w = wideAt.node as unknown;
+  const n = narrowAt.node as unknown;
+  if (w === true || n === false) return true;
+  if (typeof w !== "object" || w === null) return false;
+  if (typeof n !== "object" || n === null) return false;
+  const wide = spelled(resolve(wideAt));
+  const narrow = spelled(resolve(narrowAt));
+  const at = (root: Schema, node: unknown): At => ({ root, node: node as Schema });
+  // A value of `narrow` meets one of its branches (and its other keywords as well).
+  for (const key of ["anyOf", "oneOf"]) {
+    const branches = narrow[key];
+    if (
+      Array.isArray(branches) && branches.length > 0 &&
+      branches.every((b) => accepts(wideAt, at(narrowAt.root, b)))
+    ) return true;
+  }
+  const known = ["type", "const", "enum", "properties", "required", "additionalProperties"];
+  if (!Object.keys(wide).every((k) => WORDING.has(k) || known.includes(k))) return false;
+  const wideTypes = types(wide);
+  if (wideTypes !== null && !covers(wideTypes, types(narrow))) return false;
+  const wideValues = values(wide);
+  const narrowValues = values(narrow);
+  if (
+    wideValues !== null &&
+    (narrowValues === null || !narrowValues.every((v) => wideValues.some((x) => equal(x, v))))
+  ) return false;
+  const narrowRequired = (narrow.required ?? []) as string[];
+  if (!((wide.required ?? []) as string[]).every((name) => narrowRequired.includes(name))) {
+    return false;
+  }
+  const narrowProps = (narrow.properties ?? {}) as Schema;
+  for (const [name, schema] of Object.entries((wide.properties ?? {}) as Schema)) {
+    if (!(name in narrowProps)) return false;
+    if (!accepts(at(wideAt.root, schema), at(narrowAt.root, narrowProps[name]))) return false;
+  }
+  const open = wide.additionalProperties;
+  return open === undefined || open === true ||
+    (typeof open === "object" && open !== null && Object.keys(open).length === 0);
+}
+
+/**
+ * `s` with a `type` listing more than one type besides `null` spelt as `anyOf` of one type each
+ * (as the generator writes it): the same schema.
+ */
+function spelled(s: Schema): Schema {
+  const type = s.type;
+  if (!Array.isArray(type) || type.filter((t) => t !== "null").length < 2 || "anyOf" in s) {
+    return s;
+  }
+  const { type: _, ...rest } = s;
+  return { ...rest, anyOf: type.map((t) => ({ type: t })) };
 }
 
 /** The node a `$ref` into `#/$defs/` names, or the node itself. */

@@ -8,9 +8,36 @@ import { compatibilityProblems, type Side } from "./_compat.ts";
  */
 const PUBLISHED = new URL("../fixtures/contracts/published/", import.meta.url);
 
+/**
+ * Output fields narrowed to the contract they were always documented as (docs/contracts.md), by
+ * schema file: JSON path -> the contract's `$defs` name, which must be its schema file's own
+ * definition. Listing a field here claims that every document adhash ever wrote there met that
+ * contract: only a field filled, since it was published, by the code that writes the contract.
+ */
+const NARROWED: Readonly<Record<string, { file: string; fields: Record<string, string> }>> = {
+  // Filled by inspectSnapshot() (inspect-snapshot --json), `path` replaced by the name, since
+  // 4fcb9ba; docs/server.md: "`{name, inspection}` (`snapshot_inspect.v1`)".
+  "api.snapshot.v1.schema.json": {
+    file: "snapshot_inspect.v1.schema.json",
+    fields: { "$.inspection": "snapshot_inspect.v1" },
+  },
+  // Filled by the maps' traceGet()/tracePut() since 4fcb9ba; docs/server.md: "`{source, trace}`
+  // (`probe_trace.v1`)".
+  "api.probe.v1.schema.json": {
+    file: "probe_trace.schema.json",
+    fields: { "$.trace": "probe_trace.v1" },
+  },
+};
+
 Deno.test("every contract's schema is a compatible successor of the one published", async () => {
   const rendered = renderSchemas();
   const problems: string[] = [];
+  for (const [name, { file, fields }] of Object.entries(NARROWED)) {
+    const own = JSON.parse(rendered[file]!).$defs;
+    for (const id of new Set(Object.values(fields))) {
+      assert.deepEqual(JSON.parse(rendered[name]!).$defs[id], own[id], `${name}: $defs.${id}`);
+    }
+  }
   for (const [name, { io }] of Object.entries(SCHEMA_FILES)) {
     let published: string;
     try {
@@ -20,7 +47,8 @@ Deno.test("every contract's schema is a compatible successor of the one publishe
       continue;
     }
     const current = JSON.parse(rendered[name]!);
-    for (const p of compatibilityProblems(JSON.parse(published), current, io)) {
+    const narrowed = NARROWED[name]?.fields ?? {};
+    for (const p of compatibilityProblems(JSON.parse(published), current, io, narrowed)) {
       problems.push(`${name} ${p}`);
     }
   }
@@ -60,7 +88,8 @@ function obj(props: Record<string, unknown>, optional: string[] = [], closed = f
   };
 }
 
-const check = (a: unknown, b: unknown, side: Side): string[] => compatibilityProblems(a, b, side);
+const check = (a: unknown, b: unknown, side: Side, narrowed: Record<string, string> = {}) =>
+  compatibilityProblems(a, b, side, narrowed);
 
 Deno.test("compatibilityProblems() lets an output gain optional fields and nothing else", () => {
   const v1 = obj({ n: { type: "integer", minimum: 0 }, s: { type: "string", enum: ["a", "b"] } });
@@ -196,4 +225,61 @@ Deno.test("compatibilityProblems() follows $ref into $defs on both sides", () =>
   });
   assert.deepEqual(check(doc(0), doc(0), "output"), []);
   assert.match(check(doc(0), doc(1), "output").join(), /\$\.ops: "minimum" 0 became 1/);
+});
+
+Deno.test("compatibilityProblems() narrows a listed output field to a contract's $ref, and only that", () => {
+  const trace = {
+    oneOf: [
+      obj({ schema: { type: "string", const: "t.v1" }, backend: { type: "string", const: "a" } }),
+      obj({ schema: { type: "string", const: "t.v1" }, backend: { type: "string", const: "b" } }),
+    ],
+  };
+  const doc = (field: unknown, defs: Record<string, unknown> = {}): unknown => ({
+    $ref: "#/$defs/body",
+    $defs: { body: obj({ name: { type: "string" }, field }), ...defs },
+  });
+  const narrowed = doc({ $ref: "#/$defs/t.v1" }, { "t.v1": trace });
+  const listed = { "$.field": "t.v1" };
+  // Any value, or a partial object every branch of the contract meets: allowed where listed.
+  const partial = obj({ schema: { type: "string", const: "t.v1" }, backend: { type: "string" } });
+  for (const published of [doc({}), doc({ ...partial as object, additionalProperties: {} })]) {
+    assert.deepEqual(check(published, narrowed, "output", listed), []);
+    // Not listed, it is the narrowing it is.
+    assert.ok(check(published, narrowed, "output").length > 0);
+  }
+  // A published field that refuses some contract documents, or says what it cannot check.
+  const refused: Array<[unknown, unknown]> = [
+    [doc(obj({ backend: { type: "string", const: "a" } })), narrowed],
+    [doc(obj({ extra: { type: "string" } })), narrowed],
+    [doc({ type: "object", minProperties: 1 }), narrowed],
+    [doc(obj({ backend: { type: "string" } }, [], true)), narrowed],
+    // The field must become the bare $ref, not a schema of its own.
+    [doc({}), doc({ $ref: "#/$defs/t.v1", type: "object" }, { "t.v1": trace })],
+    [doc({}), doc(trace)],
+    [doc({}), doc({ $ref: "#/$defs/other" }, { other: trace })],
+  ];
+  for (const [published, current] of refused) {
+    const found = check(published, current, "output", listed);
+    assert.ok(found.some((p) => p.startsWith("$.field: ")), JSON.stringify(current));
+  }
+  // Never an input.
+  assert.ok(check(doc({}), narrowed, "input", listed).length > 0);
+});
+
+Deno.test("compatibilityProblems() takes a union of types spelt as anyOf for the same schema", () => {
+  const spelt = (s: unknown): unknown => obj({ v: s });
+  const list = { description: "v", type: ["boolean", "number", "null"] };
+  const any = {
+    description: "v",
+    anyOf: [{ type: "boolean" }, { type: "number" }, { type: "null" }],
+  };
+  for (const side of ["output", "input"] as const) {
+    assert.deepEqual(check(spelt(list), spelt(any), side), []);
+    assert.deepEqual(check(spelt(any), spelt(list), side), []);
+  }
+  // Another set of types is still another schema.
+  const fewer = { description: "v", anyOf: [{ type: "boolean" }, { type: "null" }] };
+  assert.ok(check(spelt(list), spelt(fewer), "output").length > 0);
+  const other = { anyOf: [{ type: "boolean" }, { type: "string" }, { type: "null" }] };
+  assert.ok(check(spelt(list), spelt(other), "output").length > 0);
 });

@@ -48,3 +48,24 @@ Deno.test("MetricsTick refuses a tick without its required fields", () => {
   assert.ok(!r.success);
   assert.ok(r.error.issues.some((i) => i.path[0] === "latency_ms"));
 });
+
+Deno.test("renderSchemas() writes no union type, which strict validators refuse (ajv's strictTypes)", () => {
+  const unions: string[] = [];
+  const walk = (node: unknown, at: string): void => {
+    if (typeof node !== "object" || node === null) return;
+    const type = (node as { type?: unknown }).type;
+    if (Array.isArray(type) && type.filter((t) => t !== "null").length > 1) unions.push(at);
+    for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
+  };
+  for (const [name, text] of Object.entries(renderSchemas())) walk(JSON.parse(text), `${name}#`);
+  assert.deepEqual(unions, []);
+  // A nullable type stays one type or null, which they take.
+  const result = JSON.parse(renderSchemas()["config_result.v1.schema.json"]!);
+  const before = result.$defs["config_result.v1"].properties.changes.items.properties.before;
+  assert.deepEqual(before.anyOf.map((b: { type: string }) => b.type), [
+    "boolean",
+    "number",
+    "string",
+    "null",
+  ]);
+});

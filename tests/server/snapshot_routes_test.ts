@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { API_SCHEMAS } from "../../src/contracts/api.ts";
-import { createMap } from "../../src/core/factory.ts";
+import { API_SCHEMAS, ApiProbe, ApiSnapshot } from "../../src/contracts/api.ts";
+import { ProbeTraceSchema } from "../../src/contracts/probe_trace.ts";
+import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
+import { createMap, MODES } from "../../src/core/factory.ts";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { saveSnapshot } from "../../src/snapshot/mod.ts";
@@ -8,7 +10,7 @@ import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { removedAtUnload } from "../_helpers.ts";
 
-async function withSnapshotDir(fn: (dir: string, outside: string) => Promise<void>): Promise<void> {
+async function withSnapshotDir<T>(fn: (dir: string, outside: string) => Promise<T>): Promise<T> {
   const base = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_srv_" }));
   const dir = `${base}/snaps`;
   await Deno.mkdir(dir);
@@ -19,7 +21,7 @@ async function withSnapshotDir(fn: (dir: string, outside: string) => Promise<voi
   await Deno.writeTextFile(`${dir}/broken.adhsnap`, "not a snapshot");
   await Deno.symlink(`${base}/secret.adhsnap`, `${dir}/escape.adhsnap`);
   try {
-    await fn(dir, base);
+    return await fn(dir, base);
   } finally {
     await Deno.remove(base, { recursive: true });
   }
@@ -264,4 +266,89 @@ Deno.test("createApp() lists the first 1000 snapshot names in sorted order, what
     assert.deepEqual(list.names, all.slice(0, 1000));
     assert.equal(list.total, all.length); // tells a client the list is cut
   });
+});
+
+Deno.test("createApp() serves whole snapshot_inspect.v1 and probe_trace.v1 documents, as api.snapshot.v1 and api.probe.v1 promise", async () => {
+  await withSnapshotDir(async (dir) => {
+    // A snapshot of each mode: chaining, Robin Hood and adaptive maps, grown past a resize.
+    for (const mode of MODES) {
+      const map = createMap<unknown>(mode);
+      for (let i = 0; i < 300; i++) map.set(i % 3 === 0 ? i : `K${i}`, { i });
+      for (let i = 0; i < 300; i += 7) map.delete(`K${i}`);
+      await saveSnapshot(`${dir}/${mode}.adhsnap`, map);
+    }
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const paths = MODES.flatMap((mode) => [
+      `/api/snapshot?name=${mode}.adhsnap`,
+      `/api/snapshot?name=${mode}.adhsnap&key=K1&contains=K2&limit=5`,
+      `/api/snapshot?name=${mode}.adhsnap&key=absent`,
+      ...["get", "put"].flatMap((op) =>
+        ["K1", "absent", "3&numeric=1"].map((key) =>
+          `/api/probe?op=${op}&key=${key}&value=v&snapshot=${mode}.adhsnap`
+        )
+      ),
+    ]);
+    for (const path of paths) {
+      const res = await app.request(path);
+      assert.equal(res.status, 200, path);
+      const b = await res.json();
+      if (path.startsWith("/api/snapshot?")) {
+        assert.ok(ApiSnapshot.safeParse(b).success, path);
+        SnapshotInspectionSchema.parse(b.inspection);
+      } else {
+        assert.ok(ApiProbe.safeParse(b).success, path);
+        ProbeTraceSchema.parse(b.trace);
+      }
+    }
+  });
+});
+
+Deno.test("createApp() serves whole probe_trace.v1 documents from the live map, rebuilds included", async () => {
+  let rebuilds = 0;
+  for (const mode of MODES) {
+    const map = createMap<unknown>(mode);
+    const app = createApp({ hub: new MetricsHub(), liveMap: () => map });
+    // Each put probed before it is made: some of them set off a resize.
+    for (let i = 0; i < 200; i++) {
+      for (const op of ["get", "put"]) {
+        const res = await app.request(`/api/probe?op=${op}&key=K${i}&value=${i}`);
+        assert.equal(res.status, 200);
+        const b = ApiProbe.parse(await res.json());
+        if (b.trace.rebuild !== undefined) rebuilds++;
+      }
+      map.set(`K${i}`, i);
+    }
+  }
+  assert.ok(rebuilds > 0, "no put trace with a rebuild");
+});
+
+Deno.test("api.snapshot.v1 and api.probe.v1 refuse bodies the first schemas took but the docs never allowed", async () => {
+  const { real, trace } = await withSnapshotDir(async (dir) => {
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const b = await (await app.request("/api/snapshot?name=rh.adhsnap")).json();
+    const t = await (await app.request("/api/probe?key=K1&snapshot=rh.adhsnap")).json();
+    return { real: b.inspection, trace: t.trace };
+  });
+  const snap = (inspection: unknown) => ({ schema: "api.snapshot.v1", name: "a", inspection });
+  const probe = (trace: unknown) => ({ schema: "api.probe.v1", source: "live", trace });
+  assert.ok(ApiSnapshot.safeParse(snap(real)).success);
+  assert.ok(ApiProbe.safeParse(probe(trace)).success);
+  const { header: _, ...headless } = real;
+  for (const inspection of [42, "x", null, {}, { schema: "snapshot_inspect.v1" }, headless]) {
+    assert.ok(!ApiSnapshot.safeParse(snap(inspection)).success, JSON.stringify(inspection));
+  }
+  const { operation: _o, key_repr: _k, hash: _h, ...partial } = trace;
+  for (
+    const bad of [
+      { schema: "probe_trace.v1", backend: "robinhood" },
+      { schema: "probe_trace.v1", backend: "linear" },
+      partial,
+      { ...trace, backend: "chaining" },
+    ]
+  ) {
+    assert.ok(!ApiProbe.safeParse(probe(bad)).success, JSON.stringify(bad));
+  }
+  // What a later version may add stays accepted (the contracts are open).
+  assert.ok(ApiSnapshot.safeParse(snap({ ...real, later: 1 })).success);
+  assert.ok(ApiProbe.safeParse(probe({ ...trace, later: 1 })).success);
 });
