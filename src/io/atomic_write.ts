@@ -138,7 +138,8 @@ export function keepOwnership(tmp: string, target: string): void {
   } catch {
     return; // a new file, or not ours to look at
   }
-  if (info.mode !== null) Deno.chmodSync(tmp, info.mode & 0o7777);
+  // Permission bits only: set-user-ID and set-group-ID do not survive a write in place either.
+  if (info.mode !== null) Deno.chmodSync(tmp, info.mode & 0o777);
   if (info.uid === null || info.gid === null) return; // Windows
   try {
     Deno.chownSync(tmp, info.uid, info.gid);

@@ -19,9 +19,9 @@ import { baseOf, dirOf, withoutDots } from "./path.ts";
  * Takes the exclusive lock of the file a write to `path` replaces (through `.`, `..` and
  * symbolic links, so every name of one file shares its lock), waiting for any other holder;
  * returns the release. The lock is on a side file `.NAME.lock` beside `path` (locking `path`
- * itself would not do: an atomic write renames a new file over it), which the release removes. A process that was
- * waiting on the removed file then finds the name gone or another file under it, and tries
- * again on that. A holder that dies releases the lock with its file descriptor.
+ * itself would not do: an atomic write renames a new file over it), which the release removes.
+ * A process that was waiting on the removed file then finds the name gone or another file under
+ * it, and tries again on that. A holder that dies releases the lock with its file descriptor.
  */
 export async function lockFile(spelled: string): Promise<() => void> {
   const path = writeTarget(withoutDots(spelled));

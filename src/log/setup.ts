@@ -204,16 +204,17 @@ function writeUnformatted(q: Queued): void {
  * placeholders filled in with their values as JSON, other properties after.
  */
 export function plainRecord(q: Queued): string {
-  const rest: Record<string, unknown> = { ...q.properties };
+  const props: Record<string, unknown> = q.properties ?? {};
+  const used = new Set<string>();
   const message = q.message.replace(/\{(\w+)\}/g, (whole, name: string) => {
-    if (!(name in rest)) return whole;
-    const value = rest[name];
-    delete rest[name];
-    return JSON.stringify(value) ?? String(value);
+    if (!(name in props)) return whole;
+    used.add(name);
+    return JSON.stringify(props[name]) ?? String(props[name]);
   });
-  const props = Object.keys(rest).length === 0 ? "" : ` ${JSON.stringify(rest)}`;
+  const rest = Object.entries(props).filter(([k]) => !used.has(k));
+  const after = rest.length === 0 ? "" : ` ${JSON.stringify(Object.fromEntries(rest))}`;
   return `${new Date(q.timestamp).toISOString()} ${q.level} adhash.${q.category.join(".")}: ` +
-    `${message}${props}\n`;
+    `${message}${after}\n`;
 }
 
 /** Runs `task` after whatever is under way, then writes the records queued meanwhile. */

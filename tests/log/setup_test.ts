@@ -72,13 +72,13 @@ Deno.test("plainRecord() fills in the placeholders and keeps the other propertie
   const text = plainRecord({
     category: ["server"],
     level: "warning",
-    message: "{message}; the replay goes on ({count} ticks, {missing})",
+    message: "{message}; the replay goes on ({count} ticks, {missing}, {count} again)",
     properties: { message: "The server stopped", count: 3, extra: [1] },
     timestamp: Date.UTC(2026, 10, 24, 12, 0, 0),
   });
   assert.equal(
     text,
     '2026-11-24T12:00:00.000Z warning adhash.server: "The server stopped"; the replay goes on ' +
-      '(3 ticks, {missing}) {"extra":[1]}\n',
+      '(3 ticks, {missing}, 3 again) {"extra":[1]}\n',
   );
 });
