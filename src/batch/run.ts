@@ -97,7 +97,7 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
   const { JobService } = await import("../server/jobs.ts");
   const logger = log("batch");
   const started = performance.now();
-  const startedAt = new Date().toISOString();
+  const startedWall = Date.now();
   // Set by the signal handlers, so read through an object: a local would stay narrowed to null.
   const stop: { signal: "SIGINT" | "SIGTERM" | null } = { signal: null };
   let service: JobService | undefined;
@@ -160,8 +160,9 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
       const jobs = await Promise.all(ended);
       const report = buildReport(plan, {
         jobs,
-        startedAt,
-        finishedAt: new Date().toISOString(),
+        startedAt: new Date(startedWall).toISOString(),
+        // Never before the start, though the wall clock was stepped back meanwhile.
+        finishedAt: new Date(Math.max(startedWall, Date.now())).toISOString(),
         durationSeconds: (performance.now() - started) / 1000,
         interrupted: stop.signal,
       });

@@ -181,7 +181,6 @@ export async function replay(
   const watchdog = new Watchdog(options.watchdog);
 
   const started = performance.now();
-  const startedWall = Date.now();
   const seconds = (): number => (performance.now() - started) / 1000;
   const pending: TickEvent[] = [];
   let unsubscribe: (() => void) | undefined;
@@ -189,7 +188,9 @@ export async function replay(
   const listener = (e: MapEvent): void => {
     pending.push({
       type: MAP_EVENT_TYPE[e.type] ?? e.type,
-      t: round(Math.max(0, (e.time - startedWall) / 1000), 6),
+      // The run's clock, as ticks have it; `e.time` is the wall clock's, which an NTP step can
+      // move by hours. A listener runs as its operation ends, so at most that much later.
+      t: round(seconds(), 6),
       from: e.from,
       to: e.to,
       reason: e.reason,

@@ -35,6 +35,7 @@ import { BadInputError } from "../errors.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
 import { intQuery } from "./query.ts";
 import { answerHeadAsGet, headersOnly, isHead } from "./head.ts";
+import { checkDelay } from "./delay.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { JobService } from "./jobs.ts";
 import { SnapshotPool, TaskLimiter } from "./snapshot_pool.ts";
@@ -117,6 +118,7 @@ function allowedMethods(app: Hono, path: string): string[] {
 /** Builds the metrics server app around `options.hub`. */
 export function createApp(options: CreateAppOptions): Hono {
   const hub = options.hub;
+  const keepAliveMs = checkDelay("keepAliveMs", options.keepAliveMs ?? 15_000);
   const app = new Hono();
   answerHeadAsGet(app);
   const encoder = new TextEncoder();
@@ -347,7 +349,6 @@ export function createApp(options: CreateAppOptions): Hono {
       c.header("Retry-After", "5");
       return errorResponse(c, 503, "Busy", `${maxStreams} streams are open, the most served`);
     }
-    const keepAliveMs = options.keepAliveMs ?? 15_000;
     let cleanup = (): void => {};
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { checkDelay } from "./delay.ts";
 import { BadInputError, IOError, messageOf, PolicyError } from "../errors.ts";
 import {
   atomicWrite,
@@ -167,8 +168,15 @@ export interface JobListing {
   records: AsyncIterable<JobRecord>;
 }
 
+let lastStamp = 0;
+
+/**
+ * The wall clock, held still while it is stepped back (NTP, a resumed VM): a job's times never
+ * go backwards, so it never ends before it started, and later jobs are never created earlier.
+ */
 function isoNow(): string {
-  return new Date().toISOString();
+  lastStamp = Math.max(lastStamp, Date.now());
+  return new Date(lastStamp).toISOString();
 }
 
 /** A new id for a job created at `createdAt` (ISO), so that the id's second is its creation's. */
@@ -257,6 +265,7 @@ export class JobService {
     if (!(Number.isInteger(options.maxJobs ?? 1) && (options.maxJobs ?? 1) >= 1)) {
       throw new RangeError(`maxJobs must be an integer >= 1, got ${options.maxJobs}`);
     }
+    checkDelay("killAfterMs", options.killAfterMs ?? 5000, 0); // before the root is made and locked
     const executable = await runnableExecutable();
     if (executable === undefined) {
       throw new PolicyError(`The job service needs --allow-run=${Deno.execPath()} (or =deno)`, {
@@ -515,7 +524,10 @@ export class JobService {
    */
   list(limit: number, status?: JobStatus): JobListing {
     const copies: Array<() => Promise<JobRecord>> = [];
-    for (const job of [...this.#jobs.values()].reverse()) {
+    // Jobs submitted at once are tracked as their directories are made, not as they were
+    // created: sorted, as a restarted service lists them.
+    const newestFirst = [...this.#jobs.values()].sort((a, b) => byCreation(b.record, a.record));
+    for (const job of newestFirst) {
       if (copies.length >= limit) break;
       if (status === undefined || job.record.status === status) copies.push(this.#copy(job));
     }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { checkDelay } from "./delay.ts";
 import { AdhashError } from "../errors.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
@@ -116,7 +117,7 @@ export class SnapshotPool {
 
   /** A pool; its worker starts with the first task. */
   constructor(options: SnapshotPoolOptions = {}) {
-    this.#idleMs = options.idleMs ?? 30_000;
+    this.#idleMs = checkDelay("idleMs", options.idleMs ?? 30_000, 0);
     this.#useWorker = options.worker !== false && snapshotWorkerInBuild();
   }
 
@@ -202,7 +203,7 @@ export class SnapshotPool {
       const m = e.data;
       const p = this.#pending.get(m.id);
       this.#pending.delete(m.id);
-      if (this.#pending.size === 0 && this.#idleMs >= 0) {
+      if (this.#pending.size === 0) {
         this.#idle = setTimeout(() => this.#stop(new SnapshotWorkerError("idle")), this.#idleMs);
         Deno.unrefTimer(this.#idle); // an idle worker must not keep a library's host alive
       }

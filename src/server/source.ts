@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkDelay } from "./delay.ts";
 import { log } from "../log/setup.ts";
 import { checkTickLine } from "../contracts/validate_metrics.ts";
 import type { MetricsHub } from "./hub.ts";
@@ -43,7 +44,7 @@ export async function followSource(
 ): Promise<SourceHandle> {
   const logger = log("server", "source");
   const warn = options.onWarning ?? ((m: string) => logger.warn(m));
-  const pollMs = options.pollMs ?? 250;
+  const pollMs = checkDelay("pollMs", options.pollMs ?? 250);
   const follow = options.follow ?? false;
   await Deno.stat(path); // fail early and clearly on a missing file
 

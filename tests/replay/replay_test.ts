@@ -105,6 +105,41 @@ Deno.test("replay() reports each map event in exactly one tick", async () => {
   assert.ok(map.migrations >= 1);
 });
 
+Deno.test("replay() times map events on the run's clock, whatever the wall clock does", async () => {
+  // An NTP step of an hour put a migration 3601 s into a 2 s run (or at 0, stepped back): the
+  // events were timed by Date.now(), the ticks by the monotonic clock.
+  const wall = Date.now;
+  let step = 0;
+  Date.now = () => wall() + step;
+  try {
+    for (const jump of [3_600_000, -3_600_000]) {
+      const map = new AdaptiveMap<string>({ incrementalBatch: 64 });
+      const ticks: MetricsTick[] = [];
+      step = 0;
+      let batches = 0;
+      const stepped = (function* () {
+        for (const b of inserts(30_000)) {
+          if (batches++ === 2) step = jump;
+          yield b;
+        }
+      })();
+      await replay(map, stepped, { onTick: (t) => void ticks.push(t), tickEvery: 256 });
+      let previous = 0;
+      const events = ticks.flatMap((tick) => {
+        const inside = tick.events.map((e) => [previous, e.t, tick.t]);
+        previous = tick.t;
+        return inside;
+      });
+      assert.ok(events.length > 4, "start, migration, switch, resize, complete");
+      for (const [after, t, by] of events) {
+        assert.ok(after! <= t! && t! <= by!, `event at ${t} s in a tick at ${by} s (jump ${jump})`);
+      }
+    }
+  } finally {
+    Date.now = wall;
+  }
+});
+
 Deno.test("replay() times each op type as often as it occurs, whatever the workload's period", async () => {
   // put, get, put, del: a period of 4, which divides the default gap of 128.
   const result = await replay(createMap("fast-lookup"), workload(100_000));

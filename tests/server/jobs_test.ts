@@ -1017,3 +1017,49 @@ Deno.test("HEAD over a socket claims the length GET sends, and opens no stream",
     await server.close();
   }
 });
+
+Deno.test("GET /api/jobs lists jobs submitted at once by created_at, as after a restart", async () => {
+  // They were listed in the order their directories were made, and a restarted service sorted
+  // them by created_at: two different orders for the same jobs.
+  await using f = await fixture();
+  await Promise.all(Array.from({ length: 20 }, () => submit(f, { csv: "w.csv", dry_run: true })));
+  for (const r of await Array.fromAsync(f.jobs.list(20).records)) await f.jobs.settled(r.id);
+  const listed = async (app: typeof f.app) =>
+    ApiJobList.parse(await (await app.request("/api/jobs?limit=20")).json()).jobs
+      .map((j) => [j.created_at, j.id].join(" "));
+  const live = await listed(f.app);
+  assert.deepEqual(live, [...live].sort().reverse());
+  await f.jobs.close();
+  const again = await JobService.open({ root: f.root, inputDir: `${f.dir}/in` });
+  try {
+    assert.deepEqual(await listed(createApp({ hub: new MetricsHub(), jobs: again })), live);
+  } finally {
+    await again.close();
+  }
+});
+
+Deno.test("a job's times never go backwards when the wall clock is stepped back", async () => {
+  // An NTP step of an hour back while a job ran recorded it finishing before it started.
+  await using f = await fixture();
+  const RealDate = Date;
+  let step = 0;
+  class SteppedDate extends RealDate {
+    constructor(...args: [] | [string | number | Date]) {
+      super(args.length === 0 ? RealDate.now() + step : args[0]);
+    }
+    static override now(): number {
+      return RealDate.now() + step;
+    }
+  }
+  globalThis.Date = SteppedDate as DateConstructor;
+  try {
+    const id = await submit(f, { csv: "w.csv", metrics: false });
+    step = -3_600_000;
+    const job = (await f.jobs.settled(id))!;
+    const [created, started, finished] = [job.created_at, job.started_at!, job.finished_at!]
+      .map((t) => RealDate.parse(t));
+    assert.ok(created! <= started! && started! <= finished!, JSON.stringify(job));
+  } finally {
+    globalThis.Date = RealDate;
+  }
+});
