@@ -637,12 +637,20 @@ export class JobService {
     return joinPath(job.dir, name);
   }
 
-  /** Cancels every job and waits (up to the kill grace) for the running ones to exit. */
+  /**
+   * Cancels every job and waits (up to the kill grace) for the running ones to exit, and for
+   * every record to be saved.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const ends: Promise<void>[] = [];
     for (const job of this.#jobs.values()) {
-      if (job.phase === "ended") continue;
+      // A job that has just ended may still be saving its record (in place, on a full disk:
+      // slower): left behind, its status.json would say "running".
+      if (job.phase === "ended") {
+        ends.push(job.saving);
+        continue;
+      }
       void this.cancel(job.record.id);
       ends.push(job.ended.then(() => job.saving));
     }

@@ -1063,3 +1063,27 @@ Deno.test("a job's times never go backwards when the wall clock is stepped back"
     globalThis.Date = RealDate;
   }
 });
+
+Deno.test("JobService.close() waits for the record of a job that has just ended to be saved", async () => {
+  // A server stopped right as a job ended left its status.json saying "running", and the next
+  // server marked the job Interrupted.
+  await using f = await fixture();
+  const id = await submit(f, { csv: "w.csv", metrics: false });
+  let job = (await f.jobs.get(id))!;
+  await waitFor(async () => (job = (await f.jobs.get(id))!).status === "running");
+  // A slow disk: each save takes 300 ms more, so the last one is still under way when the job
+  // is seen to end (settled() would wait for it), and the server stops then.
+  const sync = Deno.FsFile.prototype.sync;
+  Deno.FsFile.prototype.sync = async function (this: Deno.FsFile) {
+    await new Promise((r) => setTimeout(r, 300));
+    return await sync.call(this);
+  };
+  try {
+    await waitFor(async () => (job = (await f.jobs.get(id))!).finished_at !== null, 30_000);
+    await f.jobs.close();
+  } finally {
+    Deno.FsFile.prototype.sync = sync;
+  }
+  const saved = JSON.parse(await Deno.readTextFile(`${f.root}/${id}/status.json`));
+  assert.deepEqual([saved.status, saved.finished_at], [job.status, job.finished_at]);
+});
