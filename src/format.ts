@@ -1,6 +1,6 @@
 /**
- * Numbers and CSV fields as the text renderings print them, and numbers as JSON documents round
- * them.
+ * Numbers, CSV fields and untrusted text as the text renderings print them, and numbers as JSON
+ * documents round them.
  *
  * @module
  */
@@ -37,4 +37,17 @@ export function csvField(value: string | number | undefined): string {
   if (value === undefined) return "";
   const s = String(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** What a terminal would act on: controls but the tab (C0, DEL, C1) and bidi overrides/isolates. */
+// deno-lint-ignore no-control-regex -- matching controls is the point
+const UNSEEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` as one line a terminal shows as it is: controls and bidi overrides as `\uXXXX`, so
+ * that data (a key, a value, a file name) cannot move the cursor, set the title, hide or
+ * reorder text, or start a line that looks like adhash's own.
+ */
+export function visible(text: string): string {
+  return text.replace(UNSEEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -13,7 +13,7 @@ import type {
   BatchJobSummary,
   BatchReport,
 } from "../contracts/batch.ts";
-import { micros, thousands } from "../format.ts";
+import { micros, thousands, visible } from "../format.ts";
 import { shellWord } from "../cli/self_command.ts";
 
 type Replay = Extract<BatchJobSummary, { type: "replay" }>;
@@ -124,19 +124,19 @@ function jobCells(j: BatchJob): string[] {
 // ---------------------------------------------------------------------------------- Markdown
 
 /**
- * Text in Markdown: its markup characters escaped, on one line. An underscore inside a word
+ * Text in Markdown: its markup characters escaped, controls shown as `\uXXXX`, on one line. An underscore inside a word
  * (`zipf_1.csv`) is left alone: it cannot start emphasis, and the raw text stays readable.
  */
 function mdText(s: string): string {
-  return s.replace(/\s*[\r\n]\s*/g, " ").replace(
-    /[\\`*[\]<>|&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g,
+  return visible(s.replace(/\s*[\r\n]\s*/g, " ")).replace(
+    /[\\`*~[\]<>|&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g,
     (c) => `\\${c}`,
   );
 }
 
 /** A code span holding `s` literally (a table cell's `|` still needs its backslash). */
 function mdCode(s: string): string {
-  const text = s.replace(/\s*[\r\n]\s*/g, " ").replace(/\|/g, "\\|");
+  const text = visible(s.replace(/\s*[\r\n]\s*/g, " ")).replace(/\|/g, "\\|");
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
   const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
@@ -357,11 +357,7 @@ export function renderText(r: BatchReport, files: readonly string[]): string {
   const rows = r.jobs.map((j) =>
     jobCells(j).slice(0, 6).map((c) =>
       // One line per job, and no terminal escape from a workload's text reaches the terminal.
-      c.replace(/\s*[\r\n]\s*/g, " ").replace(
-        // deno-lint-ignore no-control-regex -- control characters are what this finds
-        /[\x00-\x1f\x7f]/g,
-        (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`,
-      )
+      visible(c.replace(/\s*[\r\n]\s*/g, " "))
     )
   );
   const lines = [

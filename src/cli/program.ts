@@ -45,7 +45,7 @@ import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./co
 import denoJson from "../../deno.json" with { type: "json" };
 import { AdhashError, EXIT_CODES, IOError } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
-import { log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.ts";
+import { literal, log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal, systemMessage } from "../io/atomic_write.ts";
 import { stopWhenOrphaned } from "./parent_watch.ts";
 import type { ErrorEnvelope } from "../contracts/error_envelope.ts";
@@ -108,7 +108,7 @@ export function writeStderr(text: string): void {
  */
 export function notice(cmd: Command, category: string, text: string): void {
   if (!globalOptions(cmd).logJson) writeStderr(`${text}\n`);
-  else log(category).info(text.replaceAll("{", "{{").replaceAll("}", "}}")); // not placeholders
+  else log(category).info(literal(text));
 }
 
 /** The global flags as seen from `cmd` (the command passed to an action). */

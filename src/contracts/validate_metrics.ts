@@ -23,10 +23,14 @@ export interface ValidationState {
 }
 
 function pathOf(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => typeof p === "number" ? `[${p}]` : String(p)).join(".").replace(
-    /\.\[/g,
-    "[",
-  );
+  // A key that is no plain name (any text can be a key in latency_hist_ms) is quoted.
+  const part = (p: PropertyKey): string =>
+    typeof p === "number"
+      ? `[${p}]`
+      : /^[A-Za-z_$][\w$]*$/.test(String(p))
+      ? String(p)
+      : `[${JSON.stringify(String(p))}]`;
+  return path.map(part).join(".").replace(/\.\[/g, "[");
 }
 
 /** Problems of one NDJSON line (empty when valid). Updates `state` when the line is valid. */

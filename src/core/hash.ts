@@ -15,6 +15,7 @@
  */
 
 import type { Key } from "./types.ts";
+import { visible } from "../format.ts";
 
 /** fmix32 as a signed int32 (see {@linkcode hash32} for why the tables want signed). */
 function fmix(h: number): number {
@@ -75,7 +76,10 @@ export function indexFor(hash: number, bits: number): number {
   return hash >>> (32 - bits);
 }
 
-/** Text shown for a key in traces and previews: strings quoted, numbers bare. */
+/**
+ * Text shown for a key in traces and previews: strings JSON-quoted, with the characters a terminal
+ * would act on (DEL, C1 controls, bidi overrides) escaped too; numbers bare.
+ */
 export function keyRepr(key: Key): string {
-  return typeof key === "string" ? JSON.stringify(key) : String(key);
+  return typeof key === "string" ? visible(JSON.stringify(key)) : String(key);
 }

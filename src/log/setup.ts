@@ -47,6 +47,11 @@ export interface Log {
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
+/** `text` as a log message that logs itself: its braces are no placeholders. */
+export function literal(text: string): string {
+  return text.replaceAll("{", "{{").replaceAll("}", "}}");
+}
+
 /** A record waiting for logtape. */
 export interface Queued {
   category: string[];
@@ -162,7 +167,12 @@ function rotatingFileSink(
 async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
   const formatter: TextFormatter = o.json
     ? l.jsonLinesFormatter
-    : l.getTextFormatter({ timestamp: "date-time-timezone" });
+    // A line per record: a newline or an escape sequence in logged text (a metrics file's bad
+    // line, say) shown escaped, so it cannot forge a record or restyle the terminal.
+    : l.getTextFormatter({
+      timestamp: "date-time-timezone",
+      sanitize: { newlines: "escape", sgr: "escape" },
+    });
   const sinks: Record<string, Sink> = {
     stderr: withQueuedTime((record) => {
       if (!fileOnly) writeStderr(formatter(record));

@@ -11,7 +11,7 @@ import type { Mode } from "../core/factory.ts";
 import type { RunSummary } from "../contracts/run_summary.ts";
 import type { AbCompareReport, AbSide } from "../contracts/ab_compare.ts";
 import { mannWhitney } from "./mann_whitney.ts";
-import { micros, round, thousands } from "../format.ts";
+import { micros, round, thousands, visible } from "../format.ts";
 
 /** A side's label: it names the side's metrics file, so file-name characters only. */
 export const AB_LABEL_PATTERN: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
@@ -277,7 +277,7 @@ export function formatAbText(r: AbCompareReport): string {
 
 /** Escapes a table cell's text for Markdown. */
 function cell(text: string): string {
-  return text.replace(/[\\|`*_[\]<>]/g, (c) => `\\${c}`);
+  return visible(text).replace(/[\\|`*_~[\]<>]/g, (c) => `\\${c}`);
 }
 
 /** `ab.md`: the same table in Markdown, for a pull request or a notebook. */

@@ -7,7 +7,7 @@
  */
 
 import { checkDelay } from "./delay.ts";
-import { log } from "../log/setup.ts";
+import { literal, log } from "../log/setup.ts";
 import { checkTickLine } from "../contracts/validate_metrics.ts";
 import type { MetricsHub } from "./hub.ts";
 import { messageOf } from "../errors.ts";
@@ -43,7 +43,8 @@ export async function followSource(
   options: FollowSourceOptions = {},
 ): Promise<SourceHandle> {
   const logger = log("server", "source");
-  const warn = options.onWarning ?? ((m: string) => logger.warn(m));
+  // A bad line's text is in the message: its braces are no placeholders.
+  const warn = options.onWarning ?? ((m: string) => logger.warn(literal(m)));
   const pollMs = checkDelay("pollMs", options.pollMs ?? 250);
   const follow = options.follow ?? false;
   await Deno.stat(path); // fail early and clearly on a missing file

@@ -227,7 +227,7 @@ Deno.test("renderMarkdown() says when no replay completed and keeps the jobs tab
 
 Deno.test("renderMarkdown() and renderText() keep a detail with line breaks or escapes on its row", () => {
   // A workload line can carry a lone CR into an error's detail; CommonMark ends a line there.
-  const detail = "Unknown op 'x\r## INJECTED\r\n<b>hi</b>\x1b[31mRED' at line 2";
+  const detail = "Unknown op 'x\r## INJECTED\r\n<b>hi</b>\x1b[31mRED\x1b(0\x1bc~~gone~~' at line 2";
   const r = reportOf([
     [
       planned("cr", "run-csv", { csv: "w.csv" }),
@@ -241,10 +241,13 @@ Deno.test("renderMarkdown() and renderText() keep a detail with line breaks or e
   assert.doesNotMatch(md, /\r/);
   assert.doesNotMatch(md, /^## INJECTED/m);
   assert.match(md, /\| cr \| run-csv \| failed \| .*Unknown op 'x ## INJECTED \\<b\\>hi/);
+  // `cat report.md` must not obey them either (ESC c resets the terminal), nor strike text out.
+  assert.ok(!md.includes("\x1b"), "report.md shows terminal escapes, not obeys them");
+  assert.match(md, /\\\\u001b\\\[31mRED\\\\u001b\(0\\\\u001bc\\~\\~gone\\~\\~/);
   const text = renderText(r, []);
   assert.doesNotMatch(text, /\r/);
   assert.ok(!text.includes("\x1b"), "a terminal escape from a workload is shown, not obeyed");
-  assert.match(text, /<b>hi<\/b>\\x1b\[31mRED/);
+  assert.match(text, /<b>hi<\/b>\\u001b\[31mRED\\u001b\(0\\u001bc~~gone~~/);
   assert.equal(text.split("\n").filter((l) => l.startsWith("cr ")).length, 1);
 });
 

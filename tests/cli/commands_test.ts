@@ -661,6 +661,26 @@ Deno.test("validate-metrics accepts run-csv output and reports invalid lines", a
   assert.doesNotMatch(bad.stderr, /\[invalid line (1|5)\]/);
   assert.equal(JSON.parse(lastLine(bad.stderr)).error, "BadInput");
 
+  // Any text can be a key of latency_hist_ms: it is quoted, and cannot act on the terminal.
+  const crafted = JSON.parse(good[0]!);
+  crafted.latency_hist_ms["\x1b]0;PWNED\x07\x1b[8m\n[invalid line 9] forged"] = [{ le: "x" }];
+  await Deno.writeTextFile(
+    `${dir}/crafted.ndjson`,
+    `${JSON.stringify(crafted)}\n\x1b[2Jnot json\n`,
+  );
+  const shown = await runCli(["validate-metrics", `${dir}/crafted.ndjson`]);
+  assert.equal(shown.code, 2);
+  assert.ok(
+    !shown.stderr.includes("\x1b") && !shown.stderr.includes("\x07"),
+    JSON.stringify(shown.stderr),
+  );
+  assert.match(
+    shown.stderr,
+    /^\[invalid line 1\] latency_hist_ms\["\\u001b\]0;PWNED\\u0007\\u001b\[8m\\n\[invalid line 9\] forged"\]\[0\]/m,
+  );
+  assert.match(shown.stderr, /^\[invalid line 2\] not JSON: .*\\u001b\[2J/m);
+  assert.doesNotMatch(shown.stderr, /^\[invalid line 9\]/m);
+
   await Deno.writeTextFile(`${dir}/empty.ndjson`, "");
   const empty = await runCli(["validate-metrics", `${dir}/empty.ndjson`]);
   assert.equal(empty.code, 2);

@@ -670,3 +670,19 @@ Deno.test("config-wizard refuses an existing --outfile without --force before as
     assert.deepEqual(toml(Deno.readTextFileSync(out)), {});
   });
 });
+
+Deno.test("config-edit --list-presets shows the controls in preset names and keys, not obeys them", async () => {
+  // A preset file named `\x1b]0;TITLE\x07.toml` set the terminal's title when listed.
+  await withTempDir(async (dir) => {
+    Deno.writeTextFileSync(`${dir}/\x1b]0;TITLE\x07.toml`, "[adaptive]\nmax_group_len = 4\n");
+    Deno.writeTextFileSync(`${dir}/badkey.toml`, '[adaptive]\n"\\u001b]0;K\\u0007" = 1\n');
+    const listed = await runCli(["config-edit", "--list-presets", "--presets-dir", dir]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(
+      !listed.stdout.includes("\x1b") && !listed.stdout.includes("\x07"),
+      JSON.stringify(listed.stdout),
+    );
+    assert.match(listed.stdout, /^ {2}\\u001b\]0;TITLE\\u0007: cannot be applied: the name is/m);
+    assert.match(listed.stdout, /^ {2}badkey: cannot be applied: .*\\u001b\]0;K\\u0007/m);
+  });
+});

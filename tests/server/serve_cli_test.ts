@@ -581,3 +581,29 @@ Deno.test("hashmap-cli serve stopped as soon as it prints its Dashboard line exi
     assert.match(stderr, /"SIGTERM" received; shutting down/);
   }
 });
+
+Deno.test("hashmap-cli serve logs a bad --source line on one line, braces and escapes shown", async () => {
+  // A tick's key with a newline forged a whole "[ERR]" record in the text log, and a truncated
+  // line's braces were read as placeholders ("not valid JSON (undefined)").
+  const dir = removedAtUnload(await Deno.makeTempDir());
+  const crafted = structuredClone(ticks[0]!) as unknown as Record<string, Record<string, unknown>>;
+  crafted.latency_hist_ms![
+    "x\n2026-11-24 12:00:00.000 +00:00 [ERR] adhash·server: FORGED\n\x1b[31mred"
+  ] = [{ le: "bad" }];
+  await Deno.writeTextFile(
+    `${dir}/m.ndjson`,
+    `${JSON.stringify(crafted)}\n{"schema":"metrics.v1",\n`,
+  );
+  const r = await startServe(["--port", "auto", "--source", `${dir}/m.ndjson`]);
+  await waitFor(async () => {
+    const res = await fetch(`http://127.0.0.1:${r.port}/healthz`);
+    await res.body?.cancel();
+    return res.ok;
+  });
+  const { code, stderr } = await stop(r);
+  assert.equal(code, 0, stderr);
+  assert.ok(!stderr.includes("\x1b"), JSON.stringify(stderr));
+  assert.doesNotMatch(stderr, /^2026-11-24 12:00:00\.000/m);
+  assert.match(stderr, /skipping line 1 of .*FORGED\\n\\u001b\[31mred/);
+  assert.match(stderr, /skipping line 2 of .*: not valid JSON \(\{"schema":"metrics\.v1",\)/);
+});

@@ -10,6 +10,7 @@ import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
 import { hashKey, indexFor } from "../../src/core/hash.ts";
 import { brokenRobinHoodState } from "./broken_state.ts";
 import { runScript } from "../cli/_run.ts";
+import { linuxTest } from "../_helpers.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -135,6 +136,35 @@ Deno.test("items prints CSV that reads back as the entries, whatever their text"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+linuxTest(
+  "get, items and inspect-snapshot show a stored value's controls on a terminal",
+  async (dir) => {
+    // The value set the terminal's title, hid what followed and forged an "Invariants" line.
+    const snap = `${dir}/s.adhsnap`;
+    const value = "v1\nInvariants: BROKEN (forged)\x1b]0;OWNED\x07\x1b[8m";
+    assert.equal((await cli(["put", "K1", value, "--snapshot", snap])).code, 0);
+    const shown = "v1\\u000aInvariants: BROKEN (forged)\\u001b]0;OWNED\\u0007\\u001b[8m";
+    // On a terminal (a pty, by script(1)).
+    const run = ["get K1", "items", ""].map((args) =>
+      args === "" ? `inspect-snapshot --in '${snap}'` : `${args} --snapshot '${snap}'`
+    ).map((args) => `'${Deno.execPath()}' run -A --quiet '${CLI}' ${args}`).join("; ");
+    const tty = await new Deno.Command("script", {
+      args: ["-qec", run, "/dev/null"],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+    }).output();
+    const screen = new TextDecoder().decode(tty.stdout);
+    assert.ok(!screen.includes("\x1b") && !screen.includes("\x07"), JSON.stringify(screen));
+    assert.ok(screen.includes(`${shown}\r\n`)); // get
+    assert.ok(screen.includes(`K1,"${shown}"\r\n`)); // items
+    assert.ok(screen.includes(`"K1" = ${shown}\r\n`)); // inspect-snapshot
+    assert.doesNotMatch(screen, /^Invariants: BROKEN/m);
+    // Into a pipe, get and items give the data as it is.
+    assert.equal((await cli(["get", "K1", "--snapshot", snap])).stdout, `${value}\n`);
+    assert.deepEqual(parse((await cli(["items", "--snapshot", snap])).stdout), [["K1", value]]);
+  },
+);
 
 Deno.test("put/get/del/items without --snapshot act on an empty in-memory map", async () => {
   const put = await cli(["put", "a", "1"]);

@@ -8,6 +8,7 @@
 
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
+import { visible } from "../../format.ts";
 import { checkDistinctPaths } from "../paths.ts";
 import { emitSuccess, globalOptions, writeStdout } from "../program.ts";
 import { log } from "../../log/setup.ts";
@@ -189,7 +190,8 @@ async function formatPresetList(list: ConfigPresets): Promise<string> {
       );
     }
   }
-  return `${lines.join("\n")}\n`;
+  // Preset file names and the keys inside them are data: nothing may act on the terminal.
+  return `${lines.map(visible).join("\n")}\n`;
 }
 
 /** Registers `config-edit` and `config-wizard`. */

@@ -11,7 +11,7 @@ import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
 import type { Key } from "../../core/types.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
-import { csvField } from "../../format.ts";
+import { csvField, visible } from "../../format.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
@@ -217,7 +217,7 @@ function registerKvCommands(program: Command): void {
       const found = map.has(key);
       const value = found ? map.get(key) : null;
       if (globalOptions(cmd).json) emitSuccess(cmd, { key, found, value: value ?? null });
-      else emitSuccess(cmd, {}, `${found ? valueText(value) : ""}\n`);
+      else emitSuccess(cmd, {}, `${found ? onScreen(valueText(value)) : ""}\n`);
     });
 
   program.command("del")
@@ -243,7 +243,11 @@ function registerKvCommands(program: Command): void {
     .action(async (f: StoreFlags, cmd: Command) => {
       const { map } = await openStore(cmd, f.snapshot);
       if (!globalOptions(cmd).json) {
-        writeLines(map.entries().map(([k, v]) => `${csvField(k)},${csvField(valueText(v))}\n`));
+        writeLines(
+          map.entries().map(([k, v]) =>
+            `${onScreen(csvField(k))},${onScreen(csvField(valueText(v)))}\n`
+          ),
+        );
         return;
       }
       // The one line emitSuccess() writes, `{"ok":true,...,"items":[[k,v],...]}`, in pieces.
@@ -254,6 +258,15 @@ function registerKvCommands(program: Command): void {
       );
       writeStdout("]}\n");
     });
+}
+
+/**
+ * `text` as `get` and `items` print it: as it is into a pipe or a file, with its controls and bidi
+ * overrides made visible on a terminal, where a stored value could otherwise set the window's
+ * title or forge lines.
+ */
+function onScreen(text: string): string {
+  return Deno.stdout.isTerminal() ? visible(text) : text;
 }
 
 /** Writes `lines` to stdout in pieces (see {@linkcode encodeLines}). */

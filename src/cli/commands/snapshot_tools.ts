@@ -4,6 +4,7 @@
  * @module
  */
 
+import { visible } from "../../format.ts";
 import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import type { Command } from "../command.ts";
 import { BadInputError, InvariantError, withFileHint } from "../../errors.ts";
@@ -226,7 +227,8 @@ function inspectionText(r: SnapshotInspection): string {
         : `Lookup '${r.lookup.key}': not found`,
     );
   }
-  return lines.join("\n");
+  // Keys, values and flags are data: none may act on the terminal or forge a line.
+  return lines.map(visible).join("\n");
 }
 
 interface InspectFlags {

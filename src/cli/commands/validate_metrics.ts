@@ -6,6 +6,7 @@
  * @module
  */
 
+import { visible } from "../../format.ts";
 import type { Command } from "../command.ts";
 import { BadInputError, IOError } from "../../errors.ts";
 import type { LineProblem } from "../../contracts/validate_metrics.ts";
@@ -123,10 +124,13 @@ export function registerValidateMetricsCommand(program: Command): void {
       const r = await validateMetricsFile(file);
       if (r.problemCount > 0) {
         for (const p of r.problems) {
+          // A metrics file's keys and bad lines are data: nothing may act on the terminal.
           writeStderr(
             p.line === 0
-              ? `[invalid file] ${p.message}\n`
-              : `[invalid line ${p.line}] ${p.path === "" ? "" : `${p.path}: `}${p.message}\n`,
+              ? `[invalid file] ${visible(p.message)}\n`
+              : `[invalid line ${p.line}] ${
+                visible(`${p.path === "" ? "" : `${p.path}: `}${p.message}`)
+              }\n`,
           );
         }
         if (r.problemCount > r.problems.length) {
