@@ -56,11 +56,11 @@ function limitQuery(c: Context): number {
 function logStream(
   jobs: JobService,
   id: string,
-  path: string,
+  opened: Deno.FsFile,
   follow: boolean,
   release: () => void,
 ): ReadableStream<Uint8Array> {
-  let file: Deno.FsFile | null = null;
+  let file: Deno.FsFile | null = opened;
   let buf: Uint8Array | null = null;
   let done = false;
   let wake: (() => void) | null = null;
@@ -78,13 +78,8 @@ function logStream(
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        if (file === null) {
-          const opened = await Deno.open(path, { read: true });
-          if (done) return opened.close(); // cancelled while opening
-          file = opened;
-        }
         buf ??= new Uint8Array(LOG_CHUNK_BYTES);
-        while (!done) {
+        while (!done && file !== null) {
           // Read whether the job has ended before reading, so lines written just before the
           // end are not missed.
           const ended = jobs.isFinished(id) !== false;
@@ -301,7 +296,7 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
     return errorResponse(c, 409, "Conflict", `job ${id} ${what}`);
   });
 
-  app.get("/api/jobs/:id/logs", (c) => {
+  app.get("/api/jobs/:id/logs", async (c) => {
     const id = c.req.param("id");
     const path = jobs.logPath(id);
     if (path === undefined) return notFound(c, id);
@@ -320,12 +315,20 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
         "Retry later, or read the log without following it (?follow=0)",
       );
     }
+    // Opened before the answer: a log removed by hand is a 404, not a 200 cut short.
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      return errorResponse(c, 404, "NotFound", `job ${id}'s log was removed`);
+    }
     let release = (): void => {};
     if (follow) {
       followers++;
       release = () => followers--;
     }
-    return c.body(logStream(jobs, id, path, follow, release), 200, headers);
+    return c.body(logStream(jobs, id, file, follow, release), 200, headers);
   });
 
   app.get("/api/jobs/:id/artifacts/:name", async (c) => {

@@ -21,7 +21,7 @@ import {
   rewriteInPlace,
   systemMessage,
 } from "../io/atomic_write.ts";
-import { baseOf, joinPath } from "../io/path.ts";
+import { baseOf, dirOf, joinPath } from "../io/path.ts";
 import { writeAll } from "../io/write_all.ts";
 import { log } from "../log/setup.ts";
 import { round } from "../format.ts";
@@ -213,7 +213,7 @@ function tooLargeToKeep(record: JobRecord, text: string): boolean {
 /** What {@linkcode JobService.open} resolved: real paths and the executable to spawn. */
 interface Resolved {
   root: string;
-  lock: Deno.FsFile;
+  lock: RootLock;
   inputDir: string;
   executable: string;
   config: string | undefined;
@@ -238,7 +238,7 @@ export class JobService {
   #running = 0;
   #closed = false;
   /** The open `.lock` of the job root, held (flock) while the service is open. */
-  readonly #lock: Deno.FsFile;
+  readonly #lock: RootLock;
 
   private constructor(resolved: Resolved, options: JobServiceOptions) {
     this.#root = resolved.root;
@@ -299,9 +299,7 @@ export class JobService {
       throw err;
     }
     const root = await Deno.realPath(options.root);
-    const config = options.config === undefined
-      ? undefined
-      : await realFile("config", options.config);
+    const config = options.config === undefined ? undefined : await configFile(options.config);
     const lock = await lockRoot(root);
     const service = new JobService({
       root,
@@ -427,6 +425,7 @@ export class JobService {
     }
     const request = parsed.data;
     await this.#inputPaths(spec, request);
+    await this.#checkRoot();
     if (this.#queue.length + this.#admitting >= this.#maxPending) {
       throw new JobQueueFullError(`The job queue is full (${this.#maxPending} jobs waiting)`, {
         hint: "Retry later, or cancel waiting jobs",
@@ -558,7 +557,10 @@ export class JobService {
     return async () => {
       try {
         const text = await Deno.readTextFile(joinPath(job.dir, "status.json"));
-        return { ...record, result: ApiJob.parse(JSON.parse(text)).result };
+        const saved = ApiJob.parse(JSON.parse(text));
+        // Another job's record copied over this one's would serve its result as this job's.
+        if (saved.id !== record.id) throw new Error(`status.json holds job ${saved.id}`);
+        return { ...record, result: saved.result };
       } catch (err) {
         try {
           const text = await Deno.readTextFile(joinPath(job.dir, "result.json"));
@@ -635,6 +637,30 @@ export class JobService {
     const job = this.#jobs.get(id);
     if (job === undefined || !job.record.artifacts.includes(name)) return undefined;
     return joinPath(job.dir, name);
+  }
+
+  /**
+   * Refuses new work once the job root is no longer the directory this service locked (removed,
+   * renamed, or replaced by a new one that another service may hold).
+   */
+  async #checkRoot(): Promise<void> {
+    const locked = this.#lock.dir;
+    if (locked === null) return;
+    let same = false;
+    try {
+      const [now, ours] = await Promise.all([Deno.stat(this.#root), locked.stat()]);
+      same = now.ino === ours.ino && now.dev === ours.dev;
+    } catch { /* removed */ }
+    if (!same) {
+      // The client is not told where the server keeps its files; the server's log is.
+      log("jobs").error("Job root {root} was removed or replaced while this service ran", {
+        root: this.#root,
+      });
+      throw new IOError(
+        "Could not store the job: the job root was removed or replaced while the server ran",
+        { hint: "Restart the server on the job root it should use" },
+      );
+    }
   }
 
   /**
@@ -807,7 +833,8 @@ export class JobService {
       for (const name of ENV_NOT_PASSED) delete env[name];
       if (this.#config !== undefined) env.ADHASH_CONFIG = this.#config;
       env[JOB_PARENT_ENV] = String(Deno.pid); // the job stops if this process dies first
-      const readPaths = [...line.readPaths, job.dir, ...(this.#config ? [this.#config] : [])];
+      const config = this.#config === undefined ? [] : await withTarget(this.#config);
+      const readPaths = [...line.readPaths, job.dir, ...config];
       const argv = this.#script === null ? line.args : [
         "run",
         "--no-prompt",
@@ -995,33 +1022,77 @@ export async function runnableExecutable(): Promise<string | undefined> {
   return undefined;
 }
 
+/** The locks a job service holds on its root. */
+interface RootLock {
+  /** The root directory, locked too where the system can (null: not on Windows). */
+  dir: Deno.FsFile | null;
+  close(): void;
+}
+
 /**
- * Takes the job root's lock, `ROOT/.lock` (an advisory flock, released when the process ends
- * however it ends): two services on one root would each mark the other's running jobs
- * `Interrupted` and overwrite their records.
+ * Takes the job root's locks, `ROOT/.lock` and the directory itself (advisory flocks, released
+ * when the process ends however it ends): two services on one root would each mark the other's
+ * running jobs `Interrupted` and overwrite their records. `.lock` alone was not enough: deleted by
+ * hand, it let a second service in.
  */
-async function lockRoot(root: string): Promise<Deno.FsFile> {
+async function lockRoot(root: string): Promise<RootLock> {
+  const inUse = () =>
+    new IOError(`Job root ${JSON.stringify(root)} is in use by another job service`, {
+      hint: "Give each server and each batch a job root of its own",
+    });
   const file = await Deno.open(joinPath(root, ".lock"), { write: true, create: true });
   if (!(await file.tryLock(true))) {
     file.close();
-    throw new IOError(`Job root ${JSON.stringify(root)} is in use by another job service`, {
-      hint: "Give each server and each batch a job root of its own",
-    });
+    throw inUse();
   }
-  return file;
+  let dir: Deno.FsFile | null = null;
+  let locked = true;
+  try {
+    dir = await Deno.open(root, { read: true });
+    locked = await dir.tryLock(true);
+  } catch {
+    dir?.close(); // a system that opens or locks no directory: `.lock` alone, then
+    dir = null;
+  }
+  if (!locked) {
+    dir!.close();
+    file.close();
+    throw inUse();
+  }
+  return {
+    dir,
+    close(): void {
+      dir?.close();
+      file.close();
+    },
+  };
 }
 
-/** The real path of an existing file named by a setting; BadInput otherwise. */
-async function realFile(setting: string, path: string): Promise<string> {
+/**
+ * The absolute path of the jobs' config file, its directory resolved but not the file's own name:
+ * a link (`current.toml -> v2.toml`) stays a link, so each job reads what it leads to when the
+ * job starts, as a command run by hand would. BadInput unless it names a file now.
+ */
+async function configFile(path: string): Promise<string> {
   try {
-    const real = await Deno.realPath(path);
-    if ((await Deno.stat(real)).isFile) return real;
+    const absolute = joinPath(await Deno.realPath(dirOf(path)), baseOf(path));
+    if ((await Deno.stat(absolute)).isFile) return absolute;
   } catch (err) {
     if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
       throw err;
     }
   }
-  throw new BadInputError(`The jobs' ${setting} ${JSON.stringify(path)} is not a readable file`);
+  throw new BadInputError(`The jobs' config ${JSON.stringify(path)} is not a readable file`);
+}
+
+/** `path` and, when it is a link, the file it leads to now: what a job must be allowed to read. */
+async function withTarget(path: string): Promise<string[]> {
+  try {
+    const real = await Deno.realPath(path);
+    return real === path ? [path] : [path, real];
+  } catch {
+    return [path]; // gone: the job says so, naming the configured path
+  }
 }
 
 /** Whether `err` is the system refusing a file operation (a full disk, a read-only file system). */

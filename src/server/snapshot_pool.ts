@@ -17,6 +17,7 @@ import { checkDelay } from "./delay.ts";
 import { AdhashError } from "../errors.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
+import { CHECKSUM_LEN, HEADER_SIZE } from "../snapshot/format.ts";
 import type { SnapshotReply, SnapshotTask } from "./snapshot_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
 import { workerModuleOnDisk } from "./worker_module.ts";
@@ -101,6 +102,19 @@ export function snapshotWorkerInBuild(): boolean {
   return workerModuleOnDisk(new URL("./snapshot_worker.ts", import.meta.url));
 }
 
+/** The header and checksum a snapshot begins with, as hex (shorter for a file too short). */
+async function checksumOf(path: string): Promise<string> {
+  using file = await Deno.open(path, { read: true });
+  const head = new Uint8Array(HEADER_SIZE + CHECKSUM_LEN);
+  let n = 0;
+  while (n < head.length) {
+    const r = await file.read(head.subarray(n));
+    if (r === null) break;
+    n += r;
+  }
+  return Array.from(head.subarray(0, n), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** Inspects snapshots and traces probes on their maps in a worker thread. */
 export class SnapshotPool {
   readonly #idleMs: number;
@@ -136,9 +150,11 @@ export class SnapshotPool {
   /** The map stored at `path`, as a {@linkcode Traceable} whose traces run in the worker. */
   async loadMap(path: string): Promise<Traceable> {
     if (!this.#useWorker) return await loadSnapshot(path);
-    // A rewritten file (snapshots are replaced by rename) is a new version to decode.
+    // A rewritten file (snapshots are replaced by rename) is a new version to decode; so is one
+    // copied over in place keeping its size, inode and mtime, whose checksum tells.
     const info = await Deno.stat(path);
-    const version = `${path}\0${info.size}\0${info.mtime?.getTime()}\0${info.ino}`;
+    const version = [path, info.size, info.mtime?.getTime(), info.ino, await checksumOf(path)]
+      .join("\0");
     const heavy = info.size >= HEAVY_BYTES;
     const trace = (op: "get" | "put", key: Key, value: unknown): Promise<ProbeTrace> =>
       this.#send(

@@ -55,6 +55,9 @@ export async function followSource(
   let skipped = 0;
   let offset = 0;
   let ino: number | null = null;
+  let born: number | null = null;
+  /** The file's first bytes as read (up to 4 KiB): a file rewritten in place starts otherwise. */
+  let head: Uint8Array = new Uint8Array(0);
   let lineNo = 0;
   let partial = new Uint8Array(0);
   /** Inside a line already skipped as too long: its bytes up to the next newline are dropped. */
@@ -132,22 +135,32 @@ export async function followSource(
     } catch {
       return; // between rotate and re-create: try again on the next poll
     }
-    const rotated = (ino !== null && info.ino !== null && info.ino !== ino) || info.size < offset;
-    if (rotated) {
-      if (partial.length > 0) {
-        skipped++;
-        warn(`skipping truncated line ${lineNo + 1} of ${path} (file rotated)`);
-      }
-      warn(`${path} was rotated or truncated; reading it from the start`);
-      offset = 0;
-      lineNo = 0;
-      partial = new Uint8Array(0);
-      discarding = false;
-    }
-    ino = info.ino;
-    if (info.size <= offset) return;
-    const file = await Deno.open(path, { read: true });
+    if (!info.isFile) throw new Error("not a regular file");
+    const birth = info.birthtime?.getTime() ?? null;
+    // A new inode, or the old one reused (a new birth time), or a file cut shorter.
+    let rotated = (ino !== null && info.ino !== ino) || (born !== null && birth !== born) ||
+      info.size < offset;
+    const file = info.size > offset || rotated ? await Deno.open(path, { read: true }) : null;
     try {
+      // Truncated and written again past the offset between two polls: its start tells.
+      if (!rotated && file !== null && head.length > 0) {
+        rotated = !sameBytes(await readAt(file, 0, head.length), head);
+      }
+      if (rotated) {
+        if (partial.length > 0) {
+          skipped++;
+          warn(`skipping truncated line ${lineNo + 1} of ${path} (file rotated)`);
+        }
+        warn(`${path} was rotated or truncated; reading it from the start`);
+        offset = 0;
+        lineNo = 0;
+        partial = new Uint8Array(0);
+        discarding = false;
+        head = new Uint8Array(0);
+      }
+      ino = info.ino;
+      born = birth;
+      if (file === null || info.size <= offset) return;
       await file.seek(offset, Deno.SeekMode.Start);
       const want = info.size - offset;
       const buf = new Uint8Array(Math.min(want, 1 << 20));
@@ -155,21 +168,29 @@ export async function followSource(
       while (got < want) {
         const n = await file.read(buf);
         if (n === null || n === 0) break;
+        if (offset + got < HEAD_BYTES) {
+          head = concat(head, buf.subarray(0, Math.min(n, HEAD_BYTES - offset - got)));
+        }
         got += n;
         take(buf.subarray(0, n));
       }
       offset += got;
     } finally {
-      file.close();
+      file?.close();
     }
   };
 
   const run = async (): Promise<void> => {
+    let failing: string | null = null; // told once, not at every poll
     while (!stopped) {
       try {
         await readNew();
+        if (failing !== null) warn(`reading ${path} again`);
+        failing = null;
       } catch (err) {
-        warn(`reading ${path} failed: ${messageOf(err)}`);
+        const message = messageOf(err);
+        if (message !== failing) warn(`reading ${path} failed: ${message}`);
+        failing = message;
       }
       if (!follow) break;
       await new Promise<void>((resolve) => {
@@ -203,4 +224,31 @@ export async function followSource(
       return skipped;
     },
   };
+}
+
+/** Bytes of a followed file kept to recognise it. */
+const HEAD_BYTES = 4096;
+
+/** Up to `length` bytes of `file` from `position` (fewer at its end). */
+async function readAt(file: Deno.FsFile, position: number, length: number): Promise<Uint8Array> {
+  await file.seek(position, Deno.SeekMode.Start);
+  const out = new Uint8Array(length);
+  let n = 0;
+  while (n < length) {
+    const r = await file.read(out.subarray(n));
+    if (r === null) break;
+    n += r;
+  }
+  return out.subarray(0, n);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

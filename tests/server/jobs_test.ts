@@ -636,6 +636,9 @@ Deno.test("a large job result is read from the job's directory, not kept in memo
   assert.equal((await getJob(f, large)).result!.rows, -1);
   assert.equal((await getJob(f, small)).result!.rows, ROWS);
   assert.deepEqual((await listedJobs(f.app)).map((j) => j.result!.rows), [ROWS, -1]);
+  // Another job's status.json copied over its own: not that job's result, but its result.json.
+  await Deno.copyFile(`${f.root}/${small}/status.json`, `${f.root}/${large}/status.json`);
+  assert.deepEqual((await getJob(f, large)).result, stored);
   // Without its status.json, the result is still the job's result.json.
   await Deno.remove(`${f.root}/${large}/status.json`);
   assert.deepEqual((await getJob(f, large)).result, stored);
@@ -1086,4 +1089,77 @@ Deno.test("JobService.close() waits for the record of a job that has just ended 
   }
   const saved = JSON.parse(await Deno.readTextFile(`${f.root}/${id}/status.json`));
   assert.deepEqual([saved.status, saved.finished_at], [job.status, job.finished_at]);
+});
+
+Deno.test("GET /api/jobs/{id}/logs of a log removed by hand is a 404, not a 200 cut short", async () => {
+  await using f = await fixture();
+  const id = await submit(f, { csv: "w.csv", metrics: false });
+  await f.jobs.settled(id);
+  await Deno.remove(`${f.root}/${id}/logs.ndjson`);
+  for (const query of ["", "?follow=0"]) {
+    const res = await f.app.request(`/api/jobs/${id}/logs${query}`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(ApiError.parse(await res.json()), {
+      schema: "api.error.v1",
+      error: "NotFound",
+      detail: `job ${id}'s log was removed`,
+    });
+  }
+});
+
+Deno.test("jobs read the server's --config as it is when they start, through a link", async () => {
+  // The link was resolved once at start-up: after it was pointed at v2, jobs still read v1, and
+  // failed naming v1.toml once that was removed.
+  await using f = await fixture();
+  const rh = (deletion: string) =>
+    `[adaptive]\nstart_backend = "robinhood"\nrh_deletion = "${deletion}"\n`;
+  await Deno.writeTextFile(`${f.dir}/v1.toml`, rh("backshift"));
+  await Deno.writeTextFile(`${f.dir}/v2.toml`, rh("tombstone"));
+  await Deno.symlink("v1.toml", `${f.dir}/current.toml`);
+  const jobs = await JobService.open({
+    root: `${f.dir}/jobs2`,
+    inputDir: `${f.dir}/in`,
+    config: `${f.dir}/current.toml`,
+  });
+  try {
+    const tombstones = async () => {
+      const { id } = await jobs.submit("run-csv", { csv: "w.csv", metrics: false });
+      const job = (await jobs.settled(id))!;
+      assert.equal(job.status, "completed", JSON.stringify(job.error));
+      return RunSummary.parse(job.result).final_stats.tombstones;
+    };
+    assert.equal(await tombstones(), 0);
+    await Deno.remove(`${f.dir}/current.toml`);
+    await Deno.symlink("v2.toml", `${f.dir}/current.toml`);
+    assert.ok(await tombstones() > 0);
+    await Deno.remove(`${f.dir}/v2.toml`);
+    const { id } = await jobs.submit("run-csv", { csv: "w.csv", metrics: false });
+    const failed = (await jobs.settled(id))!;
+    assert.equal(failed.status, "failed");
+    assert.match(failed.error!.detail, /current\.toml/);
+  } finally {
+    await jobs.close();
+  }
+});
+
+Deno.test("a job root stays one service's when its .lock is deleted, and a replaced root takes no jobs", async () => {
+  // Deleting .lock let a second service open the root in use; it marked the first one's
+  // running jobs Interrupted.
+  await using f = await fixture();
+  await Deno.remove(`${f.root}/.lock`);
+  await assert.rejects(
+    JobService.open({ root: f.root, inputDir: `${f.dir}/in` }),
+    IOError,
+    "is in use by another job service",
+  );
+  // The root removed and made again (say by another server): this service takes no new jobs.
+  await Deno.remove(f.root, { recursive: true });
+  await Deno.mkdir(f.root);
+  const res = await post(f, { csv: "w.csv" });
+  assert.equal(res.status, 503);
+  assert.match(
+    (await res.json()).detail,
+    /the job root was removed or replaced while the server ran/,
+  );
+  assert.deepEqual([...Deno.readDirSync(f.root)], []);
 });

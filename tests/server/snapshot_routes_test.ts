@@ -352,3 +352,34 @@ Deno.test("api.snapshot.v1 and api.probe.v1 refuse bodies the first schemas took
   assert.ok(ApiSnapshot.safeParse(snap({ ...real, later: 1 })).success);
   assert.ok(ApiProbe.safeParse(probe({ ...trace, later: 1 })).success);
 });
+
+Deno.test("createApp() probes a snapshot rewritten in place, same size and mtime, as it is now", async () => {
+  // The kept map was keyed by path, size, mtime and inode: a copy over the file that kept all
+  // four was probed from the old map, while /api/snapshot read the new one.
+  await withSnapshotDir(async (dir) => {
+    const stop = new AbortController();
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir, shutdownSignal: stop.signal });
+    try {
+      const found = async (key: string) => {
+        const res = await app.request(`/api/probe?op=get&key=${key}&snapshot=rh.adhsnap`);
+        return ((await json(res)).trace as { found: boolean }).found;
+      };
+      assert.deepEqual([await found("K3"), await found("J3")], [true, false]);
+      const path = `${dir}/rh.adhsnap`;
+      const before = await Deno.stat(path);
+      const other = createMap<unknown>("fast-lookup");
+      for (let i = 0; i < 50; i++) other.set(`J${i}`, i);
+      await saveSnapshot(`${dir}/../other.adhsnap`, other);
+      await Deno.writeFile(path, await Deno.readFile(`${dir}/../other.adhsnap`)); // in place
+      await Deno.utime(path, before.atime!, before.mtime!);
+      const after = await Deno.stat(path);
+      assert.deepEqual(
+        [after.size, after.mtime?.getTime(), after.ino],
+        [before.size, before.mtime?.getTime(), before.ino],
+      );
+      assert.deepEqual([await found("K3"), await found("J3")], [false, true]);
+    } finally {
+      stop.abort();
+    }
+  });
+});

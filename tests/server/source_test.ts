@@ -91,6 +91,63 @@ Deno.test("followSource() with follow handles rotation and truncation", async ()
   }
 });
 
+Deno.test("followSource() with follow reads a file rewritten in place past its offset from the start", async () => {
+  // Cut and written again between two polls (`cat run2.ndjson > m.ndjson`), longer than what was
+  // read: the same inode and a larger size, so it was read from the old offset, mid-line.
+  const dir = removedAtUnload(await Deno.makeTempDir());
+  const path = `${dir}/m.ndjson`;
+  await Deno.writeTextFile(path, line(0) + line(1));
+  const hub = new MetricsHub();
+  const warnings: string[] = [];
+  const src = await followSource(path, hub, {
+    follow: true,
+    pollMs: 20,
+    onWarning: (m) => warnings.push(m),
+  });
+  try {
+    await waitFor(() => hub.received === 2);
+    const ino = (await Deno.stat(path)).ino;
+    await Deno.writeTextFile(path, line(4) + line(5) + line(6) + line(3));
+    assert.equal((await Deno.stat(path)).ino, ino);
+    await waitFor(() => hub.received === 6);
+    assert.deepEqual(hub.history(4).map((t) => t.ops), [4, 5, 6, 3].map((i) => ticks[i]!.ops));
+    assert.deepEqual(warnings, [`${path} was rotated or truncated; reading it from the start`]);
+  } finally {
+    await src.stop();
+  }
+});
+
+Deno.test("followSource() with follow says once that its file cannot be read, and when it can again", async () => {
+  // A file replaced by a directory was warned about at every poll (100 lines a second at the
+  // shortest interval).
+  const dir = removedAtUnload(await Deno.makeTempDir());
+  const path = `${dir}/m.ndjson`;
+  await Deno.writeTextFile(path, line(0));
+  const hub = new MetricsHub();
+  const warnings: string[] = [];
+  const src = await followSource(path, hub, {
+    follow: true,
+    pollMs: 10,
+    onWarning: (m) => warnings.push(m),
+  });
+  try {
+    await waitFor(() => hub.received === 1);
+    await Deno.remove(path);
+    await Deno.mkdir(path);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(warnings, [`reading ${path} failed: not a regular file`]);
+    await Deno.remove(path);
+    await Deno.writeTextFile(path, line(1));
+    await waitFor(() => hub.received === 2);
+    assert.deepEqual(warnings.slice(1), [
+      `${path} was rotated or truncated; reading it from the start`,
+      `reading ${path} again`,
+    ]);
+  } finally {
+    await src.stop();
+  }
+});
+
 Deno.test("followSource() throws NotFound for a missing file", async () => {
   await assert.rejects(
     followSource("/nonexistent/m.ndjson", new MetricsHub()),
