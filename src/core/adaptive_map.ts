@@ -32,11 +32,13 @@ import { RobinHoodMap } from "./robin_hood_map.ts";
 import {
   checkCallback,
   checkOptionsObject,
+  copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
   getOrInsertVia,
   NODE_INSPECT,
   nodeInspect,
+  numberKey,
   showValue,
 } from "./storage.ts";
 import type {
@@ -210,6 +212,8 @@ function pow2AtLeast(n: number): number {
  * ```
  */
 export class AdaptiveMap<V> implements HashMapLike<V> {
+  /** Makes `structuredClone` refuse the map (see {@linkcode copyWithNewMapOrASnapshot}). */
+  private readonly noClone = copyWithNewMapOrASnapshot;
   /** The thresholds in force, frozen: {@linkcode setPolicy} replaces them, validated. */
   private current: Readonly<AdaptivePolicy>;
   private active: Backend<V>;
@@ -441,6 +445,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       if (a.size !== n) this.afterWrite();
       return this;
     }
+    // A refused key moves nothing: the step would run (and listeners fire) for a failed call.
+    if (typeof key !== "string") numberKey(key);
     this.step();
     if (this.target === null) this.active.set(key, value);
     else if (!this.active.update(key, value)) this.target.set(key, value);

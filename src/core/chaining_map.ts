@@ -17,6 +17,7 @@ import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
   checkCallback,
   checkOptionFields,
+  copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
   getOrInsertVia,
@@ -82,6 +83,8 @@ function extended<T>(page: Array<T | undefined> | undefined, n: number): Array<T
  * ```
  */
 export class ChainingMap<V> implements HashMapLike<V> {
+  /** Makes `structuredClone` refuse the map (see {@linkcode copyWithNewMapOrASnapshot}). */
+  private readonly noClone = copyWithNewMapOrASnapshot;
   /** Entries per chain that double the chains (see {@linkcode setMaxLoadFactor}). */
   get maxLoadFactor(): number {
     return this.lf;
@@ -395,14 +398,15 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /** Rebuilds all chains for `2 ** bits` buckets, keeping each chain's slab order. */
   private relink(bits: number): void {
-    this.bits = bits;
-    this.shift = 32 - bits;
+    // Allocated before any field changes: a failed allocation leaves the map as it was.
     const heads = new Int32Array(1 << bits);
     const tails = new Int32Array(1 << bits);
+    const chainLen = new Int32Array(1 << bits);
+    this.bits = bits;
+    this.shift = 32 - bits;
     const link = this.link;
     this.lens.reset();
     this.sumPos = 0;
-    const chainLen = new Int32Array(1 << bits);
     for (let s = 0; s < this.top; s++) {
       if (this.keyAt(s) === undefined) continue;
       const b = link[(s << 1) + 1]! >>> this.shift;

@@ -16,6 +16,7 @@ import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
   checkCallback,
   checkOptionFields,
+  copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
   getOrInsertVia,
@@ -117,6 +118,8 @@ const MAX_BITS = 30;
  * ```
  */
 export class RobinHoodMap<V> implements HashMapLike<V> {
+  /** Makes `structuredClone` refuse the map (see {@linkcode copyWithNewMapOrASnapshot}). */
+  private readonly noClone = copyWithNewMapOrASnapshot;
   /** How entries are removed. */
   readonly deletion: DeletionStrategy;
   /** Entries plus tombstones per slot that trigger a rebuild. */
@@ -181,20 +184,20 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /** Points the table at fresh, empty storage of `2 ** bits` slots. */
   private allocate(bits: number, paged = false): void {
     const cap = 1 << bits;
+    // Allocated before any field changes: a failed allocation (a rebuild's new table) leaves
+    // the map as it was.
+    const meta = new Int32Array(cap); // zeroed pages from the OS: cheap at any size
+    const pages = paged || bits > FLAT_LIMIT_BITS ? Math.max(1, cap >>> PAGE_BITS) : 0;
+    const kv = pages > 0 ? null : undefinedSlots<Key | V>(2 * cap);
+    const kp = new Array(pages).fill(undefined);
+    const vp = new Array(pages).fill(undefined);
     this.bits = bits;
     this.shift = 32 - bits;
     this.mask = cap - 1;
-    this.meta = new Int32Array(cap); // zeroed pages from the OS: cheap at any size
-    if (paged || bits > FLAT_LIMIT_BITS) {
-      const pages = Math.max(1, cap >>> PAGE_BITS);
-      this.kp = new Array(pages).fill(undefined);
-      this.vp = new Array(pages).fill(undefined);
-      this.kv = null;
-    } else {
-      this.kp = [];
-      this.vp = [];
-      this.kv = undefinedSlots<Key | V>(2 * cap);
-    }
+    this.meta = meta;
+    this.kp = kp;
+    this.vp = vp;
+    this.kv = kv;
     this.growAt = this.thresholdFor(cap);
   }
 

@@ -29,6 +29,13 @@ export function undefinedSlots<T>(n: number): Array<T | undefined> {
   return a as Array<T | undefined>;
 }
 
+/**
+ * Held by every map so that `structuredClone` and `postMessage` refuse it with a DataCloneError
+ * naming this function, instead of copying its internals into a plain object without methods.
+ * Copy a map with `new Map(map)`, `exportState()` and `fromState()`, or a snapshot.
+ */
+export function copyWithNewMapOrASnapshot(): void {}
+
 /** Counts of entries by probe distance (or chain length), grown on demand. */
 export class Histogram {
   counts: Int32Array = new Int32Array(16);
@@ -222,13 +229,17 @@ export function denoInspect(
   inspect: InspectFn,
   options: unknown,
 ): string {
-  const o = options as { depth?: unknown; currentDepth?: unknown } | undefined;
+  const o = options as { depth?: unknown; currentDepth?: unknown; seen?: unknown } | undefined;
   if (typeof o?.depth !== "number" || typeof o.currentDepth !== "number") {
     return inspectEntries(name, map, inspect, options);
   }
-  if (o.currentDepth > o.depth && !shownCopies.has(map)) return `[${name}]`; // circular first
+  // Deno's `currentDepth` can be that of the deepest value printed before (a sibling's), which
+  // folded a shallow map; `seen`, the values around this one, tells the depth then. It counts
+  // the values around the copy this map is printed in as well, where `currentDepth` is right.
+  const depth = Array.isArray(o.seen) ? Math.min(o.seen.length, o.currentDepth) : o.currentDepth;
+  if (depth > o.depth && !shownCopies.has(map)) return `[${name}]`; // circular first
   // The inspector counts depth from 0 again at the copy: pass on what remains.
-  return inspectEntries(name, map, inspect, { ...o, depth: o.depth - o.currentDepth });
+  return inspectEntries(name, map, inspect, { ...o, depth: o.depth - depth });
 }
 
 /**

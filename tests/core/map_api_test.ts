@@ -526,3 +526,69 @@ linuxTest(
     assert.ok(rise < 2 * array, `peak rose by ${rise} bytes for a ${array}-byte array`);
   },
 );
+
+Deno.test("structuredClone() refuses every map, naming how to copy one", () => {
+  // A ChainingMap or RobinHoodMap came back as a plain object of its internals, no methods.
+  for (const m of all()) {
+    m.set("a", 1);
+    assert.throws(() => structuredClone(m), {
+      name: "DataCloneError",
+      message: /copyWithNewMapOrASnapshot/,
+    });
+  }
+});
+
+Deno.test("Deno.inspect() shows a map beside a deeply nested value as it shows a Map", () => {
+  // Deno passed the depth of the sibling printed before: the map showed as [RobinHoodMap].
+  const deep = { a: { b: { c: { d: 1 } } } };
+  for (const m of all()) {
+    m.set("i", 1);
+    const name = m.constructor.name;
+    const shown = Deno.inspect({ d: deep, inner: m });
+    assert.equal(shown, Deno.inspect({ d: deep, inner: new Map([["i", 1]]) }).replace("Map", name));
+  }
+});
+
+Deno.test("set() that fails to allocate a bigger table leaves the map as it was", () => {
+  // The new size was recorded before the new arrays were made: a failed allocation left the
+  // map with the new geometry and the old arrays, its keys lost (a simulated failure).
+  const Real = Int32Array;
+  let failFrom = Infinity;
+  globalThis.Int32Array = new Proxy(Real, {
+    construct(target, args) {
+      if (typeof args[0] === "number" && args[0] >= failFrom) {
+        throw new RangeError("Array buffer allocation failed");
+      }
+      return Reflect.construct(target, args);
+    },
+  });
+  try {
+    for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
+      for (let i = 0; i < 40; i++) m.set(i, i);
+      failFrom = 2 * m.stats().capacity;
+      let added = 40;
+      assert.throws(() => {
+        for (; added < 10_000; added++) m.set(added, added);
+      }, RangeError);
+      failFrom = Infinity;
+      assert.equal(m.size, added);
+      for (let i = 0; i < added; i++) assert.equal(m.get(i), i);
+      assert.deepEqual(m.checkInvariants(), []);
+      m.set("after", 1); // and it grows once it can
+      assert.equal(m.size, added + 1);
+    }
+  } finally {
+    globalThis.Int32Array = Real;
+  }
+});
+
+Deno.test("AdaptiveMap.set() of a refused key moves no migration forward", () => {
+  // Each refused set still ran a migration step: enough of them finished the migration, and
+  // its listeners ran, all from calls that failed.
+  const m = new AdaptiveMap<number>({ incrementalBatch: 1 });
+  for (let i = 0; m.migrations === 0 && !m.migrating; i++) m.set(`F${i}`, i);
+  assert.ok(m.migrating);
+  const before = m.exportState();
+  for (let i = 0; i < 50; i++) assert.throws(() => m.set(NaN, 1), TypeError);
+  assert.deepEqual(m.exportState(), before);
+});
