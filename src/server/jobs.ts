@@ -237,7 +237,7 @@ export class JobService {
   readonly #queue: Job[] = [];
   #running = 0;
   #closed = false;
-  /** The open `.lock` of the job root, held (flock) while the service is open. */
+  /** The locks on the job root (`.lock` and the directory), held while the service is open. */
   readonly #lock: RootLock;
 
   private constructor(resolved: Resolved, options: JobServiceOptions) {
