@@ -1025,15 +1025,25 @@
       showError($("snap-error"), err);
     }
   }
+  // Controls and bidi overrides in data (a snapshot's keys, a comparison's labels) as \uXXXX:
+  // U+202E reversed the rest of a cell ("evil" read "live"), as src/format.ts visible() does.
+  // deno-lint-ignore no-control-regex -- matching controls is the point
+  const UNSEEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  function shown(text) {
+    return String(text).replace(
+      UNSEEN,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  }
   function table(obj) {
     const t = document.createElement("table");
     for (const [k, v] of Object.entries(obj)) {
       const tr = t.insertRow();
       const th = document.createElement("th");
-      th.textContent = k;
+      th.textContent = shown(k);
       tr.append(th);
       const td = tr.insertCell();
-      td.textContent = v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
+      td.textContent = shown(v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
       if (typeof v === "number") td.className = "num";
     }
     return t;
@@ -1044,16 +1054,16 @@
     const hr = t.insertRow();
     for (const c of cols) {
       const th = document.createElement("th");
-      th.textContent = c;
+      th.textContent = shown(c);
       hr.append(th);
     }
     for (const row of rows) {
       const tr = t.insertRow();
       for (const c of cols) {
         const v = row[c];
-        tr.insertCell().textContent = v !== null && typeof v === "object"
-          ? JSON.stringify(v)
-          : String(v);
+        tr.insertCell().textContent = shown(
+          v !== null && typeof v === "object" ? JSON.stringify(v) : String(v),
+        );
       }
     }
     return t;
@@ -1141,7 +1151,7 @@
         for (const h of ["metric", doc[a].label || a, doc[b].label || b]) {
           const th = document.createElement("th");
           th.scope = "col";
-          th.textContent = h;
+          th.textContent = shown(h);
           hr.append(th);
         }
         const rows = t.createTBody();
@@ -1149,7 +1159,7 @@
           const tr = rows.insertRow();
           const th = document.createElement("th");
           th.scope = "row";
-          th.textContent = k;
+          th.textContent = shown(k);
           tr.append(th);
           for (const v of [fa[k], fb[k]]) {
             const td = tr.insertCell();
@@ -1157,13 +1167,11 @@
               ? "–"
               : typeof v === "number"
               ? fmtSig(v)
-              : typeof v === "string"
-              ? v
-              : JSON.stringify(v);
+              : shown(typeof v === "string" ? v : JSON.stringify(v));
             if (typeof v === "number") td.className = "num";
           }
         }
-        out.append(section(`${doc[a].label || a} vs ${doc[b].label || b}`, t));
+        out.append(section(shown(`${doc[a].label || a} vs ${doc[b].label || b}`), t));
         const others = {};
         for (const [k, v] of Object.entries(doc)) if (k !== a && k !== b) others[k] = v;
         if (Object.keys(others).length) {

@@ -54,6 +54,8 @@ Deno.test({
           latency_ms: { p99: 0.000621 },
         },
         winner: "candidate",
+        // --compare serves any JSON: a bidi override in it read "evil" as "live".
+        note: "\u202eevil",
       },
     });
     let live: ReturnType<typeof liveReplay> | undefined;
@@ -285,6 +287,8 @@ Deno.test({
           "fast-insert",
           "adaptive_incremental_batch_512_max_lf_0.82_rh_backshift_deletion",
         ]);
+        const summary = await page.textContent("#cmp-out") ?? "";
+        assert.ok(summary.includes("\\u202eevil") && !summary.includes("\u202e"), summary);
         assert.equal(await page.getAttribute("#cmp-error", "role"), "alert");
         await page.screenshot({ path: `${SHOTS}compare.png`, fullPage: true });
       });
