@@ -18,6 +18,7 @@ import { AdhashError } from "../errors.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
 import { CHECKSUM_LEN, HEADER_SIZE } from "../snapshot/format.ts";
+import { readFull } from "../io/read_full.ts";
 import type { SnapshotReply, SnapshotTask } from "./snapshot_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
 import { workerModuleOnDisk } from "./worker_module.ts";
@@ -105,14 +106,8 @@ export function snapshotWorkerInBuild(): boolean {
 /** The header and checksum a snapshot begins with, as hex (shorter for a file too short). */
 async function checksumOf(path: string): Promise<string> {
   using file = await Deno.open(path, { read: true });
-  const head = new Uint8Array(HEADER_SIZE + CHECKSUM_LEN);
-  let n = 0;
-  while (n < head.length) {
-    const r = await file.read(head.subarray(n));
-    if (r === null) break;
-    n += r;
-  }
-  return Array.from(head.subarray(0, n), (b) => b.toString(16).padStart(2, "0")).join("");
+  const head = await readFull(file, new Uint8Array(HEADER_SIZE + CHECKSUM_LEN));
+  return Array.from(head, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Inspects snapshots and traces probes on their maps in a worker thread. */

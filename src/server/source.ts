@@ -8,6 +8,7 @@
 
 import { checkDelay } from "./delay.ts";
 import { literal, log } from "../log/setup.ts";
+import { readFull } from "../io/read_full.ts";
 import { checkTickLine } from "../contracts/validate_metrics.ts";
 import type { MetricsHub } from "./hub.ts";
 import { messageOf } from "../errors.ts";
@@ -144,7 +145,7 @@ export async function followSource(
     try {
       // Truncated and written again past the offset between two polls: its start tells.
       if (!rotated && file !== null && head.length > 0) {
-        rotated = !sameBytes(await readAt(file, 0, head.length), head);
+        rotated = !sameBytes(await readFull(file, new Uint8Array(head.length)), head);
       }
       if (rotated) {
         if (partial.length > 0) {
@@ -168,13 +169,14 @@ export async function followSource(
       while (got < want) {
         const n = await file.read(buf);
         if (n === null || n === 0) break;
-        if (offset + got < HEAD_BYTES) {
-          head = concat(head, buf.subarray(0, Math.min(n, HEAD_BYTES - offset - got)));
-        }
         got += n;
         take(buf.subarray(0, n));
       }
       offset += got;
+      if (head.length < Math.min(offset, HEAD_BYTES)) {
+        await file.seek(0, Deno.SeekMode.Start);
+        head = await readFull(file, new Uint8Array(Math.min(offset, HEAD_BYTES)));
+      }
     } finally {
       file?.close();
     }
@@ -229,26 +231,6 @@ export async function followSource(
 /** Bytes of a followed file kept to recognise it. */
 const HEAD_BYTES = 4096;
 
-/** Up to `length` bytes of `file` from `position` (fewer at its end). */
-async function readAt(file: Deno.FsFile, position: number, length: number): Promise<Uint8Array> {
-  await file.seek(position, Deno.SeekMode.Start);
-  const out = new Uint8Array(length);
-  let n = 0;
-  while (n < length) {
-    const r = await file.read(out.subarray(n));
-    if (r === null) break;
-    n += r;
-  }
-  return out.subarray(0, n);
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -43,6 +43,7 @@ import {
   MalformedPayloadError,
 } from "./codec.ts";
 import { rebuildFromState, soundState } from "./repair.ts";
+import { readFull } from "../io/read_full.ts";
 
 /**
  * Default limit on a table's declared size (buckets or slots) when loading: 2^30, the largest
@@ -574,12 +575,8 @@ export async function readSnapshotFile(
   try {
     const out = new Uint8Array(total);
     out.set(head);
-    let got = head.length;
-    while (got < total) {
-      const n = await file.read(out.subarray(got));
-      if (n === null) throw new IOError("Truncated snapshot");
-      got += n;
-    }
+    const rest = await readFull(file, out.subarray(head.length));
+    if (head.length + rest.length < total) throw new IOError("Truncated snapshot");
     return out;
   } finally {
     file.close();
@@ -617,16 +614,10 @@ async function openSnapshotFile(
   try {
     const info = await file.stat();
     if (!info.isFile) throw new IOError(`Cannot read snapshot '${path}': not a regular file`);
-    const head = new Uint8Array(Math.min(HEADER_SIZE, info.size));
-    let got = 0;
-    while (got < head.length) {
-      const n = await file.read(head.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    const header = readHeader(head.subarray(0, got), maxPayloadBytes);
+    const head = await readFull(file, new Uint8Array(Math.min(HEADER_SIZE, info.size)));
+    const header = readHeader(head, maxPayloadBytes);
     const total = checkTotalSize(header, info.size);
-    return { file, head: head.subarray(0, got), total };
+    return { file, head, total };
   } catch (err) {
     file.close();
     throw err;

@@ -7,6 +7,20 @@ import { removedAtUnload, waitFor, withTempDir } from "../_helpers.ts";
 const { ticks } = await replayTicks();
 const line = (i: number): string => JSON.stringify(ticks[i]) + "\n";
 
+/** A file of `text` followed every `pollMs`: its path, the hub it feeds, its warnings. */
+async function followed(text: string, pollMs: number) {
+  const path = `${removedAtUnload(await Deno.makeTempDir())}/m.ndjson`;
+  await Deno.writeTextFile(path, text);
+  const hub = new MetricsHub();
+  const warnings: string[] = [];
+  const src = await followSource(path, hub, {
+    follow: true,
+    pollMs,
+    onWarning: (m) => warnings.push(m),
+  });
+  return { path, hub, warnings, src };
+}
+
 Deno.test("followSource() reads a file once, skipping bad lines with a warning", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/m.ndjson`;
@@ -33,16 +47,7 @@ Deno.test("followSource() reads a file once, skipping bad lines with a warning",
 });
 
 Deno.test("followSource() with follow picks up appended lines and waits for a line's end", async () => {
-  const dir = removedAtUnload(await Deno.makeTempDir());
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(path, line(0));
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, {
-    follow: true,
-    pollMs: 20,
-    onWarning: (m) => warnings.push(m),
-  });
+  const { path, hub, warnings, src } = await followed(line(0), 20);
   try {
     await waitFor(() => hub.received === 1);
     const half = line(1).slice(0, 50);
@@ -56,21 +61,11 @@ Deno.test("followSource() with follow picks up appended lines and waits for a li
     assert.match(warnings[0]!, /line 3/);
   } finally {
     await src.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("followSource() with follow handles rotation and truncation", async () => {
-  const dir = removedAtUnload(await Deno.makeTempDir());
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(path, line(0) + line(1) + line(2));
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, {
-    follow: true,
-    pollMs: 20,
-    onWarning: (m) => warnings.push(m),
-  });
+  const { path, hub, warnings, src } = await followed(line(0) + line(1) + line(2), 20);
   try {
     await waitFor(() => hub.received === 3);
     // Rotation: the file is renamed away and a new one is created (new inode).
@@ -87,23 +82,13 @@ Deno.test("followSource() with follow handles rotation and truncation", async ()
     assert.ok(warnings.some((w) => /rotated or truncated/.test(w)));
   } finally {
     await src.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("followSource() with follow reads a file rewritten in place past its offset from the start", async () => {
   // Cut and written again between two polls (`cat run2.ndjson > m.ndjson`), longer than what was
   // read: the same inode and a larger size, so it was read from the old offset, mid-line.
-  const dir = removedAtUnload(await Deno.makeTempDir());
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(path, line(0) + line(1));
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, {
-    follow: true,
-    pollMs: 20,
-    onWarning: (m) => warnings.push(m),
-  });
+  const { path, hub, warnings, src } = await followed(line(0) + line(1), 20);
   try {
     await waitFor(() => hub.received === 2);
     const ino = (await Deno.stat(path)).ino;
@@ -120,16 +105,7 @@ Deno.test("followSource() with follow reads a file rewritten in place past its o
 Deno.test("followSource() with follow says once that its file cannot be read, and when it can again", async () => {
   // A file replaced by a directory was warned about at every poll (100 lines a second at the
   // shortest interval).
-  const dir = removedAtUnload(await Deno.makeTempDir());
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(path, line(0));
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, {
-    follow: true,
-    pollMs: 10,
-    onWarning: (m) => warnings.push(m),
-  });
+  const { path, hub, warnings, src } = await followed(line(0), 10);
   try {
     await waitFor(() => hub.received === 1);
     await Deno.remove(path);
@@ -175,16 +151,7 @@ Deno.test("followSource() skips an overlong line once, to its newline, keeping l
 });
 
 Deno.test("followSource() with follow skips an overlong line arriving over several polls once", async () => {
-  const dir = removedAtUnload(await Deno.makeTempDir());
-  const path = `${dir}/m.ndjson`;
-  await Deno.writeTextFile(path, line(0));
-  const hub = new MetricsHub();
-  const warnings: string[] = [];
-  const src = await followSource(path, hub, {
-    follow: true,
-    pollMs: 10,
-    onWarning: (m) => warnings.push(m),
-  });
+  const { path, hub, warnings, src } = await followed(line(0), 10);
   try {
     await waitFor(() => hub.received === 1);
     const piece = "y".repeat(3 * MIB);
@@ -200,7 +167,6 @@ Deno.test("followSource() with follow skips an overlong line arriving over sever
     assert.match(warnings[1]!, /^skipping line 3 of .*: not valid JSON \(\{bad\)$/);
   } finally {
     await src.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 

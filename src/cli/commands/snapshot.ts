@@ -217,7 +217,7 @@ function registerKvCommands(program: Command): void {
       const found = map.has(key);
       const value = found ? map.get(key) : null;
       if (globalOptions(cmd).json) emitSuccess(cmd, { key, found, value: value ?? null });
-      else emitSuccess(cmd, {}, `${found ? onScreen(valueText(value)) : ""}\n`);
+      else emitSuccess(cmd, {}, `${found ? onScreen()(valueText(value)) : ""}\n`);
     });
 
   program.command("del")
@@ -243,10 +243,9 @@ function registerKvCommands(program: Command): void {
     .action(async (f: StoreFlags, cmd: Command) => {
       const { map } = await openStore(cmd, f.snapshot);
       if (!globalOptions(cmd).json) {
+        const show = onScreen(); // asked once: it is a system call, and a map may hold millions
         writeLines(
-          map.entries().map(([k, v]) =>
-            `${onScreen(csvField(k))},${onScreen(csvField(valueText(v)))}\n`
-          ),
+          map.entries().map(([k, v]) => `${show(csvField(k))},${show(csvField(valueText(v)))}\n`),
         );
         return;
       }
@@ -261,12 +260,12 @@ function registerKvCommands(program: Command): void {
 }
 
 /**
- * `text` as `get` and `items` print it: as it is into a pipe or a file, with its controls and bidi
+ * How `get` and `items` print text: as it is into a pipe or a file, with its controls and bidi
  * overrides made visible on a terminal, where a stored value could otherwise set the window's
  * title or forge lines.
  */
-function onScreen(text: string): string {
-  return Deno.stdout.isTerminal() ? visible(text) : text;
+function onScreen(): (text: string) => string {
+  return Deno.stdout.isTerminal() ? visible : (text) => text;
 }
 
 /** Writes `lines` to stdout in pieces (see {@linkcode encodeLines}). */
