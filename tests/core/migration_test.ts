@@ -129,7 +129,8 @@ Deno.test("AdaptiveMap grows a Robin Hood table of at most one batch in one oper
 
 Deno.test("AdaptiveMap stays exact in Robin Hood tables big enough to be paged: filling one, draining it, rebuilding it", () => {
   // A Robin Hood migration target above 2^17 slots keeps its keys and values in pages, each
-  // allocated on its first write. The other tests' tables are too small to be paged.
+  // allocated on its first write. Most other tests' tables are too small to be paged (the model
+  // tests of paged tables use keys that crowd a few slots).
   const N = 120_000;
   const m = new AdaptiveMap<number>({
     initialBuckets: 1 << 15,
