@@ -1035,6 +1035,10 @@
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
   }
+  /** A table cell's text: objects as JSON, data's controls shown. */
+  function cellText(v) {
+    return shown(v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
+  }
   function table(obj) {
     const t = document.createElement("table");
     for (const [k, v] of Object.entries(obj)) {
@@ -1043,7 +1047,7 @@
       th.textContent = shown(k);
       tr.append(th);
       const td = tr.insertCell();
-      td.textContent = shown(v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
+      td.textContent = cellText(v);
       if (typeof v === "number") td.className = "num";
     }
     return t;
@@ -1061,9 +1065,7 @@
       const tr = t.insertRow();
       for (const c of cols) {
         const v = row[c];
-        tr.insertCell().textContent = shown(
-          v !== null && typeof v === "object" ? JSON.stringify(v) : String(v),
-        );
+        tr.insertCell().textContent = cellText(v);
       }
     }
     return t;

@@ -124,11 +124,19 @@ function jobCells(j: BatchJob): string[] {
 // ---------------------------------------------------------------------------------- Markdown
 
 /**
- * Text in Markdown: its markup characters escaped, controls shown as `\uXXXX`, on one line. An underscore inside a word
- * (`zipf_1.csv`) is left alone: it cannot start emphasis, and the raw text stays readable.
+ * `s` on one line (line breaks as spaces) that acts on no terminal (controls shown as `\uXXXX`):
+ * a workload's text in the report's tables.
+ */
+function oneLine(s: string): string {
+  return visible(s.replace(/\s*[\r\n]\s*/g, " "));
+}
+
+/**
+ * Text in Markdown: {@linkcode oneLine}, its markup characters escaped. An underscore inside
+ * a word (`zipf_1.csv`) is left alone: it cannot start emphasis, and the raw text stays readable.
  */
 function mdText(s: string): string {
-  return visible(s.replace(/\s*[\r\n]\s*/g, " ")).replace(
+  return oneLine(s).replace(
     /[\\`*~[\]<>|&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g,
     (c) => `\\${c}`,
   );
@@ -136,7 +144,7 @@ function mdText(s: string): string {
 
 /** A code span holding `s` literally (a table cell's `|` still needs its backslash). */
 function mdCode(s: string): string {
-  const text = visible(s.replace(/\s*[\r\n]\s*/g, " ")).replace(/\|/g, "\\|");
+  const text = oneLine(s).replace(/\|/g, "\\|");
   const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
   const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
@@ -357,7 +365,7 @@ export function renderText(r: BatchReport, files: readonly string[]): string {
   const rows = r.jobs.map((j) =>
     jobCells(j).slice(0, 6).map((c) =>
       // One line per job, and no terminal escape from a workload's text reaches the terminal.
-      visible(c.replace(/\s*[\r\n]\s*/g, " "))
+      oneLine(c)
     )
   );
   const lines = [

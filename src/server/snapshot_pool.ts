@@ -17,7 +17,7 @@ import { checkDelay } from "./delay.ts";
 import { AdhashError } from "../errors.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
-import { CHECKSUM_LEN, HEADER_SIZE } from "../snapshot/format.ts";
+import { CHECKSUM_LEN, HEADER_SIZE, toHex } from "../snapshot/format.ts";
 import { readFull } from "../io/read_full.ts";
 import type { SnapshotReply, SnapshotTask } from "./snapshot_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
@@ -107,7 +107,7 @@ export function snapshotWorkerInBuild(): boolean {
 async function checksumOf(path: string): Promise<string> {
   using file = await Deno.open(path, { read: true });
   const head = await readFull(file, new Uint8Array(HEADER_SIZE + CHECKSUM_LEN));
-  return Array.from(head, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(head);
 }
 
 /** Inspects snapshots and traces probes on their maps in a worker thread. */
