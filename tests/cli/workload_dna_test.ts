@@ -38,11 +38,30 @@ Deno.test("workload-dna prints a readable summary with the recommendation", asyn
     assert.match(r.stdout, /numeric suffix \(like K123\) on 100\.0% of rows/);
     assert.match(r.stdout, /\nlive keys if replayed: peak \d+, final \d+\n/);
     assert.match(r.stdout, /\nskew: the hottest 1% of keys \(5\) take .*: not skewed\n/);
-    assert.match(r.stdout, /\ntop 3 keys:\n {4}1 {2}"K\d+"/);
+    assert.match(r.stdout, /\ntop 3 keys:\n {4}1 +\d+ +\d+\.\d\d% {2}"K\d+"\n/);
     assert.match(r.stdout, /\nhash: \d+ keys in 1,024 buckets/);
     assert.match(r.stdout, /\nadversarial: no \(worst top-bits width/);
     assert.match(r.stdout, /\nrecommendation: --mode fast-lookup \(read-heavy: .*\)\n$/);
     assert.doesNotMatch(r.stdout, /note: --max-tracked-keys/);
+  });
+});
+
+Deno.test("workload-dna lists keys last, escaped as traces show them, so wide ones align", async () => {
+  await withTempDir(async (dir) => {
+    const rows = ["日本語", "日本語", "日本語", "\u202eevil", "\u202eevil", "ab"];
+    await Deno.writeTextFile(
+      `${dir}/w.csv`,
+      `op,key,value\n${rows.map((k) => `put,${k},1\n`).join("")}`,
+    );
+    const r = await runCli(["workload-dna", "--csv", `${dir}/w.csv`]);
+    assert.equal(r.code, 0, r.stderr);
+    const top = r.stdout.split("\n");
+    const at = top.indexOf("top 3 keys:");
+    assert.deepEqual(top.slice(at + 1, at + 4), [
+      '    1           3   50.00%  "日本語"',
+      '    2           2   33.33%  "\\u202eevil"',
+      '    3           1   16.67%  "ab"',
+    ]);
   });
 });
 

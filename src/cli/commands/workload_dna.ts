@@ -14,6 +14,7 @@ import { readWorkload } from "../../workload/csv_reader.ts";
 import { analyseWorkload, DNA_DEFAULTS } from "../../workload/dna.ts";
 import type { WorkloadDna } from "../../contracts/workload_dna.ts";
 import { percent, thousands } from "../../format.ts";
+import { keyRepr } from "../../core/hash.ts";
 import { addCsvLimitOptions } from "./run_csv.ts";
 import { emitSuccess, intArg } from "../program.ts";
 
@@ -82,13 +83,12 @@ function formatDna(r: WorkloadDna, jsonOut?: string): string {
   );
   if (r.top_keys.length > 0) {
     lines.push(`top ${r.top_keys.length} keys:`);
-    const shown = r.top_keys.map((t) => JSON.stringify(t.key));
-    const width = Math.max(...shown.map((x) => x.length));
+    // The key comes last, as in `uniq -c`: padding it would misalign a row with wide characters.
     r.top_keys.forEach((t, i) => {
       lines.push(
-        `  ${String(i + 1).padStart(3)}  ${shown[i]!.padEnd(width)}  ${
-          `${t.exact ? "" : ">="}${t.count}`.padStart(10)
-        }  ${`${(100 * t.share).toFixed(2)}%`.padStart(7)}`,
+        `  ${String(i + 1).padStart(3)}  ${`${t.exact ? "" : ">="}${t.count}`.padStart(10)}  ${
+          `${(100 * t.share).toFixed(2)}%`.padStart(7)
+        }  ${keyRepr(t.key)}`,
       );
     });
   }
