@@ -51,3 +51,12 @@ const UNSEEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u20
 export function visible(text: string): string {
   return text.replace(UNSEEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/**
+ * The first `n` UTF-16 units of `text` for a preview, one fewer where the cut would split a
+ * surrogate pair: half an emoji is a lone surrogate, which strict JSON readers refuse in a log.
+ */
+export function prefix(text: string, n: number): string {
+  const last = text.charCodeAt(n - 1);
+  return text.slice(0, n < text.length && last >= 0xd800 && last <= 0xdbff ? n - 1 : n);
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { csvField, visible } from "../src/format.ts";
+import { csvField, prefix, visible } from "../src/format.ts";
 import { keyRepr } from "../src/core/hash.ts";
 
 Deno.test("visible() shows what a terminal would act on as \\u escapes, and leaves the rest", () => {
@@ -22,4 +22,12 @@ Deno.test("csvField() quotes only fields RFC 4180 says must be", () => {
     ["plain", "a,b", 'q"k', "l\nl", "", 7, undefined].map(csvField),
     ["plain", '"a,b"', '"q""k"', '"l\nl"', "", "7", ""],
   );
+});
+
+Deno.test("prefix() cuts a preview without splitting a surrogate pair", () => {
+  assert.equal(prefix("abc", 2), "ab");
+  assert.equal(prefix("ab", 5), "ab");
+  assert.equal(prefix("a\u{1F600}b", 2), "a");
+  assert.equal(prefix("a\u{1F600}b", 3), "a\u{1F600}");
+  assert.ok(prefix("x".repeat(39) + "\u{1F600}", 40).isWellFormed());
 });

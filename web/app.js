@@ -966,6 +966,7 @@
     $("probe-error").textContent = "";
     const q = new URLSearchParams({ op: $("probe-op").value, key: $("probe-key").value });
     if ($("probe-op").value === "put") q.set("value", $("probe-value").value);
+    if ($("probe-numeric").checked) q.set("numeric", "1");
     if ($("probe-source").value) q.set("snapshot", $("probe-source").value);
     try {
       const body = await api(`/api/probe?${q}`);

@@ -200,9 +200,12 @@ export function renderMarkdown(r: BatchReport): string {
 
 // -------------------------------------------------------------------------------------- HTML
 
-/** Text safe in HTML content and attribute values. */
+/**
+ * Text safe in HTML content and attribute values, its controls and bidi overrides shown as
+ * `\uXXXX` as in report.md (an override in a workload's text would turn the page's text round).
+ */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return visible(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const MODE_COLOURS: Readonly<Record<string, string>> = {
@@ -369,7 +372,7 @@ export function renderText(r: BatchReport, files: readonly string[]): string {
     )
   );
   const lines = [
-    `batch${r.title === null ? "" : ` ${JSON.stringify(r.title)}`}: ${
+    `batch${r.title === null ? "" : ` ${visible(JSON.stringify(r.title))}`}: ${
       headline(r)
     } (spec ${r.spec})`,
     ...textTable(head, JOBS_RIGHT, rows),

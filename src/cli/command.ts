@@ -17,8 +17,8 @@ import { BadInputError } from "../errors.ts";
 
 /** A bad command line: unknown command or option, bad or missing value (BadInput, exit 2). */
 export class UsageError extends BadInputError {
-  constructor(message: string) {
-    super(message, { hint: "Run 'hashmap-cli --help' for usage" });
+  constructor(message: string, hint = "Run 'hashmap-cli --help' for usage") {
+    super(message, { hint });
     this.name = "UsageError";
   }
 }
@@ -355,6 +355,17 @@ export class Command {
         return { kind: "version", text: `${this.#versionText}\n` };
       }
     }
+    // Deno reads bytes that are not UTF-8 as U+FFFD, so such text would stand for another key,
+    // value or file name (`a\xff` and `a\xfe` alike). It cannot tell a U+FFFD typed on purpose
+    // (the bytes are in /proc/self/cmdline, which Deno lets only --allow-all read).
+    const replaced = args.find((a) => a.includes("\uFFFD"));
+    if (replaced !== undefined) {
+      throw new UsageError(
+        `argument ${JSON.stringify(replaced)} holds U+FFFD, which Deno puts for bytes that are ` +
+          "not UTF-8: it may not be the text given",
+        "Pass the text as UTF-8 without U+FFFD; a CSV workload or the library takes any text",
+      );
+    }
     const positional: string[] = [];
     let sub: Command | undefined;
     let error: UsageError | undefined;
@@ -481,6 +492,13 @@ export class Command {
       ...scopes.flatMap((c) => [...c.#options, ...(c.#version === undefined ? [] : [c.#version])]),
       HELP,
     ].map((o) => o.long);
+    // A negative number (`get -5 --numeric`) is an argument the parser cannot tell from a flag.
+    if (/^-(\d|\.\d|Infinity)/.test(flag)) {
+      return new UsageError(
+        `unknown option '${flag}'`,
+        `An argument that starts with '-' goes after '--': ... -- ${flag}`,
+      );
+    }
     return new UsageError(`unknown option '${flag}'${suggestion(flag, known)}`);
   }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { prefix } from "../format.ts";
 import { BadInputError } from "../errors.ts";
 import {
   CONFIG_KEYS,
@@ -127,7 +128,7 @@ export async function* readLines(
   const tooLong = (): BadInputError =>
     new BadInputError(
       `config-wizard: answer line ${line} is longer than ${maxChars} characters ` +
-        `(it starts ${JSON.stringify(buffered.slice(0, 40))}); nothing was written`,
+        `(it starts ${JSON.stringify(prefix(buffered, 40))}); nothing was written`,
       { hint: "Answer each question on one line: a number, true or false, or a choice" },
     );
   for await (const chunk of stream) {

@@ -33,8 +33,9 @@ import { TickCache } from "./tick_cache.ts";
 import { log } from "../log/setup.ts";
 import { BadInputError } from "../errors.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
-import { intQuery } from "./query.ts";
+import { intQuery, strictQuery } from "./query.ts";
 import { answerHeadAsGet, headersOnly, isHead } from "./head.ts";
+import { allowedMethods, answerOptions } from "./allow.ts";
 import { checkDelay } from "./delay.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { JobService } from "./jobs.ts";
@@ -93,27 +94,6 @@ const MAX_SSE_BACKLOG_BYTES = 256 << 10;
 const STALL_CHECK_MS = 250;
 
 type Json<T extends z.ZodType> = z.infer<T>;
-
-/**
- * The methods `app`'s routes answer on `path` (middleware, registered for every method, aside);
- * GET implies HEAD, as Hono serves it.
- */
-function allowedMethods(app: Hono, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === "ALL") continue;
-    const pattern = route.path.split("/").map((part) =>
-      part === "*"
-        ? ".*"
-        : part.startsWith(":")
-        ? "[^/]+"
-        : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-    ).join("/");
-    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
-  }
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods].sort();
-}
 
 /** Builds the metrics server app around `options.hub`. */
 export function createApp(options: CreateAppOptions): Hono {
@@ -189,6 +169,7 @@ export function createApp(options: CreateAppOptions): Hono {
   });
 
   app.use("*", securityHeaders());
+  app.use("*", answerOptions(app));
   app.use("*", limitBody(options.maxBodyBytes ?? 64 * 1024));
   const gzip = compress();
   app.use("*", async (c, next) => {
@@ -201,7 +182,8 @@ export function createApp(options: CreateAppOptions): Hono {
     const corsMw = cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type"],
-      allowMethods: ["GET", "HEAD", "POST", "DELETE", "OPTIONS"], // job routes check Origin
+      // Per path, so a browser learns before sending it that a method is refused.
+      allowMethods: (_origin, c) => [...allowedMethods(app, c.req.path), "OPTIONS"],
       maxAge: 600,
     });
     app.use("/api/*", corsMw);
@@ -221,6 +203,7 @@ export function createApp(options: CreateAppOptions): Hono {
     app.use("/api/*", auth);
     app.use("/metrics", auth);
   }
+  app.use("/api/*", strictQuery());
 
   app.get(
     "/healthz",
@@ -459,6 +442,8 @@ export function createApp(options: CreateAppOptions): Hono {
   app.get("/index.html", (c) => serveAsset(c, "index.html"));
   app.get("/favicon.ico", (c) => serveAsset(c, "favicon.svg"));
   app.get("/assets/*", (c) => serveAsset(c, c.req.path.slice("/assets/".length)));
+  // Last, so that on /api/* and /metrics the CORS middleware answers a preflight first.
+  app.options("*", (c) => c.body(null, 204));
 
   return app;
 }

@@ -156,6 +156,11 @@ export async function inputPath(
       hint: "Check the permissions of the file and of the directories above it",
     });
   const dirName = wording.dirName ?? "the input directory";
+  // A lone surrogate is written as U+FFFD, which the job's command line refuses (it cannot tell
+  // it from bytes that were not UTF-8): found here, before a job is made.
+  if (!path.isWellFormed() || path.includes("\uFFFD")) {
+    throw new BadInputError(`${what} holds a lone surrogate or U+FFFD: no file can be named so`);
+  }
   if (path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
     throw new BadInputError(`${what} must be a relative path inside ${dirName}`);
   }

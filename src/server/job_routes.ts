@@ -12,6 +12,7 @@ import { AdhashError, BadInputError } from "../errors.ts";
 import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
 import { errorResponse } from "./security.ts";
 import { headersOnly, isHead } from "./head.ts";
+import { refusal } from "./allow.ts";
 import { log } from "../log/setup.ts";
 
 const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
@@ -222,17 +223,8 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
     return c.body(body, 200, { "Content-Type": "application/json" });
   });
 
-  app.post("/api/jobs/:kind", async (c) => {
-    const kind = c.req.param("kind");
-    if (!jobs.kinds.includes(kind)) {
-      return errorResponse(
-        c,
-        404,
-        "NotFound",
-        `no job kind ${JSON.stringify(kind)}`,
-        `Kinds: ${jobs.kinds.join(", ")}`,
-      );
-    }
+  // One route per kind, so that `Allow` on a job's own path does not list POST.
+  const submit = async (c: Context, kind: string): Promise<Response> => {
     // A cross-site form or "simple" request cannot send this type without a preflight.
     if (!/^application\/json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
       return errorResponse(
@@ -276,7 +268,20 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
       }
       throw err;
     }
-  });
+  };
+  for (const kind of jobs.kinds) app.post(`/api/jobs/${kind}`, (c) => submit(c, kind));
+  app.post(
+    "/api/jobs/:kind",
+    refusal((c) =>
+      errorResponse(
+        c,
+        404,
+        "NotFound",
+        `no job kind ${JSON.stringify(c.req.param("kind"))}`,
+        `Kinds: ${jobs.kinds.join(", ")}`,
+      )
+    ),
+  );
 
   app.get("/api/jobs/:id", async (c) => {
     const record = await jobs.get(c.req.param("id"));

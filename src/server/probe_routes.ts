@@ -14,6 +14,7 @@ import { errorResponse } from "./security.ts";
 import { intQuery } from "./query.ts";
 import { AdhashError, messageOf } from "../errors.ts";
 import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
+import { numberKey } from "../key_text.ts";
 
 /**
  * The 404 of a probe with no live map to trace, with the hint the envelope carries: a server
@@ -54,7 +55,19 @@ export interface ProbeOptions {
   loadSnapshotMap?: ((path: string) => Promise<Traceable>) | undefined;
 }
 
-const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+const encoder = new TextEncoder();
+
+/**
+ * Whether `name` is a plain file name: no separator, no dot first (nor `..` anywhere), no
+ * control character, at most 255 bytes, and text the file system can hold as it is: no lone
+ * surrogate, and no U+FFFD, which stands in a listed name for bytes that were not UTF-8, so that
+ * the name does not open the file it came from. Any script is welcome.
+ */
+function plainName(name: string): boolean {
+  return /^[^./\\\p{Cc}\uFFFD][^/\\\p{Cc}\uFFFD]*$/u.test(name) && !name.includes("..") &&
+    name.isWellFormed() && encoder.encode(name).length <= 255;
+}
+
 /** Names `/api/snapshots` lists at most. */
 const LIST_LIMIT = 1000;
 
@@ -64,7 +77,7 @@ const LIST_LIMIT = 1000;
  */
 async function resolveInDir(dir: string, name: string): Promise<string> {
   if (name === "") throw new HTTPException(400, { message: "query name is required" });
-  if (!NAME_RE.test(name) || name.includes("..")) {
+  if (!plainName(name)) {
     throw new HTTPException(403, {
       message: `snapshot name ${
         JSON.stringify(name)
@@ -98,13 +111,11 @@ function parseKey(raw: string | undefined, numeric: string | undefined): Key {
     throw new HTTPException(400, { message: "query key is longer than 4096 characters" });
   }
   if (numeric === "1" || numeric === "true") {
-    const n = Number(raw);
-    if (!Number.isFinite(n)) {
-      throw new HTTPException(400, {
-        message: `key ${JSON.stringify(raw)} is not a finite number`,
-      });
+    try {
+      return numberKey(raw);
+    } catch (err) {
+      throw new HTTPException(400, { message: `key ${(err as RangeError).message}` });
     }
-    return n;
   }
   return raw;
 }
@@ -187,7 +198,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     const names: string[] = [];
     let total = 0;
     for await (const e of Deno.readDir(dir)) {
-      if (!e.isFile || !NAME_RE.test(e.name)) continue;
+      if (!e.isFile || !plainName(e.name)) continue;
       total++;
       names.push(e.name);
       if (names.length === 2 * LIST_LIMIT) names.sort().length = LIST_LIMIT;

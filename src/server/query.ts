@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 
 /**
@@ -27,4 +27,26 @@ export function intQuery<F extends number | undefined>(
     });
   }
   return Math.min(max, Math.max(min, Number(raw)));
+}
+
+/**
+ * Refuses a query that is not percent-encoded UTF-8 (`key=%FF`) with a 400. Hono hands such a
+ * value to the route undecoded, so `key=%FF` looked up the three characters `%FF`.
+ */
+export function strictQuery(): MiddlewareHandler {
+  return async (c, next) => {
+    const url = c.req.url;
+    const at = url.indexOf("?");
+    const query = at < 0 ? "" : url.slice(at + 1).replace(/#.*/, "");
+    for (const part of query.split("&")) {
+      try {
+        decodeURIComponent(part.replaceAll("+", " "));
+      } catch {
+        throw new HTTPException(400, {
+          message: `query ${JSON.stringify(part)} is not percent-encoded UTF-8`,
+        });
+      }
+    }
+    await next();
+  };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { prefix } from "../format.ts";
 import { checkDelay } from "./delay.ts";
 import { literal, log } from "../log/setup.ts";
 import { readFull } from "../io/read_full.ts";
@@ -87,7 +88,7 @@ export async function followSource(
       const first = problems[0]!;
       warn(
         first.path === "" && first.message.startsWith("not JSON")
-          ? `skipping line ${lineNo} of ${path}: not valid JSON (${text.slice(0, 40)})`
+          ? `skipping line ${lineNo} of ${path}: not valid JSON (${prefix(text, 40)})`
           : `skipping line ${lineNo} of ${path}: not a metrics.v1 tick (${
             first.path || "(root)"
           }: ${first.message})`,

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { prefix } from "../format.ts";
 import type { BackendState, ChainingState, Key, RobinHoodState } from "../core/types.ts";
 
 /** Tags of encoded values and keys. */
@@ -149,7 +150,7 @@ export class PayloadWriter {
     if (!s.isWellFormed()) {
       throw new TypeError(
         `Cannot encode string ${
-          JSON.stringify(s.slice(0, 40))
+          JSON.stringify(prefix(s, 40))
         } in a snapshot: it has lone surrogates`,
       );
     }
@@ -232,11 +233,13 @@ export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
           if (!(i in value)) throw new TypeError("Cannot encode sparse array in a snapshot");
           writeValue(w, value[i], depth + 1);
         }
+        checkOwnProperties(value, value.length + 1); // its items and `length`
         return;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) break;
       const keys = Object.keys(value);
+      checkOwnProperties(value, keys.length);
       w.u8(TAG.OBJECT);
       w.varint(keys.length);
       for (const k of keys) {
@@ -247,6 +250,30 @@ export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
     }
   }
   throw new TypeError(`Cannot encode value of type ${typeName(value)} in a snapshot`);
+}
+
+/**
+ * Throws unless `value` has exactly `written` own properties, none of them symbols: a property
+ * the encoding leaves out (a named property of an array, a non-enumerable or symbol-keyed one)
+ * would otherwise be lost without a word.
+ */
+function checkOwnProperties(value: object, written: number): void {
+  const names = Object.getOwnPropertyNames(value);
+  const symbols = Object.getOwnPropertySymbols(value);
+  if (names.length === written && symbols.length === 0) return;
+  const what = Array.isArray(value) ? "array" : "object";
+  const dropped = symbols.length > 0 ? String(symbols[0]) : JSON.stringify(
+    names.find((n) =>
+      Array.isArray(value)
+        ? n !== "length" && String(Number(n) >>> 0) !== n
+        : !Object.prototype.propertyIsEnumerable.call(value, n)
+    ),
+  );
+  throw new TypeError(
+    `Cannot encode ${what} with property ${dropped} in a snapshot: only ${
+      Array.isArray(value) ? "items" : "enumerable string-keyed properties"
+    } are stored`,
+  );
 }
 
 /**

@@ -7,6 +7,7 @@
 
 import type { Key, MapStats } from "../core/types.ts";
 import { keyRepr } from "../core/hash.ts";
+import { jsonKey, numberKey } from "../key_text.ts";
 import type { AnyMap } from "../core/factory.ts";
 import { type ChecksumKey, DEFAULT_MAX_PAYLOAD_BYTES } from "./format.ts";
 import { decodeSnapshot, readSnapshotFile, type SnapshotConfiguration } from "./snapshot.ts";
@@ -82,10 +83,15 @@ export interface SnapshotInspection {
 
 function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"] {
   const candidates: Key[] = [text];
-  const n = Number(text);
-  if (text.trim() !== "" && !Number.isNaN(n)) candidates.push(n);
+  try {
+    candidates.push(numberKey(text));
+  } catch {
+    // Text that spells no number is looked up as a string only.
+  }
   for (const k of candidates) {
-    if (map.has(k)) return { key: text, found: true, matched_key: k, value: map.get(k) ?? null };
+    if (map.has(k)) {
+      return { key: text, found: true, matched_key: jsonKey(k), value: map.get(k) ?? null };
+    }
   }
   return { key: text, found: false, matched_key: null, value: null };
 }
@@ -119,7 +125,7 @@ export async function inspectSnapshot(
   for (const [key, value] of map.entries()) {
     if (contains !== null && !String(key).includes(contains)) continue;
     matched++;
-    if (shown.length < limit) shown.push({ key, key_repr: keyRepr(key), value });
+    if (shown.length < limit) shown.push({ key: jsonKey(key), key_repr: keyRepr(key), value });
   }
   return {
     schema: "snapshot_inspect.v1",

@@ -252,10 +252,14 @@ Deno.test("renderMarkdown() and renderText() keep a detail with line breaks or e
 });
 
 Deno.test("renderHtml() is a well-formed, self-contained page that escapes every user text", () => {
-  const hostile = `<b>Nightly</b> & "co" <script>alert(1)</script>`;
+  const hostile = `<b>Nightly</b> & "co" <script>alert(1)</script> \u202eelif`;
   const report = sampleReport(hostile);
   report.comparisons[1]!.csv = `<img src=x onerror=alert(1)>.csv`;
   const html = renderHtml(report);
+  // A bidi override would turn the page's text round, as it would a terminal's.
+  assert.doesNotMatch(html, /\u202e/);
+  assert.ok(html.includes(" \\u202eelif</h1>"));
+  assert.doesNotMatch(renderText(report, []), /\u202e/);
   assert.deepEqual(htmlProblems(html), []);
   assert.ok(html.startsWith('<!DOCTYPE html>\n<html lang="en">'));
   assert.doesNotMatch(html, /<script|<b>|<img|onerror=alert\(1\)>/);

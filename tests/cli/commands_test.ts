@@ -88,16 +88,12 @@ Deno.test("an output under a link to a directory not there yet is IO (5), and th
   }
 });
 
-linuxTest("a path whose bytes are not UTF-8 is BadInput, not another file's name", async (dir) => {
+linuxTest("an argument whose bytes are not UTF-8 is BadInput, not another text", async (dir) => {
   // Deno reads arguments as UTF-8 and puts U+FFFD for bad bytes: `out\xfe.csv` was written as
-  // `out\uFFFD.csv`, and an input that exists was "not found".
+  // `out\uFFFD.csv`, an input that exists was "not found", and the keys `a\xff` and `a\xfe`
+  // were one key.
   const cli = new URL("../../cli.ts", import.meta.url).pathname;
-  for (
-    const args of [
-      `generate-csv --outfile "$(printf '${dir}/out\\376.csv')" --ops 3`,
-      `validate-metrics "$(printf '${dir}/\\377.ndjson')"`,
-    ]
-  ) {
+  const run = async (args: string) => {
     const r = await new Deno.Command("sh", {
       args: [
         "-c",
@@ -109,12 +105,19 @@ linuxTest("a path whose bytes are not UTF-8 is BadInput, not another file's name
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const stderr = new TextDecoder().decode(r.stderr);
-    assert.equal(r.code, 2, stderr);
-    assert.match(
-      stderr,
-      /is invalid\. A path cannot hold U\+FFFD \(its bytes were not valid UTF-8/,
-    );
+    return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
+  };
+  for (
+    const args of [
+      `generate-csv --outfile "$(printf '${dir}/out\\376.csv')" --ops 3`,
+      `validate-metrics "$(printf '${dir}/\\377.ndjson')"`,
+      `put "$(printf 'a\\377')" v --snapshot ${dir}/s.adhsnap`,
+      `put k "$(printf 'v\\376')" --snapshot ${dir}/s.adhsnap`,
+    ]
+  ) {
+    const r = await run(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /holds U\+FFFD, which Deno puts for bytes that are not UTF-8/);
   }
   assert.deepEqual([...Deno.readDirSync(dir)], []);
 });
@@ -704,12 +707,17 @@ Deno.test("validate-metrics accepts run-csv output and reports invalid lines", a
   const tooLong = await runCli(["validate-metrics", `${dir}/long.ndjson`]);
   const seconds = (performance.now() - started) / 1000;
   assert.equal(tooLong.code, 2, tooLong.stderr);
-  assert.match(tooLong.stderr, /^\[invalid line 2\] longer than 4194304 characters$/m);
+  assert.match(tooLong.stderr, /^\[invalid line 2\] longer than 4194304 bytes$/m);
   assert.match(tooLong.stderr, /^\[invalid line 101\] not JSON: /m);
   assert.doesNotMatch(tooLong.stderr, /\[invalid line 102\]/);
   assert.match(tooLong.stderr, /^\.\.\. 201 more problems$/m);
   assert.match(String(tooLong.envelope?.detail), /301 of 303 lines/);
   assert.ok(seconds < 20, `${seconds.toFixed(1)} s`);
+  // Bytes, as `serve --source` counts: 2.2M two-byte characters are over the limit.
+  await Deno.writeTextFile(`${dir}/wide.ndjson`, `${"é".repeat(2_200_000)}\n`);
+  const wide = await runCli(["validate-metrics", `${dir}/wide.ndjson`]);
+  assert.equal(wide.code, 2, wide.stderr);
+  assert.match(wide.stderr, /^\[invalid line 1\] longer than 4194304 bytes$/m);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -180,6 +180,31 @@ Deno.test("createApp() answers a known route's other methods with 405 and Allow"
   assert.equal((await app.request("/api/metrics")).status, 200);
 });
 
+Deno.test("createApp() answers OPTIONS with Allow on known paths and 404 on others", async () => {
+  const { app } = appWith([], { token: "s3cret" });
+  // A CORS preflight: no token, and the methods are the path's own.
+  const preflight = await app.request("/api/metrics", {
+    method: "OPTIONS",
+    headers: { Origin: "http://example.test", "Access-Control-Request-Method": "GET" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("Allow"), "GET, HEAD, OPTIONS");
+  assert.equal(preflight.headers.get("Access-Control-Allow-Methods"), "GET,HEAD,OPTIONS");
+  // A path outside the CORS middleware.
+  const health = await app.request("/healthz", { method: "OPTIONS" });
+  assert.equal(health.status, 204);
+  assert.equal(health.headers.get("Allow"), "GET, HEAD, OPTIONS");
+  // No route: 404, not a preflight's 204.
+  const none = await app.request("/api/nope", { method: "OPTIONS" });
+  assert.equal(none.status, 404);
+  assert.equal((await body(none)).detail, "no route OPTIONS /api/nope");
+  const { app: off } = appWith([], { corsOrigins: false });
+  const plain = await off.request("/api/metrics/heatmap", { method: "OPTIONS" });
+  assert.equal(plain.status, 204);
+  assert.equal(plain.headers.get("Allow"), "GET, HEAD, OPTIONS");
+  assert.equal(plain.headers.get("Access-Control-Allow-Methods"), null);
+});
+
 Deno.test("createApp() gzips large bodies when accepted and not otherwise", async () => {
   const { app } = appWith();
   const gz = await app.request("/api/metrics/history", { headers: { "Accept-Encoding": "gzip" } });
@@ -323,7 +348,15 @@ Deno.test("createApp() traces probes on the live map", async () => {
   assert.equal((put.trace as { operation: string }).operation, "put");
   assert.equal(map.has("new-key"), false, "a probe must not change the map");
   for (
-    const bad of ["/api/probe?op=del&key=a", "/api/probe?op=get", "/api/probe?key=x&numeric=1"]
+    const bad of [
+      "/api/probe?op=del&key=a",
+      "/api/probe?op=get",
+      "/api/probe?key=x&numeric=1",
+      // Blank, or a number in another notation: not read as 0 or 16.
+      "/api/probe?key=%20&numeric=1",
+      "/api/probe?key=%EF%BB%BF&numeric=1",
+      "/api/probe?key=0x10&numeric=1",
+    ]
   ) {
     const r = await app.request(bad);
     assert.equal(r.status, 400, bad);

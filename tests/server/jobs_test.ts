@@ -232,6 +232,8 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
     [{ csv: "link.csv" }, /is not a file inside the input directory/],
     [{ csv: "nope.csv" }, /"nope.csv" does not exist/],
     [{ csv: "w.csv\u0000x" }, /is not a usable path/],
+    [{ csv: "w\ud800.csv" }, /holds a lone surrogate or U\+FFFD: no file can be named so/],
+    [{ csv: "w\ufffd.csv" }, /holds a lone surrogate or U\+FFFD/],
     [{ csv: "w.csv", snapshot_in: "nope.bin" }, /snapshot_in "nope.bin" does not exist/],
     [{ csv: "w.csv", extra: 1 }, /Unrecognized key: "extra"/],
     [{ csv: "w.csv", mode: "fast" }, /^Invalid run-csv request: mode: /],
@@ -729,8 +731,19 @@ Deno.test("/api/jobs answers a method it does not take with 405 and Allow", asyn
   assert.equal(list.headers.get("Allow"), "GET, HEAD");
   const one = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", { method: "PUT" });
   assert.equal(one.status, 405);
-  assert.equal(one.headers.get("Allow"), "DELETE, GET, HEAD, POST");
+  assert.equal(one.headers.get("Allow"), "DELETE, GET, HEAD");
   assert.equal(ApiError.parse(await one.json()).error, "MethodNotAllowed");
+  // A kind's path is also a (missing) job's: both sets of methods.
+  const kind = await f.app.request("/api/jobs/profile", { method: "PUT" });
+  assert.equal(kind.headers.get("Allow"), "DELETE, GET, HEAD, POST");
+  await kind.body?.cancel();
+  const preflight = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", {
+    method: "OPTIONS",
+    headers: { Origin: "http://example.test", "Access-Control-Request-Method": "DELETE" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS");
+  assert.equal(preflight.headers.get("Access-Control-Allow-Methods"), "DELETE,GET,HEAD,OPTIONS");
 });
 
 Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", async () => {

@@ -91,6 +91,10 @@ Deno.test("createApp() refuses snapshot paths outside ADHASH_SNAPSHOT_DIR", asyn
         "%2Fetc%2Fpasswd",
         ".hidden",
         "escape.adhsnap",
+        "a%5Cb.adhsnap",
+        "bell%07.adhsnap",
+        "x%EF%BF%BD.adhsnap",
+        "%E2%80%AE".repeat(86),
       ]
     ) {
       const res = await app.request(`/api/snapshot?name=${name}`);
@@ -122,6 +126,56 @@ Deno.test("createApp() refuses snapshot paths outside ADHASH_SNAPSHOT_DIR", asyn
       const b = await json(res);
       assert.equal((b.inspection as { entries: { shown: unknown[] } }).entries.shown.length, shown);
     }
+  });
+});
+
+Deno.test("createApp() refuses a query that is not percent-encoded UTF-8", async () => {
+  await withSnapshotDir(async (dir) => {
+    const m = createMap<unknown>("fast-lookup");
+    m.set("%FF", "the text, not the byte");
+    await saveSnapshot(`${dir}/pct.adhsnap`, m);
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    for (
+      const q of [
+        "/api/probe?snapshot=pct.adhsnap&key=%FF",
+        "/api/snapshot?name=pct.adhsnap&key=%C3%A9%E9",
+        "/api/snapshot?name=pct.adhsnap&contains=100%",
+      ]
+    ) {
+      const res = await app.request(q);
+      assert.equal(res.status, 400, q);
+      assert.match(String((await json(res)).detail), /is not percent-encoded UTF-8$/);
+    }
+    // The key's own text, encoded, still finds it.
+    const res = await app.request(
+      `/api/probe?snapshot=pct.adhsnap&key=${encodeURIComponent("%FF")}`,
+    );
+    assert.equal(((await json(res)).trace as { found: boolean }).found, true);
+  });
+});
+
+Deno.test("createApp() lists and inspects snapshots named in any script", async () => {
+  await withSnapshotDir(async (dir) => {
+    for (const name of ["Ärger.adhsnap", "日本 語.adhsnap", "tab\there.adhsnap"]) {
+      await Deno.copyFile(`${dir}/rh.adhsnap`, `${dir}/${name}`);
+    }
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    const list = await json(await app.request("/api/snapshots"));
+    // A name with a control character is not plain: neither listed nor opened.
+    assert.deepEqual(list.names, [
+      "broken.adhsnap",
+      "rh.adhsnap",
+      "Ärger.adhsnap",
+      "日本 語.adhsnap",
+    ]);
+    for (const name of ["Ärger.adhsnap", "日本 語.adhsnap"]) {
+      const res = await app.request(`/api/snapshot?name=${encodeURIComponent(name)}`);
+      assert.equal(res.status, 200, name);
+      assert.equal((await json(res)).name, name);
+    }
+    const tab = await app.request(`/api/snapshot?name=${encodeURIComponent("tab\there.adhsnap")}`);
+    assert.equal(tab.status, 403);
+    await tab.body?.cancel();
   });
 });
 

@@ -26,7 +26,9 @@ Deno.test("followSource() reads a file once, skipping bad lines with a warning",
     const path = `${dir}/m.ndjson`;
     await Deno.writeTextFile(
       path,
-      line(0) + "{not json\n" + '{"schema":"metrics.v1","t":1}\n' + "\n" + line(1) +
+      line(0) + `{not json ${"x".repeat(29)}\u{1F600} and on\n` +
+        '{"schema":"metrics.v1","t":1}\n' +
+        "\n" + line(1) +
         JSON.stringify(ticks[2]),
     );
     const hub = new MetricsHub();
@@ -41,7 +43,8 @@ Deno.test("followSource() reads a file once, skipping bad lines with a warning",
     assert.equal(src.published, 3);
     assert.equal(src.skipped, 2);
     assert.equal(warnings.length, 2);
-    assert.match(warnings[0]!, /line 2 .*not valid JSON/);
+    // Cut before the emoji that straddles 40 units, not through it (no lone surrogate).
+    assert.match(warnings[0]!, /line 2 .*not valid JSON \(\{not json x{29}\)$/);
     assert.match(warnings[1]!, /line 3 .*not a metrics\.v1 tick/);
   });
 });

@@ -800,13 +800,103 @@ Deno.test("put, get, del and probe-visualize reach a number key with --numeric",
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  for (const bad of ["x5", "", " ", "Infinity"]) {
+  // Text that spells no number, or one a double cannot keep, would write another text's key.
+  for (
+    const [bad, why] of [
+      ["x5", "is not a number in decimal notation"],
+      ["", "is not a number"],
+      [" 5", "is not a number"],
+      ["0x10", "is not a number"],
+      ["NaN", "is not a number"],
+      ["1e400", "is too large for a number: it would be Infinity"],
+      ["1e-400", "is too small for a number: it would be 0"],
+      ["9007199254740993", "is not exactly a number: it would be 9007199254740992"],
+    ]
+  ) {
     fails(
-      await cli(["get", bad, "--numeric"]),
+      await cli(["get", bad!, "--numeric"]),
       2,
       "BadInput",
-      /^--numeric: key .* is not a finite number$/,
+      new RegExp(`^--numeric: key ${JSON.stringify(bad)} ${why}`),
     );
+  }
+});
+
+Deno.test("probe-visualize shows a key's and a value's controls as escapes", async () => {
+  const r = await cli([
+    "probe-visualize",
+    "--operation",
+    "put",
+    "--key",
+    "K\u001b]0;PWN\u0007\u202e1",
+    "--value",
+    "v\u001b[31mRED",
+    "--apply",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const c of ["\u001b", "\u0007", "\u202e"]) assert.ok(!r.stdout.includes(c), r.stdout);
+  assert.match(r.stdout, /^Probe visualization \[\w+\] PUT key='K\\u001b\]0;PWN\\u0007\\u202e1'\n/);
+  assert.match(r.stdout, /\nApplied: K\\u001b\]0;PWN\\u0007\\u202e1=v\\u001b\[31mRED\n?$/);
+});
+
+Deno.test("get, items and inspect-snapshot keep numbers JSON has no literal for apart", async () => {
+  const dir = await tempDir();
+  try {
+    const snap = `${dir}/odd.adhsnap`;
+    const m = new RobinHoodMap<unknown>();
+    m.set(Infinity, NaN).set(-Infinity, -0).set("Infinity", "text").set(5, [1, -Infinity]);
+    await saveSnapshot(snap, m, { key: null });
+    const text = await cli(["items", "--snapshot", snap]);
+    assert.deepEqual(text.stdout.trimEnd().split("\n").sort(), [
+      "-Infinity,-0",
+      '5,"[1,-Infinity]"',
+      "Infinity,NaN",
+      "Infinity,text",
+    ]);
+    // JSON writes NaN as null and -0 as 0; an infinite key is its text, never null.
+    const items = json(await cli(["--json", "items", "--snapshot", snap]), "items");
+    assert.deepEqual((items.items as unknown[]).map((x) => JSON.stringify(x)).sort(), [
+      '["-Infinity",0]',
+      '["Infinity","text"]',
+      '["Infinity",null]',
+      "[5,[1,null]]",
+    ]);
+    const inspection = SnapshotInspectionSchema.parse(
+      json(
+        await cli(["--json", "inspect-snapshot", "--in", snap, "--key", "-Infinity"]),
+        "inspect-snapshot",
+      ),
+    );
+    assert.deepEqual(
+      inspection.entries.shown.map((e) => `${JSON.stringify(e.key)} ${e.key_repr}`).sort(),
+      ['"-Infinity" -Infinity', '"Infinity" "Infinity"', '"Infinity" Infinity', "5 5"],
+    );
+    assert.deepEqual(inspection.lookup, {
+      key: "-Infinity",
+      found: true,
+      matched_key: "-Infinity",
+      value: 0,
+    });
+    const inspected = await cli(["inspect-snapshot", "--in", snap]);
+    assert.match(inspected.stdout, /\n {2}Infinity = NaN\n/);
+    // A negative number is taken for an option unless it comes after `--`, as the hint says.
+    const flag = await cli(["get", "-Infinity", "--numeric", "--snapshot", snap]);
+    fails(flag, 2, "BadInput", /^unknown option '-Infinity'$/);
+    assert.equal(
+      flag.envelope!.hint,
+      "An argument that starts with '-' goes after '--': ... -- -Infinity",
+    );
+    const got = await cli(["get", "--numeric", "--snapshot", snap, "--", "-Infinity"]);
+    assert.deepEqual([got.code, got.stdout], [0, "-0\n"]);
+    // A key asked as the other type than the one stored: found nothing, and says why.
+    const missed = await cli(["get", "5", "--snapshot", snap]);
+    assert.deepEqual([missed.code, missed.stdout], [0, "\n"]);
+    assert.match(missed.stderr, /No string key "5", but the number 5 is a key \(add --numeric\)/);
+    const del = await cli(["del", "Infinity", "--numeric", "--snapshot", snap]);
+    assert.equal(del.stdout, "1\n");
+    assert.equal(del.stderr, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -73,6 +73,11 @@ Deno.test("writeValue() throws TypeError naming unsupported types", () => {
     [[1, , 3], /sparse array/],
     [cyclic, /nested deeper than 256 levels \(or cyclic\)/],
     ["\ud800", /lone surrogates/],
+    // Properties the encoding has no place for: an error, not a silent loss.
+    [Object.assign([1, 2], { note: "x" }), /array with property "note" in a snapshot: only items/],
+    [{ a: 1, [Symbol("tag")]: 2 }, /object with property Symbol\(tag\)/],
+    [Object.defineProperty({ a: 1 }, "hidden", { value: 2 }), /object with property "hidden"/],
+    [[{ ok: [Object.assign([], { "-1": 0 })] }], /array with property "-1"/],
   ];
   for (const [v, re] of cases) {
     assert.throws(() => writeValue(new PayloadWriter(), v), (e: unknown) => {

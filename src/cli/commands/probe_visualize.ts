@@ -8,10 +8,11 @@
 import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError } from "../../errors.ts";
+import { visible } from "../../format.ts";
 import type { ProbeTrace } from "../../core/types.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { emitSuccess } from "../program.ts";
-import { cliKey, NUMERIC_KEY_HELP, openStore, stageStore } from "./snapshot.ts";
+import { cliKey, noteTwin, NUMERIC_KEY_HELP, openStore, stageStore } from "./snapshot.ts";
 
 interface ProbeFlags {
   operation: "get" | "put";
@@ -37,7 +38,9 @@ export function parseSeed(item: string): [string, string] {
 
 /** The text rendering of a trace. */
 export function traceText(t: ProbeTrace, rawKey: string): string {
-  const lines = [`Probe visualization [${t.backend}] ${t.operation.toUpperCase()} key='${rawKey}'`];
+  const lines = [
+    `Probe visualization [${t.backend}] ${t.operation.toUpperCase()} key='${visible(rawKey)}'`,
+  ];
   const hash = `0x${t.hash.toString(16).padStart(8, "0")}`;
   const r = t.rebuild;
   if (r !== undefined) {
@@ -115,6 +118,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       try {
         for (const [k, v] of seeds) map.set(k, v);
         trace = f.operation === "get" ? map.traceGet(key) : map.tracePut(key, f.value as string);
+        if (!trace.found) noteTwin(cmd, map, key);
         if (f.exportJson !== undefined) {
           staged.push(await stageFile(f.exportJson, `${JSON.stringify(trace, null, 2)}\n`));
         }
@@ -141,7 +145,9 @@ export function registerProbeVisualizeCommand(program: Command): void {
         () =>
           `${traceText(trace, f.key)}${
             applied
-              ? `\nApplied: ${f.key}=${f.value}${f.snapshot ? ` (saved to ${f.snapshot})` : ""}`
+              ? `\nApplied: ${visible(f.key)}=${visible(f.value!)}${
+                f.snapshot ? ` (saved to ${f.snapshot})` : ""
+              }`
               : ""
           }${f.exportJson !== undefined ? `\nTrace JSON: ${f.exportJson}` : ""}`,
       );

@@ -12,6 +12,7 @@ import { type AnyMap, createMap } from "../../core/factory.ts";
 import type { Key } from "../../core/types.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { csvField, visible } from "../../format.ts";
+import { jsonKey, numberKey } from "../../key_text.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
@@ -44,14 +45,14 @@ interface StoreFlags {
 /** `--numeric`: the key is a number, as `/api/probe`'s `numeric=1` says. */
 export const NUMERIC_KEY_HELP = 'KEY is a number (a map keeps 5 and "5" apart)';
 
-/** A key from the command line: its text, or with `--numeric` the finite number it spells. */
+/** A key from the command line: its text, or with `--numeric` the number it spells. */
 export function cliKey(text: string, numeric: boolean | undefined): Key {
   if (numeric !== true) return text;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n)) {
-    throw new BadInputError(`--numeric: key ${JSON.stringify(text)} is not a finite number`);
+  try {
+    return numberKey(text);
+  } catch (err) {
+    throw new BadInputError(`--numeric: key ${(err as RangeError).message}`);
   }
-  return n;
 }
 
 /** The map a key-value command works on, and how to save it back. */
@@ -177,9 +178,25 @@ export async function saveStore(path: string, store: Store): Promise<void> {
   }
 }
 
-/** Text of a value in `get`/`items` output: strings as they are, anything else as JSON. */
+/**
+ * Text of a value in `get`/`items` output: strings as they are, anything else as JSON, except
+ * that numbers JSON has no literal for read as JavaScript writes them (`NaN`, `Infinity`, `-0`)
+ * instead of `null` and `0`.
+ */
 export function valueText(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value) ?? "";
+  return typeof value === "string" ? value : readable(value);
+}
+
+function readable(value: unknown): string {
+  if (typeof value === "number") {
+    return Object.is(value, -0) ? "-0" : String(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(readable).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const fields = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${readable(v)}`);
+    return `{${fields.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "";
 }
 
 function registerKvCommands(program: Command): void {
@@ -197,7 +214,7 @@ function registerKvCommands(program: Command): void {
       map.set(key, value);
       if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
       emitSuccess(cmd, {
-        key,
+        key: jsonKey(key),
         value,
         replaced: existed,
         snapshot: f.snapshot ?? null,
@@ -215,9 +232,11 @@ function registerKvCommands(program: Command): void {
       const key = cliKey(text, f.numeric);
       const { map } = await openStore(cmd, f.snapshot);
       const found = map.has(key);
+      if (!found) noteTwin(cmd, map, key);
       const value = found ? map.get(key) : null;
-      if (globalOptions(cmd).json) emitSuccess(cmd, { key, found, value: value ?? null });
-      else emitSuccess(cmd, {}, `${found ? onScreen()(valueText(value)) : ""}\n`);
+      if (globalOptions(cmd).json) {
+        emitSuccess(cmd, { key: jsonKey(key), found, value: value ?? null });
+      } else emitSuccess(cmd, {}, `${found ? onScreen()(valueText(value)) : ""}\n`);
     });
 
   program.command("del")
@@ -229,10 +248,11 @@ function registerKvCommands(program: Command): void {
       const key = cliKey(text, f.numeric);
       const store = await openStore(cmd, f.snapshot, true);
       const deleted = store.map.delete(key);
+      if (!deleted) noteTwin(cmd, store.map, key);
       if (f.snapshot !== undefined) await saveStore(f.snapshot, store);
       emitSuccess(
         cmd,
-        { key, deleted, snapshot: f.snapshot ?? null, size: store.map.size },
+        { key: jsonKey(key), deleted, snapshot: f.snapshot ?? null, size: store.map.size },
         deleted ? "1" : "0",
       );
     });
@@ -253,10 +273,33 @@ function registerKvCommands(program: Command): void {
       const head = JSON.stringify({ ok: true, command: cmd.name(), count: map.size });
       writeStdout(`${head.slice(0, -1)},"items":[`);
       writeLines(
-        map.entries().map(([k, v], i) => `${i === 0 ? "" : ","}${JSON.stringify([k, v])}`),
+        map.entries().map(([k, v], i) => `${i === 0 ? "" : ","}${JSON.stringify([jsonKey(k), v])}`),
       );
       writeStdout("]}\n");
     });
+}
+
+/**
+ * Warns that a key `map` lacks is there with the other type (`5` for `"5"`, or the reverse): a
+ * map keeps them apart, and `--numeric` is easily forgotten.
+ */
+export function noteTwin(cmd: Command, map: AnyMap<unknown>, key: Key): void {
+  const twin = typeof key === "number" ? String(key) : numberTwin(key);
+  if (twin === undefined || !map.has(twin)) return;
+  log(cmd.name()).warn(
+    typeof key === "number"
+      ? "No number key {key}, but the string {twin} is a key (leave out --numeric)"
+      : "No string key {key}, but the number {twin} is a key (add --numeric)",
+    { key, twin },
+  );
+}
+
+function numberTwin(text: string): number | undefined {
+  try {
+    return numberKey(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

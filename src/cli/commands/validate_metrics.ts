@@ -14,10 +14,13 @@ import { emitSuccess, writeStderr } from "../program.ts";
 
 /** At most this many problem lines are printed. */
 export const MAX_REPORTED = 100;
-/** Longer lines are reported, not read whole (a metrics.v1 tick takes a few KB). */
-export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+/**
+ * Longer lines are reported, not read whole (a metrics.v1 tick takes a few KB): the limit past
+ * which `serve --source` skips a line (src/server/source.ts), in bytes as there.
+ */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
-/** The file's lines; null for a line longer than {@linkcode MAX_LINE_CHARS}. */
+/** The file's lines; null for a line longer than {@linkcode MAX_LINE_BYTES}. */
 async function* lines(path: string): AsyncGenerator<string | null> {
   let file: Deno.FsFile;
   try {
@@ -38,11 +41,14 @@ async function* lines(path: string): AsyncGenerator<string | null> {
   // The line read so far in pieces: each chunk is searched once, however long the line.
   const pieces: string[] = [];
   let length = 0;
+  // A UTF-16 unit takes at most 3 bytes: only a line of over a third of the limit in units is
+  // encoded to count its bytes.
   const line = (last: string): string | null => {
-    const text = length + last.length > MAX_LINE_CHARS ? null : pieces.join("") + last;
+    const text = length + last.length > MAX_LINE_BYTES ? null : pieces.join("") + last;
     pieces.length = 0;
     length = 0;
-    return text;
+    if (text === null || text.length <= MAX_LINE_BYTES / 3) return text;
+    return new TextEncoder().encode(text).length > MAX_LINE_BYTES ? null : text;
   };
   try {
     for await (const chunk of file.readable) {
@@ -53,7 +59,7 @@ async function* lines(path: string): AsyncGenerator<string | null> {
         yield line(text.slice(from, nl));
         from = nl + 1;
       }
-      if (length <= MAX_LINE_CHARS) pieces.push(text.slice(from)); // past it, only counted
+      if (length <= MAX_LINE_BYTES) pieces.push(text.slice(from)); // past it, only counted
       length += text.length - from;
     }
   } finally {
@@ -95,7 +101,7 @@ async function validateMetricsFile(
     n++;
     if (raw === null) {
       invalidLines++;
-      report([{ line: n, path: "", message: `longer than ${MAX_LINE_CHARS} characters` }]);
+      report([{ line: n, path: "", message: `longer than ${MAX_LINE_BYTES} bytes` }]);
       continue;
     }
     const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;

@@ -223,6 +223,23 @@ Deno.test({
         await page.selectOption("#probe-source", "");
       });
 
+      await t.step("the probe view asks for a number key when told to", async () => {
+        map.set(4242, "a number key"); // the replay's keys are all strings
+        await page.selectOption("#probe-op", "get");
+        await page.fill("#probe-key", "4242");
+        const asked = async (meta: string): Promise<void> => {
+          await page.click("#probe-form button[type=submit]");
+          await page.waitForFunction(
+            (re) => new RegExp(re).test(document.getElementById("probe-meta")?.textContent ?? ""),
+            meta,
+          );
+        };
+        await page.check("#probe-numeric");
+        await asked("GET key=4242 .*result: match$");
+        await page.uncheck("#probe-numeric");
+        await asked('GET key="4242" .*result: (?!match)\\w+$');
+      });
+
       await t.step("the probe view loads a trace JSON file", async () => {
         const trace = snapMap.tracePut("K-new", 1);
         await loadTraceFile(page, trace);
