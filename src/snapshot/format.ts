@@ -22,7 +22,7 @@
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { IOError } from "../errors.ts";
+import { BadInputError, IOError, PolicyError } from "../errors.ts";
 
 /** The 8 magic bytes, `ADHSNAP1`. */
 export const MAGIC: Uint8Array = new TextEncoder().encode("ADHSNAP1");
@@ -83,7 +83,12 @@ export interface Unpacked {
   payload: Uint8Array;
 }
 
-/** The checksum key to use: explicit option, else the environment, else none. */
+/**
+ * The checksum key to use: explicit option, else the environment, else none. Throws
+ * `PolicyError` when the environment cannot be read and `BadInputError` when the variable is
+ * empty: either way a key that was meant would be passed over, and a reader would then take an
+ * unkeyed file, which anyone can write, where a keyed one is required.
+ */
 export function resolveKey(key: ChecksumKey): Uint8Array | null {
   if (key === null) return null;
   if (key === undefined) {
@@ -91,9 +96,16 @@ export function resolveKey(key: ChecksumKey): Uint8Array | null {
     try {
       env = Deno.env.get(KEY_ENV);
     } catch {
-      env = undefined; // no env permission: no key
+      throw new PolicyError(`${KEY_ENV} cannot be read without --allow-env=${KEY_ENV}`, {
+        hint: "Grant that permission, or (in code) pass key: null for snapshots without a key",
+      });
     }
-    if (env === undefined || env === "") return null;
+    if (env === undefined) return null;
+    if (env === "") {
+      throw new BadInputError(`${KEY_ENV} is empty, which would turn the checksum key off`, {
+        hint: `Set the key, or unset ${KEY_ENV} for snapshots without a key`,
+      });
+    }
     key = env;
   }
   return typeof key === "string" ? new TextEncoder().encode(key) : key;

@@ -334,6 +334,20 @@ Deno.test("verify-snapshot honours ADHASH_SNAPSHOT_KEY", async () => {
     r = await cli(["verify-snapshot", "--in", snap], { ADHASH_SNAPSHOT_KEY: "wrong" });
     fails(r, 5, "IO", /^Checksum mismatch$/);
     assert.match(r.envelope!.hint!, /not the key/);
+    // A key that went missing is not taken for no key: an unkeyed file, which anyone can write,
+    // would then pass where a keyed one is required.
+    fails(
+      await cli(["verify-snapshot", "--in", snap], { ADHASH_SNAPSHOT_KEY: "" }),
+      2,
+      "BadInput",
+      /^ADHASH_SNAPSHOT_KEY is empty, which would turn the checksum key off$/,
+    );
+    const noEnv = await runScript(CLI, ["verify-snapshot", "--in", snap], {
+      perms: ["--allow-read", "--quiet"],
+      clearEnv: true,
+    });
+    assert.equal(noEnv.code, 4, noEnv.stderr);
+    assert.match(noEnv.stderr, /"detail":"ADHASH_SNAPSHOT_KEY cannot be read without --allow-env=/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
