@@ -95,6 +95,30 @@ export async function withFileHint<T>(path: string, fn: () => Promise<T>): Promi
   }
 }
 
+/**
+ * Runs `fn`, naming in the hint of an {@linkcode AdhashError} the environment variables among
+ * `vars` (name, or undefined for a value that came from elsewhere) that gave it its input: a
+ * value from the environment is otherwise hard to trace (`Config file not found: 'x.toml'`,
+ * with no `--config` on the command line).
+ */
+export async function withEnvHint<T>(
+  vars: ReadonlyArray<string | undefined>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const names = vars.filter((v) => v !== undefined);
+    if (err instanceof AdhashError && names.length > 0) {
+      const from = `From the environment: ${names.join(", ")}`;
+      (err as { hint: string | undefined }).hint = err.hint === undefined
+        ? from
+        : `${from}. ${err.hint}`;
+    }
+    throw err;
+  }
+}
+
 /** The message of anything thrown: an Error's `message`, else the value as a string. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

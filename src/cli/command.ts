@@ -196,6 +196,8 @@ export class Command {
   #preflight: Action | undefined = undefined;
   #parent: Command | undefined = undefined;
   #values: Record<string, unknown> = {};
+  /** Options whose value came from an environment variable: the variable's name. */
+  #fromEnv: Record<string, string> = {};
 
   constructor(name: string) {
     this.#name = name;
@@ -307,6 +309,14 @@ export class Command {
   }
 
   /** The parsed options of this command and of every command above it. */
+  /**
+   * The environment variable option `key`'s value came from (of this command or, for a global
+   * option, its parent), or undefined when it came from the command line or a default.
+   */
+  envSource(key: string): string | undefined {
+    return key in this.#values ? this.#fromEnv[key] : this.#parent?.envSource(key);
+  }
+
   optsWithGlobals(): Record<string, unknown> {
     return { ...this.#parent?.optsWithGlobals(), ...this.#values };
   }
@@ -338,6 +348,7 @@ export class Command {
    */
   parse(args: readonly string[]): ParseResult {
     this.#values = {};
+    this.#fromEnv = {};
     let end = args.indexOf("--") < 0 ? args.length : args.indexOf("--");
     // The command whose help a --help shows: the first subcommand named, if any.
     const named = args.slice(0, end).map((a) => this.#findCommand(a)).find((c) => c);
@@ -478,9 +489,11 @@ export class Command {
   #resolve(): void {
     for (const opt of this.#options) {
       if (opt.key in this.#values) continue;
-      const env = opt.envVar === undefined ? undefined : readEnv(opt.envVar);
+      // Empty is unset, but for a path: `ADHASH_CONFIG=$(cat missing)` must not mean defaults.
+      const env = opt.envVar === undefined ? undefined : readEnv(opt.envVar, opt.namesPath);
       if (env !== undefined) {
         this.#values[opt.key] = opt.takesValue ? opt.parse(env, undefined, true) : true;
+        this.#fromEnv[opt.key] = opt.envVar!;
       } else if (opt.defaultValue !== undefined) this.#values[opt.key] = opt.defaultValue;
       else if (opt.mandatory) throw new UsageError(`required option '${opt.flags}' not specified`);
     }
@@ -550,11 +563,14 @@ export class Command {
   }
 }
 
-/** An environment variable, or undefined when unset, empty or not readable (no permission). */
-export function readEnv(name: string): string | undefined {
+/**
+ * An environment variable, or undefined when unset, not readable (no permission) or empty (but
+ * with `keepEmpty`).
+ */
+export function readEnv(name: string, keepEmpty = false): string | undefined {
   try {
     const v = Deno.env.get(name);
-    return v === undefined || v === "" ? undefined : v;
+    return v === undefined || (v === "" && !keepEmpty) ? undefined : v;
   } catch {
     return undefined;
   }

@@ -43,7 +43,7 @@
 
 import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./command.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { AdhashError, EXIT_CODES, IOError } from "../errors.ts";
+import { AdhashError, EXIT_CODES, IOError, withEnvHint } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { literal, log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal, systemMessage } from "../io/atomic_write.ts";
@@ -314,7 +314,20 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       backupCount: g.logBackupCount,
       level: debugEnabled() ? "debug" : "info",
     });
-    currentConfig = await loadConfig(g.config);
+    currentConfig = await withEnvHint(
+      [program.envSource("config")],
+      () => loadConfig(g.config),
+    );
+    const { overrides, source } = currentConfig;
+    if (overrides.length > 0) {
+      // They outrank the file, and a job's report names only the file.
+      log("config").info(
+        `${overrides.join(", ")} from the environment ${
+          overrides.length === 1 ? "overrides" : "override"
+        } ${source === null ? "the defaults" : "{source}"}`,
+        { source },
+      );
+    }
     await parsed.run();
   } catch (err) {
     // A reader that stopped early (`items | head`): stop quietly, as Unix tools do.

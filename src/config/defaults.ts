@@ -18,5 +18,9 @@ export const WATCHDOG_DEFAULTS: Readonly<{
   tombstone_ratio_warn: 0.35,
 });
 
-/** Environment variables that override configuration keys. */
-export const OVERRIDE_VAR: RegExp = /^(ADAPTIVE|WATCHDOG)_(.*)$/;
+/**
+ * Environment variables that override configuration keys. Not systemd's `WATCHDOG_USEC` and
+ * `WATCHDOG_PID`, which it sets for a unit with `WatchdogSec=`: as unknown overrides they
+ * stopped every command.
+ */
+export const OVERRIDE_VAR: RegExp = /^(ADAPTIVE|WATCHDOG)_(?!(?:USEC|PID)$)(.*)$/;

@@ -25,6 +25,8 @@ export interface AdhashConfig {
   watchdog: WatchdogConfig;
   /** The file read, or null when none. */
   source: string | null;
+  /** The `ADAPTIVE_*`/`WATCHDOG_*` variables applied over the file, sorted. */
+  overrides: string[];
 }
 
 const HINT = "See docs/config.md";
@@ -112,7 +114,13 @@ export async function loadConfig(
   const vars = env ?? wholeEnv();
   if (!hasPath && vars !== null && !Object.keys(vars).some((k) => OVERRIDE_VAR.test(k))) {
     // Nothing to read or validate: the defaults, without loading zod and the TOML parser.
-    return { policy: {}, adaptive: {}, watchdog: { ...WATCHDOG_DEFAULTS }, source: null };
+    return {
+      policy: {},
+      adaptive: {},
+      watchdog: { ...WATCHDOG_DEFAULTS },
+      source: null,
+      overrides: [],
+    };
   }
   const [{ parse: parseToml }, { AdaptiveConfig, ConfigFile, WatchdogConfig }] = await Promise
     .all([import("smol-toml"), import("../contracts/config.ts")]);
@@ -156,11 +164,13 @@ export async function loadConfig(
     }
     sections[k] = { ...(v as Record<string, unknown>) };
   }
+  const applied: string[] = [];
   for (
     const [name, value] of Object.entries(overrides).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
   ) {
     const m = OVERRIDE_VAR.exec(name);
     if (!m) continue;
+    applied.push(name);
     const section = m[1]!.toLowerCase() as "adaptive" | "watchdog";
     const key = m[2]!.toLowerCase();
     const shape = section === "adaptive" ? AdaptiveConfig.shape : WatchdogConfig.shape;
@@ -207,5 +217,6 @@ export async function loadConfig(
     adaptive: result.data.adaptive,
     watchdog: result.data.watchdog,
     source: path ? path : null,
+    overrides: applied,
   };
 }

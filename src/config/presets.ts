@@ -100,6 +100,7 @@ export async function presetConfig(name: string, dir: string | undefined): Promi
   try {
     Deno.statSync(path);
   } catch (err) {
+    if (err instanceof Deno.errors.NotADirectory) throw notADirectory(dir);
     if (!(err instanceof Deno.errors.NotFound)) throw err;
     throw new BadInputError(
       `Unknown preset '${name}': not built in (${builtins}) and no file '${path}'`,
@@ -108,6 +109,10 @@ export async function presetConfig(name: string, dir: string | undefined): Promi
   }
   const config = await readConfigFile(path, true);
   return { name, source: "directory", path, description: null, config, problem: null };
+}
+
+function notADirectory(dir: string): BadInputError {
+  return new BadInputError(`Presets directory '${dir}' is not a directory`, { hint: HINT });
 }
 
 /** Refuses to write preset `name` over a built-in one. */
@@ -138,9 +143,7 @@ export async function listPresets(
       .sort();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return { presets, dirExists: false };
-    if (err instanceof Deno.errors.NotADirectory) {
-      throw new BadInputError(`Presets directory '${dir}' is not a directory`, { hint: HINT });
-    }
+    if (err instanceof Deno.errors.NotADirectory) throw notADirectory(dir);
     throw err;
   }
   for (const name of names) {

@@ -40,6 +40,7 @@ type AbSideSchema = z.ZodObject<
       "memory-tight": "memory-tight";
     }>;
     config: NullStr;
+    env_overrides: z.ZodOptional<z.ZodArray<z.ZodString>>;
     ops_per_second: OpsPerSecondSchema;
     summary: typeof RunSummary;
   },
@@ -52,6 +53,9 @@ export const AbSide: AbSideSchema = exact<AbSideSchema>()(
     label: z.string().regex(AB_LABEL_PATTERN).describe("names the side and its metrics file"),
     mode: z.enum(["adaptive", "fast-insert", "fast-lookup", "memory-tight"]),
     config: z.string().nullable().describe("the TOML config file read, or null for none"),
+    env_overrides: z.array(z.string()).optional().describe(
+      "ADAPTIVE_*/WATCHDOG_* variables applied over the config, which they override; absent: none",
+    ),
     ops_per_second: OpsPerSecond,
     // The median run's summary; its metrics_file is this side's metrics artifact.
     summary: RunSummary,

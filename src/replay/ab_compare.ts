@@ -71,6 +71,8 @@ export interface AbSideRuns {
   mode: Mode;
   /** The config file read for this side, or null. */
   config: string | null;
+  /** The `ADAPTIVE_*`/`WATCHDOG_*` variables applied over it, if any. */
+  envOverrides?: readonly string[];
   /** run_summary.v1 of every run, in run order (at least one). */
   summaries: readonly RunSummary[];
   /** This side's metrics artifact (the median run's ticks), or null when none is written. */
@@ -105,6 +107,7 @@ function side(runs: AbSideRuns): AbSide {
     label: runs.label,
     mode: runs.mode,
     config: runs.config,
+    ...(runs.envOverrides?.length ? { env_overrides: [...runs.envOverrides] } : {}),
     // Before the summary: the dashboard lists the headline numbers first.
     ops_per_second: {
       median: median.ops_per_second,
@@ -183,7 +186,11 @@ function rows(r: AbCompareReport): Array<[string, string, string, string]> {
   const both = (f: (s: AbSide) => string): [string, string] => [f(a), f(b)];
   const out: Array<[string, string, string, string]> = [
     ["mode", ...both((s) => s.mode), ""],
-    ["config", ...both((s) => s.config ?? "-"), ""],
+    [
+      "config",
+      ...both((s) => [s.config ?? "-", ...(s.env_overrides?.map((v) => `+ ${v}`) ?? [])].join(" ")),
+      "",
+    ],
     [
       "ops/s (median)",
       ...both((s) => thousands(s.ops_per_second.median)),

@@ -113,6 +113,44 @@ Deno.test("ab-compare compares adaptive with fast-lookup and writes the report, 
   });
 });
 
+Deno.test("ab-compare names the environment overrides that outrank a side's config file", async () => {
+  await withWorkload(1000, async (dir, csv) => {
+    await Deno.writeTextFile(`${dir}/rh.toml`, '[adaptive]\nstart_backend = "robinhood"\n');
+    const run = (env: Record<string, string>) =>
+      runScript(CLI, [
+        "ab-compare",
+        "--csv",
+        csv,
+        "--baseline-config",
+        "rh.toml",
+        "--candidate-mode",
+        "fast-insert",
+        "--repeat",
+        "1",
+        "--warmup-rows",
+        "0",
+        "--no-artifacts",
+        "--json",
+      ], { cwd: dir, env });
+    const plain = reportOf((await run({})).stdout).baseline;
+    assert.equal(plain.env_overrides, undefined);
+    assert.equal(plain.summary.final_backend, "robinhood");
+    const r = await run({ ADAPTIVE_START_BACKEND: "chaining" });
+    assert.equal(r.code, 0, r.stderr);
+    const { baseline, candidate } = reportOf(r.stdout);
+    // The file is named, and so is what overrode it (and decided the backend).
+    assert.deepEqual([baseline.config, baseline.env_overrides], ["rh.toml", [
+      "ADAPTIVE_START_BACKEND",
+    ]]);
+    assert.equal(baseline.summary.final_backend, "chaining");
+    assert.deepEqual(candidate.env_overrides, ["ADAPTIVE_START_BACKEND"]);
+    assert.match(
+      r.stderr,
+      /\[INF\] adhash·config: ADAPTIVE_START_BACKEND from the environment overrides the defaults\n/,
+    );
+  });
+});
+
 Deno.test("ab-compare --repeat 3 runs each side 3 times and reports the median run", async () => {
   await withWorkload(2000, async (dir, csv) => {
     const r = await runScript(CLI, [

@@ -127,8 +127,29 @@ Deno.test("cli config errors are BadInput envelopes naming the key", async () =>
   for (const [flags, env, detail] of cases) {
     const r = await runCli(["run-csv", "--csv", csv, ...flags], { env });
     assertEnvelope(r, "BadInput", 2, detail);
-    assert.match(String(r.envelope?.hint), /^See docs\/config\.md/);
+    assert.match(
+      String(r.envelope?.hint),
+      /^(From the environment: ADHASH_CONFIG\. )?See docs\/config\.md/,
+    );
   }
+  // A value from the environment says so: nothing on the command line names it.
+  const fromEnv = await runCli(["run-csv", "--csv", csv], {
+    env: { ADHASH_CONFIG: `${dir}/missing.toml` },
+  });
+  assertEnvelope(fromEnv, "BadInput", 2, /^Config file not found: /);
+  assert.match(String(fromEnv.envelope?.hint), /^From the environment: ADHASH_CONFIG\. /);
+  // Set but empty, as `ADHASH_CONFIG=$(cat missing)` leaves it: an error, not the defaults.
+  assertEnvelope(
+    await runCli(["run-csv", "--csv", csv], { env: { ADHASH_CONFIG: "" } }),
+    "BadInput",
+    2,
+    /value '' from env 'ADHASH_CONFIG' is invalid\. A path cannot be empty\./,
+  );
+  // systemd sets these for a unit with WatchdogSec=: they are not adhash's overrides.
+  const systemd = await runCli(["run-csv", "--csv", csv], {
+    env: { WATCHDOG_USEC: "30000000", WATCHDOG_PID: "1" },
+  });
+  assert.equal(systemd.code, 0, systemd.stderr);
 });
 
 Deno.test("cli config and env overrides reach the adaptive map", async () => {

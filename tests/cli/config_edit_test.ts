@@ -375,6 +375,16 @@ Deno.test("config-edit checks a directory preset's limits across keys only once 
       String(alone.envelope?.detail),
       /^The edited configuration is invalid: .*initialBuckets must be at most 2\^30 \/ groupsPerBucket/,
     );
+    // A presets "directory" that is a file: the same BadInput for listing and applying.
+    for (const use of [["--list-presets"], ["--apply-preset", "big", "--outfile", "-"]]) {
+      assertFails(
+        await runCli(["config-edit", ...use, "--presets-dir", `${dir}/g2.toml`]),
+        2,
+        "BadInput",
+        `Presets directory '${dir}/g2.toml' is not a directory`,
+        "See docs/config.md#presets",
+      );
+    }
   });
 });
 

@@ -404,6 +404,16 @@ Deno.test("hashmap-cli serve --job-root refuses to start unsafely or without its
     );
     assert.equal(notDir.code, 2);
     assert.match(notDir.stderr, /Job input directory \\".*\/file\\" is not a directory/);
+    // Given by the environment, the error says so.
+    const fromEnv = await runToEnd(["--port", "auto"], { ADHASH_JOB_ROOT: file }, [
+      `--allow-write=${dir}`,
+      "--allow-run=deno",
+    ]);
+    assert.equal(fromEnv.code, 2);
+    assert.match(
+      fromEnv.stderr,
+      /"detail":"Job root \\".*\/file\\" is not a directory","hint":"From the environment: ADHASH_JOB_ROOT"/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

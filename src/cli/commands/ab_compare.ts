@@ -219,8 +219,16 @@ async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
       csv: opts.csv,
       repeat: opts.repeat,
       warmupRows: opts.warmupRows,
-      baseline: { ...sides[0]!, config: sides[0]!.config.source },
-      candidate: { ...sides[1]!, config: sides[1]!.config.source },
+      baseline: {
+        ...sides[0]!,
+        config: sides[0]!.config.source,
+        envOverrides: sides[0]!.config.overrides,
+      },
+      candidate: {
+        ...sides[1]!,
+        config: sides[1]!.config.source,
+        envOverrides: sides[1]!.config.overrides,
+      },
       json: jsonOut,
       markdown: markdownOut,
     });

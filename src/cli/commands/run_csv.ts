@@ -8,7 +8,7 @@ import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { type Command, Option } from "../command.ts";
-import { BadInputError } from "../../errors.ts";
+import { BadInputError, withEnvHint } from "../../errors.ts";
 import { micros, round, thousands } from "../../format.ts";
 import { type AnyMap, createMap, type Mode } from "../../core/factory.ts";
 import { checkWorkloadPath, type ReadStats, readWorkload } from "../../workload/csv_reader.ts";
@@ -423,9 +423,15 @@ export function registerRunCsvCommand(program: Command): void {
         const g = globalOptions(cmd);
         const { metricsPort, metricsHost, ...flags } = parsed;
         let map: AnyMap<unknown> | null = null;
-        const live = metricsPort === undefined || flags.dryRun ? null : await (
-          await import("../../server/live.ts")
-        ).startLiveMetrics({ port: metricsPort, host: metricsHost, liveMap: () => map });
+        const live = metricsPort === undefined || flags.dryRun ? null : await withEnvHint(
+          [cmd.envSource("metricsPort"), cmd.envSource("metricsHost")],
+          async () =>
+            (await import("../../server/live.ts")).startLiveMetrics({
+              port: metricsPort,
+              host: metricsHost,
+              liveMap: () => map,
+            }),
+        );
         if (live !== null) notice(cmd, "run-csv", `Dashboard: ${live.server.url}`);
         if (live?.threaded === false) {
           log("run-csv").warn(

@@ -6,7 +6,7 @@
  */
 
 import { type Command, Option } from "../command.ts";
-import { BadInputError, IOError } from "../../errors.ts";
+import { BadInputError, IOError, withEnvHint } from "../../errors.ts";
 import { log } from "../../log/setup.ts";
 import { emitSuccess, floatArg, globalOptions, intArg, portArg, writeStdout } from "../program.ts";
 import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
@@ -138,30 +138,30 @@ async function startServing(opts: ServeOptions, cmd: Command) {
       throw err;
     }
   }
-  const jobs = opts.jobRoot === undefined ? undefined : await (
-    await import("../../server/jobs.ts")
-  ).JobService.open({
-    root: opts.jobRoot,
-    inputDir: opts.jobInputDir,
-    maxJobs: opts.maxJobs,
-    config: globalOptions(cmd).config, // --config or ADHASH_CONFIG, as this server read it
-    // Jobs run this program: the compiled binary itself, or the script this process runs
-    // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
-    ...(Deno.build.standalone
-      ? { script: null }
-      : Deno.mainModule.endsWith("/server.ts")
-      ? {}
-      : { script: Deno.mainModule }),
-  });
+  const root = opts.jobRoot;
+  const jobs = root === undefined ? undefined : await withEnvHint(
+    [cmd.envSource("jobRoot"), cmd.envSource("jobInputDir")],
+    async () =>
+      (await import("../../server/jobs.ts")).JobService.open({
+        root,
+        inputDir: opts.jobInputDir,
+        maxJobs: opts.maxJobs,
+        config: globalOptions(cmd).config, // --config or ADHASH_CONFIG, as this server read it
+        // Jobs run this program: the compiled binary itself, or the script this process runs
+        // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
+        ...(Deno.build.standalone
+          ? { script: null }
+          : Deno.mainModule.endsWith("/server.ts")
+          ? {}
+          : { script: Deno.mainModule }),
+      }),
+  );
   let server;
   try {
-    server = await startMetricsServer({
-      ...settings,
-      hub,
-      host: opts.host,
-      port: opts.port,
-      jobs,
-    });
+    server = await withEnvHint(
+      [cmd.envSource("host"), cmd.envSource("port")],
+      () => startMetricsServer({ ...settings, hub, host: opts.host, port: opts.port, jobs }),
+    );
   } catch (err) {
     await jobs?.close();
     throw err;
