@@ -308,7 +308,6 @@ export class Command {
     return { ...this.#values };
   }
 
-  /** The parsed options of this command and of every command above it. */
   /**
    * The environment variable option `key`'s value came from (of this command or, for a global
    * option, its parent), or undefined when it came from the command line or a default.
@@ -317,6 +316,7 @@ export class Command {
     return key in this.#values ? this.#fromEnv[key] : this.#parent?.envSource(key);
   }
 
+  /** The parsed options of this command and of every command above it. */
   optsWithGlobals(): Record<string, unknown> {
     return { ...this.#parent?.optsWithGlobals(), ...this.#values };
   }

@@ -188,9 +188,7 @@ export function valueText(value: unknown): string {
 }
 
 function readable(value: unknown): string {
-  if (typeof value === "number") {
-    return Object.is(value, -0) ? "-0" : String(value);
-  }
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (Array.isArray(value)) return `[${value.map(readable).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const fields = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${readable(v)}`);
