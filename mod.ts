@@ -1,7 +1,8 @@
 /**
  * adhash: hash maps you can watch. Separate chaining, Robin Hood, and an adaptive map that
  * migrates between them incrementally under load, all with `Map`'s interface, a deterministic
- * hash, cheap live statistics, probe traces and exact state export.
+ * hash, cheap live statistics, probe traces and exact state export; and snapshots. The maps
+ * alone are also `./core`, which needs neither Deno nor Node's built-ins (browsers included).
  *
  * @example
  * ```ts
@@ -17,34 +18,6 @@
  * @module
  */
 
-export * from "./src/core/types.ts";
-export { fmix32, hashKey, hashNumber, hashString, indexFor, keyRepr } from "./src/core/hash.ts";
-export { ChainingMap, type ChainingOptions } from "./src/core/chaining_map.ts";
-export { RobinHoodMap, type RobinHoodOptions } from "./src/core/robin_hood_map.ts";
-export {
-  AdaptiveMap,
-  type AdaptivePolicy,
-  type AdaptiveState,
-  DEFAULT_POLICY,
-  type MapState,
-  restoreBackend,
-  validatePolicy,
-} from "./src/core/adaptive_map.ts";
-export {
-  type AnyMap,
-  createMap,
-  MEMORY_TIGHT_LOAD,
-  type Mode,
-  MODES,
-  restoreMap,
-} from "./src/core/factory.ts";
+// The maps and errors (also `./core`, which runs in any JavaScript runtime), then snapshots.
+export * from "./src/core/mod.ts";
 export * from "./src/snapshot/mod.ts";
-export {
-  AdhashError,
-  BadInputError,
-  type ErrorCode,
-  EXIT_CODES,
-  InvariantError,
-  IOError,
-  PolicyError,
-} from "./src/errors.ts";

@@ -93,8 +93,13 @@ export function resolveKey(key: ChecksumKey): Uint8Array | null {
   if (key === null) return null;
   if (key === undefined) {
     let env: string | undefined;
+    const deno = (globalThis as { Deno?: typeof Deno }).Deno;
     try {
-      env = Deno.env.get(KEY_ENV);
+      // Outside Deno (Node, Bun) the process's environment; a browser has none.
+      env = deno === undefined
+        ? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+          ?.[KEY_ENV]
+        : deno.env.get(KEY_ENV);
     } catch {
       throw new PolicyError(`${KEY_ENV} cannot be read without --allow-env=${KEY_ENV}`, {
         hint: "Grant that permission, or (in code) pass key: null for snapshots without a key",

@@ -375,6 +375,7 @@ export async function stageSnapshot(
   map: AnyMap<unknown>,
   options: EncodeOptions = {},
 ): Promise<StagedSnapshot> {
+  needDeno();
   const compress = resolveCompression(path, options.compress);
   const state = writableState(map, options);
   const max = maxPayloadOf(options);
@@ -594,11 +595,24 @@ export async function checkSnapshotFile(
   (await openSnapshotFile(path, maxPayloadBytes)).file.close();
 }
 
+/**
+ * Throws a `PolicyError` outside Deno, whose file APIs the functions taking a path use: Node
+ * and Bun would otherwise throw `ReferenceError: Deno is not defined`.
+ */
+function needDeno(): void {
+  if (typeof Deno === "undefined") {
+    throw new PolicyError("Snapshot files are read and written through Deno's file APIs", {
+      hint: "In another runtime, write encodeSnapshot()'s bytes and decodeSnapshot() a file's",
+    });
+  }
+}
+
 /** The open file, its header's bytes and its whole size, checked against each other. */
 async function openSnapshotFile(
   path: string,
   maxPayloadBytes: number,
 ): Promise<{ file: Deno.FsFile; head: Uint8Array; total: number }> {
+  needDeno();
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });

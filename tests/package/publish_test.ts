@@ -9,6 +9,7 @@ Deno.test("deno publish --dry-run accepts the package and ships only the library
   const files = [...out.matchAll(/^\s*(file:\S+) \(/gm)].map((m) => m[1]!.slice(root.href.length));
   const needed = [
     "mod.ts",
+    "src/core/mod.ts",
     "server.ts",
     "src/core/adaptive_map.ts",
     "src/server/live_worker.ts",
@@ -33,7 +34,7 @@ Deno.test("deno publish --dry-run accepts the package and ships only the library
 });
 
 Deno.test("deno doc --lint finds every public symbol documented", async () => {
-  const { code, out } = await deno("doc", "--lint", "mod.ts", "server.ts");
+  const { code, out } = await deno("doc", "--lint", "mod.ts", "src/core/mod.ts", "server.ts");
   const problems = [...out.matchAll(/^error\[([\w-]+)\]: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
   // Every problem parsed, and a crash of `deno doc` does not pass for a clean run.
   const found = /Found (\d+) documentation lint errors?\./.exec(out);

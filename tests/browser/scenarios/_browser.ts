@@ -3,26 +3,7 @@
 import { Buffer } from "node:buffer";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { removedAtUnload } from "../../_helpers.ts";
-
-/** Where Chromium is looked for when `ADHASH_CHROMIUM` does not name it. */
-const CANDIDATES = [
-  "/usr/bin/chromium",
-  "/usr/bin/chromium-browser",
-  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-  "/Applications/Chromium.app/Contents/MacOS/Chromium",
-];
-
-/** The browser the scenarios drive: `ADHASH_CHROMIUM`, else the first of CANDIDATES found. */
-export const CHROMIUM: string = Deno.env.get("ADHASH_CHROMIUM") ??
-  CANDIDATES.find((path) => {
-    try {
-      return Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  }) ??
-  // The launch then fails naming this path: a missing browser fails the scenarios, never skips.
-  CANDIDATES[0]!;
+import { CHROMIUM } from "../_chromium.ts";
 
 /** A headless browser context with a throwaway profile; close() removes the profile. */
 export async function launchBrowser(): Promise<{ ctx: BrowserContext; close(): Promise<void> }> {
