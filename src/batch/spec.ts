@@ -11,7 +11,7 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
 import { checkDistinctPaths, checkOutputFiles } from "../cli/paths.ts";
-import { dirOf, joinPath } from "../io/path.ts";
+import { dirOf, isAbsolute, isInside, joinPath } from "../io/path.ts";
 import { inputPath, JOB_KINDS } from "../server/job_kinds.ts";
 
 /** The hint of every spec error. */
@@ -201,12 +201,12 @@ async function planJob(
  * ancestor, for a directory the batch will create); null otherwise.
  */
 async function insideDir(dir: string, rel: string): Promise<string | null> {
-  if (rel.startsWith("/") || rel.split(/[\\/]/).includes("..")) return null;
+  if (isAbsolute(rel) || rel.split(/[\\/]/).includes("..")) return null;
   const full = joinPath(dir, rel);
   for (let existing = full;; existing = dirOf(existing)) {
     try {
       const real = await Deno.realPath(existing);
-      return real === dir || real.startsWith(`${dir}/`) ? full : null;
+      return isInside(dir, real) ? full : null;
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       if (existing === dir) return full;

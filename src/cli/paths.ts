@@ -8,7 +8,7 @@
 
 import { BadInputError } from "../errors.ts";
 import { followLinks } from "../io/atomic_write.ts";
-import { dirOf, withoutDots } from "../io/path.ts";
+import { dirOf, isAbsolute, joinPath, rootOf, slashed, withoutDots } from "../io/path.ts";
 
 /**
  * What a path names, for comparing: the file's device and inode when it exists (so hard links
@@ -29,19 +29,20 @@ function identity(path: string): string {
 
 /** `path` made absolute with `.` and `..` resolved, through the symlinks of the part that exists. */
 function spelled(path: string): string {
-  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  const parts = withoutDots(abs).split("/").filter((p) => p !== "");
+  const abs = withoutDots(isAbsolute(path) ? path : joinPath(Deno.cwd(), path));
+  const root = rootOf(abs);
+  const parts = abs.slice(root.length).split("/").filter((p) => p !== "");
   // The part that exists, with its links resolved (`sd/out.json`, sd a link to real/, is
   // real/out.json), then the rest as spelled: an output is often not there yet.
   for (let i = parts.length; i >= 0; i--) {
     try {
-      const head = Deno.realPathSync(`/${parts.slice(0, i).join("/")}`);
-      return [head === "/" ? "" : head, ...parts.slice(i)].join("/") || "/";
+      const head = slashed(Deno.realPathSync(root + parts.slice(0, i).join("/")));
+      return i === parts.length ? head : joinPath(head, parts.slice(i).join("/"));
     } catch {
       // not there (or not ours to look at): try the directory above
     }
   }
-  return `/${parts.join("/")}`;
+  return abs;
 }
 
 /**

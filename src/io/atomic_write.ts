@@ -9,7 +9,7 @@
  */
 
 import { IOError } from "../errors.ts";
-import { baseOf, dirOf, withoutDots } from "./path.ts";
+import { baseOf, dirOf, isAbsolute, joinPath, withoutDots } from "./path.ts";
 import { writeAll } from "./write_all.ts";
 
 /** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
@@ -203,7 +203,7 @@ export function tempPathFor(path: string): string {
   // add up to 33 more, so a long name that is valid itself stays writable.
   const base = utf8Prefix(baseOf(path), 100);
   const rand = crypto.getRandomValues(new Uint32Array(2)).join("");
-  const tmp = `${dirOf(path)}/.${base}.${Deno.pid}.${rand}.tmp`;
+  const tmp = joinPath(dirOf(path), `.${base}.${Deno.pid}.${rand}.tmp`);
   trackTempFile(tmp);
   return tmp;
 }
@@ -281,7 +281,7 @@ export function followLinks(path: string): string | null {
       return target;
     }
     const link = Deno.readLinkSync(target);
-    target = link.startsWith("/") ? link : `${dirOf(target)}/${link}`;
+    target = isAbsolute(link) ? link : joinPath(dirOf(target), link);
   }
   return null;
 }

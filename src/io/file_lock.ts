@@ -13,7 +13,7 @@ import {
   writeError,
   writeTarget,
 } from "./atomic_write.ts";
-import { baseOf, dirOf, withoutDots } from "./path.ts";
+import { baseOf, dirOf, joinPath, withoutDots } from "./path.ts";
 
 /**
  * Takes the exclusive lock of the file a write to `path` replaces (through `.`, `..` and
@@ -26,7 +26,7 @@ import { baseOf, dirOf, withoutDots } from "./path.ts";
 export async function lockFile(spelled: string): Promise<() => void> {
   const path = writeTarget(withoutDots(spelled));
   const dir = dirOf(path);
-  const lockPath = `${dir}/${lockName(baseOf(path))}`;
+  const lockPath = joinPath(dir, lockName(baseOf(path)));
   // A new snapshot's directories: removed with the lock file unless the snapshot went in them.
   let made = makeDirs(dir);
   try {

@@ -9,7 +9,7 @@
 
 import type { z } from "zod";
 import { BadInputError } from "../errors.ts";
-import { joinPath } from "../io/path.ts";
+import { isAbsolute, isInside, joinPath } from "../io/path.ts";
 import {
   type AbCompareRequest,
   ApiJobAbCompareRequest,
@@ -161,7 +161,7 @@ export async function inputPath(
   if (!path.isWellFormed() || path.includes("\uFFFD")) {
     throw new BadInputError(`${what} holds a lone surrogate or U+FFFD: no file can be named so`);
   }
-  if (path.startsWith("/") || path.split(/[\\/]/).includes("..")) {
+  if (isAbsolute(path) || path.split(/[\\/]/).includes("..")) {
     throw new BadInputError(`${what} must be a relative path inside ${dirName}`);
   }
   let real: string;
@@ -178,7 +178,7 @@ export async function inputPath(
     if (err instanceof Deno.errors.NotCapable) throw err;
     throw new BadInputError(`${what} is not a usable path`); // e.g. a NUL byte
   }
-  if (!real.startsWith(`${inputDir}/`) || !(await Deno.stat(real)).isFile) {
+  if (!isInside(inputDir, real) || !(await Deno.stat(real)).isFile) {
     throw new BadInputError(`${what} is not a file inside ${dirName}`);
   }
   try {

@@ -21,7 +21,7 @@ import {
   rewriteInPlace,
   systemMessage,
 } from "../io/atomic_write.ts";
-import { baseOf, dirOf, joinPath } from "../io/path.ts";
+import { baseOf, dirOf, joinPath, slashed } from "../io/path.ts";
 import { writeAll } from "../io/write_all.ts";
 import { log } from "../log/setup.ts";
 import { round } from "../format.ts";
@@ -498,7 +498,9 @@ export class JobService {
    * knows them (`result.json`), and a job's directory by its id.
    */
   #hidePaths(text: string): string {
-    return text.split(`${this.#root}/`).join("").split(this.#root).join("the job root")
+    // On Windows a path comes with `\` (Deno.realPath's) or `/` (the path functions'): as one.
+    const root = slashed(this.#root);
+    return slashed(text).split(`${root}/`).join("").split(root).join("the job root")
       .replace(/\b\d{8}T\d{6}Z-[0-9a-f]{6}\//g, "");
   }
 

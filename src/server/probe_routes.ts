@@ -15,6 +15,7 @@ import { intQuery } from "./query.ts";
 import { AdhashError, messageOf } from "../errors.ts";
 import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
 import { numberKey } from "../key_text.ts";
+import { isInside } from "../io/path.ts";
 
 /**
  * The 404 of a probe with no live map to trace, with the hint the envelope carries: a server
@@ -91,7 +92,7 @@ async function resolveInDir(dir: string, name: string): Promise<string> {
   } catch {
     throw new HTTPException(404, { message: `no snapshot ${JSON.stringify(name)}` });
   }
-  if (!real.startsWith(root + "/")) {
+  if (!isInside(root, real)) {
     throw new HTTPException(403, {
       message: `snapshot ${JSON.stringify(name)} resolves outside ADHASH_SNAPSHOT_DIR`,
     });

@@ -48,6 +48,8 @@ export function batchFailure(report: BatchReport, files: readonly string[]): Adh
 /** Ends the process with `signal`, as an interrupted command does (exit 130 or 143). */
 async function endWithSignal(signal: "SIGINT" | "SIGTERM"): Promise<never> {
   await shutdownLogging().catch(() => {});
+  // Windows signals no process but by killing it: the exit code says what happened instead.
+  if (Deno.build.os === "windows") Deno.exit(signal === "SIGINT" ? 130 : 143);
   // The batch's own listeners are gone, so the signal now has its default effect.
   Deno.kill(Deno.pid, signal);
   await new Promise((resolve) => setTimeout(resolve, 2000));
