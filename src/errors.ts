@@ -96,19 +96,22 @@ export async function withFileHint<T>(path: string, fn: () => Promise<T>): Promi
 }
 
 /**
- * Runs `fn`, naming in the hint of an {@linkcode AdhashError} the environment variables among
- * `vars` (name, or undefined for a value that came from elsewhere) that gave it its input: a
- * value from the environment is otherwise hard to trace (`Config file not found: 'x.toml'`,
- * with no `--config` on the command line).
+ * Runs `fn`, naming in the hint of an {@linkcode AdhashError} the environment variables of
+ * `vars` (`[name, value]`; no name for a value that came from elsewhere) whose value its message
+ * quotes: a value from the environment is otherwise hard to trace (`Config file not found:
+ * 'x.toml'`, with no `--config` on the command line).
  */
 export async function withEnvHint<T>(
-  vars: ReadonlyArray<string | undefined>,
+  vars: ReadonlyArray<readonly [string | undefined, unknown]>,
   fn: () => Promise<T>,
 ): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const names = vars.filter((v) => v !== undefined);
+    const names = err instanceof AdhashError
+      ? vars.filter(([name, value]) => name !== undefined && err.message.includes(String(value)))
+        .map(([name]) => name)
+      : [];
     if (err instanceof AdhashError && names.length > 0) {
       const from = `From the environment: ${names.join(", ")}`;
       (err as { hint: string | undefined }).hint = err.hint === undefined

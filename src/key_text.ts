@@ -10,8 +10,9 @@ const DECIMAL = /^[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
  * The number key `text` spells: decimal notation (`5`, `-2.5e3`) or `Infinity`/`-Infinity`, as
  * traces and previews write numbers. Throws a `RangeError` saying why for text that spells no
  * number, or one it cannot keep: other notations `Number()` reads (`0x10`, `0b11`, blanks), an
- * integer a double cannot hold exactly (`9007199254740993`), digits that overflow to an
- * infinity or underflow to 0. Such text would otherwise write the key of another text.
+ * integer written out that a double cannot hold exactly (`9007199254740993`, `...993.0`), digits
+ * that overflow to an infinity or underflow to 0. Such text would otherwise write the key of
+ * another text.
  *
  * @example
  * ```ts
@@ -33,7 +34,10 @@ export function numberKey(text: string): number {
   if (n === 0 && /[1-9]/.test(text.replace(/[eE].*/, ""))) {
     throw new RangeError(`${quoted} is too small for a number: it would be 0`);
   }
-  if (/^[+-]?\d+$/.test(text) && !Number.isSafeInteger(n) && BigInt(text) !== BigInt(n)) {
+  // An integer written out (an id, say), `.0` or not: in scientific notation a number is
+  // understood as the nearest one (`1e308`), but 9007199254740993 would be ...992's key.
+  const whole = /^([+-]?\d+)(?:\.0*)?$/.exec(text)?.[1];
+  if (whole !== undefined && !Number.isSafeInteger(n) && BigInt(whole) !== BigInt(n)) {
     throw new RangeError(`${quoted} is not exactly a number: it would be ${BigInt(n)}`);
   }
   return n;

@@ -392,6 +392,7 @@ export class Command {
           sub = this.#findCommand(arg);
           if (sub === undefined) throw error ?? this.#unknownCommand(arg);
           sub.#values = {};
+          sub.#fromEnv = {};
         } else positional.push(arg);
         continue;
       }

@@ -34,7 +34,8 @@
  * Other helpers: `floatArg(min, max)`, `portArg` (0-65535 or "auto"), `writeStdout`/`writeStderr`
  * (synchronous, complete before exit). Options take their value from the environment with
  * `new Option(...).env(NAME)` (read with `readEnv` from ../command.ts: unset, empty and not
- * permitted all mean "not given"), and bad values there are BadInput naming the variable. Load
+ * permitted all mean "not given", but empty is a bad value for a path), and bad values there
+ * are BadInput naming the variable. Load
  * heavy modules (the snapshot codec, the server) with `await import()` inside the action: every
  * command's module is loaded at each start-up.
  *
@@ -315,7 +316,7 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       level: debugEnabled() ? "debug" : "info",
     });
     currentConfig = await withEnvHint(
-      [program.envSource("config")],
+      [[program.envSource("config"), g.config]],
       () => loadConfig(g.config),
     );
     const { overrides, source } = currentConfig;

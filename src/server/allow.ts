@@ -17,9 +17,9 @@ export function refusal<H extends Handler>(handler: H): H {
 }
 
 /**
- * The methods `app`'s routes answer on `path`, sorted. Middleware (registered for every method),
- * OPTIONS (which every known path takes) and {@linkcode refusal}s aside; GET implies HEAD, as
- * Hono serves it.
+ * The methods `app`'s routes answer on `path`, sorted; none for a path no route takes.
+ * Middleware (registered for every method) and {@linkcode refusal}s aside; GET implies HEAD, as
+ * Hono serves it; OPTIONS is answered on every path that takes any method.
  */
 export function allowedMethods(app: Hono, path: string): string[] {
   const methods = new Set<string>();
@@ -37,6 +37,7 @@ export function allowedMethods(app: Hono, path: string): string[] {
     if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
   }
   if (methods.has("GET")) methods.add("HEAD");
+  if (methods.size > 0) methods.add("OPTIONS");
   return [...methods].sort();
 }
 
@@ -51,6 +52,6 @@ export function answerOptions(app: Hono): MiddlewareHandler {
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length === 0) return c.notFound();
     await next();
-    c.res.headers.set("Allow", [...allowed, "OPTIONS"].join(", "));
+    c.res.headers.set("Allow", allowed.join(", "));
   };
 }

@@ -183,7 +183,7 @@ export function createApp(options: CreateAppOptions): Hono {
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type"],
       // Per path, so a browser learns before sending it that a method is refused.
-      allowMethods: (_origin, c) => [...allowedMethods(app, c.req.path), "OPTIONS"],
+      allowMethods: (_origin, c) => allowedMethods(app, c.req.path),
       maxAge: 600,
     });
     app.use("/api/*", corsMw);

@@ -112,6 +112,7 @@ Deno.test("cli config errors are BadInput envelopes naming the key", async () =>
   await Deno.writeTextFile(`${dir}/badvalue.toml`, "[watchdog]\nload_factor_warn = -1\n");
   await Deno.writeTextFile(`${dir}/section.toml`, "[turbo]\nx = 1\n");
   await Deno.writeTextFile(`${dir}/syntax.toml`, "[adaptive\n");
+  await Deno.writeTextFile(`${dir}/ok.toml`, "[adaptive]\nmax_lf_chaining = 0.5\n");
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
     [["--config", `${dir}/unknown.toml`], {}, /adaptive\.max_lf/],
     [["--config", `${dir}/badvalue.toml`], {}, /watchdog\.load_factor_warn/],
@@ -138,6 +139,12 @@ Deno.test("cli config errors are BadInput envelopes naming the key", async () =>
   });
   assertEnvelope(fromEnv, "BadInput", 2, /^Config file not found: /);
   assert.match(String(fromEnv.envelope?.hint), /^From the environment: ADHASH_CONFIG\. /);
+  // ...but not on an error the file did not cause.
+  const other = await runCli(["run-csv", "--csv", csv], {
+    env: { ADHASH_CONFIG: `${dir}/ok.toml`, ADAPTIVE_TURBO: "1" },
+  });
+  assertEnvelope(other, "BadInput", 2, /^Unknown environment override ADAPTIVE_TURBO/);
+  assert.equal(other.envelope?.hint, "See docs/config.md");
   // Set but empty, as `ADHASH_CONFIG=$(cat missing)` leaves it: an error, not the defaults.
   assertEnvelope(
     await runCli(["run-csv", "--csv", csv], { env: { ADHASH_CONFIG: "" } }),

@@ -100,6 +100,23 @@ Deno.test("Command.parse() reads an option's environment variable when it is not
   assert.deepEqual(seen, [{ port: 81 }, { port: 82 }]);
 });
 
+Deno.test("Command.envSource() names the variable an option's value came from, per parse", () => {
+  const root = new Command("tool");
+  const sub = root.command("go").addOption(
+    new Option("--root <dir>", "root").env("ADHASH_TEST_ROOT"),
+  );
+  sub.action(() => {});
+  Deno.env.set("ADHASH_TEST_ROOT", "/from/env");
+  try {
+    root.parse(["go"]);
+    assert.equal(sub.envSource("root"), "ADHASH_TEST_ROOT");
+  } finally {
+    Deno.env.delete("ADHASH_TEST_ROOT");
+  }
+  root.parse(["go", "--root", "/flag"]);
+  assert.equal(sub.envSource("root"), undefined);
+});
+
 Deno.test("Command.parse() reports usage errors in commander's words", () => {
   usageError(["copie"], /^unknown command 'copie'\n\(Did you mean copy\?\)$/);
   usageError(["zzzzzz"], /^unknown command 'zzzzzz'$/);

@@ -166,12 +166,12 @@ Deno.test("createApp() answers a known route's other methods with 405 and Allow"
   const { app } = appWith();
   const post = await app.request("/api/metrics", { method: "POST" });
   assert.equal(post.status, 405);
-  assert.equal(post.headers.get("Allow"), "GET, HEAD");
+  assert.equal(post.headers.get("Allow"), "GET, HEAD, OPTIONS");
   assert.deepEqual(await body(post), {
     schema: "api.error.v1",
     error: "MethodNotAllowed",
     detail: "POST is not allowed on /api/metrics",
-    hint: "Allowed: GET, HEAD",
+    hint: "Allowed: GET, HEAD, OPTIONS",
   });
   // Routes with parameters match too; unknown paths stay 404.
   const put = await app.request("/api/metrics/histogram/latency", { method: "PUT" });

@@ -728,14 +728,14 @@ Deno.test("/api/jobs answers a method it does not take with 405 and Allow", asyn
   await using f = await fixture();
   const list = await f.app.request("/api/jobs", { method: "POST" });
   assert.equal(list.status, 405);
-  assert.equal(list.headers.get("Allow"), "GET, HEAD");
+  assert.equal(list.headers.get("Allow"), "GET, HEAD, OPTIONS");
   const one = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", { method: "PUT" });
   assert.equal(one.status, 405);
-  assert.equal(one.headers.get("Allow"), "DELETE, GET, HEAD");
+  assert.equal(one.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS");
   assert.equal(ApiError.parse(await one.json()).error, "MethodNotAllowed");
   // A kind's path is also a (missing) job's: both sets of methods.
   const kind = await f.app.request("/api/jobs/profile", { method: "PUT" });
-  assert.equal(kind.headers.get("Allow"), "DELETE, GET, HEAD, POST");
+  assert.equal(kind.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS, POST");
   await kind.body?.cancel();
   const preflight = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", {
     method: "OPTIONS",

@@ -825,6 +825,7 @@ Deno.test("put, get, del and probe-visualize reach a number key with --numeric",
       ["1e400", "is too large for a number: it would be Infinity"],
       ["1e-400", "is too small for a number: it would be 0"],
       ["9007199254740993", "is not exactly a number: it would be 9007199254740992"],
+      ["9007199254740993.0", "is not exactly a number: it would be 9007199254740992"],
     ]
   ) {
     fails(

@@ -424,7 +424,10 @@ export function registerRunCsvCommand(program: Command): void {
         const { metricsPort, metricsHost, ...flags } = parsed;
         let map: AnyMap<unknown> | null = null;
         const live = metricsPort === undefined || flags.dryRun ? null : await withEnvHint(
-          [cmd.envSource("metricsPort"), cmd.envSource("metricsHost")],
+          [[cmd.envSource("metricsPort"), metricsPort], [
+            cmd.envSource("metricsHost"),
+            metricsHost,
+          ]],
           async () =>
             (await import("../../server/live.ts")).startLiveMetrics({
               port: metricsPort,

@@ -140,7 +140,7 @@ async function startServing(opts: ServeOptions, cmd: Command) {
   }
   const root = opts.jobRoot;
   const jobs = root === undefined ? undefined : await withEnvHint(
-    [cmd.envSource("jobRoot"), cmd.envSource("jobInputDir")],
+    [[cmd.envSource("jobRoot"), root], [cmd.envSource("jobInputDir"), opts.jobInputDir]],
     async () =>
       (await import("../../server/jobs.ts")).JobService.open({
         root,
@@ -159,7 +159,7 @@ async function startServing(opts: ServeOptions, cmd: Command) {
   let server;
   try {
     server = await withEnvHint(
-      [cmd.envSource("host"), cmd.envSource("port")],
+      [[cmd.envSource("host"), opts.host], [cmd.envSource("port"), opts.port]],
       () => startMetricsServer({ ...settings, hub, host: opts.host, port: opts.port, jobs }),
     );
   } catch (err) {
