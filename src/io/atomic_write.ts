@@ -398,7 +398,7 @@ export async function stageFile(
   const staged = stagedFile(path, tmp, target, dirs);
   let file: Deno.FsFile | null = null;
   try {
-    file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    file = await Deno.open(tmp, { write: true, createNew: true, mode: creationMode(target) });
     keepOwnership(tmp, target);
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
@@ -412,6 +412,22 @@ export async function stageFile(
     file?.close();
   }
   return staged;
+}
+
+/**
+ * The mode to create `target`'s temporary file with: the target's own permission bits when it
+ * exists, so that a private file's new content is never readable by others (a reader who opened
+ * it while it was 0644, before {@linkcode keepOwnership}, kept reading it); else 0644, less the
+ * umask.
+ */
+export function creationMode(target: string): number {
+  try {
+    const mode = Deno.statSync(target).mode;
+    if (mode !== null) return mode & 0o777;
+  } catch {
+    // a new file, or not ours to look at
+  }
+  return 0o644;
 }
 
 /**

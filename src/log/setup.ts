@@ -117,10 +117,13 @@ function rotatingFileSink(
   backups: number,
   formatter: TextFormatter,
 ): ClosableSink {
-  const open = (): Deno.FsFile => Deno.openSync(path, { create: true, append: true });
+  // A new file after a rotation takes the old one's mode: a log made private stays private.
+  const open = (mode?: number): Deno.FsFile =>
+    Deno.openSync(path, { create: true, append: true, ...(mode === undefined ? {} : { mode }) });
   let file: Deno.FsFile | null = open();
   let size = file.statSync().size;
   const rotate = (f: Deno.FsFile): Deno.FsFile => {
+    const mode = f.statSync().mode;
     f.close();
     if (backups === 0) {
       Deno.truncateSync(path, 0);
@@ -135,7 +138,7 @@ function rotatingFileSink(
       Deno.renameSync(path, `${path}.1`);
     }
     size = 0;
-    return open();
+    return open(mode === null ? undefined : mode & 0o777);
   };
   const sink = ((record: LogRecord) => {
     if (file === null) return;

@@ -12,6 +12,7 @@
 
 import type { MetricsTick } from "../contracts/metrics.ts";
 import {
+  creationMode,
   keepOwnership,
   makeDirs,
   removeDirs,
@@ -69,7 +70,11 @@ export class MetricsNdjsonWriter {
       w.#target = writeTarget(w.path);
       if (maxTicks === 0) {
         w.#tmp = tempPathFor(w.#target);
-        w.#file = Deno.openSync(w.#tmp, { write: true, createNew: true, mode: 0o644 });
+        w.#file = Deno.openSync(w.#tmp, {
+          write: true,
+          createNew: true,
+          mode: creationMode(w.#target),
+        });
         keepOwnership(w.#tmp, w.#target);
       }
     } catch (err) {

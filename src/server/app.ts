@@ -44,6 +44,7 @@ import {
   bearerAuth,
   errorResponse,
   limitBody,
+  loopbackHostOnly,
   rateLimit,
   type RateLimitOptions,
   securityHeaders,
@@ -58,8 +59,16 @@ export interface CreateAppOptions extends ProbeOptions {
    * refused (BadInputError) rather than taken as no auth.
    */
   token?: string | undefined;
-  /** Allowed CORS origins (default `["*"]`); `false` sends no CORS headers. */
+  /**
+   * Allowed CORS origins; `false` sends no CORS headers. Default: `["*"]` with a token, which a
+   * page must then send; none without, so that no other site's page can read the API.
+   */
   corsOrigins?: string[] | false;
+  /**
+   * The server listens on a loopback address: without a token it then answers `/api/*` and
+   * `/metrics` only for loopback names (DNS rebinding).
+   */
+  loopback?: boolean;
   /** Per-client limit on `/api/*` (default 200/s, burst 400); `false` disables it. */
   rateLimit?: RateLimitOptions | false;
   /** Largest accepted request body in bytes (default 64 KiB). */
@@ -177,8 +186,8 @@ export function createApp(options: CreateAppOptions): Hono {
     if (c.req.path === "/api/stream" || c.req.path.endsWith("/logs")) return await next();
     return await gzip(c, next);
   });
-  if (options.corsOrigins !== false) {
-    const origins = options.corsOrigins ?? ["*"];
+  const origins = options.corsOrigins ?? (options.token === undefined ? false : ["*"]);
+  if (origins !== false) {
     const corsMw = cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type"],
@@ -190,7 +199,14 @@ export function createApp(options: CreateAppOptions): Hono {
     app.use("/metrics", corsMw);
   }
   if (options.rateLimit !== false) {
-    app.use("/api/*", rateLimit(options.rateLimit ?? { perSecond: 200, burst: 400 }));
+    // /metrics too: a token guessed there is as good as one guessed on the API.
+    const limit = rateLimit(options.rateLimit ?? { perSecond: 200, burst: 400 });
+    app.use("/api/*", limit);
+    app.use("/metrics", limit);
+  }
+  if (options.token === undefined && options.loopback === true) {
+    app.use("/api/*", loopbackHostOnly());
+    app.use("/metrics", loopbackHostOnly());
   }
   // An empty token is a secret that went missing, not a request for an open server.
   if (options.token === "") {
@@ -426,9 +442,7 @@ export function createApp(options: CreateAppOptions): Hono {
     "/",
     jobRoutes(options.jobs, {
       tokenRequired: options.token !== undefined,
-      corsOrigins: options.corsOrigins === false
-        ? []
-        : (options.corsOrigins ?? []).filter((o) => o !== "*"),
+      corsOrigins: origins === false ? [] : origins.filter((o) => o !== "*"),
     }),
   );
 

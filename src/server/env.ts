@@ -75,6 +75,12 @@ export function serverEnv(): ServerEnv {
         hint: "Use a token without spaces, e.g. openssl rand -hex 32",
       });
     }
+    // A header is read as Latin-1, and fetch() sends nothing else: `tökén` could never match.
+    if (!/^[!-~]+$/.test(token)) {
+      throw new BadInputError("ADHASH_TOKEN has characters other than printable ASCII", {
+        hint: "Use e.g. openssl rand -hex 32",
+      });
+    }
     out.token = token;
   }
   if (snapshotDir !== undefined) {

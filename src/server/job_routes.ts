@@ -10,7 +10,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AdhashError, BadInputError } from "../errors.ts";
 import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
-import { errorResponse } from "./security.ts";
+import { errorResponse, LOOPBACK_HOSTS } from "./security.ts";
 import { headersOnly, isHead } from "./head.ts";
 import { refusal } from "./allow.ts";
 import { log } from "../log/setup.ts";
@@ -125,8 +125,6 @@ export interface JobRouteOptions {
   /** Logs followed at once at most; more get 503 `Busy` (default 256, as streams). */
   maxLogFollowers?: number;
 }
-
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 function sameHost(origin: string, host: string): boolean {
   try {

@@ -123,12 +123,17 @@ const MAX_REPORT_BYTES = 4 << 20;
  */
 const MAX_KEPT_RECORD_CHARS = 16 << 10;
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
-/** The service's own settings, not its jobs'; ADHASH_CONFIG is set from `config`. */
+/**
+ * The service's own settings, not its jobs'; ADHASH_CONFIG is set from `config`. ADHASH_DEBUG
+ * would put stack traces, and with them the server's install path, into job logs that clients
+ * read.
+ */
 const ENV_NOT_PASSED = [
   "ADHASH_TOKEN",
   "ADHASH_METRICS_PORT",
   "ADHASH_METRICS_HOST",
   "ADHASH_CONFIG",
+  "ADHASH_DEBUG",
 ];
 
 interface Running {
@@ -291,7 +296,9 @@ export class JobService {
       );
     }
     try {
-      await Deno.mkdir(options.root, { recursive: true });
+      // Private to the server's user, as the job directories: requests, results, logs and
+      // snapshots hold the clients' data. A root that exists keeps the mode it was given.
+      await Deno.mkdir(options.root, { recursive: true, mode: 0o700 });
     } catch (err) {
       if (err instanceof Deno.errors.AlreadyExists) {
         throw new BadInputError(`Job root ${JSON.stringify(options.root)} is not a directory`);
@@ -453,7 +460,7 @@ export class JobService {
       for (let tries = 0; dir === undefined; tries++) {
         const id = newId(record.created_at);
         try {
-          await Deno.mkdir(joinPath(this.#root, id));
+          await Deno.mkdir(joinPath(this.#root, id), { mode: 0o700 });
           record.id = id;
           dir = joinPath(this.#root, id);
         } catch (err) {

@@ -53,6 +53,32 @@ export function bearerAuth(token: string): MiddlewareHandler {
   };
 }
 
+/** Names a request for this machine's loopback interface is addressed to. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Refuses a request addressed to another name than a loopback one: a server on loopback without
+ * a token is reached by name only through DNS rebinding, a page on another site whose name now
+ * points at 127.0.0.1, which would read it as its own origin.
+ */
+export function loopbackHostOnly(): MiddlewareHandler {
+  return async (c, next): Promise<Response | void> => {
+    const host = new URL(c.req.url).hostname;
+    if (!LOOPBACK_HOSTS.has(host)) {
+      return errorResponse(
+        c,
+        403,
+        "Policy",
+        `without ADHASH_TOKEN a server on loopback answers only loopback names, not ${
+          JSON.stringify(host)
+        }`,
+        "Use http://127.0.0.1:<port>/, or set ADHASH_TOKEN",
+      );
+    }
+    await next();
+  };
+}
+
 /** Token-bucket settings of {@linkcode rateLimit}. */
 export interface RateLimitOptions {
   /** Sustained requests per second per client. */

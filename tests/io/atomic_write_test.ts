@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   atomicWrite,
   commitAll,
+  creationMode,
   rewriteInPlace,
   stageFile,
   writeError,
@@ -162,3 +163,15 @@ linuxTest(
     assert.equal(await Deno.readTextFile(path), old);
   },
 );
+
+linuxTest("creationMode() creates a private file's temporary file private", async (dir) => {
+  // Made 0644 and given the target's mode only once open, the temporary file could be opened in
+  // between by another user, who kept reading the new snapshot through that handle.
+  const target = `${dir}/p.snap`;
+  await Deno.writeTextFile(target, "old");
+  for (const mode of [0o600, 0o640, 0o444]) {
+    Deno.chmodSync(target, mode);
+    assert.equal(creationMode(target).toString(8), mode.toString(8));
+  }
+  assert.equal(creationMode(`${dir}/new.snap`).toString(8), "644"); // less the umask
+});

@@ -58,6 +58,9 @@ Deno.test("--log-file has each record as soon as it is logged, so SIGKILL loses 
 Deno.test("--log-file rotates before a record would pass --log-max-bytes and keeps no empty file", async () => {
   await withTempDir(async (dir) => {
     const file = `${dir}/serve.log`;
+    // A log made private: every file rotation makes keeps its mode.
+    await Deno.writeTextFile(file, "");
+    Deno.chmodSync(file, 0o600);
     // 60 lines that are not metrics.v1: one warning (~150 bytes) each.
     const source = `${dir}/bad.ndjson`;
     await Deno.writeTextFile(source, "{not json\n".repeat(60));
@@ -81,8 +84,9 @@ Deno.test("--log-file rotates before a record would pass --log-max-bytes and kee
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(names, ["bad.ndjson", "serve.log", "serve.log.1", "serve.log.2"]);
     for (const name of ["serve.log", "serve.log.1", "serve.log.2"]) {
-      const size = Deno.statSync(`${dir}/${name}`).size;
-      assert.ok(size > 0 && size <= 2000, `${name} has ${size} bytes`);
+      const info = Deno.statSync(`${dir}/${name}`);
+      assert.ok(info.size > 0 && info.size <= 2000, `${name} has ${info.size} bytes`);
+      if (Deno.build.os !== "windows") assert.equal((info.mode! & 0o777).toString(8), "600", name);
     }
     // Whole records only, and the newest last.
     const kept = ["serve.log.2", "serve.log.1", "serve.log"].flatMap((n) =>

@@ -237,10 +237,21 @@ Deno.test("createApp() refuses request bodies over the size limit", async () => 
 });
 
 Deno.test("createApp() sends CORS headers for the configured origins", async () => {
-  const { app: open } = appWith();
-  const res = await open.request("/api/metrics", { headers: { Origin: "http://example.com" } });
+  // By default, any origin once a token guards the API (a page must send it), and none without:
+  // another site's page could otherwise read everything a server without a token holds.
+  const { app: open } = appWith(ticks, { token: "s3cret" });
+  const res = await open.request("/api/metrics", {
+    headers: { Origin: "http://example.com", Authorization: "Bearer s3cret" },
+  });
   assert.equal(res.headers.get("access-control-allow-origin"), "*");
   await res.body?.cancel();
+  const { app: tokenless } = appWith();
+  const bare = await tokenless.request("/api/metrics", {
+    headers: { Origin: "http://example.com" },
+  });
+  assert.equal(bare.status, 200);
+  assert.equal(bare.headers.get("access-control-allow-origin"), null);
+  await bare.body?.cancel();
   const { app: strict } = appWith(ticks, { corsOrigins: ["https://ok.example"] });
   const ok = await strict.request("/api/metrics", { headers: { Origin: "https://ok.example" } });
   assert.equal(ok.headers.get("access-control-allow-origin"), "https://ok.example");
@@ -270,10 +281,57 @@ Deno.test("createApp() rate-limits /api/* with 429 and Retry-After", async () =>
   }
   assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
   assert.ok(Number(retryAfter) >= 1);
-  // Health routes and /metrics are not rate-limited.
+  // Health routes are not rate-limited.
   const health = await app.request("/healthz");
   assert.equal(health.status, 200);
   await health.body?.cancel();
+  // /metrics is: a token would otherwise be guessed there at full speed.
+  const guarded = createApp({ hub, token: "s3cret", rateLimit: { perSecond: 1, burst: 3 } });
+  const guesses: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await guarded.request("/metrics", { headers: { Authorization: `Bearer g${i}` } });
+    guesses.push(res.status);
+    await res.body?.cancel();
+  }
+  assert.deepEqual(guesses, [401, 401, 401, 429, 429]);
+});
+
+Deno.test("createApp() on loopback without a token answers only loopback names", async () => {
+  // A page whose name is made to point at 127.0.0.1 (DNS rebinding) reads the server as its own
+  // origin, past any CORS rule: the name it asks for gives it away.
+  const hub = new MetricsHub();
+  hub.publish(ticks[0]!);
+  const app = createApp({ hub, loopback: true, rateLimit: false });
+  for (const path of ["/api/metrics", "/metrics"]) {
+    const rebound = await app.request(`http://attacker.example:9400${path}`);
+    assert.equal(rebound.status, 403, path);
+    assert.deepEqual(await body(rebound), {
+      schema: "api.error.v1",
+      error: "Policy",
+      detail:
+        'without ADHASH_TOKEN a server on loopback answers only loopback names, not "attacker.example"',
+      hint: "Use http://127.0.0.1:<port>/, or set ADHASH_TOKEN",
+    });
+    for (const host of ["127.0.0.1", "localhost", "[::1]"]) {
+      const ok = await app.request(`http://${host}:9400${path}`);
+      assert.equal(ok.status, 200, `${host}${path}`);
+      await ok.body?.cancel();
+    }
+  }
+  // The dashboard's files hold no data.
+  const shell = await app.request("http://attacker.example:9400/");
+  assert.equal(shell.status, 200);
+  await shell.body?.cancel();
+  // With a token, or on another interface, the name is the operator's business.
+  const token = createApp({ hub, loopback: true, rateLimit: false, token: "s3cret" });
+  const named = await token.request("http://adhash.example/api/metrics", {
+    headers: { Authorization: "Bearer s3cret" },
+  });
+  assert.equal(named.status, 200);
+  await named.body?.cancel();
+  const open = await createApp({ hub, rateLimit: false }).request("http://host.lan/api/metrics");
+  assert.equal(open.status, 200);
+  await open.body?.cancel();
 });
 
 Deno.test("createApp() requires the bearer token on /api/* and /metrics when set", async () => {

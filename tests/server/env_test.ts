@@ -41,6 +41,12 @@ Deno.test("serverEnv() reads the ADHASH_* settings", () => {
     assert.deepEqual(serverEnv(), {});
     Deno.env.set("ADHASH_TOKEN", "two words");
     assert.throws(() => serverEnv(), { name: "BadInputError", message: /ADHASH_TOKEN/ });
+    // A header is read as Latin-1: no client could ever send this one.
+    Deno.env.set("ADHASH_TOKEN", "tökén");
+    assert.throws(() => serverEnv(), {
+      name: "BadInputError",
+      message: "ADHASH_TOKEN has characters other than printable ASCII",
+    });
     // `ADHASH_TOKEN=$(cat /missing/token)`: set but empty must not mean "no auth".
     Deno.env.set("ADHASH_TOKEN", "");
     assert.throws(() => serverEnv(), {

@@ -155,7 +155,15 @@ Deno.test("POST /api/jobs/run-csv passes the request's flags to run-csv", async 
 
 Deno.test("a failing run-csv job carries the CLI's error envelope and leaves no outputs", async () => {
   await using f = await fixture();
-  const id = await submit(f, { csv: "bad.csv", snapshot: true });
+  // The server's debug setting is its own: in a job it put stack traces, and the server's
+  // install path, into the log that clients read.
+  Deno.env.set("ADHASH_DEBUG", "1");
+  let id: string;
+  try {
+    id = await submit(f, { csv: "bad.csv", snapshot: true });
+  } finally {
+    Deno.env.delete("ADHASH_DEBUG");
+  }
   const job = await f.jobs.settled(id);
   assert.equal(job!.status, "failed");
   assert.equal(job!.exit_code, 2);
@@ -173,6 +181,13 @@ Deno.test("a failing run-csv job carries the CLI's error envelope and leaves no 
   for (const r of records) assert.ok("@timestamp" in r && "level" in r && "logger" in r, r);
   const stderr = records.filter((r) => r.logger === "adhash.jobs.stderr");
   assert.deepEqual(stderr.map((r) => JSON.parse(r.message)), [job!.error]);
+  assert.doesNotMatch(logs, /file:\/\/|\bat async\b/);
+  // The job service's files are the server user's alone: requests and results hold clients' data.
+  if (Deno.build.os !== "windows") {
+    for (const dir of [f.root, `${f.root}/${id}`]) {
+      assert.equal((Deno.statSync(dir).mode! & 0o777).toString(8), "700", dir);
+    }
+  }
 });
 
 Deno.test("a run-csv job's snapshot is compressed as compress says, whatever snapshot_in is", async () => {
@@ -741,9 +756,13 @@ Deno.test("/api/jobs answers a method it does not take with 405 and Allow", asyn
     method: "OPTIONS",
     headers: { Origin: "http://example.test", "Access-Control-Request-Method": "DELETE" },
   });
-  assert.equal(preflight.status, 204);
-  assert.equal(preflight.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS");
-  assert.equal(preflight.headers.get("Access-Control-Allow-Methods"), "DELETE,GET,HEAD,OPTIONS");
+  // Without a token there is no CORS: the job routes refuse another site's page outright.
+  assert.equal(preflight.status, 403);
+  assert.equal(preflight.headers.get("Access-Control-Allow-Methods"), null);
+  await preflight.body?.cancel();
+  const own = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", { method: "OPTIONS" });
+  assert.equal(own.status, 204);
+  assert.equal(own.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS");
 });
 
 Deno.test("POST /api/jobs/profile profiles every mode and keeps profile.json", async () => {

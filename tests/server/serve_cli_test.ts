@@ -248,15 +248,21 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     assert.equal((job.result as { total_ops: number }).total_ops, 2000);
     const list = await (await fetch(`${base}/api/jobs`)).json();
     assert.equal(list.max_jobs, 2);
-    // Requests without a body (a DELETE, a CORS preflight) keep stderr JSON lines only.
+    // Requests without a body (a DELETE, an OPTIONS) keep stderr JSON lines only.
     const gone = await fetch(`${base}/api/jobs/nope`, { method: "DELETE" });
     assert.equal(gone.status, 404);
     await gone.body?.cancel();
+    const options = await fetch(`${base}/api/jobs`, { method: "OPTIONS" });
+    assert.equal(options.status, 204);
+    await options.body?.cancel();
+    // Without a token no other site's page may read or call the API: no CORS, and its
+    // preflight for a job is refused.
     const preflight = await fetch(`${base}/api/jobs`, {
       method: "OPTIONS",
       headers: { Origin: "http://example.test", "Access-Control-Request-Method": "POST" },
     });
-    assert.equal(preflight.status, 204);
+    assert.equal(preflight.status, 403);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), null);
     await preflight.body?.cancel();
     const out = await stop(r);
     assert.equal(out.code, 0, out.stderr);
