@@ -69,7 +69,7 @@ export interface CreateAppOptions extends ProbeOptions {
    * `/metrics` only for loopback names (DNS rebinding).
    */
   loopback?: boolean;
-  /** Per-client limit on `/api/*` (default 200/s, burst 400); `false` disables it. */
+  /** Per-client limit on `/api/*` and `/metrics` (default 200/s, burst 400); `false` disables it. */
   rateLimit?: RateLimitOptions | false;
   /** Largest accepted request body in bytes (default 64 KiB). */
   maxBodyBytes?: number;

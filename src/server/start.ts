@@ -42,8 +42,13 @@ export interface MetricsServer {
 }
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "0.0.0.0", "::", "::1", "[::1]"]);
-/** Addresses on the loopback interface only. */
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+/** `--host` values that bind the loopback interface only. */
+export const LOOPBACK_ADDRESSES: ReadonlySet<string> = new Set([
+  "127.0.0.1",
+  "localhost",
+  "::1",
+  "[::1]",
+]);
 
 /** Parses a `--port` value: an integer 0-65535 or `auto`; throws RangeError quoting it. */
 export function parsePort(raw: string): number | "auto" {
@@ -66,7 +71,7 @@ export function startMetricsServer(options: StartMetricsServerOptions): Promise<
   const shutdown = new AbortController();
   const app = createApp({
     ...options,
-    loopback: LOOPBACK.has(host),
+    loopback: LOOPBACK_ADDRESSES.has(host),
     shutdownSignal: shutdown.signal,
   });
   let inFlight = 0;

@@ -25,8 +25,6 @@ interface ServeOptions {
   maxJobs: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
 /**
  * How long a stopping server lets requests under way finish before it exits anyway. A client
  * that stops reading (or never finishes sending) would otherwise hold the process past a
@@ -97,7 +95,7 @@ async function startServing(opts: ServeOptions, cmd: Command) {
   const [
     { MetricsHub },
     { followSource },
-    { startMetricsServer },
+    { LOOPBACK_ADDRESSES, startMetricsServer },
     { serverEnv },
     { snapshotWorkerInBuild },
   ] = await Promise.all([
@@ -109,7 +107,9 @@ async function startServing(opts: ServeOptions, cmd: Command) {
   ]);
   const settings = serverEnv();
   // Jobs run commands for whoever can reach the server: never for anyone on the network.
-  if (opts.jobRoot !== undefined && settings.token === undefined && !LOOPBACK.has(opts.host)) {
+  if (
+    opts.jobRoot !== undefined && settings.token === undefined && !LOOPBACK_ADDRESSES.has(opts.host)
+  ) {
     throw new BadInputError(
       `The job service on host ${JSON.stringify(opts.host)} needs ADHASH_TOKEN`,
       { hint: "Set ADHASH_TOKEN, or serve jobs on 127.0.0.1 only" },
