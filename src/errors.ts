@@ -86,10 +86,7 @@ export async function withFileHint<T>(path: string, fn: () => Promise<T>): Promi
     if (
       err instanceof AdhashError && !err.message.includes(quoted) && !err.hint?.includes(quoted)
     ) {
-      const where = `In '${path}'`;
-      (err as { hint: string | undefined }).hint = err.hint === undefined
-        ? where
-        : `${where}: ${err.hint}`;
+      prependHint(err, `In '${path}'`, ": ");
     }
     throw err;
   }
@@ -113,13 +110,17 @@ export async function withEnvHint<T>(
         .map(([name]) => name)
       : [];
     if (err instanceof AdhashError && names.length > 0) {
-      const from = `From the environment: ${names.join(", ")}`;
-      (err as { hint: string | undefined }).hint = err.hint === undefined
-        ? from
-        : `${from}. ${err.hint}`;
+      prependHint(err, `From the environment: ${names.join(", ")}`, ". ");
     }
     throw err;
   }
+}
+
+/** Puts `text` before `err`'s hint, joined by `sep` (`text` alone when it has none). */
+function prependHint(err: AdhashError, text: string, sep: string): void {
+  (err as { hint: string | undefined }).hint = err.hint === undefined
+    ? text
+    : `${text}${sep}${err.hint}`;
 }
 
 /** The message of anything thrown: an Error's `message`, else the value as a string. */

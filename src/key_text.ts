@@ -43,6 +43,15 @@ export function numberKey(text: string): number {
   return n;
 }
 
+/** The number key `text` spells, or undefined where {@linkcode numberKey} would throw. */
+export function numberKeyOf(text: string): number | undefined {
+  try {
+    return numberKey(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `key` as JSON can hold it: JSON has no literal for an infinity (`JSON.stringify` writes
  * `null`, which is no key at all), so ±Infinity is given as its text, `"Infinity"` or

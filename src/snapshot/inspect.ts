@@ -7,7 +7,7 @@
 
 import type { Key, MapStats } from "../core/types.ts";
 import { keyRepr } from "../core/hash.ts";
-import { jsonKey, numberKey } from "../key_text.ts";
+import { jsonKey, numberKeyOf } from "../key_text.ts";
 import type { AnyMap } from "../core/factory.ts";
 import { type ChecksumKey, DEFAULT_MAX_PAYLOAD_BYTES } from "./format.ts";
 import { decodeSnapshot, readSnapshotFile, type SnapshotConfiguration } from "./snapshot.ts";
@@ -82,13 +82,9 @@ export interface SnapshotInspection {
 }
 
 function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"] {
-  const candidates: Key[] = [text];
-  try {
-    candidates.push(numberKey(text));
-  } catch {
-    // Text that spells no number is looked up as a string only.
-  }
-  for (const k of candidates) {
+  // Text that spells no number is looked up as a string only.
+  const n = numberKeyOf(text);
+  for (const k of n === undefined ? [text] : [text, n]) {
     if (map.has(k)) {
       return { key: text, found: true, matched_key: jsonKey(k), value: map.get(k) ?? null };
     }

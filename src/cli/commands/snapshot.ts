@@ -12,7 +12,7 @@ import { type AnyMap, createMap } from "../../core/factory.ts";
 import type { Key } from "../../core/types.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { csvField, visible } from "../../format.ts";
-import { jsonKey, numberKey } from "../../key_text.ts";
+import { jsonKey, numberKey, numberKeyOf } from "../../key_text.ts";
 import { checkOutputFiles } from "../paths.ts";
 import { commitAll, type StagedFile } from "../../io/atomic_write.ts";
 import { lockFile } from "../../io/file_lock.ts";
@@ -282,7 +282,7 @@ function registerKvCommands(program: Command): void {
  * map keeps them apart, and `--numeric` is easily forgotten.
  */
 export function noteTwin(cmd: Command, map: AnyMap<unknown>, key: Key): void {
-  const twin = typeof key === "number" ? String(key) : numberTwin(key);
+  const twin = typeof key === "number" ? String(key) : numberKeyOf(key);
   if (twin === undefined || !map.has(twin)) return;
   log(cmd.name()).warn(
     typeof key === "number"
@@ -290,14 +290,6 @@ export function noteTwin(cmd: Command, map: AnyMap<unknown>, key: Key): void {
       : "No string key {key}, but the number {twin} is a key (add --numeric)",
     { key, twin },
   );
-}
-
-function numberTwin(text: string): number | undefined {
-  try {
-    return numberKey(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
