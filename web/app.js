@@ -1110,7 +1110,10 @@
             `entries: ${v.shown.length} shown of ${v.matched}${
               v.contains ? ` containing "${v.contains}"` : ""
             }${v.truncated ? " (truncated)" : ""}`,
-            rowsTable(v.shown.map((e) => ({ key: e.key_repr, value: e.value }))),
+            rowsTable(v.shown.map((e) => ({
+              key: e.key_repr,
+              value: e.value_omitted ? "(omitted: too long to show)" : e.value,
+            }))),
           ));
         } else if (Array.isArray(v) && v.length && typeof v[0] === "object") {
           out.append(section(`${k} (${v.length})`, rowsTable(v)));

@@ -120,6 +120,9 @@ export async function runBatch(plan: BatchPlan, options: RunBatchOptions): Promi
       maxJobs: plan.parallel,
       maxPending: plan.jobs.length,
       maxRecords: plan.jobs.length,
+      // The report names every job's files: none may go while the batch runs (nor an earlier
+      // batch's in the same directory, which only the user removes).
+      maxRootBytes: Infinity,
       config: options.config,
       // Jobs run this program: the compiled binary itself, or the script this process runs.
       script: Deno.build.standalone ? null : Deno.mainModule,

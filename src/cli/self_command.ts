@@ -6,8 +6,6 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
-
 /** `arg` as a POSIX shell word: as it is when it needs no quoting, else in single quotes. */
 export function shellWord(arg: string): string {
   return /^[A-Za-z0-9_\-./=:,@%+]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -30,8 +28,19 @@ export function selfCommand(subcommand: keyof typeof PERMISSIONS): string {
   if (main.protocol === "file:" && main.pathname.endsWith("/cli.ts") && inTree(main)) {
     return subcommand === "serve" ? "deno task serve" : `deno task cli ${subcommand}`;
   }
-  const script = main.protocol === "file:" ? fileURLToPath(main) : main.href;
+  const script = main.protocol === "file:" ? filePath(main) : main.href;
   return `deno run ${PERMISSIONS[subcommand]} ${shellWord(script)} ${subcommand}`;
+}
+
+/**
+ * The path a `file:` URL names, as `node:url`'s `fileURLToPath` gives it (importing that module
+ * loaded Node's compatibility layer: 6 ms of every command's start).
+ */
+export function filePath(url: URL, windows = Deno.build.os === "windows"): string {
+  const path = decodeURIComponent(url.pathname);
+  if (!windows) return path;
+  const full = url.host === "" ? path.replace(/^\/(?=[A-Za-z]:)/, "") : `//${url.host}${path}`;
+  return full.replaceAll("/", "\\");
 }
 
 /** Whether `main` has the project's `deno.json` beside it (its tasks are then at hand). */

@@ -10,6 +10,10 @@ import { z } from "zod";
 const nonNegInt = z.number().int().min(0);
 const backend = z.enum(["chaining", "robinhood"]);
 const key = z.union([z.string(), z.number()]);
+/** Present, and true, when a value was too long to show (the value is then null). */
+const omitted = z.literal(true).optional().describe(
+  "present when the value is too long to show (over 64 KiB of JSON, or past the 1 MiB a preview shows): it is then null",
+);
 
 const BackendConfiguration = z.object({
   backend,
@@ -66,7 +70,12 @@ export const SnapshotInspectionSchema = z.object({
     matched: nonNegInt,
     contains: z.string().nullable(),
     limit: nonNegInt,
-    shown: z.array(z.object({ key, key_repr: z.string(), value: z.unknown() })),
+    shown: z.array(z.object({
+      key,
+      key_repr: z.string(),
+      value: z.unknown(),
+      value_omitted: omitted,
+    })),
     truncated: z.boolean(),
   }),
   lookup: z.object({
@@ -74,5 +83,6 @@ export const SnapshotInspectionSchema = z.object({
     found: z.boolean(),
     matched_key: key.nullable(),
     value: z.unknown(),
+    value_omitted: omitted,
   }).nullable(),
 }).meta({ id: "snapshot_inspect.v1", title: "adhash snapshot inspection" });

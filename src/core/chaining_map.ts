@@ -8,7 +8,8 @@
  * deletion never moves another entry. New entries are appended at the tail of their chain.
  *
  * Resize policy: when `size` exceeds `buckets * maxLoadFactor` (default 1.0) the bucket array
- * doubles and every chain is relinked; the slab is untouched.
+ * doubles and every chain is relinked; the slab is untouched. Neither ever shrinks by itself:
+ * `compact()` packs the slab and shrinks the chains to what the entries need.
  *
  * @module
  */
@@ -44,9 +45,9 @@ import type {
 /** Options of {@linkcode ChainingMap}. */
 export interface ChainingOptions {
   /** Chains to start with, rounded up to a power of two (minimum 8). Default 64. */
-  initialBuckets?: number;
+  initialBuckets?: number | undefined;
   /** Entries per chain that double the chains, in [0.1, 16]. Default 1.0. */
-  maxLoadFactor?: number;
+  maxLoadFactor?: number | undefined;
 }
 
 const MIN_BITS = 3;
@@ -528,6 +529,50 @@ export class ChainingMap<V> implements HashMapLike<V> {
     this.lens.reset();
     this.growAt = this.thresholdFor(1 << this.bits);
     this.version++;
+  }
+
+  /**
+   * Gives back what deletions left: rebuilds the table with its slab packed, without free
+   * entries, and as few chains as hold its entries below the doubling load (never fewer than it
+   * started with, nor more than it has), or with `chains` chains (a power of two, at least as
+   * many as the entries need). Iteration order is kept. Reports a `compaction` through
+   * {@linkcode onRebuild}. A table never shrinks by itself.
+   */
+  compact(chains?: number): void {
+    const from = this.heads.length;
+    let fit = 1 << MIN_BITS;
+    while (this.thresholdFor(fit) <= this.count * 1.25 + 1) fit *= 2;
+    const to = chains === undefined
+      ? Math.min(from, Math.max(fit, 1 << this.initialBits))
+      : Math.max(fit, 1 << log2Ceil(chains));
+    // Built aside and swapped in: a failed allocation leaves the map as it was.
+    const packed = ChainingMap.withCapacity<V>(to, this.count, { maxLoadFactor: this.lf });
+    const link = this.link;
+    for (let s = 0; s < this.top; s++) {
+      const k = this.keyAt(s);
+      if (k !== undefined) packed.insertAbsent(k, this.valueAt(s), link[(s << 1) + 1]!);
+    }
+    this.bits = packed.bits;
+    this.shift = packed.shift;
+    this.heads = packed.heads;
+    this.link = packed.link;
+    this.kp = packed.kp;
+    this.vp = packed.vp;
+    this.room = packed.room;
+    this.top = packed.top;
+    this.free = 0;
+    this.sumPos = packed.sumPos;
+    this.lens = packed.lens;
+    this.growAt = packed.growAt;
+    this.version++;
+    // Entries over the load limit already (setMaxLoadFactor() lowered it) double the chains
+    // as they go in, as insertions would: the table then has more than `to`.
+    this.onRebuild?.(
+      "compaction",
+      from,
+      this.heads.length,
+      `compact(): ${this.count} entries in ${from} chains`,
+    );
   }
 
   /** Slab indexes of live entries; throws if the map changes while iterating. */

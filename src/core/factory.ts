@@ -4,7 +4,7 @@
  * @module
  */
 
-import { AdaptiveMap, type AdaptivePolicy, type MapState, restoreBackend } from "./adaptive_map.ts";
+import { AdaptiveMap, type MapState, type PolicyChanges, restoreBackend } from "./adaptive_map.ts";
 import { ChainingMap } from "./chaining_map.ts";
 import { RobinHoodMap } from "./robin_hood_map.ts";
 
@@ -37,7 +37,7 @@ export const MEMORY_TIGHT_LOAD = 0.95;
  * console.assert(m.backend === "robinhood");
  * ```
  */
-export function createMap<V>(mode: Mode, policy: Partial<AdaptivePolicy> = {}): AnyMap<V> {
+export function createMap<V>(mode: Mode, policy: PolicyChanges = {}): AnyMap<V> {
   switch (mode) {
     case "adaptive":
       return new AdaptiveMap<V>(policy);

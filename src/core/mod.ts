@@ -26,6 +26,7 @@ export {
   type AdaptiveState,
   DEFAULT_POLICY,
   type MapState,
+  type PolicyChanges,
   restoreBackend,
   validatePolicy,
 } from "./adaptive_map.ts";

@@ -44,11 +44,11 @@ import type {
 /** Options of {@linkcode RobinHoodMap}. */
 export interface RobinHoodOptions {
   /** Slots to start with, rounded up to a power of two (minimum 8). Default 64. */
-  initialCapacity?: number;
+  initialCapacity?: number | undefined;
   /** Entries plus tombstones per slot that trigger a rebuild, in [0.1, 0.97]. Default 0.85. */
-  maxLoadFactor?: number;
+  maxLoadFactor?: number | undefined;
   /** `backshift` (default: no tombstones) or `tombstone`. */
-  deletion?: DeletionStrategy;
+  deletion?: DeletionStrategy | undefined;
 }
 
 const MIN_BITS = 3;

@@ -58,7 +58,10 @@ export interface MapEvent {
   capacity: number;
 }
 
-/** Called when the table is rebuilt: `resize` changes capacity, `compaction` drops tombstones. */
+/**
+ * Called when the table is rebuilt: `resize` changes capacity as it grows; `compaction` drops
+ * tombstones or free entries (and `compact()` may shrink the table).
+ */
 export type RebuildHook = (
   type: "resize" | "compaction",
   fromCapacity: number,

@@ -16,7 +16,6 @@ import type {
   ApiEvents,
   ApiHealth,
   ApiHeatmap,
-  ApiHistory,
   ApiLatencyHistogram,
   ApiProbeHistogram,
   ApiReady,
@@ -27,6 +26,7 @@ import type { z } from "zod";
 import type { MetricsTick } from "../contracts/metrics.ts";
 import { ASSETS } from "./assets_generated.ts";
 import { historyCsv } from "./history_csv.ts";
+import { historyJson } from "./history_json.ts";
 import type { MetricsHub } from "./hub.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 import { TickCache } from "./tick_cache.ts";
@@ -63,32 +63,34 @@ export interface CreateAppOptions extends ProbeOptions {
    * Allowed CORS origins; `false` sends no CORS headers. Default: `["*"]` with a token, which a
    * page must then send; none without, so that no other site's page can read the API.
    */
-  corsOrigins?: string[] | false;
+  corsOrigins?: string[] | false | undefined;
   /**
    * The server listens on a loopback address: without a token it then answers `/api/*` and
    * `/metrics` only for loopback names (DNS rebinding).
    */
-  loopback?: boolean;
+  loopback?: boolean | undefined;
   /** Per-client limit on `/api/*` and `/metrics` (default 200/s, burst 400); `false` disables it. */
-  rateLimit?: RateLimitOptions | false;
+  rateLimit?: RateLimitOptions | false | undefined;
   /** Largest accepted request body in bytes (default 64 KiB). */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /** Interval of SSE keep-alive comments in milliseconds (default 15000). */
-  keepAliveMs?: number;
+  keepAliveMs?: number | undefined;
   /** Open SSE streams at most; more get 503 `Busy` (default 256). */
-  maxStreams?: number;
+  maxStreams?: number | undefined;
   /** The job service behind `/api/jobs`; without it those routes answer 404. */
   jobs?: JobService | undefined;
   /**
    * When aborted, every open SSE stream is ended (so a graceful shutdown does not wait on them)
    * and the snapshot worker is stopped.
    */
-  shutdownSignal?: AbortSignal;
+  shutdownSignal?: AbortSignal | undefined;
   /**
    * Snapshot inspections and snapshot probes run at once (default 1, in a worker thread), and
    * waiting (default 4); more get 503 `Busy` with `Retry-After`.
    */
-  snapshotTasks?: { running?: number; waiting?: number };
+  snapshotTasks?:
+    | { running?: number | undefined; waiting?: number | undefined }
+    | undefined;
 }
 
 /**
@@ -260,12 +262,9 @@ export function createApp(options: CreateAppOptions): Hono {
 
   app.get("/api/metrics/history", (c) => {
     const limit = intQuery(c, "limit", hub.historyLimit, 1, hub.historyLimit);
-    const ticks = hub.history(limit);
-    return c.json(
-      { schema: "api.history.v1", limit, count: ticks.length, ticks } satisfies Json<
-        typeof ApiHistory
-      >,
-    );
+    return c.body(historyJson(limit, hub.history(limit)), 200, {
+      "Content-Type": "application/json",
+    });
   });
 
   app.get("/api/metrics/history.csv", (c) => {

@@ -99,7 +99,15 @@ export interface JobServiceOptions {
   killAfterMs?: number;
   /** TOML config the jobs run with (their `ADHASH_CONFIG`); default none. */
   config?: string | undefined;
+  /**
+   * Bytes the finished jobs' directories may take in all (default 10 GiB): past it the oldest
+   * finished jobs are removed, from disk and from the listings, the newest one always kept.
+   */
+  maxRootBytes?: number | undefined;
 }
+
+/** The default of {@linkcode JobServiceOptions.maxRootBytes}. */
+export const DEFAULT_MAX_ROOT_BYTES: number = 10 * 1024 ** 3;
 
 /** A submission refused because `maxPending` jobs already wait. */
 export class JobQueueFullError extends IOError {}
@@ -244,6 +252,14 @@ export class JobService {
   #closed = false;
   /** The locks on the job root (`.lock` and the directory), held while the service is open. */
   readonly #lock: RootLock;
+  readonly #maxRootBytes: number;
+  /** The finished jobs' directories, oldest first, with their sizes (see maxRootBytes). */
+  readonly #finished: Array<{ id: string; bytes: number }> = [];
+  #finishedBytes = 0;
+  /** Set once the jobs found on opening are loaded and counted. */
+  #opened = false;
+  /** Accounting and removals, one at a time, in the order jobs end. */
+  #pruning: Promise<void> = Promise.resolve();
 
   private constructor(resolved: Resolved, options: JobServiceOptions) {
     this.#root = resolved.root;
@@ -260,6 +276,7 @@ export class JobService {
       ? null
       : new URL("../../cli.ts", import.meta.url).href;
     this.#killAfterMs = options.killAfterMs ?? 5000;
+    this.#maxRootBytes = options.maxRootBytes ?? DEFAULT_MAX_ROOT_BYTES;
   }
 
   /**
@@ -269,6 +286,10 @@ export class JobService {
   static async open(options: JobServiceOptions): Promise<JobService> {
     if (!(Number.isInteger(options.maxJobs ?? 1) && (options.maxJobs ?? 1) >= 1)) {
       throw new RangeError(`maxJobs must be an integer >= 1, got ${options.maxJobs}`);
+    }
+    const maxRootBytes = options.maxRootBytes ?? DEFAULT_MAX_ROOT_BYTES;
+    if (!(maxRootBytes >= 0)) {
+      throw new RangeError(`maxRootBytes must be a number >= 0, got ${maxRootBytes}`);
     }
     checkDelay("killAfterMs", options.killAfterMs ?? 5000, 0); // before the root is made and locked
     const executable = await runnableExecutable();
@@ -362,6 +383,22 @@ export class JobService {
       }
     }
     records.sort((a, b) => byCreation(a.record, b.record));
+    // Every job found is finished by now (or is marked Interrupted below), and counts against
+    // maxRootBytes: those whose records were not read (older) first, by id, then the rest as
+    // they were created (ids of one second are not in creation order).
+    const read = new Set(records.map((r) => r.record.id));
+    const order = [...ids.filter((id) => !read.has(id)).reverse(), ...read];
+    for (const id of order) {
+      let bytes = 0;
+      try {
+        bytes = await dirBytes(joinPath(this.#root, id));
+      } catch (err) {
+        // Not readable: it cannot be removed either; counted as nothing, as it was skipped.
+        log("jobs").warn("Cannot size job directory {id}: {error}", { id, error: messageOf(err) });
+      }
+      this.#finished.push({ id, bytes });
+      this.#finishedBytes += bytes;
+    }
     for (const { record, dir, resultOnDisk } of records.slice(-this.#maxRecords)) {
       const job = this.#track(record, dir);
       job.resultOnDisk = resultOnDisk;
@@ -375,6 +412,8 @@ export class JobService {
         job.end();
       }
     }
+    this.#opened = true;
+    await this.#prune();
   }
 
   #track(record: JobRecord, dir: string): Job {
@@ -678,6 +717,7 @@ export class JobService {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    // Removals under way finish before the root is released (after the jobs end, below).
     const ends: Promise<void>[] = [];
     for (const job of this.#jobs.values()) {
       // A job that has just ended may still be saving its record (in place, on a full disk:
@@ -690,6 +730,7 @@ export class JobService {
       ends.push(job.ended.then(() => job.saving));
     }
     await Promise.all(ends);
+    await this.#pruning;
     try {
       this.#lock.close(); // releases the job root
     } catch { /* closed by an earlier close() */ }
@@ -976,8 +1017,52 @@ export class JobService {
     r.error = error;
     r.artifacts = artifacts;
     job.phase = "ended";
-    void this.#save(job);
+    const saved = this.#save(job);
+    if (this.#opened) {
+      // Its directory is complete once its record is saved. (Jobs found on opening, those
+      // marked Interrupted among them, are counted as they are found.)
+      this.#pruning = this.#pruning.then(async () => {
+        await saved;
+        const bytes = await dirBytes(job.dir);
+        this.#finished.push({ id: r.id, bytes });
+        this.#finishedBytes += bytes;
+        await this.#prune();
+      }).catch((err) => {
+        log("jobs").error("Could not count job {id} against the job root's bound: {error}", {
+          id: r.id,
+          error: messageOf(err),
+        });
+      });
+    }
     job.end();
+  }
+
+  /**
+   * Removes the oldest finished jobs while the finished jobs take more than `maxRootBytes`,
+   * keeping the newest. Called in the `#pruning` chain (or while opening).
+   */
+  async #prune(): Promise<void> {
+    while (this.#finishedBytes > this.#maxRootBytes && this.#finished.length > 1) {
+      const { id, bytes } = this.#finished[0]!;
+      try {
+        await Deno.remove(joinPath(this.#root, id), { recursive: true });
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) {
+          log("jobs").error("Could not remove job {id} to keep the job root in bounds: {error}", {
+            id,
+            error: messageOf(err),
+          });
+          return; // tried again when the next job ends
+        }
+      }
+      this.#finished.shift();
+      this.#finishedBytes -= bytes;
+      this.#jobs.delete(id);
+      log("jobs").info(
+        "Removed job {id} ({bytes} bytes): the finished jobs took more than {max} bytes",
+        { id, bytes, max: this.#maxRootBytes },
+      );
+    }
   }
 
   /**
@@ -1015,6 +1100,21 @@ export class JobService {
     });
     return job.saving;
   }
+}
+
+/** Bytes of the files under `dir` (0 when it is gone). */
+async function dirBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const path = joinPath(dir, e.name);
+      if (e.isDirectory) bytes += await dirBytes(path);
+      else bytes += (await Deno.lstat(path)).size;
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return bytes;
 }
 
 /**

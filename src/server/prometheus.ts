@@ -55,7 +55,11 @@ export function renderPrometheus(
     ["hashmap_gets_total", "Get operations replayed.", tick?.ops_by_type.get ?? 0],
     ["hashmap_dels_total", "Delete operations replayed.", tick?.ops_by_type.del ?? 0],
     ["hashmap_migrations_total", "Completed backend migrations.", tick?.migrations ?? 0],
-    ["hashmap_compactions_total", "Robin Hood compactions.", tick?.compactions ?? 0],
+    [
+      "hashmap_compactions_total",
+      "Compactions: Robin Hood rebuilds without tombstones, and compact() calls.",
+      tick?.compactions ?? 0,
+    ],
   ];
   for (const [name, help, value] of counters) {
     w.family(name, "counter", help);
@@ -74,6 +78,13 @@ export function renderPrometheus(
       tick?.avg_probe_estimate ?? 0,
     ],
     ["hashmap_tombstone_ratio", "Tombstones divided by capacity.", tick?.tombstone_ratio ?? 0],
+    // Additions (not the original's): an adaptive map gives memory back, which only these show.
+    ["hashmap_size", "Live entries.", tick?.size ?? 0],
+    [
+      "hashmap_capacity",
+      "Slots (Robin Hood) or chains (chaining) of the table.",
+      tick?.capacity ?? 0,
+    ],
   ];
   for (const [name, help, value] of gauges) {
     w.family(name, "gauge", help);

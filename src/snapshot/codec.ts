@@ -4,9 +4,10 @@
  *
  * Decoding only ever creates strings, numbers, booleans, `null`, plain arrays and plain
  * objects: no type named by the input is looked up or instantiated. Every count and length is
- * checked against the bytes that remain before anything is allocated, and nesting is bounded,
- * so hostile input ends in a {@linkcode MalformedPayloadError}, never a crash or a huge
- * allocation.
+ * checked against the bytes that remain before anything is allocated, nesting is bounded, and
+ * the memory the decoded state takes is estimated as it is read and bounded too (see
+ * {@linkcode DECODED_COST}), so hostile input ends in a {@linkcode MalformedPayloadError},
+ * never a crash or a huge allocation.
  *
  * Encoding: unsigned integers are LEB128 varints (at most 8 bytes, values up to 2^53 - 1);
  * fixed-width numbers (IEEE-754 doubles) are big-endian, like the header.
@@ -34,6 +35,42 @@ export const KIND = Object.freeze({ CHAINING: 0x01, ROBINHOOD: 0x02, ADAPTIVE: 0
 
 /** Deepest nesting of arrays/objects accepted in a value (encode and decode). */
 export const MAX_DEPTH = 256;
+
+/**
+ * Estimated heap bytes of the strings, arrays and objects a payload's values decode to, charged
+ * by readers and writers alike as they go. A value byte can become far more memory (`06 00`, an
+ * empty array, is a 32-byte object; gzip makes 100 million of them a 200 KB file), so a
+ * payload's size alone does not bound a reader's memory. Entries, their keys, numbers, booleans,
+ * `null` and object field names (shared by V8) are not charged: what they take is a small
+ * multiple of their payload bytes, which the payload limit bounds.
+ */
+export const DECODED_COST = Object.freeze({
+  /** A string of `utf8Bytes` bytes: its header and characters. */
+  string: (utf8Bytes: number): number => 16 + utf8Bytes,
+  /** An array: its header and a slot per element. */
+  array: (elements: number): number => 32 + 8 * elements,
+  /** An object: its header and a property per field. */
+  object: (fields: number): number => 32 + 16 * fields,
+});
+
+/** The {@linkcode DECODED_COST} spent so far, against a limit. */
+class DecodedBudget {
+  #spent = 0;
+  constructor(readonly limit: number) {}
+
+  /** Adds `bytes`; false once the total is past the limit. */
+  spend(bytes: number): boolean {
+    return (this.#spent += bytes) <= this.limit;
+  }
+}
+
+/** A writer's state would decode past its readers' limit (see {@linkcode DECODED_COST}). */
+export class DecodedSizeError extends RangeError {
+  constructor(readonly limit: number) {
+    super(`decoding it would take over ${limit} bytes of memory (estimated)`);
+    this.name = "DecodedSizeError";
+  }
+}
 
 /** The payload is structurally invalid; the message says where and why. */
 export class MalformedPayloadError extends Error {
@@ -65,11 +102,18 @@ export class PayloadWriter {
   #view: DataView;
   #pos = 0;
   readonly #initialSize: number;
+  readonly #budget: DecodedBudget;
 
-  constructor(initialSize = 1 << 16) {
+  constructor(initialSize = 1 << 16, maxDecodedBytes = Infinity) {
     this.#initialSize = initialSize;
+    this.#budget = new DecodedBudget(maxDecodedBytes);
     this.#buf = new Uint8Array(initialSize);
     this.#view = new DataView(this.#buf.buffer);
+  }
+
+  /** Adds `bytes` to the decoded cost (see {@linkcode DECODED_COST}); throws past the limit. */
+  charge(bytes: number): void {
+    if (!this.#budget.spend(bytes)) throw new DecodedSizeError(this.#budget.limit);
   }
 
   /** The bytes written so far (a view, not a copy). */
@@ -129,7 +173,8 @@ export class PayloadWriter {
     this.#pos += 8;
   }
 
-  string(s: string): void {
+  /** Writes `s`; `charged`: a value's string, whose decoded cost counts. */
+  string(s: string, charged = false): void {
     const n = s.length;
     let ascii = true;
     for (let i = 0; i < n; i++) {
@@ -139,6 +184,7 @@ export class PayloadWriter {
       }
     }
     if (ascii) {
+      if (charged) this.charge(DECODED_COST.string(n));
       this.varint(n);
       this.#ensure(n);
       const buf = this.#buf;
@@ -155,6 +201,7 @@ export class PayloadWriter {
       );
     }
     const bytes = encoder.encode(s);
+    if (charged) this.charge(DECODED_COST.string(bytes.length));
     this.varint(bytes.length);
     this.#ensure(bytes.length);
     this.#buf.set(bytes, this.#pos);
@@ -208,7 +255,7 @@ export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
   switch (typeof value) {
     case "string":
       w.u8(TAG.STRING);
-      w.string(value);
+      w.string(value, true);
       return;
     case "number":
       writeNumber(w, value);
@@ -227,6 +274,7 @@ export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
         );
       }
       if (Array.isArray(value)) {
+        w.charge(DECODED_COST.array(value.length));
         w.u8(TAG.ARRAY);
         w.varint(value.length);
         for (let i = 0; i < value.length; i++) {
@@ -238,6 +286,7 @@ export function writeValue(w: PayloadWriter, value: unknown, depth = 0): void {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) break;
       const keys = Object.keys(value);
+      w.charge(DECODED_COST.object(keys.length));
       w.u8(TAG.OBJECT);
       w.varint(keys.length);
       for (const k of keys) {
@@ -313,9 +362,12 @@ function writeBackend(c: Chunking, s: BackendState): Generator<Uint8Array> {
   return s.kind === "chaining" ? writeChaining(c, s) : writeRobinHood(c, s);
 }
 
-/** Encodes a state as a payload. */
-export function encodeState(state: EncodableState): Uint8Array {
-  const [payload] = encodeStateChunks(state, Infinity);
+/**
+ * Encodes a state as a payload; throws {@linkcode DecodedSizeError} when it would decode past
+ * `maxDecodedBytes`.
+ */
+export function encodeState(state: EncodableState, maxDecodedBytes = Infinity): Uint8Array {
+  const [payload] = encodeStateChunks(state, Infinity, maxDecodedBytes);
   return payload!;
 }
 
@@ -327,9 +379,13 @@ export function encodeState(state: EncodableState): Uint8Array {
 export function* encodeStateChunks(
   state: EncodableState,
   chunkBytes: number,
+  maxDecodedBytes = Infinity,
 ): Generator<Uint8Array> {
   // Room for a chunk and the entry that crosses its end, so that a buffer rarely grows.
-  const w = new PayloadWriter(Number.isFinite(chunkBytes) ? chunkBytes + (1 << 16) : 1 << 16);
+  const w = new PayloadWriter(
+    Number.isFinite(chunkBytes) ? chunkBytes + (1 << 16) : 1 << 16,
+    maxDecodedBytes,
+  );
   const c = { w, chunkBytes };
   if (state.kind === "adaptive") {
     w.u8(KIND.ADAPTIVE);
@@ -368,6 +424,8 @@ export function* encodeStateChunks(
 export interface DecodeLimits {
   /** Largest table (buckets or slots) a payload may declare. */
   maxCapacity: number;
+  /** Most {@linkcode DECODED_COST} the state may take (default: no limit). */
+  maxDecodedBytes?: number;
 }
 
 /** Reads the payload's primitives, checking every read against the remaining bytes. */
@@ -375,9 +433,11 @@ export class PayloadReader {
   readonly #buf: Uint8Array;
   readonly #view: DataView;
   #pos = 0;
+  readonly #budget: DecodedBudget;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, maxDecodedBytes = Infinity) {
     this.#buf = bytes;
+    this.#budget = new DecodedBudget(maxDecodedBytes);
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -391,6 +451,19 @@ export class PayloadReader {
 
   fail(what: string): never {
     throw new MalformedPayloadError(`${what} at byte ${this.#pos}`);
+  }
+
+  /**
+   * Adds `bytes` to the decoded cost (see {@linkcode DECODED_COST}), before they are allocated;
+   * fails past the limit.
+   */
+  charge(bytes: number, what: string): void {
+    if (!this.#budget.spend(bytes)) {
+      this.fail(
+        `${what}: the state would take over ${this.#budget.limit} bytes of memory decoded ` +
+          "(estimated)",
+      );
+    }
   }
 
   u8(what: string): number {
@@ -441,11 +514,13 @@ export class PayloadReader {
     return v;
   }
 
-  string(what: string): string {
+  /** Reads a string; `charged`: a value's string, whose decoded cost counts. */
+  string(what: string, charged = false): string {
     const n = this.varint(`${what} length`);
     if (n > this.remaining) {
       this.fail(`${what} length ${n} exceeds the ${this.remaining} bytes that remain`);
     }
+    if (charged) this.charge(DECODED_COST.string(n), what);
     const buf = this.#buf;
     const start = this.#pos;
     const end = start + n;
@@ -506,10 +581,11 @@ export function readValue(r: PayloadReader, depth = 0): unknown {
     case TAG.FLOAT:
       return readNumberTagged(r, tag, "value");
     case TAG.STRING:
-      return r.string("string value");
+      return r.string("string value", true);
     case TAG.ARRAY: {
       if (depth >= MAX_DEPTH) r.fail(`value nested deeper than ${MAX_DEPTH}`);
       const n = r.count("array length");
+      r.charge(DECODED_COST.array(n), "array");
       const out = new Array<unknown>(n);
       for (let i = 0; i < n; i++) out[i] = readValue(r, depth + 1);
       return out;
@@ -517,6 +593,7 @@ export function readValue(r: PayloadReader, depth = 0): unknown {
     case TAG.OBJECT: {
       if (depth >= MAX_DEPTH) r.fail(`value nested deeper than ${MAX_DEPTH}`);
       const n = r.count("object size", 2);
+      r.charge(DECODED_COST.object(n), "object");
       const out: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {
         const k = r.string("object key");
@@ -622,7 +699,7 @@ function readBackend(r: PayloadReader, limits: DecodeLimits, drainable = false):
 
 /** Decodes a payload into a state, requiring every byte to be used. */
 export function decodeState(bytes: Uint8Array, limits: DecodeLimits): EncodableState {
-  const r = new PayloadReader(bytes);
+  const r = new PayloadReader(bytes, limits.maxDecodedBytes);
   let state: EncodableState;
   const kind = r.u8("state kind");
   if (kind === KIND.ADAPTIVE) {

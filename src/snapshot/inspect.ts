@@ -26,14 +26,28 @@ export interface InspectOptions {
   maxPayloadBytes?: number;
 }
 
+/**
+ * The longest value (in characters of its JSON, about) an inspection shows: a longer one is
+ * omitted (`value: null, value_omitted: true`). `get` prints any value whole.
+ */
+export const PREVIEW_VALUE_CHARS = 64 * 1024;
+/**
+ * The most an inspection's preview shows in all (characters of JSON, about): it ends, marked
+ * truncated, before an entry whose key would pass it, and omits a value that would. So an
+ * inspection's size is bounded whatever the snapshot holds and `limit` asks for.
+ */
+export const PREVIEW_CHARS = 1024 * 1024;
+
 /** One previewed entry. */
 export interface InspectedEntry {
   /** The key as stored. */
   key: Key;
   /** The key as text: strings JSON-quoted, numbers bare. */
   key_repr: string;
-  /** The value as stored. */
+  /** The value as stored, or null when omitted. */
   value: unknown;
+  /** Present (true) when the value was too long to show (see {@linkcode PREVIEW_VALUE_CHARS}). */
+  value_omitted?: true;
 }
 
 /** The result of {@linkcode inspectSnapshot}. */
@@ -77,8 +91,45 @@ export interface SnapshotInspection {
     shown: InspectedEntry[];
     truncated: boolean;
   };
-  /** The `key` lookup, or null without one. */
-  lookup: { key: string; found: boolean; matched_key: Key | null; value: unknown } | null;
+  /** The `key` lookup, or null without one (its value omitted as a preview's would be). */
+  lookup: {
+    key: string;
+    found: boolean;
+    matched_key: Key | null;
+    value: unknown;
+    value_omitted?: true;
+  } | null;
+}
+
+/**
+ * About the length of `value`'s JSON text (strings counted without their escapes), or
+ * Infinity as soon as it passes `max`: a long value is not walked, let alone serialised, whole.
+ */
+export function jsonCharsWithin(value: unknown, max: number): number {
+  let n = 0;
+  const walk = (v: unknown): boolean => {
+    if (typeof v === "string") n += v.length + 2;
+    else if (v === null || typeof v !== "object") n += String(v).length;
+    else if (Array.isArray(v)) {
+      n += 2 + v.length;
+      for (const x of v) if (n > max || !walk(x)) return false;
+    } else {
+      for (const [k, x] of Object.entries(v)) {
+        n += k.length + 4;
+        if (n > max || !walk(x)) return false;
+      }
+      n += 2;
+    }
+    return n <= max;
+  };
+  return walk(value) ? n : Infinity;
+}
+
+/** `value`, or null and `value_omitted` when it is longer than `max` (see jsonCharsWithin). */
+function preview(value: unknown, max: number): { value: unknown; value_omitted?: true } {
+  return jsonCharsWithin(value, max) === Infinity
+    ? { value: null, value_omitted: true }
+    : { value };
 }
 
 function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"] {
@@ -86,7 +137,8 @@ function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"
   const n = numberKeyOf(text);
   for (const k of n === undefined ? [text] : [text, n]) {
     if (map.has(k)) {
-      return { key: text, found: true, matched_key: jsonKey(k), value: map.get(k) ?? null };
+      const shown = preview(map.get(k) ?? null, PREVIEW_VALUE_CHARS);
+      return { key: text, found: true, matched_key: jsonKey(k), ...shown };
     }
   }
   return { key: text, found: false, matched_key: null, value: null };
@@ -118,10 +170,22 @@ export async function inspectSnapshot(
   const contains = options.contains ?? null;
   const shown: InspectedEntry[] = [];
   let matched = 0;
+  let room = PREVIEW_CHARS;
   for (const [key, value] of map.entries()) {
     if (contains !== null && !String(key).includes(contains)) continue;
     matched++;
-    if (shown.length < limit) shown.push({ key: jsonKey(key), key_repr: keyRepr(key), value });
+    if (shown.length >= limit || room < 0) continue;
+    const repr = keyRepr(key);
+    room -= 2 * repr.length + 40; // the key twice, and the field names
+    if (room < 0) continue; // the preview ends here
+    const size = jsonCharsWithin(value, Math.min(PREVIEW_VALUE_CHARS, room));
+    const omitted = size === Infinity;
+    room -= omitted ? 20 : size;
+    shown.push({
+      key: jsonKey(key),
+      key_repr: repr,
+      ...(omitted ? { value: null, value_omitted: true } : { value }),
+    });
   }
   return {
     schema: "snapshot_inspect.v1",

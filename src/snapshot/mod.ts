@@ -34,6 +34,7 @@ export {
   decodeSnapshot,
   decodeSnapshotState,
   DEFAULT_MAX_CAPACITY,
+  DEFAULT_MAX_DECODED_BYTES,
   type EncodeOptions,
   encodeSnapshot,
   loadSnapshot,

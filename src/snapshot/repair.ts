@@ -15,7 +15,7 @@ import {
 import { ChainingMap } from "../core/chaining_map.ts";
 import { hash32, indexFor } from "../core/hash.ts";
 import { RobinHoodMap } from "../core/robin_hood_map.ts";
-import type { BackendState, ChainingState, Key } from "../core/types.ts";
+import type { BackendState, Key } from "../core/types.ts";
 
 /**
  * Load factors the core's tables accept (`ChainingMap` and `RobinHoodMap` constructors). The
@@ -216,9 +216,9 @@ export function rebuildFromState(state: MapState): RebuildResult {
 
 /** The result of {@linkcode compactMap}. */
 export interface CompactResult {
-  /** The compacted map: the same instance unless a chaining table was shrunk. */
+  /** The compacted map: always the instance given (kept for callers that replace it). */
   map: AnyMap<unknown>;
-  /** Whether a table was compacted (a Robin Hood one) or shrunk (a chaining one). */
+  /** Whether a table was rebuilt smaller or without tombstones or free entries. */
   compacted: boolean;
   /** What happened, in words. */
   note: string;
@@ -234,54 +234,32 @@ export interface CompactOptions {
 }
 
 /**
- * Compacts the Robin Hood table of `map` (rebuilding it without tombstones), in place: an
- * adaptive map through {@linkcode AdaptiveMap.compact}, so its listeners hear a `compaction`
- * event and its count goes up. A chaining table with more buckets than its entries need (it
- * grew, then lost entries) is rebuilt with fewer, as a new instance (an adaptive map's
- * listeners are not carried over); otherwise it is returned as it is.
+ * Compacts `map` in place with its own `compact()`: a Robin Hood table rebuilt without
+ * tombstones and shrunk to fit its entries; a chaining one with its slab packed and as few
+ * chains as its entries need (an adaptive map's a quarter full). An adaptive map's listeners
+ * hear a `compaction` event and its count goes up. A table it leaves as it was is reported
+ * not compacted.
  */
 export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): CompactResult {
-  if (map instanceof RobinHoodMap) {
-    map.compact();
-    return { map, compacted: true, note: "compacted" };
-  }
-  if (map instanceof ChainingMap) {
-    const table = shrunkChains(map.exportState());
-    return table === null
-      ? { map, compacted: false, note: "chaining table: nothing to compact" }
-      : { map: ChainingMap.fromState<unknown>(table), compacted: true, note: "buckets shrunk" };
-  }
-  if (map instanceof AdaptiveMap) {
-    const finished = map.migrating;
-    if (finished && options.finishMigration !== true) {
+  let done = "";
+  if (map instanceof AdaptiveMap && map.migrating) {
+    if (options.finishMigration !== true) {
       return { map, compacted: false, note: "migration under way: compaction skipped" };
     }
-    if (finished) map.finishMigration();
-    const done = finished ? "migration finished; " : "";
-    if (map.backend === "robinhood") {
-      map.compact();
-      return { map, compacted: true, note: `${done}compacted` };
-    }
-    const state = map.exportState();
-    const table = state.active.kind === "chaining" ? shrunkChains(state.active) : null;
-    return table === null
-      ? { map, compacted: false, note: `${done}chaining table: nothing to compact` }
-      : {
-        map: restoreMap<unknown>({ ...state, active: table }),
-        compacted: true,
-        note: `${done}buckets shrunk`,
-      };
+    map.finishMigration();
+    done = "migration finished; ";
   }
-  return { map, compacted: false, note: "chaining table: nothing to compact" };
-}
-
-/**
- * `state` with as many buckets as its entries need at its load factor (at least 64, a new
- * map's), when it has over 64 times that (chaining tables never shrink by themselves: one that
- * grew, then lost its entries); else null. The result fits the snapshot table-size rule.
- */
-function shrunkChains(state: ChainingState): ChainingState | null {
-  let fit = 64;
-  while (fit * state.maxLoadFactor < state.keys.length) fit *= 2;
-  return state.bucketCount > 64 * fit ? { ...state, bucketCount: fit } : null;
+  const before = map.stats();
+  if (map.backend === "robinhood") {
+    map.compact();
+    return { map, compacted: true, note: `${done}compacted` };
+  }
+  map.compact();
+  const after = map.stats();
+  const note = after.capacity < before.capacity
+    ? "buckets shrunk"
+    : after.bytesEstimate < before.bytesEstimate
+    ? "slab packed"
+    : "chaining table: nothing to compact";
+  return { map, compacted: after.bytesEstimate < before.bytesEstimate, note: `${done}${note}` };
 }

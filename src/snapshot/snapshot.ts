@@ -35,6 +35,7 @@ import {
   unpackSnapshot,
 } from "./format.ts";
 import {
+  DecodedSizeError,
   decodeState,
   type EncodableState,
   type EncodedAdaptiveState,
@@ -51,6 +52,14 @@ import { readFull } from "../io/read_full.ts";
  * a reader allocate is bounded by {@linkcode checkTableBudget} instead.
  */
 export const DEFAULT_MAX_CAPACITY: number = 2 ** 30;
+
+/**
+ * Default limit on the memory a snapshot's values may take decoded, as its reader estimates it
+ * (`DECODED_COST` in codec.ts: strings, arrays and objects): 2 GiB, half of V8's usual heap.
+ * Values of numbers, booleans and short strings stay far under it at any payload size; values
+ * that expand into tens of millions of tiny arrays or objects do not.
+ */
+export const DEFAULT_MAX_DECODED_BYTES: number = 2 * 1024 ** 3;
 
 /**
  * Slots or buckets a snapshot's table may declare whatever it holds (docs/snapshot_format.md):
@@ -136,6 +145,11 @@ export interface EncodeOptions {
    * would refuse it.
    */
   maxPayloadBytes?: number;
+  /**
+   * The decoded-memory limit of the readers the snapshot is for (default
+   * {@linkcode DEFAULT_MAX_DECODED_BYTES}): a map that would decode past it is refused.
+   */
+  maxDecodedBytes?: number;
 }
 
 /** Options for reading a snapshot. */
@@ -146,6 +160,12 @@ export interface DecodeOptions {
   maxPayloadBytes?: number;
   /** Limit on a table's declared buckets or slots (default 2^30). */
   maxCapacity?: number;
+  /**
+   * Limit on the memory the state takes decoded, as estimated while reading (default
+   * {@linkcode DEFAULT_MAX_DECODED_BYTES}): past it the payload is refused as malformed
+   * before the rest is allocated.
+   */
+  maxDecodedBytes?: number;
   /**
    * Robin Hood slots a snapshot may declare whatever it stores (default
    * {@linkcode FREE_SLOTS}, 2^24; see {@linkcode checkTableBudget}). Raise it only for
@@ -321,7 +341,8 @@ export type SnapshotSource = Pick<AnyMap<unknown>, "exportState">;
  * (numbers of any value): anything else throws a `TypeError` naming its type.
  */
 export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {}): Uint8Array {
-  const payload = encodeState(toEncodable(writableState(map, options)));
+  const state = toEncodable(writableState(map, options));
+  const payload = decodable(() => encodeState(state, maxDecodedOf(options)));
   const pack: { compress?: boolean; key?: ChecksumKey } = { key: options.key };
   if (options.compress !== undefined) pack.compress = options.compress;
   const bytes = packSnapshot(payload, pack);
@@ -341,6 +362,23 @@ function writableState(map: SnapshotSource, options: EncodeOptions): MapState {
 
 function maxPayloadOf(options: EncodeOptions): number {
   return options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+}
+
+function maxDecodedOf(options: EncodeOptions): number {
+  return options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+}
+
+/** `encode()`, with a state past the readers' decoded-memory limit refused as a PolicyError. */
+function decodable<T>(encode: () => T): T {
+  try {
+    return encode();
+  } catch (err) {
+    if (!(err instanceof DecodedSizeError)) throw err;
+    throw new PolicyError(
+      `Cannot save the map as a snapshot: ${err.message}, more than readers accept`,
+      { hint: "Store fewer or smaller strings, arrays and objects as values" },
+    );
+  }
 }
 
 function payloadTooLarge(size: string, max: number): PolicyError {
@@ -383,11 +421,14 @@ export async function stageSnapshot(
   const checksum = runningChecksum(key);
   let payloadBytes = 0;
   let stored = 0;
+  const chunks = encodeStateChunks(toEncodable(state), CHUNK_BYTES, maxDecodedOf(options));
   function* payload(): Generator<Uint8Array> {
-    for (const chunk of encodeStateChunks(toEncodable(state), CHUNK_BYTES)) {
-      payloadBytes += chunk.length;
+    for (;;) {
+      const next = decodable(() => chunks.next());
+      if (next.done === true) return;
+      payloadBytes += next.value.length;
       if (payloadBytes > max) throw payloadTooLarge(`at least ${payloadBytes}`, max);
-      yield chunk;
+      yield next.value;
     }
   }
   let digest: Uint8Array = new Uint8Array(0);
@@ -521,7 +562,10 @@ export function decodeSnapshotState(bytes: Uint8Array, options: DecodeOptions = 
   try {
     const maxCapacity = options.maxCapacity ?? DEFAULT_MAX_CAPACITY;
     const state = fromEncodable(
-      decodeState(payload, { maxCapacity }),
+      decodeState(payload, {
+        maxCapacity,
+        maxDecodedBytes: options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
+      }),
       maxCapacity,
       options.freeSlots ?? FREE_SLOTS,
     );
@@ -638,11 +682,14 @@ async function openSnapshotFile(
   }
 }
 
-/** Loads the map saved in the snapshot at `path`. */
-export async function loadSnapshot(
+/**
+ * Loads the map saved in the snapshot at `path`. `V` is the type you know its values to have
+ * (not checked: a snapshot holds JSON values), as for {@linkcode restoreMap}.
+ */
+export async function loadSnapshot<V = unknown>(
   path: string,
   options: DecodeOptions = {},
-): Promise<AnyMap<unknown>> {
+): Promise<AnyMap<V>> {
   const bytes = await readSnapshotFile(path, options.maxPayloadBytes);
-  return decodeSnapshot(bytes, options).map;
+  return decodeSnapshot(bytes, options).map as AnyMap<V>;
 }

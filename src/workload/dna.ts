@@ -104,6 +104,25 @@ export function fitZipf(counts: Float64Array): { exponent: number | null; points
 }
 
 /**
+ * Longest chain of a key table before it gives way to a `Map` (see `WorkloadDnaAnalyzer`'s
+ * `#tracked`): no honest workload's keys make one.
+ */
+const MAX_CHAIN = 64;
+
+/** A key table: adhash's chaining map, or the `Map` it gives way to. */
+type KeyTable = ChainingMap<number> | Map<string, number>;
+
+/**
+ * `table`, or its keys moved in order into a `Map` when keys made to collide under adhash's
+ * public hash have made a chain longer than {@linkcode MAX_CHAIN}.
+ */
+function collisionProof(table: KeyTable): KeyTable {
+  return table instanceof ChainingMap && table.longestChain > MAX_CHAIN
+    ? new Map(table as Iterable<[string, number]>)
+    : table;
+}
+
+/**
  * Misra-Gries frequent-items summary over the rows whose key is not tracked: any key with more
  * than `rows / (capacity + 1)` of them is present, and its estimate is low by at most that much.
  * A full summary meeting a new key lowers every counter by one (dropping zeros) instead of
@@ -111,8 +130,11 @@ export function fitZipf(counts: Float64Array): { exponent: number | null; points
  * amortised.
  */
 class MisraGries {
-  /** Key -> slot; adhash's own map, as the built-in `Map` hashes fresh key strings slowly. */
-  readonly #slots = new ChainingMap<number>();
+  /**
+   * Key -> slot; adhash's own map, as the built-in `Map` hashes fresh key strings slowly, until
+   * keys made to collide make a chain longer than {@linkcode MAX_CHAIN}.
+   */
+  #slots: KeyTable = new ChainingMap<number>();
   readonly #keys: string[] = [];
   readonly #counts: Float64Array;
   /** Admission order of each slot's key, so estimates list in first-seen order as a `Map`'s. */
@@ -132,6 +154,7 @@ class MisraGries {
     if (slot !== undefined) this.#counts[slot]!++;
     else if (this.#free.length > 0) {
       const i = this.#free.pop()!;
+      this.#slots = collisionProof(this.#slots);
       this.#slots.set(key, i);
       this.#keys[i] = key;
       this.#counts[i] = 1;
@@ -170,8 +193,11 @@ export class WorkloadDnaAnalyzer {
    * the key would be in the map. Exact while a key has fewer than 2^52 rows. adhash's own map:
    * the built-in `Map` took most of the analysis hashing the reader's fresh key strings (1.7x
    * the time on 1M distinct keys). Nothing is deleted from it, so it iterates in insertion order.
+   * But adhash's hash is public: keys made to collide make one chain, every row a walk along it
+   * (262,144 such keys took 12 minutes). A chain longer than {@linkcode MAX_CHAIN} moves the
+   * keys, in order, into a `Map`, whose hash is seeded per process.
    */
-  readonly #tracked = new ChainingMap<number>();
+  #tracked: KeyTable = new ChainingMap<number>();
   readonly #late: MisraGries;
   readonly #ops = [0, 0, 0];
   #rows = 0;
@@ -197,7 +223,7 @@ export class WorkloadDnaAnalyzer {
 
   /** Counts the rows of `batch` (which the reader reuses: it is not kept). */
   add(batch: OpBatch): void {
-    const tracked = this.#tracked;
+    let tracked = this.#tracked;
     const ops = this.#ops;
     const keys = batch.keys;
     for (let i = 0; i < batch.length; i++) {
@@ -215,6 +241,7 @@ export class WorkloadDnaAnalyzer {
           this.#late.add(key);
           continue;
         }
+        tracked = this.#tracked = collisionProof(tracked);
         v = 0;
       }
       v += 2;

@@ -31,10 +31,13 @@ export interface RunOptions {
   clearEnv?: boolean;
   /**
    * Run under bash: `fileKiB` limits every file the process writes (`ulimit -f`, with SIGXFSZ
-   * ignored, so a write past it fails with EFBIG as on a full disk); `stdout` and `stderr`
-   * send that stream to a file (`/dev/full`: every write fails with ENOSPC), uncaptured.
+   * ignored, so a write past it fails with EFBIG as on a full disk, Deno's own cache writes
+   * included); `sigxfszKills` leaves the signal's default action, which the CLI must catch
+   * itself (Deno may still meet the limit, and be killed, writing its caches before the CLI
+   * starts: run the same command once without it first); `stdout` and `stderr` send that stream
+   * to a file (`/dev/full`: every write fails with ENOSPC), uncaptured.
    */
-  shell?: { fileKiB?: number; stdout?: string; stderr?: string };
+  shell?: { fileKiB?: number; sigxfszKills?: boolean; stdout?: string; stderr?: string };
 }
 
 /** Runs `deno run <PERMS> <script> ...args`. */
@@ -56,7 +59,8 @@ export async function runScript(
     args: sh === undefined ? run.slice(1) : [
       "-c",
       [
-        sh.fileKiB === undefined ? "" : `trap '' XFSZ; ulimit -f ${sh.fileKiB}; `,
+        sh.fileKiB === undefined || sh.sigxfszKills === true ? "" : "trap '' XFSZ; ",
+        sh.fileKiB === undefined ? "" : `ulimit -f ${sh.fileKiB}; `,
         `exec "$@"`,
         sh.stdout === undefined ? "" : ` >'${sh.stdout}'`,
         sh.stderr === undefined ? "" : ` 2>'${sh.stderr}'`,

@@ -539,3 +539,24 @@ Deno.test("SIGTERM during a batch cancels its jobs, leaves no job process and ex
     assert.deepEqual(await runningCli(pids), [], "no job process left");
   });
 });
+
+Deno.test("batch removes no job directory, its own nor an earlier batch's, however big", async () => {
+  // The job service's bound (10 GiB by default) would have removed the oldest finished jobs as
+  // the batch's own ended: a sparse 11 GiB file stands in for an earlier batch's output.
+  await withTempDir(async (dir) => {
+    await workload(dir, "w.csv", 2000);
+    const old = `${dir}/out/jobs/20200101T000000Z-0a0b0c`;
+    await Deno.mkdir(old, { recursive: true });
+    const big = await Deno.open(`${old}/metrics.ndjson`, { write: true, create: true });
+    await big.truncate(11 * 1024 ** 3);
+    big.close();
+    const jobs = [1, 2].map((n) => job({ name: `j${n}`, kind: "run-csv", csv: "w.csv" }));
+    await Deno.writeTextFile(`${dir}/spec.toml`, `out_dir = "out"\n${jobs.join("")}`);
+    const r = await runCli(["batch", "--spec", `${dir}/spec.toml`, "--json"], { perms: RUN_PERMS });
+    assert.equal(r.code, 0, r.stderr);
+    const report = BatchReport.parse(successData(r.stdout, "batch"));
+    assert.equal(report.all_completed, true);
+    assert.ok(exists(`${old}/metrics.ndjson`), "the earlier batch's job was removed");
+    for (const j of report.jobs) assert.ok(exists(`${dir}/out/${j.job_dir}/result.json`), j.name);
+  });
+});

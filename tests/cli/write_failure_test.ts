@@ -151,3 +151,19 @@ linuxTest(
     assert.deepEqual(Deno.readFileSync(small), before);
   },
 );
+
+linuxTest(
+  "a file-size limit's SIGXFSZ does not kill the CLI: the write fails as IO and cleans up",
+  async (dir) => {
+    // Without the handler the signal killed the process (exit 153) mid-write, leaving its
+    // temporary file. The first run, with the signal ignored, writes Deno's caches for the
+    // failure's code path, so that the second meets the limit in the CLI's own write.
+    const gen = ["generate-csv", "--outfile", `${dir}/g.csv`, "--ops", "200000"];
+    const warm = await runCli(gen, { shell: { fileKiB: 256 } });
+    assert.equal(warm.code, 5, warm.stderr);
+    const r = await runCli(gen, { shell: { fileKiB: 256, sigxfszKills: true } });
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(String(r.envelope?.detail), /g\.csv'?: File too large \(os error 27\)$/);
+    assert.deepEqual(names(dir), []);
+  },
+);

@@ -3,6 +3,7 @@ import {
   AdaptiveMap,
   type AdaptivePolicy,
   ChainingMap,
+  createMap,
   DEFAULT_POLICY,
   hashKey,
   indexFor,
@@ -73,7 +74,7 @@ Deno.test("AdaptiveMap.compact() rebuilds the Robin Hood table now, without tomb
     maxTombstoneRatio: 1,
   });
   for (let i = 0; i < 1_000; i++) m.set(i, i);
-  for (let i = 0; i < 900; i++) m.delete(i);
+  for (let i = 0; i < 800; i++) m.delete(i); // 200 left: not sparse enough to shrink by itself
   const before = m.stats();
   assert.ok(before.tombstones > 0 && before.capacity >= 1_024, JSON.stringify(before));
   const events: MapEvent[] = [];
@@ -82,34 +83,95 @@ Deno.test("AdaptiveMap.compact() rebuilds the Robin Hood table now, without tomb
   assert.deepEqual(events.map((e) => [e.type, e.from, e.to]), [
     ["compaction", "robinhood", "robinhood"],
   ]);
-  assert.match(events[0]!.reason, /^compact\(\): \d+ tombstones, 100 entries in \d+ slots$/);
+  assert.match(events[0]!.reason, /^compact\(\): \d+ tombstones, 200 entries in \d+ slots$/);
   const after = m.stats();
   assert.equal(after.tombstones, 0);
-  assert.equal(after.capacity, 256);
+  assert.equal(after.capacity, 512);
   assert.equal(m.compactions, 1);
   assert.deepEqual([...m.keys()].sort((a, b) => Number(a) - Number(b)), [
-    ...Array.from({ length: 100 }, (_, i) => 900 + i),
+    ...Array.from({ length: 200 }, (_, i) => 800 + i),
   ]);
   assert.deepEqual(m.checkInvariants(), []);
 });
 
-Deno.test("AdaptiveMap.compact() finishes a migration first, and does nothing on chaining", () => {
+Deno.test("AdaptiveMap.compact() finishes a migration first, and packs a chaining table", () => {
   const m = new AdaptiveMap<number>({ incrementalBatch: 1, initialBuckets: 2, groupsPerBucket: 4 });
   const events: string[] = [];
-  m.onEvent((e) => events.push(e.type));
+  m.onEvent((e) => events.push(`${e.type} ${e.capacity}`));
   m.set("a", 1);
   m.compact();
-  assert.deepEqual(events, []);
+  assert.deepEqual(events, ["compaction 8"]);
   assert.equal(m.backend, "chaining");
-  assert.equal(m.compactions, 0);
+  assert.equal(m.compactions, 1);
   let i = 0;
   while (!m.migrating) m.set(i, i++);
   m.compact();
   assert.equal(m.migrating, false);
   assert.equal(m.backend, "robinhood");
-  assert.deepEqual(events, ["start", "switch", "compaction"]);
+  assert.deepEqual(events.map((e) => e.split(" ")[0]), [
+    "compaction",
+    "start",
+    "switch",
+    "compaction",
+  ]);
   assert.equal(m.size, i + 1);
   assert.deepEqual(m.checkInvariants(), []);
+});
+
+Deno.test("AdaptiveMap gives memory back as entries go, a bounded batch per operation", () => {
+  for (const startBackend of ["chaining", "robinhood"] as const) {
+    const m = new AdaptiveMap<number>({ startBackend });
+    const shrinks: string[] = [];
+    m.onEvent((e) => {
+      if (e.type === "resize" && e.reason.includes("full")) shrinks.push(`${e.to} ${e.capacity}`);
+    });
+    const ref = new Map<number, number>();
+    for (let i = 0; i < 100_000; i++) m.set(i, i), ref.set(i, i);
+    const full = m.stats();
+    const rh = RobinHoodMap.prototype as unknown as { rebuild: () => void };
+    const { rebuild } = rh;
+    rh.rebuild = () => assert.fail("a table was rebuilt whole inside one operation");
+    try {
+      for (let i = 0; i < 100_000 - 20; i++) {
+        assert.equal(m.delete(i), ref.delete(i));
+        if (i % 997 === 0) assert.equal(m.get(i + 1), ref.get(i + 1));
+      }
+    } finally {
+      rh.rebuild = rebuild;
+    }
+    for (let i = 0; m.migrating && i < 1000; i++) m.get(-1);
+    const s = m.stats();
+    assert.ok(
+      s.capacity < 16 * s.size,
+      `${startBackend}: ${s.capacity} slots for ${s.size} entries`,
+    );
+    assert.ok(
+      s.bytesEstimate * 100 < full.bytesEstimate,
+      `${startBackend}: ${s.bytesEstimate} of ${full.bytesEstimate} bytes`,
+    );
+    assert.ok(shrinks.length >= 4, `${startBackend}: ${shrinks.join(", ")}`);
+    assert.ok(shrinks.every((e) => e.startsWith(m.backend)), shrinks.join(", "));
+    assert.deepEqual(new Map(m), ref);
+    assert.deepEqual(m.checkInvariants(), []);
+    assert.equal(m.compactions, 0);
+  }
+});
+
+Deno.test("AdaptiveMap does not shrink below its initial table, nor grow back and forth", () => {
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", initialCapacityRh: 4096 });
+  const events: string[] = [];
+  m.onEvent((e) => events.push(`${e.type} ${e.capacity}`));
+  for (let i = 0; i < 3; i++) m.set(i, i);
+  for (let n = 0; n < 1000; n++) m.delete(n % 3), m.set(n % 3, n);
+  assert.deepEqual(events, []);
+  assert.equal(m.stats().capacity, 4096);
+  // Around the shrink point, deleting and re-adding one key rebuilds nothing more.
+  for (let i = 3; i < 100_000; i++) m.set(i, i);
+  for (let i = 0; i < 100_000 - 8_000; i++) m.delete(i);
+  m.finishMigration();
+  const settled = events.length;
+  for (let n = 0; n < 20_000; n++) m.delete(-1 - (n % 2)), m.set(-1 - (n % 2), n);
+  assert.equal(events.length, settled, events.slice(settled).join(", "));
 });
 
 Deno.test("AdaptiveMap keeps every write, delete and read exact during a migration", () => {
@@ -757,4 +819,40 @@ Deno.test("AdaptiveMap.stats().maxGroupLen mid-migration is the larger of both t
     assert.ok(moved > source, `${start}: ${moved} in the target, ${source} in the source`);
     assert.equal(m.stats().maxGroupLen, moved, start);
   }
+});
+
+Deno.test("AdaptiveMap, setPolicy() and createMap() take an undefined field as unchanged", () => {
+  // As a caller passes options through (typed `number | undefined` under
+  // exactOptionalPropertyTypes too): the tables' options already worked this way.
+  const maybe = (n: number): number | undefined => n > 0 ? n : undefined;
+  const m = new AdaptiveMap<number>({ maxGroupLen: maybe(0), incrementalBatch: maybe(7) });
+  assert.equal(m.policy.maxGroupLen, DEFAULT_POLICY.maxGroupLen);
+  assert.equal(m.policy.incrementalBatch, 7);
+  m.setPolicy({ incrementalBatch: maybe(0), maxGroupLen: maybe(3) });
+  assert.deepEqual([m.policy.incrementalBatch, m.policy.maxGroupLen], [7, 3]);
+  const c = createMap<number>("adaptive", { startBackend: undefined }) as AdaptiveMap<number>;
+  assert.equal(c.policy.startBackend, "chaining");
+  assert.equal(new RobinHoodMap<number>({ initialCapacity: maybe(0) }).capacity, 64);
+  assert.equal(new ChainingMap<number>({ maxLoadFactor: maybe(0) }).maxLoadFactor, 1);
+  // null is still a bad value, named.
+  assert.throws(
+    () => new AdaptiveMap({ maxGroupLen: null as unknown as number }),
+    /maxGroupLen .*received null/,
+  );
+});
+
+Deno.test("AdaptiveMap.compact() leaves a chaining table a quarter full, not just under the switch", () => {
+  // Fitted to its own doubling load (1.025), 400 entries took 512 chains, a load of 0.78: 20
+  // more insertions switched the map to Robin Hood.
+  const m = new AdaptiveMap<number>({ initialBuckets: 8, groupsPerBucket: 8 });
+  const big = new ChainingMap<number>({ initialBuckets: 4096, maxLoadFactor: 1.025 });
+  for (let i = 0; i < 400; i++) big.set(i, i);
+  const state = m.exportState();
+  const loaded = AdaptiveMap.fromState<number>({ ...state, active: big.exportState() });
+  const events: string[] = [];
+  loaded.onEvent((e) => events.push(`${e.type} ${e.capacity}`));
+  loaded.compact();
+  assert.deepEqual(events, ["compaction 2048"]);
+  for (let i = 400; i < 420; i++) loaded.set(i, i);
+  assert.deepEqual([loaded.backend, loaded.migrating, events.length], ["chaining", false, 1]);
 });

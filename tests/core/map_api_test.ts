@@ -592,3 +592,47 @@ Deno.test("AdaptiveMap.set() of a refused key moves no migration forward", () =>
   for (let i = 0; i < 50; i++) assert.throws(() => m.set(NaN, 1), TypeError);
   assert.deepEqual(m.exportState(), before);
 });
+
+Deno.test("ChainingMap.compact() packs the slab and shrinks the chains, keeping the order", () => {
+  const m = new ChainingMap<number>({ initialBuckets: 16 });
+  const rebuilds: string[] = [];
+  m.onRebuild = (type, from, to) => rebuilds.push(`${type} ${from} -> ${to}`);
+  for (let i = 0; i < 50_000; i++) m.set(`k${i}`, i);
+  for (let i = 0; i < 50_000; i++) if (i % 100 !== 7) m.delete(`k${i}`);
+  const before = m.stats();
+  const order = [...m.entries()];
+  rebuilds.length = 0;
+  m.compact();
+  assert.deepEqual(rebuilds, ["compaction 65536 -> 1024"]);
+  assert.deepEqual([...m.entries()], order);
+  assert.deepEqual(m.checkInvariants(), []);
+  const after = m.stats();
+  assert.equal(after.size, 500);
+  assert.ok(after.bytesEstimate * 20 < before.bytesEstimate, `${after.bytesEstimate} bytes`);
+  // The packed slab has no free entries: new keys go after the old ones.
+  m.set("new", 1);
+  assert.deepEqual([...m.keys()].at(-1), "new");
+  assert.equal(m.get("k7"), 7);
+  // Never below the initial chains, never above the present ones.
+  m.clear();
+  m.set("a", 1);
+  m.compact();
+  assert.equal(m.capacity, 16);
+});
+
+Deno.test("ChainingMap.compact() reports the chains it ends with, also when its entries make it grow", () => {
+  const m = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 16 });
+  for (let i = 0; i < 128; i++) m.set(i, i);
+  m.setMaxLoadFactor(1); // 128 entries over 8 chains: past the new limit
+  const rebuilds: Array<[string, number, number]> = [];
+  m.onRebuild = (type, from, to) => rebuilds.push([type, from, to]);
+  m.compact();
+  assert.deepEqual(rebuilds, [["compaction", 8, m.capacity]]);
+  assert.ok(m.capacity >= 128, `${m.capacity} chains`);
+  assert.deepEqual(m.checkInvariants(), []);
+  // With chains asked for: those, or what the entries need at least.
+  m.compact(4096);
+  assert.equal(m.capacity, 4096);
+  m.compact(8);
+  assert.ok(m.capacity >= 128);
+});

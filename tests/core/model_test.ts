@@ -19,6 +19,7 @@ type Op =
   | { t: "has"; k: Key }
   | { t: "del"; k: Key }
   | { t: "iter" }
+  | { t: "compact" }
   | { t: "clear" };
 
 const key: fc.Arbitrary<Key> = fc.oneof(
@@ -36,6 +37,7 @@ function opOver(key: fc.Arbitrary<Key>): fc.Arbitrary<Op> {
     { weight: 10, arbitrary: fc.record({ t: fc.constant("has" as const), k: key }) },
     { weight: 25, arbitrary: fc.record({ t: fc.constant("del" as const), k: key }) },
     { weight: 3, arbitrary: fc.constant({ t: "iter" as const }) },
+    { weight: 1, arbitrary: fc.constant({ t: "compact" as const }) },
     { weight: 1, arbitrary: fc.constant({ t: "clear" as const }) },
   );
 }
@@ -54,7 +56,9 @@ for (let i = 0; crowded.length < 48; i++) {
 }
 const crowdedOp = opOver(fc.constantFrom(...crowded));
 
-function run(map: HashMapLike<number> & { checkInvariants(): string[] }, ops: Op[]): void {
+type Tested = HashMapLike<number> & { checkInvariants(): string[]; compact(): void };
+
+function run(map: Tested, ops: Op[]): void {
   const ref = new Map<Key, number>();
   for (const o of ops) {
     switch (o.t) {
@@ -86,6 +90,10 @@ function run(map: HashMapLike<number> & { checkInvariants(): string[] }, ops: Op
         assert.equal(n, ref.size);
         break;
       }
+      case "compact":
+        map.compact();
+        assert.deepEqual(map.checkInvariants(), []);
+        break;
       case "clear":
         map.clear();
         ref.clear();
@@ -96,7 +104,7 @@ function run(map: HashMapLike<number> & { checkInvariants(): string[] }, ops: Op
   assert.deepEqual(new Map(map), ref);
 }
 
-const makers: Record<string, () => HashMapLike<number> & { checkInvariants(): string[] }> = {
+const makers: Record<string, () => Tested> = {
   "ChainingMap": () => new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: 0.75 }),
   "RobinHoodMap (backshift)": () => new RobinHoodMap<number>({ initialCapacity: 8 }),
   "RobinHoodMap (tombstone)": () =>
@@ -182,4 +190,49 @@ Deno.test("AdaptiveMap migrates both ways and compacts inside property sequences
   ) {
     assert.ok(seen.has(want), `no ${want} event in any run: ${[...seen].join(", ")}`);
   }
+});
+
+Deno.test("AdaptiveMap shrinks back as entries go, inside property sequences", () => {
+  // Sequences that fill the map, then delete nearly every key among other operations: each
+  // table shrinks while the model holds.
+  const ids = Array.from({ length: 400 }, (_, i) => i);
+  const fill = fc.shuffledSubarray(ids, { minLength: 300 }).map((keep) =>
+    keep.map((i): Op => ({ t: "set", k: `W${i}`, v: i }))
+  );
+  const other = fc.oneof(
+    fc.constantFrom(...ids).map((i): Op => ({ t: "set", k: `W${i}`, v: -i })),
+    fc.constantFrom(...ids).map((i): Op => ({ t: "get", k: `W${i}` })),
+    fc.constant<Op>({ t: "iter" }),
+  );
+  const drain = fc.tuple(fc.shuffledSubarray(ids, { minLength: 390 }), fc.array(other)).map(
+    ([gone, rest]) => {
+      const ops = gone.map((i): Op => ({ t: "del", k: `W${i}` }));
+      rest.forEach((o, n) => ops.splice((n * 37) % (ops.length + 1), 0, o));
+      return ops;
+    },
+  );
+  const shrunk = new Set<string>();
+  fc.assert(
+    fc.property(fill, drain, (a, b) => {
+      for (
+        const name of ["AdaptiveMap (both directions)", "AdaptiveMap (tombstones, compaction)"]
+      ) {
+        const m = makers[name]!() as AdaptiveMap<number>;
+        let capacity = m.stats().capacity; // the table's before each event
+        m.onEvent((e) => {
+          if (e.type === "resize" && e.capacity < capacity) shrunk.add(`${name} ${e.to}`);
+          if (e.type !== "start") capacity = e.capacity;
+        });
+        run(m, [...a, ...b]);
+      }
+    }),
+    { numRuns: 60, seed: 7 },
+  );
+  for (
+    const want of [
+      "AdaptiveMap (both directions) robinhood",
+      "AdaptiveMap (both directions) chaining",
+      "AdaptiveMap (tombstones, compaction) robinhood",
+    ]
+  ) assert.ok(shrunk.has(want), `no shrink: ${want}; saw ${[...shrunk].join(", ")}`);
 });

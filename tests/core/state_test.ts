@@ -6,6 +6,7 @@ import {
   DEFAULT_POLICY,
   hashKey,
   indexFor,
+  type MapEvent,
   type MapState,
   restoreMap,
   RobinHoodMap,
@@ -241,4 +242,20 @@ Deno.test("RobinHoodMap.compact() leaves a table without tombstones as it is, en
   const u = RobinHoodMap.fromState<number>(t.exportState());
   u.compact();
   assert.deepEqual(u.exportState(), t.exportState());
+});
+
+Deno.test("AdaptiveMap.fromState() mid-migration: the event that ends it gives a reason", () => {
+  // The reason a migration started is not in the state: restored, a shrink ended with "".
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", incrementalBatch: 16 });
+  for (let i = 0; i < 20_000; i++) m.set(i, i);
+  let i = 0;
+  while (!m.migrating) m.delete(i++);
+  const back = AdaptiveMap.fromState<number>(m.exportState());
+  const events: MapEvent[] = [];
+  back.onEvent((e) => events.push(e));
+  back.finishMigration();
+  assert.deepEqual(events.map((e) => [e.type, e.reason]), [[
+    "resize",
+    "restored mid-migration: 32768 slots to 8192 slots",
+  ]]);
 });

@@ -24,15 +24,21 @@ Deno.test("lockFile() lets a waiter in after the holder removed the directories 
   });
 });
 
-Deno.test("lockName() fits beside any name a file system takes, and tells long names apart", () => {
-  assert.equal(lockName("kv.snap"), ".kv.snap.lock");
+/** The first 16 hex digits of SHA-256 of 255 "a"s (`sha256sum`). */
+const SHA256_A255 = "b0f3323e7a3cad8a";
+
+Deno.test("lockName() fits beside any name a file system takes, and tells long names apart", async () => {
+  assert.equal(await lockName("kv.snap"), ".kv.snap.lock");
   const bytes = (s: string) => new TextEncoder().encode(s).length;
   for (const long of ["a".repeat(255), "é".repeat(127), "a".repeat(199) + "😀".repeat(14)]) {
     assert.ok(bytes(long) <= 255);
-    assert.ok(bytes(lockName(long)) <= 255, long);
-    assert.notEqual(lockName(long), lockName(long.slice(0, -1) + "b"));
-    assert.equal(lockName(long), lockName(long)); // every process takes the same lock
+    const lock = await lockName(long);
+    assert.ok(bytes(lock) <= 255, long);
+    assert.notEqual(lock, await lockName(long.slice(0, -1) + "b"));
+    assert.equal(lock, await lockName(long)); // every process takes the same lock
   }
+  // The same name as earlier versions gave (node:crypto's SHA-256): their locks are these.
+  assert.equal(await lockName("a".repeat(255)), `.${"a".repeat(180)}.${SHA256_A255}.lock`);
 });
 
 Deno.test("put on a snapshot whose name is 255 bytes long saves it", async () => {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { Hono } from "hono";
 import { API_SCHEMAS } from "../../src/contracts/api.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { createApp, type CreateAppOptions } from "../../src/server/app.ts";
-import { HISTORY_CSV_COLUMNS } from "../../src/server/history_csv.ts";
+import { HISTORY_CSV_COLUMNS, historyCsv } from "../../src/server/history_csv.ts";
+import { historyJson } from "../../src/server/history_json.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { noLiveMap } from "../../src/server/probe_routes.ts";
 import { replayTicks } from "./_fixtures.ts";
@@ -420,4 +422,63 @@ Deno.test("createApp() traces probes on the live map", async () => {
     assert.equal(r.status, 400, bad);
     assert.equal((await body(r)).error, "BadInput");
   }
+});
+
+Deno.test("createApp() takes an undefined option as its default", async () => {
+  // Options passed through from a caller's own (typed `T | undefined`, which
+  // exactOptionalPropertyTypes refused before these fields said so).
+  const none = <T>(_: T): T | undefined => undefined;
+  const app = createApp({
+    hub: new MetricsHub({ historyLimit: 5 }),
+    corsOrigins: none(["*"]),
+    loopback: none(true),
+    rateLimit: none(false),
+    maxBodyBytes: none(1),
+    keepAliveMs: none(1),
+    maxStreams: none(1),
+    shutdownSignal: none(new AbortController().signal),
+    snapshotTasks: { running: none(1), waiting: none(1) },
+  });
+  const r = await app.request("/healthz");
+  assert.equal(r.status, 200);
+  const big = await app.request("/api/jobs", { method: "POST", body: "x".repeat(2000) });
+  assert.notEqual(big.status, 413, "maxBodyBytes undefined is the 64 KiB default");
+  await big.body?.cancel();
+});
+
+Deno.test("createApp()'s fetch mounts under a prefix of another Hono app (docs/server.md)", async () => {
+  const outer = new Hono();
+  outer.mount("/adhash", createApp({ hub: new MetricsHub({ historyLimit: 5 }) }).fetch);
+  const r = await outer.request("/adhash/healthz");
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).status, "ok");
+});
+
+Deno.test("historyJson() and historyCsv() make the history as it is read: a reader that stops gets no more made", async () => {
+  let made = 0;
+  const ticks = Array.from({ length: 400 }, (_, i) => ({
+    t: i,
+    pad: "p".repeat(1000),
+    toJSON() {
+      made++;
+      return { t: this.t, pad: this.pad };
+    },
+  })) as unknown as MetricsTick[];
+  const whole = await new Response(historyJson(400, ticks)).json();
+  assert.deepEqual(whole, {
+    schema: "api.history.v1",
+    limit: 400,
+    count: 400,
+    ticks: ticks.map((t) => JSON.parse(JSON.stringify(t))),
+  });
+  made = 0;
+  const reader = historyJson(400, ticks).getReader();
+  await reader.read(); // the head and the first 64 KB of ticks
+  await reader.cancel(); // the client went
+  assert.ok(made > 0 && made <= 70, `${made} ticks made`);
+  assert.deepEqual(
+    await new Response(historyJson(5, [])).json(),
+    { schema: "api.history.v1", limit: 5, count: 0, ticks: [] },
+  );
+  assert.equal(await new Response(historyCsv([])).text(), `${HISTORY_CSV_COLUMNS.join(",")}\n`);
 });

@@ -1195,3 +1195,45 @@ Deno.test("a job root stays one service's when its .lock is deleted, and a repla
   );
   assert.deepEqual([...Deno.readDirSync(f.root)], []);
 });
+
+Deno.test("JobService keeps its finished jobs within maxRootBytes, removing the oldest first", async () => {
+  // Requests of a few bytes each left up to 100 MB on disk, and finished jobs were never removed.
+  await using f = await fixture({ maxRootBytes: 1 });
+  const first = await submit(f, { csv: "w.csv" }, "workload-dna");
+  assert.equal((await f.jobs.settled(first))?.status, "completed");
+  const second = await submit(f, { csv: "w.csv" }, "workload-dna");
+  assert.equal((await f.jobs.settled(second))?.status, "completed");
+  // Every job takes more than one byte: only the newest is kept, on disk and in the listings.
+  await waitFor(() => !jobDirs(f).includes(first));
+  assert.deepEqual(jobDirs(f), [second]);
+  assert.equal((await f.app.request(`/api/jobs/${first}`)).status, 404);
+  assert.equal((await getJob(f, second)).status, "completed");
+  const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
+  assert.deepEqual(list.jobs.map((j) => j.id), [second]);
+});
+
+Deno.test("JobService.open() removes the oldest finished jobs past maxRootBytes", async () => {
+  await using f = await fixture();
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(await submit(f, { csv: "w.csv" }, "workload-dna"));
+    assert.equal((await f.jobs.settled(ids[i]!))?.status, "completed");
+  }
+  await f.jobs.close();
+  const sizes = ids.map((id) => {
+    let n = 0;
+    for (const e of Deno.readDirSync(`${f.root}/${id}`)) {
+      n += Deno.statSync(`${f.root}/${id}/${e.name}`).size;
+    }
+    return n;
+  });
+  // Room for the two newest: the oldest goes as the service opens.
+  const reopened = await JobService.open({ root: f.root, maxRootBytes: sizes[1]! + sizes[2]! });
+  try {
+    assert.deepEqual(jobDirs(f).sort(), ids.slice(1).sort());
+    assert.equal(await reopened.get(ids[0]!), undefined);
+    assert.equal((await reopened.get(ids[2]!))?.status, "completed");
+  } finally {
+    await reopened.close();
+  }
+});

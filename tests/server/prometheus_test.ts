@@ -82,6 +82,8 @@ Deno.test("renderPrometheus() uses the original's names with HELP and TYPE", () 
     hashmap_max_group_len: "gauge",
     hashmap_avg_probe_estimate: "gauge",
     hashmap_tombstone_ratio: "gauge",
+    hashmap_size: "gauge",
+    hashmap_capacity: "gauge",
     hashmap_backend_info: "gauge",
     hashmap_latency_ms: "summary",
     hashmap_probe_length_count: "gauge",
@@ -95,6 +97,8 @@ Deno.test("renderPrometheus() uses the original's names with HELP and TYPE", () 
   assert.equal(samples(text, "hashmap_ops_total").get("hashmap_ops_total"), last.ops);
   assert.equal(samples(text, "hashmap_dels_total").get("hashmap_dels_total"), last.ops_by_type.del);
   assert.equal(samples(text, "hashmap_load_factor").get("hashmap_load_factor"), last.load_factor);
+  assert.equal(samples(text, "hashmap_size").get("hashmap_size"), last.size);
+  assert.equal(samples(text, "hashmap_capacity").get("hashmap_capacity"), last.capacity);
   assert.equal(
     samples(text, "hashmap_backend_info").get(`hashmap_backend_info{name="${last.backend}"}`),
     1,

@@ -228,12 +228,13 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
   const dir = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_serve_jobs_" }));
   try {
     await generate(`${dir}/w.csv`, 2_000);
-    // The serve task's permissions plus what the job service needs.
+    // The serve task's permissions plus what the job service needs; finished jobs may take no
+    // room at all (ADHASH_JOB_MAX_BYTES, --job-max-bytes): only the newest is kept.
     const r = await startServe(
       ["--json", "--log-json", "--port", "auto", "--job-root", `${dir}/jobs`].concat(
         ["--job-input-dir", dir, "--max-jobs", "2"],
       ),
-      {},
+      { ADHASH_JOB_MAX_BYTES: "0" },
       [`--allow-write=${dir}/jobs`, "--allow-run=deno"],
     );
     assert.ok(r.port > 0, r.firstLine);
@@ -264,6 +265,15 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     assert.equal(preflight.status, 403);
     assert.equal(preflight.headers.get("access-control-allow-origin"), null);
     await preflight.body?.cancel();
+    const next = await submitRunCsv(base, "w.csv");
+    await waitFor(async () =>
+      (await (await fetch(`${base}/api/jobs/${next}`)).json()).status === "completed"
+    );
+    await waitFor(async () => (await fetch(`${base}/api/jobs/${id}`)).status === 404);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/jobs`)].map((e) => e.name).sort(), [
+      ".lock",
+      next,
+    ]);
     const out = await stop(r);
     assert.equal(out.code, 0, out.stderr);
     const logs = out.stderr.trimEnd().split("\n").map((line) => JSON.parse(line)); // --log-json
@@ -271,8 +281,9 @@ Deno.test("hashmap-cli serve --job-root runs run-csv jobs over HTTP and stops on
     // --json: the Dashboard line first, the success line last (docs/error_envelope.md).
     const last = JSON.parse(out.stdout.trim().split("\n").at(-1)!);
     assert.deepEqual([last.ok, last.command, last.port], [true, "serve", r.port]);
-    const saved = JSON.parse(await Deno.readTextFile(`${dir}/jobs/${id}/status.json`));
+    const saved = JSON.parse(await Deno.readTextFile(`${dir}/jobs/${next}/status.json`));
     assert.equal(saved.status, "completed");
+    assert.ok(logs.some((l) => l.message.startsWith(`Removed job "${id}" (`)), out.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -437,3 +437,27 @@ Deno.test("createApp() probes a snapshot rewritten in place, same size and mtime
     }
   });
 });
+
+Deno.test("GET /api/snapshot stays near 1 MiB whatever the values, omitting those too long", async () => {
+  // 200 values of 60,000 characters: the whole preview at limit=1000 was 12 MB.
+  const base = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_srv_" }));
+  const map = createMap<unknown>("fast-lookup");
+  for (let i = 0; i < 200; i++) map.set(`K${i}`, "v".repeat(60_000));
+  map.set("huge", ["x".repeat(70_000)]);
+  await saveSnapshot(`${base}/big.adhsnap`, map);
+  const app = createApp({ hub: new MetricsHub(), snapshotDir: base });
+  const res = await app.request("/api/snapshot?name=big.adhsnap&key=huge&limit=1000");
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.ok(text.length < 1.1 * 2 ** 20, `${text.length} characters`);
+  const ins = ApiSnapshot.parse(JSON.parse(text)).inspection;
+  // Every key is listed; the values that fit in 1 MiB are shown, the rest (and "huge") omitted.
+  assert.equal(ins.entries.matched, 201);
+  const shown = ins.entries.shown;
+  assert.equal(shown.length, 201);
+  const whole = shown.filter((e) => !e.value_omitted);
+  assert.ok(whole.length >= 15 && whole.length <= 17, `${whole.length} values shown`);
+  for (const e of shown) assert.equal(e.value, e.value_omitted ? null : "v".repeat(60_000));
+  assert.deepEqual([ins.lookup?.value, ins.lookup?.value_omitted], [null, true]);
+  await Deno.remove(base, { recursive: true });
+});

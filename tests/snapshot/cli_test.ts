@@ -7,8 +7,11 @@ import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { decodeSnapshot, saveSnapshot } from "../../src/snapshot/mod.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
+import { ChainingMap } from "../../src/core/chaining_map.ts";
+import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { hashKey, indexFor } from "../../src/core/hash.ts";
 import { brokenRobinHoodState } from "./broken_state.ts";
+import { lockFile } from "../../src/io/file_lock.ts";
 import { runScript } from "../cli/_run.ts";
 import { linuxTest } from "../_helpers.ts";
 
@@ -984,3 +987,106 @@ Deno.test("get, items and probe-visualize of a snapshot that is not there warn t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+linuxTest(
+  "inspect-snapshot omits a value too long to show, which get prints whole",
+  async (dir) => {
+    const snap = `${dir}/s.adhsnap`;
+    const long = "y".repeat(70_000);
+    assert.equal((await cli(["put", "L", long, "--snapshot", snap])).code, 0);
+    assert.equal((await cli(["put", "S", "short", "--snapshot", snap])).code, 0);
+    const text = await cli(["inspect-snapshot", "--in", snap, "--key", "L"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^ {2}"L" = \(omitted: too long to show; get prints it\)$/m);
+    assert.match(text.stdout, /^ {2}"S" = short$/m);
+    assert.match(
+      text.stdout,
+      /^Lookup 'L': found "L" = \(omitted: too long to show; get prints it\)$/m,
+    );
+    assert.ok(!text.stdout.includes("y".repeat(100)));
+    const report = json(
+      await cli(["--json", "inspect-snapshot", "--in", snap]),
+      "inspect-snapshot",
+    );
+    const shown = (report.entries as { shown: Array<Record<string, unknown>> }).shown;
+    assert.deepEqual(shown.find((e) => e.key === "L"), {
+      key: "L",
+      key_repr: '"L"',
+      value: null,
+      value_omitted: true,
+    });
+    assert.equal((await cli(["get", "L", "--snapshot", snap])).stdout, `${long}\n`);
+    // Keys that would take the preview past 1 MiB end it, and the text says so.
+    const keys = new RobinHoodMap<number>();
+    for (let i = 0; i < 20; i++) keys.set(`${i}`.padEnd(60_000, "k"), i);
+    await saveSnapshot(`${dir}/keys.adhsnap`, keys, { key: null });
+    const ended = await cli(["inspect-snapshot", "--in", `${dir}/keys.adhsnap`]);
+    assert.match(ended.stdout, /^Entries \(showing [0-9] of 20\):$/m);
+    assert.match(ended.stdout, /^ {2}\(the preview ends here: 1 MiB shown\)$/m);
+  },
+);
+
+linuxTest(
+  "compact-snapshot shrinks a chaining table that lost its entries, bare or adaptive",
+  async (dir) => {
+    // It said "chaining table: nothing to compact" until a table held 64 times the chains its
+    // entries need; a bare one now fits them, an adaptive one is left a quarter full.
+    const bare = new ChainingMap<number>();
+    for (let i = 0; i < 50_000; i++) bare.set(i, i);
+    for (let i = 1000; i < 50_000; i++) bare.delete(i);
+    await saveSnapshot(`${dir}/bare.adhsnap`, bare, { key: null });
+    const adaptive = AdaptiveMap.fromState<number>({
+      ...new AdaptiveMap<number>().exportState(),
+      active: bare.exportState(),
+    });
+    await saveSnapshot(`${dir}/adaptive.adhsnap`, adaptive, { key: null });
+    for (const [name, chains] of [["bare", 2048], ["adaptive", 4096]] as const) {
+      const r = json(
+        await cli([
+          "--json",
+          "compact-snapshot",
+          "--in",
+          `${dir}/${name}.adhsnap`,
+          "--out",
+          `${dir}/${name}.c`,
+        ]),
+        "compact-snapshot",
+      );
+      assert.equal(r.compacted, true, name);
+      assert.deepEqual(
+        [(r.before as { capacity: number }).capacity, (r.after as { capacity: number }).capacity],
+        [65536, chains],
+        name,
+      );
+      assert.equal((r.after as { size: number }).size, 1000);
+    }
+  },
+);
+
+linuxTest(
+  "compact-snapshot in place waits for the snapshot's lock, so a put in between is kept",
+  async (dir) => {
+    // It read, compacted and wrote without the lock `put` takes: a put in between was lost.
+    const snap = `${dir}/s.adhsnap`;
+    const map = new RobinHoodMap<string>();
+    for (let i = 0; i < 100; i++) map.set(`K${i}`, "v");
+    await saveSnapshot(snap, map, { key: null });
+    const release = await lockFile(snap); // as a `put` under way holds it
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "compact-snapshot", "--in", snap, "--out", snap],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const waited = await Promise.race([
+      child.status.then(() => "ended"),
+      new Promise((r) => setTimeout(r, 1500, "waiting")),
+    ]);
+    map.set("K_NEW", "from the put");
+    await saveSnapshot(snap, map, { key: null });
+    release();
+    const out = await child.output();
+    assert.equal(waited, "waiting", "compact-snapshot did not wait for the lock");
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal((await cli(["get", "K_NEW", "--snapshot", snap])).stdout, "from the put\n");
+  },
+);

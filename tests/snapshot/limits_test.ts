@@ -339,3 +339,76 @@ linuxTest("saveSnapshot() writes a payload without holding it in memory whole", 
   // Encoded whole, then copied behind its header, it took about three times the payload.
   assert.ok(payload > 200e6 && rise < payload / 2, `peak rose by ${rise} bytes for ${payload}`);
 });
+
+Deno.test("encodeSnapshot() and decodeSnapshot() bound the memory a state takes decoded, alike", async () => {
+  // 20 entries, each an array of 10 empty objects and a string: 20 x (32 + 11 x 8) for the
+  // arrays, 200 x 32 for the objects, 20 x (16 + 2) for the strings "é" (two UTF-8 bytes).
+  // Keys and entries are not counted.
+  const map = new ChainingMap<unknown>();
+  for (let i = 0; i < 20; i++) map.set(`K${i}`, [...Array.from({ length: 10 }, () => ({})), "é"]);
+  const cost = 20 * (32 + 88) + 200 * 32 + 20 * 18;
+  const bytes = encodeSnapshot(map, { key: null, maxDecodedBytes: cost });
+  assert.equal(decodeSnapshot(bytes, { key: null, maxDecodedBytes: cost }).map.size, 20);
+  assert.throws(
+    () => decodeSnapshot(bytes, { key: null, maxDecodedBytes: cost - 1 }),
+    (err: unknown) =>
+      err instanceof IOError &&
+      /^Malformed payload: string value: the state would take over 9159 bytes of memory decoded \(estimated\) at byte \d+$/
+        .test(err.message),
+  );
+  assert.throws(
+    () => encodeSnapshot(map, { key: null, maxDecodedBytes: cost - 1 }),
+    (err: unknown) =>
+      err instanceof PolicyError &&
+      err.message ===
+        `Cannot save the map as a snapshot: decoding it would take over ${
+          cost - 1
+        } bytes of memory (estimated), more than readers accept`,
+  );
+  // Entries, keys (strings too), numbers and null are not counted: such a map passes any limit.
+  const plain = new ChainingMap<unknown>();
+  for (let i = 0; i < 1000; i++) plain.set(i % 2 ? i : `K${i}`, i % 3 ? i * 0.5 : null);
+  const none = { key: null, maxDecodedBytes: 0 };
+  assert.equal(decodeSnapshot(encodeSnapshot(plain, none), none).map.size, 1000);
+  const dir = tempDir();
+  try {
+    await assert.rejects(
+      () => saveSnapshot(`${dir}/s.snap`, map, { key: null, maxDecodedBytes: cost - 1 }),
+      PolicyError,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("verify-snapshot refuses a small gzip file whose value would decode into 2 GiB of arrays", async () => {
+  // One entry whose value is an array of 56 million empty arrays: 112 MB of payload, about 110
+  // KB gzipped, 2.2 GB of memory decoded. It was decoded (and a bigger one ran V8 out of
+  // memory, exit 133); now refused once the arrays made pass 2 GiB, estimated.
+  const n = 56_000_000;
+  const varint = (v: number): number[] => {
+    const out = [];
+    for (; v >= 0x80; v = Math.floor(v / 0x80)) out.push((v & 0x7f) | 0x80);
+    return [...out, v];
+  };
+  const lf = [...new Uint8Array(new Float64Array([0.75]).buffer)].reverse();
+  const head = [0x01, 0x08, ...lf, 0x01, 0x05, 0x01, 0x6b, 0x06, ...varint(n)];
+  const payload = new Uint8Array(head.length + 2 * n);
+  payload.set(head);
+  for (let i = head.length; i < payload.length; i += 2) payload[i] = 0x06; // 06 00: []
+  const dir = tempDir();
+  try {
+    const file = `${dir}/bomb.adh.gz`;
+    Deno.writeFileSync(file, packSnapshot(payload, { key: null, compress: true }));
+    assert.ok(Deno.statSync(file).size < 1 << 20);
+    const r = await runCli(["verify-snapshot", "--in", file]);
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(
+      String(r.envelope?.detail),
+      /^Malformed payload: array: the state would take over 2147483648 bytes of memory decoded/,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -33,8 +33,10 @@ Deno.test("saveSnapshot() and loadSnapshot() round-trip through a file", async (
     assert.equal(info.kind, "robinhood");
     assert.equal(info.size, 99);
     assert.equal(info.bytes, (await Deno.stat(`${dir}/m.adhsnap`)).size);
-    const back = await loadSnapshot(`${dir}/m.adhsnap`, { key: null });
+    const back = await loadSnapshot<{ i: number }>(`${dir}/m.adhsnap`, { key: null });
     assert.ok(back instanceof RobinHoodMap);
+    const typed: number | undefined = back.get("K7")?.i; // the type parameter reaches the values
+    assert.equal(typed, 7);
     assert.deepEqual([...back.entries()], [...m.entries()]);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir), (e) => e.name), ["m.adhsnap"]);
     const keyed = await saveSnapshot(`${dir}/k.adhsnap`, m, { key: "secret" });
@@ -319,5 +321,27 @@ Deno.test("saveSnapshot() writes a payload of many chunks as encodeSnapshot() en
       }
     }
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["m.adh", "m.adh.gz"]);
+  });
+});
+
+Deno.test("saveSnapshot() keeps an adaptive map that is shrinking, and the load finishes the shrink", async () => {
+  await withTempDir(async (dir) => {
+    const m = new AdaptiveMap<number>({ startBackend: "robinhood", incrementalBatch: 16 });
+    for (let i = 0; i < 50_000; i++) m.set(`k${i}`, i);
+    let gone = 0;
+    while (!m.migrating) m.delete(`k${gone++}`);
+    const from = m.stats().capacity;
+    const target = m.exportState().target!;
+    assert.ok(target.kind === "robinhood" && target.capacity * 4 <= from, `${from} slots`);
+    await saveSnapshot(`${dir}/s.adhsnap`, m, { key: null });
+    const back = await loadSnapshot<number>(`${dir}/s.adhsnap`, { key: null }) as AdaptiveMap<
+      number
+    >;
+    assert.equal(back.migrating, true);
+    assert.deepEqual(new Map(back), new Map(m));
+    for (let i = gone; i < 50_000 - 5; i++) back.delete(`k${i}`);
+    back.finishMigration();
+    assert.ok(back.stats().capacity <= 128, `${back.stats().capacity} slots for 5 entries`);
+    assert.deepEqual(back.checkInvariants(), []);
   });
 });

@@ -12,7 +12,7 @@ import {
   generateCsvChunks,
   type GenerateOptions,
 } from "../../workload/generate.ts";
-import { emitSuccess, floatArg, intArg, writeStdoutBytes } from "../program.ts";
+import { emitSuccess, floatArg, globalOptions, intArg, writeStdoutBytes } from "../program.ts";
 import { progressBar } from "../progress.ts";
 import { log } from "../../log/setup.ts";
 import { checkOutputFiles } from "../paths.ts";
@@ -84,14 +84,21 @@ export function registerGenerateCsvCommand(program: Command): void {
         }
         return;
       }
-      const bar = f.ops >= 1_000_000 ? progressBar("generate-csv", f.ops) : null;
+      const bar = f.ops >= 1_000_000
+        ? progressBar("generate-csv", f.ops, globalOptions(cmd).logJson)
+        : null;
       const counting = function* (): Generator<Uint8Array> {
         for (const chunk of generateCsvChunks(options, 1 << 20, (r) => bar?.update(r))) {
           bytes += chunk.length;
           yield chunk;
         }
       };
-      await atomicWrite(f.outfile, counting());
+      try {
+        await atomicWrite(f.outfile, counting());
+      } catch (err) {
+        bar?.finish(false);
+        throw err;
+      }
       bar?.finish();
       const seconds = (performance.now() - started) / 1000;
       log("generate").info("Wrote {rows} rows ({bytes} bytes) to {path} in {seconds}s", {

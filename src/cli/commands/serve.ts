@@ -23,6 +23,7 @@ interface ServeOptions {
   jobRoot?: string;
   jobInputDir: string;
   maxJobs: number;
+  jobMaxBytes?: number;
 }
 
 /**
@@ -146,6 +147,7 @@ async function startServing(opts: ServeOptions, cmd: Command) {
         root,
         inputDir: opts.jobInputDir,
         maxJobs: opts.maxJobs,
+        maxRootBytes: opts.jobMaxBytes,
         config: globalOptions(cmd).config, // --config or ADHASH_CONFIG, as this server read it
         // Jobs run this program: the compiled binary itself, or the script this process runs
         // (a bundle, cli.ts); server.ts would serve instead, so it lets the service use cli.ts.
@@ -206,6 +208,12 @@ export function registerServeCommands(program: Command): void {
     .addOption(
       new Option("--max-jobs <n>", "jobs running at once").env("ADHASH_MAX_JOBS")
         .argParser(intArg(1, 64)).default(4),
+    )
+    .addOption(
+      new Option(
+        "--job-max-bytes <n>",
+        "bytes the finished jobs may take, past which the oldest are removed (default 10 GiB)",
+      ).env("ADHASH_JOB_MAX_BYTES").argParser(intArg(0, Number.MAX_SAFE_INTEGER)),
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const started = await startServing(opts, cmd);

@@ -5,6 +5,7 @@
  */
 
 import { visible } from "../../format.ts";
+import { lockFile } from "../../io/file_lock.ts";
 import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import type { Command } from "../command.ts";
 import { BadInputError, InvariantError, withFileHint } from "../../errors.ts";
@@ -134,44 +135,53 @@ async function compact(f: CompactFlags, cmd: Command): Promise<void> {
   }
   const { compactMap, decodeSnapshot, readSnapshotFile, resolveCompression, saveSnapshot } =
     await snapshotCodec();
-  const [bytes, { map, header }] = await withFileHint(f.in, async () => {
-    const bytes = await readSnapshotFile(f.in);
-    return [bytes, decodeSnapshot(bytes)] as const;
-  });
-  // Unless told otherwise, the output is compressed as the input was (or as its name says).
-  const compress = resolveCompression(
-    f.out,
-    f.compress === true ? true : f.noCompress === true ? false : header.compressed || undefined,
-  );
-  warnIfLargeMap(commandConfig(), "snapshot", map.size, f.in);
-  const before = map.stats();
-  const compacted = compactMap(map, { finishMigration: true });
-  const after = compacted.map.stats();
-  const info = await saveSnapshot(f.out, compacted.map, { compress });
-  const side = (size: number, s: MapStats) => ({
-    bytes: size,
-    size: s.size,
-    capacity: s.capacity,
-    tombstones: s.tombstones,
-    tombstone_ratio: s.tombstoneRatio,
-  });
-  const data = {
-    in: f.in,
-    out: f.out,
-    compressed: compress,
-    compacted: compacted.compacted,
-    before: side(bytes.length, before),
-    after: side(info.bytes, after),
-  };
-  emitSuccess(cmd, data, () =>
-    [
-      `Compacted snapshot ${f.in} -> ${f.out}${compress ? " (gzip)" : ""}${
-        compacted.compacted ? "" : ` (${compacted.note})`
-      }`,
-      `size_bytes: ${bytes.length} -> ${info.bytes}`,
-      `capacity: ${before.capacity} -> ${after.capacity}`,
-      `tombstone_ratio: ${before.tombstoneRatio.toFixed(4)} -> ${after.tombstoneRatio.toFixed(4)}`,
-    ].join("\n"));
+  // Compacting in place (`--out` the file `--in` names) is a read-modify-write: a `put` between
+  // the read and the write was lost. The output's lock makes them take turns.
+  const release = await lockFile(f.out);
+  try {
+    const [bytes, { map, header }] = await withFileHint(f.in, async () => {
+      const bytes = await readSnapshotFile(f.in);
+      return [bytes, decodeSnapshot(bytes)] as const;
+    });
+    // Unless told otherwise, the output is compressed as the input was (or as its name says).
+    const compress = resolveCompression(
+      f.out,
+      f.compress === true ? true : f.noCompress === true ? false : header.compressed || undefined,
+    );
+    warnIfLargeMap(commandConfig(), "snapshot", map.size, f.in);
+    const before = map.stats();
+    const compacted = compactMap(map, { finishMigration: true });
+    const after = compacted.map.stats();
+    const info = await saveSnapshot(f.out, compacted.map, { compress });
+    const side = (size: number, s: MapStats) => ({
+      bytes: size,
+      size: s.size,
+      capacity: s.capacity,
+      tombstones: s.tombstones,
+      tombstone_ratio: s.tombstoneRatio,
+    });
+    const data = {
+      in: f.in,
+      out: f.out,
+      compressed: compress,
+      compacted: compacted.compacted,
+      before: side(bytes.length, before),
+      after: side(info.bytes, after),
+    };
+    emitSuccess(cmd, data, () =>
+      [
+        `Compacted snapshot ${f.in} -> ${f.out}${compress ? " (gzip)" : ""}${
+          compacted.compacted ? "" : ` (${compacted.note})`
+        }`,
+        `size_bytes: ${bytes.length} -> ${info.bytes}`,
+        `capacity: ${before.capacity} -> ${after.capacity}`,
+        `tombstone_ratio: ${before.tombstoneRatio.toFixed(4)} -> ${
+          after.tombstoneRatio.toFixed(4)
+        }`,
+      ].join("\n"));
+  } finally {
+    release();
+  }
 }
 
 function inspectionText(r: SnapshotInspection): string {
@@ -217,13 +227,17 @@ function inspectionText(r: SnapshotInspection): string {
       e.contains === null ? "" : ` containing '${e.contains}'`
     } (showing ${e.shown.length} of ${e.matched}):`,
   );
-  for (const x of e.shown) lines.push(`  ${x.key_repr} = ${valueText(x.value)}`);
+  // Values too long to show are omitted from the inspection; `get` prints them whole.
+  const shown = (x: { value: unknown; value_omitted?: true }): string =>
+    x.value_omitted ? `(omitted: too long to show; get prints it)` : valueText(x.value);
+  for (const x of e.shown) lines.push(`  ${x.key_repr} = ${shown(x)}`);
+  if (e.truncated && e.shown.length < Math.min(e.limit, e.matched)) {
+    lines.push("  (the preview ends here: 1 MiB shown)");
+  }
   if (r.lookup !== null) {
     lines.push(
       r.lookup.found
-        ? `Lookup '${r.lookup.key}': found ${keyRepr(r.lookup.matched_key!)} = ${
-          valueText(r.lookup.value)
-        }`
+        ? `Lookup '${r.lookup.key}': found ${keyRepr(r.lookup.matched_key!)} = ${shown(r.lookup)}`
         : `Lookup '${r.lookup.key}': not found`,
     );
   }
@@ -249,7 +263,9 @@ export function registerSnapshotToolCommands(program: Command): void {
     .action((f: VerifyFlags, cmd: Command) => verify(f, cmd));
 
   program.command("compact-snapshot")
-    .description("Rewrite a snapshot with its Robin Hood table compacted (tombstones dropped)")
+    .description(
+      "Rewrite a snapshot with its table compacted: Robin Hood without tombstones, chaining packed, both shrunk to fit",
+    )
     .requiredOption("--in <path>", "snapshot to read")
     .requiredOption("--out <path>", "snapshot to write (.gz implies --compress)")
     .option("--compress", "gzip the payload (default: as the input is)")

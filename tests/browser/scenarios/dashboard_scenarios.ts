@@ -61,6 +61,7 @@ Deno.test({
     let live: ReturnType<typeof liveReplay> | undefined;
     const snapMap = createMap<unknown>("fast-lookup");
     for (let i = 0; i < 200; i++) snapMap.set(`K${i}`, i * 10);
+    snapMap.set("BIG", "x".repeat(70_000)); // too long for an inspection to show
     await saveSnapshot(`${dir}/demo.adhsnap`, snapMap);
     await Deno.mkdir(`${dir}/work`);
     const csv = generateCsvChunks({ ...GENERATE_DEFAULTS, ops: 20_000, keySpace: 2000 });
@@ -279,6 +280,19 @@ Deno.test({
         assert.match(text, /verified/);
         assert.match(text, /K7/);
         await page.screenshot({ path: `${SHOTS}snapshot.png`, fullPage: true });
+      });
+
+      await t.step("the snapshot view says a value was too long to show", async () => {
+        await page.fill("#snap-key", "");
+        await page.fill("#snap-contains", "BIG");
+        await page.click("#snap-form button[type=submit]");
+        await page.waitForFunction(() =>
+          document.getElementById("snap-out")?.textContent?.includes("1 shown of 1")
+        );
+        const text = await page.textContent("#snap-out") ?? "";
+        assert.match(text, /"BIG"\s*\(omitted: too long to show\)/);
+        assert.ok(!text.includes("x".repeat(100)));
+        await page.fill("#snap-contains", "");
       });
 
       await t.step("the compare view shows A and B side by side", async () => {
