@@ -980,7 +980,8 @@ linuxTest(
     ) {
       const tty = await new Deno.Command("script", {
         args: ["-qec", run, "/dev/null"],
-        env: { NO_COLOR: "1" },
+        // script(1) runs $SHELL; dash counts `ulimit -f` in 512-byte blocks, bash in KiB.
+        env: { NO_COLOR: "1", SHELL: "/bin/bash" },
         stdout: "piped",
       }).output();
       screens.push(new TextDecoder().decode(tty.stdout));
