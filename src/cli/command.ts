@@ -198,6 +198,8 @@ export class Command {
   #values: Record<string, unknown> = {};
   /** Options whose value came from an environment variable: the variable's name. */
   #fromEnv: Record<string, string> = {};
+  /** Options that took their default. */
+  #defaulted = new Set<string>();
 
   constructor(name: string) {
     this.#name = name;
@@ -316,6 +318,15 @@ export class Command {
     return key in this.#values ? this.#fromEnv[key] : this.#parent?.envSource(key);
   }
 
+  /**
+   * Whether option `key` (of this command or, for a global option, its parent) was set, on the
+   * command line or by its environment variable, rather than left to its default.
+   */
+  isSet(key: string): boolean {
+    if (key in this.#values) return !this.#defaulted.has(key);
+    return this.#parent?.isSet(key) ?? false;
+  }
+
   /** The parsed options of this command and of every command above it. */
   optsWithGlobals(): Record<string, unknown> {
     return { ...this.#parent?.optsWithGlobals(), ...this.#values };
@@ -349,6 +360,7 @@ export class Command {
   parse(args: readonly string[]): ParseResult {
     this.#values = {};
     this.#fromEnv = {};
+    this.#defaulted = new Set();
     let end = args.indexOf("--") < 0 ? args.length : args.indexOf("--");
     // The command whose help a --help shows: the first subcommand named, if any.
     const named = args.slice(0, end).map((a) => this.#findCommand(a)).find((c) => c);
@@ -393,6 +405,7 @@ export class Command {
           if (sub === undefined) throw error ?? this.#unknownCommand(arg);
           sub.#values = {};
           sub.#fromEnv = {};
+          sub.#defaulted = new Set();
         } else positional.push(arg);
         continue;
       }
@@ -495,8 +508,12 @@ export class Command {
       if (env !== undefined) {
         this.#values[opt.key] = opt.takesValue ? opt.parse(env, undefined, true) : true;
         this.#fromEnv[opt.key] = opt.envVar!;
-      } else if (opt.defaultValue !== undefined) this.#values[opt.key] = opt.defaultValue;
-      else if (opt.mandatory) throw new UsageError(`required option '${opt.flags}' not specified`);
+      } else if (opt.defaultValue !== undefined) {
+        this.#values[opt.key] = opt.defaultValue;
+        this.#defaulted.add(opt.key);
+      } else if (opt.mandatory) {
+        throw new UsageError(`required option '${opt.flags}' not specified`);
+      }
     }
   }
 

@@ -117,6 +117,30 @@ Deno.test("Command.envSource() names the variable an option's value came from, p
   assert.equal(sub.envSource("root"), undefined);
 });
 
+Deno.test("Command.isSet() tells an option given from one left to its default, per parse", () => {
+  const root = new Command("tool");
+  root.option("--mode <m>", "mode", "a");
+  const sub = root.command("go").addOption(
+    new Option("--root <dir>", "root").env("ADHASH_TEST_ROOT").default("/default"),
+  );
+  sub.action(() => {});
+  root.parse(["go"]);
+  assert.deepEqual([sub.isSet("mode"), sub.isSet("root"), sub.opts().root], [
+    false,
+    false,
+    "/default",
+  ]);
+  root.parse(["go", "--mode", "a"]);
+  assert.deepEqual([sub.isSet("mode"), sub.isSet("root")], [true, false]);
+  Deno.env.set("ADHASH_TEST_ROOT", "/from/env");
+  try {
+    root.parse(["go"]);
+    assert.deepEqual([sub.isSet("mode"), sub.isSet("root")], [false, true]);
+  } finally {
+    Deno.env.delete("ADHASH_TEST_ROOT");
+  }
+});
+
 Deno.test("Command.parse() reports usage errors in commander's words", () => {
   usageError(["copie"], /^unknown command 'copie'\n\(Did you mean copy\?\)$/);
   usageError(["zzzzzz"], /^unknown command 'zzzzzz'$/);

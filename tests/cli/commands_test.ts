@@ -4,6 +4,7 @@ import { ROOT, runCli, successData, tempDir } from "./_run.ts";
 import { linuxTest } from "../_helpers.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
+import { DEFAULT_POLICY } from "../../src/core/adaptive_map.ts";
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -594,6 +595,61 @@ Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved ma
   assert.match(String(gzName.envelope?.detail), /ends in \.gz but compression is off/);
   const missing = await runCli(["run-csv", "--csv", `${dir}/b.csv`, "--snapshot-in", `${dir}/x`]);
   assert.equal(missing.code, 5);
+});
+
+Deno.test("run-csv --snapshot-in and put --snapshot give a saved adaptive map the configuration's policy fields", async () => {
+  const dir = tempDir();
+  const csv = `${dir}/w.csv`;
+  const snap = `${dir}/s.snap`;
+  await Deno.writeTextFile(csv, "op,key,value\nput,a,1\n");
+  const policy = async (): Promise<Record<string, unknown>> => {
+    const r = await runCli(["--json", "inspect-snapshot", "--in", snap]);
+    const data = successData(r.stdout, "inspect-snapshot");
+    return (data.configuration as { policy: Record<string, unknown> }).policy;
+  };
+  const saved = await runCli(["run-csv", "--csv", csv, "--snapshot-out", snap]);
+  assert.equal(saved.code, 0, saved.stderr);
+  assert.equal((await policy()).incrementalBatch, DEFAULT_POLICY.incrementalBatch);
+  const batch = { ADAPTIVE_INCREMENTAL_BATCH: "77" };
+  const run = await runCli(
+    ["run-csv", "--csv", csv, "--snapshot-in", snap, "--snapshot-out", snap],
+    { env: batch },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stderr,
+    /incremental_batch from the configuration overrides the policy saved in/,
+  );
+  assert.doesNotMatch(run.stderr, /--mode/); // not given, so nothing replaced it
+  assert.equal((await policy()).incrementalBatch, 77);
+  // A dry run reports the run's mode, and reads the snapshot as it would.
+  const dry = await runCli(["run-csv", "--csv", csv, "--snapshot-in", snap, "--dry-run"], {
+    env: batch,
+  });
+  assert.match(dry.stderr, /incremental_batch from the configuration overrides/);
+  const put = await runCli(["put", "k", "v", "--snapshot", snap], {
+    env: { ADAPTIVE_MAX_GROUP_LEN: "5" },
+  });
+  assert.equal(put.code, 0, put.stderr);
+  assert.deepEqual(
+    [(await policy()).incrementalBatch, (await policy()).maxGroupLen],
+    [77, 5],
+    "the fields not set keep the saved values",
+  );
+  const mode = await runCli([
+    "--mode",
+    "fast-lookup",
+    "run-csv",
+    "--csv",
+    csv,
+    "--snapshot-in",
+    snap,
+  ]);
+  assert.equal(mode.code, 0, mode.stderr);
+  assert.match(
+    mode.stderr,
+    /Loaded 2 entries \("chaining"\) from ".*"; its map replaces --mode "fast-lookup"/,
+  );
 });
 
 Deno.test("run-csv --compact-interval compacts during the replay and counts it", async () => {

@@ -18,7 +18,7 @@ import type { LatencyPreset } from "../../replay/latency.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import type { AdhashConfig } from "../../config/load.ts";
 import { log, loggingPending } from "../../log/setup.ts";
-import { checkSnapshotAt, readSnapshotAt, snapshotCodec, stageSnapshotAt } from "./snapshot.ts";
+import { checkSnapshotAt, continueSnapshotAt, snapshotCodec, stageSnapshotAt } from "./snapshot.ts";
 import { warnIfLargeMap } from "../large_map.ts";
 import {
   commandConfig,
@@ -73,6 +73,8 @@ export const RUN_CSV_DEFAULTS: Readonly<
 /** Everything a run needs besides the flags. */
 export interface RunContext {
   mode: Mode;
+  /** `--mode` was given, not defaulted: a `--snapshot-in` map replacing it is worth a word. */
+  modeGiven?: boolean;
   config: AdhashConfig;
   /** Extra tick consumer (issue 5: the live metrics server of `--metrics-port`). */
   onTick?: (tick: import("../../contracts/metrics.ts").MetricsTick) => void | Promise<void>;
@@ -104,6 +106,21 @@ export function newMap(mode: Mode, config: AdhashConfig): AnyMap<unknown> {
     }
     throw err;
   }
+}
+
+/** The map of the snapshot at `path`, to continue; it replaces `--mode`. */
+async function continueSnapshot(
+  path: string,
+  ctx: RunContext,
+): Promise<{ map: AnyMap<unknown>; compressed: boolean }> {
+  const loaded = await continueSnapshotAt(path, "run-csv");
+  log("run-csv").info(
+    `Loaded {size} entries ({backend}) from {path}${
+      ctx.modeGiven === true ? "; its map replaces --mode {mode}" : ""
+    }`,
+    { size: loaded.map.size, backend: loaded.map.backend, path, mode: ctx.mode },
+  );
+  return loaded;
 }
 
 /** Refuses outputs that clash with each other or with the inputs, before any work. */
@@ -158,7 +175,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
     // fails the dry run too, and the mode reported is the one the run would replay on.
     const loaded = flags.snapshotIn === undefined
       ? null
-      : (await readSnapshotAt(flags.snapshotIn)).map;
+      : (await continueSnapshot(flags.snapshotIn, ctx)).map;
     for await (const _batch of readWorkload(flags.csv, readOptions, stats)) {
       // validation only
     }
@@ -192,12 +209,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
       ? await snapshotCodec()
       : null;
     if (flags.snapshotIn !== undefined) {
-      ({ map, compressed: gzippedInput } = await readSnapshotAt(flags.snapshotIn));
-      logger.info("Loaded {size} entries ({backend}) from {path}; --mode is ignored", {
-        size: map.size,
-        backend: map.backend,
-        path: flags.snapshotIn,
-      });
+      ({ map, compressed: gzippedInput } = await continueSnapshot(flags.snapshotIn, ctx));
     } else {
       map = newMap(ctx.mode, ctx.config);
     }
@@ -455,6 +467,7 @@ export function registerRunCsvCommand(program: Command): void {
         try {
           outcome = await runCsv(flags, {
             mode: g.mode,
+            modeGiven: cmd.isSet("mode"),
             config: commandConfig(),
             ...(live === null ? {} : {
               onTick: live.onTick,

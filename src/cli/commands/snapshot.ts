@@ -9,6 +9,7 @@
 
 import type { Command } from "../command.ts";
 import { type AnyMap, createMap } from "../../core/factory.ts";
+import { AdaptiveMap } from "../../core/adaptive_map.ts";
 import type { Key } from "../../core/types.ts";
 import { BadInputError, withFileHint } from "../../errors.ts";
 import { csvField, visible } from "../../format.ts";
@@ -81,6 +82,31 @@ export async function readSnapshotAt(
   });
 }
 
+/**
+ * The map saved at `path`, to change and save back: an adaptive one takes the policy fields the
+ * configuration sets (`[adaptive]`, `ADAPTIVE_*`) over those it was saved with, as they override
+ * a new map's defaults; `category` logs that it did.
+ */
+export async function continueSnapshotAt(
+  path: string,
+  category: string,
+): Promise<{ map: AnyMap<unknown>; compressed: boolean }> {
+  const loaded = await readSnapshotAt(path);
+  const config = commandConfig();
+  const fields = Object.entries(config.adaptive).filter(([, v]) => v !== undefined)
+    .map(([k]) => k);
+  if (!(loaded.map instanceof AdaptiveMap) || fields.length === 0) return loaded;
+  // loadConfig validated the fields, and no field's range depends on another's.
+  loaded.map.setPolicy(config.policy);
+  log(category).info(
+    `${fields.join(", ")} from the configuration ${
+      fields.length === 1 ? "overrides" : "override"
+    } the policy saved in {path}`,
+    { path },
+  );
+  return loaded;
+}
+
 /** Fails as {@linkcode readSnapshotAt} would on a file that is no snapshot, reading its header. */
 export async function checkSnapshotAt(path: string): Promise<void> {
   const codec = await snapshotCodec();
@@ -129,7 +155,8 @@ export async function openStore(
   if (path !== undefined) {
     try {
       await Deno.lstat(path);
-      return { ...await readSnapshotAt(path), created: false, ...(release && { release }) };
+      const loaded = writes ? continueSnapshotAt(path, cmd.name()) : readSnapshotAt(path);
+      return { ...await loaded, created: false, ...(release && { release }) };
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) {
         release?.();
