@@ -178,6 +178,15 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
       [["run-csv", "--csv", csv, "--snapshot-in", `${dir}/cut.snap`], 5, /./],
       [["run-csv", "--csv", csv, "--snapshot-out", `${dir}/d`], 2, /--snapshot-out .* directory/],
       [["run-csv", "--csv", csv, "--json-summary-out", csv], 2, /--csv/],
+      [["ab-compare", "--csv", `${dir}/missing.csv`], 5, /^CSV file not found/],
+      [["ab-compare", "--csv", csv, "--out-dir", `${dir}/cut.snap`], 2, /--out-dir/],
+      [
+        ["ab-compare", "--csv", csv, "--no-artifacts", "--json-out", `${dir}/ab.json`],
+        2,
+        /--no-artifacts/,
+      ],
+      [["ab-compare", "--csv", csv, "--baseline-label", "a/b"], 2, /label/],
+      [["ab-compare", "--csv", csv, "--baseline-config", `${dir}/no.toml`], 2, /not found/],
     ];
     for (const [then, code, detail] of files) {
       const r = await runCli(["profile", "--csv", csv, "--json-out", out, "--then", ...then]);

@@ -33,7 +33,14 @@ import {
   formatAbText,
   medianIndex,
 } from "../../replay/ab_compare.ts";
-import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
+import {
+  commandConfig,
+  emitSuccess,
+  type GlobalOptions,
+  globalOptions,
+  intArg,
+} from "../program.ts";
+import { checkWorkloadPath } from "../../workload/csv_reader.ts";
 
 /** Flags of `ab-compare`. */
 interface AbCompareFlags {
@@ -103,13 +110,24 @@ export function registerAbCompareCommand(program: Command): void {
     .option("--json-out <path>", "write the report here instead of OUT_DIR/ab.json")
     .option("--markdown-out <path>", "write the Markdown table here instead of OUT_DIR/ab.md")
     .option("--no-artifacts", "write no file, print only")
+    .preflight(async (opts: AbCompareFlags, cmd: Command) => {
+      await planAbCompare(opts, globalOptions(cmd));
+    })
     .action(abCompare);
 }
 
-/** `ab-compare`: both sides replayed `--repeat` times, alternating; the report of the medians. */
-async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
-  const logger = log("ab-compare");
-  const g = globalOptions(cmd);
+/** The two sides and the report's files of an `ab-compare`, every input and output checked. */
+interface AbPlan {
+  sides: Side[];
+  jsonOut: string | null;
+  markdownOut: string | null;
+}
+
+/**
+ * What `ab-compare` refuses before replaying, checked without reading the workload: for the
+ * run itself and for one that comes later (`profile --then ab-compare`).
+ */
+async function planAbCompare(opts: AbCompareFlags, g: GlobalOptions): Promise<AbPlan> {
   if (opts.csv === "-") {
     throw new BadInputError("--csv - (stdin) cannot be replayed twice", {
       hint: "Save the workload to a file and pass its path",
@@ -163,6 +181,14 @@ async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
       metrics: [],
     });
   }
+  await checkWorkloadPath(opts.csv);
+  return { sides, jsonOut, markdownOut };
+}
+
+/** `ab-compare`: both sides replayed `--repeat` times, alternating; the report of the medians. */
+async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
+  const logger = log("ab-compare");
+  const { sides, jsonOut, markdownOut } = await planAbCompare(opts, globalOptions(cmd));
   const read = { maxBytes: opts.csvMaxBytes, maxRows: opts.csvMaxRows };
   if (opts.warmupRows > 0) {
     logger.info("Warming up: up to {rows} rows on each side, not measured", {
