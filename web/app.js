@@ -209,6 +209,13 @@
             ctx.moveTo(x, top);
             ctx.lineTo(x, top + height);
             ctx.stroke();
+            if (m.arrow) {
+              ctx.fillStyle = color;
+              ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+              ctx.textAlign = "center";
+              ctx.textBaseline = "top";
+              ctx.fillText(m.arrow, x, top + 2 * devicePixelRatio);
+            }
           }
           const sel = state.selected;
           if (sel >= 0 && state.ticks[sel]) {
@@ -236,10 +243,25 @@
           kind = "migration";
         } else if (ev.type === "compaction") kind = "compaction";
         else if (ev.type === "resize") kind = "resize";
-        if (kind) out.push({ t: ev.t, kind });
+        if (kind) out.push({ t: ev.t, kind, arrow: kind === "resize" ? resizeArrow(ev) : "" });
       }
     }
     return out;
+  }
+  /** ▲ for a resize that grew the table, ▼ for a shrink; "" when the event does not say. */
+  function resizeArrow(ev) {
+    if (typeof ev.from_capacity !== "number" || typeof ev.capacity !== "number") return "";
+    return ev.capacity < ev.from_capacity ? "▼" : "▲";
+  }
+  /** `512 → 128 chains`, `chaining 512 chains → robinhood 1,024 slots`: an event's capacities. */
+  function capacities(ev) {
+    if (typeof ev.from_capacity !== "number" || typeof ev.capacity !== "number") return "";
+    const unit = (backend) => (backend === "chaining" ? "chains" : "slots");
+    return ev.from === ev.to
+      ? `${fmt(ev.from_capacity, 0)} → ${fmt(ev.capacity, 0)} ${unit(ev.to)}`
+      : `${ev.from} ${fmt(ev.from_capacity, 0)} ${unit(ev.from)} → ${ev.to} ${
+        fmt(ev.capacity, 0)
+      } ${unit(ev.to)}`;
   }
   const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
   function axisLabels(_u, splits) {
@@ -488,11 +510,10 @@
     const evs = state.events.slice(-100).reverse();
     for (const ev of evs) {
       const li = document.createElement("li");
-      const extra = [ev.from && ev.to ? `${ev.from} → ${ev.to}` : "", ev.reason || ""].filter(
-        Boolean,
-      )
-        .join(" · ");
-      li.textContent = `t=${fmt(ev.t, 2)}s ${ev.type}${extra ? ` — ${extra}` : ""}`;
+      const moves = capacities(ev) || (ev.from && ev.to ? `${ev.from} → ${ev.to}` : "");
+      const extra = [moves, ev.reason || ""].filter(Boolean).join(" · ");
+      const type = ev.type === "resize" ? `resize ${resizeArrow(ev)}`.trim() : ev.type;
+      li.textContent = `t=${fmt(ev.t, 2)}s ${type}${extra ? ` — ${extra}` : ""}`;
       list.append(li);
     }
     if (evs.length === 0) list.textContent = "no events yet";

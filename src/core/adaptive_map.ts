@@ -268,7 +268,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * moving entries into it), delivered once this map's operation is done: a listener that used
    * the map there found it half-way through that operation.
    */
-  private held: Array<[MapEvent["type"], BackendName, string, number, number]> | null = null;
+  private held: Array<[MapEvent["type"], BackendName, string, number, number, number]> | null =
+    null;
   private migrationCount = 0;
   private compactionCount = 0;
 
@@ -321,11 +322,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
 
   /** Reports the table's own rebuilds as this map's events, held until the operation ends. */
   private hook<B extends Backend<V>>(b: B): B {
-    b.onRebuild = (type: "resize" | "compaction", _from: number, to: number, reason: string) => {
+    b.onRebuild = (type: "resize" | "compaction", from: number, to: number, reason: string) => {
       if (type === "compaction") this.compactionCount++;
       if (b === this.rh) this.settle(); // its new capacity
       if (this.listeners.length === 0) return;
-      (this.held ??= []).push([type, b.backend, reason, to, Date.now()]);
+      (this.held ??= []).push([type, b.backend, reason, from, to, Date.now()]);
     };
     return b;
   }
@@ -387,12 +388,22 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     from: BackendName,
     to: BackendName,
     reason: string,
+    fromCapacity: number,
     capacity: number,
     time = Date.now(),
   ): void {
     if (this.held !== null) this.deliverHeld();
     if (this.listeners.length === 0) return;
-    const event: MapEvent = { type, from, to, reason, time, size: this.size, capacity };
+    const event: MapEvent = {
+      type,
+      from,
+      to,
+      reason,
+      time,
+      size: this.size,
+      fromCapacity,
+      capacity,
+    };
     for (const l of this.listeners) {
       try {
         l(event);
@@ -408,8 +419,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private deliverHeld(): void {
     const held = this.held!;
     this.held = null;
-    for (const [type, backend, reason, capacity, time] of held) {
-      this.emit(type, backend, backend, reason, capacity, time);
+    for (const [type, backend, reason, from, to, time] of held) {
+      this.emit(type, backend, backend, reason, from, to, time);
     }
   }
 
@@ -644,7 +655,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       : pow2AtLeast(Math.min((2 * n) / p.maxLfChaining, 8 * n + 8));
     const from = this.active.backend;
     this.begin(to, capacity, reason);
-    this.emit("start", from, to, reason, capacity);
+    this.emit("start", from, to, reason, this.active.capacity, capacity);
   }
 
   /**
@@ -691,12 +702,19 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     if (t.backend !== source.backend) {
       this.migrationCount++;
       this.rest = Math.max(t.size, this.current.incrementalBatch);
-      this.emit("switch", source.backend, t.backend, "migration complete", t.capacity);
+      this.emit(
+        "switch",
+        source.backend,
+        t.backend,
+        "migration complete",
+        source.capacity,
+        t.capacity,
+      );
     } else if (t.capacity !== source.capacity) {
-      this.emit("resize", t.backend, t.backend, this.reason, t.capacity);
+      this.emit("resize", t.backend, t.backend, this.reason, source.capacity, t.capacity);
     } else {
       this.compactionCount++;
-      this.emit("compaction", t.backend, t.backend, this.reason, t.capacity);
+      this.emit("compaction", t.backend, t.backend, this.reason, source.capacity, t.capacity);
     }
   }
 

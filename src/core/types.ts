@@ -54,7 +54,12 @@ export interface MapEvent {
   time: number;
   /** Entries in the map when the listener runs (at the end of the operation that caused it). */
   size: number;
-  /** Capacity after the event (for resize: the new capacity). */
+  /**
+   * Capacity before the event: for `start` and `switch`, the table the map migrates from; for
+   * `resize` and `compaction`, the table rebuilt. A resize to fewer is a shrink.
+   */
+  fromCapacity: number;
+  /** Capacity after the event (for `start`: the table the map migrates to). */
   capacity: number;
 }
 

@@ -195,6 +195,7 @@ export async function replay(
       to: e.to,
       reason: e.reason,
       size: e.size,
+      from_capacity: e.fromCapacity,
       capacity: e.capacity,
     });
   };

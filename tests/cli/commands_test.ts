@@ -1011,12 +1011,21 @@ Deno.test("run-csv: an adaptive map gives back its memory when the workload dele
   await Deno.writeTextFile(`${dir}/w.csv`, rows.join("\n") + "\n");
   const sizes: Record<string, unknown> = {};
   for (const mode of ["adaptive", "fast-lookup"]) {
-    const r = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--mode", mode, "--json"]);
+    const out = ["--metrics-out-dir", `${dir}/${mode}`];
+    const r = await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--mode", mode, "--json", ...out]);
     assert.equal(r.code, 0, r.stderr);
     const s = successData(r.stdout, "run-csv").final_stats as Record<string, number>;
     assert.equal(s.size, 10);
     sizes[mode] = s.capacity;
   }
+  // The metrics tell a shrink from a growth: each resize gives the capacity before it.
+  const resizes = (await Deno.readTextFile(`${dir}/adaptive/metrics.ndjson`)).trim().split("\n")
+    .flatMap((line) => (JSON.parse(line) as MetricsTick).events)
+    .filter((e) => e.type === "resize")
+    .map((e) => [e.from_capacity, e.capacity] as [number, number]);
+  const shrinks = resizes.filter(([from, to]) => to < from);
+  assert.ok(shrinks.length >= 3 && shrinks.length < resizes.length, JSON.stringify(resizes));
+  assert.deepEqual(resizes.at(-1), [512, 128]);
   // The adaptive map shrank, the last time at 31 entries in 512 slots (to a quarter full: 128);
   // 10 in 128 is not under 1/16. A bare Robin Hood table keeps its size.
   assert.deepEqual(sizes, { adaptive: 128, "fast-lookup": 131072 });

@@ -97,10 +97,10 @@ Deno.test("AdaptiveMap.compact() rebuilds the Robin Hood table now, without tomb
 Deno.test("AdaptiveMap.compact() finishes a migration first, and packs a chaining table", () => {
   const m = new AdaptiveMap<number>({ incrementalBatch: 1, initialBuckets: 2, groupsPerBucket: 4 });
   const events: string[] = [];
-  m.onEvent((e) => events.push(`${e.type} ${e.capacity}`));
+  m.onEvent((e) => events.push(`${e.type} ${e.fromCapacity}->${e.capacity}`));
   m.set("a", 1);
   m.compact();
-  assert.deepEqual(events, ["compaction 8"]);
+  assert.deepEqual(events, ["compaction 8->8"]);
   assert.equal(m.backend, "chaining");
   assert.equal(m.compactions, 1);
   let i = 0;
@@ -114,6 +114,10 @@ Deno.test("AdaptiveMap.compact() finishes a migration first, and packs a chainin
     "switch",
     "compaction",
   ]);
+  // A migration's events give the source's capacity before and the target's after.
+  const [, start, done] = events.map((e) => e.split(" ")[1]!.split("->"));
+  assert.deepEqual([start![0], start![1]], [done![0], done![1]]);
+  assert.notEqual(start![0], start![1]);
   assert.equal(m.size, i + 1);
   assert.deepEqual(m.checkInvariants(), []);
 });
@@ -122,11 +126,14 @@ Deno.test("AdaptiveMap gives memory back as entries go, a bounded batch per oper
   for (const startBackend of ["chaining", "robinhood"] as const) {
     const m = new AdaptiveMap<number>({ startBackend });
     const shrinks: string[] = [];
+    const grows: string[] = [];
     m.onEvent((e) => {
-      if (e.type === "resize" && e.reason.includes("full")) shrinks.push(`${e.to} ${e.capacity}`);
+      if (e.type !== "resize") return;
+      (e.capacity < e.fromCapacity ? shrinks : grows).push(`${e.to} ${e.reason}`);
     });
     const ref = new Map<number, number>();
     for (let i = 0; i < 100_000; i++) m.set(i, i), ref.set(i, i);
+    assert.ok(grows.length > 0 && shrinks.length === 0, `${startBackend}: ${shrinks.join(", ")}`);
     const full = m.stats();
     const rh = RobinHoodMap.prototype as unknown as { rebuild: () => void };
     const { rebuild } = rh;
@@ -150,7 +157,10 @@ Deno.test("AdaptiveMap gives memory back as entries go, a bounded batch per oper
       `${startBackend}: ${s.bytesEstimate} of ${full.bytesEstimate} bytes`,
     );
     assert.ok(shrinks.length >= 4, `${startBackend}: ${shrinks.join(", ")}`);
-    assert.ok(shrinks.every((e) => e.startsWith(m.backend)), shrinks.join(", "));
+    assert.ok(
+      shrinks.every((e) => e.startsWith(m.backend) && e.endsWith("under 1/16 full")),
+      shrinks.join(", "),
+    );
     assert.deepEqual(new Map(m), ref);
     assert.deepEqual(m.checkInvariants(), []);
     assert.equal(m.compactions, 0);

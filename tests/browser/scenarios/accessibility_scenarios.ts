@@ -19,7 +19,8 @@ type Line = [string, boolean, string, number[], number];
 function recordLines(): void {
   const lines = new Set<string>();
   const texts = new Set<string>();
-  Object.assign(globalThis, { drawnLines: lines, drawnTexts: texts });
+  const words = new Set<string>();
+  Object.assign(globalThis, { drawnLines: lines, drawnTexts: texts, drawnWords: words });
   const proto = CanvasRenderingContext2D.prototype;
   const { stroke, fillText } = proto;
   proto.stroke = function (this: CanvasRenderingContext2D, ...args: [] | [Path2D]) {
@@ -30,10 +31,11 @@ function recordLines(): void {
   };
   proto.fillText = function (this: CanvasRenderingContext2D, ...args) {
     texts.add(JSON.stringify([this.canvas.closest(".plot")?.id ?? "", this.fillStyle]));
+    words.add(JSON.stringify([this.canvas.closest(".plot")?.id ?? "", args[0]]));
     return Reflect.apply(fillText, this, args);
   };
 }
-type Recorded = { drawnLines: Set<string>; drawnTexts: Set<string> };
+type Recorded = { drawnLines: Set<string>; drawnTexts: Set<string>; drawnWords: Set<string> };
 
 /** `#rrggbb` of a computed `rgb(r, g, b)`, as a canvas reports its colours. */
 function hex(color: string): string {
@@ -148,6 +150,9 @@ Deno.test({
     ticks[5]!.events.push({ type: "switch", t: ticks[5]!.t, from: "robin_hood", to: "chaining" });
     ticks[10]!.events.push({ type: "compaction", t: ticks[10]!.t });
     ticks[15]!.events.push({ type: "resize", t: ticks[15]!.t });
+    // A resize that says its capacities: this one shrank the table.
+    const shrink = { from: "chaining", to: "chaining", from_capacity: 4096, capacity: 512 };
+    ticks[20]!.events.push({ type: "resize", t: ticks[20]!.t, ...shrink, reason: "sparse" });
     for (const tick of ticks) hub.publish(tick);
     const server = await startMetricsServer({ hub, port: "auto", jobs, snapshotDir: dir });
     const browser = await launchBrowser();
@@ -232,6 +237,24 @@ Deno.test({
             true,
           );
           await check(".legend .mk", "ch-throughput", false);
+        },
+      );
+
+      await t.step(
+        "dashboard marks a shrink apart from a growth, in the chart and in words",
+        async () => {
+          const words = await page.evaluate(() =>
+            [...(globalThis as unknown as Recorded).drawnWords].map((s) => JSON.parse(s))
+          );
+          // Arrows on the timelines: the replayed map's growths, and the shrink.
+          for (const arrow of ["▲", "▼"]) {
+            assert.ok(words.some(([id, w]) => id === "ch-throughput" && w === arrow), arrow);
+          }
+          const events = await page.textContent("#events") ?? "";
+          assert.match(events, /resize ▼ — 4,096 → 512 chains · sparse/);
+          assert.match(events, /resize ▲ — [\d,]+ → [\d,]+ (chains|slots) · /);
+          assert.match(events, /s resize(t=|$)/, "a resize that gives no capacities: no arrow");
+          assert.match(await page.textContent(".legend") ?? "", /▼ shrinks the table/);
         },
       );
 
