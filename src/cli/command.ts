@@ -319,12 +319,12 @@ export class Command {
   }
 
   /**
-   * Whether option `key` (of this command or, for a global option, its parent) was set, on the
-   * command line or by its environment variable, rather than left to its default.
+   * Where option `key`'s value (of this command or, for a global option, its parent) came from:
+   * the command line, its environment variable or its default; undefined when it has none.
    */
-  isSet(key: string): boolean {
-    if (key in this.#values) return !this.#defaulted.has(key);
-    return this.#parent?.isSet(key) ?? false;
+  source(key: string): "cli" | "env" | "default" | undefined {
+    if (!(key in this.#values)) return this.#parent?.source(key);
+    return key in this.#fromEnv ? "env" : this.#defaulted.has(key) ? "default" : "cli";
   }
 
   /** The parsed options of this command and of every command above it. */

@@ -44,7 +44,7 @@
 
 import { Command, InvalidArgumentError, Option, readEnv, UsageError } from "./command.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { AdhashError, EXIT_CODES, IOError, withEnvHint } from "../errors.ts";
+import { AdhashError, BadInputError, EXIT_CODES, IOError, withEnvHint } from "../errors.ts";
 import { type AdhashConfig, loadConfig } from "../config/load.ts";
 import { literal, log, logToFileOnly, setupLogging, shutdownLogging } from "../log/setup.ts";
 import { removeTempFilesOnSignal, systemMessage } from "../io/atomic_write.ts";
@@ -110,6 +110,25 @@ export function writeStderr(text: string): void {
 export function notice(cmd: Command, category: string, text: string): void {
   if (!globalOptions(cmd).logJson) writeStderr(`${text}\n`);
   else log(category).info(literal(text));
+}
+
+/**
+ * Refuses `flag` (option `key` of `cmd`) given on the command line when, for want of `needs`,
+ * it would do nothing: a mistake its user would otherwise never hear of. The same option from
+ * its environment variable is let be, as one variable serves every run of a command.
+ */
+export function refuseUnused(
+  cmd: Command,
+  key: string,
+  flag: string,
+  needs: string,
+  needed: boolean,
+): void {
+  if (!needed && cmd.source(key) === "cli") {
+    throw new BadInputError(`${flag} is only used with ${needs}`, {
+      hint: `Add ${needs}, or drop ${flag}`,
+    });
+  }
 }
 
 /** The global flags as seen from `cmd` (the command passed to an action). */
@@ -288,6 +307,9 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
     }
     command = parsed.command.name();
     const g = globalOptions(parsed.command);
+    const logFile = g.logFile !== undefined;
+    refuseUnused(parsed.command, "logMaxBytes", "--log-max-bytes", "--log-file", logFile);
+    refuseUnused(parsed.command, "logBackupCount", "--log-backup-count", "--log-file", logFile);
     checkOutputFiles([["--log-file", g.logFile]]);
     // The log is appended to and rotated (to FILE.1, FILE.2, ...) as the command runs: neither
     // it nor a backup may be a file the command reads or writes.

@@ -24,6 +24,7 @@ export {
   MAGIC,
   type SnapshotHeader,
 } from "./format.ts";
+export { resolveCompression } from "./compression.ts";
 export {
   type BackendConfiguration,
   checkSnapshotFile,
@@ -39,7 +40,6 @@ export {
   encodeSnapshot,
   loadSnapshot,
   readSnapshotFile,
-  resolveCompression,
   restoreDecoded,
   saveSnapshot,
   type SnapshotConfiguration,

@@ -12,7 +12,7 @@ import {
   type MapState,
 } from "../core/adaptive_map.ts";
 import type { BackendName, BackendState } from "../core/types.ts";
-import { BadInputError, InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
+import { InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
 import { type StagedFile, stageFile } from "../io/atomic_write.ts";
 import { writeAll } from "../io/write_all.ts";
 import { Readable } from "node:stream";
@@ -45,6 +45,7 @@ import {
 } from "./codec.ts";
 import { rebuildFromState, soundState } from "./repair.ts";
 import { readFull } from "../io/read_full.ts";
+import { resolveCompression } from "./compression.ts";
 
 /**
  * Default limit on a table's declared size (buckets or slots) when loading: 2^30, the largest
@@ -578,20 +579,6 @@ export function decodeSnapshotState(bytes: Uint8Array, options: DecodeOptions = 
     }
     throw err;
   }
-}
-
-/**
- * Whether a file should be compressed: `.gz` names imply compression, and an explicit
- * `compress: false` with a `.gz` name is refused, so the name never lies.
- */
-export function resolveCompression(path: string, compress: boolean | undefined): boolean {
-  const gzName = path.toLowerCase().endsWith(".gz");
-  if (gzName && compress === false) {
-    throw new BadInputError(`Snapshot name '${path}' ends in .gz but compression is off`, {
-      hint: "Use --compress or a name without .gz",
-    });
-  }
-  return compress ?? gzName;
 }
 
 /**

@@ -295,6 +295,29 @@ Deno.test("ab-compare refuses --json-out equal to --csv and outputs that collide
     });
     assert.deepEqual(await Deno.readFile(csv), original);
     assert.deepEqual(names(dir), ["a-file", "w.csv"]);
+    // Inputs may be one file: a config named for both sides is read twice, never written.
+    const conf = `${dir}/c.toml`;
+    await Deno.writeTextFile(conf, "[adaptive]\nincremental_batch = 64\n");
+    const sides = ["--baseline-config", conf, "--candidate-config", conf];
+    const both = await runScript(CLI, [
+      "--config",
+      conf,
+      "ab-compare",
+      "--csv",
+      csv,
+      ...sides,
+      "--no-artifacts",
+    ], {
+      cwd: dir,
+    });
+    assert.equal(both.code, 0, both.stderr);
+    const over = await runScript(CLI, ["ab-compare", "--csv", csv, ...sides, "--json-out", conf], {
+      cwd: dir,
+    });
+    assert.match(
+      String(over.envelope?.detail),
+      /^--baseline-config and --json-out name the same file/,
+    );
   });
 });
 

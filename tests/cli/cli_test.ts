@@ -319,3 +319,75 @@ Deno.test("cli a failure whose stderr reader has gone still exits with the error
     assert.equal((await child.status).code, code, args.join(" "));
   }
 });
+
+Deno.test("a flag given that would do nothing for want of another is refused, from the environment let be", async () => {
+  const dir = tempDir();
+  const csv = `${dir}/w.csv`;
+  await Deno.writeTextFile(csv, "op,key,value\nput,a,1\n");
+  const cases: Array<[string[], string, string]> = [
+    [
+      ["--log-max-bytes", "100", "generate-csv", "--ops", "1", "--outfile", "-"],
+      "--log-max-bytes",
+      "--log-file",
+    ],
+    [
+      ["generate-csv", "--ops", "1", "--outfile", "-", "--log-backup-count", "2"],
+      "--log-backup-count",
+      "--log-file",
+    ],
+    [
+      ["run-csv", "--csv", csv, "--metrics-max-ticks", "3"],
+      "--metrics-max-ticks",
+      "--metrics-out-dir",
+    ],
+    [["run-csv", "--csv", csv, "--metrics-host", "127.0.0.1"], "--metrics-host", "--metrics-port"],
+    [["workload-dna", "--csv", csv, "--pretty"], "--pretty", "--json-out"],
+    [
+      ["generate-csv", "--ops", "1", "--outfile", "-", "--adversarial-lowbits", "4"],
+      "--adversarial-lowbits",
+      "--adversarial-ratio above 0",
+    ],
+    [
+      ["probe-visualize", "--operation", "get", "--key", "a", "--value", "1"],
+      "--value",
+      "--operation put",
+    ],
+    [["serve", "--port", "auto", "--max-jobs", "2"], "--max-jobs", "--job-root"],
+    [["serve", "--port", "auto", "--job-input-dir", dir], "--job-input-dir", "--job-root"],
+    [["serve", "--port", "auto", "--job-max-bytes", "1000"], "--job-max-bytes", "--job-root"],
+    [
+      ["serve", "--port", "auto", "--source", csv, "--poll-interval", "1"],
+      "--poll-interval",
+      "--follow",
+    ],
+    [["config-wizard", "--outfile", "-", "--force"], "--force", "--outfile FILE"],
+  ];
+  for (const [args, flag, needs] of cases) {
+    const r = await runCli(args, { stdin: "" });
+    assertEnvelope(r, "BadInput", 2, new RegExp(`^${flag} is only used with ${needs}$`));
+    assert.equal(r.envelope!.hint, `Add ${needs}, or drop ${flag}`);
+    assert.equal(r.stdout, "", args.join(" "));
+  }
+  const noFiles = await runCli(["ab-compare", "--csv", csv, "--no-artifacts", "--out-dir", dir]);
+  assertEnvelope(noFiles, "BadInput", 2, /^--no-artifacts writes no file, yet --out-dir is given$/);
+  // A variable serves every run: ADHASH_METRICS_HOST, set for serve, leaves run-csv alone.
+  const env = await runCli(["run-csv", "--csv", csv], {
+    env: { ADHASH_METRICS_HOST: "127.0.0.1" },
+  });
+  assert.equal(env.code, 0, env.stderr);
+  // With what they need, the same flags are taken.
+  const ok = await runCli([
+    "--log-file",
+    `${dir}/log`,
+    "--log-max-bytes",
+    "100000",
+    "run-csv",
+    "--csv",
+    csv,
+    "--metrics-out-dir",
+    `${dir}/m`,
+    "--metrics-max-ticks",
+    "3",
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+});

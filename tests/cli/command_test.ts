@@ -117,25 +117,25 @@ Deno.test("Command.envSource() names the variable an option's value came from, p
   assert.equal(sub.envSource("root"), undefined);
 });
 
-Deno.test("Command.isSet() tells an option given from one left to its default, per parse", () => {
+Deno.test("Command.source() tells where an option's value came from, per parse", () => {
   const root = new Command("tool");
   root.option("--mode <m>", "mode", "a");
+  root.option("--quiet", "quiet");
   const sub = root.command("go").addOption(
     new Option("--root <dir>", "root").env("ADHASH_TEST_ROOT").default("/default"),
   );
   sub.action(() => {});
+  const sources = () => ["mode", "root", "quiet"].map((k) => sub.source(k));
   root.parse(["go"]);
-  assert.deepEqual([sub.isSet("mode"), sub.isSet("root"), sub.opts().root], [
-    false,
-    false,
-    "/default",
-  ]);
-  root.parse(["go", "--mode", "a"]);
-  assert.deepEqual([sub.isSet("mode"), sub.isSet("root")], [true, false]);
+  assert.deepEqual(sources(), ["default", "default", undefined]);
+  root.parse(["go", "--mode", "a", "--quiet"]);
+  assert.deepEqual(sources(), ["cli", "default", "cli"]);
   Deno.env.set("ADHASH_TEST_ROOT", "/from/env");
   try {
+    root.parse(["go", "--root", "/flag"]);
+    assert.deepEqual(sources(), ["default", "cli", undefined]);
     root.parse(["go"]);
-    assert.deepEqual([sub.isSet("mode"), sub.isSet("root")], [false, true]);
+    assert.deepEqual(sources(), ["default", "env", undefined]);
   } finally {
     Deno.env.delete("ADHASH_TEST_ROOT");
   }

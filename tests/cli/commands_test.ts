@@ -593,6 +593,16 @@ Deno.test("run-csv --snapshot-out then --snapshot-in continues from the saved ma
   const gzName = await runCli([...from, "--snapshot-out", `${dir}/p.gz`, "--no-compress"]);
   assert.equal(gzName.code, 2);
   assert.match(String(gzName.envelope?.detail), /ends in \.gz but compression is off/);
+  // Before the replay: a workload that would fail part-way is not read.
+  await Deno.writeTextFile(`${dir}/bad.csv`, "op,key,value\nput,a,1\nbad,b,\n");
+  const early = await runCli([
+    ...from.slice(0, 2),
+    `${dir}/bad.csv`,
+    "--snapshot-out",
+    `${dir}/q.gz`,
+    "--no-compress",
+  ]);
+  assert.match(String(early.envelope?.detail), /ends in \.gz but compression is off/);
   const missing = await runCli(["run-csv", "--csv", `${dir}/b.csv`, "--snapshot-in", `${dir}/x`]);
   assert.equal(missing.code, 5);
 });

@@ -33,13 +33,7 @@ import {
   formatAbText,
   medianIndex,
 } from "../../replay/ab_compare.ts";
-import {
-  commandConfig,
-  emitSuccess,
-  type GlobalOptions,
-  globalOptions,
-  intArg,
-} from "../program.ts";
+import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
 import { checkWorkloadPath } from "../../workload/csv_reader.ts";
 
 /** Flags of `ab-compare`. */
@@ -111,7 +105,7 @@ export function registerAbCompareCommand(program: Command): void {
     .option("--markdown-out <path>", "write the Markdown table here instead of OUT_DIR/ab.md")
     .option("--no-artifacts", "write no file, print only")
     .preflight(async (opts: AbCompareFlags, cmd: Command) => {
-      await planAbCompare(opts, globalOptions(cmd));
+      await planAbCompare(opts, cmd);
     })
     .action(abCompare);
 }
@@ -127,7 +121,8 @@ interface AbPlan {
  * What `ab-compare` refuses before replaying, checked without reading the workload: for the
  * run itself and for one that comes later (`profile --then ab-compare`).
  */
-async function planAbCompare(opts: AbCompareFlags, g: GlobalOptions): Promise<AbPlan> {
+async function planAbCompare(opts: AbCompareFlags, cmd: Command): Promise<AbPlan> {
+  const g = globalOptions(cmd);
   if (opts.csv === "-") {
     throw new BadInputError("--csv - (stdin) cannot be replayed twice", {
       hint: "Save the workload to a file and pass its path",
@@ -135,13 +130,17 @@ async function planAbCompare(opts: AbCompareFlags, g: GlobalOptions): Promise<Ab
   }
   checkLabels({ baseline: opts.baselineLabel, candidate: opts.candidateLabel });
   const artifacts = opts.noArtifacts !== true;
-  if (!artifacts && (opts.jsonOut !== undefined || opts.markdownOut !== undefined)) {
-    throw new BadInputError(
-      `--no-artifacts writes no file, yet ${
-        opts.jsonOut !== undefined ? "--json-out" : "--markdown-out"
-      } names one`,
-      { hint: "Drop --no-artifacts, or the output path" },
-    );
+  const named = opts.jsonOut !== undefined
+    ? "--json-out"
+    : opts.markdownOut !== undefined
+    ? "--markdown-out"
+    : cmd.source("outDir") === "cli"
+    ? "--out-dir"
+    : undefined;
+  if (!artifacts && named !== undefined) {
+    throw new BadInputError(`--no-artifacts writes no file, yet ${named} is given`, {
+      hint: "Drop --no-artifacts, or the output path",
+    });
   }
   const jsonOut = artifacts ? opts.jsonOut ?? joinPath(opts.outDir, "ab.json") : null;
   const markdownOut = artifacts ? opts.markdownOut ?? joinPath(opts.outDir, "ab.md") : null;
@@ -156,13 +155,15 @@ async function planAbCompare(opts: AbCompareFlags, g: GlobalOptions): Promise<Ab
       metricsOut(opts.candidateLabel) ?? undefined,
     ],
   ];
-  checkDistinctPaths([
+  // Inputs may coincide (one config for both sides, named twice); no output may be one.
+  const inputs: Array<[string, string | undefined]> = [
     ["--csv", opts.csv],
     ["--config", g.config],
     ["--baseline-config", opts.baselineConfig],
     ["--candidate-config", opts.candidateConfig],
-    ...outputs,
-  ]);
+  ];
+  for (const input of inputs) checkDistinctPaths([input, ...outputs]);
+  checkDistinctPaths(outputs);
   if (artifacts) checkOutputDirs([["--out-dir", opts.outDir]]);
   checkOutputFiles(outputs);
   const sides: Side[] = [];
@@ -188,7 +189,7 @@ async function planAbCompare(opts: AbCompareFlags, g: GlobalOptions): Promise<Ab
 /** `ab-compare`: both sides replayed `--repeat` times, alternating; the report of the medians. */
 async function abCompare(opts: AbCompareFlags, cmd: Command): Promise<void> {
   const logger = log("ab-compare");
-  const { sides, jsonOut, markdownOut } = await planAbCompare(opts, globalOptions(cmd));
+  const { sides, jsonOut, markdownOut } = await planAbCompare(opts, cmd);
   const read = { maxBytes: opts.csvMaxBytes, maxRows: opts.csvMaxRows };
   if (opts.warmupRows > 0) {
     logger.info("Warming up: up to {rows} rows on each side, not measured", {

@@ -7,7 +7,7 @@
  */
 
 import type { Command } from "../command.ts";
-import { emitSuccess, globalOptions, writeStderr, writeStdout } from "../program.ts";
+import { emitSuccess, globalOptions, refuseUnused, writeStderr, writeStdout } from "../program.ts";
 import type { ConfigResult } from "../../contracts/config_edit.ts";
 import { writeTogether } from "../../io/atomic_write.ts";
 
@@ -27,6 +27,7 @@ export function registerConfigWizardCommand(program: Command): void {
     .option("--force", "replace --outfile if it exists")
     .action(async (f: ConfigWizardFlags, cmd: Command) => {
       const { json } = globalOptions(cmd);
+      refuseUnused(cmd, "force", "--force", "--outfile FILE", f.outfile !== "-");
       const [edit, output, wizard, { renderToml }, { emptySections }] = await Promise.all([
         import("../../config/edit.ts"),
         import("../../config/output.ts"),

@@ -12,7 +12,14 @@ import {
   generateCsvChunks,
   type GenerateOptions,
 } from "../../workload/generate.ts";
-import { emitSuccess, floatArg, globalOptions, intArg, writeStdoutBytes } from "../program.ts";
+import {
+  emitSuccess,
+  floatArg,
+  globalOptions,
+  intArg,
+  refuseUnused,
+  writeStdoutBytes,
+} from "../program.ts";
 import { progressBar } from "../progress.ts";
 import { log } from "../../log/setup.ts";
 import { checkOutputFiles } from "../paths.ts";
@@ -52,6 +59,13 @@ export function registerGenerateCsvCommand(program: Command): void {
       d.adversarialLowbits,
     )
     .action(async (f: GenerateFlags, cmd: Command) => {
+      refuseUnused(
+        cmd,
+        "adversarialLowbits",
+        "--adversarial-lowbits",
+        "--adversarial-ratio above 0",
+        f.adversarialRatio > 0,
+      );
       if (f.keySkew > 0 && f.keySpace > MAX_ZIPF_KEY_SPACE) {
         throw new BadInputError(
           `--key-space ${f.keySpace} is too large with --key-skew ${f.keySkew} (max ${MAX_ZIPF_KEY_SPACE})`,

@@ -11,7 +11,7 @@ import { BadInputError } from "../../errors.ts";
 import { visible } from "../../format.ts";
 import type { ProbeTrace } from "../../core/types.ts";
 import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
-import { emitSuccess } from "../program.ts";
+import { emitSuccess, refuseUnused } from "../program.ts";
 import { cliKey, noteTwin, NUMERIC_KEY_HELP, openStore, stageStore } from "./snapshot.ts";
 
 interface ProbeFlags {
@@ -101,6 +101,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
       if (f.operation === "put" && f.value === undefined) {
         throw new BadInputError("--operation put needs --value", { hint: "Add --value V" });
       }
+      refuseUnused(cmd, "value", "--value", "--operation put", f.operation === "put");
       if (f.apply === true && f.operation !== "put") {
         throw new BadInputError("--apply only applies to --operation put");
       }

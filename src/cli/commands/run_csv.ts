@@ -20,6 +20,7 @@ import type { AdhashConfig } from "../../config/load.ts";
 import { log, loggingPending } from "../../log/setup.ts";
 import { checkSnapshotAt, continueSnapshotAt, snapshotCodec, stageSnapshotAt } from "./snapshot.ts";
 import { warnIfLargeMap } from "../large_map.ts";
+import { resolveCompression } from "../../snapshot/compression.ts";
 import {
   commandConfig,
   emitSuccess,
@@ -28,6 +29,7 @@ import {
   intArg,
   notice,
   portArg,
+  refuseUnused,
 } from "../program.ts";
 
 /** Flags of `run-csv`. */
@@ -141,17 +143,30 @@ function checkOutputs(flags: RunCsvFlags): void {
       hint: `Add --snapshot-out PATH, or drop ${flag}`,
     });
   }
+  // A .gz name with --no-compress is refused now, not after the replay.
+  if (flags.snapshotOut !== undefined && flags.noCompress) {
+    resolveCompression(flags.snapshotOut, false);
+  }
   checkDistinctPaths([["--csv", flags.csv], ...outputs]);
   checkDistinctPaths([["--snapshot-in", flags.snapshotIn], ...outputs.slice(0, 2)]);
   checkOutputDirs([["--metrics-out-dir", flags.metricsOutDir]]);
   checkOutputFiles(outputs);
 }
 
+/** Refuses the flags given that would do nothing for want of another. */
+function refuseUnusedFlags(flags: RunCsvFlags & { metricsPort?: unknown }, cmd: Command): void {
+  const out = flags.metricsOutDir !== undefined;
+  refuseUnused(cmd, "metricsMaxTicks", "--metrics-max-ticks", "--metrics-out-dir", out);
+  const port = flags.metricsPort !== undefined;
+  refuseUnused(cmd, "metricsHost", "--metrics-host", "--metrics-port", port);
+}
+
 /**
  * What {@linkcode runCsv} would refuse before replaying, checked without reading the inputs:
  * for a run that comes later (`profile --then run-csv`).
  */
-async function preflightRunCsv(flags: RunCsvFlags): Promise<void> {
+async function preflightRunCsv(flags: RunCsvFlags, cmd: Command): Promise<void> {
+  refuseUnusedFlags(flags, cmd);
   checkOutputs(flags);
   await checkWorkloadPath(flags.csv);
   if (flags.snapshotIn !== undefined) await checkSnapshotAt(flags.snapshotIn);
@@ -261,7 +276,7 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
         : {}),
     });
     if (flags.snapshotOut !== undefined) {
-      const compress = snapshots!.resolveCompression(
+      const compress = resolveCompression(
         flags.snapshotOut,
         flags.compress ? true : flags.noCompress ? false : gzippedInput || undefined,
       );
@@ -442,6 +457,7 @@ export function registerRunCsvCommand(program: Command): void {
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);
+        refuseUnusedFlags(parsed, cmd);
         const { metricsPort, metricsHost, ...flags } = parsed;
         let map: AnyMap<unknown> | null = null;
         const live = metricsPort === undefined || flags.dryRun ? null : await withEnvHint(
@@ -467,7 +483,7 @@ export function registerRunCsvCommand(program: Command): void {
         try {
           outcome = await runCsv(flags, {
             mode: g.mode,
-            modeGiven: cmd.isSet("mode"),
+            modeGiven: cmd.source("mode") === "cli",
             config: commandConfig(),
             ...(live === null ? {} : {
               onTick: live.onTick,

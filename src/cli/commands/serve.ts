@@ -8,7 +8,15 @@
 import { type Command, Option } from "../command.ts";
 import { BadInputError, IOError, withEnvHint } from "../../errors.ts";
 import { log } from "../../log/setup.ts";
-import { emitSuccess, floatArg, globalOptions, intArg, portArg, writeStdout } from "../program.ts";
+import {
+  emitSuccess,
+  floatArg,
+  globalOptions,
+  intArg,
+  portArg,
+  refuseUnused,
+  writeStdout,
+} from "../program.ts";
 import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
 import type { SourceHandle } from "../../server/source.ts";
 
@@ -84,6 +92,13 @@ function waitForSignal(): Promise<string> {
 }
 
 /** Everything `serve` does before it serves: checks, the source, the job service, the socket. */
+/** The job service's options, besides --job-root, which they are for. */
+const JOB_FLAGS = [
+  ["jobInputDir", "--job-input-dir"],
+  ["maxJobs", "--max-jobs"],
+  ["jobMaxBytes", "--job-max-bytes"],
+] as const;
+
 async function startServing(opts: ServeOptions, cmd: Command) {
   const logger = log("server");
   leaveSignalsToProgram(); // waitForSignal() below shuts down in order, jobs included
@@ -91,6 +106,10 @@ async function startServing(opts: ServeOptions, cmd: Command) {
     throw new BadInputError("--follow needs --source", {
       hint: "e.g. --source runs/metrics.ndjson --follow",
     });
+  }
+  refuseUnused(cmd, "pollInterval", "--poll-interval", "--follow", opts.follow === true);
+  for (const [key, flag] of JOB_FLAGS) {
+    refuseUnused(cmd, key, flag, "--job-root", opts.jobRoot !== undefined);
   }
   // The server (hono, zod, the embedded assets) loads only for this command.
   const [

@@ -16,7 +16,7 @@ import type { WorkloadDna } from "../../contracts/workload_dna.ts";
 import { percent, thousands } from "../../format.ts";
 import { keyRepr } from "../../core/hash.ts";
 import { addCsvLimitOptions } from "./run_csv.ts";
-import { emitSuccess, intArg } from "../program.ts";
+import { emitSuccess, intArg, refuseUnused } from "../program.ts";
 
 /** Flags of `workload-dna`. */
 export interface WorkloadDnaFlags {
@@ -138,6 +138,7 @@ export function registerWorkloadDnaCommand(program: Command): void {
     .option("--json-out <path>", "also write the report JSON to this file")
     .option("--pretty", "indent the --json-out file")
     .action(async (flags: WorkloadDnaFlags, cmd: Command) => {
+      refuseUnused(cmd, "pretty", "--pretty", "--json-out", flags.jsonOut !== undefined);
       const report = await workloadDna(flags);
       emitSuccess(cmd, { ...report }, () => formatDna(report, flags.jsonOut));
     });
