@@ -1,3 +1,4 @@
+import { filePath } from "../src/cli/self_command.ts";
 /**
  * Embeds the dashboard (web/) into src/server/assets_generated.ts so the server needs no file
  * reads at runtime (compiled binary, JSR). `deno task assets` regenerates it; a test fails when
@@ -53,7 +54,7 @@ export async function generateAssetsModule(webDir: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const root = filePath(new URL("..", import.meta.url)).replace(/\/$/, "");
   const source = await generateAssetsModule(`${root}/web`);
   // A plain write: the task grants only write access to src/server, and rename needs read too.
   // The file is a build product; rerunning the task repairs an interrupted write.

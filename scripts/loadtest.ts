@@ -21,6 +21,7 @@ import { replay } from "../src/replay/replay.ts";
 import { OP_DEL, OP_GET, OP_PUT, type OpBatch } from "../src/workload/csv_reader.ts";
 import { atomicWrite } from "../src/io/atomic_write.ts";
 import { Sfc32 } from "../src/workload/prng.ts";
+import { filePath } from "../src/cli/self_command.ts";
 
 function* batches(total: number, keySpace: number): Generator<OpBatch> {
   const rng = new Sfc32(0x9e3779b9);
@@ -100,7 +101,7 @@ async function parent(): Promise<void> {
       "--allow-read",
       // As `deno task cli`: lets the live server lower the replay thread's priority.
       "--allow-sys=getPriority,setPriority",
-      new URL(import.meta.url).pathname,
+      filePath(new URL(import.meta.url)),
       "--child",
       ...(values["no-replay"] ? ["--no-replay"] : []),
     ],

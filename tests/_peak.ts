@@ -1,3 +1,4 @@
+import { filePath } from "../src/cli/self_command.ts";
 /**
  * Peak memory of test scripts run as subprocesses, each of which prints one JSON line with the
  * rise of its peak over the step it measures.
@@ -17,7 +18,7 @@ export function peakBytes(): number {
 export async function runPeakScript<T>(path: string, ...args: string[]): Promise<T> {
   const out = await new Deno.Command(Deno.execPath(), {
     // /proc/self needs every permission.
-    args: ["run", "-A", new URL(path, import.meta.url).pathname, ...args],
+    args: ["run", "-A", filePath(new URL(path, import.meta.url)), ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
+import { filePath } from "../../src/cli/self_command.ts";
 
 // playwright-core probes paths under /proc that Deno only opens with --allow-all, which the
 // project's test task does not grant; the browser scenarios therefore run in a child
 // `deno test -A` and this test checks that they all passed and wrote their screenshots.
 const SCENARIOS = ["dashboard_scenarios.ts", "accessibility_scenarios.ts"].map((name) =>
-  new URL(`./scenarios/${name}`, import.meta.url).pathname
+  filePath(new URL(`./scenarios/${name}`, import.meta.url))
 );
-const DOCS_SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+const DOCS_SHOTS = filePath(new URL("../../docs/screenshots/", import.meta.url));
 const EXPECTED_SHOTS = [
   "telemetry_light.png",
   "telemetry_dark.png",

@@ -23,6 +23,7 @@ await runCsv({ ...RUN_CSV_DEFAULTS, csv: csv!, tickEvery: 500 }, {
       tombstone_ratio_warn: 0.35,
     },
     source: null,
+    overrides: [],
   },
   onTick: (t) => void ticks.push({ ops: t.ops, alerts: t.alerts.length, loaded: logtapeLoaded() }),
 });

@@ -5,6 +5,7 @@
  */
 
 import { removedAtUnload } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 /** What a CLI run produced. */
 export interface CliRun {
@@ -16,7 +17,7 @@ export interface CliRun {
 }
 
 /** Project root (tests/cli/ -> ../../). */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT = filePath(new URL("../../", import.meta.url));
 
 /** Permissions the CLI is run with (the `cli` task's, minus net). */
 export const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys"];

@@ -5,6 +5,7 @@ import { linuxTest } from "../_helpers.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { DEFAULT_POLICY } from "../../src/core/adaptive_map.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -93,7 +94,7 @@ linuxTest("an argument whose bytes are not UTF-8 is BadInput, not another text",
   // Deno reads arguments as UTF-8 and puts U+FFFD for bad bytes: `out\xfe.csv` was written as
   // `out\uFFFD.csv`, an input that exists was "not found", and the keys `a\xff` and `a\xfe`
   // were one key.
-  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  const cli = filePath(new URL("../../cli.ts", import.meta.url));
   const run = async (args: string) => {
     const r = await new Deno.Command("sh", {
       args: [

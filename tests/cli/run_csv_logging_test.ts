@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { runScript } from "./_run.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const FIXTURE = new URL("./_alert_log.ts", import.meta.url).pathname;
+const FIXTURE = filePath(new URL("./_alert_log.ts", import.meta.url));
 
 Deno.test("runCsv() writes a watchdog warning during the replay, not at its end", async () => {
   const dir = await Deno.makeTempDir();

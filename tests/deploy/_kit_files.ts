@@ -1,3 +1,4 @@
+import { filePath } from "../../src/cli/self_command.ts";
 /**
  * Test helper: the operator kit's files (deploy/) and what the tests read from them. The YAML
  * readers understand the layout these files use (one `expr:` per rule, inline or as a `|` / `>`
@@ -7,7 +8,7 @@
  */
 
 /** Project root (tests/deploy/ -> ../../). */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT = filePath(new URL("../../", import.meta.url));
 /** deploy/prometheus/, where the rules, their tests and the example config live. */
 export const PROMETHEUS_DIR = `${ROOT}deploy/prometheus/`;
 export const RULES = `${PROMETHEUS_DIR}adhash_rules.yml`;

@@ -11,6 +11,7 @@ import { withoutDots } from "../../src/io/path.ts";
 import { IOError } from "../../src/errors.ts";
 import { runScript } from "../cli/_run.ts";
 import { linuxTest } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 Deno.test("atomicWrite() creates missing directories and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
@@ -45,7 +46,7 @@ Deno.test("atomicWrite() keeps the old file when writing fails part-way", async 
 Deno.test("a signal removes staged files and the directories made for them; leaveSignalsToProgram() lets a program that handles SIGTERM finish its writes", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const script = new URL("./_signal_script.ts", import.meta.url).pathname;
+    const script = filePath(new URL("./_signal_script.ts", import.meta.url));
     const run = async (mode: string) => {
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
@@ -157,7 +158,7 @@ linuxTest(
     // 2 KiB per file: the old 1,100 bytes fit, the new 3,000 do not (EFBIG, as a full disk).
     const old = "old record\n".repeat(100);
     await Deno.writeTextFile(path, old);
-    const script = new URL("./_rewrite_script.ts", import.meta.url).pathname;
+    const script = filePath(new URL("./_rewrite_script.ts", import.meta.url));
     const out = await runScript(script, [path], { perms: ["-A"], shell: { fileKiB: 2 } });
     assert.match(out.stdout, /File too large \(os error 27\)/);
     assert.equal(await Deno.readTextFile(path), old);

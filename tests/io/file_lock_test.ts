@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { lockFile, lockName } from "../../src/io/file_lock.ts";
 import { withTempDir } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 Deno.test("lockFile() lets a waiter in after the holder removed the directories it made", async () => {
   await withTempDir(async (dir) => {
@@ -46,7 +47,7 @@ Deno.test("put on a snapshot whose name is 255 bytes long saves it", async () =>
   await withTempDir(async (dir) => {
     const snap = `${dir}/${"s".repeat(255)}`;
     const perms = ["--allow-read", "--allow-write", "--allow-env"];
-    const cli = new URL("../../cli.ts", import.meta.url).pathname;
+    const cli = filePath(new URL("../../cli.ts", import.meta.url));
     for (const [k, v] of [["K1", "a"], ["K2", "b"]]) {
       const r = await new Deno.Command(Deno.execPath(), {
         args: ["run", ...perms, cli, "put", k!, v!, "--snapshot", snap],

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { withTempDir } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const CLI = filePath(new URL("../../cli.ts", import.meta.url));
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
 
 /** Starts `cli.ts <args>` and resolves once its first stdout line (the Dashboard URL) is out. */
@@ -162,7 +163,7 @@ Deno.test({
   ignore: Deno.build.os !== "linux", // /dev/full: every write fails with ENOSPC
   fn: async () => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./_full_disk.ts", import.meta.url).pathname],
+      args: ["run", "-A", filePath(new URL("./_full_disk.ts", import.meta.url))],
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { runScript } from "../cli/_run.ts";
 import { withTempDir } from "../_helpers.ts";
 import { plainRecord } from "../../src/log/setup.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const FIXTURE = new URL("./_log_fixture.ts", import.meta.url).pathname;
+const FIXTURE = filePath(new URL("./_log_fixture.ts", import.meta.url));
 
 Deno.test("log() loads logtape at the first record and keeps queued records in order with their time", async () => {
   const r = await runScript(FIXTURE, []);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { removedAtUnload } from "../_helpers.ts";
 import { deno, root } from "./_deno.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 Deno.test("smoke.ts --binary refuses a binary that is not deno.json's version", async () => {
   // The release runs it on each binary before uploading: a binary built from another version
@@ -41,7 +42,7 @@ for (
       const tree = `${dir}/tree`;
       await Deno.mkdir(tree);
       const paths = ["cli.ts", "deno.json", "deno.lock", "src"].map((p) =>
-        new URL(p, root).pathname
+        filePath(new URL(p, root))
       );
       const copy = await new Deno.Command("cp", { args: ["-R", ...paths, tree] }).output();
       assert.equal(copy.code, 0);
@@ -61,7 +62,7 @@ for (
           "--allow-write",
           "--allow-run",
           "--allow-net=127.0.0.1",
-          new URL("scripts/smoke.ts", root).pathname,
+          filePath(new URL("scripts/smoke.ts", root)),
           "--binary",
           binary,
         ],

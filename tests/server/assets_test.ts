@@ -3,8 +3,9 @@ import { generateAssetsModule } from "../../scripts/embed_assets.ts";
 import { ASSETS } from "../../src/server/assets_generated.ts";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const root = filePath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 Deno.test("generateAssetsModule() matches the committed src/server/assets_generated.ts", async () => {
   const expected = await generateAssetsModule(`${root}/web`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const FIXTURE = new URL("./_blocked_replay.ts", import.meta.url).pathname;
+const FIXTURE = filePath(new URL("./_blocked_replay.ts", import.meta.url));
 
 /** Runs the fixture and times /healthz and /metrics requests while its main thread is blocked. */
 async function latenciesWhileBlocked(mode: "worker" | "same-thread"): Promise<number[]> {
@@ -63,7 +64,7 @@ async function niceProbe(sys: boolean): Promise<Record<string, number | boolean 
       "--allow-env",
       "--allow-net=127.0.0.1",
       ...(sys ? ["--allow-sys"] : []),
-      new URL("./_nice_probe.ts", import.meta.url).pathname,
+      filePath(new URL("./_nice_probe.ts", import.meta.url)),
     ],
     stdout: "piped",
     stderr: "piped",

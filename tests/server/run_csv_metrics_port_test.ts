@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { idleConnections, sseEvents, UNDER_64_FDS } from "./_fixtures.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const CLI = filePath(new URL("../../cli.ts", import.meta.url));
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
 
 /** Writes a workload of `ops` rows with `generate-csv` and returns its path. */

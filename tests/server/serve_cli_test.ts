@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { idleConnections, replayTicks, UNDER_64_FDS } from "./_fixtures.ts";
 import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 const { ticks } = await replayTicks();
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const CLI = filePath(new URL("../../cli.ts", import.meta.url));
 const line = (i: number): string => JSON.stringify(ticks[i]) + "\n";
 
 interface Running {

@@ -9,6 +9,7 @@ import { saveSnapshot } from "../../src/snapshot/mod.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
 import { packSnapshot } from "../../src/snapshot/format.ts";
 import { removedAtUnload } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
 async function withSnapshotDir<T>(fn: (dir: string, outside: string) => Promise<T>): Promise<T> {
   const base = removedAtUnload(await Deno.makeTempDir({ prefix: "adhash_srv_" }));
@@ -295,7 +296,7 @@ Deno.test("createApp() refuses snapshot work beyond its limit with 503 Busy and 
 Deno.test("createApp() without a shutdown signal leaves no snapshot worker keeping its host alive", async () => {
   const started = Date.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./_snapshot_host.ts", import.meta.url).pathname],
+    args: ["run", "-A", filePath(new URL("./_snapshot_host.ts", import.meta.url))],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -14,8 +14,9 @@ import { brokenRobinHoodState } from "./broken_state.ts";
 import { lockFile } from "../../src/io/file_lock.ts";
 import { runScript } from "../cli/_run.ts";
 import { linuxTest } from "../_helpers.ts";
+import { filePath } from "../../src/cli/self_command.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const CLI = filePath(new URL("../../cli.ts", import.meta.url));
 
 interface Run {
   code: number;
@@ -754,7 +755,7 @@ Deno.test("probe-visualize --apply saves the put to the snapshot; bad flags are 
 });
 
 Deno.test("items and get print committed test vectors, non-string values as JSON", async () => {
-  const fixtures = new URL("../fixtures/snapshots/", import.meta.url).pathname;
+  const fixtures = filePath(new URL("../fixtures/snapshots/", import.meta.url));
   const r = await cli(["items", "--snapshot", `${fixtures}chaining_values.adhsnap`]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split("\n");
@@ -778,7 +779,7 @@ Deno.test("items and get print committed test vectors, non-string values as JSON
 });
 
 Deno.test("put, get, del and probe-visualize reach a number key with --numeric", async () => {
-  const fixtures = new URL("../fixtures/snapshots/", import.meta.url).pathname;
+  const fixtures = filePath(new URL("../fixtures/snapshots/", import.meta.url));
   const values = `${fixtures}chaining_values.adhsnap`; // holds the number keys 42 and 1.5
   assert.equal((await cli(["get", "42", "--snapshot", values])).stdout, "\n");
   assert.equal(

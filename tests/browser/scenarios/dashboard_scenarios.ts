@@ -15,10 +15,11 @@ import { GENERATE_DEFAULTS, generateCsvChunks } from "../../../src/workload/gene
 import { makeBatches } from "../../server/_fixtures.ts";
 import { type G, launchBrowser, loadTraceFile, watchErrors } from "./_browser.ts";
 import { removedAtUnload } from "../../_helpers.ts";
+import { filePath } from "../../../src/cli/self_command.ts";
 
 // Screenshots go where the wrapper test says (a temp dir, or docs/screenshots/ when updating).
 const SHOTS = (Deno.env.get("ADHASH_SCREENSHOT_DIR") ??
-  new URL("../../../docs/screenshots", import.meta.url).pathname).replace(/\/?$/, "/");
+  filePath(new URL("../../../docs/screenshots", import.meta.url))).replace(/\/?$/, "/");
 
 /** Replays ops on a real adaptive map, publishing every tick to `hub` with a pause between ticks. */
 function liveReplay(hub: MetricsHub, ops: number, pauseMs: number) {
