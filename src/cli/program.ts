@@ -113,8 +113,8 @@ export function notice(cmd: Command, category: string, text: string): void {
 }
 
 /**
- * Refuses `flag` (option `key` of `cmd`) given on the command line when, for want of `needs`,
- * it would do nothing: a mistake its user would otherwise never hear of. The same option from
+ * Refuses `flag` (option `key` of `cmd`) given on the command line when, for want of `needs`
+ * (not `present`), it would do nothing: a mistake its user would otherwise never hear of. The same option from
  * its environment variable is let be, as one variable serves every run of a command.
  */
 export function refuseUnused(
@@ -122,9 +122,9 @@ export function refuseUnused(
   key: string,
   flag: string,
   needs: string,
-  needed: boolean,
+  present: boolean,
 ): void {
-  if (!needed && cmd.source(key) === "cli") {
+  if (!present && cmd.source(key) === "cli") {
     throw new BadInputError(`${flag} is only used with ${needs}`, {
       hint: `Add ${needs}, or drop ${flag}`,
     });

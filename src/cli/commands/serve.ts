@@ -91,7 +91,6 @@ function waitForSignal(): Promise<string> {
   });
 }
 
-/** Everything `serve` does before it serves: checks, the source, the job service, the socket. */
 /** The job service's options, besides --job-root, which they are for. */
 const JOB_FLAGS = [
   ["jobInputDir", "--job-input-dir"],
@@ -99,6 +98,7 @@ const JOB_FLAGS = [
   ["jobMaxBytes", "--job-max-bytes"],
 ] as const;
 
+/** Everything `serve` does before it serves: checks, the source, the job service, the socket. */
 async function startServing(opts: ServeOptions, cmd: Command) {
   const logger = log("server");
   leaveSignalsToProgram(); // waitForSignal() below shuts down in order, jobs included
