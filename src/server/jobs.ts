@@ -287,9 +287,8 @@ export class JobService {
     if (!(Number.isInteger(options.maxJobs ?? 1) && (options.maxJobs ?? 1) >= 1)) {
       throw new RangeError(`maxJobs must be an integer >= 1, got ${options.maxJobs}`);
     }
-    const maxRootBytes = options.maxRootBytes ?? DEFAULT_MAX_ROOT_BYTES;
-    if (!(maxRootBytes >= 0)) {
-      throw new RangeError(`maxRootBytes must be a number >= 0, got ${maxRootBytes}`);
+    if (!((options.maxRootBytes ?? 0) >= 0)) {
+      throw new RangeError(`maxRootBytes must be a number >= 0, got ${options.maxRootBytes}`);
     }
     checkDelay("killAfterMs", options.killAfterMs ?? 5000, 0); // before the root is made and locked
     const executable = await runnableExecutable();

@@ -125,11 +125,9 @@ export function jsonCharsWithin(value: unknown, max: number): number {
   return walk(value) ? n : Infinity;
 }
 
-/** `value`, or null and `value_omitted` when it is longer than `max` (see jsonCharsWithin). */
-function preview(value: unknown, max: number): { value: unknown; value_omitted?: true } {
-  return jsonCharsWithin(value, max) === Infinity
-    ? { value: null, value_omitted: true }
-    : { value };
+/** `value`, or null and `value_omitted` when its {@linkcode jsonCharsWithin} `chars` passed. */
+function preview(value: unknown, chars: number): { value: unknown; value_omitted?: true } {
+  return chars === Infinity ? { value: null, value_omitted: true } : { value };
 }
 
 function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"] {
@@ -137,7 +135,8 @@ function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"
   const n = numberKeyOf(text);
   for (const k of n === undefined ? [text] : [text, n]) {
     if (map.has(k)) {
-      const shown = preview(map.get(k) ?? null, PREVIEW_VALUE_CHARS);
+      const value = map.get(k) ?? null;
+      const shown = preview(value, jsonCharsWithin(value, PREVIEW_VALUE_CHARS));
       return { key: text, found: true, matched_key: jsonKey(k), ...shown };
     }
   }
@@ -179,13 +178,8 @@ export async function inspectSnapshot(
     room -= 2 * repr.length + 40; // the key twice, and the field names
     if (room < 0) continue; // the preview ends here
     const size = jsonCharsWithin(value, Math.min(PREVIEW_VALUE_CHARS, room));
-    const omitted = size === Infinity;
-    room -= omitted ? 20 : size;
-    shown.push({
-      key: jsonKey(key),
-      key_repr: repr,
-      ...(omitted ? { value: null, value_omitted: true } : { value }),
-    });
+    room -= size === Infinity ? 20 : size;
+    shown.push({ key: jsonKey(key), key_repr: repr, ...preview(value, size) });
   }
   return {
     schema: "snapshot_inspect.v1",

@@ -365,7 +365,7 @@ function maxPayloadOf(options: EncodeOptions): number {
   return options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
 }
 
-function maxDecodedOf(options: EncodeOptions): number {
+function maxDecodedOf(options: { maxDecodedBytes?: number | undefined }): number {
   return options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
 }
 
@@ -565,7 +565,7 @@ export function decodeSnapshotState(bytes: Uint8Array, options: DecodeOptions = 
     const state = fromEncodable(
       decodeState(payload, {
         maxCapacity,
-        maxDecodedBytes: options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
+        maxDecodedBytes: maxDecodedOf(options),
       }),
       maxCapacity,
       options.freeSlots ?? FREE_SLOTS,
