@@ -5,7 +5,7 @@
  */
 
 import { removedAtUnload } from "../_helpers.ts";
-import { filePath } from "../../src/cli/self_command.ts";
+import { filePath, shellWord } from "../../src/cli/self_command.ts";
 
 /** What a CLI run produced. */
 export interface CliRun {
@@ -63,8 +63,8 @@ export async function runScript(
         sh.fileKiB === undefined || sh.sigxfszKills === true ? "" : "trap '' XFSZ; ",
         sh.fileKiB === undefined ? "" : `ulimit -f ${sh.fileKiB}; `,
         `exec "$@"`,
-        sh.stdout === undefined ? "" : ` >'${sh.stdout}'`,
-        sh.stderr === undefined ? "" : ` 2>'${sh.stderr}'`,
+        sh.stdout === undefined ? "" : ` >${shellWord(sh.stdout)}`,
+        sh.stderr === undefined ? "" : ` 2>${shellWord(sh.stderr)}`,
       ].join(""),
       "bash",
       ...run,

@@ -4,6 +4,12 @@ import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ROOT, runScript } from "./_run.ts";
 import { removedAtUnload } from "../_helpers.ts";
+import { shellWord } from "../../src/cli/self_command.ts";
+
+/** `deno <args>` as a shell reads it (`args` are shell words), with this test's deno. */
+function denoInShell(args: string, options: Deno.CommandOptions): Deno.Command {
+  return new Deno.Command("sh", { ...options, args: ["-c", `exec "$0" ${args}`, Deno.execPath()] });
+}
 
 async function bundle(dir: string): Promise<string> {
   const out = `${dir}/hashmap-cli.js`;
@@ -83,9 +89,11 @@ Deno.test("the bundled hashmap-cli's demo ends with commands that work outside t
     assert.equal(demo.code, 0, demo.stderr);
     const line = (name: string) => new RegExp(`^${name}: +deno (.*)$`, "m").exec(demo.stdout)?.[1];
     const validate = line("validate");
-    assert.equal(validate, `run --allow-read ${cli} validate-metrics d/adaptive/metrics.ndjson`);
-    const v = await new Deno.Command(Deno.execPath(), {
-      args: validate.split(" "),
+    assert.equal(
+      validate,
+      `run --allow-read ${shellWord(cli)} validate-metrics d/adaptive/metrics.ndjson`,
+    );
+    const v = await denoInShell(validate, {
       cwd: dir,
       stdout: "piped",
       stderr: "piped",
@@ -95,9 +103,11 @@ Deno.test("the bundled hashmap-cli's demo ends with commands that work outside t
 
     const dashboard = line("dashboard");
     const perms = "--allow-read --allow-env --allow-net --allow-sys";
-    assert.equal(dashboard, `run ${perms} ${cli} serve --source d/adaptive/metrics.ndjson`);
-    const server = new Deno.Command(Deno.execPath(), {
-      args: [...dashboard.split(" "), "--port", "auto"],
+    assert.equal(
+      dashboard,
+      `run ${perms} ${shellWord(cli)} serve --source d/adaptive/metrics.ndjson`,
+    );
+    const server = denoInShell(`${dashboard} --port auto`, {
       cwd: dir,
       stdout: "piped",
       stderr: "null",

@@ -5,7 +5,7 @@ import { linuxTest } from "../_helpers.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { DEFAULT_POLICY } from "../../src/core/adaptive_map.ts";
-import { filePath } from "../../src/cli/self_command.ts";
+import { filePath, shellWord } from "../../src/cli/self_command.ts";
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -111,10 +111,10 @@ linuxTest("an argument whose bytes are not UTF-8 is BadInput, not another text",
   };
   for (
     const args of [
-      `generate-csv --outfile "$(printf '${dir}/out\\376.csv')" --ops 3`,
-      `validate-metrics "$(printf '${dir}/\\377.ndjson')"`,
-      `put "$(printf 'a\\377')" v --snapshot ${dir}/s.adhsnap`,
-      `put k "$(printf 'v\\376')" --snapshot ${dir}/s.adhsnap`,
+      `generate-csv --outfile "$(printf '%s/out\\376.csv' ${shellWord(dir)})" --ops 3`,
+      `validate-metrics "$(printf '%s/\\377.ndjson' ${shellWord(dir)})"`,
+      `put "$(printf 'a\\377')" v --snapshot ${shellWord(`${dir}/s.adhsnap`)}`,
+      `put k "$(printf 'v\\376')" --snapshot ${shellWord(`${dir}/s.adhsnap`)}`,
     ]
   ) {
     const r = await run(args);
@@ -830,14 +830,13 @@ Deno.test("demo generates a workload and compares the three backends", async () 
     assert.match(r.stdout, new RegExp(label.replace(/[()]/g, "\\$&")));
   }
   assert.match(r.stdout, /ops\/s +p50 µs +p99 µs +final backend +migrations +bytes\/entry/);
-  // In the source tree, the follow-up commands are its tasks.
-  assert.match(
-    r.stdout,
-    new RegExp(`^validate: +deno task cli validate-metrics ${dir}/adaptive/`, "m"),
-  );
-  assert.match(r.stdout, new RegExp(`^dashboard: +deno task serve --source ${dir}/adaptive/`, "m"));
+  // In the source tree, the follow-up commands are its tasks, the path a shell word.
+  const metrics = RegExp.escape(shellWord(`${dir}/adaptive/metrics.ndjson`));
+  assert.match(r.stdout, new RegExp(`^validate: +deno task cli validate-metrics ${metrics}$`, "m"));
+  assert.match(r.stdout, new RegExp(`^dashboard: +deno task serve --source ${metrics}$`, "m"));
   for (const mode of ["adaptive", "fast-insert", "fast-lookup"]) {
-    assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${dir}/${mode}/metrics.ndjson`));
+    const path = RegExp.escape(`${dir}/${mode}/metrics.ndjson`);
+    assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${path}`));
     const v = await runCli(["validate-metrics", `${dir}/${mode}/metrics.ndjson`]);
     assert.equal(v.code, 0, v.stderr);
     const summary = RunSummary.parse(
@@ -1047,8 +1046,8 @@ linuxTest(
   async (dir) => {
     // On a terminal (a pty, by script(1)): the bar, or under --log-json only JSON lines; and a
     // write that fails ends the bar's line, so the error starts one of its own.
-    const cli = `'${Deno.execPath()}' run -A --quiet '${ROOT}cli.ts'`;
-    const gen = `${cli} generate-csv --ops 1000000 --outfile '${dir}/w.csv'`;
+    const cli = `${shellWord(Deno.execPath())} run -A --quiet ${shellWord(`${ROOT}cli.ts`)}`;
+    const gen = `${cli} generate-csv --ops 1000000 --outfile ${shellWord(`${dir}/w.csv`)}`;
     await runCli(["generate-csv", "--ops", "10", "--outfile", `${dir}/warm.csv`]); // deno's caches
     const screens: string[] = [];
     for (

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { removedAtUnload } from "../_helpers.ts";
 import { deno, root } from "./_deno.ts";
-import { filePath } from "../../src/cli/self_command.ts";
+import { filePath, shellWord } from "../../src/cli/self_command.ts";
 
 Deno.test("smoke.ts --binary refuses a binary that is not deno.json's version", async () => {
   // The release runs it on each binary before uploading: a binary built from another version
@@ -50,10 +50,8 @@ for (
       const binary = `${dir}/hashmap-cli`;
       // The permissions `deno task compile` gives the binary.
       const perms = "--allow-read --allow-write --allow-env --allow-net --allow-sys --allow-run";
-      await Deno.writeTextFile(
-        binary,
-        `#!/bin/sh\nexec '${Deno.execPath()}' run ${perms} '${tree}/cli.ts' "$@"\n`,
-      );
+      const run = `${shellWord(Deno.execPath())} run ${perms} ${shellWord(`${tree}/cli.ts`)}`;
+      await Deno.writeTextFile(binary, `#!/bin/sh\nexec ${run} "$@"\n`);
       await Deno.chmod(binary, 0o755);
       const smoke = await new Deno.Command(Deno.execPath(), {
         args: [

@@ -14,7 +14,7 @@ import { brokenRobinHoodState } from "./broken_state.ts";
 import { lockFile } from "../../src/io/file_lock.ts";
 import { runScript } from "../cli/_run.ts";
 import { linuxTest } from "../_helpers.ts";
-import { filePath } from "../../src/cli/self_command.ts";
+import { filePath, shellWord } from "../../src/cli/self_command.ts";
 
 const CLI = filePath(new URL("../../cli.ts", import.meta.url));
 
@@ -151,8 +151,11 @@ linuxTest(
     const shown = "v1\\u000aInvariants: BROKEN (forged)\\u001b]0;OWNED\\u0007\\u001b[8m";
     // On a terminal (a pty, by script(1)).
     const run = ["get K1", "items", ""].map((args) =>
-      args === "" ? `inspect-snapshot --in '${snap}'` : `${args} --snapshot '${snap}'`
-    ).map((args) => `'${Deno.execPath()}' run -A --quiet '${CLI}' ${args}`).join("; ");
+      args === ""
+        ? `inspect-snapshot --in ${shellWord(snap)}`
+        : `${args} --snapshot ${shellWord(snap)}`
+    ).map((args) => `${shellWord(Deno.execPath())} run -A --quiet ${shellWord(CLI)} ${args}`)
+      .join("; ");
     const tty = await new Deno.Command("script", {
       args: ["-qec", run, "/dev/null"],
       env: { NO_COLOR: "1" },

@@ -11,6 +11,7 @@ import {
 } from "../../src/workload/csv_reader.ts";
 import { BadInputError, IOError } from "../../src/errors.ts";
 import { removedAtUnload } from "../_helpers.ts";
+import { shellWord } from "../../src/cli/self_command.ts";
 
 /** A reader over `bytes` that returns at most `chunk` bytes per read. */
 function bytesReader(bytes: Uint8Array, chunk: number): ByteReader {
@@ -257,7 +258,7 @@ Deno.test({
       assert.ok(made.success, "mkfifo");
       // The writer connects after 300 ms; meanwhile the timer must keep running.
       const writer = new Deno.Command("sh", {
-        args: ["-c", `sleep 0.3; printf 'op,key,value\\nput,a,1\\nget,a,\\n' > '${fifo}'`],
+        args: ["-c", `sleep 0.3; printf 'op,key,value\\nput,a,1\\nget,a,\\n' > ${shellWord(fifo)}`],
       }).spawn();
       let beats = 0;
       const timer = setInterval(() => beats++, 20);
