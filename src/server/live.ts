@@ -15,7 +15,7 @@ import { serverEnv } from "./env.ts";
 import { MetricsHub } from "./hub.ts";
 import type { FromWorker, ToWorker } from "./live_worker.ts";
 import type { Traceable } from "./probe_routes.ts";
-import { startMetricsServer } from "./start.ts";
+import { startMetricsServer, stoppedText } from "./start.ts";
 import { workerModuleOnDisk } from "./worker_module.ts";
 import { log } from "../log/setup.ts";
 
@@ -74,9 +74,18 @@ function yielding(publish: (tick: MetricsTick) => void, budget: number): LiveMet
   };
 }
 
-/** Out of file descriptors, say: the replay is what was asked for, so it goes on. */
+/** The server cannot listen again: the replay is what was asked for, so it goes on. */
 function warnStopped(message: string): void {
   log("server").warn("{message}; the replay goes on without its live metrics server", { message });
+}
+
+/** The server stopped listening on its own (out of file descriptors, say) for a while. */
+function warnInterrupted(message: string): void {
+  log("server").warn("{message}", { message });
+}
+
+function noteResumed(port: number): void {
+  log("server").info("The live metrics server listens again on port {port}", { port });
 }
 
 /**
@@ -97,6 +106,8 @@ export async function startLiveMetrics(options: LiveMetricsOptions): Promise<Liv
     host: options.host ?? "127.0.0.1",
     port: options.port,
     liveMap: options.liveMap,
+    onStopped: (err, retryMs) => warnInterrupted(stoppedText(err, retryMs)),
+    onResumed: noteResumed,
   });
   let stopped = false;
   void server.failure.then((err) => {
@@ -150,6 +161,8 @@ async function startInWorker(options: LiveMetricsOptions): Promise<LiveMetrics |
     const m = e.data;
     if (m.type === "closed") closed();
     if (m.type === "stopped") warnStopped(m.message);
+    if (m.type === "interrupted") warnInterrupted(m.message);
+    if (m.type === "resumed") noteResumed(m.port);
     if (m.type !== "trace") return;
     try {
       const map = options.liveMap?.() ?? null;

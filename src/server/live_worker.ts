@@ -3,8 +3,8 @@
  * thread and heap, so a replay's long stretches of work and its garbage collections never hold a
  * request up. Ticks arrive by message; `/api/probe` on the live map asks the replay thread.
  *
- * Messages in: `start`, `tick`, `trace-result`, `close`. Out: `listening`, `failed`, `stopped`,
- * `trace`, `closed`.
+ * Messages in: `start`, `tick`, `trace-result`, `close`. Out: `listening`, `failed`,
+ * `interrupted`, `resumed`, `stopped`, `trace`, `closed`.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import type { Key, ProbeTrace } from "../core/types.ts";
 import { serverEnv } from "./env.ts";
 import { MetricsHub } from "./hub.ts";
 import { noLiveMap, type Traceable } from "./probe_routes.ts";
-import { type MetricsServer, startMetricsServer } from "./start.ts";
+import { type MetricsServer, startMetricsServer, stoppedText } from "./start.ts";
 import { messageOf } from "../errors.ts";
 
 /** What the replay thread sends. */
@@ -29,6 +29,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: "listening"; port: number; url: string }
   | { type: "failed"; message: string }
+  | { type: "interrupted"; message: string }
+  | { type: "resumed"; port: number }
   | { type: "stopped"; message: string }
   | { type: "trace"; id: number; op: "get" | "put"; key: Key; value: unknown }
   | { type: "closed" };
@@ -79,6 +81,9 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
           host: m.host,
           port: m.port,
           liveMap: m.probe ? () => remoteMap : undefined,
+          onStopped: (err, retryMs) =>
+            post({ type: "interrupted", message: stoppedText(err, retryMs) }),
+          onResumed: (port) => post({ type: "resumed", port }),
         });
         post({ type: "listening", port: server.port, url: server.url });
         void server.failure.then((err) => {

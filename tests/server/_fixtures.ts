@@ -74,6 +74,16 @@ export async function* sseEvents(
 /** A launcher prefix that runs a command with at most 64 open file descriptors. */
 export const UNDER_64_FDS: string[] = ["sh", "-c", 'ulimit -n 64 && exec "$@"', "sh"];
 
+/** Whether a connection to `port` is refused: nothing listens there. */
+export async function refused(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Opens `n` connections to `port` that send nothing; stops at the first refused. */
 export async function idleConnections(port: number, n: number): Promise<Deno.TcpConn[]> {
   const conns: Deno.TcpConn[] = [];

@@ -115,7 +115,7 @@ async function startServing(opts: ServeOptions, cmd: Command) {
   const [
     { MetricsHub },
     { followSource },
-    { LOOPBACK_ADDRESSES, startMetricsServer },
+    { LOOPBACK_ADDRESSES, startMetricsServer, stoppedText },
     { serverEnv },
     { snapshotWorkerInBuild },
   ] = await Promise.all([
@@ -181,7 +181,17 @@ async function startServing(opts: ServeOptions, cmd: Command) {
   try {
     server = await withEnvHint(
       [[cmd.envSource("host"), opts.host], [cmd.envSource("port"), opts.port]],
-      () => startMetricsServer({ ...settings, hub, host: opts.host, port: opts.port, jobs }),
+      () =>
+        startMetricsServer({
+          ...settings,
+          hub,
+          host: opts.host,
+          port: opts.port,
+          jobs,
+          onStopped: (err, retryMs) =>
+            logger.warn("{message}", { message: stoppedText(err, retryMs) }),
+          onResumed: (port) => logger.info("Listening again on port {port}", { port }),
+        }),
     );
   } catch (err) {
     await jobs?.close();
