@@ -197,6 +197,40 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
       assert.deepEqual(r.envelope, alone.envelope);
       await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
     }
+    // Commands the recommended mode would not change, refused before profiling too.
+    assert.equal((await runCli(["put", "--snapshot", `${dir}/s.snap`, "K", "1"])).code, 0);
+    const unchanged: Array<[string[], RegExp, RegExp]> = [
+      [
+        ["run-csv", "--csv", csv, "--snapshot-in", `${dir}/s.snap`],
+        /^--then ".*": run-csv --snapshot-in replays on the saved map, whose backend --mode does not change: the recommended --mode would change nothing$/,
+        /^Drop --snapshot-in/,
+      ],
+      [
+        ["ab-compare", "--csv", csv, "--baseline-mode", "fast-insert"],
+        /ab-compare --baseline-mode sets the mode of the side --mode would/,
+        /^Drop --baseline-mode/,
+      ],
+      [
+        ["put", "--snapshot", `${dir}/s.snap`, "K", "2"],
+        /put works on the map saved in ".*s\.snap"/,
+        /^Give a --snapshot that does not exist yet/,
+      ],
+      [
+        ["probe-visualize", "--snapshot", `${dir}/s.snap`, "--operation", "get", "--key", "K"],
+        /probe-visualize works on the map saved in/,
+        /^Give a --snapshot/,
+      ],
+      [["del", "K"], /del without --snapshot keeps its map nowhere/, /^Add --snapshot/],
+      [["get", "K"], /get builds no map with --mode/, /^Run get on its own; --then runs run-csv/],
+      [["workload-dna", "--csv", csv], /workload-dna builds no map with --mode/, /on its own/],
+    ];
+    for (const [then, detail, hint] of unchanged) {
+      const r = await runCli(["profile", "--csv", csv, "--json-out", out, "--then", ...then]);
+      assert.equal(r.code, 2, `${then.join(" ")}: ${r.stderr}`);
+      assert.match(String(r.envelope?.detail), detail);
+      assert.match(String(r.envelope?.hint), hint);
+      await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+    }
     const stdin = await runCli(["profile", "--csv", "-", "--then", "run-csv", "--csv", csv], {
       stdin: await Deno.readTextFile(csv),
     });
@@ -209,14 +243,31 @@ Deno.test("profile --then refuses a command line it cannot run, before profiling
       csv,
       "--repeat",
       "1",
+      "--json-out",
+      out,
       "--then",
       "put",
+      "--snapshot",
+      `${dir}/new.snap`,
       "--",
       "K",
       "--mode",
     ]);
     assert.equal(value.code, 0, value.stderr);
     assert.equal(value.stdout, "OK\n");
+    // The snapshot it made holds the map that mode makes.
+    const recommended = JSON.parse(await Deno.readTextFile(out)).recommended_mode;
+    const put = ["put", "--snapshot", `${dir}/ref.snap`, "--", "K", "--mode"];
+    assert.equal((await runCli(["--mode", recommended, ...put])).code, 0);
+    const [made, ref] = await Promise.all(
+      ["new", "ref"].map(async (name) => {
+        const r = await runCli(["--json", "inspect-snapshot", "--in", `${dir}/${name}.snap`]);
+        return (successData(r.stdout, "inspect-snapshot") as { configuration: unknown })
+          .configuration;
+      }),
+    );
+    assert.deepEqual(made, ref);
+    await Deno.remove(out);
     // --help in the --then command line is that command's help, and nothing runs.
     const help = await runCli([
       "profile",

@@ -236,6 +236,10 @@ async function checkThen(
   checkDistinctPaths([["--json-out", jsonOut], ...first.paths]);
   reservePaths([["--csv", csv], ["--json-out", jsonOut]]);
   await first.preflight();
+  const ignored = modeIgnored(first.command);
+  if (ignored !== undefined) {
+    throw bad(`${ignored[0]}: the recommended --mode would change nothing`, ignored[1]);
+  }
   return {
     kind: "command",
     parse(mode) {
@@ -244,6 +248,59 @@ async function checkThen(
       return next;
     },
   };
+}
+
+/**
+ * Why `cmd` would not build a map with the recommended mode that outlives it or shapes its
+ * output, and what to do instead; undefined when it would. Asked after the command's preflight,
+ * which reports a missing or corrupt file as the command alone would.
+ */
+function modeIgnored(cmd: Command): [why: string, hint: string] | undefined {
+  const name = cmd.name();
+  const o = cmd.opts() as Record<string, unknown>;
+  const snapshot = typeof o.snapshot === "string" ? o.snapshot : undefined;
+  const saved = (path: string): [string, string] => [
+    `${name} works on the map saved in ${
+      JSON.stringify(path)
+    }, whose backend --mode does not change`,
+    "Give a --snapshot that does not exist yet: it is then made with the recommended mode",
+  ];
+  switch (name) {
+    case "run-csv":
+      return o.snapshotIn === undefined ? undefined : [
+        "run-csv --snapshot-in replays on the saved map, whose backend --mode does not change",
+        "Drop --snapshot-in to replay on a new map of the recommended mode",
+      ];
+    case "ab-compare":
+      return o.baselineMode === undefined ? undefined : [
+        "ab-compare --baseline-mode sets the mode of the side --mode would",
+        "Drop --baseline-mode: the baseline then takes the recommended mode",
+      ];
+    case "probe-visualize":
+      return snapshot !== undefined && isFile(snapshot) ? saved(snapshot) : undefined;
+    case "put":
+    case "del":
+      if (snapshot === undefined) {
+        return [
+          `${name} without --snapshot keeps its map nowhere`,
+          "Add --snapshot with a file that does not exist yet: it is then made with the recommended mode",
+        ];
+      }
+      return isFile(snapshot) ? saved(snapshot) : undefined;
+    default:
+      return [
+        `${name} builds no map with --mode`,
+        `Run ${name} on its own; --then runs run-csv, ab-compare, probe-visualize, put or del`,
+      ];
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function logRecommendation(logger: ReturnType<typeof log>, r: ProfileReport): void {
