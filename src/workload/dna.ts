@@ -399,8 +399,9 @@ export class WorkloadDnaAnalyzer {
 }
 
 /**
- * The `--mode` that fits, by the first rule that applies: empty, adversarial, skewed (adaptive);
- * read-heavy (fast-lookup); write-heavy (fast-insert); otherwise mixed (adaptive).
+ * The `--mode` that fits, by the first rule that applies: empty (adaptive); adversarial
+ * (fast-insert); skewed (adaptive); read-heavy (fast-lookup); write-heavy (fast-insert);
+ * otherwise mixed (adaptive).
  */
 export function recommend(r: {
   rows: number;
@@ -418,10 +419,11 @@ export function recommend(r: {
   if (hp.adversarial && hp.worst_prefix !== null) {
     const w = hp.worst_prefix;
     return pick(
-      "adaptive",
+      "fast-insert",
       "adversarial",
       `keys collide under adhash's hash (${w.max_load} keys in one of ${w.buckets} top-bit ` +
-        `buckets, uniform limit ${w.uniform_limit}): adaptive migrates off a degrading backend`,
+        `buckets, uniform limit ${w.uniform_limit}): chaining keeps them in chains of their own, ` +
+        `where Robin Hood's probes run through every cluster they make`,
     );
   }
   if (r.skew.skewed) {

@@ -77,7 +77,10 @@ Deno.test("workload-dna --json prints a valid report, equal to the --json-out fi
     assert.equal(report.csv, csv);
     assert.equal(report.top_keys.length, 10);
     assert.equal(report.hash_pressure.adversarial, true);
-    assert.equal(report.recommendation.rule, "adversarial");
+    assert.deepEqual(
+      [report.recommendation.mode, report.recommendation.rule],
+      ["fast-insert", "adversarial"],
+    );
     const text = await Deno.readTextFile(out);
     assert.equal(text.split("\n").length, 2, "one line without --pretty");
     assert.deepEqual(JSON.parse(text), report);

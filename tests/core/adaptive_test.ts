@@ -13,6 +13,11 @@ import {
   RobinHoodMap,
   validatePolicy,
 } from "../../mod.ts";
+import {
+  GENERATE_DEFAULTS,
+  generateCsvChunks,
+  type GenerateOptions,
+} from "../../src/workload/generate.ts";
 
 Deno.test("AdaptiveMap with the default policy migrates on a growing uniform workload", () => {
   const m = new AdaptiveMap<number>();
@@ -43,6 +48,42 @@ Deno.test("AdaptiveMap moves to chaining when Robin Hood probes get long, then r
   // The rest period bounds migrations to O(writes / size).
   assert.ok(m.migrations <= 6, `${m.migrations} migrations`);
   for (let i = 0; i < 2_000; i++) assert.equal(m.get(i), i);
+});
+
+/** The rows of a generated workload, as [op, key, value]. */
+function workload(options: Partial<GenerateOptions>): string[][] {
+  const text = [...generateCsvChunks({ ...GENERATE_DEFAULTS, ...options })]
+    .map((c) => new TextDecoder().decode(c)).join("");
+  return text.trimEnd().split("\n").slice(1).map((line) => line.split(","));
+}
+
+Deno.test("AdaptiveMap goes back to a backend only when the one it is on is worse off", () => {
+  // Keys that collide in both tables: each switch used to end its rest period with the trigger
+  // of the table it had moved to, so the map bounced 7 times in these 200,000 operations and
+  // ended on Robin Hood, with a mean probe distance of 13.7.
+  const m = new AdaptiveMap<string>();
+  const switches: MapEvent[] = [];
+  m.onEvent((e) => e.type === "start" && e.from !== e.to && switches.push(e));
+  for (const [op, k, v] of workload({ ops: 200_000, adversarialRatio: 0.3, seed: 7 })) {
+    if (op === "put") m.set(k!, v!);
+    else if (op === "del") m.delete(k!);
+    else m.get(k!);
+  }
+  assert.deepEqual(switches.map((e) => `${e.from}->${e.to}`), [
+    "chaining->robinhood",
+    "robinhood->chaining",
+  ]);
+  // Robin Hood was left 6x past its limit; chaining's chains never went that far past theirs.
+  assert.match(switches[1]!.reason, /^average probe distance (\d+\.\d+) > 6$/);
+  assert.ok(Number(/(\d+\.\d+)/.exec(switches[1]!.reason)![1]) > 6 * 5);
+  assert.equal(m.backend, "chaining");
+  assert.ok(m.stats().maxGroupLen > DEFAULT_POLICY.maxGroupLen, "chaining is past its trigger too");
+  // New limits measure afresh: the map leaves chaining at the next write past them.
+  m.setPolicy({ maxGroupLen: DEFAULT_POLICY.maxGroupLen });
+  m.set("one more", "1");
+  assert.equal(switches.length, 3);
+  assert.match(switches[2]!.reason, /^longest chain \d+ > 8$/);
+  assert.deepEqual(m.checkInvariants(), []);
 });
 
 Deno.test("AdaptiveMap compacts a Robin Hood table whose tombstones reach the limit", () => {

@@ -246,6 +246,6 @@ Deno.test("recommend() picks fast-lookup, fast-insert or adaptive from the op mi
       worst_prefix: { bits: 6, buckets: 64, expected_load: 2, max_load: 90, uniform_limit: 30 },
     },
   });
-  assert.deepEqual([adversarial.mode, adversarial.rule], ["adaptive", "adversarial"]);
+  assert.deepEqual([adversarial.mode, adversarial.rule], ["fast-insert", "adversarial"]);
   assert.match(adversarial.reason, /90 keys in one of 64 top-bit buckets/);
 });
