@@ -15,7 +15,8 @@ import { intQuery } from "./query.ts";
 import { AdhashError, messageOf } from "../errors.ts";
 import { SnapshotBusyError, SnapshotWorkerError, type TaskLimiter } from "./snapshot_pool.ts";
 import { numberKey } from "../key_text.ts";
-import { isInside } from "../io/path.ts";
+import { isInside, joinPath } from "../io/path.ts";
+import { startsWithMagic } from "../snapshot/magic.ts";
 
 /**
  * The 404 of a probe with no live map to trace, with the hint the envelope carries: a server
@@ -199,7 +200,10 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     const names: string[] = [];
     let total = 0;
     for await (const e of Deno.readDir(dir)) {
-      if (!e.isFile || !plainName(e.name)) continue;
+      // A directory shared with workloads and reports: only snapshots are offered for them.
+      if (!e.isFile || !plainName(e.name) || !await startsWithMagic(joinPath(dir, e.name))) {
+        continue;
+      }
       total++;
       names.push(e.name);
       if (names.length === 2 * LIST_LIMIT) names.sort().length = LIST_LIMIT;

@@ -23,9 +23,9 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { BadInputError, IOError, PolicyError } from "../errors.ts";
+import { MAGIC } from "./magic.ts";
 
-/** The 8 magic bytes, `ADHSNAP1`. */
-export const MAGIC: Uint8Array = new TextEncoder().encode("ADHSNAP1");
+export { MAGIC };
 /** The format version this module writes and reads (1 was the original's pickle payload). */
 export const FORMAT_VERSION = 2;
 /** Bytes before the checksum. */

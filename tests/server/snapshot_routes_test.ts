@@ -7,7 +7,7 @@ import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { saveSnapshot } from "../../src/snapshot/mod.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
-import { packSnapshot } from "../../src/snapshot/format.ts";
+import { MAGIC, packSnapshot } from "../../src/snapshot/format.ts";
 import { removedAtUnload } from "../_helpers.ts";
 import { filePath } from "../../src/cli/self_command.ts";
 
@@ -19,7 +19,10 @@ async function withSnapshotDir<T>(fn: (dir: string, outside: string) => Promise<
   for (let i = 0; i < 50; i++) map.set(`K${i}`, i);
   await saveSnapshot(`${dir}/rh.adhsnap`, map);
   await saveSnapshot(`${base}/secret.adhsnap`, map);
-  await Deno.writeTextFile(`${dir}/broken.adhsnap`, "not a snapshot");
+  await Deno.writeTextFile(`${dir}/broken.adhsnap`, "ADHSNAP1, then not a snapshot");
+  // Not a snapshot at all: the directory is shared with other files.
+  await Deno.writeTextFile(`${dir}/workload.csv`, "op,key,value\nput,K1,1\n");
+  await Deno.writeTextFile(`${dir}/short`, "ADHS");
   await Deno.symlink(`${base}/secret.adhsnap`, `${dir}/escape.adhsnap`);
   try {
     return await fn(dir, base);
@@ -38,7 +41,8 @@ Deno.test("createApp() inspects a snapshot from ADHASH_SNAPSHOT_DIR", async () =
   await withSnapshotDir(async (dir) => {
     const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
     const list = await json(await app.request("/api/snapshots"));
-    // The symlink is not listed: only plain files inside the directory are offered.
+    // The symlink is not listed: only plain files inside the directory are offered, and of them
+    // only snapshots (a damaged one too), the files that start with the snapshot magic.
     assert.deepEqual(list.names, ["broken.adhsnap", "rh.adhsnap"]);
     assert.equal(list.total, 2);
     const res = await app.request("/api/snapshot?name=rh.adhsnap&key=K7&contains=K1&limit=3");
@@ -314,7 +318,7 @@ Deno.test("createApp() lists the first 1000 snapshot names in sorted order, what
       { length: 2_500 },
       (_, i) => `s${String((i * 7_919) % 2_500).padStart(4, "0")}`,
     );
-    for (const name of made) await Deno.writeFile(`${dir}/${name}`, new Uint8Array(0));
+    for (const name of made) await Deno.writeFile(`${dir}/${name}`, MAGIC);
     const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
     const list = await json(await app.request("/api/snapshots"));
     const all = [...made, "broken.adhsnap", "rh.adhsnap"].sort();

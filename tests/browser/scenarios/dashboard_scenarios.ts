@@ -9,6 +9,7 @@ import { MetricsHub } from "../../../src/server/hub.ts";
 import { startMetricsServer } from "../../../src/server/start.ts";
 import { replay } from "../../../src/replay/replay.ts";
 import { saveSnapshot } from "../../../src/snapshot/mod.ts";
+import { MAGIC } from "../../../src/snapshot/magic.ts";
 import { JobService } from "../../../src/server/jobs.ts";
 import { ProfileReport } from "../../../src/contracts/profile.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../../src/workload/generate.ts";
@@ -794,7 +795,7 @@ Deno.test({
         });
         assert.equal(await page.getAttribute("#snap-count", "hidden"), ""); // one: all listed
         for (let i = 0; i < 1_000; i++) {
-          await Deno.writeFile(`${dir}/x${String(i).padStart(4, "0")}`, new Uint8Array(0));
+          await Deno.writeFile(`${dir}/x${String(i).padStart(4, "0")}`, MAGIC); // listed, as a snapshot
         }
         await page.click("#tab-probe");
         await page.click("#tab-snapshot"); // the list is read again as the tab opens
