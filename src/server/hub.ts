@@ -26,6 +26,8 @@ export interface MetricsHubOptions {
 
 /** Default number of ticks the history keeps. */
 export const DEFAULT_HISTORY_LIMIT = 360;
+/** Largest `serve --history-limit`. */
+export const MAX_SERVE_HISTORY = 100_000;
 /** Default number of events the event buffer keeps. */
 export const DEFAULT_EVENT_LIMIT = 512;
 

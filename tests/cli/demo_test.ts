@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { firstRows } from "../../src/replay/warm_up.ts";
 import type { OpBatch } from "../../src/workload/csv_reader.ts";
-import { runCli } from "./_run.ts";
-import { linuxTest } from "../_helpers.ts";
+import { ROOT, runCli } from "./_run.ts";
+import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
+import { shellWord } from "../../src/cli/self_command.ts";
 
 /** Ten batches of three rows; `state` records how many were made and whether it was closed. */
 function source(state: { made: number; closed: boolean }): AsyncGenerator<OpBatch> {
@@ -81,3 +82,47 @@ linuxTest(
     }
   },
 );
+
+Deno.test("demo's dashboard command keeps the whole run, its switch included", async () => {
+  const dir = removedAtUnload(await Deno.makeTempDir());
+  const r = await runCli(["demo", "--out-dir", dir, "--ops", "400000"]);
+  assert.equal(r.code, 0, r.stderr);
+  const metrics = `${dir}/adaptive/metrics.ndjson`;
+  const ticks = (await Deno.readTextFile(metrics)).trimEnd().split("\n").length;
+  assert.ok(ticks > 360, `${ticks} ticks`); // more than serve keeps by default
+  const line = /^dashboard: +deno task serve (.*)$/m.exec(r.stdout)?.[1];
+  assert.equal(line, `--source ${shellWord(metrics)} --history-limit ${ticks}`);
+  const server = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}cli.ts`,
+      "serve",
+      "--source",
+      metrics,
+      "--history-limit",
+      String(ticks),
+      "--port",
+      "auto",
+    ],
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  try {
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const port = /localhost:(\d+)/.exec(String((await reader.read()).value))?.[1];
+    reader.releaseLock();
+    assert.ok(port !== undefined);
+    let history: { ticks: Array<{ events?: Array<{ type: string }> }> } = { ticks: [] };
+    await waitFor(async () => {
+      history = await (await fetch(`http://127.0.0.1:${port}/api/metrics/history`)).json();
+      return history.ticks.length === ticks;
+    });
+    assert.ok(history.ticks.some((t) => t.events?.some((e) => e.type === "switch")));
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+    await server.stdout.cancel().catch(() => {});
+  }
+});

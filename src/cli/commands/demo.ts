@@ -25,6 +25,7 @@ import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
 import { checkOutputDirs, checkOutputFiles } from "../paths.ts";
 import { selfCommand, shellWord } from "../self_command.ts";
+import { DEFAULT_HISTORY_LIMIT, MAX_SERVE_HISTORY } from "../../server/hub.ts";
 
 /** The demo workload: Zipf(1.1) over 100k keys, 50% get, 20% of writes are deletes. */
 export const DEMO_WORKLOAD = Object.freeze({
@@ -160,6 +161,12 @@ export function registerDemoCommand(program: Command): void {
       }
       const table = formatDemoTable(rows);
       const metricsFile = under("adaptive/metrics.ndjson");
+      // The whole run on the dashboard: by default it keeps the last 360 ticks, which left out
+      // the adaptive map's switch, a few ticks in.
+      const ticks = rows.find(({ mode }) => mode === "adaptive")?.s.ticks ?? 0;
+      const history = ticks > DEFAULT_HISTORY_LIMIT
+        ? ` --history-limit ${Math.min(ticks, MAX_SERVE_HISTORY)}`
+        : "";
       emitSuccess(
         cmd,
         {
@@ -188,7 +195,7 @@ export function registerDemoCommand(program: Command): void {
               `metrics (${mode}): ${s.metrics_file}  summary: ${under(`${mode}/summary.json`)}`
             ),
             `validate:  ${selfCommand("validate-metrics")} ${shellWord(metricsFile)}`,
-            `dashboard: ${selfCommand("serve")} --source ${shellWord(metricsFile)}`,
+            `dashboard: ${selfCommand("serve")} --source ${shellWord(metricsFile)}${history}`,
           ].join("\n"),
       );
     });

@@ -19,6 +19,8 @@ import {
 } from "../program.ts";
 import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
 import type { SourceHandle } from "../../server/source.ts";
+import { DEFAULT_HISTORY_LIMIT, MAX_SERVE_HISTORY } from "../../server/hub.ts";
+import { waitForSignal } from "../stop_signal.ts";
 
 interface ServeOptions {
   host: string;
@@ -69,26 +71,6 @@ async function isDirectory(path: string): Promise<boolean> {
   } catch {
     return false; // a missing file is reported when it is opened
   }
-}
-
-/**
- * The first stop signal. SIGHUP too: a server started from a terminal or an SSH session that
- * closes must stop in order (its jobs cancelled and recorded), not die where it stands.
- */
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = Deno.build.os === "windows"
-      ? ["SIGINT"]
-      : ["SIGINT", "SIGTERM", "SIGHUP"];
-    const handlers = signals.map((sig) => {
-      const h = (): void => {
-        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
-        resolve(sig);
-      };
-      return h;
-    });
-    signals.forEach((s, i) => Deno.addSignalListener(s, handlers[i]!));
-  });
 }
 
 /** The job service's options, besides --job-root, which they are for. */
@@ -218,7 +200,12 @@ export function registerServeCommands(program: Command): void {
     )
     .option("--source <path>", "metrics.v1 NDJSON file to serve")
     .option("--follow", "keep reading lines appended to --source (handles rotation)")
-    .option("--history-limit <n>", "ticks kept for history and charts", intArg(1, 100_000), 360)
+    .option(
+      "--history-limit <n>",
+      "ticks kept for history and charts",
+      intArg(1, MAX_SERVE_HISTORY),
+      DEFAULT_HISTORY_LIMIT,
+    )
     .option(
       "--poll-interval <seconds>",
       "how often a followed source is checked",
