@@ -28,6 +28,7 @@ async function generate(dir: string, ops: number, keySpace: number): Promise<str
 async function startRunCsv(csv: string, extra: string[] = [], launcher: string[] = []): Promise<{
   port: number;
   stderr: () => string;
+  kill: (signal: Deno.Signal) => void;
   finish: () => Promise<{ code: number; stderr: string; summary: Record<string, number> }>;
 }> {
   const deno = ["run", ...PERMS, CLI, "--json", "run-csv", "--csv", csv, "--metrics-port", "auto"]
@@ -63,7 +64,7 @@ async function startRunCsv(csv: string, extra: string[] = [], launcher: string[]
     return { code, stderr: err, summary: out === "" ? {} : JSON.parse(out.split("\n").at(-1)!) };
   };
   if (port < 0) assert.fail(`no dashboard line: ${(await finish()).stderr}`);
-  return { port, stderr: () => err, finish };
+  return { port, stderr: () => err, kill: (signal) => child.kill(signal), finish };
 }
 
 Deno.test("hashmap-cli run-csv --metrics-port auto streams live ticks to /api/stream", async () => {
@@ -153,3 +154,31 @@ linuxTest(
     assert.doesNotMatch(stderr, /Uncaught|goes on without/);
   },
 );
+
+Deno.test("hashmap-cli run-csv --metrics-linger keeps the whole run on the dashboard after the replay", async () => {
+  const dir = removedAtUnload(await Deno.makeTempDir());
+  const csv = await generate(dir, 50_000, 5_000);
+  const run = await startRunCsv(csv, ["--metrics-linger", "60"]);
+  await waitFor(() => /stays up for 60 s \(Ctrl-C to stop\)/.test(run.stderr()));
+  // The replay is over and its summary printed; the server still answers, with every tick.
+  const history = await (await fetch(`http://127.0.0.1:${run.port}/api/metrics/history`)).json();
+  const ticks = (history.ticks as unknown[]).map((t) => MetricsTick.parse(t));
+  assert.equal(ticks.at(-1)!.ops, 50_000);
+  assert.ok(ticks.at(-1)!.events.some((e) => e.type === "complete"));
+  const started = performance.now();
+  run.kill("SIGINT");
+  const { code, stderr, summary } = await run.finish();
+  assert.equal(code, 0, stderr);
+  assert.ok(performance.now() - started < 10_000);
+  assert.equal(summary.total_ops, 50_000);
+  assert.equal(ticks.length, summary.ticks);
+  assert.match(stderr, /"SIGINT" received; stopping the live server/);
+
+  // On its own, once the time is up.
+  const brief = await startRunCsv(csv, ["--metrics-linger", "1"]);
+  const t0 = performance.now();
+  const ended = await brief.finish();
+  assert.equal(ended.code, 0, ended.stderr);
+  assert.ok(performance.now() - t0 >= 900, `${performance.now() - t0} ms`);
+  assert.doesNotMatch(ended.stderr, /received/);
+});

@@ -5,7 +5,13 @@
  */
 
 import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
-import { commitAll, type StagedFile, stageFile } from "../../io/atomic_write.ts";
+import {
+  commitAll,
+  leaveSignalsToProgram,
+  type StagedFile,
+  stageFile,
+} from "../../io/atomic_write.ts";
+import { waitForSignal } from "../stop_signal.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError, withEnvHint } from "../../errors.ts";
@@ -159,6 +165,24 @@ function refuseUnusedFlags(flags: RunCsvFlags & { metricsPort?: unknown }, cmd: 
   refuseUnused(cmd, "metricsMaxTicks", "--metrics-max-ticks", "--metrics-out-dir", out);
   const port = flags.metricsPort !== undefined;
   refuseUnused(cmd, "metricsHost", "--metrics-host", "--metrics-port", port);
+  refuseUnused(cmd, "metricsLinger", "--metrics-linger", "--metrics-port", port);
+}
+
+/**
+ * Keeps the live server up `seconds` after the replay, or until a stop signal: a replay of a
+ * million rows is over in a second, before anyone has opened its dashboard.
+ */
+async function linger(cmd: Command, url: string, seconds: number): Promise<void> {
+  // The outputs are committed: a signal now ends a wait, not a write.
+  leaveSignalsToProgram();
+  notice(cmd, "run-csv", `The replay is done; ${url} stays up for ${seconds} s (Ctrl-C to stop)`);
+  const timeUp = new AbortController();
+  const timer = setTimeout(() => timeUp.abort(), seconds * 1000);
+  const signal = await waitForSignal(timeUp.signal);
+  clearTimeout(timer);
+  if (signal !== null) {
+    log("run-csv").info("{signal} received; stopping the live server", { signal });
+  }
 }
 
 /**
@@ -450,15 +474,25 @@ export function registerRunCsvCommand(program: Command): void {
       new Option("--metrics-host <host>", "interface for --metrics-port")
         .env("ADHASH_METRICS_HOST").default("127.0.0.1"),
     )
+    .option(
+      "--metrics-linger <seconds>",
+      "keep serving --metrics-port this long after the replay (Ctrl-C ends it sooner)",
+      intArg(0, 86_400),
+      0,
+    )
     .preflight(preflightRunCsv)
     .action(
       async (
-        parsed: RunCsvFlags & { metricsPort?: number | "auto"; metricsHost: string },
+        parsed: RunCsvFlags & {
+          metricsPort?: number | "auto";
+          metricsHost: string;
+          metricsLinger: number;
+        },
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);
         refuseUnusedFlags(parsed, cmd);
-        const { metricsPort, metricsHost, ...flags } = parsed;
+        const { metricsPort, metricsHost, metricsLinger, ...flags } = parsed;
         let map: AnyMap<unknown> | null = null;
         const live = metricsPort === undefined || flags.dryRun ? null : await withEnvHint(
           [[cmd.envSource("metricsPort"), metricsPort], [
@@ -491,18 +525,20 @@ export function registerRunCsvCommand(program: Command): void {
               servesRequests: true,
             }),
           });
+          if (outcome.kind === "validated") {
+            emitSuccess(cmd, outcome.report, JSON.stringify(outcome.report));
+            return;
+          }
+          const summary = outcome.summary;
+          emitSuccess(
+            cmd,
+            { ...summary },
+            () => formatSummary(summary, flags.metricsMaxTicks ?? 0),
+          );
+          if (live !== null && metricsLinger > 0) await linger(cmd, live.server.url, metricsLinger);
         } finally {
           await live?.close();
         }
-        if (outcome.kind === "validated") {
-          emitSuccess(cmd, outcome.report, JSON.stringify(outcome.report));
-          return;
-        }
-        emitSuccess(
-          cmd,
-          { ...outcome.summary },
-          () => formatSummary(outcome.summary, flags.metricsMaxTicks ?? 0),
-        );
       },
     );
 }
