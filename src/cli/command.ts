@@ -15,9 +15,11 @@
 
 import { BadInputError } from "../errors.ts";
 
+const USAGE_HINT = "Run 'hashmap-cli --help' for usage";
+
 /** A bad command line: unknown command or option, bad or missing value (BadInput, exit 2). */
 export class UsageError extends BadInputError {
-  constructor(message: string, hint = "Run 'hashmap-cli --help' for usage") {
+  constructor(message: string, hint = USAGE_HINT) {
     super(message, { hint });
     this.name = "UsageError";
   }
@@ -391,6 +393,22 @@ export class Command {
     }
     const positional: string[] = [];
     let sub: Command | undefined;
+    try {
+      return this.#parseWords(args, positional, (found) => sub = found);
+    } catch (err) {
+      // A subcommand's own help is the one that lists what was wrong.
+      if (!(err instanceof UsageError) || err.hint !== USAGE_HINT || sub === undefined) throw err;
+      throw new UsageError(err.message, `Run '${this.#name} ${sub.#name} --help' for usage`);
+    }
+  }
+
+  /** The loop of {@linkcode parse}; `found` is told the subcommand as soon as it is named. */
+  #parseWords(
+    args: readonly string[],
+    positional: string[],
+    found: (sub: Command) => void,
+  ): ParseResult {
+    let sub: Command | undefined;
     let error: UsageError | undefined;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i]!;
@@ -403,6 +421,7 @@ export class Command {
           if (arg === "help" && this.#findCommand("help") === undefined) return this.#help(args, i);
           sub = this.#findCommand(arg);
           if (sub === undefined) throw error ?? this.#unknownCommand(arg);
+          found(sub);
           sub.#values = {};
           sub.#fromEnv = {};
           sub.#defaulted = new Set();

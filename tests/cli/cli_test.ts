@@ -42,7 +42,30 @@ Deno.test("cli subcommand --help works for every command of this issue", async (
 Deno.test("cli unknown command is a BadInput envelope with exit 2", async () => {
   const r = await runCli(["frobnicate"]);
   assertEnvelope(r, "BadInput", 2, /unknown command 'frobnicate'/);
+  assert.equal(r.envelope!.hint, "Run 'hashmap-cli --help' for usage");
   assert.equal(r.stdout, "");
+});
+
+Deno.test("cli a mistake in a command's own line points to that command's help", async () => {
+  for (
+    const args of [
+      ["run-csv", "--bogus"],
+      ["probe-visualize", "--operation", "look"],
+      ["validate-metrics"],
+      ["get", "a", "b"],
+    ]
+  ) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.envelope!.hint, `Run 'hashmap-cli ${args[0]} --help' for usage`);
+  }
+  const help = await runCli(["probe-visualize", "--help"]);
+  assert.match(help.stdout, /^Usage: hashmap-cli probe-visualize/);
+  // --operation is get unless given, as /api/probe's op.
+  const get = await runCli(["probe-visualize", "--key", "K42", "--seed", "K42=v"]);
+  assert.equal(get.code, 0, get.stderr);
+  assert.match(get.stdout, /\] GET key='K42'/);
+  assert.match(get.stdout, /^Result: match \(found: true\)$/m);
 });
 
 Deno.test("cli without a command prints help on stderr and exits 2", async () => {

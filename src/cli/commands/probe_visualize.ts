@@ -83,8 +83,7 @@ export function registerProbeVisualizeCommand(program: Command): void {
   program.command("probe-visualize")
     .description("Show the probe path of one get or put (text, or probe_trace.v1 JSON)")
     .addOption(
-      new Option("--operation <op>", "operation to trace").choices(["get", "put"])
-        .makeOptionMandatory(),
+      new Option("--operation <op>", "operation to trace").choices(["get", "put"]).default("get"),
     )
     .requiredOption("--key <key>", "key (a string)")
     .option("--numeric", NUMERIC_KEY_HELP.replace("KEY", "--key"))
