@@ -181,7 +181,6 @@ export function createApp(options: CreateAppOptions): Hono {
 
   app.use("*", securityHeaders());
   app.use("*", answerOptions(app));
-  app.use("*", limitBody(options.maxBodyBytes ?? 64 * 1024));
   const gzip = compress();
   app.use("*", async (c, next) => {
     // SSE and followed job logs must reach the client line by line, not buffered in gzip.
@@ -221,6 +220,8 @@ export function createApp(options: CreateAppOptions): Hono {
     app.use("/api/*", auth);
     app.use("/metrics", auth);
   }
+  // After the rate limit and the token: a refused client's body is never read.
+  app.use("*", limitBody(options.maxBodyBytes ?? 64 * 1024));
   app.use("/api/*", strictQuery());
 
   app.get(

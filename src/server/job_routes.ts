@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AdhashError, BadInputError } from "../errors.ts";
+import { AdhashError, BadInputError, messageOf } from "../errors.ts";
 import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
 import { errorResponse, LOOPBACK_HOSTS } from "./security.ts";
 import { headersOnly, isHead } from "./head.ts";
@@ -232,11 +232,18 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
         "a job request must be sent as Content-Type: application/json",
       );
     }
+    let text: string;
+    try {
+      // Fatal: bytes that are not UTF-8 would reach a path as U+FFFD, and be blamed there.
+      text = new TextDecoder("utf-8", { fatal: true }).decode(await c.req.arrayBuffer());
+    } catch {
+      throw new HTTPException(400, { message: "request body is not UTF-8" });
+    }
     let request: unknown;
     try {
-      request = await c.req.json();
-    } catch {
-      throw new HTTPException(400, { message: "request body is not JSON" });
+      request = JSON.parse(text);
+    } catch (err) {
+      throw new HTTPException(400, { message: `request body is not JSON: ${messageOf(err)}` });
     }
     try {
       const record = await jobs.submit(kind, request);

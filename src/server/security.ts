@@ -45,7 +45,11 @@ export function bearerAuth(token: string): MiddlewareHandler {
         c,
         401,
         "Unauthorized",
-        m === null ? "missing bearer token" : "invalid bearer token",
+        header === ""
+          ? "missing bearer token"
+          : m === null
+          ? "malformed Authorization header: expected 'Bearer <token>'"
+          : "invalid bearer token",
         "Send 'Authorization: Bearer <ADHASH_TOKEN>'",
       );
     }
@@ -164,12 +168,16 @@ export function securityHeaders(): MiddlewareHandler {
  * prints a deprecation warning on stderr, raw text among `--log-json` lines. The copy here is
  * made from the URL, method and headers instead; the routes never use the request's signal.
  */
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
 export function limitBody(maxBytes: number): MiddlewareHandler {
   const tooLarge = (c: Context) => errorResponse(c, 413, "TooLarge", "request body too large");
   return async (c, next) => {
     const raw = c.req.raw;
-    // GET and HEAD bodies are never read (and a Request of those methods cannot carry one).
-    if (raw.body === null || raw.method === "GET" || raw.method === "HEAD") return await next();
+    // Only routes of these methods read a body. Another's is never read, and a Request of
+    // GET, HEAD, TRACE, TRACK or CONNECT cannot carry one: rebuilt, it threw (a 500 for any
+    // `curl -X TRACE`, logged as a server error, before the rate limit and the token).
+    if (raw.body === null || !BODY_METHODS.has(raw.method)) return await next();
     const declared = raw.headers.get("content-length");
     if (declared !== null && !raw.headers.has("transfer-encoding")) {
       return Number(declared) > maxBytes ? tooLarge(c) : await next();

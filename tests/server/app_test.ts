@@ -351,10 +351,24 @@ Deno.test("createApp() requires the bearer token on /api/* and /metrics when set
   }
   const wrong = await app.request("/api/metrics", { headers: { Authorization: "Bearer nope" } });
   assert.equal(wrong.status, 401);
-  await wrong.body?.cancel();
-  const basic = await app.request("/api/metrics", { headers: { Authorization: `Basic ${token}` } });
-  assert.equal(basic.status, 401);
-  await basic.body?.cancel();
+  assert.equal((await body(wrong)).detail, "invalid bearer token");
+  // A header that is there, but not "Bearer <token>", is not said to be missing.
+  for (const header of [`Basic ${token}`, `Bearer ${token} extra`]) {
+    const res = await app.request("/api/metrics", { headers: { Authorization: header } });
+    assert.equal(res.status, 401);
+    assert.equal(
+      (await body(res)).detail,
+      "malformed Authorization header: expected 'Bearer <token>'",
+    );
+  }
+  // The token comes before the body limit: a refused client's body is not read.
+  const big = await app.request("/api/jobs/run-csv", {
+    method: "POST",
+    body: "x".repeat(100_000),
+    headers: { "Content-Type": "application/json", "Content-Length": "100000" },
+  });
+  assert.equal(big.status, 401);
+  await big.body?.cancel();
   const ok = await app.request("/api/metrics", { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(ok.status, 200);
   assert.equal((await body(ok)).ops, ticks.at(-1)!.ops);

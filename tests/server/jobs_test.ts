@@ -254,7 +254,8 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
     [{ csv: "w.csv", mode: "fast" }, /^Invalid run-csv request: mode: /],
     [{ csv: "w.csv", timeout_seconds: 0 }, /timeout_seconds/],
     [{}, /csv/],
-    ["{not json", /request body is not JSON/],
+    ["{not json", /^request body is not JSON: .*JSON at position 1/],
+    ['{"csv":', /^request body is not JSON: Unexpected end of JSON input$/],
   ];
   for (const [body, detail] of cases) {
     const res = await post(f, body);
@@ -263,6 +264,18 @@ Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothi
     assert.equal(err.error, "BadInput");
     assert.match(err.detail, detail);
   }
+  // Bytes that are not UTF-8 are the body's fault, not a path's.
+  const bytes = await f.app.request("/api/jobs/run-csv", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: new Uint8Array([
+      ...new TextEncoder().encode('{"csv":"w'),
+      0xff,
+      ...new TextEncoder().encode('.csv"}'),
+    ]),
+  });
+  assert.equal(bytes.status, 400);
+  assert.equal(ApiError.parse(await bytes.json()).detail, "request body is not UTF-8");
   const kind = await post(f, { csv: "w.csv" }, "rm-rf");
   assert.equal(kind.status, 404);
   assert.equal((await kind.json()).hint, "Kinds: run-csv, workload-dna, ab-compare, profile");
@@ -731,6 +744,14 @@ Deno.test("POST /api/jobs/ab-compare compares two modes and keeps the report and
   );
   assert.equal(same.status, 400);
   assert.match((await same.json()).detail, /baseline_label and candidate_label must differ/);
+  // A label's file would be hidden, and left out of the job's artifacts.
+  const dotted = await post(
+    f,
+    { csv: "w.csv", baseline_label: "..", candidate_label: "." },
+    "ab-compare",
+  );
+  assert.equal(dotted.status, 400);
+  assert.match((await dotted.json()).detail, /may not start with '\.'/);
   const escape = await post(f, { csv: "w.csv", baseline_config: "../secret.csv" }, "ab-compare");
   assert.equal(escape.status, 400);
   assert.match(
