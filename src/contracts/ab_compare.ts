@@ -9,7 +9,6 @@
 import { z } from "zod";
 import { exact } from "./exact.ts";
 import { RunSummary } from "./run_summary.ts";
-import { AB_LABEL_PATTERN } from "../replay/ab_compare.ts";
 
 // Every schema has an explicit type (see exact.ts).
 type Num = z.ZodNumber;
@@ -50,7 +49,10 @@ type AbSideSchema = z.ZodObject<
 /** One side of the comparison; both sides have this shape (the dashboard lines them up). */
 export const AbSide: AbSideSchema = exact<AbSideSchema>()(
   z.object({
-    label: z.string().regex(AB_LABEL_PATTERN).describe("names the side and its metrics file"),
+    // Reports written before labels lost their leading dot still validate (contracts grow only).
+    label: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).describe(
+      "names the side and its metrics file",
+    ),
     mode: z.enum(["adaptive", "fast-insert", "fast-lookup", "memory-tight"]),
     config: z.string().nullable().describe("the TOML config file read, or null for none"),
     env_overrides: z.array(z.string()).optional().describe(

@@ -206,11 +206,16 @@ export const ApiJobAbCompareRequest = z.strictObject({
     (r.baseline_label ?? "baseline").toLowerCase() !==
       (r.candidate_label ?? "candidate").toLowerCase(),
   { message: "baseline_label and candidate_label must differ in more than case" },
+).refine(
+  // A label's metrics file would be a hidden one, which the job's artifacts leave out. (The
+  // pattern above cannot say it: the published schema's may only widen.)
+  (r) => !(r.baseline_label?.startsWith(".") || r.candidate_label?.startsWith(".")),
+  { message: "baseline_label and candidate_label may not start with '.'" },
 ).meta({
   id: "api.job_ab_compare_request.v1",
   // JSON Schema cannot say it, so the schema says it in words.
   description: "baseline_label and candidate_label (default baseline, candidate) must differ " +
-    "in more than case",
+    "in more than case, and neither may start with '.'",
 });
 
 /** Why a job failed: the CLI's error envelope, or Timeout / Interrupted / Internal. */

@@ -13,8 +13,11 @@ import type { AbCompareReport, AbSide } from "../contracts/ab_compare.ts";
 import { mannWhitney } from "./mann_whitney.ts";
 import { micros, round, thousands, visible } from "../format.ts";
 
-/** A side's label: it names the side's metrics file, so file-name characters only. */
-export const AB_LABEL_PATTERN: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * A side's label: it names the side's metrics file, so file-name characters only, and not a dot
+ * first (`..metrics.ndjson` is a hidden file, which a job's artifacts leave out).
+ */
+export const AB_LABEL_PATTERN: RegExp = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 
 /** The two roles, in run order. */
 export const AB_ROLES: readonly ["baseline", "candidate"] = ["baseline", "candidate"];
@@ -33,7 +36,8 @@ export function checkLabels(labels: Readonly<Record<AbRole, string>>): void {
     const label = labels[role];
     if (!AB_LABEL_PATTERN.test(label)) {
       throw new BadInputError(`--${role}-label ${JSON.stringify(label)} is not a valid label`, {
-        hint: "Use 1-64 letters, digits, '.', '_' or '-': the label names the side's files",
+        hint:
+          "Use 1-64 letters, digits, '.', '_' or '-', not starting with '.': the label names the side's files",
       });
     }
   }

@@ -233,6 +233,8 @@ Deno.test("ab-compare refuses bad labels, stdin and bad CSVs with the right enve
         /^--baseline-label "a\/b" is not a valid label$/,
       ],
       [["--candidate-label", "x".repeat(65)], 2, "BadInput", /--candidate-label "x+" is not/],
+      // Its metrics file would be hidden: ..metrics.ndjson.
+      [["--candidate-label", "."], 2, "BadInput", /^--candidate-label "\." is not a valid label$/],
       [
         ["--baseline-label", "Same", "--candidate-label", "same"],
         2,
