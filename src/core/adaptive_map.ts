@@ -556,42 +556,56 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
       return;
     }
     const a = this.active;
-    const p = this.current;
     if (a instanceof ChainingMap) {
-      const lf = a.size / a.capacity;
-      const excess = Math.max(lf / p.maxLfChaining, a.longestChain / p.maxGroupLen);
-      if ((lf > p.maxLfChaining || a.longestChain > p.maxGroupLen) && excess > this.leftExcess) {
-        this.start(
-          "robinhood",
-          lf > p.maxLfChaining
-            ? `load factor ${above(lf, p.maxLfChaining, 3)} > ${p.maxLfChaining}`
-            : `longest chain ${a.longestChain} > ${p.maxGroupLen}`,
-          excess,
-        );
-      } else if (!this.regrowIfFull()) this.shrinkIfSparse();
+      if (!this.leaveChaining(a) && !this.regrowIfFull()) this.shrinkIfSparse();
       return;
     }
-    const avg = a.avgProbe;
-    const excess = avg / p.maxAvgProbeRobinhood;
-    if (avg > p.maxAvgProbeRobinhood && excess > this.leftExcess) {
-      this.start(
-        "chaining",
-        `average probe distance ${
-          above(avg, p.maxAvgProbeRobinhood, 2)
-        } > ${p.maxAvgProbeRobinhood}`,
-        excess,
-      );
-    } else if (
-      !this.regrowIfFull() && !this.shrinkIfSparse() &&
-      a.tombstones / a.capacity >= p.maxTombstoneRatio
-    ) {
-      const ratio = a.tombstones / a.capacity;
+    if (this.leaveRobinHood(a) || this.regrowIfFull() || this.shrinkIfSparse()) return;
+    const ratio = a.tombstones / a.capacity;
+    const p = this.current;
+    if (ratio >= p.maxTombstoneRatio) {
       this.begin(
         "robinhood",
         a.capacity,
         `tombstone ratio ${ratio.toFixed(3)} >= ${p.maxTombstoneRatio}`,
       );
     }
+  }
+
+  /**
+   * Starts the switch to Robin Hood when chaining is past its trigger, and further past it than
+   * Robin Hood was when the map left it ({@linkcode leftExcess}); returns whether it did. Out of
+   * {@linkcode applyPolicy}: written there, it made a map growing on Robin Hood, which never runs
+   * it, 11% slower on pooled keys (85.8 against 77.2 ms; out of line 77.8 ms; medians of 5
+   * alternating processes).
+   */
+  private leaveChaining(a: ChainingMap<V>): boolean {
+    const p = this.current;
+    const lf = a.size / a.capacity;
+    if (!(lf > p.maxLfChaining || a.longestChain > p.maxGroupLen)) return false;
+    const excess = Math.max(lf / p.maxLfChaining, a.longestChain / p.maxGroupLen);
+    if (excess <= this.leftExcess) return false;
+    this.start(
+      "robinhood",
+      lf > p.maxLfChaining
+        ? `load factor ${above(lf, p.maxLfChaining, 3)} > ${p.maxLfChaining}`
+        : `longest chain ${a.longestChain} > ${p.maxGroupLen}`,
+      excess,
+    );
+    return true;
+  }
+
+  /** As {@linkcode leaveChaining}, for Robin Hood's mean probe distance. */
+  private leaveRobinHood(a: RobinHoodMap<V>): boolean {
+    const limit = this.current.maxAvgProbeRobinhood;
+    const avg = a.avgProbe;
+    if (!(avg > limit) || avg / limit <= this.leftExcess) return false;
+    this.start(
+      "chaining",
+      `average probe distance ${above(avg, limit, 2)} > ${limit}`,
+      avg / limit,
+    );
+    return true;
   }
 
   /**
