@@ -36,8 +36,9 @@ export interface MetricsServer {
   /**
    * Settles, with an IOError saying why, if the server stopped listening on its own and cannot
    * listen again (its port taken meanwhile, say). Never settles otherwise: out of file
-   * descriptors, Deno's HTTP server ends and drops its connections (denoland/deno#10148), and
-   * this one listens again, after `RETRY_FIRST_MS`, doubling while it keeps stopping.
+   * descriptors, Deno's HTTP server stops accepting (denoland/deno#10148; the connections it
+   * holds stay open), and this one listens again after `RETRY_FIRST_MS`, doubling while it keeps
+   * stopping.
    */
   readonly failure: Promise<IOError>;
   /** Ends open streams, stops listening and waits for the requests under way to finish. */

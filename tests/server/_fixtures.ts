@@ -74,6 +74,13 @@ export async function* sseEvents(
 /** A launcher prefix that runs a command with at most 64 open file descriptors. */
 export const UNDER_64_FDS: string[] = ["sh", "-c", 'ulimit -n 64 && exec "$@"', "sh"];
 
+/** Whether the server on `port` answers `/healthz` (false while it does not listen). */
+export async function healthy(port: number): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+  await res?.body?.cancel();
+  return res?.ok === true;
+}
+
 /** Whether a connection to `port` is refused: nothing listens there. */
 export async function refused(port: number): Promise<boolean> {
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { idleConnections, sseEvents, UNDER_64_FDS } from "./_fixtures.ts";
+import { healthy, idleConnections, sseEvents, UNDER_64_FDS } from "./_fixtures.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
 import { filePath } from "../../src/cli/self_command.ts";
@@ -134,11 +134,7 @@ linuxTest(
     } finally {
       conns.forEach((c) => c.close());
     }
-    await waitFor(async () => {
-      const res = await fetch(`http://127.0.0.1:${run.port}/healthz`).catch(() => null);
-      await res?.body?.cancel();
-      return res?.ok === true;
-    }, 20_000);
+    await waitFor(() => healthy(run.port), 20_000);
     const writer = await feed;
     await writer.write(new TextEncoder().encode("op,key,value\nput,a,1\nget,a,\n"));
     writer.close();

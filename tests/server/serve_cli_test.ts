@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { idleConnections, refused, replayTicks, UNDER_64_FDS } from "./_fixtures.ts";
+import { healthy, idleConnections, refused, replayTicks, UNDER_64_FDS } from "./_fixtures.ts";
 import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
 import { filePath } from "../../src/cli/self_command.ts";
 
@@ -578,11 +578,7 @@ linuxTest("hashmap-cli serve out of file descriptors listens again and serves", 
   await waitFor(() => refused(r.port)); // the server stopped (the kernel queues 120 otherwise)
   conns.forEach((c) => c.close());
   // Their descriptors are free again once they are gone.
-  await waitFor(async () => {
-    const res = await fetch(`http://127.0.0.1:${r.port}/healthz`).catch(() => null);
-    await res?.body?.cancel();
-    return res?.ok === true;
-  }, 20_000);
+  await waitFor(() => healthy(r.port), 20_000);
   const { code, stderr } = await stop(r);
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /Uncaught/);
