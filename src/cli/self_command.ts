@@ -12,8 +12,9 @@ export function shellWord(arg: string): string {
 }
 
 /** Permissions `deno run` needs for each subcommand suggested. */
-const PERMISSIONS: Record<"validate-metrics" | "serve", string> = {
+const PERMISSIONS: Record<"validate-metrics" | "serve" | "probe-visualize", string> = {
   "validate-metrics": "--allow-read",
+  "probe-visualize": "--allow-read --allow-env",
   serve: "--allow-read --allow-env --allow-net --allow-sys",
 };
 

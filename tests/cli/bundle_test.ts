@@ -101,6 +101,18 @@ Deno.test("the bundled hashmap-cli's demo ends with commands that work outside t
     assert.equal(v.code, 0, new TextDecoder().decode(v.stderr));
     assert.match(new TextDecoder().decode(v.stdout), /^OK: \d+ metrics\.v1 ticks valid/);
 
+    const probe = line("probe");
+    assert.match(
+      probe ?? "",
+      new RegExp(
+        `^run --allow-read --allow-env ${RegExp.escape(shellWord(cli))} probe-visualize ` +
+          "--key K\\d+ --snapshot d/adaptive/map\\.snap$",
+      ),
+    );
+    const p = await denoInShell(probe!, { cwd: dir, stdout: "piped", stderr: "piped" }).output();
+    assert.equal(p.code, 0, new TextDecoder().decode(p.stderr));
+    assert.match(new TextDecoder().decode(p.stdout), /^Result: match \(found: true\)$/m);
+
     const dashboard = line("dashboard");
     const perms = "--allow-read --allow-env --allow-net --allow-sys";
     assert.equal(

@@ -834,6 +834,27 @@ Deno.test("demo generates a workload and compares the three backends", async () 
   const metrics = RegExp.escape(shellWord(`${dir}/adaptive/metrics.ndjson`));
   assert.match(r.stdout, new RegExp(`^validate: +deno task cli validate-metrics ${metrics}$`, "m"));
   assert.match(r.stdout, new RegExp(`^dashboard: +deno task serve --source ${metrics}$`, "m"));
+  // The adaptive map is saved, with a key whose lookup shows a probe path worth seeing.
+  const snap = RegExp.escape(shellWord(`${dir}/adaptive/map.snap`));
+  const probe = new RegExp(
+    `^probe: +deno task cli probe-visualize --key (K\\d+) --snapshot ${snap}$`,
+    "m",
+  )
+    .exec(r.stdout);
+  assert.ok(probe, r.stdout);
+  const traced = await runCli([
+    "--json",
+    "probe-visualize",
+    "--key",
+    probe[1]!,
+    "--snapshot",
+    `${dir}/adaptive/map.snap`,
+  ]);
+  const { trace } = successData(traced.stdout, "probe-visualize") as {
+    trace: { found: boolean; path: unknown[] };
+  };
+  assert.equal(trace.found, true);
+  assert.ok(trace.path.length > 1, `${trace.path.length} steps`);
   for (const mode of ["adaptive", "fast-insert", "fast-lookup"]) {
     const path = RegExp.escape(`${dir}/${mode}/metrics.ndjson`);
     assert.match(r.stdout, new RegExp(`metrics \\(${mode}\\): ${path}`));

@@ -7,7 +7,8 @@
  */
 
 import type { Command } from "../command.ts";
-import type { Mode } from "../../core/factory.ts";
+import type { AnyMap, Mode } from "../../core/factory.ts";
+import type { Key } from "../../core/types.ts";
 import { warmUp } from "../../replay/warm_up.ts";
 import {
   commitAll,
@@ -21,6 +22,7 @@ import { MetricsNdjsonWriter } from "../../replay/metrics_sink.ts";
 import { GENERATE_DEFAULTS, generateCsvChunks } from "../../workload/generate.ts";
 import { micros, thousands } from "../../format.ts";
 import { newMap, RUN_CSV_DEFAULTS, runCsv, type RunCsvFlags } from "./run_csv.ts";
+import { stageSnapshotAt } from "./snapshot.ts";
 import type { RunSummary } from "../../contracts/run_summary.ts";
 import { commandConfig, emitSuccess, intArg, notice } from "../program.ts";
 import { checkOutputDirs, checkOutputFiles } from "../paths.ts";
@@ -43,6 +45,9 @@ const DEMO_MODES: ReadonlyArray<{ mode: Mode; label: string }> = [
   { mode: "fast-insert", label: "chaining (fast-insert)" },
   { mode: "fast-lookup", label: "robin hood (fast-lookup)" },
 ];
+
+/** The adaptive map as the replay left it, under `--out-dir`. */
+const DEMO_SNAPSHOT = "adaptive/map.snap";
 
 /** Most rows replayed on every mode, results discarded, before the measured runs. */
 export const DEMO_WARMUP_ROWS = 1_000_000;
@@ -77,6 +82,22 @@ function formatDemoTable(rows: Array<{ label: string; s: RunSummary }>): string 
   return out.join("\n");
 }
 
+/**
+ * Of the map's first keys in table order, the one whose lookup takes the most steps: the probe
+ * worth showing (the first key alone sat in its home slot).
+ */
+function longestProbe(map: AnyMap<unknown>): Key | undefined {
+  let best: Key | undefined;
+  let steps = 0;
+  let seen = 0;
+  for (const key of map.keys()) {
+    const n = map.traceGet(key).path.length;
+    if (n > steps) [best, steps] = [key, n];
+    if (++seen === 10_000) break;
+  }
+  return best;
+}
+
 /** Registers `demo`. */
 export function registerDemoCommand(program: Command): void {
   program.command("demo")
@@ -98,6 +119,7 @@ export function registerDemoCommand(program: Command): void {
           [`--out-dir (${mode} metrics)`, under(`${mode}/metrics.ndjson`)],
           [`--out-dir (${mode} summary)`, under(`${mode}/summary.json`)],
         ]),
+        ["--out-dir (adaptive map)", under(DEMO_SNAPSHOT)],
       ]);
       const workload = { ...DEMO_WORKLOAD, ops: opts.ops };
       notice(
@@ -112,6 +134,7 @@ export function registerDemoCommand(program: Command): void {
       const staged: StagedFile[] = [];
       let writer: MetricsNdjsonWriter | null = null;
       const rows: Array<{ label: string; mode: Mode; s: RunSummary }> = [];
+      let probeKey: Key | undefined; // a key of the saved map, to show a probe on
       // Alerts stay in each run's ticks; one line after the table beats a warning per crossing.
       const alerts: string[] = [];
       try {
@@ -147,6 +170,12 @@ export function registerDemoCommand(program: Command): void {
           staged.push(
             await stageFile(under(`${mode}/summary.json`), `${JSON.stringify(s, null, 2)}\n`),
           );
+          if (mode === "adaptive") {
+            // The map itself, so that its probe paths can be looked at after the demo.
+            const map = out.result.finalMap as AnyMap<unknown>;
+            staged.push(await stageSnapshotAt(under(DEMO_SNAPSHOT), map));
+            probeKey = longestProbe(map);
+          }
           rows.push({ label, mode, s });
           if (s.alerts > 0) alerts.push(`${label} ${s.alerts}`);
         }
@@ -196,6 +225,11 @@ export function registerDemoCommand(program: Command): void {
             ),
             `validate:  ${selfCommand("validate-metrics")} ${shellWord(metricsFile)}`,
             `dashboard: ${selfCommand("serve")} --source ${shellWord(metricsFile)}${history}`,
+            ...(probeKey === undefined ? [] : [
+              `probe:     ${selfCommand("probe-visualize")} ${
+                typeof probeKey === "number" ? "--numeric " : ""
+              }--key ${shellWord(String(probeKey))} --snapshot ${shellWord(under(DEMO_SNAPSHOT))}`,
+            ]),
           ].join("\n"),
       );
     });
