@@ -666,7 +666,11 @@ Deno.test("probe-visualize prints Robin Hood and chaining probe paths and export
     assert.match(lines[1]!, /^Hash: 0x[0-9a-f]{8}, capacity 64, ideal slot \d+$/);
     assert.equal(lines[2], "Steps:");
     assert.equal(lines.at(-2), "Result: match (found: true)");
-    assert.match(lines.at(-3)!, /slot \d+ occupied key="K1" .* match -> match$/);
+    assert.match(
+      lines.at(-3)!,
+      /^\(dist: .* ends the search: Robin Hood would have put the key before it\.\)$/,
+    );
+    assert.match(lines.at(-4)!, /slot \d+ occupied key="K1" .* match -> match$/);
     assert.equal(lines.at(-1), `Trace JSON: ${dir}/t.json`);
     const trace = ProbeTraceSchema.parse(JSON.parse(await Deno.readTextFile(`${dir}/t.json`)));
     assert.equal(trace.backend, "robinhood");

@@ -48,9 +48,17 @@ Deno.test("traceText() renders every Robin Hood step with its action", () => {
   const lines = traceText(t, "K5").split("\n");
   assert.equal(lines[0], "Probe visualization [robinhood] GET key='K5'");
   assert.equal(lines[2], "Steps:");
-  assert.equal(lines.length, 3 + t.path.length + 1);
-  assert.match(lines.at(-2)!, /key="K5" ideal=\d+ dist=\d+ carried=\d+ match -> match$/);
+  assert.equal(lines.length, 3 + t.path.length + 2);
+  assert.match(lines.at(-3)!, /key="K5" ideal=\d+ dist=\d+ carried=\d+ match -> match$/);
+  // Under steps that show entries, how to read dist and carried.
+  assert.match(
+    lines.at(-2)!,
+    /^\(dist: how far the entry there sits from its ideal slot; carried: /,
+  );
   assert.equal(lines.at(-1), "Result: match (found: true)");
+  // A probe that meets no entry has nothing to explain.
+  const empty = traceText(new RobinHoodMap<unknown>().traceGet("x"), "x");
+  assert.doesNotMatch(empty, /carried: how far/);
 });
 
 Deno.test("parseSeed() splits KEY=VALUE at the first = and refuses the rest", () => {

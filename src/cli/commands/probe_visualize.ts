@@ -36,6 +36,11 @@ export function parseSeed(item: string): [string, string] {
   return [item.slice(0, i), item.slice(i + 1)];
 }
 
+/** How to read a Robin Hood trace's steps, printed under them. */
+const ROBIN_HOOD_LEGEND = "(dist: how far the entry there sits from its ideal slot; carried: how " +
+  "far the key would sit there. An empty slot, or an entry nearer home than the key " +
+  "(dist < carried), ends the search: Robin Hood would have put the key before it.)";
+
 /** The text rendering of a trace. */
 export function traceText(t: ProbeTrace, rawKey: string): string {
   const lines = [
@@ -66,6 +71,7 @@ export function traceText(t: ProbeTrace, rawKey: string): string {
         } carried=${s.carried_distance}${s.matches ? " match" : ""} -> ${s.action}`,
       );
     }
+    if (t.path.some((s) => s.state === "occupied")) lines.push(ROBIN_HOOD_LEGEND);
   } else {
     lines.push(`Hash: ${hash}, capacity ${t.capacity}, bucket ${t.bucket}`);
     lines.push("Steps:");
