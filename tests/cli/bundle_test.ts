@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { ROOT, runScript } from "./_run.ts";
-import { removedAtUnload } from "../_helpers.ts";
+import { readLine, removedAtUnload } from "../_helpers.ts";
 import { shellWord } from "../../src/cli/self_command.ts";
 
 /** `deno <args>` as a shell reads it (`args` are shell words), with this test's deno. */
@@ -157,12 +157,7 @@ Deno.test("the bundled hashmap-cli serves the embedded dashboard with no files b
   }).spawn();
   try {
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
+    const text = await readLine(reader);
     reader.releaseLock();
     const m = text.match(/^Dashboard: http:\/\/localhost:(\d+)\//);
     assert.ok(m, `first line: ${JSON.stringify(text)}`);

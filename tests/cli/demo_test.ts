@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { firstRows } from "../../src/replay/warm_up.ts";
 import type { OpBatch } from "../../src/workload/csv_reader.ts";
 import { ROOT, runCli } from "./_run.ts";
-import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
+import { linuxTest, readLine, removedAtUnload, waitFor } from "../_helpers.ts";
 import { shellWord } from "../../src/cli/self_command.ts";
 
 /** Ten batches of three rows; `state` records how many were made and whether it was closed. */
@@ -111,7 +111,7 @@ Deno.test("demo's dashboard command keeps the whole run, its switch included", a
   }).spawn();
   try {
     const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const port = /localhost:(\d+)/.exec(String((await reader.read()).value))?.[1];
+    const port = /localhost:(\d+)/.exec(await readLine(reader))?.[1];
     reader.releaseLock();
     assert.ok(port !== undefined);
     let history: { ticks: Array<{ events?: Array<{ type: string }> }> } = { ticks: [] };

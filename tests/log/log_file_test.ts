@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withTempDir } from "../_helpers.ts";
+import { readLine, withTempDir } from "../_helpers.ts";
 import { filePath } from "../../src/cli/self_command.ts";
 
 const CLI = filePath(new URL("../../cli.ts", import.meta.url));
@@ -14,12 +14,7 @@ async function startServe(args: string[]): Promise<Deno.ChildProcess> {
     stderr: "null",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  while (!buf.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-  }
+  const buf = await readLine(reader);
   await reader.cancel();
   assert.match(buf, /^Dashboard: /);
   return child;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { filePath } from "../../src/cli/self_command.ts";
+import { readLine } from "../_helpers.ts";
 
 const FIXTURE = filePath(new URL("./_blocked_replay.ts", import.meta.url));
 
@@ -12,12 +13,7 @@ async function latenciesWhileBlocked(mode: "worker" | "same-thread"): Promise<nu
     env: { NO_COLOR: "1" },
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
+  let out = await readLine(reader);
   const m = out.match(/^PORT (\d+) (threaded|shared)/);
   assert.ok(m, `fixture said ${JSON.stringify(out)}`);
   assert.equal(m[2], mode === "worker" ? "threaded" : "shared");

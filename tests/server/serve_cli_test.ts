@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { healthy, idleConnections, refused, replayTicks, UNDER_64_FDS } from "./_fixtures.ts";
-import { linuxTest, removedAtUnload, waitFor } from "../_helpers.ts";
+import { linuxTest, readLine, removedAtUnload, waitFor } from "../_helpers.ts";
 import { filePath } from "../../src/cli/self_command.ts";
 
 const { ticks } = await replayTicks();
@@ -39,12 +39,7 @@ async function startServe(
   }).spawn();
   const [head, rest] = child.stdout.tee();
   const reader = head.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  while (!buf.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += value;
-  }
+  const buf = await readLine(reader);
   await reader.cancel();
   const firstLine = buf.split("\n")[0]!;
   const m = /^Dashboard: http:\/\/localhost:(\d+)\/$/.exec(firstLine);

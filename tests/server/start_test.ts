@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { filePath } from "../../src/cli/self_command.ts";
-import { linuxTest } from "../_helpers.ts";
+import { linuxTest, readLine } from "../_helpers.ts";
 import { idleConnections, UNDER_64_FDS } from "./_fixtures.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
 import { startMetricsServer } from "../../src/server/start.ts";
@@ -25,12 +25,7 @@ linuxTest(
       env: { NO_COLOR: "1" },
     }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!out.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
+    let out = await readLine(reader);
     const port = Number(out.split("\n")[0]);
     assert.ok(port > 0, `fixture said ${JSON.stringify(out)}`);
     const conns = await idleConnections(port, 120);
