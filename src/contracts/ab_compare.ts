@@ -46,11 +46,16 @@ type AbSideSchema = z.ZodObject<
   z.core.$strip
 >;
 
+/**
+ * The label pattern as published: reports and job requests validate against it for good (a
+ * contract only widens). The command refuses more: `AB_LABEL_PATTERN` in src/replay/ab_compare.ts.
+ */
+export const PUBLISHED_LABEL_PATTERN: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
+
 /** One side of the comparison; both sides have this shape (the dashboard lines them up). */
 export const AbSide: AbSideSchema = exact<AbSideSchema>()(
   z.object({
-    // Reports written before labels lost their leading dot still validate (contracts grow only).
-    label: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).describe(
+    label: z.string().regex(PUBLISHED_LABEL_PATTERN).describe(
       "names the side and its metrics file",
     ),
     mode: z.enum(["adaptive", "fast-insert", "fast-lookup", "memory-tight"]),

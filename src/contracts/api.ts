@@ -8,6 +8,8 @@
 import { z } from "zod";
 import { KeyHeatmap, MetricsTick, TickEvent } from "./metrics.ts";
 import { MODES } from "../core/factory.ts";
+import { AB_LABEL_PATTERN } from "../replay/ab_compare.ts";
+import { PUBLISHED_LABEL_PATTERN } from "./ab_compare.ts";
 import { ProbeTraceSchema } from "./probe_trace.ts";
 import { SnapshotInspectionSchema } from "./snapshot.ts";
 
@@ -186,7 +188,7 @@ export const ApiJobProfileRequest = z.strictObject({
   ...limits,
 }).meta({ id: "api.job_profile_request.v1" });
 
-const label = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
+const label = z.string().regex(PUBLISHED_LABEL_PATTERN);
 
 /** `POST /api/jobs/ab-compare`: an A/B comparison run by the job service. */
 export const ApiJobAbCompareRequest = z.strictObject({
@@ -209,7 +211,8 @@ export const ApiJobAbCompareRequest = z.strictObject({
 ).refine(
   // A label's metrics file would be a hidden one, which the job's artifacts leave out. (The
   // pattern above cannot say it: the published schema's may only widen.)
-  (r) => !(r.baseline_label?.startsWith(".") || r.candidate_label?.startsWith(".")),
+  (r) =>
+    [r.baseline_label, r.candidate_label].every((l) => l === undefined || AB_LABEL_PATTERN.test(l)),
   { message: "baseline_label and candidate_label may not start with '.'" },
 ).meta({
   id: "api.job_ab_compare_request.v1",
