@@ -226,9 +226,10 @@ export function registerDemoCommand(program: Command): void {
             `validate:  ${selfCommand("validate-metrics")} ${shellWord(metricsFile)}`,
             `dashboard: ${selfCommand("serve")} --source ${shellWord(metricsFile)}${history}`,
             ...(probeKey === undefined ? [] : [
-              `probe:     ${selfCommand("probe-visualize")} ${
-                typeof probeKey === "number" ? "--numeric " : ""
-              }--key ${shellWord(String(probeKey))} --snapshot ${shellWord(under(DEMO_SNAPSHOT))}`,
+              // A CSV's keys are strings: no --numeric.
+              `probe:     ${selfCommand("probe-visualize")} --key ${
+                shellWord(String(probeKey))
+              } --snapshot ${shellWord(under(DEMO_SNAPSHOT))}`,
             ]),
           ].join("\n"),
       );
