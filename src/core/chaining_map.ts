@@ -21,6 +21,7 @@ import {
   copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
+  extended,
   getOrInsertVia,
   Histogram,
   log2Ceil,
@@ -61,14 +62,6 @@ function checkLoadFactor(lf: number): number {
     throw new RangeError(`maxLoadFactor must be a number in [0.1, 16]: received ${showValue(lf)}`);
   }
   return lf;
-}
-
-/** `page` (or a new array) lengthened to `n` items, the new ones `undefined`. */
-function extended<T>(page: Array<T | undefined> | undefined, n: number): Array<T | undefined> {
-  if (page === undefined) return undefinedSlots<T>(n);
-  const from = page.length;
-  page.length = n;
-  return page.fill(undefined, from);
 }
 
 /**

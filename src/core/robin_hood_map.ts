@@ -9,6 +9,12 @@
  * `(d + 1) << 8 | fingerprint` can hold the key, and a word below `(d + 1) << 8` (empty, or an
  * entry or tombstone closer to home) proves the key absent.
  *
+ * A flat table keeps slot `i`'s key and value at `2 * i` and `2 * i + 1` of one plain array. A
+ * paged table (a big migration target, or a table too big for one array) keeps them in a slab:
+ * pages of plain arrays, filled in order as entries arrive and reused through a free list, with
+ * a second `Int32Array` giving each slot's slab entry. A paged table's heap storage grows with
+ * its entries, not its slots, one page at a time.
+ *
  * @module
  */
 
@@ -19,6 +25,7 @@ import {
   copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
+  extended,
   getOrInsertVia,
   Histogram,
   log2Ceil,
@@ -53,12 +60,23 @@ export interface RobinHoodOptions {
 
 const MIN_BITS = 3;
 const DIST_ONE = 0x100;
-/** Slots per storage page: big tables never need one big array allocated at once. */
-const PAGE_BITS = 14;
-const PAGE_MASK = (1 << PAGE_BITS) - 1;
+/**
+ * Slab entries per page: 8,192 keys and values, 16,384 references, 128 KiB, the smallest size
+ * V8 allocates as a large object, which a young-generation collection promotes without copying.
+ */
+const SLAB_BITS = 13;
+const SLAB_PAGE = 1 << SLAB_BITS;
+const SLAB_MASK = SLAB_PAGE - 1;
+/** Entries the first slab page starts with; it doubles up to {@linkcode SLAB_PAGE}. */
+const SLAB_FIRST = 16;
+/** No entry: the end of the free list. */
+const NONE = -1;
+/** The entry index of a flat table. */
+const NO_ENT = new Int32Array(0);
 /**
  * Tables up to this many bits stay flat even as migration targets: allocating a flat 2^17-slot
- * table costs ~1.8 ms once, while a paged table costs 10-20% on every operation for its life.
+ * table costs ~1.8 ms once, while a paged table's operations cost ~20% more (each reads its slab
+ * entry before the key) until its next rebuild.
  */
 const FLAT_MAX_BITS = 17;
 /** Tables above this many bits are always paged: V8 arrays hold at most about 2^27 items. */
@@ -69,28 +87,36 @@ const AHEAD = 32;
 let keyLengthsRead = 0;
 
 /**
- * Reads the keys in slots `from` to `from + AHEAD` (at most `cap`) of a table's storage, before
- * they are hashed, and returns where it stopped. Rebuilds and migrations hash keys in slot order,
- * and each key's string is somewhere else in memory: a cache miss, paid one at a time while the
- * key before it is hashed and placed. Reading a block of lengths first puts the block's misses in
- * flight together. For 1M fresh keys it made a rebuild 2x faster, and a migration to chaining 1.7x
- * faster. The lengths go to a module variable so that no optimiser may drop the reads as unused
- * (V8 15 keeps them either way: same times without it).
+ * Reads the keys in slots `from` to `from + AHEAD` (at most `cap`) of a table's storage (`kv`,
+ * or `ent` and `sp` when paged), before they are hashed, and returns where it stopped. Rebuilds
+ * and migrations hash keys in slot order, and each key's string is somewhere else in memory: a
+ * cache miss, paid one at a time while the key before it is hashed and placed. Reading a block
+ * of lengths first puts the block's misses in flight together. For 1M fresh keys it made a
+ * rebuild 2x faster, and a migration to chaining 1.7x faster. The lengths go to a module variable
+ * so that no optimiser may drop the reads as unused (V8 15 keeps them either way: same times
+ * without it).
  */
 function readAhead(
   kv: ReadonlyArray<unknown> | null,
-  kp: ReadonlyArray<ReadonlyArray<unknown> | undefined>,
+  ent: Int32Array,
+  sp: ReadonlyArray<ReadonlyArray<unknown>>,
   from: number,
   cap: number,
 ): number {
   const to = Math.min(cap, from + AHEAD);
   let lengths = 0;
   for (let j = from; j < to; j++) {
-    const k = kv !== null ? kv[j << 1] : kp[j >>> PAGE_BITS]?.[j & PAGE_MASK];
+    const k = kv !== null ? kv[j << 1] : slabKey(ent, sp, j);
     if (typeof k === "string") lengths += k.length;
   }
   keyLengthsRead = (keyLengthsRead + lengths) | 0; // an int32: it never grows a heap number
   return to;
+}
+
+/** The key of slot `j` of a paged table (`undefined` for a slot without an entry). */
+function slabKey(ent: Int32Array, sp: ReadonlyArray<ReadonlyArray<unknown>>, j: number): unknown {
+  const e = ent[j]! - 1;
+  return e < 0 ? undefined : sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1];
 }
 
 function checkLoadFactor(lf: number): number {
@@ -128,16 +154,28 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   onRebuild: RebuildHook | undefined = undefined;
 
   private meta: Int32Array;
-  /** Keys and values in pages of PAGE slots, each allocated on its first write. */
-  private kp: Array<Array<Key | undefined> | undefined>;
-  private vp: Array<Array<V | undefined> | undefined>;
   /**
    * Flat storage when not null: slot `i` keeps its key at `2 * i` and its value at `2 * i + 1`,
-   * on one cache line, so a hit costs one miss. Flat is the fastest layout; pages are used only
+   * on one cache line, so a hit costs one miss. Flat is the fastest layout; a slab is used only
    * by a big table built as a migration target (where one big allocation would stall an
-   * operation) or too big for one array, and last until the table's next rebuild.
+   * operation, and a young-generation collection would then scan every slot of it) or too big
+   * for one array, and lasts until the table's next rebuild.
    */
   private kv: Array<Key | V | undefined> | null = null;
+  /** A paged table's slab entry of each slot, plus one (0: none). */
+  private ent: Int32Array = NO_ENT;
+  /**
+   * A paged table's slab: entry `e` keeps its key at `2 * (e & SLAB_MASK)` of page
+   * `e >>> SLAB_BITS` and its value just after. A free entry's key is the next free entry (or
+   * NONE) and its value `undefined`.
+   */
+  private sp: Array<Array<Key | V | number | undefined>> = [];
+  /** Entries the slab pages hold. */
+  private room = 0;
+  /** Slab entries ever handed out: those at and above it have never been used. */
+  private top = 0;
+  /** First free slab entry below `top`, or NONE. */
+  private free = NONE;
   /** Set while an {@linkcode AdaptiveMap} drains this table: deletions leave tombstones. */
   private draining = false;
   private bits: number;
@@ -175,8 +213,6 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.shift = 32 - this.bits;
     this.mask = (1 << this.bits) - 1;
     this.meta = new Int32Array(0);
-    this.kp = [];
-    this.vp = [];
     this.growAt = 0;
     this.allocate(this.bits);
   }
@@ -187,24 +223,26 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     // Allocated before any field changes: a failed allocation (a rebuild's new table) leaves
     // the map as it was.
     const meta = new Int32Array(cap); // zeroed pages from the OS: cheap at any size
-    const pages = paged || bits > FLAT_LIMIT_BITS ? Math.max(1, cap >>> PAGE_BITS) : 0;
-    const kv = pages > 0 ? null : undefinedSlots<Key | V>(2 * cap);
-    const kp = new Array(pages).fill(undefined);
-    const vp = new Array(pages).fill(undefined);
+    const slab = paged || bits > FLAT_LIMIT_BITS;
+    const ent = slab ? new Int32Array(cap) : NO_ENT;
+    const kv = slab ? null : undefinedSlots<Key | V>(2 * cap);
     this.bits = bits;
     this.shift = 32 - bits;
     this.mask = cap - 1;
     this.meta = meta;
-    this.kp = kp;
-    this.vp = vp;
     this.kv = kv;
+    this.ent = ent;
+    this.sp = [];
+    this.room = 0;
+    this.top = 0;
+    this.free = NONE;
     this.growAt = this.thresholdFor(cap);
   }
 
   /**
    * An empty table of `capacity` slots (rounded up to a power of two). With `paged`, tables
-   * above 2^17 slots keep keys and values in pages allocated on first write, so creating one
-   * costs well under a millisecond at any size.
+   * above 2^17 slots keep keys and values in a slab that grows as entries arrive, so creating
+   * one costs well under a millisecond at any size.
    */
   static withCapacity<V>(
     capacity: number,
@@ -217,53 +255,92 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return m;
   }
 
-  /**
-   * Allocates page `p` of keys and values; out of line, it runs once per page. Filled with
-   * `undefined` (stored as doubles by V8 15, converted by the first write), unlike the flat
-   * array's {@linkcode undefinedSlots}: a page is small, and during a migration of 1M entries
-   * the pages made by `undefinedSlots` left the young generation's collection 2-3 times slower
-   * (slowest operation 5.6-6.5 ms against 2.1-2.4 ms, three runs each).
-   */
-  private newPage(p: number): void {
-    this.kp[p] = new Array<Key | undefined>(PAGE_MASK + 1).fill(undefined);
-    this.vp[p] = new Array<V | undefined>(PAGE_MASK + 1).fill(undefined);
+  /** A slab entry holding `k` and `v`: the last one freed, else the next never used. */
+  private alloc(k: Key, v: V): number {
+    let e = this.free;
+    if (e !== NONE) {
+      this.free = this.sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
+    } else {
+      if (this.top === this.room) this.addRoom();
+      e = this.top++;
+    }
+    const page = this.sp[e >>> SLAB_BITS]!;
+    const o = (e & SLAB_MASK) << 1;
+    page[o] = k;
+    page[o + 1] = v;
+    return e;
+  }
+
+  /** Doubles the first slab page up to SLAB_PAGE entries, then adds whole pages. */
+  private addRoom(): void {
+    if (this.room < SLAB_PAGE) {
+      const n = Math.min(SLAB_PAGE, Math.max(SLAB_FIRST, 2 * this.room));
+      this.sp[0] = extended(this.sp[0], 2 * n);
+      this.room = n;
+      return;
+    }
+    this.sp.push(undefinedSlots<Key | V | number>(2 * SLAB_PAGE));
+    this.room += SLAB_PAGE;
+  }
+
+  /** Frees slot `i`'s slab entry, if it has one, dropping its key and value. */
+  private release(i: number): void {
+    const e = this.ent[i]! - 1;
+    if (e < 0) return;
+    this.ent[i] = 0;
+    const page = this.sp[e >>> SLAB_BITS]!;
+    const o = (e & SLAB_MASK) << 1;
+    page[o] = this.free;
+    page[o + 1] = undefined;
+    this.free = e;
   }
 
   /**
-   * Writes slot `i`'s key and value. `set`, `place` and `removeAt` write a flat table's array
-   * themselves and call this (and `putValue`, `keyAt`, `valueAt`) for paged tables only: V8 did
-   * not inline these helpers there, which cost ~10% on updates and ~15% on delete + re-insert.
+   * Writes slot `i`'s key and value (into its slab entry, taking one if it has none). `set`,
+   * `place` and `removeAt` write a flat table's array themselves and call this (and `putValue`,
+   * `keyAt`, `valueAt`) for paged tables only: V8 did not inline these helpers there, which cost
+   * ~10% on updates and ~15% on delete + re-insert.
    */
-  private put(i: number, k: Key | undefined, v: V | undefined): void {
+  private put(i: number, k: Key, v: V): void {
     const kv = this.kv;
     if (kv !== null) {
       kv[i << 1] = k;
       kv[(i << 1) + 1] = v;
       return;
     }
-    const p = i >>> PAGE_BITS;
-    if (this.kp[p] === undefined) this.newPage(p);
-    this.kp[p]![i & PAGE_MASK] = k;
-    this.vp[p]![i & PAGE_MASK] = v;
+    const e = this.ent[i]! - 1;
+    if (e < 0) {
+      this.ent[i] = this.alloc(k, v) + 1;
+      return;
+    }
+    const page = this.sp[e >>> SLAB_BITS]!;
+    const o = (e & SLAB_MASK) << 1;
+    page[o] = k;
+    page[o + 1] = v;
   }
 
-  /** Writes slot `i`'s value (the slot is live, so its page exists). */
+  /** Writes slot `i`'s value (the slot is live). */
   private putValue(i: number, v: V): void {
     const kv = this.kv;
     if (kv !== null) kv[(i << 1) + 1] = v;
-    else this.vp[i >>> PAGE_BITS]![i & PAGE_MASK] = v;
+    else {
+      const e = this.ent[i]! - 1;
+      this.sp[e >>> SLAB_BITS]![((e & SLAB_MASK) << 1) + 1] = v;
+    }
   }
 
   /** The key in slot `i` (undefined when empty). */
   private keyAt(i: number): Key {
     const kv = this.kv;
-    return (kv !== null ? kv[i << 1] : this.kp[i >>> PAGE_BITS]?.[i & PAGE_MASK]) as Key;
+    return (kv !== null ? kv[i << 1] : slabKey(this.ent, this.sp, i)) as Key;
   }
 
   /** The value in live slot `i`. */
   private valueAt(i: number): V {
     const kv = this.kv;
-    return (kv !== null ? kv[(i << 1) + 1] : this.vp[i >>> PAGE_BITS]![i & PAGE_MASK]) as V;
+    if (kv !== null) return kv[(i << 1) + 1] as V;
+    const e = this.ent[i]! - 1;
+    return this.sp[e >>> SLAB_BITS]![((e & SLAB_MASK) << 1) + 1] as V;
   }
 
   /** Live entries. */
@@ -444,14 +521,18 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Puts an entry known to be absent at slot `i`, `dist` from its home, displacing as needed. */
   private place(i: number, dist: number, fp: number, key: Key, value: V): void {
+    const kv = this.kv;
+    if (kv === null) {
+      this.placeEntry(i, dist, fp, this.alloc(key, value) + 1);
+      return;
+    }
     const meta = this.meta;
     const mask = this.mask;
     const hist = this.hist;
-    const kv = this.kv;
     this.count++;
     this.version++;
-    let k: Key | undefined = key;
-    let v: V | undefined = value;
+    let k = key;
+    let v = value;
     for (;;) {
       const m = meta[i]!;
       if (m === 0) break;
@@ -463,19 +544,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         }
       } else if (md < dist) {
         meta[i] = ((dist + 1) << 8) | fp;
-        let k2: Key | undefined;
-        let v2: V | undefined;
-        if (kv !== null) {
-          const p = i << 1;
-          k2 = kv[p] as Key;
-          v2 = kv[p + 1] as V;
-          kv[p] = k;
-          kv[p + 1] = v;
-        } else {
-          k2 = this.keyAt(i);
-          v2 = this.valueAt(i);
-          this.put(i, k, v);
-        }
+        const p = i << 1;
+        const k2 = kv[p] as Key;
+        const v2 = kv[p + 1] as V;
+        kv[p] = k;
+        kv[p + 1] = v;
         hist.add(dist);
         hist.remove(md);
         this.sumDist += dist - md;
@@ -488,10 +561,50 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       dist++;
     }
     meta[i] = ((dist + 1) << 8) | fp;
-    if (kv !== null) {
-      kv[i << 1] = k;
-      kv[(i << 1) + 1] = v;
-    } else this.put(i, k, v);
+    kv[i << 1] = k;
+    kv[(i << 1) + 1] = v;
+    hist.add(dist);
+    this.sumDist += dist;
+  }
+
+  /**
+   * `place` in a paged table, for slab entry `e1` (the entry plus one): the same walk, but a
+   * displacement moves entry numbers, not keys and values. Apart from `place` so that a flat
+   * table's loop, the hot one, carries no branch on the layout. Moving keys and values through
+   * `put` instead, a default `AdaptiveMap` took 1.24-1.29 s to fill 2M keys, against 0.87-0.98 s.
+   */
+  private placeEntry(i: number, dist: number, fp: number, e1: number): void {
+    const meta = this.meta;
+    const ent = this.ent;
+    const mask = this.mask;
+    const hist = this.hist;
+    this.count++;
+    this.version++;
+    for (;;) {
+      const m = meta[i]!;
+      if (m === 0) break;
+      const md = (m >> 8) - 1;
+      if ((m & 0xff) === 0) {
+        if (md <= dist) {
+          this.tombs--;
+          break;
+        }
+      } else if (md < dist) {
+        meta[i] = ((dist + 1) << 8) | fp;
+        const e2 = ent[i]!;
+        ent[i] = e1;
+        hist.add(dist);
+        hist.remove(md);
+        this.sumDist += dist - md;
+        e1 = e2;
+        fp = m & 0xff;
+        dist = md;
+      }
+      i = (i + 1) & mask;
+      dist++;
+    }
+    meta[i] = ((dist + 1) << 8) | fp;
+    ent[i] = e1;
     hist.add(dist);
     this.sumDist += dist;
   }
@@ -514,8 +627,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   private rebuild(newCap: number, type: "resize" | "compaction", reason: string): void {
     const oldMeta = this.meta;
     const oldKv = this.kv;
-    const oldKp = this.kp;
-    const oldVp = this.vp;
+    const oldEnt = this.ent;
+    const oldSp = this.sp;
     const oldCap = oldMeta.length;
     if (newCap > 2 ** MAX_BITS) {
       throw new RangeError(
@@ -537,11 +650,19 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     while (start < oldMask && oldMeta[start] !== 0) start++;
     for (let n = 0, ahead = 0; n < oldCap; n++) {
       const j = (start + n) & oldMask;
-      if (n === ahead) ahead = n + readAhead(oldKv, oldKp, j, oldCap) - j;
+      if (n === ahead) ahead = n + readAhead(oldKv, oldEnt, oldSp, j, oldCap) - j;
       if ((oldMeta[j]! & 0xff) === 0) continue;
-      const k = (oldKv !== null ? oldKv[j << 1] : oldKp[j >>> PAGE_BITS]![j & PAGE_MASK]) as Key;
-      const v =
-        (oldKv !== null ? oldKv[(j << 1) + 1] : oldVp[j >>> PAGE_BITS]![j & PAGE_MASK]) as V;
+      let k: Key;
+      let v: V;
+      if (oldKv !== null) {
+        k = oldKv[j << 1] as Key;
+        v = oldKv[(j << 1) + 1] as V;
+      } else {
+        const e = oldEnt[j]! - 1;
+        const page = oldSp[e >>> SLAB_BITS]!;
+        k = page[(e & SLAB_MASK) << 1] as Key;
+        v = page[((e & SLAB_MASK) << 1) + 1] as V;
+      }
       const h = hash32(k);
       this.place(h >>> this.shift, 0, (h & 0x7f) | 0x80, k, v);
     }
@@ -568,12 +689,19 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     if (this.deletion === "tombstone" || this.draining) {
       this.sumDist -= d;
       meta[i] = (d + 1) << 8;
-      this.put(i, undefined, undefined);
+      const kv = this.kv;
+      if (kv === null) this.release(i);
+      else {
+        kv[i << 1] = undefined;
+        kv[(i << 1) + 1] = undefined;
+      }
       this.tombs++;
       return;
     }
     const mask = this.mask;
     const kv = this.kv;
+    const ent = this.ent;
+    if (kv === null) this.release(i);
     let distGone = d; // each entry shifted back comes one step closer to home
     let j = (i + 1) & mask;
     for (;;) {
@@ -583,7 +711,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       if (kv !== null) {
         kv[i << 1] = kv[j << 1];
         kv[(i << 1) + 1] = kv[(j << 1) + 1];
-      } else this.put(i, this.keyAt(j), this.valueAt(j));
+      } else ent[i] = ent[j]!;
       const md = (m >> 8) - 1;
       counts[md]!--;
       counts[md - 1]!++;
@@ -596,7 +724,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     if (kv !== null) {
       kv[i << 1] = undefined;
       kv[(i << 1) + 1] = undefined;
-    } else this.put(i, undefined, undefined);
+    } else ent[i] = 0;
   }
 
   /**
@@ -617,7 +745,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     let i = cursor;
     let ahead = i;
     while (i < cap && work < limit) {
-      if (i === ahead) ahead = readAhead(this.kv, this.kp, i, cap);
+      if (i === ahead) ahead = readAhead(this.kv, this.ent, this.sp, i, cap);
       if ((meta[i]! & 0xff) === 0) {
         i++;
         work++;
@@ -706,7 +834,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       tombstones: this.tombs,
       tombstoneRatio: this.tombs / cap,
       probeHistogram: this.hist.pairs(),
-      bytesEstimate: cap * (4 + 2 * REF_BYTES) + this.hist.counts.byteLength + 160,
+      bytesEstimate:
+        (this.kv !== null ? cap * (4 + 2 * REF_BYTES) : cap * 8 + this.room * 2 * REF_BYTES) +
+        this.hist.counts.byteLength + 160,
     };
   }
 
@@ -736,11 +866,24 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     };
     const meta = this.meta;
     const cap = meta.length;
-    const arrays = this.kv !== null
-      ? this.kv.length === 2 * cap
-      : this.kp.length === Math.max(1, cap >>> PAGE_BITS) && this.vp.length === this.kp.length;
+    const arrays = this.kv !== null ? this.kv.length === 2 * cap : this.ent.length === cap;
     if (!arrays) {
       say(`key/value arrays do not match ${cap} slots`);
+    }
+    // A paged table's slab: each entry below `top` is used by one slot or free, once.
+    const used = new Uint8Array(this.top);
+    let freeCount = 0;
+    if (this.kv === null) {
+      const room = this.sp.reduce((n, page) => n + page.length / 2, 0);
+      if (room !== this.room) say(`slab pages hold ${room} entries, not ${this.room}`);
+      for (let e = this.free; e !== NONE; freeCount++) {
+        if (!(e >= 0 && e < this.top) || used[e] !== 0) {
+          say(`slab free list reaches entry ${e}: out of range or already seen`);
+          break;
+        }
+        used[e] = 1;
+        e = this.sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
+      }
     }
     let live = 0;
     let tombs = 0;
@@ -771,6 +914,14 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         continue;
       }
       live++;
+      if (this.kv === null) {
+        const e = this.ent[i]! - 1;
+        if (!(e >= 0 && e < this.top) || used[e] !== 0) {
+          say(`slot ${i}: slab entry ${e} is out of range, free or another slot's`);
+          continue;
+        }
+        used[e] = 1;
+      }
       const k: unknown = this.keyAt(i);
       if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
         say(`slot ${i}: invalid key ${String(k)}`);
@@ -791,6 +942,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       sum += d;
     }
     if (live !== this.count) say(`size is ${this.count} but ${live} slots are live`);
+    if (this.kv === null && live + freeCount !== this.top) {
+      say(`slab: ${live} entries used and ${freeCount} free, but ${this.top} handed out`);
+    }
     if (tombs !== this.tombs) {
       say(`tombstone count is ${this.tombs} but ${tombs} slots hold tombstones`);
     }

@@ -29,6 +29,17 @@ export function undefinedSlots<T>(n: number): Array<T | undefined> {
   return a as Array<T | undefined>;
 }
 
+/** `page` (or a new array) lengthened to `n` items, the new ones `undefined`. */
+export function extended<T>(
+  page: Array<T | undefined> | undefined,
+  n: number,
+): Array<T | undefined> {
+  if (page === undefined) return undefinedSlots<T>(n);
+  const from = page.length;
+  page.length = n;
+  return page.fill(undefined, from);
+}
+
 /**
  * Held by every map so that `structuredClone` and `postMessage` refuse it with a DataCloneError
  * naming this function, instead of copying its internals into a plain object without methods.

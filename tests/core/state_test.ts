@@ -217,6 +217,25 @@ Deno.test("checkInvariants() reports a wrong tombstone count, histogram or posit
   const full = new RobinHoodMap<unknown>({ deletion: "tombstone", initialCapacity: 8 });
   (full as unknown as Counters).meta.fill(1 << 8);
   assert.match(full.checkInvariants().join("\n"), /table has no empty slot/);
+  // A paged table's slab: two slots sharing an entry, and a free list through a used one.
+  type Slab = { ent: Int32Array; meta: Int32Array; free: number };
+  const paged = RobinHoodMap.withCapacity<unknown>(1 << 18, {}, true);
+  for (let i = 0; i < 100; i++) paged.set(`S${i}`, i);
+  const slab = paged as unknown as Slab;
+  const [a, b] = [...slab.meta.keys()].filter((i) => slab.meta[i] !== 0);
+  const entryOfB = slab.ent[b!]!;
+  slab.ent[b!] = slab.ent[a!]!;
+  assert.match(
+    paged.checkInvariants().join("\n"),
+    /slab entry \d+ is out of range, free or another slot's/,
+  );
+  slab.ent[b!] = entryOfB;
+  assert.deepEqual(paged.checkInvariants(), []);
+  slab.free = entryOfB - 1;
+  assert.match(
+    paged.checkInvariants().join("\n"),
+    /slab: 100 entries used and 1 free, but 100 handed out/,
+  );
   const c = fill(new ChainingMap(), 100) as ChainingMap<unknown>;
   (c as unknown as { sumPos: number }).sumPos += 1;
   assert.match(c.checkInvariants().join("\n"), /chain position sum is/);
