@@ -1,13 +1,13 @@
 // Longest single operation while an AdaptiveMap of 1,000,000 entries migrates.
-//   deno run --v8-flags=--expose-gc bench/migration_latency.ts chaining|robinhood
+//   deno run --v8-flags=--expose-gc bench/migration_latency.ts chaining|robinhood [batch] [entries]
 // One direction per process, and a full GC before the migration starts, so garbage from
 // filling the map (or from another run) is not collected inside the measured window. The
 // main thread then sleeps 300 ms: the GC's sweeping finishes in the background meanwhile, and
 // without the pause allocations in the first ~30 operations paid for it (1.1-1.5 ms each).
 import { AdaptiveMap, type AdaptivePolicy, DEFAULT_POLICY } from "../mod.ts";
 
-const N = 1_000_000;
 const BATCH = Number(Deno.args[1] ?? DEFAULT_POLICY.incrementalBatch);
+const N = Number(Deno.args[2] ?? 1_000_000);
 const keys = Array.from({ length: N * 2 }, (_, i) => `K${i}`);
 
 function run(start: AdaptivePolicy["startBackend"]): void {
@@ -16,7 +16,7 @@ function run(start: AdaptivePolicy["startBackend"]): void {
     start === "chaining"
       ? {
         startBackend: start,
-        initialBuckets: 1 << 17,
+        initialBuckets: 1 << Math.max(4, Math.ceil(Math.log2(N / 8))), // 2^17 for 1M
         maxLfChaining: 1.5,
         maxGroupLen: 1e6,
         incrementalBatch: BATCH,

@@ -263,6 +263,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * unassignable to `AdaptiveMap<unknown>`.
    */
   private sink: (key: Key, value: unknown, hash: number) => void = () => {};
+  /**
+   * Whether the migration under way moves entries by number, between two Robin Hood tables that
+   * share one slab ({@linkcode RobinHoodMap.withSlabOf}).
+   */
+  private sharing = false;
   /** Why the migration under way started (for its closing event). */
   private reason = "";
   private rest = 0;
@@ -696,13 +701,18 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * operation allocates the whole table.
    */
   private begin(to: BackendName, capacity: number, reason: string): void {
-    const target: Backend<V> = to === "robinhood"
-      ? RobinHoodMap.withCapacity<V>(
-        capacity,
-        { maxLoadFactor: RH_MAX_LOAD, deletion: this.current.rhDeletion },
-        true,
-      )
-      : ChainingMap.withCapacity<V>(capacity, 2 * this.active.size + 16, {
+    const source = this.active;
+    const rh = { maxLoadFactor: RH_MAX_LOAD, deletion: this.current.rhDeletion };
+    // A paged Robin Hood table growing or compacting lends its slab to the new table: no key or
+    // value moves, and the slab keeps the order the keys arrived in. One shrinking does not, so
+    // that the new table's slab is as small as its entries.
+    this.sharing = to === "robinhood" && source instanceof RobinHoodMap && source.paged &&
+      capacity >= source.capacity;
+    const target: Backend<V> = this.sharing
+      ? RobinHoodMap.withSlabOf<V>(capacity, rh, source as RobinHoodMap<V>)
+      : to === "robinhood"
+      ? RobinHoodMap.withCapacity<V>(capacity, rh, true)
+      : ChainingMap.withCapacity<V>(capacity, 2 * source.size + 16, {
         maxLoadFactor: this.chainingLoad(),
       });
     this.target = this.hook(target);
@@ -717,7 +727,13 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   private step(): void {
     // Ramp up: the first step of a cold process ran 1.4-1.9 ms at full size (unoptimised code).
     const batch = Math.min(this.current.incrementalBatch, 64 << Math.min(this.steps++ >> 2, 16));
-    this.cursor = this.active.drain(this.cursor, batch, this.sink);
+    this.cursor = this.sharing
+      ? (this.active as RobinHoodMap<V>).drainEntriesInto(
+        this.cursor,
+        batch,
+        this.target as RobinHoodMap<V>,
+      )
+      : this.active.drain(this.cursor, batch, this.sink);
     if (this.active.size === 0) this.finish();
     else if (this.held !== null) this.deliverHeld();
   }
@@ -727,6 +743,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     const source = this.active;
     const t = this.target!;
     source.onRebuild = undefined;
+    if (this.sharing) (source as RobinHoodMap<V>).endSharing();
+    this.sharing = false;
     this.active = t;
     this.target = null;
     this.settle();
@@ -783,6 +801,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.active.onRebuild = undefined;
     this.active.clear();
     this.target = null;
+    this.sharing = false;
     this.rest = 0;
     this.leftExcess = 0;
     this.active = this.initialTable();

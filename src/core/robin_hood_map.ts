@@ -176,6 +176,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   private top = 0;
   /** First free slab entry below `top`, or NONE. */
   private free = NONE;
+  /**
+   * The table this one shares its slab with while an {@linkcode AdaptiveMap} moves entries
+   * between two paged tables by number ({@linkcode withSlabOf}), else null.
+   */
+  private partner: RobinHoodMap<V> | null = null;
   /** Set while an {@linkcode AdaptiveMap} drains this table: deletions leave tombstones. */
   private draining = false;
   private bits: number;
@@ -253,6 +258,87 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     const bits = Math.max(MIN_BITS, log2Ceil(capacity));
     m.allocate(bits, paged && bits > FLAT_MAX_BITS);
     return m;
+  }
+
+  /**
+   * An empty paged table of `capacity` slots that takes over the slab of `source`, a paged
+   * table, for a migration that moves `source`'s entries by number
+   * ({@linkcode drainEntriesInto}): their keys and values stay where they are, so the migration
+   * allocates no heap storage and the slab keeps the order the entries arrived in. `source` then
+   * takes no insertions. The two share the slab until `source` has drained and
+   * {@linkcode endSharing} gives what it freed to the new table. Used by {@linkcode AdaptiveMap};
+   * throws RangeError when `source` is not paged or shares its slab already.
+   */
+  static withSlabOf<V>(
+    capacity: number,
+    options: RobinHoodOptions,
+    source: RobinHoodMap<V>,
+  ): RobinHoodMap<V> {
+    if (source.kv !== null || source.partner !== null) {
+      throw new RangeError("withSlabOf() needs a paged table that shares its slab with no other");
+    }
+    const m = new RobinHoodMap<V>({ ...options, initialCapacity: 8 });
+    m.allocate(Math.max(MIN_BITS, log2Ceil(capacity)), true);
+    m.sp = source.sp;
+    m.room = source.room;
+    m.top = source.top;
+    m.free = source.free;
+    source.free = NONE;
+    m.partner = source;
+    source.partner = m;
+    source.draining = true; // it takes no insertions now, and its deletions leave tombstones
+    return m;
+  }
+
+  /** Whether keys and values are in a slab (see the module's documentation), not flat. */
+  get paged(): boolean {
+    return this.kv === null;
+  }
+
+  /**
+   * Stops sharing the slab with the table made by or from {@linkcode withSlabOf}, which keeps
+   * it; what this table freed goes on that table's free list. Used by {@linkcode AdaptiveMap}
+   * when the source of a migration has drained.
+   */
+  endSharing(): void {
+    // A drained table's index holds tombstones only: not scanned (2^20 slots took ~1 ms).
+    this.handBack(this.count === 0 ? NO_ENT : this.meta, this.ent, this.free, this.top, this.room);
+  }
+
+  /**
+   * Gives the shared slab to {@linkcode partner}: the entries this table used (the live ones of
+   * `meta` and `ent`) and freed (from `free`), with its `top` and `room`, which may be the
+   * table's before a rebuild or a clear. No table holds those entries any more, so they go on
+   * the partner's free list.
+   */
+  private handBack(
+    meta: Int32Array,
+    ent: Int32Array,
+    free: number,
+    top: number,
+    room: number,
+  ): void {
+    const p = this.partner;
+    if (p === null) return;
+    const sp = p.sp;
+    const give = (e: number): void => {
+      const page = sp[e >>> SLAB_BITS]!;
+      const o = (e & SLAB_MASK) << 1;
+      page[o] = p.free;
+      page[o + 1] = undefined;
+      p.free = e;
+    };
+    for (let e = free; e !== NONE;) {
+      const next = sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
+      give(e);
+      e = next;
+    }
+    for (let i = 0; i < meta.length; i++) if ((meta[i]! & 0xff) !== 0) give(ent[i]! - 1);
+    // The slab's pages are one array for both tables: the one that took entries grew it.
+    p.top = Math.max(p.top, top);
+    p.room = Math.max(p.room, room);
+    p.partner = null;
+    this.partner = null;
   }
 
   /** A slab entry holding `k` and `v`: the last one freed, else the next never used. */
@@ -629,6 +715,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     const oldKv = this.kv;
     const oldEnt = this.ent;
     const oldSp = this.sp;
+    const [oldFree, oldTop, oldRoom] = [this.free, this.top, this.room];
     const oldCap = oldMeta.length;
     if (newCap > 2 ** MAX_BITS) {
       throw new RangeError(
@@ -666,6 +753,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const h = hash32(k);
       this.place(h >>> this.shift, 0, (h & 0x7f) | 0x80, k, v);
     }
+    // The entries were copied out of a shared slab: it is the other table's now.
+    this.handBack(oldMeta, oldEnt, oldFree, oldTop, oldRoom);
     this.onRebuild?.(type, oldCap, newCap, reason);
   }
 
@@ -760,8 +849,85 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     return i;
   }
 
+  /**
+   * As {@linkcode drain}, into `target`, made by {@linkcode withSlabOf} from this table: an
+   * entry moves by its number, its key and value staying in the slab. Should `target` rebuild
+   * itself meanwhile (which copies its entries out of the slab), the rest move as `drain` moves
+   * them.
+   */
+  drainEntriesInto(cursor: number, max: number, target: RobinHoodMap<V>): number {
+    if (target.partner !== this) {
+      return this.drain(cursor, max, (k, v, h) => target.insertAbsent(k, v, h));
+    }
+    this.draining = true;
+    const meta = this.meta;
+    const ent = this.ent;
+    const sp = this.sp;
+    const counts = this.hist.counts;
+    const cap = this.mask + 1;
+    // Budget: a moved entry costs 16, an empty slot or tombstone 1.
+    const limit = 16 * max;
+    let work = 0;
+    let i = cursor;
+    let ahead = i;
+    while (i < cap && work < limit) {
+      if (i === ahead) ahead = readAhead(null, ent, sp, i, cap);
+      const m = meta[i]!;
+      if ((m & 0xff) === 0) {
+        i++;
+        work++;
+        continue;
+      }
+      const e = ent[i]! - 1;
+      const page = sp[e >>> SLAB_BITS]!;
+      const o = (e & SLAB_MASK) << 1;
+      if (target.insertEntry(e + 1, hash32(page[o] as Key))) {
+        // A tombstone, as `removeAt` leaves while draining; the entry is the target's now.
+        const d = (m >> 8) - 1;
+        counts[d]!--;
+        this.sumDist -= d;
+        this.count--;
+        this.version++;
+        meta[i] = (d + 1) << 8;
+        ent[i] = 0;
+        this.tombs++;
+      } else this.removeAt(i); // copied: the entry is free again
+      i++;
+      work += 16;
+    }
+    return i;
+  }
+
+  /**
+   * Inserts the entry numbered `e1 - 1` of the slab shared with the table draining into this
+   * one, whose key is absent and hashes to `h`; returns true. If this table must rebuild first,
+   * the rebuild ends the sharing: the key and value are then copied in, and it returns false.
+   */
+  private insertEntry(e1: number, h: number): boolean {
+    const meta = this.meta;
+    const mask = this.mask;
+    let i = h >>> this.shift;
+    let base = DIST_ONE;
+    while (meta[i]! >= base) {
+      i = (i + 1) & mask;
+      base += DIST_ONE;
+    }
+    if (this.count + this.tombs >= this.growAt) {
+      const sp = this.sp;
+      this.rebuildForInsert();
+      const e = e1 - 1;
+      const page = sp[e >>> SLAB_BITS]!;
+      const o = (e & SLAB_MASK) << 1;
+      this.insertAbsent(page[o] as Key, page[o + 1] as V, h);
+      return false;
+    }
+    this.placeEntry(i, (base >> 8) - 1, (h & 0x7f) | 0x80, e1);
+    return true;
+  }
+
   /** Removes every entry and returns to the initial capacity. */
   clear(): void {
+    this.endSharing();
     this.allocate(this.initialBits);
     this.draining = false;
     this.count = 0;
@@ -834,8 +1000,10 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       tombstones: this.tombs,
       tombstoneRatio: this.tombs / cap,
       probeHistogram: this.hist.pairs(),
-      bytesEstimate:
-        (this.kv !== null ? cap * (4 + 2 * REF_BYTES) : cap * 8 + this.room * 2 * REF_BYTES) +
+      bytesEstimate: (this.kv !== null
+        ? cap * (4 + 2 * REF_BYTES)
+        // A draining table sharing its slab has given it to the new table, which counts it.
+        : cap * 8 + (this.partner !== null && this.draining ? 0 : this.room * 2 * REF_BYTES)) +
         this.hist.counts.byteLength + 160,
     };
   }
@@ -870,19 +1038,40 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     if (!arrays) {
       say(`key/value arrays do not match ${cap} slots`);
     }
-    // A paged table's slab: each entry below `top` is used by one slot or free, once.
-    const used = new Uint8Array(this.top);
+    // A paged table's slab: each entry below `top` is used by one slot or free, once (in either
+    // table, when two share it).
+    const partner = this.partner;
+    const top = Math.max(this.top, partner?.top ?? 0);
+    const used = new Uint8Array(top);
     let freeCount = 0;
+    let partnerLive = 0;
     if (this.kv === null) {
       const room = this.sp.reduce((n, page) => n + page.length / 2, 0);
-      if (room !== this.room) say(`slab pages hold ${room} entries, not ${this.room}`);
-      for (let e = this.free; e !== NONE; freeCount++) {
-        if (!(e >= 0 && e < this.top) || used[e] !== 0) {
-          say(`slab free list reaches entry ${e}: out of range or already seen`);
-          break;
+      if (room !== Math.max(this.room, partner?.room ?? 0)) {
+        say(`slab pages hold ${room} entries, not ${this.room}`);
+      }
+      for (const t of partner === null ? [this] : [this, partner]) {
+        for (let e = t.free; e !== NONE; freeCount++) {
+          if (!(e >= 0 && e < top) || used[e] !== 0) {
+            say(`slab free list reaches entry ${e}: out of range or already seen`);
+            break;
+          }
+          used[e] = 1;
+          e = this.sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
         }
-        used[e] = 1;
-        e = this.sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
+      }
+      if (partner !== null) {
+        if (partner.sp !== this.sp) say(`the table sharing the slab has other pages`);
+        for (let i = 0; i < partner.meta.length; i++) {
+          if ((partner.meta[i]! & 0xff) === 0) continue;
+          const e = partner.ent[i]! - 1;
+          if (!(e >= 0 && e < top) || used[e] !== 0) {
+            say(
+              `slab entry ${e} of the table sharing the slab is out of range, free or used twice`,
+            );
+          } else used[e] = 1;
+          partnerLive++;
+        }
       }
     }
     let live = 0;
@@ -916,7 +1105,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       live++;
       if (this.kv === null) {
         const e = this.ent[i]! - 1;
-        if (!(e >= 0 && e < this.top) || used[e] !== 0) {
+        if (!(e >= 0 && e < top) || used[e] !== 0) {
           say(`slot ${i}: slab entry ${e} is out of range, free or another slot's`);
           continue;
         }
@@ -942,8 +1131,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       sum += d;
     }
     if (live !== this.count) say(`size is ${this.count} but ${live} slots are live`);
-    if (this.kv === null && live + freeCount !== this.top) {
-      say(`slab: ${live} entries used and ${freeCount} free, but ${this.top} handed out`);
+    if (this.kv === null && live + partnerLive + freeCount !== top) {
+      say(`slab: ${live + partnerLive} entries used and ${freeCount} free, but ${top} handed out`);
     }
     if (tombs !== this.tombs) {
       say(`tombstone count is ${this.tombs} but ${tombs} slots hold tombstones`);

@@ -127,6 +127,37 @@ Deno.test("AdaptiveMap grows a Robin Hood table of at most one batch in one oper
   assert.ok(m.size > 1024);
 });
 
+Deno.test("AdaptiveMap grows a paged Robin Hood table by lending its slab: entries move by number, exact under every operation meanwhile", () => {
+  // Past 2^17 slots a Robin Hood table keeps keys and values in a slab. Growing, it lends the
+  // slab to the new table and its entries move by number; the test writes, reads and deletes
+  // keys of both tables between steps, and deletes some before, so freed entries are reused.
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", initialCapacityRh: 1 << 17 });
+  const ref = new Map<Key, number>();
+  const view = m as unknown as { sharing: boolean };
+  let seed = 3;
+  const rnd = () => (seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0;
+  let next = 0;
+  let sharedOps = 0;
+  for (let op = 0; op < 600_000 && (sharedOps === 0 || m.migrating); op++) {
+    const x = rnd() % 10;
+    const k = x < 6 ? `G${next++}` : `G${rnd() % Math.max(1, next)}`;
+    if (x < 7) {
+      m.set(k, op);
+      ref.set(k, op);
+    } else if (x < 9) assert.equal(m.get(k), ref.get(k), `get(${k}) at op ${op}`);
+    else assert.equal(m.delete(k), ref.delete(k), `delete(${k}) at op ${op}`);
+    if (view.sharing) {
+      sharedOps++;
+      if (sharedOps % 64 === 1) assert.deepEqual(m.checkInvariants(), [], `at op ${op}`);
+    }
+  }
+  assert.ok(sharedOps > 100, `${sharedOps} operations while sharing`);
+  assert.equal(m.stats().capacity, 1 << 19);
+  assert.deepEqual(m.checkInvariants(), []);
+  assert.equal(m.size, ref.size);
+  assert.deepEqual(new Map(m), ref);
+});
+
 Deno.test("AdaptiveMap stays exact in Robin Hood tables big enough to be paged: filling one, draining it, rebuilding it", () => {
   // A Robin Hood migration target above 2^17 slots keeps its keys and values in pages, each
   // allocated on its first write. Most other tests' tables are too small to be paged (the model

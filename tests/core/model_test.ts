@@ -161,6 +161,56 @@ for (const deletion of ["backshift", "tombstone"] as const) {
   });
 }
 
+for (const deletion of ["backshift", "tombstone"] as const) {
+  Deno.test(`RobinHoodMap.drainEntriesInto() a table sharing the slab (${deletion}) keeps every key as Map does`, () => {
+    // As an AdaptiveMap drives it: new keys go to the target, every other write to the table
+    // holding the key, and the source drains a few entries between operations. A target of 64
+    // slots rebuilds itself while sharing, which ends the sharing mid-migration.
+    const step = fc.record({ op, max: fc.integer({ min: 0, max: 5 }) });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, fc.integer()), { maxLength: 80, size: "max" }),
+        fc.array(step, { maxLength: 200, size: "max" }),
+        fc.constantFrom(64, PAGED_SLOTS),
+        (initial, steps, capacity) => {
+          const source = RobinHoodMap.withCapacity<number>(PAGED_SLOTS, { deletion }, true);
+          const ref = new Map<Key, number>();
+          for (const [k, v] of initial) {
+            source.set(k, v);
+            ref.set(k, v);
+          }
+          for (const [k] of initial.slice(0, 10)) source.delete(k) && ref.delete(k);
+          const target = RobinHoodMap.withSlabOf<number>(capacity, { deletion }, source);
+          const check = () => {
+            assert.deepEqual(source.checkInvariants(), []);
+            assert.deepEqual(target.checkInvariants(), []);
+          };
+          check();
+          let cursor = 0;
+          const holder = (k: Key) => (source.has(k) ? source : target);
+          for (const [n, { op: o, max }] of steps.entries()) {
+            if (o.t === "set") {
+              holder(o.k).set(o.k, o.v);
+              ref.set(o.k, o.v);
+            } else if (o.t === "get") assert.equal(holder(o.k).get(o.k), ref.get(o.k));
+            else if (o.t === "has") assert.equal(holder(o.k).has(o.k), ref.has(o.k));
+            else if (o.t === "del") assert.equal(holder(o.k).delete(o.k), ref.delete(o.k));
+            if (source.size > 0) cursor = source.drainEntriesInto(cursor, max, target);
+            if (n % 8 === 0) check(); // a check scans both tables: 2^18 slots each
+          }
+          while (source.size > 0) cursor = source.drainEntriesInto(cursor, 7, target);
+          source.endSharing();
+          assert.deepEqual(target.checkInvariants(), []);
+          assert.deepEqual(new Map(target), ref);
+          for (let i = 0; i < 50; i++) target.set(`N${i}`, i); // takes freed entries back
+          assert.deepEqual(target.checkInvariants(), []);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+}
+
 Deno.test("AdaptiveMap migrates both ways and compacts inside property sequences", () => {
   // Guards the test above against thresholds that never fire: count events over the same runs.
   const seen = new Set<string>();
