@@ -21,10 +21,11 @@
  *
  * ## Migration
  * A migration allocates the target table at a size that holds every entry without a rebuild
- * (cheap at any size: a big target keeps keys and values in pages allocated on first write,
- * until its next rebuild makes it flat again), then moves up to `incrementalBatch` entries per
- * operation (the first steps move fewer: 64 entries, doubling every four steps, so the code
- * that moves entries is optimised before a step is big). Each key lives
+ * (cheap at any size: a big target keeps keys and values in a slab that grows as entries
+ * arrive, and a Robin Hood table growing or compacting lends its slab to the new one, so its
+ * entries move by number), then moves up to `incrementalBatch` entries per operation (the
+ * first steps move fewer: 64 entries, doubling every four steps, so the code that moves
+ * entries is optimised before a step is big). Each key lives
  * in exactly one table: reads look in both, an update of a key not yet moved changes it in
  * place, a new key goes to the target, a delete removes it wherever it is. No write is lost,
  * no deleted key comes back. Iterating a migrating map first completes the migration, so
@@ -698,7 +699,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
   /**
    * Starts moving every entry into a new `to` table of `capacity` slots or chains: a switch of
    * backend, or (same backend) a resize or a compaction. Big targets are paged, so no single
-   * operation allocates the whole table.
+   * operation allocates the whole table; a paged Robin Hood source growing or compacting lends
+   * its slab to the target.
    */
   private begin(to: BackendName, capacity: number, reason: string): void {
     const source = this.active;

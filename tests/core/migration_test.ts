@@ -127,35 +127,61 @@ Deno.test("AdaptiveMap grows a Robin Hood table of at most one batch in one oper
   assert.ok(m.size > 1024);
 });
 
-Deno.test("AdaptiveMap grows a paged Robin Hood table by lending its slab: entries move by number, exact under every operation meanwhile", () => {
-  // Past 2^17 slots a Robin Hood table keeps keys and values in a slab. Growing, it lends the
-  // slab to the new table and its entries move by number; the test writes, reads and deletes
-  // keys of both tables between steps, and deletes some before, so freed entries are reused.
-  const m = new AdaptiveMap<number>({ startBackend: "robinhood", initialCapacityRh: 1 << 17 });
-  const ref = new Map<Key, number>();
-  const view = m as unknown as { sharing: boolean };
-  let seed = 3;
-  const rnd = () => (seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0;
-  let next = 0;
-  let sharedOps = 0;
-  for (let op = 0; op < 600_000 && (sharedOps === 0 || m.migrating); op++) {
-    const x = rnd() % 10;
-    const k = x < 6 ? `G${next++}` : `G${rnd() % Math.max(1, next)}`;
-    if (x < 7) {
-      m.set(k, op);
-      ref.set(k, op);
-    } else if (x < 9) assert.equal(m.get(k), ref.get(k), `get(${k}) at op ${op}`);
-    else assert.equal(m.delete(k), ref.delete(k), `delete(${k}) at op ${op}`);
-    if (view.sharing) {
-      sharedOps++;
-      if (sharedOps % 64 === 1) assert.deepEqual(m.checkInvariants(), [], `at op ${op}`);
+for (const rhDeletion of ["backshift", "tombstone"] as const) {
+  Deno.test(`AdaptiveMap grows a paged Robin Hood table (${rhDeletion}) by lending its slab: entries move by number, exact under every operation meanwhile`, () => {
+    // Past 2^17 slots a Robin Hood table keeps keys and values in a slab. Growing, it lends the
+    // slab to the new table and its entries move by number; the test writes, reads and deletes
+    // keys of both tables between steps, and deletes some before, so freed entries are reused.
+    const m = new AdaptiveMap<number>({
+      startBackend: "robinhood",
+      initialCapacityRh: 1 << 17,
+      rhDeletion,
+    });
+    const ref = new Map<Key, number>();
+    const view = m as unknown as { sharing: boolean };
+    let seed = 3;
+    const rnd = () => (seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5 | 0) >>> 0;
+    let next = 0;
+    let sharedOps = 0;
+    for (let op = 0; op < 600_000 && (sharedOps === 0 || m.migrating); op++) {
+      const x = rnd() % 10;
+      const k = x < 6 ? `G${next++}` : `G${rnd() % Math.max(1, next)}`;
+      if (x < 7) {
+        m.set(k, op);
+        ref.set(k, op);
+      } else if (x < 9) assert.equal(m.get(k), ref.get(k), `get(${k}) at op ${op}`);
+      else assert.equal(m.delete(k), ref.delete(k), `delete(${k}) at op ${op}`);
+      if (view.sharing) {
+        sharedOps++;
+        if (sharedOps % 64 === 1) assert.deepEqual(m.checkInvariants(), [], `at op ${op}`);
+        if (sharedOps === 200) {
+          // A copy made mid-migration has tables of its own, with the same entries.
+          const copy = AdaptiveMap.fromState<number>(m.exportState());
+          assert.deepEqual(copy.checkInvariants(), []);
+          assert.deepEqual(new Map(copy), ref);
+        }
+      }
     }
-  }
-  assert.ok(sharedOps > 100, `${sharedOps} operations while sharing`);
-  assert.equal(m.stats().capacity, 1 << 19);
+    assert.ok(sharedOps > 100, `${sharedOps} operations while sharing`);
+    assert.equal(m.stats().capacity, 1 << 19);
+    assert.deepEqual(m.checkInvariants(), []);
+    assert.equal(m.size, ref.size);
+    assert.deepEqual(new Map(m), ref);
+  });
+}
+
+Deno.test("AdaptiveMap.clear() while a Robin Hood table lends its slab leaves an empty map that works", () => {
+  const m = new AdaptiveMap<number>({ startBackend: "robinhood", initialCapacityRh: 1 << 17 });
+  const view = m as unknown as { sharing: boolean };
+  for (let i = 0; i < 400_000 && !view.sharing; i++) m.set(`C${i}`, i);
+  assert.ok(view.sharing);
+  m.set("mid", 1); // a step with the slab shared
+  m.clear();
+  assert.equal(m.size, 0);
+  for (let i = 0; i < 1000; i++) m.set(`D${i}`, i);
   assert.deepEqual(m.checkInvariants(), []);
-  assert.equal(m.size, ref.size);
-  assert.deepEqual(new Map(m), ref);
+  assert.equal(m.get("D999"), 999);
+  assert.equal(m.get("C1"), undefined);
 });
 
 Deno.test("AdaptiveMap stays exact in Robin Hood tables big enough to be paged: filling one, draining it, rebuilding it", () => {
