@@ -858,6 +858,14 @@
     } key=${trace.key_repr}${hash ? ` · ${hash}` : ""} · ${head} · ${trace.path.length} step${
       trace.path.length === 1 ? "" : "s"
     } · result: ${trace.terminal ?? (trace.found ? "found" : "not found")}`;
+    $("probe-legend").textContent = chaining
+      ? "Each box is an entry of the bucket's chain, in chain order (#position). " +
+        "Green: the key found, updated or added."
+      : "Each box is a slot: its key, d = how far that entry sits from its home slot, " +
+        "carry = how far the key being looked up or placed has come from its own. " +
+        "A probe stops at an empty slot or at an entry closer to home than the key would be; " +
+        "a put takes the slot of an entry closer to home and carries that entry on (amber: swap). " +
+        "Dashed: a tombstone. Green: the key found, updated or added.";
     $("probe-rebuild").textContent = rebuildText(trace);
     $("probe-rebuild").hidden = !trace.rebuild;
     const ol = $("p-steps");
@@ -981,6 +989,10 @@
   }
   $("probe-source").addEventListener("change", () => {
     pickSnapshot = false;
+  });
+  // A get has no value to ask for.
+  $("probe-op").addEventListener("change", () => {
+    $("probe-value-label").hidden = $("probe-op").value !== "put";
   });
   $("probe-form").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -178,9 +178,16 @@ Deno.test({
           if (len > longest) [key, longest] = [`new-${i}`, len];
         }
         await page.fill("#probe-key", key);
+        assert.equal(await page.isVisible("#probe-value"), false); // a get takes no value
         await page.selectOption("#probe-op", "put");
+        assert.equal(await page.isVisible("#probe-value"), true);
         await page.click("#probe-form button[type=submit]");
         await page.waitForSelector("#probe-view:not([hidden])");
+        // The legend explains the boxes of the trace's backend.
+        const legend = await page.textContent("#probe-legend") ?? "";
+        if ((await page.textContent("#probe-meta"))?.startsWith("[robinhood]")) {
+          assert.match(legend, /d = how far that entry sits from its home slot, carry = /);
+        } else assert.match(legend, /an entry of the bucket's chain/);
         const n = map.tracePut(key, "1").path.length;
         assert.equal(await page.textContent("#p-step"), `Step 0 / ${n}`);
         await page.click("#p-next");
@@ -229,6 +236,7 @@ Deno.test({
       await t.step("the probe view asks for a number key when told to", async () => {
         map.set(4242, "a number key"); // the replay's keys are all strings
         await page.selectOption("#probe-op", "get");
+        assert.equal(await page.isVisible("#probe-value"), false);
         await page.fill("#probe-key", "4242");
         const asked = async (meta: string): Promise<void> => {
           await page.click("#probe-form button[type=submit]");
