@@ -298,11 +298,16 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /**
    * Stops sharing the slab with the table made by or from {@linkcode withSlabOf}, which keeps
    * it; what this table freed goes on that table's free list. Used by {@linkcode AdaptiveMap}
-   * when the source of a migration has drained.
+   * when the source of a migration has drained; throws RangeError while this table has entries.
    */
   endSharing(): void {
+    if (this.count > 0) {
+      throw new RangeError(
+        `endSharing() gives the slab away: the table must be drained first (${this.count} entries)`,
+      );
+    }
     // A drained table's index holds tombstones only: not scanned (2^20 slots took ~1 ms).
-    this.handBack(this.count === 0 ? NO_ENT : this.meta, this.ent, this.free, this.top, this.room);
+    this.handBack(NO_ENT, this.ent, this.free, this.top, this.room);
   }
 
   /**
@@ -881,17 +886,21 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const e = ent[i]! - 1;
       const page = sp[e >>> SLAB_BITS]!;
       const o = (e & SLAB_MASK) << 1;
-      if (target.insertEntry(e + 1, hash32(page[o] as Key))) {
-        // A tombstone, as `removeAt` leaves while draining; the entry is the target's now.
-        const d = (m >> 8) - 1;
-        counts[d]!--;
-        this.sumDist -= d;
-        this.count--;
-        this.version++;
-        meta[i] = (d + 1) << 8;
-        ent[i] = 0;
-        this.tombs++;
-      } else this.removeAt(i); // copied: the entry is free again
+      if (!target.insertEntry(e + 1, hash32(page[o] as Key))) {
+        // The target rebuilt itself and copied this entry: it shares the slab no more, so the
+        // rest move as `drain` moves them, from the next step on.
+        this.removeAt(i);
+        return i + 1;
+      }
+      // A tombstone, as `removeAt` leaves while draining; the entry is the target's now.
+      const d = (m >> 8) - 1;
+      counts[d]!--;
+      this.sumDist -= d;
+      this.count--;
+      this.version++;
+      meta[i] = (d + 1) << 8;
+      ent[i] = 0;
+      this.tombs++;
       i++;
       work += 16;
     }
@@ -927,7 +936,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
 
   /** Removes every entry and returns to the initial capacity. */
   clear(): void {
-    this.endSharing();
+    this.handBack(this.meta, this.ent, this.free, this.top, this.room); // if sharing a slab
     this.allocate(this.initialBits);
     this.draining = false;
     this.count = 0;

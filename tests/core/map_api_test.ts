@@ -558,6 +558,22 @@ Deno.test("RobinHoodMap.withCapacity() paged keeps keys and values for its entri
   assert.equal(m.capacity, 2 ** 21);
 });
 
+Deno.test("RobinHoodMap.endSharing() refuses a table that still has entries", () => {
+  // Given away with entries in it, the slab's next insertions in the other table overwrote them.
+  const source = RobinHoodMap.withCapacity<number>(2 ** 18, {}, true);
+  source.set("s0", 0);
+  const target = RobinHoodMap.withSlabOf<number>(2 ** 18, {}, source);
+  assert.throws(() => source.endSharing(), {
+    name: "RangeError",
+    message: /the table must be drained first \(1 entries\)/,
+  });
+  for (let cursor = 0; source.size > 0;) cursor = source.drainEntriesInto(cursor, 8, target);
+  source.endSharing();
+  target.set("t0", 1);
+  assert.deepEqual(target.checkInvariants(), []);
+  assert.deepEqual(new Map(target), new Map([["s0", 0], ["t0", 1]]));
+});
+
 Deno.test("structuredClone() refuses every map, naming how to copy one", () => {
   // A ChainingMap or RobinHoodMap came back as a plain object of its internals, no methods.
   for (const m of all()) {

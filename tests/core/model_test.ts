@@ -164,16 +164,23 @@ for (const deletion of ["backshift", "tombstone"] as const) {
 for (const deletion of ["backshift", "tombstone"] as const) {
   Deno.test(`RobinHoodMap.drainEntriesInto() a table sharing the slab (${deletion}) keeps every key as Map does`, () => {
     // As an AdaptiveMap drives it: new keys go to the target, every other write to the table
-    // holding the key, and the source drains a few entries between operations. A target of 64
-    // slots rebuilds itself while sharing, which ends the sharing mid-migration.
-    const step = fc.record({ op, max: fc.integer({ min: 0, max: 5 }) });
+    // holding the key, and the source drains some entries between operations. A small target
+    // rebuilds itself while sharing, which ends the sharing mid-migration, possibly mid-step.
+    // A source of 256 slots (a paged table made small through withSlabOf()) is dense enough
+    // for a step to move many entries.
+    const step = fc.record({ op, max: fc.integer({ min: 0, max: 40 }) });
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(key, fc.integer()), { maxLength: 80, size: "max" }),
+        fc.array(fc.tuple(key, fc.integer()), { maxLength: 100, size: "max" }),
         fc.array(step, { maxLength: 200, size: "max" }),
-        fc.constantFrom(64, PAGED_SLOTS),
-        (initial, steps, capacity) => {
-          const source = RobinHoodMap.withCapacity<number>(PAGED_SLOTS, { deletion }, true);
+        fc.constantFrom(16, 64, PAGED_SLOTS),
+        fc.constantFrom(256, PAGED_SLOTS),
+        (initial, steps, capacity, sourceSlots) => {
+          const big = RobinHoodMap.withCapacity<number>(PAGED_SLOTS, { deletion }, true);
+          const source = sourceSlots === PAGED_SLOTS
+            ? big
+            : RobinHoodMap.withSlabOf<number>(sourceSlots, { deletion }, big);
+          if (source !== big) big.endSharing();
           const ref = new Map<Key, number>();
           for (const [k, v] of initial) {
             source.set(k, v);
