@@ -365,6 +365,7 @@ Deno.test("a flag given that would do nothing for want of another is refused, fr
     ],
     [["run-csv", "--csv", csv, "--metrics-host", "127.0.0.1"], "--metrics-host", "--metrics-port"],
     [["run-csv", "--csv", csv, "--metrics-linger", "5"], "--metrics-linger", "--metrics-port"],
+    [["run-csv", "--csv", csv, "--metrics-history", "5"], "--metrics-history", "--metrics-port"],
     [["workload-dna", "--csv", csv, "--pretty"], "--pretty", "--json-out"],
     [
       ["generate-csv", "--ops", "1", "--outfile", "-", "--adversarial-lowbits", "4"],

@@ -151,7 +151,7 @@ linuxTest(
   },
 );
 
-Deno.test("hashmap-cli run-csv --metrics-linger keeps the whole run on the dashboard after the replay", async () => {
+Deno.test("hashmap-cli run-csv --metrics-linger keeps the run on the dashboard after the replay, --metrics-history as many ticks as asked", async () => {
   const dir = removedAtUnload(await Deno.makeTempDir());
   const csv = await generate(dir, 50_000, 5_000);
   const run = await startRunCsv(csv, ["--metrics-linger", "60"]);
@@ -169,6 +169,17 @@ Deno.test("hashmap-cli run-csv --metrics-linger keeps the whole run on the dashb
   assert.equal(summary.total_ops, 50_000);
   assert.equal(ticks.length, summary.ticks);
   assert.match(stderr, /"SIGINT" received; stopping the live server/);
+
+  // --metrics-history keeps fewer (or more) of the run's ticks: here the last 5.
+  const short = await startRunCsv(csv, ["--metrics-linger", "60", "--metrics-history", "5"]);
+  await waitFor(() => /stays up for 60 s/.test(short.stderr()));
+  const kept = await (await fetch(`http://127.0.0.1:${short.port}/api/metrics/history`)).json();
+  assert.equal(kept.ticks.at(-1).ops, 50_000);
+  assert.equal(kept.ticks.length, 5);
+  short.kill("SIGINT");
+  const shortEnd = await short.finish();
+  assert.equal(shortEnd.code, 0, shortEnd.stderr);
+  assert.ok(shortEnd.summary.ticks! > 5, `${shortEnd.summary.ticks} ticks`);
 
   // On its own, once the time is up.
   const brief = await startRunCsv(csv, ["--metrics-linger", "1"]);

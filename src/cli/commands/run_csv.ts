@@ -12,6 +12,7 @@ import {
   stageFile,
 } from "../../io/atomic_write.ts";
 import { waitForSignal } from "../stop_signal.ts";
+import { DEFAULT_HISTORY_LIMIT, MAX_SERVE_HISTORY } from "../../server/hub.ts";
 import { lockFile } from "../../io/file_lock.ts";
 import { type Command, Option } from "../command.ts";
 import { BadInputError, withEnvHint } from "../../errors.ts";
@@ -166,6 +167,7 @@ function refuseUnusedFlags(flags: RunCsvFlags & { metricsPort?: unknown }, cmd: 
   const port = flags.metricsPort !== undefined;
   refuseUnused(cmd, "metricsHost", "--metrics-host", "--metrics-port", port);
   refuseUnused(cmd, "metricsLinger", "--metrics-linger", "--metrics-port", port);
+  refuseUnused(cmd, "metricsHistory", "--metrics-history", "--metrics-port", port);
 }
 
 /**
@@ -480,6 +482,12 @@ export function registerRunCsvCommand(program: Command): void {
       intArg(0, 86_400),
       0,
     )
+    .option(
+      "--metrics-history <ticks>",
+      "ticks --metrics-port keeps for its history and charts",
+      intArg(1, MAX_SERVE_HISTORY),
+      DEFAULT_HISTORY_LIMIT,
+    )
     .preflight(preflightRunCsv)
     .action(
       async (
@@ -487,12 +495,13 @@ export function registerRunCsvCommand(program: Command): void {
           metricsPort?: number | "auto";
           metricsHost: string;
           metricsLinger: number;
+          metricsHistory: number;
         },
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);
         refuseUnusedFlags(parsed, cmd);
-        const { metricsPort, metricsHost, metricsLinger, ...flags } = parsed;
+        const { metricsPort, metricsHost, metricsLinger, metricsHistory, ...flags } = parsed;
         let map: AnyMap<unknown> | null = null;
         const live = metricsPort === undefined || flags.dryRun ? null : await withEnvHint(
           [[cmd.envSource("metricsPort"), metricsPort], [
@@ -503,6 +512,7 @@ export function registerRunCsvCommand(program: Command): void {
             (await import("../../server/live.ts")).startLiveMetrics({
               port: metricsPort,
               host: metricsHost,
+              historyLimit: metricsHistory,
               liveMap: () => map,
             }),
         );
