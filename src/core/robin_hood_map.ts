@@ -387,10 +387,10 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * Writes slot `i`'s key and value (into its slab entry, taking one if it has none). `set`,
-   * `place` and `removeAt` write a flat table's array themselves and call this (and `putValue`,
-   * `keyAt`, `valueAt`) for paged tables only: V8 did not inline these helpers there, which cost
-   * ~10% on updates and ~15% on delete + re-insert.
+   * Writes slot `i`'s key and value (into its slab entry, taking one if it has none): for `set`
+   * reusing a tombstone and for `fromState`. The hot paths write a flat table's array themselves
+   * and use the helpers (this, `putValue`, `keyAt`, `valueAt`) for paged tables only: V8 did not
+   * inline them there, which cost ~10% on updates and ~15% on delete + re-insert.
    */
   private put(i: number, k: Key, v: V): void {
     const kv = this.kv;
