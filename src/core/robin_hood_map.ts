@@ -325,20 +325,12 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   ): void {
     const p = this.partner;
     if (p === null) return;
-    const sp = p.sp;
-    const give = (e: number): void => {
-      const page = sp[e >>> SLAB_BITS]!;
-      const o = (e & SLAB_MASK) << 1;
-      page[o] = p.free;
-      page[o + 1] = undefined;
-      p.free = e;
-    };
     for (let e = free; e !== NONE;) {
-      const next = sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
-      give(e);
+      const next = p.sp[e >>> SLAB_BITS]![(e & SLAB_MASK) << 1] as number;
+      p.pushFree(e);
       e = next;
     }
-    for (let i = 0; i < meta.length; i++) if ((meta[i]! & 0xff) !== 0) give(ent[i]! - 1);
+    for (let i = 0; i < meta.length; i++) if ((meta[i]! & 0xff) !== 0) p.pushFree(ent[i]! - 1);
     // The slab's pages are one array for both tables: the one that took entries grew it.
     p.top = Math.max(p.top, top);
     p.room = Math.max(p.room, room);
@@ -379,6 +371,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     const e = this.ent[i]! - 1;
     if (e < 0) return;
     this.ent[i] = 0;
+    this.pushFree(e);
+  }
+
+  /** Puts slab entry `e` on the free list, dropping its key and value. */
+  private pushFree(e: number): void {
     const page = this.sp[e >>> SLAB_BITS]!;
     const o = (e & SLAB_MASK) << 1;
     page[o] = this.free;
