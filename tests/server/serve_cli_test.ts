@@ -161,12 +161,20 @@ Deno.test("hashmap-cli mission-control is serve under the original's name", asyn
 });
 
 Deno.test("hashmap-cli serve reports bad arguments with the error envelope", async () => {
+  const dir = removedAtUnload(Deno.makeTempDirSync({ prefix: "adhash_serve_args_" }));
+  const nullJson = `${dir}/null.json`;
+  Deno.writeTextFileSync(nullJson, "null\n");
+  const listJson = `${dir}/list.json`;
+  Deno.writeTextFileSync(listJson, "[1, 2]\n");
   const cases: Array<[string[], Record<string, string>, number, RegExp]> = [
     [["--follow"], {}, 2, /--follow needs --source/],
     [["--port", "70000"], {}, 2, /70000/],
     [["--source", "/nonexistent/m.ndjson"], {}, 5, /not found/],
     [["--compare", "/nonexistent/ab.json"], {}, 5, /not found/],
     [["--source", "/tmp"], {}, 2, /^--source "\/tmp" is a directory$/],
+    [["--compare", "/tmp"], {}, 2, /^--compare "\/tmp" is a directory$/],
+    [["--compare", nullJson], {}, 2, /^--compare ".*null\.json" holds null, not a JSON object$/],
+    [["--compare", listJson], {}, 2, /^--compare ".*list\.json" holds an array, not a JSON/],
     [["--port", "auto"], { ADHASH_RATE_LIMIT: "lots" }, 2, /ADHASH_RATE_LIMIT/],
     [["--port", "auto"], { ADHASH_TOKEN: "" }, 2, /^ADHASH_TOKEN is set but empty/],
     [["--port", "auto"], { ADHASH_TOKEN: " " }, 2, /^ADHASH_TOKEN contains whitespace/],

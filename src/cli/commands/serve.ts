@@ -46,6 +46,10 @@ export const SHUTDOWN_GRACE_MS = 5000;
 
 /** Reads the comparison JSON given to `--compare`. */
 async function readCompare(path: string): Promise<unknown> {
+  const hint = "Pass an A/B comparison as JSON (docs/dashboard.md, Compare)";
+  if (await isDirectory(path)) {
+    throw new BadInputError(`--compare ${JSON.stringify(path)} is a directory`, { hint });
+  }
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -55,14 +59,24 @@ async function readCompare(path: string): Promise<unknown> {
     }
     throw err;
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (err) {
     throw new BadInputError(`--compare ${JSON.stringify(path)} is not valid JSON`, {
-      hint: "Pass an A/B comparison as JSON (docs/dashboard.md, Compare)",
+      hint,
       cause: err,
     });
   }
+  // The Compare view shows any object (two sides, or one table); `null` would read as no file.
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    const found = doc === null ? "null" : Array.isArray(doc) ? "an array" : `a ${typeof doc}`;
+    throw new BadInputError(
+      `--compare ${JSON.stringify(path)} holds ${found}, not a JSON object`,
+      { hint },
+    );
+  }
+  return doc;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
