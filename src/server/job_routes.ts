@@ -325,18 +325,20 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
         "Retry later, or read the log without following it (?follow=0)",
       );
     }
+    // The place is taken before the open's await: requests arriving meanwhile see it taken.
+    let release = (): void => {};
+    if (follow) {
+      followers++;
+      release = () => followers--;
+    }
     // Opened before the answer: a log removed by hand is a 404, not a 200 cut short.
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { read: true });
     } catch (err) {
+      release();
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       return errorResponse(c, 404, "NotFound", `job ${id}'s log was removed`);
-    }
-    let release = (): void => {};
-    if (follow) {
-      followers++;
-      release = () => followers--;
     }
     return c.body(logStream(jobs, id, file, follow, release), 200, headers);
   });

@@ -933,9 +933,22 @@ export class JobService {
       const seconds = (performance.now() - started) / 1000;
       job.record.duration_seconds = round(seconds, 6);
       job.record.exit_code = status.code;
-      const result = status.success ? parseResult(clientPaths.json(stdout)) : null;
+      const result = status.success && stdout !== null
+        ? parseResult(clientPaths.json(stdout))
+        : null;
       let unstored: JobError | null = null;
-      if (result !== null) {
+      if (status.success && result === null) {
+        // A completed job promises its result: one the service cannot keep fails the job.
+        unstored = stdout === null
+          ? {
+            error: "BadInput",
+            detail: `The job's result is larger than the ${
+              MAX_STDOUT_BYTES >> 20
+            } MiB the service keeps`,
+            hint: "Ask for less (top_keys, say), or run the command with hashmap-cli",
+          }
+          : { error: "Internal", detail: "hashmap-cli printed no --json result" };
+      } else if (result !== null) {
         try {
           await atomicWrite(
             joinPath(job.dir, "result.json"),
@@ -1320,19 +1333,26 @@ export class JobLog {
   }
 }
 
-/** Reads a stream up to `max` bytes, discarding the rest so the child never blocks on it. */
-async function readCapped(stream: ReadableStream<Uint8Array>, max: number): Promise<string> {
+/**
+ * Reads a stream whole, or null when it passes `max` bytes: the rest is read and dropped so the
+ * child never blocks on it.
+ */
+async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<string | null> {
   const parts: Uint8Array[] = [];
   let size = 0;
   let full = false;
   for await (const chunk of stream) {
     if (full || size + chunk.length > max) {
-      full = true; // keep a prefix, never a spliced text
+      full = true;
       continue;
     }
     parts.push(chunk);
     size += chunk.length;
   }
+  if (full) return null;
   const all = new Uint8Array(size);
   let off = 0;
   for (const p of parts) {

@@ -679,6 +679,26 @@ Deno.test("a large job result is read from the job's directory, not kept in memo
   assert.equal(lost.result, null);
 });
 
+Deno.test("a job whose result is larger than the service keeps fails instead of completing without it", async () => {
+  await using f = await fixture();
+  // 10,000 keys of 600 characters as top keys: a result of ~6.5 MB, over the 4 MiB kept.
+  const rows = ["op,key,value"];
+  for (let i = 0; i < 10_000; i++) rows.push(`put,K${String(i).padStart(600, "0")},1`);
+  await Deno.writeTextFile(`${f.dir}/in/long.csv`, rows.join("\n") + "\n");
+  const id = await submit(f, { csv: "long.csv", top_keys: 10_000 }, "workload-dna");
+  const job = await f.jobs.settled(id);
+  assert.equal(job!.status, "failed");
+  assert.equal(job!.exit_code, 0);
+  assert.deepEqual(job!.error, {
+    error: "BadInput",
+    detail: "The job's result is larger than the 4 MiB the service keeps",
+    hint: "Ask for less (top_keys, say), or run the command with hashmap-cli",
+  });
+  assert.equal(job!.result, null);
+  const logs = await (await f.app.request(`/api/jobs/${id}/logs?follow=0`)).text();
+  assert.match(logs, /Failed \(exit code 0\): The job's result is larger than the 4 MiB/);
+});
+
 Deno.test("after a restart, large results stay on disk and are listed whole", async () => {
   const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
   try {
@@ -1007,6 +1027,19 @@ Deno.test("followers of job logs are capped like streams, and free their places 
   }
   const busy = await f.app.request(`/api/jobs/${id}/logs`);
   assert.equal(busy.status, 503);
+  // Requests arriving together, while others still open the log, do not pass the bound either.
+  await Promise.all(readers.splice(128).map((r) => r.cancel()));
+  const burst = await Promise.all(
+    Array.from({ length: 300 }, () => f.app.request(`/api/jobs/${id}/logs`)),
+  );
+  assert.deepEqual(
+    [burst.filter((r) => r.status === 200).length, burst.filter((r) => r.status === 503).length],
+    [128, 172],
+  );
+  for (const r of burst) {
+    if (r.status === 200) readers.push(r.body!.getReader());
+    else await r.body!.cancel();
+  }
   assert.equal(busy.headers.get("Retry-After"), "5");
   const err = ApiError.parse(await busy.json());
   assert.equal(err.error, "Busy");
