@@ -10,7 +10,7 @@
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
-import { checkDistinctPaths, checkOutputFiles } from "../cli/paths.ts";
+import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../cli/paths.ts";
 import { dirOf, isAbsolute, isInside, joinPath } from "../io/path.ts";
 import { inputPath, JOB_KINDS } from "../server/job_kinds.ts";
 
@@ -132,15 +132,6 @@ async function readSpec(path: string): Promise<Record<string, unknown>> {
       }: ${first}`,
       { hint: SPEC_HINT },
     );
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean | undefined> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
   }
 }
 
@@ -279,10 +270,9 @@ export async function loadBatchSpec(
     if (file.out_dir === undefined) {
       problems.push("no output directory: set out_dir in the spec or pass --out-dir");
     }
-  } else if ((await isDirectory(outDir)) === false) {
-    problems.push(`out_dir ${JSON.stringify(outDir)} is not a directory`);
   }
   if (problems.length > 0) fail(problems);
+  checkOutputDirs([[overrides.outDir !== undefined ? "--out-dir" : "out_dir", outDir!]]);
   const reports = Object.values(REPORT_FILES).map((name): [string, string] => [
     "report file",
     joinPath(outDir!, name),

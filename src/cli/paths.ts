@@ -45,6 +45,11 @@ function spelled(path: string): string {
   return abs;
 }
 
+/** Whether `a` and `b` name one file: through links, `.` and `..`, however they are spelled. */
+export function sameFilePath(a: string, b: string): boolean {
+  return identity(a) === identity(b);
+}
+
 /**
  * Files no output may replace, whichever command writes it: the global `--config` and
  * `--log-file`, and those of a command that runs another (`profile --then`).
@@ -137,7 +142,36 @@ export function checkOutputFiles(
       });
     }
     checkAncestors(flag, path);
-    for (const role of reserved) checkDistinctPaths([role, [flag, path]]);
+    for (const role of reserved) {
+      checkDistinctPaths([role, [flag, path]]);
+      checkNotNested(role, [flag, path]);
+    }
+  }
+  const files = roles.filter((r): r is readonly [string, string, boolean?] =>
+    r[1] !== undefined && r[1] !== "-"
+  );
+  for (let a = 0; a < files.length; a++) {
+    for (let b = a + 1; b < files.length; b++) checkNotNested(files[a]!, files[b]!);
+  }
+}
+
+/**
+ * Throws BadInputError when one of two files (`[flag, path]`) would lie under the other: the
+ * first written leaves no directory for the second, which failed at the commit, after the work.
+ */
+function checkNotNested(
+  a: readonly [string, string, boolean?],
+  b: readonly [string, string, boolean?],
+): void {
+  const pa = spelled(a[1]);
+  const pb = spelled(b[1]);
+  for (const [outer, inner, po, pi] of [[a, b, pa, pb], [b, a, pb, pa]] as const) {
+    if (po !== rootOf(po) && pi.startsWith(`${po}/`)) {
+      throw new BadInputError(
+        `${inner[0]} "${inner[1]}" lies under ${outer[0]} "${outer[1]}", which is a file`,
+        { hint: "Give each output a path of its own, outside the others" },
+      );
+    }
   }
 }
 

@@ -19,9 +19,10 @@ const PERMISSIONS: Record<"validate-metrics" | "serve" | "probe-visualize", stri
 };
 
 /**
- * How to run `subcommand` with this program: `deno task` in the source tree, the binary itself
- * when compiled, else `deno run` of the script this process runs (a bundle, say), with the
- * permissions that subcommand needs. A bundle's users have no `deno.json` for `deno task`.
+ * How to run `subcommand` with this program: `deno task` when run in the source tree's
+ * directory, the binary itself when compiled, else `deno run` of the script this process runs
+ * (a bundle, or `cli.ts` run from elsewhere), with the permissions that subcommand needs. A
+ * bundle's users have no `deno.json` for `deno task`.
  */
 export function selfCommand(subcommand: keyof typeof PERMISSIONS): string {
   if (Deno.build.standalone) return `${shellWord(Deno.execPath())} ${subcommand}`;
@@ -44,10 +45,15 @@ export function filePath(url: URL, windows = Deno.build.os === "windows"): strin
   return full.replaceAll("/", "\\");
 }
 
-/** Whether `main` has the project's `deno.json` beside it (its tasks are then at hand). */
+/**
+ * Whether `main` has the project's `deno.json` beside it (its tasks are then at hand) and this
+ * process runs there: `deno task` runs in that directory, so a relative path suggested from
+ * anywhere else would name another file.
+ */
 function inTree(main: URL): boolean {
   try {
-    return Deno.statSync(new URL("deno.json", main)).isFile;
+    return Deno.statSync(new URL("deno.json", main)).isFile &&
+      Deno.realPathSync(Deno.cwd()) === Deno.realPathSync(filePath(new URL(".", main)));
   } catch {
     return false;
   }

@@ -82,6 +82,8 @@ export const SnapshotInspectionSchema = z.object({
     key: z.string(),
     found: z.boolean(),
     matched_key: key.nullable(),
+    // Added after v1 was published: absent from earlier documents.
+    matched_key_repr: z.string().nullable().optional(),
     value: z.unknown(),
     value_omitted: omitted,
   }).nullable(),

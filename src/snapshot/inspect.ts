@@ -96,6 +96,8 @@ export interface SnapshotInspection {
     key: string;
     found: boolean;
     matched_key: Key | null;
+    /** The key found as text, as `key_repr` (tells the number `Infinity` from the string). */
+    matched_key_repr: string | null;
     value: unknown;
     value_omitted?: true;
   } | null;
@@ -137,10 +139,16 @@ function lookup(map: AnyMap<unknown>, text: string): SnapshotInspection["lookup"
     if (map.has(k)) {
       const value = map.get(k) ?? null;
       const shown = preview(value, jsonCharsWithin(value, PREVIEW_VALUE_CHARS));
-      return { key: text, found: true, matched_key: jsonKey(k), ...shown };
+      return {
+        key: text,
+        found: true,
+        matched_key: jsonKey(k),
+        matched_key_repr: keyRepr(k),
+        ...shown,
+      };
     }
   }
-  return { key: text, found: false, matched_key: null, value: null };
+  return { key: text, found: false, matched_key: null, matched_key_repr: null, value: null };
 }
 
 /**

@@ -325,6 +325,10 @@ class Scanner {
   }
 
   #header(raw: string[]): void {
+    // A file with lone CR line ends is one long header line: its names would mislead.
+    if (raw.some((s) => s.includes("\r"))) {
+      throw bad("The header holds a carriage return (CR) without LF: lines must end in LF or CRLF");
+    }
     const names = raw.map((s) => s.trim());
     const expected = ["key", "op", "value"];
     const missing = expected.filter((c) => !names.includes(c)).sort();
@@ -548,7 +552,8 @@ class Scanner {
     const key = (fields[this.colKey] ?? "").trim();
     if (key === "") throw bad(`Missing key at line ${line}`);
     const value = fields[this.colValue] ?? "";
-    if (op === OP_PUT && value.trim() === "") throw bad(`PUT missing value at line ${line}`);
+    // Blank as the plain path sees it, spaces and tabs only: a row's quotes change no verdict.
+    if (op === OP_PUT && /^[ \t]*$/.test(value)) throw bad(`PUT missing value at line ${line}`);
     this.#push(op, key, op === OP_PUT ? value : "");
   }
 

@@ -275,7 +275,7 @@ Deno.test("cli --log-file rotates at --log-max-bytes keeping --log-backup-count 
   assert.deepEqual(names.sort(), ["a.log", "a.log.1", "a.log.2"]);
 });
 
-Deno.test("run-csv's text summary shows latencies in µs and the map's tombstones, as its JSON has them", async () => {
+Deno.test("run-csv's text summary shows latencies in µs and the map's tombstones, as its JSON has them, and no table without samples", async () => {
   const dir = tempDir();
   try {
     const rows = ["op,key,value"];
@@ -313,6 +313,18 @@ Deno.test("run-csv's text summary shows latencies in µs and the map's tombstone
       r.stdout,
       new RegExp(`\\nmap: 2000 entries, [^\\n]*, ${s.final_stats.tombstones} tombstones, `),
     );
+    // Without samples there is no table of zeros to mistake for latencies.
+    const unsampled = await runCli([
+      "run-csv",
+      "--csv",
+      `${dir}/w.csv`,
+      "--latency-sample-every",
+      "0",
+    ]);
+    assert.equal(unsampled.code, 0, unsampled.stderr);
+    const lines = unsampled.stdout.split("\n");
+    assert.equal(lines[3], "latency: not sampled (--latency-sample-every 0)");
+    assert.match(lines[4]!, /^map: /);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { ROOT, runCli, successData, tempDir } from "./_run.ts";
+import { ROOT, runCli, runScript, successData, tempDir } from "./_run.ts";
 import { linuxTest } from "../_helpers.ts";
 import { RunSummary } from "../../src/contracts/run_summary.ts";
 import { MetricsTick } from "../../src/contracts/metrics.ts";
@@ -464,6 +464,8 @@ Deno.test("every writer refuses a directory for a file and a file for a director
   assert.equal((await runCli(["put", "a", "1", "--snapshot", snap])).code, 0);
   Deno.mkdirSync(`${dir}/demo`);
   Deno.writeTextFileSync(`${dir}/demo/fast-lookup`, "in the way");
+  const spec = `${dir}/spec.toml`;
+  Deno.writeTextFileSync(spec, '[[jobs]]\nname = "a"\nkind = "run-csv"\ncsv = "w.csv"\n');
   const before = names(dir).sort();
   const adir = `${dir}/adir`;
   const cases: Array<[string[], RegExp]> = [
@@ -496,6 +498,40 @@ Deno.test("every writer refuses a directory for a file and a file for a director
     [
       ["run-csv", "--csv", csv, "--json-summary-out", `${dir}/sums/.`],
       /^--json-summary-out ".*sums\/\." is a directory$/,
+    ],
+    [
+      ["batch", "--spec", spec, "--out-dir", `${file}/x`, "--dry-run"],
+      /^--out-dir ".*afile\/x": ".*afile" is not a directory$/,
+    ],
+    [["batch", "--spec", spec, "--out-dir", file], /^--out-dir ".*afile" is not a directory$/],
+    // One output where another would need a directory: the second write failed after the work.
+    [
+      ["run-csv", "--csv", csv, "--json-summary-out", `${dir}/m`, "--metrics-out-dir", `${dir}/m`],
+      /^--metrics-out-dir ".*m\/metrics\.ndjson" lies under --json-summary-out ".*m", which is a file$/,
+    ],
+    [
+      ["run-csv", "--csv", csv, "--json-summary-out", `${dir}/s`, "--snapshot-out", `${dir}/s/x`],
+      /^--snapshot-out ".*s\/x" lies under --json-summary-out ".*s", which is a file$/,
+    ],
+    [
+      ["ab-compare", "--csv", csv, "--out-dir", `${dir}/ab`, "--json-out", `${dir}/ab`],
+      /^--markdown-out ".*ab\/ab\.md" lies under --json-out ".*ab", which is a file$/,
+    ],
+    [
+      [
+        "profile",
+        "--csv",
+        csv,
+        "--json-out",
+        `${dir}/p`,
+        "--then",
+        "run-csv",
+        "--csv",
+        csv,
+        "--metrics-out-dir",
+        `${dir}/p/sub`,
+      ],
+      /^--metrics-out-dir ".*p\/sub\/metrics\.ndjson" lies under --json-out ".*p", which/,
     ],
     // demo checks the directories it writes under --out-dir too.
     [
@@ -819,6 +855,26 @@ Deno.test("validate-metrics accepts run-csv output and reports invalid lines", a
   assert.equal(wide.code, 2, wide.stderr);
   assert.match(wide.stderr, /^\[invalid line 1\] longer than 4194304 bytes$/m);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("demo run outside the source tree's directory suggests commands that work there", async () => {
+  const dir = tempDir();
+  const r = await runScript(`${ROOT}cli.ts`, ["demo", "--out-dir", "rel", "--ops", "2000"], {
+    cwd: dir,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  // `deno task` would run in the tree's directory, where `rel/` is not.
+  const cli = RegExp.escape(shellWord(`${ROOT}cli.ts`));
+  const line = new RegExp(`^validate: +(deno run --allow-read ${cli} validate-metrics \\S+)$`, "m")
+    .exec(r.stdout)?.[1];
+  assert.ok(line, r.stdout);
+  const run = await new Deno.Command("sh", { args: ["-c", line], cwd: dir, stdout: "piped" })
+    .output();
+  assert.equal(run.code, 0, line);
+  assert.match(
+    new TextDecoder().decode(run.stdout),
+    /^OK: \d+ metrics\.v1 ticks valid in rel\/adaptive\/metrics\.ndjson$/m,
+  );
 });
 
 Deno.test("demo generates a workload and compares the three backends", async () => {

@@ -244,7 +244,13 @@ Deno.test("createApp() inspects snapshots off the thread that answers /healthz",
       assert.equal(res.status, 200);
       const ins = (await json(res)).inspection as { stats: { size: number }; lookup: unknown };
       assert.equal(ins.stats.size, 300_000);
-      assert.deepEqual(ins.lookup, { key: "key-7", found: true, matched_key: "key-7", value: 7 });
+      assert.deepEqual(ins.lookup, {
+        key: "key-7",
+        found: true,
+        matched_key: "key-7",
+        matched_key_repr: '"key-7"',
+        value: 7,
+      });
       assert.ok(slowest < took / 4, `/healthz waited up to ${slowest} ms of ${took} ms`);
       // Probes on a snapshot's map run there too, and report a corrupt file the same way.
       const probe = await app.request("/api/probe?op=get&key=key-9&snapshot=big.adhsnap");

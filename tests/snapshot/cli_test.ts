@@ -903,10 +903,14 @@ Deno.test("get, items and inspect-snapshot keep numbers JSON has no literal for 
       key: "-Infinity",
       found: true,
       matched_key: "-Infinity",
+      matched_key_repr: "-Infinity",
       value: 0,
     });
     const inspected = await cli(["inspect-snapshot", "--in", snap]);
     assert.match(inspected.stdout, /\n {2}Infinity = NaN\n/);
+    // The number found, not the string "-Infinity" (which the snapshot does not hold).
+    const looked = await cli(["inspect-snapshot", "--in", snap, "--key=-Infinity"]);
+    assert.match(looked.stdout, /^Lookup '-Infinity': found -Infinity = -0$/m);
     // A negative number is taken for an option unless it comes after `--`, as the hint says.
     const flag = await cli(["get", "-Infinity", "--numeric", "--snapshot", snap]);
     fails(flag, 2, "BadInput", /^unknown option '-Infinity'$/);
@@ -948,26 +952,38 @@ Deno.test("put and del running at once on one snapshot keep every change", async
   }
 });
 
-Deno.test("run-csv continuing a snapshot in place and puts on it at once keep every change", async () => {
+Deno.test("run-csv continuing a snapshot in place and puts on it at once keep every change, however the file is named", async () => {
   const dir = await tempDir();
   try {
-    const snap = `${dir}/s.adhsnap`;
     const csv = `${dir}/w.csv`;
     await Deno.writeTextFile(
       csv,
       ["op,key,value", ...Array.from({ length: 20_000 }, (_, i) => `put,r${i},${i}`)].join("\n"),
     );
-    assert.equal((await cli(["put", "seed", "0", "--snapshot", snap])).code, 0);
-    const runs = await Promise.all([
-      cli(["run-csv", "--csv", csv, "--snapshot-in", snap, "--snapshot-out", snap]),
-      ...Array.from({ length: 6 }, (_, i) => cli(["put", `k${i}`, "v", "--snapshot", snap])),
-    ]);
-    for (const r of runs) assert.equal(r.code, 0, r.stderr);
-    const r = await cli(["--json", "items", "--snapshot", snap]);
-    const keys = new Set((json(r, "items").items as Array<[string, string]>).map(([k]) => k));
-    assert.equal(keys.size, 20_000 + 1 + 6);
-    for (const k of ["seed", "r0", "r19999", ...Array.from({ length: 6 }, (_, i) => `k${i}`)]) {
-      assert.ok(keys.has(k), k);
+    Deno.mkdirSync(`${dir}/sub`);
+    // --snapshot-out names --snapshot-in's file another way: still a read-modify-write.
+    for (const [name, out] of [["a", "a"], ["b", "sub/../b"], ["c", "./c"]]) {
+      const snap = `${dir}/${name}.adhsnap`;
+      assert.equal((await cli(["put", "seed", "0", "--snapshot", snap])).code, 0);
+      const runs = await Promise.all([
+        cli([
+          "run-csv",
+          "--csv",
+          csv,
+          "--snapshot-in",
+          snap,
+          "--snapshot-out",
+          `${dir}/${out}.adhsnap`,
+        ]),
+        ...Array.from({ length: 6 }, (_, i) => cli(["put", `k${i}`, "v", "--snapshot", snap])),
+      ]);
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      const r = await cli(["--json", "items", "--snapshot", snap]);
+      const keys = new Set((json(r, "items").items as Array<[string, string]>).map(([k]) => k));
+      for (const k of ["seed", "r0", "r19999", ...Array.from({ length: 6 }, (_, i) => `k${i}`)]) {
+        assert.ok(keys.has(k), `${k} kept in ${name}`);
+      }
+      assert.equal(keys.size, 20_000 + 1 + 6);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

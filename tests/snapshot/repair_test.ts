@@ -125,7 +125,13 @@ Deno.test("inspect-snapshot describes a load factor the core refuses as broken i
       const inv = data.invariants as { ok: boolean; problems: string[] };
       assert.equal(inv.ok, false, name);
       assert.equal(inv.problems.length, 1, name);
-      assert.deepEqual(data.lookup, { key: "K3", found: true, matched_key: "K3", value: 3 });
+      assert.deepEqual(data.lookup, {
+        key: "K3",
+        found: true,
+        matched_key: "K3",
+        matched_key_repr: '"K3"',
+        value: 3,
+      });
       // The stored setting is what the report shows.
       const c = data.configuration as { active: { max_load_factor: number } };
       if (state.kind !== "adaptive") {

@@ -259,9 +259,21 @@ Deno.test("inspectSnapshot() describes header, checksum, statistics, entries and
     assert.equal(r.entries.shown.length, 3);
     assert.equal(r.entries.truncated, true);
     assert.ok(r.entries.shown.every((e) => String(e.key).includes("K1")));
-    assert.deepEqual(r.lookup, { key: "7", found: true, matched_key: 7, value: "seven" });
+    assert.deepEqual(r.lookup, {
+      key: "7",
+      found: true,
+      matched_key: 7,
+      matched_key_repr: "7",
+      value: "seven",
+    });
     const miss = await inspectSnapshot(`${dir}/s.adhsnap.gz`, { checksumKey: "k", key: "nope" });
-    assert.deepEqual(miss.lookup, { key: "nope", found: false, matched_key: null, value: null });
+    assert.deepEqual(miss.lookup, {
+      key: "nope",
+      found: false,
+      matched_key: null,
+      matched_key_repr: null,
+      value: null,
+    });
     assert.equal(miss.entries.shown.length, 20);
     await assert.rejects(
       () => inspectSnapshot(`${dir}/s.adhsnap.gz`, { checksumKey: null }),

@@ -466,6 +466,25 @@ Deno.test("readWorkload() of a file cut short while it is read throws IOError, n
   }
 });
 
+Deno.test("readWorkload() says so when lines end in a lone CR", async () => {
+  const message =
+    "The header holds a carriage return (CR) without LF: lines must end in LF or CRLF";
+  await rejects("op,key,value\rput,a,1\rget,a,\r", message);
+  await rejects('op,"key",value\rput,a,1\r', message);
+});
+
+Deno.test("readWorkload() takes a value of other whitespace, with quotes in the row or not", async () => {
+  for (
+    const row of ["put,a,\u00a0", 'put,"a",\u00a0', 'put,a,"\u00a0"', "put,a,\f", 'put,"a",\f']
+  ) {
+    const { rows } = await readAll(`op,key,value\n${row}\n`);
+    assert.deepEqual(rows, [["put", "a", row.endsWith("\f") ? "\f" : "\u00a0"]], row);
+  }
+  for (const row of ["put,a, \t", 'put,"a", \t', 'put,a," \t"']) {
+    await rejects(`op,key,value\n${row}\n`, "PUT missing value at line 2");
+  }
+});
+
 Deno.test("readWorkload() keeps a CR before a comma as data, with quotes in the row or not", async () => {
   const { rows } = await readAll('op,value,key\r\nput,v\r,"k"\r\nput,w\r,k\r\n');
   assert.deepEqual(rows, [["put", "k", "v\r"], ["put", "k", "w\r"]]);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../paths.ts";
+import { checkDistinctPaths, checkOutputDirs, checkOutputFiles, sameFilePath } from "../paths.ts";
 import {
   commitAll,
   leaveSignalsToProgram,
@@ -235,8 +235,11 @@ export async function runCsv(flags: RunCsvFlags, ctx: RunContext): Promise<RunCs
   // Continuing a map and saving it back is a read-modify-write: the snapshot's lock keeps a
   // `put` or another run from changing it in between, only to be overwritten.
   let release: (() => void) | undefined;
-  if (flags.snapshotOut !== undefined && flags.snapshotOut === flags.snapshotIn) {
-    logger.info("--snapshot-out equals --snapshot-in: the snapshot is replaced atomically");
+  if (
+    flags.snapshotOut !== undefined && flags.snapshotIn !== undefined &&
+    sameFilePath(flags.snapshotOut, flags.snapshotIn)
+  ) {
+    logger.info("--snapshot-out names --snapshot-in's file: the snapshot is replaced atomically");
     release = await lockFile(flags.snapshotOut);
   }
   let map: AnyMap<unknown>;
@@ -381,15 +384,20 @@ function formatSummary(s: RunSummary, keptTicks = 0): string {
     `mode ${s.mode}, final backend ${s.final_backend}, migrations ${s.migrations_triggered}, ` +
     `compactions ${s.compactions_triggered}`,
     `ops: put ${s.ops_by_type.put}, get ${s.ops_by_type.get}, del ${s.ops_by_type.del}`,
-    `latency (µs, 1 op in ${s.latency_sample.every_n_ops} sampled)    p50        p90        p99`,
   ];
-  for (const op of ["overall", "put", "get", "del"] as const) {
-    const p = s.latency_ms[op];
-    lines.push(
-      `  ${op.padEnd(36)}${micros(p.p50).padStart(9)}  ${micros(p.p90).padStart(9)}  ${
-        micros(p.p99).padStart(9)
-      }`,
-    );
+  const every = s.latency_sample.every_n_ops;
+  // Zeros in the table would read as measured latencies.
+  if (every === 0) lines.push("latency: not sampled (--latency-sample-every 0)");
+  else {
+    lines.push(`latency (µs, 1 op in ${every} sampled)    p50        p90        p99`);
+    for (const op of ["overall", "put", "get", "del"] as const) {
+      const p = s.latency_ms[op];
+      lines.push(
+        `  ${op.padEnd(36)}${micros(p.p50).padStart(9)}  ${micros(p.p90).padStart(9)}  ${
+          micros(p.p99).padStart(9)
+        }`,
+      );
+    }
   }
   const f = s.final_stats;
   lines.push(

@@ -10,7 +10,6 @@ import { checkDistinctPaths, checkOutputFiles } from "../paths.ts";
 import type { Command } from "../command.ts";
 import { BadInputError, InvariantError, withFileHint } from "../../errors.ts";
 import type { MapStats } from "../../core/types.ts";
-import { keyRepr } from "../../core/hash.ts";
 import { commandConfig, emitSuccess, globalOptions, intArg } from "../program.ts";
 import { warnIfLargeMap } from "../large_map.ts";
 import type { SnapshotInspection } from "../../snapshot/inspect.ts";
@@ -237,7 +236,7 @@ function inspectionText(r: SnapshotInspection): string {
   if (r.lookup !== null) {
     lines.push(
       r.lookup.found
-        ? `Lookup '${r.lookup.key}': found ${keyRepr(r.lookup.matched_key!)} = ${shown(r.lookup)}`
+        ? `Lookup '${r.lookup.key}': found ${r.lookup.matched_key_repr} = ${shown(r.lookup)}`
         : `Lookup '${r.lookup.key}': not found`,
     );
   }
