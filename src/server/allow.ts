@@ -6,6 +6,7 @@
  */
 
 import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
+import { errorResponse } from "./security.ts";
 
 /** Handlers that only explain why a request is refused (a job kind that does not exist). */
 const refusals = new WeakSet<Handler>();
@@ -39,6 +40,18 @@ export function allowedMethods(app: Hono, path: string): string[] {
   if (methods.has("GET")) methods.add("HEAD");
   if (methods.size > 0) methods.add("OPTIONS");
   return [...methods].sort();
+}
+
+/** 405 for a request on a path `app` takes with other methods (`allowed`, not empty). */
+export function methodNotAllowed(c: Context, allowed: string[]): Response {
+  c.header("Allow", allowed.join(", "));
+  return errorResponse(
+    c,
+    405,
+    "MethodNotAllowed",
+    `${c.req.method} is not allowed on ${c.req.path}`,
+    `Allowed: ${allowed.join(", ")}`,
+  );
 }
 
 /**

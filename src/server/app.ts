@@ -35,7 +35,7 @@ import { BadInputError } from "../errors.ts";
 import { type ProbeOptions, probeRoutes } from "./probe_routes.ts";
 import { intQuery, strictQuery } from "./query.ts";
 import { answerHeadAsGet, headersOnly, isHead } from "./head.ts";
-import { allowedMethods, answerOptions } from "./allow.ts";
+import { allowedMethods, answerOptions, methodNotAllowed } from "./allow.ts";
 import { checkDelay } from "./delay.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { JobService } from "./jobs.ts";
@@ -127,8 +127,10 @@ export function createApp(options: CreateAppOptions): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
-      const status = err.status as 400 | 401 | 403 | 404 | 413;
-      const code = status === 400
+      const status = err.status as 400 | 401 | 403 | 404 | 413 | 503;
+      const code = status === 503
+        ? "IO"
+        : status === 400
         ? "BadInput"
         : status === 413
         ? "TooLarge"
@@ -169,14 +171,7 @@ export function createApp(options: CreateAppOptions): Hono {
     if (allowed.length === 0) {
       return errorResponse(c, 404, "NotFound", `no route ${c.req.method} ${c.req.path}`);
     }
-    c.header("Allow", allowed.join(", "));
-    return errorResponse(
-      c,
-      405,
-      "MethodNotAllowed",
-      `${c.req.method} is not allowed on ${c.req.path}`,
-      `Allowed: ${allowed.join(", ")}`,
-    );
+    return methodNotAllowed(c, allowed);
   });
 
   app.use("*", securityHeaders());

@@ -12,7 +12,7 @@ import { AdhashError, BadInputError, messageOf } from "../errors.ts";
 import { JobQueueFullError, type JobService, type JobStatus } from "./jobs.ts";
 import { errorResponse, LOOPBACK_HOSTS } from "./security.ts";
 import { headersOnly, isHead } from "./head.ts";
-import { refusal } from "./allow.ts";
+import { allowedMethods, methodNotAllowed, refusal } from "./allow.ts";
 import { log } from "../log/setup.ts";
 
 const STATUSES: readonly JobStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
@@ -277,15 +277,20 @@ export function jobRoutes(jobs: JobService | undefined, options: JobRouteOptions
   for (const kind of jobs.kinds) app.post(`/api/jobs/${kind}`, (c) => submit(c, kind));
   app.post(
     "/api/jobs/:kind",
-    refusal((c) =>
-      errorResponse(
+    refusal((c) => {
+      const name = c.req.param("kind") ?? "";
+      // A job's own path: what is wrong is the method, not the kind.
+      if (jobs.isFinished(name) !== undefined) {
+        return methodNotAllowed(c, allowedMethods(app, c.req.path));
+      }
+      return errorResponse(
         c,
         404,
         "NotFound",
-        `no job kind ${JSON.stringify(c.req.param("kind"))}`,
+        `no job kind ${JSON.stringify(name)}`,
         `Kinds: ${jobs.kinds.join(", ")}`,
-      )
-    ),
+      );
+    }),
   );
 
   app.get("/api/jobs/:id", async (c) => {

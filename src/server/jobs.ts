@@ -402,9 +402,11 @@ export class JobService {
       const job = this.#track(record, dir);
       job.resultOnDisk = resultOnDisk;
       if (!isTerminal(record.status)) {
+        const detail = `The server stopped while the job was ${record.status}`;
+        await noteInLog(dir, "error", `Failed: ${detail}`);
         this.#finish(job, "failed", null, {
           error: "Interrupted",
-          detail: `The server stopped while the job was ${record.status}`,
+          detail,
           hint: "Submit it again",
         });
       } else {
@@ -636,8 +638,12 @@ export class JobService {
       case "queued":
         job.record.cancel_requested = true;
         this.#queue.splice(this.#queue.indexOf(job), 1);
-        this.#finish(job, "cancelled", null, null);
-        break;
+        // Out of the queue now; "finishing" makes a second cancel meanwhile a no-op.
+        job.phase = "finishing";
+        return noteInLog(job.dir, "info", "Cancelled before it started").then(() => {
+          this.#finish(job, "cancelled", null, null);
+          return this.#copy(job)();
+        });
       case "starting": // #run sees the request before and after it spawns the process
         job.record.cancel_requested = true;
         void this.#save(job);
@@ -1114,14 +1120,43 @@ export class JobService {
   }
 }
 
-/** Bytes of the files under `dir` (0 when it is gone). */
+/**
+ * Adds a service line to the log of a job without a process (`#run` holds its own log open):
+ * one cancelled while it waited, or found unfinished when the service opens.
+ */
+async function noteInLog(dir: string, level: "info" | "error", message: string): Promise<void> {
+  const path = joinPath(dir, "logs.ndjson");
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { create: true, append: true });
+  } catch (err) {
+    log("jobs").warn("Cannot write to {path}: {error}", { path, error: messageOf(err) });
+    return;
+  }
+  try {
+    await new JobLog(file, path).note(level, message);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * What a file takes on disk: its blocks where the system counts them (a job's small files take
+ * 4 KiB each, 20 times their bytes), else its size.
+ */
+function diskBytes(info: Deno.FileInfo): number {
+  return info.blocks !== null ? info.blocks * 512 : info.size;
+}
+
+/** Bytes `dir` and everything under it take on disk (0 when it is gone). */
 async function dirBytes(dir: string): Promise<number> {
   let bytes = 0;
   try {
+    bytes += diskBytes(await Deno.lstat(dir));
     for await (const e of Deno.readDir(dir)) {
       const path = joinPath(dir, e.name);
       if (e.isDirectory) bytes += await dirBytes(path);
-      else bytes += (await Deno.lstat(path)).size;
+      else bytes += diskBytes(await Deno.lstat(path));
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;

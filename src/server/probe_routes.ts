@@ -137,11 +137,27 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
   const limited = <T>(task: () => Promise<T>): Promise<T> =>
     limiter === undefined ? task() : limiter.run(task);
 
-  const requireDir = (): string => {
-    if (options.snapshotDir === undefined || options.snapshotDir === "") {
+  const requireDir = async (): Promise<string> => {
+    const dir = options.snapshotDir;
+    if (dir === undefined || dir === "") {
       throw new HTTPException(404, { message: "no snapshot directory: set ADHASH_SNAPSHOT_DIR" });
     }
-    return options.snapshotDir;
+    // Moved or removed while the server runs: the operator's to fix, as a job root is.
+    let isDir = false;
+    try {
+      isDir = (await Deno.stat(dir)).isDirectory;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
+        throw err;
+      }
+    }
+    if (!isDir) {
+      throw new HTTPException(503, {
+        message: "the snapshot directory is gone (moved or removed while the server ran)",
+        cause: { hint: "Restore ADHASH_SNAPSHOT_DIR, or restart the server with another" },
+      });
+    }
+    return dir;
   };
 
   app.get("/api/probe", async (c) => {
@@ -157,7 +173,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     let trace: ProbeTrace;
     let source: string;
     if (snapshot !== undefined && snapshot !== "") {
-      const path = await resolveInDir(requireDir(), snapshot);
+      const path = await resolveInDir(await requireDir(), snapshot);
       const loadSnapshotMap = options.loadSnapshotMap;
       if (loadSnapshotMap === undefined) {
         return errorResponse(c, 404, "NotFound", "this server cannot load snapshot maps");
@@ -194,7 +210,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
   });
 
   app.get("/api/snapshots", async (c) => {
-    const dir = requireDir();
+    const dir = await requireDir();
     // The first LIST_LIMIT names in sorted order, whatever order the directory gives them in,
     // holding at most twice that many at once.
     const names: string[] = [];
@@ -217,7 +233,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
 
   app.get("/api/snapshot", async (c) => {
     const name = c.req.query("name") ?? "";
-    const path = await resolveInDir(requireDir(), name);
+    const path = await resolveInDir(await requireDir(), name);
     const inspect = options.inspectSnapshot;
     if (inspect === undefined) {
       return errorResponse(c, 404, "NotFound", "this server cannot inspect snapshots");

@@ -300,6 +300,12 @@ Deno.test("jobs wait for a free slot, and DELETE cancels waiting and running job
   const pending = await f.app.request(`/api/jobs/${second}`, { method: "DELETE" });
   assert.equal(pending.status, 200);
   assert.equal(ApiJob.parse(await pending.json()).status, "cancelled");
+  // Its log says why it never ran, as a cancelled running job's does.
+  const waited = await (await f.app.request(`/api/jobs/${second}/logs`)).text();
+  assert.match(
+    waited,
+    /"level":"INFO","logger":"adhash\.jobs","message":"Cancelled before it started"/,
+  );
   const running = await f.app.request(`/api/jobs/${first}`, { method: "DELETE" });
   assert.equal(running.status, 202);
   assert.equal(ApiJob.parse(await running.json()).cancel_requested, true);
@@ -427,6 +433,10 @@ Deno.test("JobService.open() marks jobs a stopped server left running as Interru
     assert.equal(job!.status, "failed");
     assert.equal(job!.error!.error, "Interrupted");
     assert.match(job!.error!.detail, /while the job was running/);
+    assert.match(
+      await Deno.readTextFile(`${dir}/${id}/logs.ndjson`),
+      /"message":"Failed: The server stopped while the job was running"/,
+    );
     assert.deepEqual((await Array.fromAsync(jobs.list(10).records)).map((j) => j.id), [id]);
     const saved = ApiJob.parse(JSON.parse(await Deno.readTextFile(`${dir}/${id}/status.json`)));
     assert.equal(saved.status, "failed");
@@ -793,6 +803,13 @@ Deno.test("/api/jobs answers a method it does not take with 405 and Allow", asyn
   const kind = await f.app.request("/api/jobs/profile", { method: "PUT" });
   assert.equal(kind.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS, POST");
   await kind.body?.cancel();
+  // A job that exists: POST on its path is the wrong method, not a job kind missing.
+  const id = await submit(f, { csv: "w.csv", dry_run: true });
+  const post = await f.app.request(`/api/jobs/${id}`, { method: "POST" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("Allow"), "DELETE, GET, HEAD, OPTIONS");
+  assert.equal(ApiError.parse(await post.json()).detail, `POST is not allowed on /api/jobs/${id}`);
+  await f.jobs.settled(id);
   const preflight = await f.app.request("/api/jobs/20261123T120501Z-a1b2c3", {
     method: "OPTIONS",
     headers: { Origin: "http://example.test", "Access-Control-Request-Method": "DELETE" },
@@ -1274,13 +1291,18 @@ Deno.test("JobService.open() removes the oldest finished jobs past maxRootBytes"
     assert.equal((await f.jobs.settled(ids[i]!))?.status, "completed");
   }
   await f.jobs.close();
-  const sizes = ids.map((id) => {
-    let n = 0;
+  // What each job takes on disk (its directory and files in blocks), and the bytes its files hold.
+  const measure = (id: string, used: (i: Deno.FileInfo) => number) => {
+    let n = used(Deno.lstatSync(`${f.root}/${id}`));
     for (const e of Deno.readDirSync(`${f.root}/${id}`)) {
-      n += Deno.statSync(`${f.root}/${id}/${e.name}`).size;
+      n += used(Deno.lstatSync(`${f.root}/${id}/${e.name}`));
     }
     return n;
-  });
+  };
+  const sizes = ids.map((id) => measure(id, (i) => i.blocks! * 512));
+  const lengths = ids.map((id) => measure(id, (i) => i.isFile ? i.size : 0));
+  // The files' lengths would fit all three: the disk they take is what is bounded.
+  assert.ok(lengths[0]! + lengths[1]! + lengths[2]! <= sizes[1]! + sizes[2]!, `${lengths}`);
   // Room for the two newest: the oldest goes as the service opens.
   const reopened = await JobService.open({ root: f.root, maxRootBytes: sizes[1]! + sizes[2]! });
   try {

@@ -216,14 +216,19 @@ Deno.test("hashmap-cli serve logs the cause of a 500 that the client sees only a
   Deno.mkdirSync(`${dir}/snaps`);
   const s = await startServe(["--port", "auto"], { ADHASH_SNAPSHOT_DIR: `${dir}/snaps` });
   try {
-    // ... and one removed while serving is a server fault, logged for the operator.
+    // ... one removed while serving is the operator's to restore (503 IO) ...
     Deno.removeSync(`${dir}/snaps`);
+    const gone = await fetch(`http://127.0.0.1:${s.port}/api/snapshots`);
+    assert.equal(gone.status, 503);
+    assert.equal((await gone.json()).error, "IO");
+    // ... and one the system cannot even look at is a server fault, logged for the operator.
+    Deno.symlinkSync("snaps", `${dir}/snaps`); // a link to itself: ELOOP
     const res = await fetch(`http://127.0.0.1:${s.port}/api/snapshots`);
     assert.equal(res.status, 500);
     assert.deepEqual((await res.json()).detail, "internal server error");
   } finally {
     const { stderr } = await stop(s);
-    assert.match(stderr, /GET"? "?\/api\/snapshots"? failed: "?NotFound: /);
+    assert.match(stderr, /GET"? "?\/api\/snapshots"? failed: "?FilesystemLoop: /);
     await Deno.remove(dir, { recursive: true });
   }
 });

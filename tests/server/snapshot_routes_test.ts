@@ -211,6 +211,32 @@ Deno.test("createApp() answers snapshot routes with 404 when no directory is con
   assert.match(String((await json(res)).detail), /ADHASH_SNAPSHOT_DIR/);
 });
 
+Deno.test("createApp() answers snapshot routes with 503 IO when the directory goes while it runs", async () => {
+  await withSnapshotDir(async (dir, base) => {
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir });
+    assert.equal((await app.request("/api/snapshots")).status, 200);
+    await Deno.rename(dir, `${base}/moved`);
+    for (
+      const path of [
+        "/api/snapshots",
+        "/api/snapshot?name=rh.adhsnap",
+        "/api/probe?op=get&key=K3&snapshot=rh.adhsnap",
+      ]
+    ) {
+      const res = await app.request(path);
+      assert.equal(res.status, 503, path);
+      assert.deepEqual(await json(res), {
+        schema: "api.error.v1",
+        error: "IO",
+        detail: "the snapshot directory is gone (moved or removed while the server ran)",
+        hint: "Restore ADHASH_SNAPSHOT_DIR, or restart the server with another",
+      });
+    }
+    await Deno.rename(`${base}/moved`, dir);
+    assert.equal((await app.request("/api/snapshots")).status, 200);
+  });
+});
+
 Deno.test("createApp() inspects snapshots off the thread that answers /healthz", async () => {
   await withSnapshotDir(async (dir) => {
     const big = createMap<unknown>("fast-lookup");
