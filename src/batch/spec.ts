@@ -135,6 +135,27 @@ async function readSpec(path: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * Throws BadInputError when the reports cannot be written in `outDir` (`flag` names where it came
+ * from), or one would replace an input (`[path, role]`: a spec named report.md in out_dir).
+ */
+function checkReportPaths(
+  outDir: string,
+  flag: string,
+  inputs: ReadonlyArray<readonly [string, string]>,
+): void {
+  checkOutputDirs([[flag, outDir]]);
+  const reports = Object.values(REPORT_FILES).map((name): [string, string] => [
+    "report file",
+    joinPath(outDir, name),
+  ]);
+  checkOutputFiles(reports);
+  // An input named twice (two jobs on one workload) is one input.
+  const roles = new Map<string, string>();
+  for (const [p, role] of inputs) if (!roles.has(p)) roles.set(p, role);
+  checkDistinctPaths([...[...roles].map(([p, role]): [string, string] => [role, p]), ...reports]);
+}
+
 /** Validates one `[[jobs]]` entry; returns its problems, or the job. */
 async function planJob(
   entry: Record<string, unknown>,
@@ -270,23 +291,24 @@ export async function loadBatchSpec(
     if (file.out_dir === undefined) {
       problems.push("no output directory: set out_dir in the spec or pass --out-dir");
     }
-  }
-  if (problems.length > 0) fail(problems);
-  checkOutputDirs([[overrides.outDir !== undefined ? "--out-dir" : "out_dir", outDir!]]);
-  const reports = Object.values(REPORT_FILES).map((name): [string, string] => [
-    "report file",
-    joinPath(outDir!, name),
-  ]);
-  checkOutputFiles(reports);
-  // A report must not replace the spec or a workload (a spec named report.md in out_dir).
-  const inputs = new Map<string, string>([[path, "--spec"]]);
-  if (overrides.config !== undefined) inputs.set(overrides.config, "--config");
-  for (const job of jobs) {
-    for (const [field, real] of Object.entries(job.inputs)) {
-      if (!inputs.has(real)) inputs.set(real, `job ${JSON.stringify(job.name)} ${field}`);
+  } else {
+    // With the others: the paths' problems too are reported at once.
+    try {
+      checkReportPaths(outDir, overrides.outDir !== undefined ? "--out-dir" : "out_dir", [
+        [path, "--spec"],
+        ...(overrides.config === undefined ? [] : [[overrides.config, "--config"] as const]),
+        ...jobs.flatMap((job) =>
+          Object.entries(job.inputs).map(([field, real]) =>
+            [real, `job ${JSON.stringify(job.name)} ${field}`] as const
+          )
+        ),
+      ]);
+    } catch (err) {
+      if (!(err instanceof BadInputError)) throw err;
+      problems.push(err.message);
     }
   }
-  checkDistinctPaths([...[...inputs].map(([p, role]): [string, string] => [role, p]), ...reports]);
+  if (problems.length > 0) fail(problems);
   return {
     spec: path,
     specDir,

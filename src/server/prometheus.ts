@@ -85,6 +85,12 @@ export function renderPrometheus(
       "Slots (Robin Hood) or chains (chaining) of the table.",
       tick?.capacity ?? 0,
     ],
+    // A finished replay whose server lingers is flat, as a stalled one is: this tells them apart.
+    [
+      "hashmap_run_complete",
+      "1 when the latest tick is the last of its run (the replay is over), else 0.",
+      tick?.events.some((e) => e.type === "complete") ? 1 : 0,
+    ],
   ];
   for (const [name, help, value] of gauges) {
     w.family(name, "gauge", help);

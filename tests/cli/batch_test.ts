@@ -340,7 +340,10 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
     );
     const clash = await runCli(["batch", "--spec", `${dir}/here/report.md`], { perms: RUN_PERMS });
     assert.equal(clash.code, 2, clash.stderr);
-    assert.match(String(clash.envelope?.detail), /^--spec and report file name the same file/);
+    assert.match(
+      String(clash.envelope?.detail),
+      /^Invalid batch spec ".*report\.md": --spec and report file name the same file/,
+    );
     assert.match(await Deno.readTextFile(`${dir}/here/report.md`), /^out_dir = "\."/);
     await Deno.writeTextFile(
       `${dir}/here/spec.toml`,
@@ -348,7 +351,24 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
     );
     const input = await runCli(["batch", "--spec", `${dir}/here/spec.toml`], { perms: RUN_PERMS });
     assert.equal(input.code, 2, input.stderr);
-    assert.match(String(input.envelope?.detail), /^job "a" csv and report file name the same file/);
+    assert.match(
+      String(input.envelope?.detail),
+      /^Invalid batch spec ".*": job "a" csv and report file name the same file/,
+    );
+    assert.equal(input.envelope?.hint, "See docs/batch.md");
+    // Reported with the spec's other problems, not after they are fixed.
+    await Deno.writeTextFile(
+      `${dir}/here/spec.toml`,
+      `out_dir = "."\n${job({ name: "a", kind: "run-csv", csv: "report.html" })}${
+        job({ name: "b", kind: "run-csv", csv: "nope.csv" })
+      }`,
+    );
+    const both = await runCli(["batch", "--spec", `${dir}/here/spec.toml`], { perms: RUN_PERMS });
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(
+      String(both.envelope?.detail),
+      /: 2 problems: job "b": csv "nope\.csv" does not exist .*; job "a" csv and report file name/,
+    );
     await Deno.writeTextFile(`${dir}/here/report.html`, "[adaptive]\n");
     await workload(`${dir}/here`, "w.csv", 100);
     await Deno.writeTextFile(
@@ -363,7 +383,10 @@ Deno.test("batch spec errors are BadInput naming the job and field, and nothing 
       `${dir}/here/spec.toml`,
     ], { perms: RUN_PERMS });
     assert.equal(config.code, 2, config.stderr);
-    assert.match(String(config.envelope?.detail), /^--config and report file name the same file/);
+    assert.match(
+      String(config.envelope?.detail),
+      /^Invalid batch spec ".*": --config and report file name the same file/,
+    );
     assert.equal(await Deno.readTextFile(`${dir}/here/report.html`), "[adaptive]\n");
     const missing = await runCli(["batch", "--spec", `${dir}/nope.toml`], { perms: RUN_PERMS });
     assert.equal(missing.code, 5);

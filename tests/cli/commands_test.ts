@@ -501,9 +501,12 @@ Deno.test("every writer refuses a directory for a file and a file for a director
     ],
     [
       ["batch", "--spec", spec, "--out-dir", `${file}/x`, "--dry-run"],
-      /^--out-dir ".*afile\/x": ".*afile" is not a directory$/,
+      /^Invalid batch spec ".*spec\.toml": --out-dir ".*afile\/x": ".*afile" is not a directory$/,
     ],
-    [["batch", "--spec", spec, "--out-dir", file], /^--out-dir ".*afile" is not a directory$/],
+    [
+      ["batch", "--spec", spec, "--out-dir", file],
+      /^Invalid batch spec ".*": --out-dir ".*afile" is not a directory$/,
+    ],
     // One output where another would need a directory: the second write failed after the work.
     [
       ["run-csv", "--csv", csv, "--json-summary-out", `${dir}/m`, "--metrics-out-dir", `${dir}/m`],

@@ -84,6 +84,7 @@ Deno.test("renderPrometheus() uses the original's names with HELP and TYPE", () 
     hashmap_tombstone_ratio: "gauge",
     hashmap_size: "gauge",
     hashmap_capacity: "gauge",
+    hashmap_run_complete: "gauge",
     hashmap_backend_info: "gauge",
     hashmap_latency_ms: "summary",
     hashmap_probe_length_count: "gauge",
@@ -99,6 +100,11 @@ Deno.test("renderPrometheus() uses the original's names with HELP and TYPE", () 
   assert.equal(samples(text, "hashmap_load_factor").get("hashmap_load_factor"), last.load_factor);
   assert.equal(samples(text, "hashmap_size").get("hashmap_size"), last.size);
   assert.equal(samples(text, "hashmap_capacity").get("hashmap_capacity"), last.capacity);
+  // The run's last tick says it is over; the ones before it do not.
+  assert.ok(last.events.some((e) => e.type === "complete"));
+  assert.equal(samples(text, "hashmap_run_complete").get("hashmap_run_complete"), 1);
+  const before = renderPrometheus(ticks.at(-2)!);
+  assert.equal(samples(before, "hashmap_run_complete").get("hashmap_run_complete"), 0);
   assert.equal(
     samples(text, "hashmap_backend_info").get(`hashmap_backend_info{name="${last.backend}"}`),
     1,
