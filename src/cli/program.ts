@@ -259,32 +259,6 @@ function debugEnabled(): boolean {
 /** Command registrars added by other modules (snapshot, serve, ...). */
 export type Registrar = (program: Command) => void;
 
-const LOG_MAX_BYTES = 5_000_000;
-const LOG_BACKUP_COUNT = 5;
-
-/**
- * Sets up the log file of a command line refused while it was read (a bad flag or environment
- * value, before the log was set up), from what was read of it by then: the refusal reaches the
- * file as any other failure does. A log file that cannot be used is left out quietly: the
- * refusal still reaches stderr.
- */
-async function setUpLogOfRefusal(program: Command): Promise<void> {
-  const o = program.opts();
-  if (typeof o.logFile !== "string") return;
-  try {
-    checkOutputFiles([["--log-file", o.logFile]]);
-    await setupLogging({
-      json: o.logJson === true,
-      file: o.logFile,
-      maxBytes: typeof o.logMaxBytes === "number" ? o.logMaxBytes : LOG_MAX_BYTES,
-      backupCount: typeof o.logBackupCount === "number" ? o.logBackupCount : LOG_BACKUP_COUNT,
-      level: "info",
-    });
-  } catch {
-    // not a file a log can go to: stderr has the envelope
-  }
-}
-
 /** Builds the program with the global flags and the given command registrars. */
 export function buildProgram(registrars: readonly Registrar[]): Command {
   const program = new Command("hashmap-cli");
@@ -301,14 +275,9 @@ export function buildProgram(registrars: readonly Registrar[]): Command {
       "--log-max-bytes <n>",
       "rotate the log file at this size",
       intArg(1, Number.MAX_SAFE_INTEGER),
-      LOG_MAX_BYTES,
+      5_000_000,
     )
-    .option(
-      "--log-backup-count <n>",
-      "rotated log files kept",
-      intArg(0, 1000),
-      LOG_BACKUP_COUNT,
-    )
+    .option("--log-backup-count <n>", "rotated log files kept", intArg(0, 1000), 5)
     .addOption(new Option("--config <path>", "TOML config file").env("ADHASH_CONFIG"));
   for (const register of registrars) register(program);
   return program;
@@ -326,7 +295,6 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
   removeTempFilesOnSignal(); // an interrupted write leaves no hidden temporary file
   stopWhenOrphaned();
   let command = "hashmap-cli";
-  let logging = false;
   try {
     const parsed = program.parse(args);
     if (parsed.kind === "help" || parsed.kind === "version") {
@@ -369,7 +337,6 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       backupCount: g.logBackupCount,
       level: debugEnabled() ? "debug" : "info",
     });
-    logging = true;
     currentConfig = await withEnvHint(
       [[program.envSource("config"), g.config]],
       () => loadConfig(g.config),
@@ -392,7 +359,6 @@ export async function runCli(args: string[], registrars: readonly Registrar[]): 
       return 0;
     }
     const { envelope, exitCode } = toEnvelope(err);
-    if (!logging) await setUpLogOfRefusal(program);
     // stderr gets the envelope; the log file, often all an operator has afterwards, gets it too.
     logToFileOnly(["cli"], "{command} failed (exit {exit_code}): {error}: {detail}", {
       command,
