@@ -18,6 +18,7 @@ import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
   checkCallback,
   checkOptionFields,
+  checkSize,
   copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
@@ -135,13 +136,16 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /**
    * An empty map with `buckets` chains (rounded up to a power of two) whose links array
    * holds `entries` without growing. Lets a migrating {@linkcode AdaptiveMap} size its target
-   * once: zeroed typed arrays are cheap to allocate at any size.
+   * once: zeroed typed arrays are cheap to allocate at any size. Throws TypeError or RangeError
+   * for a count that is not a number in [1, 2^30] (buckets) or [0, 2^30] (entries).
    */
   static withCapacity<V>(
     buckets: number,
     entries: number,
     options: ChainingOptions = {},
   ): ChainingMap<V> {
+    checkSize("ChainingMap.withCapacity(): buckets", buckets);
+    checkSize("ChainingMap.withCapacity(): entries", entries, 0);
     const m = new ChainingMap<V>(options);
     m.bits = Math.max(MIN_BITS, log2Ceil(buckets));
     m.shift = 32 - m.bits;
@@ -529,9 +533,11 @@ export class ChainingMap<V> implements HashMapLike<V> {
    * entries, and as few chains as hold its entries below the doubling load (never fewer than it
    * started with, nor more than it has), or with `chains` chains (a power of two, at least as
    * many as the entries need). Iteration order is kept. Reports a `compaction` through
-   * {@linkcode onRebuild}. A table never shrinks by itself.
+   * {@linkcode onRebuild}. A table never shrinks by itself. Throws TypeError or RangeError, and
+   * changes nothing, when `chains` is given but is not a number in [1, 2^30].
    */
   compact(chains?: number): void {
+    if (chains !== undefined) checkSize("ChainingMap.compact(): chains", chains);
     const from = this.heads.length;
     let fit = 1 << MIN_BITS;
     while (this.thresholdFor(fit) <= this.count * 1.25 + 1) fit *= 2;

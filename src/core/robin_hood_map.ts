@@ -22,6 +22,7 @@ import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
   checkCallback,
   checkOptionFields,
+  checkSize,
   copyWithNewMapOrASnapshot,
   DENO_INSPECT,
   denoInspect,
@@ -247,13 +248,15 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   /**
    * An empty table of `capacity` slots (rounded up to a power of two). With `paged`, tables
    * above 2^17 slots keep keys and values in a slab that grows as entries arrive, so creating
-   * one costs well under a millisecond at any size.
+   * one costs well under a millisecond at any size. Throws TypeError or RangeError for a
+   * capacity that is not a number in [1, 2^30].
    */
   static withCapacity<V>(
     capacity: number,
     options: RobinHoodOptions = {},
     paged = false,
   ): RobinHoodMap<V> {
+    checkSize("RobinHoodMap.withCapacity(): capacity", capacity);
     const m = new RobinHoodMap<V>({ ...options, initialCapacity: 8 });
     const bits = Math.max(MIN_BITS, log2Ceil(capacity));
     m.allocate(bits, paged && bits > FLAT_MAX_BITS);
@@ -267,13 +270,15 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
    * allocates no heap storage and the slab keeps the order the entries arrived in. `source` then
    * takes no insertions. The two share the slab until `source` has drained and
    * {@linkcode endSharing} gives what it freed to the new table. Used by {@linkcode AdaptiveMap};
-   * throws RangeError when `source` is not paged or shares its slab already.
+   * throws RangeError when `source` is not paged or shares its slab already, and TypeError or
+   * RangeError for a capacity that is not a number in [1, 2^30].
    */
   static withSlabOf<V>(
     capacity: number,
     options: RobinHoodOptions,
     source: RobinHoodMap<V>,
   ): RobinHoodMap<V> {
+    checkSize("RobinHoodMap.withSlabOf(): capacity", capacity);
     if (source.kv !== null || source.partner !== null) {
       throw new RangeError("withSlabOf() needs a paged table that shares its slab with no other");
     }

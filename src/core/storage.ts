@@ -9,11 +9,34 @@ import type { Key } from "./types.ts";
 /** Bytes of one reference in a plain array (V8 in Deno does not compress pointers). */
 export const REF_BYTES = 8;
 
-/** Smallest power of two `>= n` (and `>= 1`), as its log2. */
+/** The most slots or chains a table has: its indexes stay positive 32-bit integers. */
+const MAX_TABLE_SIZE = 2 ** 30;
+
+/**
+ * Smallest power of two `>= n` (and `>= 1`), as its log2. Throws RangeError past
+ * {@linkcode MAX_TABLE_SIZE} (and for NaN): there `1 << bits` turns negative and the search
+ * would never end.
+ */
 export function log2Ceil(n: number): number {
+  if (!(n <= MAX_TABLE_SIZE)) {
+    throw new RangeError(`A table has at most 2^30 slots or chains: received ${showValue(n)}`);
+  }
   let bits = 0;
   while ((1 << bits) < n) bits++;
   return bits;
+}
+
+/**
+ * `n`, a size given to a public method, if it is a number in [`min`, 2^30]; else throws
+ * TypeError (not a number) or RangeError (out of range, NaN included) naming `what` and quoting
+ * the value.
+ */
+export function checkSize(what: string, n: unknown, min = 1): number {
+  if (typeof n !== "number" || !(n >= min && n <= MAX_TABLE_SIZE)) {
+    const E = typeof n === "number" ? RangeError : TypeError;
+    throw new E(`${what} must be a number in [${min}, 2^30]: received ${showValue(n)}`);
+  }
+  return n;
 }
 
 /**

@@ -683,3 +683,30 @@ Deno.test("ChainingMap.compact() reports the chains it ends with, also when its 
   m.compact(8);
   assert.ok(m.capacity >= 128);
 });
+
+Deno.test("ChainingMap.compact() and the withCapacity() factories refuse sizes outside [1, 2^30], quoting them", () => {
+  const m = new ChainingMap<number>().set("a", 1);
+  const before = m.exportState();
+  // Each used to be taken as "fit" (compact) or never to return (2^31 and Infinity).
+  for (const bad of [-1, 0, NaN, 2 ** 31, Infinity]) {
+    assert.throws(
+      () => m.compact(bad),
+      new RangeError(
+        `ChainingMap.compact(): chains must be a number in [1, 2^30]: received ${bad}`,
+      ),
+    );
+    assert.throws(() => ChainingMap.withCapacity(bad, 1), RangeError, String(bad));
+    assert.throws(() => RobinHoodMap.withCapacity(bad), RangeError, String(bad));
+  }
+  assert.throws(
+    () => m.compact("x" as unknown as number),
+    new TypeError(`ChainingMap.compact(): chains must be a number in [1, 2^30]: received "x"`),
+  );
+  assert.throws(() => ChainingMap.withCapacity(8, NaN), /entries must be a number in \[0, 2\^30\]/);
+  assert.throws(() => RobinHoodMap.withCapacity("8" as unknown as number), TypeError);
+  assert.deepEqual(m.exportState(), before, "a refused compact() changes nothing");
+  // Undefined still fits the chains to the entries, and the largest size is taken.
+  m.compact(undefined);
+  assert.equal(m.capacity, 64);
+  assert.equal(ChainingMap.withCapacity(2 ** 10, 0).capacity, 1024);
+});
