@@ -394,7 +394,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     );
   }
 
-  /** Rebuilds all chains for `2 ** bits` buckets, keeping each chain's slab order. */
+  /** Rebuilds all chains for `2 ** bits` buckets, each in slab order. */
   private relink(bits: number): void {
     // Allocated before any field changes: a failed allocation leaves the map as it was.
     const heads = new Int32Array(1 << bits);
@@ -739,17 +739,22 @@ export class ChainingMap<V> implements HashMapLike<V> {
 
   /**
    * The chain walk of `operation` on `key` in a table of `2 ** bits` chains; changes nothing.
-   * With one bit more than the table has, it is the walk after `grow()`: doubling splits each
-   * chain in two, keeping the order of its entries, so the new chain is the old one's entries
-   * whose hash has the key's next bit.
+   * With one bit more than the table has, it is the walk after `grow()`: the new chain holds the
+   * old one's entries whose hash has the key's next bit, in slab order, as `relink()` links
+   * them. That is not always their order in the old chain: a new entry goes at its chain's tail
+   * even when it reuses a slab entry freed before the others.
    */
   private trace(operation: "get" | "put", key: Key, bits = this.bits): ChainingTrace {
     const h = hash32(key);
     const bucket = h >>> (32 - bits);
+    const chain: number[] = [];
+    for (let e = this.heads[h >>> this.shift]!; e !== 0; e = this.link[(e - 1) << 1]!) {
+      if (this.link[((e - 1) << 1) + 1]! >>> (32 - bits) === bucket) chain.push(e);
+    }
+    if (bits !== this.bits) chain.sort((a, b) => a - b);
     const path: ChainingTraceStep[] = [];
     let found = false;
-    for (let e = this.heads[h >>> this.shift]!; e !== 0; e = this.link[(e - 1) << 1]!) {
-      if (this.link[((e - 1) << 1) + 1]! >>> (32 - bits) !== bucket) continue;
+    for (const e of chain) {
       const k = this.keyAt(e - 1)!;
       const matches = k === key;
       path.push({ position: path.length, key_repr: keyRepr(k), matches });

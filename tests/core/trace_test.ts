@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { ChainingMap, hashKey, indexFor, keyRepr, RobinHoodMap } from "../../mod.ts";
 
 Deno.test("RobinHoodMap.traceGet() follows the probe path and ends at the key", () => {
@@ -171,4 +172,46 @@ Deno.test("RobinHoodMap.tracePut() predicts where set() puts every entry it disp
     }
   }
   assert.ok(swaps > 100 && reused > 100, `${swaps} swaps, ${reused} tombstones reused`);
+});
+
+Deno.test("ChainingMap.tracePut() gives the chain set() leaves, when it doubles the chains after deletions too", () => {
+  // Deletions free slab entries that new keys reuse, so a chain's order is not slab order:
+  // doubling relinks each chain in slab order, and the trace must predict that order.
+  type Op = { t: "set"; k: number } | { t: "del"; k: number } | { t: "compact" };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 12, arbitrary: fc.record({ t: fc.constant("set" as const), k: fc.nat(40) }) },
+    { weight: 6, arbitrary: fc.record({ t: fc.constant("del" as const), k: fc.nat(40) }) },
+    { weight: 2, arbitrary: fc.constant({ t: "compact" as const }) },
+  );
+  let doubled = 0;
+  fc.assert(
+    fc.property(
+      fc.constantFrom(0.5, 1, 2),
+      fc.array(op, { maxLength: 200, size: "max" }),
+      (lf, ops) => {
+        const m = new ChainingMap<number>({ initialBuckets: 8, maxLoadFactor: lf });
+        for (const o of ops) {
+          if (o.t === "del") m.delete(`k${o.k}`);
+          if (o.t === "compact") m.compact();
+          if (o.t !== "set") continue;
+          const key = `k${o.k}`;
+          const put = m.tracePut(key, 0);
+          m.set(key, 0);
+          const get = m.traceGet(key);
+          if (put.rebuild !== undefined) doubled++;
+          assert.deepEqual([get.capacity, get.bucket], [put.capacity, put.bucket]);
+          // The walk up to the key, which a new key ends (at the position the put predicts).
+          const walked = put.path.map((s) => s.key_repr);
+          if (!put.found) walked.push(keyRepr(key));
+          assert.deepEqual(get.path.map((s) => s.key_repr), walked);
+          assert.equal(
+            get.path.at(-1)!.position,
+            put.found ? put.path.length - 1 : put.path.length,
+          );
+        }
+      },
+    ),
+    { numRuns: 300, seed: 31 },
+  );
+  assert.ok(doubled > 300, `only ${doubled} puts doubled the chains`);
 });
