@@ -930,17 +930,35 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return problems;
   }
 
-  /** The probe path of `get(key)` in the table that holds `key` (or the one it is on). */
+  /**
+   * The probe path of `get(key)`, in the table that holds `key`; a key in neither table of a
+   * migration is traced in the target, where `get` looks last. During a migration `get` first
+   * moves a batch of entries, and so does this (the contents do not change, as with any read),
+   * so the trace is the path of the `get` it stands in for.
+   */
   traceGet(key: Key): ProbeTrace {
+    if (this.target !== null) this.step();
     return this.holder(key).traceGet(key);
   }
 
-  /** The probe path `set(key, value)` would take, without changing anything. */
+  /**
+   * The probe path `set(key, value)` would take, in the table that holds `key`; a new key
+   * during a migration goes to the target, and is traced there. The map's contents do not
+   * change, but during a migration `set` first moves a batch of entries, and so does this (as
+   * any read does), so the trace is the path of the `set` it stands in for; a `set` after it
+   * moves a batch of its own first, which may move entries the trace passed.
+   */
   tracePut(key: Key, value: V): ProbeTrace {
+    // set() refuses a key that is not a string or number, or NaN, before its step.
+    const valid = typeof key === "string" || (typeof key === "number" && key === key);
+    if (this.target !== null && valid) this.step();
     return this.holder(key).tracePut(key, value);
   }
 
-  /** The table that holds `key`, or the one the map is on. */
+  /**
+   * The table `get` and `set` use for `key` once a migration step has run: the one that holds
+   * it, else the migration target (a new key's) or the only table.
+   */
   private holder(key: Key): Backend<V> {
     if (this.target !== null && !this.active.has(key)) return this.target;
     return this.active;

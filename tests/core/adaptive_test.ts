@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   AdaptiveMap,
   type AdaptivePolicy,
@@ -8,7 +9,10 @@ import {
   hashKey,
   indexFor,
   type Key,
+  keyRepr,
   type MapEvent,
+  type PolicyChanges,
+  type ProbeTrace,
   restoreBackend,
   RobinHoodMap,
   validatePolicy,
@@ -845,8 +849,9 @@ Deno.test("AdaptiveMap.traceGet() mid-migration traces the table that holds the 
   m.set("new", -1); // a new key goes to the target
   const { active, target } = m.exportState();
   assert.ok(m.migrating && target !== null && target.keys.length > 1);
+  // Each trace first moves a batch, as get() does: the source's last chain is moved last.
   const holders: Array<[Key, string]> = [
-    [active.keys[0]!, "chaining"],
+    [active.keys.at(-1)!, "chaining"],
     [target.keys[0]!, "robinhood"],
     ["new", "robinhood"],
   ];
@@ -854,6 +859,60 @@ Deno.test("AdaptiveMap.traceGet() mid-migration traces the table that holds the 
     const t = m.traceGet(key);
     assert.deepEqual([t.found, t.backend], [true, backend], String(key));
   }
+  // A key in neither table is looked for last in the target, where set() would put it.
+  assert.deepEqual([m.traceGet("absent").backend, m.tracePut("absent", 0).backend], [
+    "robinhood",
+    "robinhood",
+  ]);
+  assert.ok(m.migrating);
+});
+
+Deno.test("AdaptiveMap.tracePut() mid-migration gives the path set() takes after its migration step", () => {
+  type Op = { t: "set" | "del"; k: string };
+  const key = fc.oneof(fc.nat(600).map((i) => `K${i}`), fc.nat(100).map((i) => `N${i}`));
+  const op: fc.Arbitrary<Op> = fc.record({ t: fc.constantFrom("set", "set", "del"), k: key });
+  const policies = fc.record({
+    startBackend: fc.constantFrom("chaining" as const, "robinhood" as const),
+    incrementalBatch: fc.constantFrom(8, 64),
+    rhDeletion: fc.constantFrom("backshift" as const, "tombstone" as const),
+  });
+  /** A map filled until it migrates, then given `ops`: the same map each time. */
+  const build = (policy: PolicyChanges, ops: Op[]): AdaptiveMap<number> => {
+    const m = new AdaptiveMap<number>(policy);
+    for (let i = 0; !m.migrating; i++) m.set(`K${i}`, i);
+    for (const o of ops) o.t === "set" ? m.set(o.k, 1) : m.delete(o.k);
+    return m;
+  };
+  /** The trace of `get(k)` in the table holding `k` as `m` is now, without a migration step. */
+  const traceNow = (m: AdaptiveMap<number>, k: string): ProbeTrace => {
+    const { active, target } = m.exportState();
+    const a = restoreBackend<unknown>(active);
+    return (a.has(k) || target === null ? a : restoreBackend<unknown>(target)).traceGet(k);
+  };
+  const checked = { migrating: 0, found: 0 };
+  fc.assert(
+    fc.property(policies, fc.array(op, { maxLength: 40 }), key, (policy, ops, k) => {
+      const traced = build(policy, ops);
+      if (!traced.migrating) return;
+      const put = traced.tracePut(k, 2);
+      const set = build(policy, ops).set(k, 2);
+      const got = traceNow(set, k);
+      checked.migrating++;
+      if (put.found) checked.found++;
+      assert.deepEqual([got.backend, got.capacity, got.found], [put.backend, put.capacity, true]);
+      if (put.backend === "chaining" && got.backend === "chaining") {
+        const walked = put.path.map((s) => s.key_repr);
+        if (!put.found) walked.push(keyRepr(k));
+        assert.deepEqual([got.bucket, got.path.map((s) => s.key_repr)], [put.bucket, walked]);
+      } else if (put.backend === "robinhood" && got.backend === "robinhood") {
+        // The key lands where the put updates it, or at its first swap or insert step.
+        const at = put.path.find((s) => ["update", "swap", "insert"].includes(s.action))!;
+        assert.deepEqual([got.ideal_slot, got.path.at(-1)!.slot], [put.ideal_slot, at.slot]);
+      }
+    }),
+    { numRuns: 500, seed: 24 },
+  );
+  assert.ok(checked.migrating > 250 && checked.found > 50, JSON.stringify(checked));
 });
 
 Deno.test("AdaptiveMap.stats().maxGroupLen mid-migration is the larger of both tables'", () => {
