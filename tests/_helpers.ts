@@ -1,5 +1,8 @@
 /** Helpers shared by tests of every part. */
 
+import type { MapState } from "../src/core/adaptive_map.ts";
+import type { BackendState } from "../src/core/types.ts";
+
 /** Runs `fn` with a fresh temporary directory, removed afterwards whatever `fn` did. */
 export async function withTempDir(
   fn: (dir: string) => Promise<void>,
@@ -66,4 +69,23 @@ export async function readLine(reader: ReadableStreamDefaultReader<string>): Pro
     text += value;
   }
   return text;
+}
+
+/**
+ * The state of `map` as a snapshot keeps it: without the tables' initial sizes, which the format
+ * has no place for (a loaded table takes its class's default: docs/snapshot_format.md).
+ */
+export function snapshotState(map: { exportState(): MapState }): unknown {
+  const table = (s: BackendState): unknown => ({
+    ...s,
+    initialBuckets: undefined,
+    initialCapacity: undefined,
+  });
+  const state = map.exportState();
+  if (state.kind !== "adaptive") return table(state);
+  return {
+    ...state,
+    active: table(state.active),
+    target: state.target === null ? null : table(state.target),
+  };
 }

@@ -53,6 +53,8 @@ export interface ChainingOptions {
 }
 
 const MIN_BITS = 3;
+/** Chains of a table made without `initialBuckets`. */
+const DEFAULT_BUCKETS = 64;
 /** Slab entries per storage page: a big slab never needs one big array allocated at once. */
 const PAGE_BITS = 14;
 const PAGE_SIZE = 1 << PAGE_BITS;
@@ -112,14 +114,15 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /** Number of chains of each length (index 0 unused). */
   private lens = new Histogram();
   private version = 0;
-  private readonly initialBits: number;
+  /** Not readonly: {@linkcode fromState} restores it. */
+  private initialBits: number;
 
   /** An empty table; throws RangeError for options out of range. */
   constructor(options: ChainingOptions = {}) {
     checkOptionFields("ChainingMap", options, ["initialBuckets", "maxLoadFactor"]);
     // `=== undefined`, not `??`: a null is a bad value to report, not a default.
     this.lf = checkLoadFactor(options.maxLoadFactor === undefined ? 1.0 : options.maxLoadFactor);
-    const initial = options.initialBuckets === undefined ? 64 : options.initialBuckets;
+    const initial = options.initialBuckets === undefined ? DEFAULT_BUCKETS : options.initialBuckets;
     if (typeof initial !== "number" || !(initial >= 1 && initial <= 2 ** 30)) {
       throw new RangeError(
         `initialBuckets must be a number in [1, 2^30]: received ${showValue(initial)}`,
@@ -793,14 +796,16 @@ export class ChainingMap<V> implements HashMapLike<V> {
       kind: "chaining",
       bucketCount: this.heads.length,
       maxLoadFactor: this.maxLoadFactor,
+      initialBuckets: 1 << this.initialBits,
       keys,
       values,
     };
   }
 
   /**
-   * Rebuilds the exact chains of {@linkcode exportState}. Throws RangeError or TypeError for a
-   * state no map can have (bad bucket count, lengths differ, invalid keys, repeated keys).
+   * Rebuilds the exact chains of {@linkcode exportState}, and the chains `clear()` returns to
+   * (64 when the state does not give them). Throws RangeError or TypeError for a state no map can
+   * have (bad bucket count or initial buckets, lengths differ, invalid keys, repeated keys).
    */
   static fromState<V>(state: ChainingState): ChainingMap<V> {
     const cap = state.bucketCount;
@@ -814,6 +819,9 @@ export class ChainingMap<V> implements HashMapLike<V> {
     }
     const n = state.keys.length;
     const m = ChainingMap.withCapacity<V>(cap, n, { maxLoadFactor: state.maxLoadFactor });
+    // Not the constructor's option: it would allocate the initial chains only to drop them.
+    const initial = state.initialBuckets === undefined ? DEFAULT_BUCKETS : state.initialBuckets;
+    m.initialBits = Math.max(MIN_BITS, log2Ceil(checkSize("initialBuckets", initial)));
     m.growAt = Number.MAX_SAFE_INTEGER; // keep the recorded bucket count while loading
     for (let j = 0; j < n; j++) {
       const k = state.keys[j];

@@ -129,6 +129,9 @@ function checkLoadFactor(lf: number): number {
   return lf;
 }
 
+/** Slots of a table made without `initialCapacity`. */
+const DEFAULT_CAPACITY = 64;
+
 /** The largest table: indexes stay positive 32-bit integers. */
 const MAX_BITS = 30;
 
@@ -193,7 +196,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   private sumDist = 0;
   private hist = new Histogram();
   private version = 0;
-  private readonly initialBits: number;
+  /** Not readonly: {@linkcode fromState} restores it. */
+  private initialBits: number;
 
   /** An empty table; throws RangeError for options out of range. */
   constructor(options: RobinHoodOptions = {}) {
@@ -208,7 +212,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     this.maxLoadFactor = checkLoadFactor(
       options.maxLoadFactor === undefined ? 0.85 : options.maxLoadFactor,
     );
-    const initial = options.initialCapacity === undefined ? 64 : options.initialCapacity;
+    const initial = options.initialCapacity === undefined
+      ? DEFAULT_CAPACITY
+      : options.initialCapacity;
     if (typeof initial !== "number" || !(initial >= 1 && initial <= 2 ** 30)) {
       throw new RangeError(
         `initialCapacity must be a number in [1, 2^30]: received ${showValue(initial)}`,
@@ -1303,6 +1309,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       capacity: meta.length,
       maxLoadFactor: this.maxLoadFactor,
       deletion: this.deletion,
+      initialCapacity: 1 << this.initialBits,
       slots,
       keys,
       values,
@@ -1312,8 +1319,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   }
 
   /**
-   * Rebuilds the exact table of {@linkcode exportState}. Throws RangeError or TypeError for a
-   * state no table can have (bad capacity, slots out of range or repeated, invalid keys);
+   * Rebuilds the exact table of {@linkcode exportState}, and the capacity `clear()` returns to
+   * (64 when the state does not give it). Throws RangeError or TypeError for a state no table can
+   * have (bad capacity or initial capacity, slots out of range or repeated, invalid keys);
    * a table that can be built but breaks Robin Hood order is built as it is, for
    * {@linkcode checkInvariants} to report.
    */
@@ -1340,6 +1348,9 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       maxLoadFactor: state.maxLoadFactor,
       deletion: state.deletion,
     });
+    // Not the constructor's option: it would allocate the initial slots only to drop them.
+    const initial = state.initialCapacity === undefined ? DEFAULT_CAPACITY : state.initialCapacity;
+    m.initialBits = Math.max(MIN_BITS, log2Ceil(checkSize("initialCapacity", initial)));
     for (let j = 0; j < n; j++) {
       const slot = state.slots[j]!;
       const k = state.keys[j];

@@ -226,6 +226,12 @@ export interface ChainingState {
   bucketCount: number;
   /** Load at which the table doubles its chains. */
   maxLoadFactor: number;
+  /**
+   * Chains `clear()` returns to and `compact()` keeps at least (a power of two). Optional, for
+   * states from before it was exported and from snapshots, which do not store it: without it,
+   * the default of `ChainingMap`, 64.
+   */
+  initialBuckets?: number | undefined;
   /** Keys, bucket by bucket, each chain head first. */
   keys: Key[];
   /** Values, parallel to `keys`. */
@@ -242,6 +248,12 @@ export interface RobinHoodState {
   maxLoadFactor: number;
   /** How entries are removed. */
   deletion: DeletionStrategy;
+  /**
+   * Slots `clear()` returns to and `compact()` keeps at least (a power of two). Optional, for
+   * states from before it was exported and from snapshots, which do not store it: without it,
+   * the default of `RobinHoodMap`, 64.
+   */
+  initialCapacity?: number | undefined;
   /** Slot index of each entry, ascending; parallel to keys and values. */
   slots: Int32Array;
   /** Keys, parallel to `slots`. */

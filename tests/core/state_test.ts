@@ -278,3 +278,38 @@ Deno.test("AdaptiveMap.fromState() mid-migration: the event that ends it gives a
     "restored mid-migration: 32768 slots to 8192 slots",
   ]]);
 });
+
+Deno.test("fromState() keeps the initial size that clear() and compact() return to, 64 for a state without it", () => {
+  const maps: Array<[AnyMap<unknown>, number]> = [
+    [new RobinHoodMap(), 64],
+    [new RobinHoodMap({ initialCapacity: 1024 }), 1024],
+    [new ChainingMap({ initialBuckets: 1024 }), 1024],
+    [new ChainingMap({ initialBuckets: 8 }), 8],
+  ];
+  for (const [m, initial] of maps) {
+    for (let i = 0; i < 3000; i++) m.set(i, i);
+    for (let i = 0; i < 3000; i++) m.delete(i);
+    const copy = restoreMap<unknown>(m.exportState());
+    assert.deepEqual(copy.exportState(), m.exportState());
+    copy.compact();
+    assert.equal(copy.stats().capacity, initial, `${m.backend} ${initial}: compact()`);
+    copy.set("a", 1).clear();
+    assert.equal(copy.stats().capacity, initial, `${m.backend} ${initial}: clear()`);
+  }
+  // A state from before the field, as a snapshot gives: each class's default.
+  const rh = new RobinHoodMap<number>({ initialCapacity: 8 }).set("a", 1).exportState();
+  const ch = new ChainingMap<number>({ initialBuckets: 8 }).set("a", 1).exportState();
+  delete rh.initialCapacity;
+  delete ch.initialBuckets;
+  const old = [RobinHoodMap.fromState(rh), ChainingMap.fromState(ch)];
+  for (const m of old) m.clear();
+  assert.deepEqual(old.map((m) => m.capacity), [64, 64]);
+  assert.throws(
+    () => RobinHoodMap.fromState({ ...rh, initialCapacity: 2 ** 31 }),
+    new RangeError("initialCapacity must be a number in [1, 2^30]: received 2147483648"),
+  );
+  assert.throws(
+    () => ChainingMap.fromState({ ...ch, initialBuckets: "8" as unknown as number }),
+    new TypeError(`initialBuckets must be a number in [1, 2^30]: received "8"`),
+  );
+});
