@@ -886,7 +886,8 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * Statistics of the backend the map is on. While migrating, `backend` and `capacity` are
    * the source table's; `size`, the probe histogram, its mean and maximum cover the entries of
    * both tables (so `loadFactor` is all entries over the source's capacity); tombstones are
-   * the target's; `bytesEstimate` adds both tables.
+   * the target's (and `tombstoneRatio` them over the source's capacity, as `capacity` is);
+   * `bytesEstimate` adds both tables.
    */
   stats(): MapStats {
     const s = this.active.stats();
@@ -904,7 +905,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     s.size = size;
     s.loadFactor = size / s.capacity;
     s.tombstones = t.tombstones;
-    s.tombstoneRatio = t.tombstoneRatio;
+    s.tombstoneRatio = t.tombstones / s.capacity;
     s.bytesEstimate += t.bytesEstimate;
     return s;
   }

@@ -915,6 +915,19 @@ Deno.test("AdaptiveMap.tracePut() mid-migration gives the path set() takes after
   assert.ok(checked.migrating > 250 && checked.found > 50, JSON.stringify(checked));
 });
 
+Deno.test("AdaptiveMap.stats().tombstoneRatio mid-migration is its tombstones over its capacity", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 4, rhDeletion: "tombstone" });
+  let i = 0;
+  while (!m.migrating) m.set(`K${i}`, i++); // 512 chains -> 1024 Robin Hood slots
+  // New keys go to the target, and deleted there leave tombstones in it.
+  for (let j = 0; j < 50; j++) m.set(`N${j}`, j);
+  for (let j = 0; j < 50; j++) m.delete(`N${j}`);
+  const s = m.stats();
+  assert.ok(m.migrating);
+  assert.deepEqual([s.capacity, s.tombstones], [512, 50]);
+  assert.equal(s.tombstoneRatio, 50 / 512);
+});
+
 Deno.test("AdaptiveMap.stats().maxGroupLen mid-migration is the larger of both tables'", () => {
   for (const start of ["chaining", "robinhood"] as const) {
     const m = new AdaptiveMap<number>({ startBackend: start, incrementalBatch: 64 });
