@@ -250,12 +250,14 @@ export function compactMap(map: AnyMap<unknown>, options: CompactOptions = {}): 
     done = "migration finished; ";
   }
   const before = map.stats();
-  if (map.backend === "robinhood") {
-    map.compact();
-    return { map, compacted: true, note: `${done}compacted` };
-  }
   map.compact();
   const after = map.stats();
+  if (map.backend === "robinhood") {
+    // Rebuilt at its size without tombstones, a Robin Hood table is the table it was.
+    const compacted = after.capacity < before.capacity || before.tombstones > 0;
+    const note = compacted ? "compacted" : "Robin Hood table: nothing to compact";
+    return { map, compacted, note: `${done}${note}` };
+  }
   const note = after.capacity < before.capacity
     ? "buckets shrunk"
     : after.bytesEstimate < before.bytesEstimate

@@ -215,6 +215,20 @@ Deno.test("compactMap() drops tombstones of Robin Hood tables, adaptive ones inc
   assert.equal(compactMap(new ChainingMap<unknown>()).compacted, false);
 });
 
+Deno.test("compactMap() reports a Robin Hood table it leaves as it was not compacted", () => {
+  const m = new RobinHoodMap<unknown>().set("a", 1).set("b", 2);
+  const before = m.exportState();
+  const r = compactMap(m);
+  assert.deepEqual(m.exportState(), before);
+  assert.deepEqual([r.compacted, r.note], [false, "Robin Hood table: nothing to compact"]);
+  const a = new AdaptiveMap<unknown>({ startBackend: "robinhood" }).set("a", 1);
+  assert.equal(compactMap(a).compacted, false);
+  // Shrunk, it is compacted.
+  for (let i = 0; i < 1000; i++) m.set(i, i);
+  for (let i = 0; i < 1000; i++) m.delete(i);
+  assert.deepEqual([compactMap(m).compacted, m.capacity], [true, 64]);
+});
+
 Deno.test("compactMap() leaves a migrating adaptive map alone unless asked to finish", () => {
   const a = new AdaptiveMap<unknown>({
     incrementalBatch: 1,
