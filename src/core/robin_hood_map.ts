@@ -1353,10 +1353,11 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     m.initialBits = Math.max(MIN_BITS, log2Ceil(checkSize("initialCapacity", initial)));
     for (let j = 0; j < n; j++) {
       const slot = state.slots[j]!;
-      const k = state.keys[j];
+      let k = state.keys[j];
       if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
         throw new TypeError(`entry ${j}: keys must be strings or numbers`);
       }
+      if (typeof k === "number") k = numberKey(k); // -0 is the key 0, as set() stores it
       if (slot < 0 || slot >= cap || m.meta[slot] !== 0) {
         throw new RangeError(`entry ${j}: slot ${slot} is out of range or used twice`);
       }

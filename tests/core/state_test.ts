@@ -313,3 +313,14 @@ Deno.test("fromState() keeps the initial size that clear() and compact() return 
     new TypeError(`initialBuckets must be a number in [1, 2^30]: received "8"`),
   );
 });
+
+Deno.test("fromState() stores a -0 key as the key 0, as set() does", () => {
+  const rh = new RobinHoodMap<string>().set(0, "zero").exportState();
+  const ch = new ChainingMap<string>().set(0, "zero").exportState();
+  for (const state of [{ ...rh, keys: [-0] }, { ...ch, keys: [-0] }]) {
+    const m = restoreMap<string>(state);
+    assert.ok(Object.is([...m.keys()][0], 0), state.kind);
+    assert.equal(m.get(0), "zero");
+    assert.deepEqual(m.checkInvariants(), []);
+  }
+});
