@@ -23,6 +23,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { BadInputError, IOError, PolicyError } from "../errors.ts";
+import { showValue } from "../core/storage.ts";
 import { MAGIC } from "./magic.ts";
 
 export { MAGIC };
@@ -184,9 +185,19 @@ export function headerBytes(
 
 /**
  * Reads and validates the header alone (no checksum check): throws {@linkcode IOError} for
- * anything but a supported, size-consistent header.
+ * anything but a supported, size-consistent header, and TypeError or RangeError for a
+ * `maxPayloadBytes` that is not a non-negative integer (every reader's limit passes here).
  */
 export function readHeader(bytes: Uint8Array, maxPayloadBytes: number): SnapshotHeader {
+  if (
+    typeof maxPayloadBytes !== "number" || !Number.isSafeInteger(maxPayloadBytes) ||
+    maxPayloadBytes < 0
+  ) {
+    const E = typeof maxPayloadBytes === "number" ? RangeError : TypeError;
+    throw new E(
+      `maxPayloadBytes must be a non-negative integer: received ${showValue(maxPayloadBytes)}`,
+    );
+  }
   const m = Math.min(bytes.length, MAGIC.length);
   for (let i = 0; i < m; i++) {
     if (bytes[i] !== MAGIC[i]) {

@@ -11,6 +11,7 @@ import {
   DEFAULT_POLICY,
   type MapState,
 } from "../core/adaptive_map.ts";
+import { showValue } from "../core/storage.ts";
 import type { BackendName, BackendState } from "../core/types.ts";
 import { InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
 import { type StagedFile, stageFile } from "../io/atomic_write.ts";
@@ -354,8 +355,18 @@ export function encodeSnapshot(map: SnapshotSource, options: EncodeOptions = {})
   return bytes;
 }
 
-/** `map`'s state, when every reader for `options` would load it (else PolicyError). */
+/**
+ * `map`'s state, when every reader for `options` would load it (else PolicyError); TypeError
+ * for a `map` that is not an adhash map (a `Map` has no state to export).
+ */
 function writableState(map: SnapshotSource, options: EncodeOptions): MapState {
+  if (typeof (map as Partial<SnapshotSource> | null)?.exportState !== "function") {
+    throw new TypeError(
+      `Only a ChainingMap, RobinHoodMap or AdaptiveMap is saved as a snapshot: received ${
+        showValue(map)
+      }`,
+    );
+  }
   const state = map.exportState() as MapState;
   checkWritable(state, options.freeSlots);
   return state;
@@ -553,9 +564,17 @@ export interface DecodedState {
 /**
  * Verifies snapshot bytes and parses the payload into the map's state without building the
  * map (so a state whose map cannot be built can still be repaired). Throws
- * {@linkcode IOError} for unreadable or corrupt input.
+ * {@linkcode IOError} for unreadable or corrupt input, TypeError for `bytes` that are not a
+ * `Uint8Array`.
  */
 export function decodeSnapshotState(bytes: Uint8Array, options: DecodeOptions = {}): DecodedState {
+  const given: unknown = bytes; // typed, but JavaScript callers pass what they have
+  if (!(given instanceof Uint8Array)) {
+    throw new TypeError(
+      `Snapshot bytes must be a Uint8Array: received ${showValue(given)}` +
+        (given instanceof ArrayBuffer ? " (view it with new Uint8Array(buffer))" : ""),
+    );
+  }
   const { header, checksum, payload } = unpackSnapshot(bytes, {
     key: options.key,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,

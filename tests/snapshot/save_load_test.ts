@@ -371,3 +371,43 @@ Deno.test("saveSnapshot() keeps an adaptive map that is shrinking, and the load 
     assert.deepEqual(back.checkInvariants(), []);
   });
 });
+
+Deno.test("decodeSnapshot(), loadSnapshot() and encodeSnapshot() refuse arguments of the wrong kind, quoting them", async () => {
+  const bytes = encodeSnapshot(new ChainingMap<unknown>().set("a", 1), { key: null });
+  // Each was an engine error: a DataView, a BigInt or an exportState() that is not a function.
+  assert.throws(
+    () => decodeSnapshot(bytes.buffer as unknown as Uint8Array, { key: null }),
+    new TypeError(
+      "Snapshot bytes must be a Uint8Array: received [object ArrayBuffer] " +
+        "(view it with new Uint8Array(buffer))",
+    ),
+  );
+  for (const bad of [NaN, -1, 1.5, Infinity]) {
+    assert.throws(
+      () => decodeSnapshot(bytes, { key: null, maxPayloadBytes: bad }),
+      new RangeError(`maxPayloadBytes must be a non-negative integer: received ${bad}`),
+    );
+  }
+  assert.throws(
+    () => decodeSnapshot(bytes, { key: null, maxPayloadBytes: "100" as unknown as number }),
+    TypeError,
+  );
+  await withTempDir(async (dir) => {
+    Deno.writeFileSync(`${dir}/m.adh`, bytes);
+    await assert.rejects(
+      () => loadSnapshot(`${dir}/m.adh`, { key: null, maxPayloadBytes: NaN }),
+      RangeError,
+    );
+    await assert.rejects(
+      () => saveSnapshot(`${dir}/n.adh`, new Map() as never, { key: null }),
+      TypeError,
+    );
+  });
+  assert.throws(
+    () => encodeSnapshot(new Map() as never),
+    new TypeError(
+      "Only a ChainingMap, RobinHoodMap or AdaptiveMap is saved as a snapshot: received [object Map]",
+    ),
+  );
+  assert.equal(decodeSnapshot(bytes, { key: null }).map.get("a"), 1);
+});
