@@ -10,7 +10,8 @@
 
 import { AdhashError } from "../errors.ts";
 import type { Key, ProbeTrace } from "../core/types.ts";
-import type { AnyMap } from "../core/factory.ts";
+import { AdaptiveMap } from "../core/adaptive_map.ts";
+import { type AnyMap, restoreMap } from "../core/factory.ts";
 import { inspectSnapshot, loadSnapshot } from "../snapshot/mod.ts";
 
 /** A task for the worker. `version` identifies the file's content (path, size, mtime). */
@@ -74,7 +75,12 @@ async function run(task: SnapshotTask): Promise<unknown> {
     probed = null; // the old map is garbage before the new one is decoded
     probed = { version: task.version, map: await loadSnapshot(task.path) };
   }
-  const map = probed.map;
+  // A trace of a map caught mid-migration first runs the step the operation would: on the kept
+  // map, each probe would see the migration one step further on than the file has it.
+  const kept = probed.map;
+  const map = kept instanceof AdaptiveMap && kept.migrating
+    ? restoreMap<unknown>(kept.exportState())
+    : kept;
   const trace: ProbeTrace = task.op === "get"
     ? map.traceGet(task.key)
     : map.tracePut(task.key, task.value);

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { API_SCHEMAS, ApiProbe, ApiSnapshot } from "../../src/contracts/api.ts";
 import { ProbeTraceSchema } from "../../src/contracts/probe_trace.ts";
 import { SnapshotInspectionSchema } from "../../src/contracts/snapshot.ts";
+import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { createMap, MODES } from "../../src/core/factory.ts";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
-import { saveSnapshot } from "../../src/snapshot/mod.ts";
+import { loadSnapshot, saveSnapshot } from "../../src/snapshot/mod.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
 import { MAGIC, packSnapshot } from "../../src/snapshot/format.ts";
 import { removedAtUnload } from "../_helpers.ts";
@@ -497,4 +498,27 @@ Deno.test("GET /api/snapshot stays near 1 MiB whatever the values, omitting thos
   for (const e of shown) assert.equal(e.value, e.value_omitted ? null : "v".repeat(60_000));
   assert.deepEqual([ins.lookup?.value, ins.lookup?.value_omitted], [null, true]);
   await Deno.remove(base, { recursive: true });
+});
+
+Deno.test("createApp() probes a snapshot caught mid-migration as it was saved, however often", async () => {
+  // A trace runs the migration step its operation would first: on the map the server keeps,
+  // each probe would have moved the migration on, until it ended.
+  await withSnapshotDir(async (dir) => {
+    const map = new AdaptiveMap<unknown>({ incrementalBatch: 64 });
+    for (let i = 0; !map.migrating; i++) map.set(`K${i}`, i);
+    await saveSnapshot(`${dir}/migrating.adhsnap`, map);
+    const last = map.exportState().active.keys.at(-1)!; // the last the migration moves
+    const expected = (await loadSnapshot(`${dir}/migrating.adhsnap`)).traceGet(last);
+    assert.equal(expected.backend, "chaining");
+    const stop = new AbortController();
+    const app = createApp({ hub: new MetricsHub(), snapshotDir: dir, shutdownSignal: stop.signal });
+    try {
+      for (let n = 0; n < 12; n++) {
+        const res = await app.request(`/api/probe?op=get&key=${last}&snapshot=migrating.adhsnap`);
+        assert.deepEqual((await json(res)).trace, expected, `probe ${n}`);
+      }
+    } finally {
+      stop.abort();
+    }
+  });
 });
