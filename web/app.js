@@ -30,6 +30,9 @@
     // Ticks the server had published up to the last one this page saw on a stream (its count
     // in the hello, plus each new tick since); null until a stream was open.
     seen: null,
+    lastStreamTick: null, // the newest tick a stream sent
+    // Ticks the stream sent while start() fetched the history, added once it is in; else null.
+    held: null,
     trace: null,
     step: 0,
     playTimer: null,
@@ -89,6 +92,7 @@
     $("login").hidden = false;
     $("main").hidden = true;
     $("tabs").hidden = true;
+    $("alerts").hidden = true; // the metrics' banner, outside <main>
     $("login-error").textContent = message || "";
     $("logout").hidden = true;
     setMode("offline", "sign-in required");
@@ -145,6 +149,7 @@
       $(`panel-${t}`).hidden = !on;
       if (on && focus) tab.focus();
     }
+    if (name !== "probe") stopPlay(); // it would step on unseen
     if (name === "telemetry") resizeCharts();
     if (name === "snapshot") loadSnapshotList();
     if (name === "compare") loadCompare();
@@ -185,7 +190,10 @@
   };
 
   // Latencies of 0.000581 and 0.000621 ms must not both read 0.0006: 4 significant digits.
-  const fmtSig = (v) => (Math.abs(v) >= 1000 ? fmt(v) : String(+v.toPrecision(4)));
+  const fmtSig = (v) =>
+    typeof v !== "number" || Number.isNaN(v) || Math.abs(v) >= 1000
+      ? fmt(v)
+      : String(+v.toPrecision(4));
 
   // ---------- charts ----------
   function cssVar(name) {
@@ -419,8 +427,8 @@
       $("hm-info").textContent = "(none in this tick)";
       return;
     }
-    $("hm-info").textContent =
-      `${hm.rows}×${hm.cols}, ${hm.slot_span} slots/cell, max ${hm.max}, ${hm.total} keys`;
+    const cells = `${hm.rows}×${hm.cols}, ${fmt(hm.slot_span, 0)} slots/cell`;
+    $("hm-info").textContent = `${cells}, max ${fmt(hm.max, 0)}, ${fmt(hm.total, 0)} keys`;
     const cw = canvas.width / hm.cols;
     const ch = canvas.height / hm.rows;
     const dark = currentTheme() === "dark";
@@ -469,7 +477,7 @@
     $("c-size").textContent = t.size === undefined
       ? "–"
       : `${fmt(t.size, 0)} / ${fmt(t.capacity, 0)}`;
-    $("c-p99").textContent = fmt(t.latency_ms.overall.p99, 4);
+    $("c-p99").textContent = fmtSig(t.latency_ms.overall.p99);
 
     const op = $("lat-op").value;
     const hist = t.latency_hist_ms[op] || t.latency_hist_ms.overall || [];
@@ -495,13 +503,30 @@
     );
     renderHeatmap(t);
 
-    const alerts = t.alerts || [];
+    const alerts = activeAlerts(idx);
     const box = $("alerts");
-    box.hidden = alerts.length === 0;
+    box.hidden = alerts.length === 0 || !$("login").hidden;
     box.classList.toggle("critical", alerts.some((a) => a.severity === "critical"));
     // An alert region speaks on every rewrite: only a different set of alerts is news.
     const text = alerts.map((a) => `⚠ ${a.severity.toUpperCase()}: ${a.message}`).join("  ·  ");
     if (box.textContent !== text) box.textContent = text;
+  }
+
+  /**
+   * The alerts active at tick `idx`: a tick's `alerts` are the new crossings only, its
+   * `alerts_active` every metric still above its threshold, shown with the alert of its crossing.
+   */
+  function activeAlerts(idx) {
+    const t = state.ticks[idx];
+    const metrics = new Set([...(t.alerts_active || []), ...(t.alerts || []).map((a) => a.metric)]);
+    return [...metrics].map((metric) => {
+      for (let i = idx; i >= 0; i--) {
+        const a = (state.ticks[i].alerts || []).find((a) => a.metric === metric);
+        if (a) return a;
+      }
+      // Its crossing is older than the ticks kept, and with it its severity.
+      return { severity: "alert", message: `${metric} above its threshold` };
+    });
   }
 
   function renderEvents() {
@@ -610,19 +635,37 @@
     clearTimeout(state.retryTimer);
   }
 
+  const tickKey = (t) => `${t.t}/${t.ops}`;
   // The ticks published while the stream was down (polling shows one a second at most), fetched
-  // from the history once it is back and put in their places: no holes in the charts.
-  async function backfill(missed, signal) {
+  // from the history once it is back and put in their places: no holes in the charts. `lastKey`:
+  // the key of the last tick the previous stream sent; `fresh`: the ticks this one sent since.
+  async function backfill(missed, lastKey, fresh, signal) {
     if (missed <= 0) return;
     const limit = Math.min(missed + 1, state.historyLimit);
-    const { ticks } = await api(`/api/metrics/history?limit=${limit}`, signal);
-    const key = (t) => `${t.t}/${t.ops}`;
-    const have = new Set(state.ticks.map(key));
+    let { ticks } = await api(`/api/metrics/history?limit=${limit}`, signal);
+    // The history starts at the last tick seen: without it, this is another run (a server
+    // restarted on another source; ticks polled meanwhile were taken for the old run's), which
+    // replaces the one shown, all of it with the stream's ticks since.
+    if (ticks.length > 0 && !ticks.some((t) => tickKey(t) === lastKey)) {
+      if (ticks.length === limit && limit < state.historyLimit) {
+        ({ ticks } = await api("/api/metrics/history", signal));
+      }
+      // Of a history of several runs, the newest.
+      const from = ticks.findLastIndex((t, i) => i > 0 && t.t < ticks[i - 1].t);
+      ticks = ticks.slice(Math.max(0, from));
+      const newest = ticks[ticks.length - 1].t;
+      state.ticks = [...ticks, ...fresh.filter((t) => t.t > newest)].slice(-state.historyLimit);
+      state.events = state.ticks.flatMap((t) => t.events || []).slice(-512);
+      state.selected = -1;
+      scheduleRender();
+      return;
+    }
+    const have = new Set(state.ticks.map(tickKey));
     // Only into the run shown (the history has a tick of it), and only older than the newest
     // tick shown: the stream delivers the newer ones itself.
-    if (!ticks.some((t) => have.has(key(t)))) return;
+    if (!ticks.some((t) => have.has(tickKey(t)))) return;
     const newest = state.ticks[state.ticks.length - 1].t;
-    const gaps = ticks.filter((t) => t.t < newest && !have.has(key(t)));
+    const gaps = ticks.filter((t) => t.t < newest && !have.has(tickKey(t)));
     if (gaps.length === 0) return;
     const chosen = state.selected >= 0 ? state.ticks[state.selected] : null;
     state.ticks = [...state.ticks, ...gaps].sort((a, b) => a.t - b.t).slice(-state.historyLimit);
@@ -636,7 +679,7 @@
     scheduleRender();
   }
 
-  async function openStream() {
+  async function openStream(onHello) {
     const ctl = new AbortController();
     state.streamAbort = ctl;
     const res = await fetch("/api/stream", {
@@ -653,6 +696,7 @@
     setMode("live", "live (SSE)");
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let first = true; // the stream starts with the latest tick, which the hello counted
+    let fresh = null; // the ticks since the hello, until its backfill is done
     let buf = "";
     for (;;) {
       const { value, done } = await reader.read();
@@ -672,7 +716,11 @@
           state.streamTicks++;
           if (!first && state.seen !== null) state.seen++;
           first = false;
-          addTick(JSON.parse(data.join("\n")));
+          const tick = JSON.parse(data.join("\n"));
+          state.lastStreamTick = tick;
+          if (fresh) fresh.push(tick);
+          if (state.held) state.held.push(tick);
+          else addTick(tick);
         } else if (event === "hello" && data.length) {
           const hello = JSON.parse(data.join("\n"));
           state.historyLimit = hello.history_limit || state.historyLimit;
@@ -683,7 +731,16 @@
             ? hello.ticks - state.seen
             : hello.ticks;
           state.seen = hello.ticks;
-          backfill(missed, ctl.signal).catch(() => {});
+          if (missed > 0) {
+            const ticks = (fresh = []);
+            const lastKey = state.lastStreamTick && tickKey(state.lastStreamTick);
+            backfill(missed, lastKey, ticks, ctl.signal).catch(() => {})
+              .finally(() => {
+                if (fresh === ticks) fresh = null;
+              });
+          }
+          if (onHello) onHello();
+          onHello = null;
         }
       }
     }
@@ -713,7 +770,8 @@
       } catch (e) {
         if (ctl.signal.aborted) return;
         if (e instanceof Unauthorized) return stopFeeds();
-        if (e.status !== 503) setMode("offline", "offline");
+        // Busy (503) or rate-limited (429): the server is there.
+        if (e.status !== 503 && e.status !== 429) setMode("offline", "offline");
       }
       state.pollAbort = null;
       state.pollTimer = setTimeout(poll, 1000);
@@ -721,10 +779,12 @@
     state.pollTimer = setTimeout(poll, 1000);
   }
 
-  async function streamLoop() {
+  // `onOpen`: called once the stream is subscribed (its hello) or has failed.
+  async function streamLoop(onOpen) {
     try {
-      await openStream();
+      await openStream(onOpen);
     } catch (e) {
+      if (onOpen) onOpen();
       if (e instanceof Unauthorized) return stopFeeds();
       if (e.name === "AbortError") return;
       startPolling();
@@ -743,21 +803,53 @@
       setMode("offline", "offline");
     }
     $("logout").hidden = !token();
+    // The stream first, its ticks held, then the history: a tick published in between is in
+    // one or both, never in neither. (A stream that neither opens nor fails within 3 s, as
+    // behind a proxy that buffers it, does not keep the history from showing.)
+    state.held = [];
+    state.seen = null; // the history is all there is to fill in
+    await new Promise((resolve) => {
+      streamLoop(resolve);
+      setTimeout(resolve, 3000);
+    });
     try {
       const h = await api(`/api/metrics/history`);
       state.historyLimit = h.limit || state.historyLimit;
       state.ticks = [];
+      state.events = [];
       for (const t of h.ticks) addTick(t);
       const ev = await api("/api/events?limit=512");
-      state.events = ev.events;
-      state.seen = null; // this history is all there is to fill in
+      state.events = runEvents(ev.events);
       scheduleRender();
     } catch (e) {
       if (e instanceof Unauthorized) return;
+    } finally {
+      const have = new Set(state.ticks.map(tickKey));
+      const held = state.held || [];
+      state.held = null;
+      for (const t of held) if (!have.has(tickKey(t))) addTick(t);
     }
     // A refresh stopped by a 401 (signed out) starts again with the view.
     if (!$("panel-jobs").hidden) loadJobs();
-    streamLoop();
+  }
+  /**
+   * The events of the run shown, up to its newest tick (the ticks after it bring their own):
+   * /api/events keeps earlier runs' too. A run starts with its `start` event, and its events'
+   * times and ticks never go back.
+   */
+  function runEvents(events) {
+    const last = state.ticks[state.ticks.length - 1];
+    const out = [];
+    if (!last) return out;
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev = events[i];
+      const next = out[0];
+      if (next === undefined && (ev.t > last.t || ev.tick_ops > last.ops)) continue;
+      if (next !== undefined && (ev.t > next.t || ev.tick_ops > next.tick_ops)) break;
+      out.unshift(ev);
+      if (ev.type === "start") break;
+    }
+    return out;
   }
 
   // ---------- probe view ----------
@@ -845,6 +937,10 @@
     if (!trace || !Array.isArray(trace.path) || !trace.backend) {
       throw new Error("not a probe trace: expected {backend, operation, path: [...]}");
     }
+    // The whole trace is checked before it replaces the one shown.
+    const bad = trace.path.findIndex((s) => !s || typeof s !== "object" || Array.isArray(s));
+    if (bad >= 0) throw new Error(`not a probe trace: step ${bad + 1} is not an object`);
+    const steps = trace.path.map((s) => describeStep(trace, s));
     state.trace = trace;
     state.step = 0;
     stopPlay();
@@ -870,11 +966,11 @@
     $("probe-rebuild").hidden = !trace.rebuild;
     const ol = $("p-steps");
     ol.textContent = "";
-    trace.path.forEach((s) => {
+    for (const text of steps) {
       const li = document.createElement("li");
-      li.textContent = describeStep(trace, s);
+      li.textContent = text;
       ol.append(li);
-    });
+    }
     renderProbe();
   }
 
@@ -1031,9 +1127,12 @@
 
   // ---------- snapshot view ----------
   // Reloaded each time the Snapshot or Probe tab opens: files come and go in the directory.
+  let snapListError = false; // #snap-error says what the list's last load found
   async function loadSnapshotList() {
     try {
       const body = await api("/api/snapshots");
+      if (snapListError) $("snap-error").textContent = "";
+      snapListError = false;
       for (const sel of [$("snap-name"), $("probe-source")]) {
         const chosen = sel.value;
         for (const o of [...sel.options]) if (o.value !== "") o.remove();
@@ -1054,9 +1153,12 @@
         : "";
       if (body.names.length === 0) {
         $("snap-error").textContent = "No snapshots in ADHASH_SNAPSHOT_DIR.";
+        snapListError = true;
       }
     } catch (err) {
+      if (err instanceof Unauthorized) return;
       showError($("snap-error"), err);
+      snapListError = true;
     }
   }
   // Controls and bidi overrides in data (a snapshot's keys, a comparison's labels) as \uXXXX:
@@ -1073,7 +1175,7 @@
   function cellText(v) {
     return shown(v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
   }
-  function table(obj) {
+  function table(obj, num = cellText) {
     const t = document.createElement("table");
     for (const [k, v] of Object.entries(obj)) {
       const tr = t.insertRow();
@@ -1081,7 +1183,7 @@
       th.textContent = shown(k);
       tr.append(th);
       const td = tr.insertCell();
-      td.textContent = cellText(v);
+      td.textContent = typeof v === "number" ? num(v) : cellText(v);
       if (typeof v === "number") td.className = "num";
     }
     return t;
@@ -1120,6 +1222,7 @@
   $("snap-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("snap-error").textContent = "";
+    snapListError = false;
     const out = $("snap-out");
     out.textContent = "";
     const q = new URLSearchParams({ name: $("snap-name").value });
@@ -1171,7 +1274,8 @@
   }
   async function loadCompare() {
     const out = $("cmp-out");
-    if (!out.hasChildNodes()) $("cmp-error").textContent = "Loading…";
+    // Not in #cmp-error: an alert region would announce it as one.
+    if (!out.hasChildNodes()) out.append(span("muted", "Loading…"));
     try {
       const body = await api("/api/compare");
       out.textContent = "";
@@ -1214,7 +1318,7 @@
         const others = {};
         for (const [k, v] of Object.entries(doc)) if (k !== a && k !== b) others[k] = v;
         if (Object.keys(others).length) {
-          out.append(section("Summary", table(flatten(others, "", {}))));
+          out.append(section("Summary", table(flatten(others, "", {}), fmtSig)));
         }
       } else {
         out.append(section("Comparison", table(flatten(doc, "", {}))));
@@ -1510,6 +1614,7 @@
     mode: () => state.mode,
     streamTicks: () => state.streamTicks,
     probeStep: () => state.step,
+    tickTimes: () => state.ticks.map((t) => t.t),
   };
   start();
 })();

@@ -43,6 +43,7 @@ export type G = {
     mode(): string;
     streamTicks(): number;
     probeStep(): number;
+    tickTimes(): number[];
   };
 };
 

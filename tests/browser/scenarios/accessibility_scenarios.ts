@@ -275,20 +275,35 @@ Deno.test({
           backend: "robin_hood",
           message: "load factor 0.95 above 0.9",
         };
+        const banner = "⚠ WARNING: load factor 0.95 above 0.9";
         let tick = ticks.at(-1)!;
         for (let i = 0; i < 3; i++) {
-          tick = { ...tick, t: tick.t + 0.01, ops: tick.ops + 1, events: [], alerts: [alert] };
+          // As a replay publishes them: the crossing once in `alerts`, then the metric in
+          // `alerts_active` for as long as it stays above its threshold.
+          const alerts = i === 0 ? [alert] : [];
+          const next = { t: tick.t + 0.01, ops: tick.ops + 1, events: [], alerts };
+          tick = { ...tick, ...next, alerts_active: ["load_factor"] };
           hub.publish(tick);
           await page.waitForFunction(
             (ops) => document.getElementById("c-ops")?.textContent === ops,
             tick.ops.toLocaleString("en-US"),
           );
+          assert.equal(await page.textContent("#alerts"), banner);
+          assert.equal(await page.isVisible("#alerts"), true);
         }
-        assert.equal(await page.textContent("#alerts"), "⚠ WARNING: load factor 0.95 above 0.9");
         const writes = await page.evaluate(() =>
           (globalThis as unknown as { alertWrites: number }).alertWrites
         );
         assert.equal(writes, 1);
+        // Scrubbed back: shown at the ticks after the crossing, gone at the one before it.
+        await page.locator("#scrub").focus();
+        for (const shown of [true, true, false]) {
+          await page.keyboard.press("ArrowLeft");
+          assert.equal(await page.isVisible("#alerts"), shown);
+          if (shown) assert.equal(await page.textContent("#alerts"), banner);
+        }
+        await page.click("#live");
+        assert.equal(await page.isVisible("#alerts"), true);
       });
 
       await t.step("dashboard redraws the charts when the OS colour scheme changes", async () => {

@@ -56,6 +56,7 @@ Deno.test({
           latency_ms: { p99: 0.000621 },
         },
         winner: "candidate",
+        rows: 20_000,
         // --compare serves any JSON: a bidi override in it read "evil" as "live".
         note: "\u202eevil",
       },
@@ -69,6 +70,7 @@ Deno.test({
     const csv = generateCsvChunks({ ...GENERATE_DEFAULTS, ops: 20_000, keySpace: 2000 });
     await Deno.writeFile(`${dir}/work/workload.csv`, ReadableStream.from(csv));
     await Deno.writeTextFile(`${dir}/work/bad.csv`, "op,key,value\nget,K1,\nbad,K2,\n");
+    await Deno.writeTextFile(`${dir}/work/longop.csv`, `op,key,value\n${"x".repeat(300)},K,\n`);
     const jobs = await JobService.open({ root: `${dir}/jobs`, inputDir: `${dir}/work` });
     const server = await startMetricsServer({
       hub,
@@ -117,6 +119,38 @@ Deno.test({
           { timeout: 10_000 },
         );
         assert.equal(await page.textContent("#c-ops"), (24_000).toLocaleString("en-US"));
+        // The p99 card reads as the chart does: 4 significant digits, not 4 decimals.
+        const last = hub.latest()!;
+        const p99 = last.latency_ms.overall.p99;
+        assert.ok(p99 < 1, `p99 ${p99}`);
+        assert.equal(await page.textContent("#c-p99"), String(+p99.toPrecision(4)));
+        assert.match(
+          await page.getAttribute("#ch-latency", "aria-label") ?? "",
+          new RegExp(`p99 ${String(+p99.toPrecision(4)).replace(".", "\\.")} \\(`),
+        );
+        // The heatmap's counts with thousands separators, as every count on the page.
+        const hm = last.key_heatmap!;
+        assert.ok(hm.total >= 1000, `${hm.total} keys`);
+        assert.equal(
+          await page.textContent("#hm-info"),
+          `${hm.rows}×${hm.cols}, ${hm.slot_span.toLocaleString("en-US")} slots/cell, max ${
+            hm.max.toLocaleString("en-US")
+          }, ${hm.total.toLocaleString("en-US")} keys`,
+        );
+        // The latency histogram's caption reads "(ms, overall)": no gap inside the brackets.
+        const gaps = await page.evaluate(() => {
+          const op = document.getElementById("lh-op")!;
+          const box = (n: Node) => {
+            const r = document.createRange();
+            r.selectNodeContents(n);
+            return r.getBoundingClientRect();
+          };
+          return [
+            box(op).left - box(op.previousSibling!).right,
+            box(op.nextSibling!).left - box(op).right,
+          ];
+        });
+        for (const gap of gaps) assert.ok(gap < 6, `a gap of ${gap}px around the operation`);
         // The adaptive map migrated: the event shows in the list.
         assert.match(await page.textContent("#events") ?? "", /switch/);
         await page.screenshot({ path: `${SHOTS}telemetry_light.png`, fullPage: true });
@@ -254,6 +288,33 @@ Deno.test({
       await t.step("the probe view loads a trace JSON file", async () => {
         const trace = snapMap.tracePut("K-new", 1);
         await loadTraceFile(page, trace);
+        // A trace with a step that is not one is refused whole: the one shown stays as it was.
+        const shownMeta = await page.textContent("#probe-meta");
+        const shownSteps = await page.locator("#p-steps li").allTextContents();
+        await page.setInputFiles("#probe-file", {
+          name: "broken.json",
+          mimeType: "application/json",
+          buffer: Buffer.from(JSON.stringify({ ...trace, key_repr: "k", path: [null] })),
+        });
+        await page.waitForFunction(() =>
+          /Cannot load broken.json: not a probe trace/.test(
+            document.getElementById("probe-error")?.textContent ?? "",
+          )
+        );
+        assert.equal(await page.textContent("#probe-meta"), shownMeta);
+        assert.deepEqual(await page.locator("#p-steps li").allTextContents(), shownSteps);
+        await page.focus("#p-next");
+        await page.keyboard.press("ArrowRight"); // threw on the broken trace's null step
+        assert.equal(await page.textContent("#p-step"), `Step 1 / ${trace.path.length}`);
+        // Play stops when another view is shown: it would go on stepping unseen.
+        await page.click("#p-reset");
+        await page.click("#p-play");
+        await page.click("#tab-telemetry");
+        const stepped = await dash(page, "probeStep()") as number;
+        await page.waitForTimeout(1500);
+        assert.equal(await dash(page, "probeStep()"), stepped);
+        await page.click("#tab-probe");
+        assert.equal(await page.textContent("#p-play"), "Play");
         // A put into an empty chaining bucket has no step: the view says so.
         const empty = createMap<number>("fast-insert").tracePut("x", 1);
         assert.equal(empty.path.length, 0);
@@ -328,6 +389,12 @@ Deno.test({
           "fast-insert",
           "adaptive_incremental_batch_512_max_lf_0.82_rh_backshift_deletion",
         ]);
+        // The summary's numbers as the side-by-side table's: 20,000, not 20000.
+        const summaryRows = page.locator("#cmp-out section", { hasText: "Summary" }).locator("tr");
+        assert.deepEqual(
+          await summaryRows.filter({ hasText: "rows" }).locator("th, td").allTextContents(),
+          ["rows", (20_000).toLocaleString("en-US")],
+        );
         const summary = await page.textContent("#cmp-out") ?? "";
         assert.ok(summary.includes("\\u202eevil") && !summary.includes("\u202e"), summary);
         assert.equal(await page.getAttribute("#cmp-error", "role"), "alert");
@@ -509,15 +576,51 @@ Deno.test({
         const profile = (await Array.fromAsync(jobs.list(50).records)).find((j) =>
           j.kind === "profile"
         )!;
+        const fits = async (what: string) => {
+          const width = await page.evaluate(() => document.documentElement.scrollWidth);
+          assert.ok(width <= 320, `${what}: the page is ${width}px wide`);
+        };
         for (const tab of ["telemetry", "probe", "snapshot", "compare", "jobs"]) {
           await page.click(`#tab-${tab}`);
           if (tab === "jobs") {
             await page.getByRole("button", { name: `Details of job ${profile.id}` }).click();
             await page.waitForSelector("#job-profile", { state: "visible" });
           }
-          const width = await page.evaluate(() => document.documentElement.scrollWidth);
-          assert.ok(width <= 320, `${tab}: the page is ${width}px wide`);
+          await fits(tab);
         }
+        // Keys and paths of 300 characters break rather than widen the page: a probe's heading,
+        // steps and description, a refused job's error, a failed job's outcome.
+        await page.click("#tab-probe");
+        const long = new RobinHoodMap<number>();
+        for (let i = 0; i < 40; i++) long.set(`${"k".repeat(300)}${i}`, i);
+        let trace = long.traceGet("absent");
+        for (let i = 0; !trace.path.some((s) => s.state === "occupied"); i++) {
+          trace = long.traceGet(`${"q".repeat(300)}${i}`);
+        }
+        await loadTraceFile(page, trace);
+        await fits("probe, a long key");
+        for (let i = 0; i < trace.path.length; i++) {
+          await page.click("#p-next");
+          await fits(`probe, a long key, step ${i + 1}`);
+        }
+        await page.click("#tab-jobs");
+        await page.fill("#job-csv", `${"w".repeat(300)}.csv`);
+        await page.click("#job-form button[type=submit]");
+        await page.waitForFunction(() =>
+          /w{300}/.test(document.getElementById("job-error")!.textContent!)
+        );
+        await fits("jobs, a long path refused");
+        const logged = errors.findIndex((e) => /status of 400 \(Bad Request\)/.test(e));
+        if (logged >= 0) errors.splice(logged, 1);
+        const failed = await jobs.submit("run-csv", { csv: "longop.csv" });
+        await page.waitForSelector(`#job-rows tr[data-id="${failed.id}"][data-status=failed]`, {
+          timeout: 15_000,
+        });
+        await page.getByRole("button", { name: `Details of job ${failed.id}` }).click();
+        await page.waitForFunction(() =>
+          /x{300}/.test(document.getElementById("job-outcome")!.textContent!)
+        );
+        await fits("jobs, a failed job's outcome");
         await page.setViewportSize({ width: 390, height: 844 });
         await page.click("#tab-telemetry");
         await page.screenshot({ path: `${SHOTS}telemetry_phone.png`, fullPage: false });
@@ -583,10 +686,31 @@ Deno.test({
       );
       assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), token);
       assert.ok(requests.every((u) => !u.includes(token)), "the token never goes into a URL");
+      // A watchdog alert on the live data, then Sign out: the sign-in form shows no metrics.
+      await live.done;
+      const alert = {
+        metric: "load_factor",
+        value: 0.95,
+        threshold: 0.9,
+        severity: "warning" as const,
+        backend: "robinhood",
+        message: "load factor 0.95 above 0.9",
+      };
+      const last = hub.latest()!;
+      hub.publish({
+        ...last,
+        t: last.t + 0.01,
+        ops: last.ops + 1,
+        events: [],
+        alerts: [alert],
+        alerts_active: ["load_factor"],
+      });
+      await page.waitForSelector("#alerts:not([hidden])");
       await page.click("#tab-jobs");
       await page.waitForSelector("#job-table");
       await page.click("#logout");
       await page.waitForSelector("#login:not([hidden])");
+      assert.equal(await page.isVisible("#alerts"), false, "no metrics on the sign-in screen");
       assert.equal(await page.evaluate(() => sessionStorage.getItem("adhash.token")), null);
       assert.equal(await page.isVisible("#logout"), false, "no Sign out on the sign-in screen");
       // Signed out, the Jobs view's refresh meets a 401; signed back in, it refreshes again.
@@ -649,6 +773,19 @@ Deno.test({
         return n;
       });
       assert.equal(rewrites, 0);
+      // Rate-limited (429), as busy (503): the server is there, the page is not offline.
+      let limited = 0;
+      await page.route("**/api/metrics", (route) => {
+        limited++;
+        return route.fulfill({
+          status: 429,
+          contentType: "application/json",
+          body: JSON.stringify({ error: "RateLimited", detail: "too many requests" }),
+        });
+      });
+      while (limited < 2) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await dash(page, "mode()"), "polling");
+      assert.equal(await page.textContent("#conn"), "polling");
     } finally {
       await browser.close();
       await server.close();
@@ -727,6 +864,111 @@ Deno.test({
       assert.equal(await dash(page, "points()"), ticks.length);
       assert.equal(await dash(page, "chartPoints('throughput')"), ticks.length);
       assert.equal(await dash(page, "mode()"), "live");
+      assert.deepEqual(errors.filter((e) => !/ERR_FAILED|ERR_CONNECTION/.test(e)), []);
+    } finally {
+      await publishing;
+      await browser.close();
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Mission Control shows every tick of the run shown, and only its, across loads and restarts",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const { replayTicks } = await import("../../server/_fixtures.ts");
+    const hub = new MetricsHub({ historyLimit: 5000 });
+    const first = (await replayTicks({ ops: 60_000, tickEvery: 64 })).ticks;
+    let server = await startMetricsServer({ hub, port: "auto" });
+    const port = server.port;
+    const browser = await launchBrowser();
+    let publishing: Promise<void> | undefined;
+    try {
+      const page = await browser.ctx.newPage();
+      const errors = watchErrors(page);
+      const times = () => dash(page, "tickTimes()") as Promise<number[]>;
+      /** Waits until the page shows the ticks of `expected` (their times), and no others. */
+      const shows = async (expected: number[], timeout = 10_000) => {
+        await page.waitForFunction(
+          (ts) => JSON.stringify((globalThis as unknown as G).adhashDashboard.tickTimes()) === ts,
+          JSON.stringify(expected),
+          { timeout },
+        ).catch(() => {});
+        assert.deepEqual(await times(), expected);
+      };
+
+      await t.step("no tick published while the page loads is missing", async () => {
+        // A tick every 2 ms from before the page asks for the history until well after its
+        // stream is open: none may fall between the two.
+        for (const tick of first.slice(0, 50)) hub.publish(tick);
+        publishing = (async () => {
+          for (const tick of first.slice(50)) {
+            hub.publish(tick);
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        })();
+        await page.goto(server.url);
+        await publishing;
+        await shows(hub.history().map((tick) => tick.t));
+        await page.waitForFunction(
+          (n) => (globalThis as unknown as G).adhashDashboard.chartPoints("load") === n,
+          first.length,
+        );
+      });
+
+      await t.step("a reload after a new run started lists that run's events only", async () => {
+        const second = (await replayTicks({ ops: 3000, mode: "fast-lookup" })).ticks;
+        for (const tick of second) hub.publish(tick);
+        const eventsRead = page.waitForResponse((r) => r.url().includes("/api/events"));
+        await page.reload();
+        await eventsRead;
+        await shows(second.map((tick) => tick.t));
+        const events = second.flatMap((tick) => tick.events);
+        assert.ok(events.length > 0 && events.length < 100);
+        await page.waitForFunction(
+          (n) => document.querySelectorAll("#events li").length === n,
+          events.length,
+        );
+        await page.evaluate(() =>
+          new Promise((r) => requestAnimationFrame(() => setTimeout(r, 100)))
+        );
+        const listed = await page.locator("#events li").allTextContents();
+        assert.deepEqual(
+          listed.map((li) => li.split(" ")[1]),
+          events.map((ev) => ev.type).reverse(),
+        );
+      });
+
+      await t.step("a server restarted on another run replaces the run shown", async () => {
+        // As `serve --source` on another file: a run whose ticks go on after the shown one's end
+        // (and more of them than the old server had sent), so that the page could take them for
+        // more of the same run.
+        const shift = hub.latest()!.t + 1;
+        const other = new MetricsHub({ historyLimit: 5000 });
+        for (const tick of (await replayTicks({ ops: 90_000, tickEvery: 64 })).ticks) {
+          other.publish({
+            ...tick,
+            t: tick.t + shift,
+            events: tick.events.map((ev) => ({ ...ev, t: ev.t + shift })),
+          });
+        }
+        assert.ok(other.received > hub.received);
+        await server.close();
+        server = await startMetricsServer({ hub: other, port });
+        // Polls meanwhile, then the stream again (5 s after it was lost).
+        await page.waitForFunction(
+          () => (globalThis as unknown as G).adhashDashboard.mode() === "live",
+          null,
+          { timeout: 20_000 },
+        );
+        await shows(other.history().map((tick) => tick.t));
+        const events = other.history().flatMap((tick) => tick.events).slice(-100);
+        assert.equal(await page.locator("#events li").count(), events.length);
+        assert.equal(await page.textContent("#c-ops"), other.latest()!.ops.toLocaleString("en-US"));
+      });
       assert.deepEqual(errors.filter((e) => !/ERR_FAILED|ERR_CONNECTION/.test(e)), []);
     } finally {
       await publishing;
@@ -817,6 +1059,82 @@ Deno.test({
         await page.click("#tab-probe");
         await page.click("#tab-snapshot");
         await page.waitForSelector("#snap-count", { state: "hidden" });
+        await page.click("#tab-probe"); // where the next step starts
+        await page.waitForSelector("#probe-source option[value='tombs.adhsnap']", {
+          state: "attached",
+        });
+      });
+
+      await t.step("the snapshot view's list errors go once the list loads", async () => {
+        const listed = () => page.waitForResponse((r) => r.url().endsWith("/api/snapshots"));
+        const reopen = async () => {
+          const loaded = listed();
+          await page.click("#tab-probe");
+          await page.click("#tab-snapshot");
+          await loaded;
+        };
+        const error = async (text: string) => {
+          await page.waitForFunction(
+            (t) => document.getElementById("snap-error")!.textContent === t,
+            text,
+            { timeout: 3000 },
+          ).catch(() => {});
+          assert.equal(await page.textContent("#snap-error"), text);
+        };
+        // The list could not be read (the directory gone, say), then it could.
+        const logged = errors.length;
+        await page.route("**/api/snapshots", (route) =>
+          route.fulfill({
+            status: 503,
+            contentType: "application/json",
+            body: JSON.stringify({ error: "IO", detail: "the snapshot directory is gone" }),
+          }));
+        await reopen();
+        await error("the snapshot directory is gone");
+        await page.unroute("**/api/snapshots");
+        await reopen();
+        await error("");
+        // Both tabs read the list: the browser logs each refusal.
+        const refused = errors.splice(logged);
+        assert.ok(
+          refused.length > 0 && refused.every((e) => /status of 503/.test(e)),
+          `${refused}`,
+        );
+        // No snapshot in the directory, then one.
+        const bytes = await Deno.readFile(`${dir}/tombs.adhsnap`);
+        await Deno.remove(`${dir}/tombs.adhsnap`);
+        await reopen();
+        await error("No snapshots in ADHASH_SNAPSHOT_DIR.");
+        await Deno.writeFile(`${dir}/tombs.adhsnap`, bytes);
+        await reopen();
+        await error("");
+      });
+
+      await t.step("the compare view's Loading… is not announced as an alert", async () => {
+        await page.evaluate(() => {
+          const texts: string[] = [];
+          Object.assign(globalThis, { cmpTexts: texts });
+          const el = document.getElementById("cmp-error")!;
+          new MutationObserver(() => texts.push(el.textContent!)).observe(el, {
+            childList: true,
+            characterData: true,
+            subtree: true,
+          });
+        });
+        const logged = errors.length;
+        await page.click("#tab-compare");
+        const none = "No comparison loaded. Start the server with --compare AB.json.";
+        await page.waitForFunction(
+          (t) => document.getElementById("cmp-error")!.textContent === t,
+          none,
+        );
+        const texts = await page.evaluate(() =>
+          (globalThis as unknown as { cmpTexts: string[] }).cmpTexts
+        );
+        assert.deepEqual(texts, [none]);
+        assert.deepEqual(errors.splice(logged), [
+          "Failed to load resource: the server responded with a status of 404 (Not Found)",
+        ]);
         await page.click("#tab-probe"); // where the next step starts
         await page.waitForSelector("#probe-source option[value='tombs.adhsnap']", {
           state: "attached",
