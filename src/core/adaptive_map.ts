@@ -221,6 +221,16 @@ function pow2AtLeast(n: number): number {
   return c;
 }
 
+/** Options of {@linkcode AdaptiveMap.traceGet} and {@linkcode AdaptiveMap.tracePut}. */
+export interface TraceOptions {
+  /**
+   * Whether a migration under way first moves its batch of entries, as the operation traced
+   * does (default true). `false` traces the tables as they are: for a map kept to show one state,
+   * such as a snapshot whose first operation's step has been run once already.
+   */
+  step?: boolean;
+}
+
 /**
  * A map that migrates between chaining and Robin Hood under load. Iteration order is the
  * order of the backend it is on.
@@ -935,10 +945,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * The probe path of `get(key)`, in the table that holds `key`; a key in neither table of a
    * migration is traced in the target, where `get` looks last. During a migration `get` first
    * moves a batch of entries, and so does this (the contents do not change, as with any read),
-   * so the trace is the path of the `get` it stands in for.
+   * so the trace is the path of the `get` it stands in for ({@linkcode TraceOptions}: unless
+   * `step` is false).
    */
-  traceGet(key: Key): ProbeTrace {
-    if (this.target !== null) this.step();
+  traceGet(key: Key, options: TraceOptions = {}): ProbeTrace {
+    if (this.target !== null && options.step !== false) this.step();
     return this.holder(key).traceGet(key);
   }
 
@@ -947,12 +958,13 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    * during a migration goes to the target, and is traced there. The map's contents do not
    * change, but during a migration `set` first moves a batch of entries, and so does this (as
    * any read does), so the trace is the path of the `set` it stands in for; a `set` after it
-   * moves a batch of its own first, which may move entries the trace passed.
+   * moves a batch of its own first, which may move entries the trace passed. With `step` false
+   * ({@linkcode TraceOptions}), no batch moves first.
    */
-  tracePut(key: Key, value: V): ProbeTrace {
+  tracePut(key: Key, value: V, options: TraceOptions = {}): ProbeTrace {
     // set() refuses a key that is not a string or number, or NaN, before its step.
     const valid = typeof key === "string" || (typeof key === "number" && key === key);
-    if (this.target !== null && valid) this.step();
+    if (this.target !== null && valid && options.step !== false) this.step();
     return this.holder(key).tracePut(key, value);
   }
 

@@ -28,6 +28,7 @@ export {
   type MapState,
   type PolicyChanges,
   restoreBackend,
+  type TraceOptions,
   validatePolicy,
 } from "./adaptive_map.ts";
 export {

@@ -30,8 +30,9 @@ export function noLiveMap(): HTTPException {
 }
 
 /**
- * Anything that can trace a probe without changing itself: every adhash map, or a proxy for a
- * map in another thread (hence the promises).
+ * Anything that can trace a probe without changing its entries: every adhash map (an adaptive
+ * map caught mid-migration moves a batch first, as the operation would), or a proxy for a map in
+ * another thread (hence the promises).
  */
 export interface Traceable {
   /** The probe path `get(key)` takes. */

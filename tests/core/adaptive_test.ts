@@ -867,6 +867,21 @@ Deno.test("AdaptiveMap.traceGet() mid-migration traces the table that holds the 
   assert.ok(m.migrating);
 });
 
+Deno.test("AdaptiveMap.traceGet() and tracePut() with step false move no entry", () => {
+  const m = new AdaptiveMap<number>({ incrementalBatch: 4 });
+  let n = 0;
+  while (!m.migrating) m.set(`K${n}`, n++);
+  const tables = () =>
+    JSON.stringify(m.exportState(), (_k, v) => v instanceof Int32Array ? [...v] : v);
+  const before = tables();
+  m.traceGet("K1", { step: false });
+  m.tracePut("K2", 0, { step: false });
+  m.tracePut("fresh", 0, { step: false });
+  assert.equal(tables(), before);
+  m.traceGet("K1"); // the default moves a batch, as get() does
+  assert.notEqual(tables(), before);
+});
+
 Deno.test("AdaptiveMap.tracePut() mid-migration gives the path set() takes after its migration step", () => {
   type Op = { t: "set" | "del"; k: string };
   const key = fc.oneof(fc.nat(600).map((i) => `K${i}`), fc.nat(100).map((i) => `N${i}`));
