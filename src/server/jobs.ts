@@ -248,6 +248,8 @@ export class JobService {
   #admitting = 0;
   readonly #jobs = new Map<string, Job>();
   readonly #queue: Job[] = [];
+  /** Waiting jobs being cancelled (their log line written first): the answer to a cancel. */
+  readonly #cancelling = new Map<string, Promise<JobRecord | undefined>>();
   #running = 0;
   #closed = false;
   /** The locks on the job root (`.lock` and the directory), held while the service is open. */
@@ -638,12 +640,18 @@ export class JobService {
       case "queued":
         job.record.cancel_requested = true;
         this.#queue.splice(this.#queue.indexOf(job), 1);
-        // Out of the queue now; "finishing" makes a second cancel meanwhile a no-op.
+        // Out of the queue now; a second cancel while the log line is written gets this one's
+        // answer.
         job.phase = "finishing";
-        return noteInLog(job.dir, "info", "Cancelled before it started").then(() => {
-          this.#finish(job, "cancelled", null, null);
-          return this.#copy(job)();
-        });
+        {
+          const cancelled = noteInLog(job.dir, "info", "Cancelled before it started").then(() => {
+            this.#finish(job, "cancelled", null, null);
+            this.#cancelling.delete(id);
+            return this.#copy(job)();
+          });
+          this.#cancelling.set(id, cancelled);
+          return cancelled;
+        }
       case "starting": // #run sees the request before and after it spawns the process
         job.record.cancel_requested = true;
         void this.#save(job);
@@ -653,7 +661,8 @@ export class JobService {
         this.#stop(job.process!);
         void this.#save(job);
         break;
-      case "finishing": // the process has exited: too late to cancel
+      case "finishing": // the process has exited (or the job never started): too late
+        return this.#cancelling.get(id) ?? this.#copy(job)();
       case "ended":
         break;
     }

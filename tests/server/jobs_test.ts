@@ -297,9 +297,16 @@ Deno.test("jobs wait for a free slot, and DELETE cancels waiting and running job
   const list = ApiJobList.parse(await (await f.app.request("/api/jobs")).json());
   assert.deepEqual([list.running, list.pending, list.max_jobs], [1, 1, 1]);
   assert.deepEqual(list.jobs.map((j) => j.id), [second, first]);
-  const pending = await f.app.request(`/api/jobs/${second}`, { method: "DELETE" });
+  // Two at once: the job never runs, so neither answer is 202 ("ends shortly").
+  const [pending, twice] = await Promise.all([
+    f.app.request(`/api/jobs/${second}`, { method: "DELETE" }),
+    f.app.request(`/api/jobs/${second}`, { method: "DELETE" }),
+  ]);
   assert.equal(pending.status, 200);
   assert.equal(ApiJob.parse(await pending.json()).status, "cancelled");
+  const other = await twice.json();
+  if (twice.status === 200) assert.equal(ApiJob.parse(other).status, "cancelled");
+  else assert.deepEqual([twice.status, other.error], [409, "Conflict"]);
   // Its log says why it never ran, as a cancelled running job's does.
   const waited = await (await f.app.request(`/api/jobs/${second}/logs`)).text();
   assert.match(
