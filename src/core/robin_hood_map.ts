@@ -715,7 +715,8 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       this.rebuild(
         cap * 2,
         "resize",
-        `load ${((this.count + this.tombs) / cap).toFixed(3)} >= ${this.maxLoadFactor}`,
+        // The load the insert would make: the one before it is still under the limit.
+        `load ${((this.count + this.tombs + 1) / cap).toFixed(4)} > ${this.maxLoadFactor}`,
       );
     } else {
       this.rebuild(cap, "compaction", `tombstones fill the table (${this.tombs} of ${cap} slots)`);

@@ -119,12 +119,14 @@ export class SortedReservoir {
     return this.#data[idx]!;
   }
 
+  /**
+   * p50, p90 and p99; with a `scale`, in whole units of it (samples in ms are whole ns, but
+   * 0.000511 * 1e6 is 510.99999999999994).
+   */
   percentiles(scale = 1): Percentiles {
-    return {
-      p50: this.quantile(0.5) * scale,
-      p90: this.quantile(0.9) * scale,
-      p99: this.quantile(0.99) * scale,
-    };
+    const at = (q: number): number =>
+      scale === 1 ? this.quantile(q) : Math.round(this.quantile(q) * scale);
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
   }
 }
 

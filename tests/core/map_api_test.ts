@@ -640,6 +640,22 @@ Deno.test("AdaptiveMap.set() of a refused key moves no migration forward", () =>
   assert.deepEqual(m.exportState(), before);
 });
 
+Deno.test("RobinHoodMap and ChainingMap give a resize the load that passes their limit", () => {
+  for (const lf of [0.5, 0.85, 0.97]) {
+    const maps = [new RobinHoodMap<number>({ maxLoadFactor: lf }), new ChainingMap<number>()];
+    for (const m of maps) {
+      const reasons: string[] = [];
+      m.onRebuild = (type, _from, _to, reason) => type === "resize" && reasons.push(reason);
+      for (let i = 0; i < 5000; i++) m.set(i, i);
+      assert.ok(reasons.length > 3, m.backend);
+      for (const reason of reasons) {
+        const [, load, limit] = /^load ([\d.]+) >=? ([\d.]+)$/.exec(reason) ?? [];
+        assert.ok(Number(load) >= Number(limit), `${m.backend} ${lf}: ${reason}`);
+      }
+    }
+  }
+});
+
 Deno.test("ChainingMap.compact() packs the slab and shrinks the chains, keeping the order", () => {
   const m = new ChainingMap<number>({ initialBuckets: 16 });
   const rebuilds: string[] = [];

@@ -334,7 +334,7 @@ Deno.test("replay() puts watchdog alerts in ticks and reports them", async () =>
   assert.ok(ticks.some((t) => t.alerts_active?.includes("load_factor")));
 });
 
-Deno.test("SortedReservoir keeps at most k samples and ordered quantiles", () => {
+Deno.test("SortedReservoir keeps at most k samples and ordered quantiles, scaled in whole units", () => {
   const r = new SortedReservoir(100, 7);
   for (let i = 0; i < 10_000; i++) r.add((i * 7919) % 1000);
   assert.equal(r.size, 100);
@@ -345,6 +345,10 @@ Deno.test("SortedReservoir keeps at most k samples and ordered quantiles", () =>
   const small = new SortedReservoir(10);
   for (const v of [5, 1, 3]) small.add(v);
   assert.deepEqual(small.percentiles(), { p50: 3, p90: 5, p99: 5 });
+  // Scaled, in whole units: samples in ms rounded to the ns give whole ns.
+  const ms = new SortedReservoir(10);
+  for (const v of [0.000511, 0.001002, 0.000367]) ms.add(v);
+  assert.deepEqual(ms.percentiles(1e6), { p50: 511, p90: 1002, p99: 1002 });
 });
 
 Deno.test("SortedReservoir.add() holds what Algorithm R holds, in order", () => {
