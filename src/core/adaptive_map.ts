@@ -43,6 +43,7 @@ import {
   DENO_INSPECT,
   denoInspect,
   getOrInsertVia,
+  isKey,
   NODE_INSPECT,
   nodeInspect,
   numberKey,
@@ -963,8 +964,7 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
    */
   tracePut(key: Key, value: V, options: TraceOptions = {}): ProbeTrace {
     // set() refuses a key that is not a string or number, or NaN, before its step.
-    const valid = typeof key === "string" || (typeof key === "number" && key === key);
-    if (this.target !== null && valid && options.step !== false) this.step();
+    if (this.target !== null && isKey(key) && options.step !== false) this.step();
     return this.holder(key).tracePut(key, value);
   }
 

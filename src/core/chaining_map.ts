@@ -25,6 +25,7 @@ import {
   extended,
   getOrInsertVia,
   Histogram,
+  isKey,
   log2Ceil,
   modifiedDuringIteration,
   NODE_INSPECT,
@@ -684,7 +685,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
         }
         seen[s] = 1;
         const k = this.keyAt(s);
-        if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+        if (!isKey(k)) {
           say(`chain ${b}: slab index ${s} holds invalid key ${String(k)}`);
         } else {
           const h = hash32(k);
@@ -825,7 +826,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     m.growAt = Number.MAX_SAFE_INTEGER; // keep the recorded bucket count while loading
     for (let j = 0; j < n; j++) {
       const k = state.keys[j];
-      if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+      if (!isKey(k)) {
         throw new TypeError(`entry ${j}: keys must be strings or numbers`);
       }
       const before = m.count;

@@ -29,6 +29,7 @@ import {
   extended,
   getOrInsertVia,
   Histogram,
+  isKey,
   log2Ceil,
   modifiedDuringIteration,
   NODE_INSPECT,
@@ -1130,7 +1131,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
         used[e] = 1;
       }
       const k: unknown = this.keyAt(i);
-      if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+      if (!isKey(k)) {
         say(`slot ${i}: invalid key ${String(k)}`);
         continue;
       }
@@ -1355,7 +1356,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
     for (let j = 0; j < n; j++) {
       const slot = state.slots[j]!;
       let k = state.keys[j];
-      if (typeof k !== "string" && (typeof k !== "number" || k !== k)) {
+      if (!isKey(k)) {
         throw new TypeError(`entry ${j}: keys must be strings or numbers`);
       }
       if (typeof k === "number") k = numberKey(k); // -0 is the key 0, as set() stores it

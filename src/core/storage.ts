@@ -183,6 +183,11 @@ function badKey(key: unknown): never {
   );
 }
 
+/** Whether `k` is a key a map stores: a string, or a number other than NaN. */
+export function isKey(k: unknown): k is Key {
+  return typeof k === "string" || (typeof k === "number" && k === k);
+}
+
 /** A non-string key as stored: a number other than NaN, with `-0` as `0` (as `Map` does). */
 export function numberKey(key: unknown): number {
   if (typeof key !== "number" || key !== key) badKey(key);

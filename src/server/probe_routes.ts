@@ -75,6 +75,20 @@ function plainName(name: string): boolean {
 const LIST_LIMIT = 1000;
 
 /**
+ * `err` of reading ADHASH_SNAPSHOT_DIR, as the answer: a directory moved or removed while the
+ * server runs is the operator's to restore (503 IO, as a job root's is), anything else a fault.
+ */
+function dirGone(err: unknown): unknown {
+  if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
+    return err;
+  }
+  return new HTTPException(503, {
+    message: "the snapshot directory is gone (moved or removed while the server ran)",
+    cause: { hint: "Restore ADHASH_SNAPSHOT_DIR, or restart the server with another" },
+  });
+}
+
+/**
  * Resolves `name` inside `dir`, refusing anything that is not a plain file name or that resolves
  * (through symlinks) outside the directory.
  */
@@ -87,7 +101,9 @@ async function resolveInDir(dir: string, name: string): Promise<string> {
       } refused: give a file name inside ADHASH_SNAPSHOT_DIR`,
     });
   }
-  const root = await Deno.realPath(dir);
+  const root = await Deno.realPath(dir).catch((err) => {
+    throw dirGone(err);
+  });
   let real: string;
   try {
     real = await Deno.realPath(`${root}/${name}`);
@@ -138,27 +154,11 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
   const limited = <T>(task: () => Promise<T>): Promise<T> =>
     limiter === undefined ? task() : limiter.run(task);
 
-  const requireDir = async (): Promise<string> => {
-    const dir = options.snapshotDir;
-    if (dir === undefined || dir === "") {
+  const requireDir = (): string => {
+    if (options.snapshotDir === undefined || options.snapshotDir === "") {
       throw new HTTPException(404, { message: "no snapshot directory: set ADHASH_SNAPSHOT_DIR" });
     }
-    // Moved or removed while the server runs: the operator's to fix, as a job root is.
-    let isDir = false;
-    try {
-      isDir = (await Deno.stat(dir)).isDirectory;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
-        throw err;
-      }
-    }
-    if (!isDir) {
-      throw new HTTPException(503, {
-        message: "the snapshot directory is gone (moved or removed while the server ran)",
-        cause: { hint: "Restore ADHASH_SNAPSHOT_DIR, or restart the server with another" },
-      });
-    }
-    return dir;
+    return options.snapshotDir;
   };
 
   app.get("/api/probe", async (c) => {
@@ -174,7 +174,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
     let trace: ProbeTrace;
     let source: string;
     if (snapshot !== undefined && snapshot !== "") {
-      const path = await resolveInDir(await requireDir(), snapshot);
+      const path = await resolveInDir(requireDir(), snapshot);
       const loadSnapshotMap = options.loadSnapshotMap;
       if (loadSnapshotMap === undefined) {
         return errorResponse(c, 404, "NotFound", "this server cannot load snapshot maps");
@@ -211,19 +211,23 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
   });
 
   app.get("/api/snapshots", async (c) => {
-    const dir = await requireDir();
+    const dir = requireDir();
     // The first LIST_LIMIT names in sorted order, whatever order the directory gives them in,
     // holding at most twice that many at once.
     const names: string[] = [];
     let total = 0;
-    for await (const e of Deno.readDir(dir)) {
-      // A directory shared with workloads and reports: only snapshots are offered for them.
-      if (!e.isFile || !plainName(e.name) || !await startsWithMagic(joinPath(dir, e.name))) {
-        continue;
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        // A directory shared with workloads and reports: only snapshots are offered for them.
+        if (!e.isFile || !plainName(e.name) || !await startsWithMagic(joinPath(dir, e.name))) {
+          continue;
+        }
+        total++;
+        names.push(e.name);
+        if (names.length === 2 * LIST_LIMIT) names.sort().length = LIST_LIMIT;
       }
-      total++;
-      names.push(e.name);
-      if (names.length === 2 * LIST_LIMIT) names.sort().length = LIST_LIMIT;
+    } catch (err) {
+      throw dirGone(err); // startsWithMagic throws nothing: the directory's own error
     }
     names.sort();
     if (names.length > LIST_LIMIT) names.length = LIST_LIMIT;
@@ -234,7 +238,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
 
   app.get("/api/snapshot", async (c) => {
     const name = c.req.query("name") ?? "";
-    const path = await resolveInDir(await requireDir(), name);
+    const path = await resolveInDir(requireDir(), name);
     const inspect = options.inspectSnapshot;
     if (inspect === undefined) {
       return errorResponse(c, 404, "NotFound", "this server cannot inspect snapshots");
