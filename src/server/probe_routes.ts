@@ -115,11 +115,38 @@ async function resolveInDir(dir: string, name: string): Promise<string> {
       message: `snapshot ${JSON.stringify(name)} resolves outside ADHASH_SNAPSHOT_DIR`,
     });
   }
-  const info = await Deno.stat(real);
-  if (!info.isFile) {
-    throw new HTTPException(404, { message: `no snapshot ${JSON.stringify(name)}` });
-  }
+  if (!await isFile(real)) throw noSnapshot(name);
   return real;
+}
+
+function noSnapshot(name: string): HTTPException {
+  return new HTTPException(404, { message: `no snapshot ${JSON.stringify(name)}` });
+}
+
+/** Whether `path` is a file now; false once it is gone (or cannot be looked at). */
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The 400 of a snapshot task that failed on the file named `name` (real path `path`), or the
+ * 404 of a file removed or renamed while its request waited for the worker (the task's stat or
+ * open found it gone: a 500 for a probe, and a 400 naming the server's directory for an
+ * inspection). The error names the file as the client did, never where the server keeps it.
+ */
+async function snapshotFailure(
+  c: Context,
+  name: string,
+  path: string,
+  err: unknown,
+): Promise<Response> {
+  if (!await isFile(path)) throw noSnapshot(name);
+  const detail = messageOf(err).replaceAll(path, name);
+  return errorResponse(c, 400, "BadInput", `snapshot ${JSON.stringify(name)}: ${detail}`);
 }
 
 function parseKey(raw: string | undefined, numeric: string | undefined): Key {
@@ -187,13 +214,8 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
       } catch (err) {
         if (err instanceof SnapshotBusyError) return busy(c, err);
         // A corrupt snapshot is the user's file, not a server fault (as in /api/snapshot).
-        if (!(err instanceof AdhashError)) throw err;
-        return errorResponse(
-          c,
-          400,
-          "BadInput",
-          `snapshot ${JSON.stringify(snapshot)}: ${err.message}`,
-        );
+        if (!(err instanceof AdhashError) && await isFile(path)) throw err;
+        return await snapshotFailure(c, snapshot, path, err);
       }
       source = `snapshot:${snapshot}`;
     } else {
@@ -257,8 +279,7 @@ export function probeRoutes(options: ProbeOptions, limiter?: TaskLimiter): Hono 
       if (err instanceof SnapshotBusyError) return busy(c, err);
       if (err instanceof SnapshotWorkerError) throw err; // the server's fault: 500, logged
       // A corrupt snapshot is the user's file, not a server fault: report what is wrong with it.
-      const msg = messageOf(err);
-      return errorResponse(c, 400, "BadInput", `snapshot ${JSON.stringify(name)}: ${msg}`);
+      return await snapshotFailure(c, name, path, err);
     }
     // The server's own directory layout is not the client's business: report the name only.
     if (inspection !== null && typeof inspection === "object" && "path" in inspection) {

@@ -6,7 +6,8 @@ import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { createMap, MODES } from "../../src/core/factory.ts";
 import { createApp } from "../../src/server/app.ts";
 import { MetricsHub } from "../../src/server/hub.ts";
-import { loadSnapshot, saveSnapshot } from "../../src/snapshot/mod.ts";
+import { inspectSnapshot, loadSnapshot, saveSnapshot } from "../../src/snapshot/mod.ts";
+import { SnapshotPool } from "../../src/server/snapshot_pool.ts";
 import { encodeState } from "../../src/snapshot/codec.ts";
 import { MAGIC, packSnapshot } from "../../src/snapshot/format.ts";
 import { removedAtUnload } from "../_helpers.ts";
@@ -202,6 +203,48 @@ Deno.test("createApp() traces a probe on a snapshot's map", async () => {
     const e = await json(bad);
     assert.equal(e.error, "BadInput");
     assert.match(String(e.detail), /^snapshot "broken\.adhsnap": /);
+  });
+});
+
+Deno.test("createApp() answers 404 for a snapshot removed while its request waited, naming no server path", async () => {
+  await withSnapshotDir(async (dir) => {
+    // The file goes between the name's check and the task (queued behind another decode): in
+    // the worker pool, whose stat finds it gone, and on the server's thread (a bundle).
+    const pool = new SnapshotPool({ idleMs: 0 });
+    const removedFirst =
+      <A extends unknown[], R>(f: (path: string, ...rest: A) => Promise<R>) =>
+      async (path: string, ...rest: A): Promise<R> => {
+        await Deno.remove(path);
+        return await f(path, ...rest);
+      };
+    const apps = {
+      pool: createApp({
+        hub: new MetricsHub(),
+        snapshotDir: dir,
+        inspectSnapshot: removedFirst((path, o) => pool.inspect(path, o)),
+        loadSnapshotMap: removedFirst((path) => pool.loadMap(path)),
+      }),
+      thread: createApp({
+        hub: new MetricsHub(),
+        snapshotDir: dir,
+        inspectSnapshot: removedFirst(inspectSnapshot),
+        loadSnapshotMap: removedFirst(loadSnapshot),
+      }),
+    };
+    const real = await Deno.realPath(dir);
+    for (const [how, app] of Object.entries(apps)) {
+      for (
+        const url of ["/api/snapshot?name=gone.adhsnap", "/api/probe?key=K1&snapshot=gone.adhsnap"]
+      ) {
+        await Deno.copyFile(`${dir}/rh.adhsnap`, `${dir}/gone.adhsnap`);
+        const res = await app.request(url);
+        const b = await json(res);
+        assert.equal(res.status, 404, `${how} ${url}: ${JSON.stringify(b)}`);
+        assert.equal(b.detail, 'no snapshot "gone.adhsnap"');
+        assert.ok(!JSON.stringify(b).includes(real), `${how} ${url}: ${JSON.stringify(b)}`);
+      }
+    }
+    pool.close();
   });
 });
 
