@@ -44,6 +44,7 @@ import {
   denoInspect,
   getOrInsertVia,
   isKey,
+  mapIterator,
   NODE_INSPECT,
   nodeInspect,
   numberKey,
@@ -214,6 +215,11 @@ export function validatePolicy(p: AdaptivePolicy): AdaptivePolicy {
     bad("maxTombstoneRatio", "a number in (0, 1]", p.maxTombstoneRatio);
   }
   return p;
+}
+
+/** Its argument: the item function of an iterator that passes a table's items on as they are. */
+function same<T>(x: T): T {
+  return x;
 }
 
 function pow2AtLeast(n: number): number {
@@ -821,25 +827,28 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     this.settle();
   }
 
-  // The iterators start on their first `next()`, not when made: a migration in between would
-  // leave them on the emptied source table.
-
   /** Keys (the first `next()` completes a migration under way). */
-  *keys(): MapIterator<Key> {
-    this.finishMigration();
-    yield* this.active.keys();
+  keys(): MapIterator<Key> {
+    return mapIterator(this.onTable((t) => t.keys()), same);
   }
 
   /** Values (the first `next()` completes a migration under way). */
-  *values(): MapIterator<V> {
-    this.finishMigration();
-    yield* this.active.values();
+  values(): MapIterator<V> {
+    return mapIterator(this.onTable((t) => t.values()), same);
   }
 
   /** `[key, value]` pairs (the first `next()` completes a migration under way). */
-  *entries(): MapIterator<[Key, V]> {
+  entries(): MapIterator<[Key, V]> {
+    return mapIterator(this.onTable((t) => t.entries()), same);
+  }
+
+  /**
+   * What `of` iterates in the table the map is on, from the first `next()`, not when made: a
+   * migration in between would leave it on the emptied source table.
+   */
+  private *onTable<T>(of: (table: Backend<V>) => Iterable<T>): Generator<T, void, undefined> {
     this.finishMigration();
-    yield* this.active.entries();
+    yield* of(this.active);
   }
 
   /** Same as {@linkcode entries}. */

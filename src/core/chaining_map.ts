@@ -27,6 +27,7 @@ import {
   Histogram,
   isKey,
   log2Ceil,
+  mapIterator,
   modifiedDuringIteration,
   NODE_INSPECT,
   nodeInspect,
@@ -589,18 +590,18 @@ export class ChainingMap<V> implements HashMapLike<V> {
   }
 
   /** Keys in slab order. */
-  *keys(): MapIterator<Key> {
-    for (const s of this.indexes()) yield this.keyAt(s)!;
+  keys(): MapIterator<Key> {
+    return mapIterator(this.indexes(), (s) => this.keyAt(s)!);
   }
 
   /** Values in slab order. */
-  *values(): MapIterator<V> {
-    for (const s of this.indexes()) yield this.valueAt(s);
+  values(): MapIterator<V> {
+    return mapIterator(this.indexes(), (s) => this.valueAt(s));
   }
 
   /** `[key, value]` pairs in slab order. */
-  *entries(): MapIterator<[Key, V]> {
-    for (const s of this.indexes()) yield [this.keyAt(s)!, this.valueAt(s)];
+  entries(): MapIterator<[Key, V]> {
+    return mapIterator(this.indexes(), (s): [Key, V] => [this.keyAt(s)!, this.valueAt(s)]);
   }
 
   /** Same as {@linkcode entries}. */

@@ -31,6 +31,7 @@ import {
   Histogram,
   isKey,
   log2Ceil,
+  mapIterator,
   modifiedDuringIteration,
   NODE_INSPECT,
   nodeInspect,
@@ -981,18 +982,18 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
   }
 
   /** Keys in slot order. */
-  *keys(): MapIterator<Key> {
-    for (const i of this.slots()) yield this.keyAt(i);
+  keys(): MapIterator<Key> {
+    return mapIterator(this.slots(), (i) => this.keyAt(i));
   }
 
   /** Values in slot order. */
-  *values(): MapIterator<V> {
-    for (const i of this.slots()) yield this.valueAt(i);
+  values(): MapIterator<V> {
+    return mapIterator(this.slots(), (i) => this.valueAt(i));
   }
 
   /** `[key, value]` pairs in slot order. */
-  *entries(): MapIterator<[Key, V]> {
-    for (const i of this.slots()) yield [this.keyAt(i), this.valueAt(i)];
+  entries(): MapIterator<[Key, V]> {
+    return mapIterator(this.slots(), (i): [Key, V] => [this.keyAt(i), this.valueAt(i)]);
   }
 
   /** Same as {@linkcode entries}. */

@@ -309,3 +309,46 @@ export function modifiedDuringIteration(): TypeError {
     "Map modified during iteration: insertions, deletions, compact() and clear() invalidate iterators; updates do not",
   );
 }
+
+/**
+ * %IteratorPrototype%, which `Map`'s iterators inherit `[Symbol.iterator]()` and the iterator
+ * helpers (`.map()`, `.toArray()`) from. Reached through an array iterator: Node 20 has no
+ * global `Iterator`.
+ */
+const ITERATOR_PROTOTYPE: object = Object.getPrototypeOf(
+  Object.getPrototypeOf([][Symbol.iterator]()),
+);
+
+/**
+ * An iterator over `item(i)` for each `i` of `items`, with `next()` only, as `Map`'s iterators
+ * have. A generator has a `return()` too, which `break` in a `for..of`, destructuring and
+ * `.take()` call: it closed the iterator, and a loop that read a few entries and went on with
+ * the same iterator found no more.
+ */
+class MapIter<T, U> {
+  readonly #items: Iterator<T, void, undefined>;
+  readonly #item: (i: T) => U;
+
+  constructor(items: Iterator<T, void, undefined>, item: (i: T) => U) {
+    this.#items = items;
+    this.#item = item;
+  }
+
+  next(): IteratorResult<U, undefined> {
+    const r = this.#items.next();
+    return r.done ? { value: undefined, done: true } : { value: this.#item(r.value), done: false };
+  }
+}
+Object.setPrototypeOf(MapIter.prototype, ITERATOR_PROTOTYPE);
+
+/**
+ * A map's `keys()`, `values()` or `entries()`: `item(i)` for each `i` of `items`, through an
+ * iterator that, as `Map`'s, a `break` does not close (see {@linkcode MapIter}).
+ */
+export function mapIterator<T, U>(
+  items: Iterator<T, void, undefined>,
+  item: (i: T) => U,
+): MapIterator<U> {
+  // The helpers MapIterator declares come from ITERATOR_PROTOTYPE, which TypeScript cannot see.
+  return new MapIter(items, item) as unknown as MapIterator<U>;
+}

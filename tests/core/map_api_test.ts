@@ -310,6 +310,32 @@ Deno.test("the maps are ReadonlyMaps, with MapIterator iterators and a toStringT
   }
 });
 
+Deno.test("keys(), values() and entries() go on after a break, as Map's iterators do", () => {
+  for (const m of all()) {
+    for (let i = 0; i < 10; i++) m.set(`K${i}`, i);
+    // Batches of 3 from one iterator: `break` must not close it.
+    const keys = m.keys();
+    const batches: Key[][] = [];
+    for (let batch: Key[] = []; batches.length === 0 || batch.length > 0;) {
+      batch = [];
+      for (const k of keys) {
+        batch.push(k);
+        if (batch.length === 3) break;
+      }
+      if (batch.length > 0) batches.push(batch);
+    }
+    assert.deepEqual(batches.map((b) => b.length), [3, 3, 3, 1], m.constructor.name);
+    assert.deepEqual(batches.flat(), [...m.keys()]);
+    // Destructuring and take() read what they need and leave the rest, as with a Map.
+    const values = m.values();
+    const [first] = values;
+    assert.deepEqual([first, ...values], [...m.values()]);
+    const entries = m.entries();
+    assert.deepEqual([...entries.take(2).toArray(), ...entries], [...m]);
+    assert.ok(!("return" in m.keys()), "Map's iterators have no return()");
+  }
+});
+
 Deno.test("stats() reports load, probes and bytes without scanning", () => {
   for (const m of [new ChainingMap<number>(), new RobinHoodMap<number>()]) {
     for (let i = 0; i < 1000; i++) m.set(`K${i}`, i);
