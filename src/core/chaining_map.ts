@@ -16,6 +16,7 @@
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
+  badKeyMessage,
   checkCallback,
   checkOptionFields,
   checkSize,
@@ -828,7 +829,7 @@ export class ChainingMap<V> implements HashMapLike<V> {
     for (let j = 0; j < n; j++) {
       const k = state.keys[j];
       if (!isKey(k)) {
-        throw new TypeError(`entry ${j}: keys must be strings or numbers`);
+        throw new TypeError(`entry ${j}: ${badKeyMessage(k)}`);
       }
       const before = m.count;
       m.set(k, state.values[j] as V);

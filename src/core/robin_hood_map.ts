@@ -20,6 +20,7 @@
 
 import { hash32, indexFor, keyRepr } from "./hash.ts";
 import {
+  badKeyMessage,
   checkCallback,
   checkOptionFields,
   checkSize,
@@ -1358,7 +1359,7 @@ export class RobinHoodMap<V> implements HashMapLike<V> {
       const slot = state.slots[j]!;
       let k = state.keys[j];
       if (!isKey(k)) {
-        throw new TypeError(`entry ${j}: keys must be strings or numbers`);
+        throw new TypeError(`entry ${j}: ${badKeyMessage(k)}`);
       }
       if (typeof k === "number") k = numberKey(k); // -0 is the key 0, as set() stores it
       if (slot < 0 || slot >= cap || m.meta[slot] !== 0) {

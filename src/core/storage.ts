@@ -173,14 +173,19 @@ export function checkOptionFields(
   }
 }
 
+/**
+ * Why adhash cannot store `key`, quoting it after its type (`received boolean true`,
+ * `received symbol Symbol(id)`): the type alone did not say which value a caller passed.
+ */
+export function badKeyMessage(key: unknown): string {
+  if (typeof key === "number") return "Cannot use NaN as a key";
+  if (key === null || key === undefined) return `Keys must be strings or numbers: received ${key}`;
+  return `Keys must be strings or numbers: received ${typeof key} ${showValue(key)}`;
+}
+
 /** Throws a TypeError for keys adhash cannot store. */
 function badKey(key: unknown): never {
-  if (typeof key === "number") throw new TypeError(`Cannot use NaN as a key`);
-  throw new TypeError(
-    `Keys must be strings or numbers: received ${
-      typeof key === "object" ? (key === null ? "null" : "object") : typeof key
-    }`,
-  );
+  throw new TypeError(badKeyMessage(key));
 }
 
 /** Whether `k` is a key a map stores: a string, or a number other than NaN. */

@@ -35,6 +35,39 @@ Deno.test("set() refuses NaN and keys that are not strings or numbers", () => {
   }
 });
 
+Deno.test("set() and fromState() quote a refused key after its type", () => {
+  const cases: Array<[unknown, string]> = [
+    [true, "received boolean true"],
+    [10n, "received bigint 10n"],
+    [Symbol("id"), "received symbol Symbol(id)"],
+    [[1, "a"], 'received object [1,"a"]'],
+    [undefined, "received undefined"],
+  ];
+  for (const [k, want] of cases) {
+    for (const m of all()) {
+      assert.throws(() => m.set(k as Key, 1), {
+        name: "TypeError",
+        message: new RegExp(`${RegExp.escape(want)}$`),
+      });
+      assert.throws(() => m.getOrInsert(k as Key, 1), {
+        name: "TypeError",
+        message: new RegExp(`${RegExp.escape(want)}$`),
+      });
+    }
+    const state = { kind: "chaining", bucketCount: 8, maxLoadFactor: 1, keys: [k], values: [1] };
+    assert.throws(() => ChainingMap.fromState(state as never), {
+      name: "TypeError",
+      message: `entry 0: Keys must be strings or numbers: ${want}`,
+    });
+  }
+  const nan = new RobinHoodMap().set(1, 1).exportState();
+  nan.keys[0] = NaN;
+  assert.throws(() => RobinHoodMap.fromState(nan), {
+    name: "TypeError",
+    message: "entry 0: Cannot use NaN as a key",
+  });
+});
+
 Deno.test("get(), has() and delete() find nothing for keys set() refuses, as Map does", () => {
   const odd = [Symbol("s"), 10n, {}, null, undefined, true, NaN] as unknown as Key[];
   for (const m of all()) {
