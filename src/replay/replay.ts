@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { MapEvent, MapEventListener, MapStats } from "../core/types.ts";
+import type { MapEvent, MapEventListener, MapStats, RebuildHook } from "../core/types.ts";
 import type { Alert, MetricsTick, TickEvent } from "../contracts/metrics.ts";
 import type { WatchdogConfig } from "../contracts/config.ts";
 import type { OpBatch } from "../workload/csv_reader.ts";
@@ -41,6 +41,11 @@ interface AdaptiveExtras {
   onEvent(listener: MapEventListener): () => void;
   readonly migrations: number;
   readonly compactions: number;
+}
+
+/** A plain table's rebuild hook (`ChainingMap`, `RobinHoodMap`), used when present. */
+interface RebuildExtras {
+  onRebuild: RebuildHook | undefined;
 }
 
 /** Options of {@linkcode replay}. */
@@ -114,6 +119,10 @@ const SAMPLE_SEED = 0x5a3c_1e07;
 
 function isAdaptive(map: ReplayMap): map is ReplayMap & AdaptiveExtras {
   return typeof (map as Partial<AdaptiveExtras>).onEvent === "function";
+}
+
+function isRebuildable(map: ReplayMap): map is ReplayMap & RebuildExtras {
+  return "onRebuild" in map;
 }
 
 const MAP_EVENT_TYPE: Record<MapEvent["type"], string> = {
@@ -199,15 +208,48 @@ export async function replay(
       capacity: e.capacity,
     });
   };
-  if (adaptive !== null) unsubscribe = adaptive.onEvent(listener);
-  let lastMaintenance = 0;
-  // An adaptive map counts its compactions; a plain table does not, so maintenance counts them.
+  // An adaptive map counts its compactions; a plain table does not, so the replay counts them.
   let tableCompactions = 0;
+  // Set while maintenance runs: its compaction is reported once, with the maintenance's note.
+  let maintaining = false;
+  // A plain table has no listeners, only one hook: the replay chains the hook it finds, and puts
+  // it back when it lets go of the table.
+  const watch = (m: ReplayMap): (() => void) | undefined => {
+    if (isAdaptive(m)) return m.onEvent(listener);
+    if (!isRebuildable(m)) return undefined;
+    const previous = m.onRebuild;
+    m.onRebuild = (type, fromCapacity, toCapacity, reason): void => {
+      previous?.(type, fromCapacity, toCapacity, reason);
+      if (maintaining) return;
+      if (type === "compaction") tableCompactions++;
+      pending.push({
+        type,
+        t: round(seconds(), 6),
+        from: m.backend,
+        to: m.backend,
+        reason,
+        size: m.size,
+        from_capacity: fromCapacity,
+        capacity: toCapacity,
+      });
+    };
+    return () => {
+      m.onRebuild = previous;
+    };
+  };
+  unsubscribe = watch(map);
+  let lastMaintenance = 0;
   const compactions = (): number => adaptive?.compactions ?? tableCompactions;
   const maintain = (): void => {
     const m = options.maintenance;
     if (m === undefined || seconds() - lastMaintenance < m.everySeconds) return;
-    const out = m.run(map);
+    maintaining = true;
+    let out: ReturnType<typeof m.run>;
+    try {
+      out = m.run(map);
+    } finally {
+      maintaining = false;
+    }
     // From its end: set at its start, a compaction longer than the interval ran at every tick
     // after it (a 3M-entry replay with 0.05 s took 254 s instead of 2.7).
     lastMaintenance = seconds();
@@ -223,7 +265,7 @@ export async function replay(
       unsubscribe = undefined;
       map = out.map;
       adaptive = isAdaptive(map) ? map : null;
-      if (adaptive !== null) unsubscribe = adaptive.onEvent(listener);
+      unsubscribe = watch(map);
     }
   };
 

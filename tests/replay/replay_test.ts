@@ -10,6 +10,7 @@ import { MetricsTick } from "../../src/contracts/metrics.ts";
 import { createMap } from "../../src/core/factory.ts";
 import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { RobinHoodMap } from "../../src/core/robin_hood_map.ts";
+import { ChainingMap } from "../../src/core/chaining_map.ts";
 import type { MapStats } from "../../src/core/types.ts";
 import { withTempDir } from "../_helpers.ts";
 
@@ -103,6 +104,57 @@ Deno.test("replay() reports each map event in exactly one tick", async () => {
   assert.equal(result.migrations, map.migrations);
   assert.equal(ticks.at(-1)!.migrations, map.migrations);
   assert.ok(map.migrations >= 1);
+});
+
+Deno.test("replay() reports a plain table's resizes and compactions, and gives its hook back", async () => {
+  // A sliding window of keys: a tombstone table fills with tombstones and compacts.
+  function* churn(n: number): Generator<OpBatch> {
+    const batch: OpBatch = { length: 0, ops: new Uint8Array(2), keys: ["", ""], values: ["", ""] };
+    for (let i = 0; i < n; i++) {
+      batch.ops[0] = OP_PUT;
+      batch.ops[1] = OP_DEL;
+      batch.keys[0] = `c${i}`;
+      batch.keys[1] = `c${i - 100}`;
+      batch.values[0] = "v";
+      batch.length = 2;
+      yield batch;
+    }
+  }
+  function* both(): Generator<OpBatch> {
+    yield* inserts(5000);
+    yield* churn(40_000);
+  }
+  for (
+    const map of [
+      new RobinHoodMap<string>({ deletion: "tombstone" }),
+      new ChainingMap<string>(),
+    ]
+  ) {
+    const own: string[] = [];
+    const hook = (type: string, from: number, to: number): void =>
+      void own.push(`${type} ${from}>${to}`);
+    map.onRebuild = hook;
+    const ticks: MetricsTick[] = [];
+    const result = await replay(map, both(), { onTick: (t) => void ticks.push(t) });
+    const events = ticks.flatMap((t) => t.events).filter((e) =>
+      e.type !== "start" && e.type !== "complete"
+    );
+    const label = map.backend;
+    assert.deepEqual(events.map((e) => `${e.type} ${e.from_capacity}>${e.capacity}`), own, label);
+    const resizes = events.filter((e) => e.type === "resize");
+    assert.ok(resizes.length >= 5, `${label}: ${resizes.length} resizes`);
+    assert.equal(resizes.at(-1)!.capacity, result.finalStats.capacity, label);
+    for (const e of resizes) {
+      assert.equal(e.from, label);
+      assert.equal(e.to, label);
+      assert.match(String(e.reason), /^load /);
+    }
+    const compactions = events.filter((e) => e.type === "compaction").length;
+    if (label === "robinhood") assert.ok(compactions > 0, "the tombstone table compacted itself");
+    assert.equal(result.compactions, compactions, label);
+    assert.equal(ticks.at(-1)!.compactions, compactions, label);
+    assert.equal(map.onRebuild, hook, `${label}: the caller's hook is back`);
+  }
 });
 
 Deno.test("replay() times map events on the run's clock, whatever the wall clock does", async () => {
