@@ -232,6 +232,11 @@ interface Resolved {
   config: string | undefined;
 }
 
+/** Whether a segment of `path` (other than `.` and `..`) starts with a dot. */
+function isHidden(path: string): boolean {
+  return path.split(/[\\/]/).some((part) => /^\.(?!\.?$)/.test(part));
+}
+
 /** Runs `hashmap-cli` commands as jobs; see the module documentation. */
 export class JobService {
   /** Jobs running at once. */
@@ -536,10 +541,19 @@ export class JobService {
 
   /**
    * The absolute path of a request path: relative, inside the input directory once symbolic
-   * links are resolved, and existing. Anything else is BadInput naming the field.
+   * links are resolved, existing, and not hidden. Anything else is BadInput naming the field.
    */
-  #inputPath(field: string, path: string): Promise<string> {
-    return inputPath(this.#inputDir, field, path);
+  async #inputPath(field: string, path: string): Promise<string> {
+    // The input directory defaults to the server's working directory, which may hold `.env` and
+    // the like, and a CSV error quotes the file's first line: hidden names are never inputs.
+    const hidden = (): BadInputError =>
+      new BadInputError(
+        `${field} ${JSON.stringify(path)} is hidden (a name starting with "."): not a job input`,
+      );
+    if (isHidden(path)) throw hidden();
+    const real = await inputPath(this.#inputDir, field, path);
+    if (isHidden(real.slice(this.#inputDir.length))) throw hidden(); // a link to a hidden file
+    return real;
   }
 
   /**

@@ -241,7 +241,16 @@ Deno.test("jobs name inputs whose names hold quotes and backslashes as the reque
 
 Deno.test("POST /api/jobs/run-csv refuses bad requests with 400 and starts nothing", async () => {
   await using f = await fixture();
+  // Hidden files (a `.env` beside the server) are not inputs, named or reached by a link.
+  await Deno.writeTextFile(`${f.dir}/in/.env`, "SECRET=1\n");
+  await Deno.mkdir(`${f.dir}/in/.cache`);
+  await Deno.copyFile(`${f.dir}/in/w.csv`, `${f.dir}/in/.cache/w.csv`);
+  await Deno.symlink(".env", `${f.dir}/in/env.csv`);
   const cases: Array<[unknown, RegExp]> = [
+    [{ csv: ".env" }, /^csv ".env" is hidden \(a name starting with "\."\): not a job input$/],
+    [{ csv: "./.cache/w.csv" }, /csv ".\/.cache\/w.csv" is hidden/],
+    [{ csv: "env.csv" }, /csv "env.csv" is hidden/],
+    [{ csv: "w.csv", snapshot_in: ".env" }, /snapshot_in ".env" is hidden/],
     [{ csv: "../secret.csv" }, /must be a relative path inside the input directory/],
     [{ csv: `${f.dir}/secret.csv` }, /must be a relative path inside the input directory/],
     [{ csv: "link.csv" }, /is not a file inside the input directory/],
