@@ -13,7 +13,7 @@ import {
 } from "../core/adaptive_map.ts";
 import { showValue } from "../core/storage.ts";
 import type { BackendName, BackendState } from "../core/types.ts";
-import { InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
+import { BadInputError, InvariantError, IOError, messageOf, PolicyError } from "../errors.ts";
 import { type StagedFile, stageFile } from "../io/atomic_write.ts";
 import { writeAll } from "../io/write_all.ts";
 import { Readable } from "node:stream";
@@ -677,7 +677,17 @@ async function openSnapshotFile(
   }
   try {
     const info = await file.stat();
-    if (!info.isFile) throw new IOError(`Cannot read snapshot '${path}': not a regular file`);
+    // A directory or a FIFO is the caller naming the wrong thing, as for every other input.
+    if (info.isDirectory) {
+      throw new BadInputError(`Cannot read snapshot '${path}': it is a directory`, {
+        hint: "Name a snapshot file",
+      });
+    }
+    if (!info.isFile) {
+      throw new BadInputError(`Cannot read snapshot '${path}': not a regular file`, {
+        hint: "Name a snapshot file",
+      });
+    }
     const head = await readFull(file, new Uint8Array(Math.min(HEADER_SIZE, info.size)));
     const header = readHeader(head, maxPayloadBytes);
     const total = checkTotalSize(header, info.size);

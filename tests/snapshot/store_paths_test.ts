@@ -38,6 +38,27 @@ Deno.test("put/get/del/items and probe-visualize refuse a --snapshot that is a d
   }
 });
 
+Deno.test("inspect-snapshot, verify-snapshot, compact-snapshot and run-csv --snapshot-in refuse a directory as BadInput", async () => {
+  const dir = tempDir();
+  try {
+    const csv = `${dir}/w.csv`;
+    Deno.writeTextFileSync(csv, "op,key,value\nput,k,v\n");
+    const cases = [
+      ["inspect-snapshot", "--in", dir],
+      ["verify-snapshot", "--in", dir],
+      ["compact-snapshot", "--in", dir, "--out", `${dir}/out.snap`],
+      ["run-csv", "--csv", csv, "--snapshot-in", dir],
+    ];
+    for (const args of cases) {
+      const detail = badInput(await runCli(args));
+      assert.equal(detail, `Cannot read snapshot '${dir}': it is a directory`, args[0]);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["w.csv"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("put/get/del/items and probe-visualize refuse a --snapshot under a file as BadInput, writing nothing", async () => {
   const dir = tempDir();
   try {
