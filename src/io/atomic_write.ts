@@ -209,12 +209,12 @@ export function tempPathFor(path: string): string {
 }
 
 /**
- * Removes the temporary files that process `pid` left under `dir` and its subdirectories
- * (named as {@linkcode tempPathFor} names them): a process ended by SIGKILL cannot remove its
- * own. Symbolic links are not followed. Returns the paths removed.
+ * Removes the temporary files that process `pid` (any process, without one) left under `dir` and
+ * its subdirectories (named as {@linkcode tempPathFor} names them): a process ended by SIGKILL
+ * cannot remove its own. Symbolic links are not followed. Returns the paths removed.
  */
-export async function removeTempFilesOf(dir: string, pid: number): Promise<string[]> {
-  const pattern = new RegExp(`^\\..+\\.${pid}\\.\\d+\\.tmp$`);
+export async function removeTempFilesOf(dir: string, pid?: number): Promise<string[]> {
+  const pattern = new RegExp(`^\\..+\\.${pid ?? "\\d+"}\\.\\d+\\.tmp$`);
   const removed: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;

@@ -381,6 +381,11 @@ export class JobService {
         const resultOnDisk = tooLargeToKeep(record, text);
         if (resultOnDisk) record.result = null;
         records.push({ record, dir, resultOnDisk });
+        // A server killed with its jobs (SIGKILL to the group, the OOM killer) removed none of
+        // the temporary files they were writing, which can be as large as a snapshot. Removed
+        // before the directory is sized; no process writes in it now: the service holds the
+        // root, and an orphaned job stops.
+        if (!isTerminal(record.status)) await removeLeftTempFiles(dir);
       } catch (err) {
         log("jobs").warn("Skipping job directory {dir}: {error}", {
           dir,
@@ -1160,6 +1165,23 @@ async function noteInLog(dir: string, level: "info" | "error", message: string):
     await new JobLog(file, path).note(level, message);
   } finally {
     file.close();
+  }
+}
+
+/** Removes the temporary files of any process in the job directory `dir`, noting them in its log. */
+async function removeLeftTempFiles(dir: string): Promise<void> {
+  try {
+    const removed = await removeTempFilesOf(dir);
+    if (removed.length > 0) {
+      const names = removed.map((p) => p.slice(dir.length + 1)).sort().join(", ");
+      await noteInLog(dir, "info", `Removed the temporary files the job left: ${names}`);
+    }
+  } catch (err) {
+    if (!isSystemError(err)) throw err;
+    log("jobs").warn("Cannot remove the temporary files in {dir}: {error}", {
+      dir,
+      error: messageOf(err),
+    });
   }
 }
 

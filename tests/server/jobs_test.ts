@@ -462,6 +462,56 @@ Deno.test("JobService.open() marks jobs a stopped server left running as Interru
   }
 });
 
+Deno.test("JobService.open() removes the temporary files of jobs killed with their server", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
+  try {
+    const id = "20261123T120000Z-abcdef";
+    const job = `${dir}/${id}`;
+    await Deno.mkdir(`${job}/sub`, { recursive: true });
+    await Deno.writeTextFile(
+      `${job}/status.json`,
+      JSON.stringify({
+        schema: "api.job.v1",
+        id,
+        kind: "run-csv",
+        status: "running",
+        created_at: "2026-11-23T12:00:00.000Z",
+        started_at: "2026-11-23T12:00:00.100Z",
+        finished_at: null,
+        duration_seconds: null,
+        request: { csv: "w.csv", snapshot: true },
+        cancel_requested: false,
+        exit_code: null,
+        error: null,
+        result: null,
+        artifacts: [],
+      }),
+    );
+    // What `kill -KILL -- -PGID` left: the job's snapshot and the server's record half-written.
+    await Deno.writeTextFile(`${job}/.snapshot.bin.4242.123456.tmp`, "half a snapshot");
+    await Deno.writeTextFile(`${job}/sub/.metrics.ndjson.4242.9.tmp`, "half the ticks");
+    await Deno.writeTextFile(`${job}/.status.json.4200.77.tmp`, "{");
+    await Deno.writeTextFile(`${job}/notes.tmp`, "not a temporary file of adhash's");
+    const jobs = await JobService.open({ root: dir });
+    try {
+      assert.equal((await jobs.settled(id))!.error!.error, "Interrupted");
+      assert.deepEqual(
+        [...Deno.readDirSync(job)].map((e) => e.name).sort(),
+        ["logs.ndjson", "notes.tmp", "status.json", "sub"],
+      );
+      assert.deepEqual([...Deno.readDirSync(`${job}/sub`)], []);
+      assert.match(
+        await Deno.readTextFile(`${job}/logs.ndjson`),
+        /Removed the temporary files the job left: \.snapshot\.bin\.4242\.123456\.tmp, \.status\.json\.4200\.77\.tmp, sub\/\.metrics\.ndjson\.4242\.9\.tmp/,
+      );
+    } finally {
+      await jobs.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("JobService.open() refuses a job root another service holds, until it closes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
   try {
