@@ -454,13 +454,26 @@ export async function stageSnapshot(
     };
     await writeAll(file, new Uint8Array(HEADER_SIZE + CHECKSUM_LEN)); // written last, below
     if (compress) {
-      await pipeline(
-        Readable.from(payload()),
-        createGzip({ level: 6, chunkSize: 1 << 18 }),
-        async (gzipped: AsyncIterable<Uint8Array>) => {
-          for await (const chunk of gzipped) await store(chunk);
-        },
-      );
+      // A write that fails (a full disk) leaves the loop below, which destroys the gzip stream,
+      // and the pipeline rejects with that AbortError: the write's own error is the one to tell.
+      // (Asserted, not declared: TypeScript does not see the assignment in the callback.)
+      let failed = null as { err: unknown } | null;
+      try {
+        await pipeline(
+          Readable.from(payload()),
+          createGzip({ level: 6, chunkSize: 1 << 18 }),
+          async (gzipped: AsyncIterable<Uint8Array>) => {
+            try {
+              for await (const chunk of gzipped) await store(chunk);
+            } catch (err) {
+              failed = { err };
+              throw err;
+            }
+          },
+        );
+      } catch (err) {
+        throw failed === null ? err : failed.err;
+      }
     } else {
       for (const chunk of payload()) await store(chunk);
     }

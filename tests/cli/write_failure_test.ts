@@ -105,6 +105,28 @@ linuxTest(
 );
 
 linuxTest(
+  "a gzipped snapshot that passes the file-size limit is IO naming it, not an internal AbortError",
+  async (dir) => {
+    const csv = `${dir}/w.csv`;
+    // A payload of over 1 MiB: the gzip stream still has input when the first write fails.
+    const gen = ["generate-csv", "--outfile", csv, "--ops", "200000", "--key-space", "200000"];
+    assert.equal((await runCli([...gen, "--read-ratio", "0"])).code, 0);
+    const out = `${dir}/out`;
+    const run = ["run-csv", "--csv", csv, "--snapshot-out", `${out}/snap.adh.gz`];
+    assert.equal((await runCli(run)).code, 0); // 750 KB gzipped
+    const compact = ["compact-snapshot", "--in", `${out}/snap.adh.gz`, "--out", `${dir}/c.adh.gz`];
+    for (const args of [run, compact]) {
+      const r = await runCli(args, { shell: { fileKiB: 64 } });
+      assert.equal(r.code, 5, r.stderr);
+      assert.equal(r.envelope?.error, "IO");
+      assert.match(String(r.envelope?.detail), /\.adh\.gz'?: File too large \(os error 27\)$/);
+    }
+    assert.deepEqual(names(out), ["snap.adh.gz"]);
+    assert.deepEqual(names(dir), ["out", "w.csv"]);
+  },
+);
+
+linuxTest(
   "put, del, run-csv in place and probe-visualize --apply that fail leave no lock file nor new directory",
   async (dir) => {
     const big = "v".repeat(100_000); // the snapshot passes the 64 KiB limit
