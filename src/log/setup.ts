@@ -18,6 +18,7 @@
  */
 
 import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
+import { writeError } from "../io/atomic_write.ts";
 import { dirOf } from "../io/path.ts";
 import { writeAllSync } from "../io/write_all.ts";
 
@@ -182,8 +183,15 @@ async function configureLogtape(l: Logtape, o: LogOptions): Promise<void> {
     }),
   };
   if (o.file !== undefined) {
-    Deno.mkdirSync(dirOf(o.file), { recursive: true });
-    const file = rotatingFileSink(o.file, o.maxBytes ?? 5_000_000, o.backupCount ?? 5, formatter);
+    let file: ClosableSink;
+    try {
+      Deno.mkdirSync(dirOf(o.file), { recursive: true });
+      file = rotatingFileSink(o.file, o.maxBytes ?? 5_000_000, o.backupCount ?? 5, formatter);
+    } catch (err) {
+      // Named as every output is: the system's own message names no file at all for some
+      // errors (`File name too long (os error 36)`).
+      throw writeError(o.file, err);
+    }
     // Wrapped for the queued time, keeping the file's close for logtape's dispose().
     sinks.file = Object.assign(withQueuedTime(file), { [Symbol.dispose]: file[Symbol.dispose] });
   }

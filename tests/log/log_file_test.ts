@@ -176,3 +176,21 @@ Deno.test({
     assert.equal(stderr.split("\n").filter((l) => l.includes('"record')).length, 3, stderr);
   },
 });
+
+Deno.test("a --log-file that cannot be opened is IO naming it, as any output", async () => {
+  await withTempDir(async (dir) => {
+    // A name of 300 bytes: the system's own message (`File name too long`) names no file.
+    const file = `${dir}/${"l".repeat(296)}.log`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...PERMS, CLI, "--log-file", file, "get", "k"],
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 5);
+    const envelope = JSON.parse(new TextDecoder().decode(out.stderr).trim().split("\n").at(-1)!);
+    assert.equal(envelope.error, "IO");
+    assert.ok(envelope.detail.startsWith(`Cannot write '${file}': `), envelope.detail);
+    assert.match(envelope.detail, /: File name too long \(os error \d+\)$/); // 63 on macOS
+  });
+});
