@@ -25,6 +25,7 @@ import type {
 import type { z } from "zod";
 import type { MetricsTick } from "../contracts/metrics.ts";
 import { ASSETS } from "./assets_generated.ts";
+import { LAZY_BODY_IDLE_MS, type LazyBodyOptions } from "./lazy_body.ts";
 import { historyCsv } from "./history_csv.ts";
 import { historyJson } from "./history_json.ts";
 import type { MetricsHub } from "./hub.ts";
@@ -77,6 +78,10 @@ export interface CreateAppOptions extends ProbeOptions {
   keepAliveMs?: number | undefined;
   /** Open SSE streams at most; more get 503 `Busy` (default 256). */
   maxStreams?: number | undefined;
+  /** History bodies (JSON or CSV) being sent at most; more get 503 `Busy` (default 16). */
+  maxHistoryBodies?: number | undefined;
+  /** A history body its client has not read from for this long is ended (default 30,000 ms). */
+  historyIdleMs?: number | undefined;
   /** The job service behind `/api/jobs`; without it those routes answer 404. */
   jobs?: JobService | undefined;
   /**
@@ -256,20 +261,54 @@ export function createApp(options: CreateAppOptions): Hono {
     return tickCache.respond(c, tick);
   });
 
-  app.get("/api/metrics/history", (c) => {
+  // Each history body being sent holds the ticks it started with, which the history may have
+  // replaced since: bodies at once are bounded, and one its client stopped reading is ended.
+  let historyBodies = 0;
+  const historyBody = (
+    c: Context,
+    body: (
+      limit: number,
+      ticks: readonly MetricsTick[],
+      options: LazyBodyOptions,
+    ) => ReadableStream<Uint8Array>,
+    headers: Record<string, string>,
+  ): Response => {
     const limit = intQuery(c, "limit", hub.historyLimit, 1, hub.historyLimit);
-    return c.body(historyJson(limit, hub.history(limit)), 200, {
-      "Content-Type": "application/json",
+    // The server sends a HEAD's headers only and cancels its body unread.
+    if (isHead(c)) {
+      return c.body(body(limit, hub.history(limit), { idleMs: Infinity }), 200, headers);
+    }
+    const maxBodies = options.maxHistoryBodies ?? 16;
+    if (historyBodies >= maxBodies) {
+      c.header("Retry-After", "5");
+      return errorResponse(
+        c,
+        503,
+        "Busy",
+        `${maxBodies} histories are being sent, the most at once`,
+      );
+    }
+    historyBodies++;
+    const stream = body(limit, hub.history(limit), {
+      idleMs: options.historyIdleMs ?? LAZY_BODY_IDLE_MS,
+      onEnd: () => historyBodies--,
     });
-  });
+    return c.body(stream, 200, headers);
+  };
 
-  app.get("/api/metrics/history.csv", (c) => {
-    const limit = intQuery(c, "limit", hub.historyLimit, 1, hub.historyLimit);
-    return c.body(historyCsv(hub.history(limit)), 200, {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": 'attachment; filename="adhash_timeline.csv"',
-    });
-  });
+  app.get(
+    "/api/metrics/history",
+    (c) => historyBody(c, historyJson, { "Content-Type": "application/json" }),
+  );
+
+  app.get(
+    "/api/metrics/history.csv",
+    (c) =>
+      historyBody(c, (_limit, ticks, o) => historyCsv(ticks, o), {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": 'attachment; filename="adhash_timeline.csv"',
+      }),
+  );
 
   app.get("/api/metrics/histogram/latency", (c) => {
     const tick = hub.latest();

@@ -496,3 +496,41 @@ Deno.test("historyJson() and historyCsv() make the history as it is read: a read
   );
   assert.equal(await new Response(historyCsv([])).text(), `${HISTORY_CSV_COLUMNS.join(",")}\n`);
 });
+
+Deno.test("createApp() sends at most maxHistoryBodies histories at once, and ends one its client stopped reading", async () => {
+  // 400 ticks of 1 KB: more than one 64 KB chunk, so a body is sent in several reads.
+  const many = Array.from({ length: 400 }, (_, i) => ({ ...ticks.at(-1)!, t: i, ops: i }));
+  const hub = new MetricsHub({ historyLimit: 400 });
+  for (const t of many) hub.publish(t);
+  const app = createApp({ hub, rateLimit: false, maxHistoryBodies: 2, historyIdleMs: 100 });
+  const first = await app.request("/api/metrics/history.csv");
+  const second = await app.request("/api/metrics/history");
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  const third = await app.request("/api/metrics/history");
+  assert.equal(third.status, 503);
+  assert.equal(third.headers.get("Retry-After"), "5");
+  assert.deepEqual(await third.json(), {
+    schema: "api.error.v1",
+    error: "Busy",
+    detail: "2 histories are being sent, the most at once",
+  });
+  // A HEAD sends no body: it takes no place.
+  assert.equal((await app.request("/api/metrics/history", { method: "HEAD" })).status, 200);
+  // A body read whole gives its place back.
+  assert.equal((await first.text()).trimEnd().split("\n").length, 401);
+  const fourth = await app.request("/api/metrics/history");
+  assert.equal(fourth.status, 200);
+  // A client that read a chunk and stopped: its body ends, with an error, and its place is free.
+  const reader = second.body!.getReader();
+  await reader.read();
+  await new Promise((r) => setTimeout(r, 250));
+  await assert.rejects(reader.read(), /the client read nothing for 100 ms/);
+  // One never read at all ends too.
+  await assert.rejects(fourth.text(), /the client read nothing for 100 ms/);
+  for (const path of ["/api/metrics/history", "/api/metrics/history.csv"]) {
+    const res = await app.request(path);
+    assert.equal(res.status, 200, path);
+    await res.body!.cancel();
+  }
+});
