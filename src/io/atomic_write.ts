@@ -398,7 +398,9 @@ export async function stageFile(
   const staged = stagedFile(path, tmp, target, dirs);
   let file: Deno.FsFile | null = null;
   try {
-    file = await Deno.open(tmp, { write: true, createNew: true, mode: creationMode(target) });
+    // Synchronous: an asynchronous open runs on another thread, and a signal handled meanwhile
+    // found no file to remove, exited, and the file appeared after it (strace-delayed: left).
+    file = Deno.openSync(tmp, { write: true, createNew: true, mode: creationMode(target) });
     keepOwnership(tmp, target);
     if (typeof data === "string") await writeAll(file, new TextEncoder().encode(data));
     else if (data instanceof Uint8Array) await writeAll(file, data);
