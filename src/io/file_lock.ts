@@ -13,6 +13,7 @@ import {
   writeTarget,
 } from "./atomic_write.ts";
 import { baseOf, dirOf, joinPath, withoutDots } from "./path.ts";
+import { BadInputError } from "../errors.ts";
 
 /**
  * Takes the exclusive lock of the file a write to `path` replaces (through `.`, `..` and
@@ -32,7 +33,8 @@ export async function lockFile(spelled: string): Promise<() => void> {
     for (;;) {
       let file: Deno.FsFile;
       try {
-        file = await Deno.open(lockPath, { write: true, create: true });
+        // Synchronous, as a temporary file's open is: a signal cannot come in between.
+        file = Deno.openSync(lockPath, { write: true, create: true });
       } catch (err) {
         // The holder we waited for failed to save and removed the directories it had made.
         if (!(err instanceof Deno.errors.NotFound)) throw err;
@@ -46,10 +48,21 @@ export async function lockFile(spelled: string): Promise<() => void> {
         throw err;
       }
       if (sameFile(file, lockPath)) {
+        // A lock file is always empty: one with data is a file of the user's that happens to
+        // have the name (an output `.x.snap.lock`), which the release would delete.
+        if (file.statSync().size > 0) {
+          file.close();
+          throw new BadInputError(
+            `'${lockPath}' holds data, but adhash takes it as the lock of '${spelled}'`,
+            { hint: "Move that file away: it is no lock of adhash's" },
+          );
+        }
         trackTempFile(lockPath); // an interrupted command leaves neither it nor its directories
         return () => {
           try {
-            Deno.removeSync(lockPath); // while still locked: no one can lock it in between
+            // While still locked: no one can lock it in between. Unless an output or the log
+            // file took its name meanwhile (only a lock file is empty).
+            if (sameFile(file, lockPath) && file.statSync().size === 0) Deno.removeSync(lockPath);
           } catch {
             // removed by hand: nothing to do
           }

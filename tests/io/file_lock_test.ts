@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { lockFile, lockName } from "../../src/io/file_lock.ts";
 import { withTempDir } from "../_helpers.ts";
 import { filePath } from "../../src/cli/self_command.ts";
+import { runCli } from "../cli/_run.ts";
 
 Deno.test("lockFile() lets a waiter in after the holder removed the directories it made", async () => {
   await withTempDir(async (dir) => {
@@ -65,5 +66,48 @@ Deno.test("put on a snapshot whose name is 255 bytes long saves it", async () =>
       "K2,b",
     ]);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["s".repeat(255)]);
+  });
+});
+
+Deno.test("lockFile() never removes a file of the user's that has the lock's name", async () => {
+  await withTempDir(async (dir) => {
+    const snap = `${dir}/x.snap`;
+    const lock = `${dir}/.x.snap.lock`;
+    await Deno.writeTextFile(`${dir}/w.csv`, "op,key,value\nput,k1,a\nput,k2,b\n");
+    assert.equal(
+      (await runCli(["run-csv", "--csv", `${dir}/w.csv`, "--snapshot-out", snap])).code,
+      0,
+    );
+    // An output that takes the lock's name while the lock is held: the release kept it.
+    const run = await runCli([
+      "run-csv",
+      "--csv",
+      `${dir}/w.csv`,
+      "--snapshot-in",
+      snap,
+      "--snapshot-out",
+      snap,
+      "--json-summary-out",
+      lock,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(await Deno.readTextFile(lock)).schema, "run_summary.v1");
+    // A file with data under the lock's name is no lock: refused, and kept.
+    const before = await Deno.readTextFile(lock);
+    const put = await runCli(["put", "k3", "c", "--snapshot", snap]);
+    assert.equal(put.code, 2, put.stderr);
+    assert.equal(put.envelope?.error, "BadInput");
+    assert.match(
+      String(put.envelope?.detail),
+      /\.x\.snap\.lock' holds data, but adhash takes it as the lock of /,
+    );
+    assert.equal(await Deno.readTextFile(lock), before);
+    // Moved away, the lock is taken and removed again.
+    await Deno.remove(lock);
+    assert.equal((await runCli(["put", "k3", "c", "--snapshot", snap])).code, 0);
+    assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
+      "w.csv",
+      "x.snap",
+    ]);
   });
 });
