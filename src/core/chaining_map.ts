@@ -63,8 +63,11 @@ const PAGE_BITS = 14;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
 
+/** The highest `maxLoadFactor`: no table holds more entries per chain. */
+const MAX_LOAD_FACTOR = 16;
+
 function checkLoadFactor(lf: number): number {
-  if (typeof lf !== "number" || !(lf >= 0.1 && lf <= 16)) {
+  if (typeof lf !== "number" || !(lf >= 0.1 && lf <= MAX_LOAD_FACTOR)) {
     throw new RangeError(`maxLoadFactor must be a number in [0.1, 16]: received ${showValue(lf)}`);
   }
   return lf;
@@ -808,7 +811,8 @@ export class ChainingMap<V> implements HashMapLike<V> {
   /**
    * Rebuilds the exact chains of {@linkcode exportState}, and the chains `clear()` returns to
    * (64 when the state does not give them). Throws RangeError or TypeError for a state no map can
-   * have (bad bucket count or initial buckets, lengths differ, invalid keys, repeated keys).
+   * have (bad bucket count or initial buckets, lengths differ, more than 16 entries per chain,
+   * invalid keys, repeated keys).
    */
   static fromState<V>(state: ChainingState): ChainingMap<V> {
     const cap = state.bucketCount;
@@ -821,6 +825,15 @@ export class ChainingMap<V> implements HashMapLike<V> {
       );
     }
     const n = state.keys.length;
+    // A table doubles its chains before it holds more than 16 entries per chain (the highest
+    // load factor), so no map has more. Loading one would walk its overlong chains for every
+    // entry: 150,000 entries in 8 chains took 7 s, and the time grows with the square.
+    if (n > MAX_LOAD_FACTOR * cap && cap < 2 ** 30) {
+      throw new RangeError(
+        `${n} entries in ${cap} chains: a chaining table doubles its chains before it holds ` +
+          `more than ${MAX_LOAD_FACTOR} per chain`,
+      );
+    }
     const m = ChainingMap.withCapacity<V>(cap, n, { maxLoadFactor: state.maxLoadFactor });
     // Not the constructor's option: it would allocate the initial chains only to drop them.
     const initial = state.initialBuckets === undefined ? DEFAULT_BUCKETS : state.initialBuckets;

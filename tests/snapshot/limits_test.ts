@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PolicyError } from "../../src/errors.ts";
+import { InvariantError, PolicyError } from "../../src/errors.ts";
 import { IOError } from "../../src/errors.ts";
 import { AdaptiveMap } from "../../src/core/adaptive_map.ts";
 import { ChainingMap } from "../../src/core/chaining_map.ts";
@@ -408,6 +408,57 @@ Deno.test("verify-snapshot refuses a small gzip file whose value would decode in
       String(r.envelope?.detail),
       /^Malformed payload: array: the state would take over 2147483648 bytes of memory decoded/,
     );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a snapshot with more entries than its chains hold is refused, not loaded in quadratic time", async () => {
+  // 150,000 keys in 8 chains (no chaining table holds more than 16 per chain) took 7 s to load,
+  // the time growing with the square of the entries, from a 200 KB gzip file.
+  const n = 150_000;
+  const keys = Array.from({ length: n }, (_, i) => i);
+  const state: EncodableState = {
+    kind: "chaining",
+    bucketCount: 8,
+    maxLoadFactor: 16,
+    keys,
+    values: keys.map(() => null),
+  };
+  const bytes = snapshotBytes(state, true);
+  const started = performance.now();
+  assert.throws(
+    () => decodeSnapshot(bytes, { key: null }),
+    (e: unknown) => e instanceof InvariantError && /150000 entries in 8 chains/.test(e.message),
+  );
+  // Described (inspect, verify) as the map its entries make, as a table stored twice is.
+  const lenient = decodeSnapshot(bytes, { key: null, checkInvariants: false });
+  assert.equal(lenient.map.size, n);
+  assert.deepEqual(lenient.map.checkInvariants(), []);
+  assert.match(lenient.problems[0]!, /150000 entries in 8 chains/);
+  assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
+  // Exactly 16 per chain is a table a map reaches, and loads.
+  const full = { ...state, keys: keys.slice(0, 128), values: keys.slice(0, 128) };
+  assert.equal(decodeSnapshot(snapshotBytes(full), { key: null }).map.size, 128);
+  const dir = tempDir();
+  try {
+    Deno.writeFileSync(`${dir}/long.adh`, bytes);
+    let r = await runCli(["verify-snapshot", "--in", `${dir}/long.adh`]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(String(r.envelope?.detail), /150000 entries in 8 chains/);
+    r = await runCli([
+      "--json",
+      "verify-snapshot",
+      "--in",
+      `${dir}/long.adh`,
+      "--repair",
+      "--out",
+      `${dir}/fixed.adh`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"kept":150000,"dropped":0/);
+    r = await runCli(["verify-snapshot", "--in", `${dir}/fixed.adh`]);
+    assert.equal(r.code, 0, r.stderr);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
