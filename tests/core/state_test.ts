@@ -324,3 +324,79 @@ Deno.test("fromState() stores a -0 key as the key 0, as set() does", () => {
     assert.deepEqual(m.checkInvariants(), []);
   }
 });
+
+Deno.test("checkInvariants() finds a key stored twice in either table, and checks a long run of one home in linear time", () => {
+  type Flat = {
+    meta: Int32Array;
+    kv: unknown[];
+    count: number;
+    sumDist: number;
+    hist: { add(d: number): void };
+  };
+  const m = new RobinHoodMap<unknown>({ initialCapacity: 64 });
+  m.set("A", 1);
+  const t = m as unknown as Flat;
+  const at = t.meta.findIndex((x) => x !== 0);
+  const next = (at + 1) & (t.meta.length - 1);
+  // A second "A" right after the first, at distance 1, every counter agreeing.
+  t.meta[next] = (2 << 8) | (t.meta[at]! & 0xff);
+  t.kv[next * 2] = "A";
+  t.kv[next * 2 + 1] = 2;
+  t.count++;
+  t.sumDist++;
+  t.hist.add(1);
+  assert.deepEqual(m.checkInvariants(), [`slot ${next}: key "A" is stored twice`]);
+  // And a chaining table: a key of "A"'s chain made a second "A" (its stored hash too).
+  type Slab = { kp: unknown[][]; link: Int32Array };
+  const c = new ChainingMap<unknown>({ initialBuckets: 8 });
+  for (let i = 0; i < 8; i++) c.set(i === 0 ? "A" : `B${i}`, i);
+  const home = indexFor(hashKey("A"), 3);
+  const twin = Array.from({ length: 8 }, (_, i) => i).find((i) =>
+    i > 0 && indexFor(hashKey(`B${i}`), 3) === home
+  );
+  assert.ok(twin !== undefined, "a key shares A's chain");
+  const slab = c as unknown as Slab;
+  slab.kp[0]![twin] = "A";
+  slab.link[twin * 2 + 1] = slab.link[1]!;
+  assert.deepEqual(c.checkInvariants(), [`key "A" appears more than once`]);
+
+  // Keys whose hashes share their top 17 bits (fmix32 inverted): all of one home in 2^17 slots.
+  const unfmix = (h: number): number => {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7ed1b41d);
+    h ^= (h >>> 13) ^ (h >>> 26);
+    h = Math.imul(h, 0xa5cb9243);
+    return (h ^ (h >>> 16)) | 0;
+  };
+  // Laid out by fromState(): set() would itself walk the run for every key.
+  const timed = (keys: number[], slots: Int32Array): number => {
+    const run = RobinHoodMap.fromState({
+      kind: "robinhood",
+      capacity: 1 << 17,
+      maxLoadFactor: 0.9,
+      deletion: "backshift",
+      slots,
+      keys,
+      values: keys.map(() => null),
+      tombstoneSlots: new Int32Array(0),
+      tombstoneDistances: new Int32Array(0),
+    });
+    let least = Infinity; // of three: a test on a busy machine must not fail for a pause
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      assert.deepEqual(run.checkInvariants(), []);
+      least = Math.min(least, performance.now() - t0);
+    }
+    return least;
+  };
+  const n = 30_000;
+  const oneHome = Array.from({ length: n }, (_, i) => unfmix(i) ^ 0x9e3779b9);
+  assert.ok(oneHome.every((k) => hashKey(k) >>> 15 === 0), "one home");
+  const inOrder = Int32Array.from(oneHome, (_, i) => i);
+  // Spread keys: 2^17 apart in hash, so each is alone at its home, slot i * 4.
+  const spread = Array.from({ length: n }, (_, i) => unfmix(i << 17) ^ 0x9e3779b9);
+  const spreadSlots = Int32Array.from(spread, (k) => indexFor(hashKey(k), 17));
+  // A find() per entry took 1,500 ms on the run against 4-7 on spread keys; now 25.
+  const [plain, run] = [timed(spread, spreadSlots), timed(oneHome, inOrder)];
+  assert.ok(run < 20 * plain + 100, `${run.toFixed(1)} ms against ${plain.toFixed(1)} ms`);
+});
