@@ -59,6 +59,40 @@ Deno.test("inspect-snapshot, verify-snapshot, compact-snapshot and run-csv --sna
   }
 });
 
+Deno.test("snapshot readers refuse a FIFO as BadInput at once, without waiting for a writer", async () => {
+  const dir = tempDir();
+  try {
+    const fifo = `${dir}/p`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success, "mkfifo");
+    const csv = `${dir}/w.csv`;
+    Deno.writeTextFileSync(csv, "op,key,value\nput,k,v\n");
+    const cases = [
+      ["inspect-snapshot", "--in", fifo],
+      ["verify-snapshot", "--in", fifo],
+      ["compact-snapshot", "--in", fifo, "--out", `${dir}/out.snap`],
+      ["run-csv", "--csv", csv, "--snapshot-in", fifo],
+      ["get", "k", "--snapshot", fifo],
+      ["items", "--snapshot", fifo],
+    ];
+    for (const args of cases) {
+      // Opening the FIFO would block the command until a writer comes: after 5 s, be that
+      // writer (so the run ends either way) and record that the command had to wait.
+      let waited = false;
+      const timer = setTimeout(async () => {
+        waited = true;
+        (await Deno.open(fifo, { write: true })).close();
+      }, 5000);
+      const r = await runCli(args);
+      clearTimeout(timer);
+      assert.equal(waited, false, `${args[0]} waited for a writer to the FIFO`);
+      assert.equal(badInput(r), `Cannot read snapshot '${fifo}': not a regular file`, args[0]);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["p", "w.csv"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("put/get/del/items and probe-visualize refuse a --snapshot under a file as BadInput, writing nothing", async () => {
   const dir = tempDir();
   try {
