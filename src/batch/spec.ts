@@ -12,6 +12,7 @@ import { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
 import { checkDistinctPaths, checkOutputDirs, checkOutputFiles } from "../cli/paths.ts";
 import { dirOf, isAbsolute, isInside, joinPath } from "../io/path.ts";
+import { readSmallText } from "../io/read_text.ts";
 import { inputPath, JOB_KINDS } from "../server/job_kinds.ts";
 
 /** The hint of every spec error. */
@@ -109,7 +110,7 @@ function describeIssues(where: string, error: z.ZodError, data: unknown): string
 async function readSpec(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readSmallText(path, "Batch spec", { hint: SPEC_HINT });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new IOError(`Batch spec not found: ${JSON.stringify(path)}`, { hint: SPEC_HINT });

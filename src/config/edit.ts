@@ -8,6 +8,7 @@
 
 import { parse as parseToml } from "smol-toml";
 import { BadInputError } from "../errors.ts";
+import { readSmallText } from "../io/read_text.ts";
 import {
   CONFIG_KEYS,
   type ConfigKey,
@@ -29,7 +30,10 @@ const HINT = "See docs/config.md";
  */
 export async function readConfigFile(path: string, partial = false): Promise<ConfigSections> {
   const loaded = await loadConfig(path, {}, { partial });
-  const raw = parseToml(await Deno.readTextFile(path)) as Record<string, Record<string, unknown>>;
+  const raw = parseToml(await readSmallText(path, "Config file", { hint: HINT })) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const out = emptySections();
   for (const section of SECTIONS) {
     const parsed: Record<string, unknown> = loaded[section];

@@ -8,6 +8,7 @@
 
 import type { z } from "zod";
 import { BadInputError, IOError } from "../errors.ts";
+import { readSmallText } from "../io/read_text.ts";
 import type { AdaptiveConfig, WatchdogConfig } from "../contracts/config.ts";
 import { type AdaptivePolicy, DEFAULT_POLICY, validatePolicy } from "../core/adaptive_map.ts";
 import { OVERRIDE_VAR, WATCHDOG_DEFAULTS } from "./defaults.ts";
@@ -130,8 +131,9 @@ export async function loadConfig(
   if (hasPath) {
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      text = await readSmallText(path, "Config file", { hint: HINT });
     } catch (err) {
+      if (err instanceof BadInputError) throw err;
       if (err instanceof Deno.errors.NotFound) {
         throw new BadInputError(`Config file not found: '${path}'`, { hint: HINT });
       }

@@ -18,6 +18,7 @@ import {
   writeStdout,
 } from "../program.ts";
 import { leaveSignalsToProgram } from "../../io/atomic_write.ts";
+import { readSmallText } from "../../io/read_text.ts";
 import type { SourceHandle } from "../../server/source.ts";
 import { DEFAULT_HISTORY_LIMIT, MAX_SERVE_HISTORY } from "../../server/hub.ts";
 import { waitForSignal } from "../stop_signal.ts";
@@ -52,7 +53,7 @@ async function readCompare(path: string): Promise<unknown> {
   }
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readSmallText(path, "--compare", { hint });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new IOError(`--compare file not found: ${JSON.stringify(path)}`, { cause: err });
