@@ -490,15 +490,17 @@ class Scanner {
         }
         fields.push(utf8At(joined, startLine));
         // After the closing quote: whitespace, then a comma, a line end or the end of input.
+        // A CR ends the line only before an LF or at the end of input: `"a"\r,b` is refused.
         while (k < end && isSpace(buf[k]!)) k++;
-        if (k < end && buf[k] === C_CR) k++;
+        const cr = k < end && buf[k] === C_CR;
+        if (cr) k++;
         if (k >= end) {
           if (!eof) return -1;
           i = end;
           break;
         }
         const c = buf[k]!;
-        if (c === C_COMMA) {
+        if (c === C_COMMA && !cr) {
           i = k + 1;
           continue;
         }

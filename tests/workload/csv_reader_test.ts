@@ -490,6 +490,21 @@ Deno.test("readWorkload() keeps a CR before a comma as data, with quotes in the 
   assert.deepEqual(rows, [["put", "k", "v\r"], ["put", "k", "w\r"]]);
 });
 
+Deno.test("readWorkload() refuses a CR between a closing quote and a comma", async () => {
+  // `put,"K"\r,1` was read as key K, value 1: the CR vanished, though it ends no line.
+  for (const readChunk of [1, 1 << 16]) {
+    for (const row of ['put,"K"\r,1', 'put,"K" \r,1', '"put"\r,K,1']) {
+      await assert.rejects(
+        () => readAll(`op,key,value\nget,a,\n${row}\n`, { readChunk, chunkSize: 16 }),
+        { message: "Invalid character after quoted field at line 3" },
+      );
+    }
+  }
+  // Before an LF, or as the last byte, the CR still ends the line.
+  const { rows } = await readAll('op,key,value\r\nput,"K","1"\r\nget,"K"\r\nput,K,"2"\r');
+  assert.deepEqual(rows, [["put", "K", "1"], ["get", "K", ""], ["put", "K", "2"]]);
+});
+
 Deno.test("readWorkload() ends a quoted field at the input's last byte, whatever the buffer holds past it", async () => {
   // Chunks of 32 bytes: the last row is cut after its first 6 bytes and moved to the front of
   // the buffer, where the byte after its closing quote is left over from the header's quote.
