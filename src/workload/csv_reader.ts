@@ -190,6 +190,18 @@ function afterQuote(line: number): BadInputError {
   return bad(`Invalid character after quoted field at line ${line}`);
 }
 
+function loneCrHeader(): BadInputError {
+  return bad("The header holds a carriage return (CR) without LF: lines must end in LF or CRLF");
+}
+
+/** Whether `buf[s..e)` holds a CR followed by a byte other than LF (before `end`). */
+function hasLoneCr(buf: Uint8Array, s: number, e: number, end: number): boolean {
+  for (let i = s; i < e && i + 1 < end; i++) {
+    if (buf[i] === C_CR && buf[i + 1] !== C_LF) return true;
+  }
+  return false;
+}
+
 /** Header names for a message; an empty one is shown as `''`. */
 function columnList(names: string[]): string {
   return names.map((c) => c === "" ? "''" : c).join(", ");
@@ -327,7 +339,7 @@ class Scanner {
   #header(raw: string[]): void {
     // A file with lone CR line ends is one long header line: its names would mislead.
     if (raw.some((s) => s.includes("\r"))) {
-      throw bad("The header holds a carriage return (CR) without LF: lines must end in LF or CRLF");
+      throw loneCrHeader();
     }
     const names = raw.map((s) => s.trim());
     const expected = ["key", "op", "value"];
@@ -462,7 +474,8 @@ class Scanner {
         for (;;) {
           if (k >= end) {
             if (!eof) return -1;
-            throw bad(`Unterminated quoted field at line ${startLine}`);
+            const err = bad(`Unterminated quoted field at line ${startLine}`);
+            throw this.#fault(err, buf, pos, k, end);
           }
           const c = buf[k]!;
           if (c === C_QUOTE) {
@@ -508,14 +521,17 @@ class Scanner {
           i = k + 1;
           break;
         }
-        throw afterQuote(startLine);
+        throw this.#fault(afterQuote(startLine), buf, pos, k, end);
       }
       // Unquoted field: up to a comma or line end; a quote inside it is an error.
       let k = i;
       while (k < end) {
         const c = buf[k]!;
         if (c === C_COMMA || c === C_LF) break;
-        if (c === C_QUOTE) throw bad(`Invalid quote inside unquoted field at line ${startLine}`);
+        if (c === C_QUOTE) {
+          const err = bad(`Invalid quote inside unquoted field at line ${startLine}`);
+          throw this.#fault(err, buf, pos, k, end);
+        }
         k++;
       }
       if (k >= end && !eof) return -1;
@@ -532,6 +548,15 @@ class Scanner {
     this.#fieldsRow(fields, startLine);
     this.line = startLine + newlines + 1;
     return i;
+  }
+
+  /**
+   * `err`, a fault found at `buf[k]` in the row from `pos`; in the header, after a lone CR, the
+   * lone CR instead: a file with CR line ends is one long line, and its first quote after a
+   * line end looks misplaced.
+   */
+  #fault(err: BadInputError, buf: Uint8Array, pos: number, k: number, end: number): BadInputError {
+    return !this.headerDone && hasLoneCr(buf, pos, k, end) ? loneCrHeader() : err;
   }
 
   /** A row given as decoded fields (quoted path). */

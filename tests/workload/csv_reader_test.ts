@@ -471,6 +471,17 @@ Deno.test("readWorkload() says so when lines end in a lone CR", async () => {
     "The header holds a carriage return (CR) without LF: lines must end in LF or CRLF";
   await rejects("op,key,value\rput,a,1\rget,a,\r", message);
   await rejects('op,"key",value\rput,a,1\r', message);
+  // A quote after a lone CR made it "Invalid character after quoted field at line 1" or
+  // "Invalid quote inside unquoted field at line 1", sending the user after a quote.
+  await rejects('"op","key","value"\r"put","a","1"\r', message);
+  await rejects('op,key,"value"\rput,a,1\r', message);
+  await rejects('op,key,value\r"put","a","1"\r', message);
+  await rejects('"op","key","value\rput,a,1\r', message);
+  // Not so without a lone CR.
+  await rejects(
+    '"op","key","value" x\r\nput,a,1\r\n',
+    "Invalid character after quoted field at line 1",
+  );
 });
 
 Deno.test("readWorkload() takes a value of other whitespace, with quotes in the row or not", async () => {
