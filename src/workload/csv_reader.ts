@@ -416,7 +416,11 @@ class Scanner {
     const op = n > this.colOp ? opCode(buf, fs[this.colOp]!, fe[this.colOp]!) : -2;
     if (op === -2) throw bad(`Missing op at line ${line}`);
     if (op === -1) {
-      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!, line).trim();
+      // Stripped as the op was, of spaces and tabs: trim() showed `put\u00a0` as 'put'.
+      const shown = decode(buf, fs[this.colOp]!, fe[this.colOp]!, line).replace(
+        /^[ \t]+|[ \t]+$/g,
+        "",
+      );
       throw bad(`Unknown op '${shown}' at line ${line}`);
     }
     let ks = n > this.colKey ? fs[this.colKey]! : 0;

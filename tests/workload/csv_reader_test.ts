@@ -501,6 +501,18 @@ Deno.test("readWorkload() keeps a CR before a comma as data, with quotes in the 
   assert.deepEqual(rows, [["put", "k", "v\r"], ["put", "k", "w\r"]]);
 });
 
+Deno.test("readWorkload() shows an unknown op of a row without quotes as it read it", async () => {
+  // `put\u00a0` was "Unknown op 'put'", and a lone no-break space "Unknown op ''": without a
+  // quote in the row only spaces and tabs are stripped, so the message showed another op.
+  await rejects("op,key,value\nput\u00a0,k,1\n", "Unknown op 'put\u00a0' at line 2");
+  await rejects("op,key,value\n \u00a0\t,k,1\n", "Unknown op '\u00a0' at line 2");
+  await rejects("op,key,value\n\tput\f ,k,1\n", "Unknown op 'put\f' at line 2");
+  await rejects("op,key,value\n noop ,k,1\n", "Unknown op 'noop' at line 2");
+  // With a quote in the row the op is trimmed of all whitespace, so this one is known.
+  const { rows } = await readAll('op,key,value\nput\u00a0,"k",1\n');
+  assert.deepEqual(rows, [["put", "k", "1"]]);
+});
+
 Deno.test("readWorkload() refuses a CR between a closing quote and a comma", async () => {
   // `put,"K"\r,1` was read as key K, value 1: the CR vanished, though it ends no line.
   for (const readChunk of [1, 1 << 16]) {
