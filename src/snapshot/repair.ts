@@ -101,14 +101,37 @@ export interface RebuildResult {
   adjusted: string[];
 }
 
+/**
+ * An empty table of `s`'s size and settings. Its initial size, which `clear()` returns to and
+ * `compact()` keeps at least, is the one `s` gives (the class's default when it gives none or
+ * one no table can have, as for a snapshot's state), not `s`'s current size: a table rebuilt
+ * with that could never shrink again.
+ */
 function freshBackend(s: BackendState): ChainingMap<unknown> | RobinHoodMap<unknown> {
-  return s.kind === "chaining"
-    ? new ChainingMap<unknown>({ initialBuckets: s.bucketCount, maxLoadFactor: s.maxLoadFactor })
-    : new RobinHoodMap<unknown>({
-      initialCapacity: s.capacity,
+  if (s.kind === "chaining") {
+    const t = new ChainingMap<unknown>({
+      initialBuckets: s.bucketCount,
       maxLoadFactor: s.maxLoadFactor,
-      deletion: s.deletion,
     });
+    return ChainingMap.fromState<unknown>({
+      ...t.exportState(),
+      initialBuckets: initialSize(s.initialBuckets),
+    });
+  }
+  const t = new RobinHoodMap<unknown>({
+    initialCapacity: s.capacity,
+    maxLoadFactor: s.maxLoadFactor,
+    deletion: s.deletion,
+  });
+  return RobinHoodMap.fromState<unknown>({
+    ...t.exportState(),
+    initialCapacity: initialSize(s.initialCapacity),
+  });
+}
+
+/** `n` when a table can start at that size, else `undefined` (the default). */
+function initialSize(n: number | undefined): number | undefined {
+  return typeof n === "number" && n >= 1 && n <= 2 ** 30 ? n : undefined;
 }
 
 /**

@@ -182,3 +182,35 @@ Deno.test("rebuildFromState() gives back a sound Robin Hood table as it was, its
     assert.deepEqual((map as RobinHoodMap<number>).exportState(), state);
   }
 });
+
+Deno.test("rebuildFromState() keeps the initial size of the state, so the rebuilt map can shrink", () => {
+  const maps = [
+    new RobinHoodMap<number>({ initialCapacity: 8 }),
+    new RobinHoodMap<number>({ initialCapacity: 8, deletion: "tombstone" }),
+    new ChainingMap<number>({ initialBuckets: 8 }),
+  ];
+  for (const m of maps) {
+    for (let i = 0; i < 1000; i++) m.set(i, i);
+    for (let i = 10; i < 1000; i++) m.delete(i);
+    const state = m.exportState();
+    const { map } = rebuildFromState(state);
+    const rebuilt = map as typeof m;
+    assert.equal(rebuilt.stats().capacity, m.stats().capacity, "the capacity is kept");
+    const initial = (s: typeof state) =>
+      s.kind === "chaining" ? s.initialBuckets : s.initialCapacity;
+    assert.equal(initial(rebuilt.exportState()), 8, `${state.kind}: initial size`);
+    m.compact();
+    rebuilt.compact();
+    assert.equal(rebuilt.stats().capacity, m.stats().capacity, `${state.kind}: compact() shrinks`);
+    m.clear();
+    rebuilt.clear();
+    assert.equal(rebuilt.stats().capacity, 8, `${state.kind}: clear() returns to 8`);
+  }
+  // A state that does not give it (a snapshot's) takes the class's default, as fromState() does.
+  const big = new RobinHoodMap<number>({ initialCapacity: 1024 });
+  big.set(1, 1);
+  const { initialCapacity: _, ...withoutInitial } = big.exportState();
+  const rebuilt = rebuildFromState(withoutInitial).map as RobinHoodMap<number>;
+  assert.equal(rebuilt.stats().capacity, 1024);
+  assert.equal(rebuilt.exportState().initialCapacity, 64);
+});
