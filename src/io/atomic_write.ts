@@ -13,7 +13,8 @@ import { baseOf, dirOf, isAbsolute, joinPath, withoutDots } from "./path.ts";
 import { writeAll } from "./write_all.ts";
 
 /** Temporary files not yet renamed or removed, for {@linkcode removeTempFilesOnSignal}. */
-const pending = new Set<string>();
+/** Temporary files, each with what says whether a signal may remove it now (always, unset). */
+const pending = new Map<string, (() => boolean) | undefined>();
 /**
  * Directories made for outputs not yet written: the latest write's first (it may have made one
  * inside a directory made earlier), deepest first within each write.
@@ -53,7 +54,8 @@ export function leaveSignalsToProgram(): void {
  * SIGTERM do to the CLI, for a process that must stop for another reason (an orphaned job).
  */
 export function exitRemovingTempFiles(code: number): never {
-  for (const p of [...pending, ...createdDirs]) {
+  const removable = [...pending].filter(([, mayRemove]) => mayRemove?.() ?? true);
+  for (const p of [...removable.map(([path]) => path), ...createdDirs]) {
     try {
       Deno.removeSync(p); // a directory only when empty: nothing else is lost
     } catch {
@@ -65,11 +67,12 @@ export function exitRemovingTempFiles(code: number): never {
 
 /**
  * Records (or with `done`, forgets) a temporary file: a signal removes it (before the
- * directories made for it). A lock's side file is one too.
+ * directories made for it), if `mayRemove` (when given) says so then. A lock's side file is one
+ * too.
  */
-export function trackTempFile(path: string, done = false): void {
+export function trackTempFile(path: string, done = false, mayRemove?: () => boolean): void {
   if (done) pending.delete(path);
-  else pending.add(path);
+  else pending.set(path, mayRemove);
   listenWhileTracking();
 }
 

@@ -57,12 +57,19 @@ export async function lockFile(spelled: string): Promise<() => void> {
             { hint: "Move that file away: it is no lock of adhash's" },
           );
         }
-        trackTempFile(lockPath); // an interrupted command leaves neither it nor its directories
+        // Still the lock file, unless an output took its name meanwhile (a lock file is empty).
+        const ours = (): boolean => {
+          try {
+            return sameFile(file, lockPath) && file.statSync().size === 0;
+          } catch {
+            return false;
+          }
+        };
+        // An interrupted command leaves neither it nor its directories.
+        trackTempFile(lockPath, false, ours);
         return () => {
           try {
-            // While still locked: no one can lock it in between. Unless an output or the log
-            // file took its name meanwhile (only a lock file is empty).
-            if (sameFile(file, lockPath) && file.statSync().size === 0) Deno.removeSync(lockPath);
+            if (ours()) Deno.removeSync(lockPath); // still locked: no one can lock it in between
           } catch {
             // removed by hand: nothing to do
           }

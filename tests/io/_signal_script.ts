@@ -2,7 +2,7 @@
 // signal itself, as `serve` does, and commits; otherwise the temp-file listener exits with 143.
 // With "nested" the write goes into a directory made inside one made before it (as `demo`'s
 // outputs go into its --out-dir); with "locked", into a new directory where a lock is held (as
-// `put` to a new snapshot).
+// `put` to a new snapshot); with "lock-named", an output takes the lock's name.
 import { lockFile } from "../../src/io/file_lock.ts";
 import {
   leaveSignalsToProgram,
@@ -21,6 +21,14 @@ if (Deno.args[1] === "nested") {
 if (Deno.args[1] === "locked") {
   path = `${path}.d/inner/out.txt`;
   await lockFile(path);
+}
+if (Deno.args[1] === "lock-named") {
+  // An output written under the lock's name while the lock is held is the user's file.
+  await lockFile(path);
+  const lock = `${path.slice(0, path.lastIndexOf("/"))}/.${
+    path.slice(path.lastIndexOf("/") + 1)
+  }.lock`;
+  (await stageFile(lock, '{"kept":true}\n')).commit();
 }
 const staged = await stageFile(path, "data\n");
 Deno.addSignalListener("SIGTERM", () => {

@@ -70,6 +70,11 @@ Deno.test("a signal removes staged files and the directories made for them; leav
     // And a lock's side file, which would keep the directories made for it.
     assert.equal((await run("locked")).code, 143);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // But not a file of the user's that took the lock's name.
+    assert.equal((await run("lock-named")).code, 143);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [".lock-named.txt.lock"]);
+    assert.equal(await Deno.readTextFile(`${dir}/.lock-named.txt.lock`), '{"kept":true}\n');
+    await Deno.remove(`${dir}/.lock-named.txt.lock`);
     const leave = await run("leave");
     assert.equal(leave.code, 0);
     assert.equal(leave.stdout, "handled by the program\n");
