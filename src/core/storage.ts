@@ -121,22 +121,28 @@ export class Histogram {
 }
 
 /**
- * A value as quoted in error messages: strings JSON-quoted, bigints with their `n`, arrays in
- * brackets, anything else as `String()` shows it (or its tag, for an object `String()` refuses).
+ * A value as quoted in error messages: strings JSON-quoted (the first 100 characters of a longer
+ * one), bigints with their `n`, short arrays in brackets, other objects and functions by their
+ * tag (`[object Date]`), anything else as `String()` shows it.
  */
 export function showValue(v: unknown, depth = 0): string {
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") {
+    if (v.length <= 100) return JSON.stringify(v);
+    return `${JSON.stringify(v.slice(0, 100))}... (${v.length} characters)`;
+  }
   if (typeof v === "bigint") return `${v}n`;
   if (Array.isArray(v)) {
     // Nested arrays are cut short: an array may contain itself.
     if (v.length > 8 || depth > 2) return `an array of ${v.length}`;
     return `[${v.map((x) => showValue(x, depth + 1))}]`;
   }
-  try {
-    return String(v);
-  } catch {
-    return Object.prototype.toString.call(v); // Object.create(null) has no toString
+  // An object's or a function's own text can be huge (a typed array's million numbers, a
+  // function's source) and its toString() is the caller's code, which `Map` never runs: its
+  // class only (`[object Uint8Array]`).
+  if ((typeof v === "object" && v !== null) || typeof v === "function") {
+    return Object.prototype.toString.call(v);
   }
+  return String(v);
 }
 
 /**

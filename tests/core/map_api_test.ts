@@ -42,6 +42,11 @@ Deno.test("set() and fromState() quote a refused key after its type", () => {
     [Symbol("id"), "received symbol Symbol(id)"],
     [[1, "a"], 'received object [1,"a"]'],
     [undefined, "received undefined"],
+    // By its tag: its own text can be a million numbers or a function's source, and its
+    // toString() is the caller's code, which Map never runs.
+    [new Uint8Array(1e6), "received object [object Uint8Array]"],
+    [() => "source", "received function [object Function]"],
+    [{ toString: () => assert.fail("toString() ran") }, "received object [object Object]"],
   ];
   for (const [k, want] of cases) {
     for (const m of all()) {
@@ -60,6 +65,11 @@ Deno.test("set() and fromState() quote a refused key after its type", () => {
       message: `entry 0: Keys must be strings or numbers: ${want}`,
     });
   }
+  // A long string is quoted in part.
+  assert.throws(() => new RobinHoodMap({ deletion: "x".repeat(1000) } as never), {
+    name: "RangeError",
+    message: /received "x{100}"\.\.\. \(1000 characters\)$/,
+  });
   const nan = new RobinHoodMap().set(1, 1).exportState();
   nan.keys[0] = NaN;
   assert.throws(() => RobinHoodMap.fromState(nan), {
