@@ -264,6 +264,11 @@ export function createApp(options: CreateAppOptions): Hono {
   // Each history body being sent holds the ticks it started with, which the history may have
   // replaced since: bodies at once are bounded, and one its client stopped reading is ended.
   let historyBodies = 0;
+  const maxBodies = options.maxHistoryBodies ?? 16;
+  if (!(Number.isInteger(maxBodies) && maxBodies >= 1)) {
+    throw new RangeError(`maxHistoryBodies must be a whole number from 1: received ${maxBodies}`);
+  }
+  const idleMs = checkDelay("historyIdleMs", options.historyIdleMs ?? LAZY_BODY_IDLE_MS);
   const historyBody = (
     c: Context,
     body: (
@@ -274,25 +279,18 @@ export function createApp(options: CreateAppOptions): Hono {
     headers: Record<string, string>,
   ): Response => {
     const limit = intQuery(c, "limit", hub.historyLimit, 1, hub.historyLimit);
-    // The server sends a HEAD's headers only and cancels its body unread.
-    if (isHead(c)) {
-      return c.body(body(limit, hub.history(limit), { idleMs: Infinity }), 200, headers);
-    }
-    const maxBodies = options.maxHistoryBodies ?? 16;
+    if (isHead(c)) return headersOnly(c, headers);
     if (historyBodies >= maxBodies) {
       c.header("Retry-After", "5");
       return errorResponse(
         c,
         503,
         "Busy",
-        `${maxBodies} histories are being sent, the most at once`,
+        `${maxBodies} histories are being sent, the most served`,
       );
     }
     historyBodies++;
-    const stream = body(limit, hub.history(limit), {
-      idleMs: options.historyIdleMs ?? LAZY_BODY_IDLE_MS,
-      onEnd: () => historyBodies--,
-    });
+    const stream = body(limit, hub.history(limit), { idleMs, onEnd: () => historyBodies-- });
     return c.body(stream, 200, headers);
   };
 

@@ -50,7 +50,6 @@ export function lazyBody(
   };
   // Armed from the start as well: a body never read at all must end too.
   const arm = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
-    if (idleMs === Infinity) return;
     const t = setTimeout(() => {
       end();
       controller.error(new Error(`the client read nothing for ${idleMs} ms`));

@@ -502,6 +502,9 @@ Deno.test("createApp() sends at most maxHistoryBodies histories at once, and end
   const many = Array.from({ length: 400 }, (_, i) => ({ ...ticks.at(-1)!, t: i, ops: i }));
   const hub = new MetricsHub({ historyLimit: 400 });
   for (const t of many) hub.publish(t);
+  for (const bad of [{ maxHistoryBodies: 0 }, { maxHistoryBodies: NaN }, { historyIdleMs: NaN }]) {
+    assert.throws(() => createApp({ hub, ...bad }), RangeError, JSON.stringify(bad));
+  }
   const app = createApp({ hub, rateLimit: false, maxHistoryBodies: 2, historyIdleMs: 100 });
   const first = await app.request("/api/metrics/history.csv");
   const second = await app.request("/api/metrics/history");
@@ -513,7 +516,7 @@ Deno.test("createApp() sends at most maxHistoryBodies histories at once, and end
   assert.deepEqual(await third.json(), {
     schema: "api.error.v1",
     error: "Busy",
-    detail: "2 histories are being sent, the most at once",
+    detail: "2 histories are being sent, the most served",
   });
   // A HEAD sends no body: it takes no place.
   assert.equal((await app.request("/api/metrics/history", { method: "HEAD" })).status, 200);
