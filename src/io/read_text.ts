@@ -14,7 +14,8 @@ import { BadInputError } from "../errors.ts";
 export const MAX_SMALL_TEXT_BYTES = 16 * 1024 * 1024;
 
 /**
- * The text of the file at `path`, decoded as `Deno.readTextFile` decodes it, or a BadInputError
+ * The text of the file at `path` (UTF-8, malformed bytes as U+FFFD, a leading BOM dropped, which
+ * `Deno.readTextFile` keeps and a TOML or JSON parser refuses), or a BadInputError
  * naming `what` when it holds more than `maxBytes` bytes. `Deno.readTextFile` reads whatever
  * comes: a device that never ends (`/dev/zero`) grew the process until the system killed it, and
  * a regular file past the longest string V8 makes failed with an Internal TypeError. Errors of
@@ -27,12 +28,11 @@ export async function readSmallText(
 ): Promise<string> {
   const maxBytes = options.maxBytes ?? MAX_SMALL_TEXT_BYTES;
   using file = await Deno.open(path, { read: true });
-  const chunks: Uint8Array[] = [];
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(64 * 1024);
+  let text = "";
   let total = 0;
-  while (true) {
-    const buf = new Uint8Array(64 * 1024);
-    const n = await file.read(buf);
-    if (n === null) break;
+  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
     total += n;
     if (total > maxBytes) {
       throw new BadInputError(
@@ -40,13 +40,7 @@ export async function readSmallText(
         options.hint === undefined ? {} : { hint: options.hint },
       );
     }
-    chunks.push(buf.subarray(0, n));
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(bytes);
+  return text + decoder.decode();
 }

@@ -420,28 +420,32 @@ Deno.test("the job queue is bounded: a full queue answers 503 Busy", async () =>
   assert.equal((await res.json()).error, "Busy");
 });
 
+/** The `status.json` of a `run-csv` job a server left running when it stopped. */
+function leftRunning(id: string, request: Record<string, unknown>): string {
+  return JSON.stringify({
+    schema: "api.job.v1",
+    id,
+    kind: "run-csv",
+    status: "running",
+    created_at: "2026-11-23T12:00:00.000Z",
+    started_at: "2026-11-23T12:00:00.100Z",
+    finished_at: null,
+    duration_seconds: null,
+    request,
+    cancel_requested: false,
+    exit_code: null,
+    error: null,
+    result: null,
+    artifacts: [],
+  });
+}
+
 Deno.test("JobService.open() marks jobs a stopped server left running as Interrupted", async () => {
   const dir = await Deno.makeTempDir({ prefix: "adhash_jobs_" });
   try {
     const id = "20261123T120000Z-abcdef";
     await Deno.mkdir(`${dir}/${id}`, { recursive: true });
-    const left = {
-      schema: "api.job.v1",
-      id,
-      kind: "run-csv",
-      status: "running",
-      created_at: "2026-11-23T12:00:00.000Z",
-      started_at: "2026-11-23T12:00:00.100Z",
-      finished_at: null,
-      duration_seconds: null,
-      request: { csv: "w.csv" },
-      cancel_requested: false,
-      exit_code: null,
-      error: null,
-      result: null,
-      artifacts: [],
-    };
-    await Deno.writeTextFile(`${dir}/${id}/status.json`, JSON.stringify(left));
+    await Deno.writeTextFile(`${dir}/${id}/status.json`, leftRunning(id, { csv: "w.csv" }));
     await Deno.mkdir(`${dir}/20261123T120001Z-000000`); // no status.json: skipped
     await Deno.mkdir(`${dir}/not-a-job`);
     const jobs = await JobService.open({ root: dir });
@@ -470,22 +474,7 @@ Deno.test("JobService.open() removes the temporary files of jobs killed with the
     await Deno.mkdir(`${job}/sub`, { recursive: true });
     await Deno.writeTextFile(
       `${job}/status.json`,
-      JSON.stringify({
-        schema: "api.job.v1",
-        id,
-        kind: "run-csv",
-        status: "running",
-        created_at: "2026-11-23T12:00:00.000Z",
-        started_at: "2026-11-23T12:00:00.100Z",
-        finished_at: null,
-        duration_seconds: null,
-        request: { csv: "w.csv", snapshot: true },
-        cancel_requested: false,
-        exit_code: null,
-        error: null,
-        result: null,
-        artifacts: [],
-      }),
+      leftRunning(id, { csv: "w.csv", snapshot: true }),
     );
     // What `kill -KILL -- -PGID` left: the job's snapshot and the server's record half-written.
     await Deno.writeTextFile(`${job}/.snapshot.bin.4242.123456.tmp`, "half a snapshot");

@@ -75,16 +75,18 @@ Deno.test("snapshot readers refuse a FIFO as BadInput at once, without waiting f
       ["items", "--snapshot", fifo],
     ];
     for (const args of cases) {
-      // Opening the FIFO would block the command until a writer comes: after 5 s, be that
-      // writer (so the run ends either way) and record that the command had to wait.
-      let waited = false;
-      const timer = setTimeout(async () => {
-        waited = true;
-        (await Deno.open(fifo, { write: true })).close();
-      }, 5000);
+      // Opening the FIFO would block the command until a writer comes: after 10 s, be that
+      // writer (so the run ends either way) and record that the command had to wait. Opened
+      // for reading too, which does not block when no reader is left (the command never
+      // opened it, on a busy machine it only took long).
+      let waited: Deno.FsFile | null = null;
+      const timer = setTimeout(() => {
+        waited = Deno.openSync(fifo, { read: true, write: true });
+      }, 10_000);
       const r = await runCli(args);
       clearTimeout(timer);
-      assert.equal(waited, false, `${args[0]} waited for a writer to the FIFO`);
+      (waited as Deno.FsFile | null)?.close();
+      assert.equal(waited, null, `${args[0]} waited for a writer to the FIFO`);
       assert.equal(badInput(r), `Cannot read snapshot '${fifo}': not a regular file`, args[0]);
     }
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["p", "w.csv"]);
