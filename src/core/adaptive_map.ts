@@ -988,7 +988,11 @@ export class AdaptiveMap<V> implements HashMapLike<V> {
     return this.active;
   }
 
-  /** The exact tables and policy, mid-migration included (not the rest period after a switch). */
+  /**
+   * The exact tables and policy, mid-migration included; not the rest period after a switch, nor
+   * how far past its trigger the backend the map last left was (a restored map may switch back
+   * sooner).
+   */
   exportState(): AdaptiveState {
     return {
       kind: "adaptive",
