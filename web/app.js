@@ -27,6 +27,7 @@
     pollTimer: null,
     pollAbort: null,
     retryTimer: null,
+    historyTimer: null, // the next try at loading the history, after it failed
     // Ticks the server had published up to the last one this page saw on a stream (its count
     // in the hello, plus each new tick since); null until a stream was open.
     seen: null,
@@ -63,6 +64,9 @@
     const err = new Error(body && body.detail ? body.detail : `HTTP ${res.status}`);
     err.status = res.status;
     if (body && typeof body.hint === "string" && body.hint !== "") err.hint = body.hint;
+    // Busy (503) and rate-limited (429) answers say when to ask again.
+    const after = Number(res.headers.get("Retry-After"));
+    if (after > 0) err.retryAfter = after;
     return err;
   }
   /** Shows `err` in `el`: its message, then the server's hint on a line of its own. */
@@ -608,6 +612,18 @@
     renderTimelines();
     renderCurrent();
   });
+  /**
+   * Shows a Telemetry error in `id` (#history-error: the history not loaded) under the
+   * scrubber, where the ticks' redraws do not overwrite it: `prefix`, the server's reason, `then`
+   * (what happens next) and its hint. `err` null hides it.
+   */
+  function teleError(id, err, prefix = "", then = "") {
+    const el = $(id);
+    el.hidden = err === null;
+    if (err === null) return void (el.textContent = "");
+    const reason = err.message.replace(/[.\s]*$/, ".");
+    showError(el, { message: `${prefix}: ${reason}${then ? ` ${then}` : ""}`, hint: err.hint });
+  }
   $("csv").addEventListener("click", async () => {
     try {
       const res = await fetch("/api/metrics/history.csv", { headers: headers() });
@@ -633,6 +649,7 @@
     state.streamAbort = null;
     stopPolling();
     clearTimeout(state.retryTimer);
+    clearTimeout(state.historyTimer);
   }
 
   const tickKey = (t) => `${t.t}/${t.ops}`;
@@ -812,25 +829,48 @@
       streamLoop(resolve);
       setTimeout(resolve, 3000);
     });
+    if (!(await loadHistory())) return;
+    // A refresh stopped by a 401 (signed out) starts again with the view.
+    if (!$("panel-jobs").hidden) loadJobs();
+  }
+  /**
+   * Fetches the history and the run's events, with the ticks the stream sends meanwhile held
+   * and added once it is in. Refused (503 Busy: the server sends 16 histories at most) or
+   * failed, it says so and tries again (after the answer's Retry-After, else 5 s), the ticks the
+   * stream sends meanwhile shown; it is the history the next try gets that makes the charts.
+   * False when a 401 stopped it.
+   */
+  async function loadHistory() {
+    clearTimeout(state.historyTimer);
+    if (state.held === null) state.held = [];
     try {
       const h = await api(`/api/metrics/history`);
       state.historyLimit = h.limit || state.historyLimit;
       state.ticks = [];
       state.events = [];
+      state.selected = -1;
       for (const t of h.ticks) addTick(t);
+      teleError("history-error", null);
       const ev = await api("/api/events?limit=512");
       state.events = runEvents(ev.events);
       scheduleRender();
     } catch (e) {
-      if (e instanceof Unauthorized) return;
+      if (e instanceof Unauthorized) return false;
+      const after = e.retryAfter || 5;
+      teleError(
+        "history-error",
+        e,
+        "The history could not be loaded",
+        `Trying again in ${after} s.`,
+      );
+      state.historyTimer = setTimeout(loadHistory, after * 1000);
     } finally {
       const have = new Set(state.ticks.map(tickKey));
       const held = state.held || [];
       state.held = null;
       for (const t of held) if (!have.has(tickKey(t))) addTick(t);
     }
-    // A refresh stopped by a 401 (signed out) starts again with the view.
-    if (!$("panel-jobs").hidden) loadJobs();
+    return true;
   }
   /**
    * The events of the run shown, up to its newest tick (the ticks after it bring their own):

@@ -35,7 +35,7 @@ Deno.test("Mission Control passes its browser scenarios in chromium", async () =
     const dec = new TextDecoder();
     const text = dec.decode(out.stdout) + dec.decode(out.stderr);
     assert.equal(out.code, 0, text);
-    assert.match(text, /ok \| 7 passed \(\d+ steps?\) \| 0 failed/, text);
+    assert.match(text, /ok \| 8 passed \(\d+ steps?\) \| 0 failed/, text);
     for (const name of EXPECTED_SHOTS) {
       const info = await Deno.stat(`${SHOTS}${name}`);
       assert.ok(info.size > 5000, `${name} is too small`);

@@ -979,6 +979,73 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Mission Control loads the history after a busy answer and says so meanwhile",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const hub = new MetricsHub({ historyLimit: 1000 });
+    const { ticks } = await import("../../server/_fixtures.ts").then((m) =>
+      m.replayTicks({ ops: 20_000, tickEvery: 256 })
+    );
+    // As `serve --source FILE`: a run that has ended, so the stream brings no more ticks.
+    for (const tick of ticks.slice(0, 40)) hub.publish(tick);
+    const server = await startMetricsServer({ hub, port: "auto" });
+    const browser = await launchBrowser();
+    // The server's answer while it sends 16 histories, with a shorter Retry-After.
+    const busy = (route: import("playwright-core").Route) =>
+      route.fulfill({
+        status: 503,
+        headers: { "Retry-After": "1" },
+        contentType: "application/json",
+        body: JSON.stringify({
+          schema: "api.error.v1",
+          error: "Busy",
+          detail: "16 histories are being sent, the most at once",
+        }),
+      });
+    try {
+      const page = await browser.ctx.newPage();
+      const errors = watchErrors(page);
+
+      await t.step("a busy history is said so, tried again, and then shown whole", async () => {
+        let refused = 0;
+        await page.route(
+          "**/api/metrics/history",
+          (route) => refused++ < 2 ? busy(route) : route.continue(),
+        );
+        await page.goto(server.url);
+        await page.waitForFunction(
+          () => /16 histories/.test(document.getElementById("history-error")?.textContent ?? ""),
+        );
+        assert.equal(
+          await page.textContent("#history-error"),
+          "The history could not be loaded: 16 histories are being sent, the most at once. " +
+            "Trying again in 1 s.",
+        );
+        assert.equal(await page.getAttribute("#history-error", "role"), "alert");
+        // Not offline: the server is there.
+        assert.equal(await dash(page, "mode()"), "live");
+        // Before the fix the page showed the stream's one tick for good.
+        await page.waitForFunction(
+          (n) => (globalThis as unknown as G).adhashDashboard.points() === n,
+          40,
+          { timeout: 10_000 },
+        );
+        assert.equal(refused, 3);
+        await page.waitForFunction(() => document.getElementById("history-error")?.hidden);
+        assert.match((await page.textContent("#scrub-info"))!, /^tick 40 \/ 40 · /);
+        await page.unroute("**/api/metrics/history");
+      });
+
+      assert.deepEqual(errors.filter((e) => !/status of 503/.test(e)), []);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
   name: "Mission Control probe view explains hashes, tombstones and rebuilds without a live map",
   sanitizeOps: false,
   sanitizeResources: false,
