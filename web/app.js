@@ -613,9 +613,9 @@
     renderCurrent();
   });
   /**
-   * Shows a Telemetry error in `id` (#history-error: the history not loaded) under the
-   * scrubber, where the ticks' redraws do not overwrite it: `prefix`, the server's reason, `then`
-   * (what happens next) and its hint. `err` null hides it.
+   * Shows a Telemetry error in `id` (#history-error: the history not loaded; #csv-error: a
+   * download refused) under the scrubber, where the ticks' redraws do not overwrite it: `prefix`,
+   * the server's reason, `then` (what happens next) and its hint. `err` null hides it.
    */
   function teleError(id, err, prefix = "", then = "") {
     const el = $(id);
@@ -627,7 +627,11 @@
   $("csv").addEventListener("click", async () => {
     try {
       const res = await fetch("/api/metrics/history.csv", { headers: headers() });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (res.status === 401) {
+        showLogin("The token was refused.");
+        return;
+      }
+      if (!res.ok) throw apiError(res, await res.json().catch(() => null));
       const blob = await res.blob();
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
@@ -638,8 +642,11 @@
         URL.revokeObjectURL(a.href);
         a.remove();
       }, 1000);
+      teleError("csv-error", null);
     } catch (e) {
-      $("scrub-info").textContent = `CSV download failed: ${e.message}`;
+      // Not in #scrub-info, which the next tick rewrites (a live run's at once).
+      const later = e.retryAfter ? `Try again in ${e.retryAfter} s.` : "";
+      teleError("csv-error", e, "CSV download failed", later);
     }
   });
 
@@ -820,6 +827,7 @@
       setMode("offline", "offline");
     }
     $("logout").hidden = !token();
+    teleError("csv-error", null); // of before a sign-out
     // The stream first, its ticks held, then the history: a tick published in between is in
     // one or both, never in neither. (A stream that neither opens nor fails within 3 s, as
     // behind a proxy that buffers it, does not keep the history from showing.)

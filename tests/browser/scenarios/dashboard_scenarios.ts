@@ -1037,6 +1037,41 @@ Deno.test({
         await page.unroute("**/api/metrics/history");
       });
 
+      await t.step("a refused CSV download is said so, through the ticks that follow", async () => {
+        await page.route("**/api/metrics/history.csv", busy);
+        let live = true;
+        const publishing = (async () => {
+          for (const tick of ticks.slice(40)) {
+            if (!live) break;
+            hub.publish(tick);
+            await new Promise((r) => setTimeout(r, 30));
+          }
+        })();
+        try {
+          await page.click("#csv");
+          await page.waitForFunction(() => !document.getElementById("csv-error")?.hidden);
+          const shown = await dash(page, "points()") as number;
+          // Ticks go on: before the fix the next one rewrote the message (in #scrub-info).
+          await page.waitForFunction(
+            (n) => (globalThis as unknown as G).adhashDashboard.points() >= n + 5,
+            shown,
+          );
+          assert.equal(
+            await page.textContent("#csv-error"),
+            "CSV download failed: 16 histories are being sent, the most at once. Try again in 1 s.",
+          );
+          assert.equal(await page.getAttribute("#csv-error", "role"), "alert");
+          await page.unroute("**/api/metrics/history.csv");
+          const download = page.waitForEvent("download");
+          await page.click("#csv");
+          assert.equal((await download).suggestedFilename(), "adhash_timeline.csv");
+          await page.waitForFunction(() => document.getElementById("csv-error")?.hidden);
+        } finally {
+          live = false;
+          await publishing;
+        }
+      });
+
       assert.deepEqual(errors.filter((e) => !/status of 503/.test(e)), []);
     } finally {
       await browser.close();
