@@ -665,8 +665,29 @@
   // the key of the last tick the previous stream sent; `fresh`: the ticks this one sent since.
   async function backfill(missed, lastKey, fresh, signal) {
     if (missed <= 0) return;
-    const limit = Math.min(missed + 1, state.historyLimit);
-    let { ticks } = await api(`/api/metrics/history?limit=${limit}`, signal);
+    let limit, ticks;
+    // Refused (503 Busy) or failed, asked again after its Retry-After (else 5 s) while this
+    // stream is the page's: the charts would keep the hole. The stream's ticks since its hello
+    // are at the history's end by then.
+    for (;;) {
+      limit = Math.min(missed + 1 + fresh.length, state.historyLimit);
+      try {
+        ({ ticks } = await api(`/api/metrics/history?limit=${limit}`, signal));
+        teleError("history-error", null);
+        break;
+      } catch (e) {
+        if (e instanceof Unauthorized || signal.aborted) throw e;
+        const after = e.retryAfter || 5;
+        teleError(
+          "history-error",
+          e,
+          "The ticks missed while the stream was down could not be loaded",
+          `Trying again in ${after} s.`,
+        );
+        await new Promise((r) => setTimeout(r, after * 1000));
+        if (signal.aborted || state.streamAbort?.signal !== signal) throw e;
+      }
+    }
     // The history starts at the last tick seen: without it, this is another run (a server
     // restarted on another source; ticks polled meanwhile were taken for the old run's), which
     // replaces the one shown, all of it with the stream's ticks since.

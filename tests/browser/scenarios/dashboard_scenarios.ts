@@ -985,11 +985,12 @@ Deno.test({
   async fn(t) {
     const hub = new MetricsHub({ historyLimit: 1000 });
     const { ticks } = await import("../../server/_fixtures.ts").then((m) =>
-      m.replayTicks({ ops: 20_000, tickEvery: 256 })
+      m.replayTicks({ ops: 80_000, tickEvery: 256 })
     );
     // As `serve --source FILE`: a run that has ended, so the stream brings no more ticks.
     for (const tick of ticks.slice(0, 40)) hub.publish(tick);
-    const server = await startMetricsServer({ hub, port: "auto" });
+    let server = await startMetricsServer({ hub, port: "auto" });
+    const port = server.port;
     const browser = await launchBrowser();
     // The server's answer while it sends 16 histories, with a shorter Retry-After.
     const busy = (route: import("playwright-core").Route) =>
@@ -1072,7 +1073,60 @@ Deno.test({
         }
       });
 
-      assert.deepEqual(errors.filter((e) => !/status of 503/.test(e)), []);
+      await t.step(
+        "the ticks missed while the stream was down come after a busy answer",
+        async () => {
+          let refused = 0;
+          await page.route(
+            /\/api\/metrics\/history\?limit=/,
+            (route) => refused++ < 1 ? busy(route) : route.continue(),
+          );
+          let streamDown = false;
+          await page.route(
+            "**/api/stream",
+            (route) => streamDown ? route.abort() : route.continue(),
+          );
+          let next = await dash(page, "points()") as number;
+          const publishing = (async () => {
+            for (; next < ticks.length; next++) {
+              hub.publish(ticks[next]!);
+              await new Promise((r) => setTimeout(r, 30));
+            }
+          })();
+          try {
+            // The stream is lost for seconds while ticks go on (the hub outlives the server).
+            await new Promise((r) => setTimeout(r, 500));
+            streamDown = true;
+            await server.close();
+            server = await startMetricsServer({ hub, port });
+            await page.waitForFunction(() =>
+              (globalThis as unknown as G).adhashDashboard.mode() === "polling"
+            );
+            await new Promise((r) => setTimeout(r, 2500));
+            streamDown = false;
+            await page.waitForFunction(
+              () => (globalThis as unknown as G).adhashDashboard.mode() === "live",
+              null,
+              { timeout: 10_000 },
+            );
+          } finally {
+            await publishing;
+          }
+          // Before the fix the refused backfill was dropped: the charts kept the hole.
+          await page.waitForFunction(
+            (n) => (globalThis as unknown as G).adhashDashboard.points() === n,
+            ticks.length,
+            { timeout: 10_000 },
+          );
+          assert.ok(refused >= 2, "the backfill was refused once, then asked again");
+          await page.waitForFunction(() => document.getElementById("history-error")?.hidden);
+        },
+      );
+
+      assert.deepEqual(
+        errors.filter((e) => !/status of 503|ERR_FAILED|ERR_CONNECTION/.test(e)),
+        [],
+      );
     } finally {
       await browser.close();
       await server.close();
