@@ -1001,7 +1001,7 @@ Deno.test({
         body: JSON.stringify({
           schema: "api.error.v1",
           error: "Busy",
-          detail: "16 histories are being sent, the most at once",
+          detail: "16 histories are being sent, the most served",
         }),
       });
     try {
@@ -1020,7 +1020,7 @@ Deno.test({
         );
         assert.equal(
           await page.textContent("#history-error"),
-          "The history could not be loaded: 16 histories are being sent, the most at once. " +
+          "The history could not be loaded: 16 histories are being sent, the most served. " +
             "Trying again in 1 s.",
         );
         assert.equal(await page.getAttribute("#history-error", "role"), "alert");
@@ -1059,7 +1059,7 @@ Deno.test({
           );
           assert.equal(
             await page.textContent("#csv-error"),
-            "CSV download failed: 16 histories are being sent, the most at once. Try again in 1 s.",
+            "CSV download failed: 16 histories are being sent, the most served. Try again in 1 s.",
           );
           assert.equal(await page.getAttribute("#csv-error", "role"), "alert");
           await page.unroute("**/api/metrics/history.csv");
