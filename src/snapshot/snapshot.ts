@@ -670,9 +670,14 @@ function needDeno(): void {
   }
 }
 
-/** The error for a snapshot path that names a FIFO, a device or a socket. */
-function notRegular(path: string): BadInputError {
-  return new BadInputError(`Cannot read snapshot '${path}': not a regular file`, {
+/**
+ * Throws BadInputError unless `info` is a regular file's: a directory or a FIFO is the caller
+ * naming the wrong thing, as for every other input.
+ */
+function checkRegular(path: string, info: Deno.FileInfo): void {
+  if (info.isFile) return;
+  const what = info.isDirectory ? "it is a directory" : "not a regular file";
+  throw new BadInputError(`Cannot read snapshot '${path}': ${what}`, {
     hint: "Name a snapshot file",
   });
 }
@@ -683,15 +688,16 @@ async function openSnapshotFile(
   maxPayloadBytes: number,
 ): Promise<{ file: Deno.FsFile; head: Uint8Array; total: number }> {
   needDeno();
-  // A FIFO is refused below, but opening one waits for a writer, which may never come: look
-  // first, so that naming one fails at once instead of hanging (stat follows links, as open does).
+  // Opening a FIFO waits for a writer, which may never come: look first, so that naming one
+  // fails at once instead of hanging (stat follows links, as open does). Checked again once
+  // open, for a file replaced in between.
   let seen: Deno.FileInfo | null = null;
   try {
     seen = await Deno.stat(path);
   } catch {
     // Not there or not readable: open says which, in its own words.
   }
-  if (seen !== null && !seen.isFile && !seen.isDirectory) throw notRegular(path);
+  if (seen !== null) checkRegular(path, seen);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -706,13 +712,7 @@ async function openSnapshotFile(
   }
   try {
     const info = await file.stat();
-    // A directory or a FIFO is the caller naming the wrong thing, as for every other input.
-    if (info.isDirectory) {
-      throw new BadInputError(`Cannot read snapshot '${path}': it is a directory`, {
-        hint: "Name a snapshot file",
-      });
-    }
-    if (!info.isFile) throw notRegular(path);
+    checkRegular(path, info);
     const head = await readFull(file, new Uint8Array(Math.min(HEADER_SIZE, info.size)));
     const header = readHeader(head, maxPayloadBytes);
     const total = checkTotalSize(header, info.size);
